@@ -1,0 +1,35 @@
+"""The ``wranglerpy`` command: a thin typer app; each command group lives in its own module."""
+
+from __future__ import annotations
+
+import typer
+
+from wranglerpy import __version__
+
+app = typer.Typer(
+    name="wranglerpy",
+    help="Run Cloudflare-Workers-style Python workers locally: dev, deploy, tail, bindings.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+)
+
+
+def _version(value: bool) -> None:
+    if value:
+        typer.echo(f"wranglerpy {__version__}")
+        raise typer.Exit()
+
+
+@app.callback()
+def main(
+    version: bool = typer.Option(
+        False, "--version", "-v", callback=_version, is_eager=True, help="Print the version."
+    ),
+) -> None:
+    """wranglerpy: the whole multi-worker system on your laptop."""
+
+
+def run() -> None:
+    """Console-script entry point."""
+    app()

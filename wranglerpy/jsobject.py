@@ -1,0 +1,60 @@
+"""Dicts that also read like JS objects, as Cloudflare Python Workers' results do.
+
+Binding results (``result.results[0]``, ``result["meta"]["changes"]``) are plain data
+that allow both item and attribute access, recursively.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+
+class JSObject(dict):  # type: ignore[type-arg]
+    """A ``dict`` whose keys are also attributes. Missing attributes raise AttributeError."""
+
+    __slots__ = ()
+
+    def __getattr__(self, name: str) -> Any:
+        try:
+            return self[name]
+        except KeyError:
+            raise AttributeError(name) from None
+
+    def __setattr__(self, name: str, value: Any) -> None:
+        self[name] = value
+
+    def __delattr__(self, name: str) -> None:
+        try:
+            del self[name]
+        except KeyError:
+            raise AttributeError(name) from None
+
+
+def to_js(value: Any) -> Any:
+    """Wrap mappings (recursively, also inside lists) as :class:`JSObject`."""
+    if isinstance(value, JSObject):
+        return value
+    if isinstance(value, Mapping):
+        return JSObject({k: to_js(v) for k, v in value.items()})
+    if isinstance(value, list):
+        return [to_js(v) for v in value]
+    return value
+
+
+def options(opts: Any = None, **kwargs: Any) -> dict[str, Any]:
+    """Merge a JS-style options argument (dict, object or None) with keyword arguments.
+
+    ``env.KV.put(k, v, {"expirationTtl": 60})`` and ``env.KV.put(k, v, expirationTtl=60)``
+    mean the same; keywords win on a clash.
+    """
+    merged: dict[str, Any] = {}
+    if opts is not None:
+        if isinstance(opts, Mapping):
+            merged.update(opts)
+        elif hasattr(opts, "to_py"):  # a Pyodide JsProxy on the real runtime
+            merged.update(opts.to_py())
+        else:
+            raise TypeError(f"options must be a dict, got {type(opts).__name__}")
+    merged.update(kwargs)
+    return merged
