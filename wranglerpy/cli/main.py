@@ -30,6 +30,11 @@ def main(
     """wranglerpy: the whole multi-worker system on your laptop."""
 
 
+from wranglerpy.cli import dev as _dev  # noqa: E402
+
+app.command("dev")(_dev.dev)
+
+
 def run() -> None:
     """Console-script entry point."""
     app()

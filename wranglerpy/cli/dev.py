@@ -1,0 +1,92 @@
+"""``wranglerpy dev``: every worker up on its own port, bindings wired, hot reload on."""
+
+from __future__ import annotations
+
+import asyncio
+import shutil
+from pathlib import Path
+
+import typer
+
+from wranglerpy.cli.common import handle_errors, resolve_configs
+from wranglerpy.errors import UsageError
+
+LOG_LEVELS = ("debug", "info", "log", "warn", "error", "none")
+
+
+def _parse_vars(pairs: list[str]) -> tuple[tuple[str, object], ...]:
+    parsed: list[tuple[str, object]] = []
+    for pair in pairs:
+        key, sep, value = pair.partition(":")
+        if not sep or not key:
+            raise UsageError(f"--var expects KEY:VALUE, got {pair!r}")
+        parsed.append((key, value))
+    return tuple(parsed)
+
+
+@handle_errors
+def dev(
+    config: list[Path] = typer.Option(None, "--config", "-c", help="Config file; repeat for more workers. Default: every wrangler*.toml/json/jsonc here."),
+    env: str = typer.Option(None, "--env", "-e", help="Use the [env.NAME] section of every config."),
+    port: int = typer.Option(None, "--port", help="Port of the first worker (default [dev] port or 8787)."),
+    ip: str = typer.Option(None, "--ip", help="Address to listen on (default [dev] ip or 127.0.0.1)."),
+    persist_to: Path = typer.Option(None, "--persist-to", help="Folder for local KV/D1/R2/AE state (default .wranglerpy/state beside the config)."),
+    no_persist: bool = typer.Option(False, "--no-persist", help="Keep state in a throw-away temporary folder."),
+    var: list[str] = typer.Option(None, "--var", help="Extra var KEY:VALUE (repeatable); overrides [vars]."),
+    watch: bool = typer.Option(True, "--watch/--no-watch", help="Reload workers when their files change."),
+    log_level: str = typer.Option("log", "--log-level", help="debug|info|log|warn|error|none"),
+    log_format: str = typer.Option("pretty", "--log-format", help="pretty|json"),
+    local: bool = typer.Option(True, "--local/--remote", help="Always local; --remote is not supported."),
+    inspector_port: int = typer.Option(None, "--inspector-port", help="Accepted for wrangler compatibility; ignored."),
+) -> None:
+    """Run every worker locally, each on its own port, with its bindings and hot reload."""
+    from dataclasses import replace
+
+    from wranglerpy.config.load import load_worker
+    from wranglerpy.config.plan import assign_ports
+    from wranglerpy.supervisor.session import DevOptions, resolve_persist, run_dev
+    from wranglerpy.supervisor.sockets import port_is_free
+    from wranglerpy.supervisor.supervisor import SupervisorOptions
+
+    if not local:
+        raise UsageError("--remote is not supported: wranglerpy runs everything on this machine.")
+    if log_level not in LOG_LEVELS:
+        raise UsageError(f"--log-level must be one of {', '.join(LOG_LEVELS)}, got {log_level!r}")
+    if log_format not in ("pretty", "json"):
+        raise UsageError(f"--log-format must be pretty or json, got {log_format!r}")
+    paths = resolve_configs(config)
+    extra_vars = _parse_vars(var or [])
+    workers = []
+    for path in paths:
+        worker = load_worker(path, env)
+        if extra_vars:
+            merged = dict(worker.vars)
+            merged.update(dict(extra_vars))
+            worker = replace(worker, vars=tuple(merged.items()))
+        workers.append(worker)
+    names = [w.name for w in workers]
+    duplicates = {n for n in names if names.count(n) > 1}
+    if duplicates:
+        raise UsageError(f"Two configs define the same worker name: {', '.join(sorted(duplicates))}")
+    listen_ip = ip or workers[0].dev.ip or "127.0.0.1"
+    ports = assign_ports(workers, port, lambda p: port_is_free(listen_ip, p))
+    persist_dir, temp_dir = resolve_persist(persist_to, no_persist)
+
+    def reload_config(current):  # type: ignore[no-untyped-def]
+        fresh = load_worker(current.config_path, current.env_name)
+        if extra_vars:
+            merged = dict(fresh.vars)
+            merged.update(dict(extra_vars))
+            fresh = replace(fresh, vars=tuple(merged.items()))
+        return fresh
+
+    options = DevOptions(
+        supervisor=SupervisorOptions(ip=listen_ip, persist_dir=persist_dir,
+                                     log_level="debug" if log_level == "debug" else "info"),
+        watch=watch, log_format=log_format, log_level=log_level,
+    )
+    try:
+        asyncio.run(run_dev(workers, ports, options, reload_config=reload_config))
+    finally:
+        if temp_dir is not None:
+            shutil.rmtree(temp_dir, ignore_errors=True)

@@ -1,0 +1,176 @@
+"""Entry point of a worker process: ``python -m wranglerpy.runtime.child <control-fd>``.
+
+The process imports the runtime first and reports ``warm``; then it waits for a ``load``
+message carrying the worker spec and its pre-bound listening sockets (TCP and unix, passed
+as file descriptors over the control socket). That split lets the supervisor keep a warm
+spare process, so a reload only pays for importing the user's code. Once loaded, the process
+serves with hypercorn until SIGTERM or until the supervisor goes away (control socket EOF).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+import os
+import signal
+import socket
+import sys
+import time
+import traceback
+from pathlib import Path
+from typing import Any
+
+from hypercorn.asyncio import serve
+from hypercorn.config import Config as HypercornConfig
+
+from wranglerpy.registry.dev_registry import DevRegistry
+from wranglerpy.runtime.app import WorkerApp
+from wranglerpy.runtime.assets import AssetServer
+from wranglerpy.runtime.console import EventLogHandler, LineWriter
+from wranglerpy.runtime.env import Env
+from wranglerpy.runtime.events import EventSink, SocketEventSink
+from wranglerpy.runtime.loader import LoadedWorker, WorkerLoadError, load_worker
+from wranglerpy.runtime.service import ServiceFetcher
+from wranglerpy.runtime.spec import WorkerSpec
+
+SHIM_DIR = Path(__file__).parent / "shim"
+
+
+def build_env(spec: WorkerSpec) -> Env:
+    """vars, secrets and every binding of the worker, created in this process."""
+    from wranglerpy.bindings.registry import build_storage_bindings
+
+    config = spec.config
+    values: dict[str, Any] = dict(config.vars_dict())
+    registry = DevRegistry(spec.registry_dir)
+    for service in config.services:
+        values[service.binding] = ServiceFetcher(service, config.name, registry, mode=spec.mode)
+    values.update(build_storage_bindings(config, spec.persist_dir))
+    if config.assets and config.assets.binding:
+        values[config.assets.binding] = AssetFetcher(AssetServer(config.assets))
+    return Env(values)
+
+
+class AssetFetcher:
+    """``env.ASSETS.fetch(request)``: read a static asset from worker code."""
+
+    def __init__(self, server: AssetServer) -> None:
+        self._server = server
+
+    async def fetch(self, input: Any, init: Any = None, **kwargs: Any) -> Any:
+        from urllib.parse import urlsplit
+
+        from wranglerpy.runtime.http_bridge import make_request
+        from wranglerpy.runtime.messages import Response
+
+        request = make_request(input, init, **kwargs)
+        found = self._server.lookup(request.method, urlsplit(request.url).path, request.headers)
+        return found or Response("Not Found", status=404)
+
+
+def _install_output_capture(sink: EventSink, worker: str, level: str) -> None:
+    sys.stdout = LineWriter(sink, worker, "log")
+    sys.stderr = LineWriter(sink, worker, "error")
+    root = logging.getLogger()
+    root.handlers[:] = [EventLogHandler(sink, worker)]
+    root.setLevel(getattr(logging, level.upper(), logging.INFO))
+    # hypercorn's own chatter is not the user's; keep its errors only.
+    logging.getLogger("hypercorn.access").disabled = True
+    for noisy in ("httpx", "httpcore"):
+        logging.getLogger(noisy).setLevel(logging.WARNING)
+
+
+def _prepare_imports() -> None:
+    # `workers` and `asgi` resolve to wranglerpy's shims only when nothing else provides them:
+    # the shim folder goes last on sys.path, so a real install elsewhere wins.
+    shim = str(SHIM_DIR)
+    if shim not in sys.path:
+        sys.path.append(shim)
+
+
+def make_app(spec: WorkerSpec, sink: EventSink) -> tuple[WorkerApp, float]:
+    started = time.perf_counter()
+    config = spec.config
+    loaded: LoadedWorker | None = None
+    error: WorkerLoadError | None = None
+    try:
+        env = build_env(spec)
+    except Exception as exc:  # noqa: BLE001 - a binding that cannot start is reported, not fatal
+        env = Env(dict(config.vars_dict()))
+        detail = "".join(traceback.format_exception(type(exc), exc, exc.__traceback__))
+        error = WorkerLoadError(f"{type(exc).__name__}: {exc}", detail)
+    if error is None:
+        if config.main is None:
+            error = WorkerLoadError(f'Worker "{config.name}" has no `main` entry point in its config.')
+        else:
+            try:
+                loaded = load_worker(config.main)
+            except WorkerLoadError as exc:
+                error = exc
+    if error is not None:
+        sink.emit({"type": "load_error", "worker": config.name, "message": str(error),
+                   "detail": error.detail})
+    assets = AssetServer(config.assets) if config.assets else None
+    app = WorkerApp(config.name, env, loaded, sink, token=spec.token, load_error=error,
+                    assets=assets, expose_errors=spec.expose_errors)
+    return app, (time.perf_counter() - started) * 1000
+
+
+async def _serve(app: WorkerApp, sockets: list[int], control: socket.socket, sink: EventSink,
+                 load_ms: float) -> None:
+    loop = asyncio.get_running_loop()
+    stop = asyncio.Event()
+    for sig in (signal.SIGTERM, signal.SIGINT):
+        loop.add_signal_handler(sig, stop.set)
+
+    async def watch_supervisor() -> None:
+        control.setblocking(False)
+        try:
+            while await loop.sock_recv(control, 1024):
+                pass
+        except OSError:
+            pass
+        stop.set()  # the supervisor is gone: do not outlive it
+
+    watcher = asyncio.ensure_future(watch_supervisor())
+    config = HypercornConfig()
+    config.bind = [f"fd://{fd}" for fd in sockets]
+    config.accesslog = None
+    config.loglevel = "ERROR"  # hypercorn's "Running on ..." lines would repeat our banner
+    config.graceful_timeout = 5.0
+    config.keep_alive_timeout = 75.0
+    sink.emit({"type": "ready", "worker": app.name, "load_ms": round(load_ms, 1), "pid": os.getpid()})
+    await serve(app, config, shutdown_trigger=stop.wait)  # type: ignore[arg-type]
+    pending = [t for t in app.background if not t.done()]
+    if pending:
+        await asyncio.wait(pending, timeout=5)
+    watcher.cancel()
+
+
+def main(argv: list[str]) -> int:
+    control = socket.socket(fileno=int(argv[1]))
+    control.setblocking(True)
+    signal.signal(signal.SIGINT, signal.SIG_IGN)  # the supervisor decides when we stop
+    sink = SocketEventSink(control.fileno())
+    sink.emit({"type": "warm", "pid": os.getpid()})
+    try:
+        message, fds, _flags, _addr = socket.recv_fds(control, 1 << 20, 8)
+    except (OSError, ValueError):
+        return 0
+    if not message:
+        return 0  # the supervisor closed a spare it no longer needs
+    request = json.loads(message.decode())
+    spec = WorkerSpec.decode(request["spec"])
+    _prepare_imports()
+    _install_output_capture(sink, spec.config.name, spec.log_level)
+    app, load_ms = make_app(spec, sink)
+    try:
+        asyncio.run(_serve(app, list(fds), control, sink, load_ms))
+    except KeyboardInterrupt:
+        pass
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv))

@@ -1,0 +1,62 @@
+"""``WorkerEntrypoint`` and the execution context (``ctx.waitUntil``)."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Awaitable
+from typing import Any
+
+
+class ExecutionContext:
+    """What ``self.ctx`` is: work that may outlive the response goes through ``waitUntil``."""
+
+    def __init__(self, on_error: Any = None) -> None:
+        self._pending: list[asyncio.Task[Any]] = []
+        self._on_error = on_error
+        self.props: dict[str, Any] = {}
+
+    def waitUntil(self, awaitable: Awaitable[Any]) -> None:  # noqa: N802 - Workers' name
+        """Keep ``awaitable`` running after the response is sent; its failure is logged."""
+        task = asyncio.ensure_future(awaitable)
+        self._pending.append(task)
+        task.add_done_callback(self._done)
+
+    def passThroughOnException(self) -> None:  # noqa: N802 - Workers' name
+        """Accepted for compatibility: there is no origin to fall back to locally."""
+
+    def _done(self, task: asyncio.Task[Any]) -> None:
+        if task.cancelled():
+            return
+        error = task.exception()
+        if error is not None and self._on_error is not None:
+            self._on_error(error)
+
+    async def drain(self, timeout: float = 30.0) -> None:
+        """Wait for every ``waitUntil`` task (bounded, as Cloudflare bounds them after a response)."""
+        pending = [t for t in self._pending if not t.done()]
+        if pending:
+            await asyncio.wait(pending, timeout=timeout)
+
+
+class WorkerEntrypoint:
+    """Base class of a worker: ``class Default(WorkerEntrypoint)`` with ``async def fetch``.
+
+    ``self.env`` holds vars, secrets and bindings; ``self.ctx`` the execution context. Other
+    ``async`` methods are callable over a service binding as RPC.
+    """
+
+    def __init__(self, ctx: Any, env: Any) -> None:
+        self.ctx = ctx
+        self.env = env
+
+
+class DurableObject:
+    """Imported for source compatibility; Durable Objects are not emulated by wranglerpy."""
+
+    def __init__(self, ctx: Any, env: Any) -> None:
+        self.ctx = ctx
+        self.env = env
+
+
+class WorkflowEntrypoint(WorkerEntrypoint):
+    """Imported for source compatibility; Workflows are not emulated by wranglerpy."""

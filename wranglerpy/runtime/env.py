@@ -1,0 +1,37 @@
+"""``env``: a worker's vars, secrets and bindings, read as attributes (``env.DB``)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Mapping
+from typing import Any
+
+
+class Env(Mapping[str, Any]):
+    """Attribute and item access to the bindings; unknown names raise AttributeError/KeyError."""
+
+    def __init__(self, values: Mapping[str, Any]) -> None:
+        object.__setattr__(self, "_values", dict(values))
+
+    def __getattr__(self, name: str) -> Any:
+        try:
+            return self._values[name]
+        except KeyError:
+            raise AttributeError(
+                f"env has no binding or variable named {name!r} "
+                f"(it has: {', '.join(sorted(self._values)) or 'nothing'})"
+            ) from None
+
+    def __setattr__(self, name: str, value: Any) -> None:
+        raise AttributeError("env is read-only")
+
+    def __getitem__(self, name: str) -> Any:
+        return self._values[name]
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._values)
+
+    def __len__(self) -> int:
+        return len(self._values)
+
+    def __repr__(self) -> str:
+        return f"Env({', '.join(sorted(self._values))})"

@@ -1,0 +1,44 @@
+"""The 500 answer for an exception in worker code: JSON for API clients, HTML for browsers."""
+
+from __future__ import annotations
+
+import html
+import traceback
+
+from wranglerpy.runtime.headers import Headers
+from wranglerpy.runtime.messages import Response
+
+
+def wants_html(headers: Headers) -> bool:
+    accept = headers.get("accept") or ""
+    return "text/html" in accept
+
+
+def error_response(
+    exc: BaseException,
+    headers: Headers,
+    *,
+    expose: bool,
+    detail: str | None = None,
+    title: str = "Worker threw exception",
+) -> Response:
+    """``expose`` (dev) shows the error and its traceback; otherwise (edge) only Cloudflare's
+    generic 1101 answer, as a deployed worker gives."""
+    name = type(exc).__name__
+    message = str(exc)
+    if not expose:
+        if wants_html(headers):
+            body = "<!doctype html><title>Worker threw exception</title><h1>Error 1101</h1>"
+            return Response(body, status=500, headers={"content-type": "text/html;charset=UTF-8"})
+        return Response.json({"error": "Worker threw exception", "code": 1101}, status=500)
+    stack = detail or "".join(traceback.format_exception(type(exc), exc, exc.__traceback__))
+    if wants_html(headers):
+        body = (
+            "<!doctype html><html><head><meta charset='utf-8'><title>"
+            f"{html.escape(title)}</title><style>body{{font-family:system-ui;margin:2em}}"
+            "pre{background:#f6f6f6;padding:1em;overflow:auto}</style></head><body>"
+            f"<h1>{html.escape(title)}</h1><p><b>{html.escape(name)}</b>: {html.escape(message)}</p>"
+            f"<pre>{html.escape(stack)}</pre></body></html>"
+        )
+        return Response(body, status=500, headers={"content-type": "text/html;charset=UTF-8"})
+    return Response.json({"error": title, "name": name, "message": message}, status=500)

@@ -1,0 +1,35 @@
+"""The global ``fetch`` for worker code: outbound HTTP with the Fetch API's shape."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import httpx
+
+from wranglerpy.runtime.http_bridge import from_httpx, make_request, to_httpx
+from wranglerpy.runtime.messages import Response
+
+_client: httpx.AsyncClient | None = None
+
+
+def _shared_client() -> httpx.AsyncClient:
+    # One pooled client per worker process, created lazily on the worker's event loop.
+    global _client
+    if _client is None:
+        _client = httpx.AsyncClient(timeout=httpx.Timeout(None, connect=10.0), follow_redirects=True)
+    return _client
+
+
+async def fetch(
+    input: Any,
+    init: dict[str, Any] | None = None,
+    *,
+    method: str | None = None,
+    headers: Any = None,
+    body: Any = None,
+) -> Response:
+    """``await fetch(url, method=..., headers=..., body=...)`` → a streamed ``Response``."""
+    request = make_request(input, init, method=method, headers=headers, body=body)
+    client = _shared_client()
+    response = await client.send(to_httpx(client, request), stream=True)
+    return from_httpx(response, method=request.method)

@@ -1,0 +1,123 @@
+"""A whole ``wranglerpy dev`` session: start, banner, watch, signals, orderly stop."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import signal
+from dataclasses import dataclass
+from pathlib import Path
+
+from wranglerpy.bindings.registry import describe
+from wranglerpy.config.schema import WorkerConfig
+from wranglerpy.logs.hub import LogHub
+from wranglerpy.logs.printer import Printer
+from wranglerpy.supervisor.supervisor import ConfigReloader, Supervisor, SupervisorOptions
+from wranglerpy.supervisor.watcher import watch
+
+
+@dataclass(frozen=True)
+class DevOptions:
+    supervisor: SupervisorOptions
+    watch: bool = True
+    log_format: str = "pretty"
+    log_level: str = "log"
+
+
+def banner_lines(supervisor: Supervisor) -> list[str]:
+    """Each worker, its URL, and every binding with its connection state."""
+    lines: list[str] = []
+    for worker in supervisor.workers.values():
+        config = worker.config
+        env = f" ({config.env_name})" if config.env_name else ""
+        lines.append(f"⎔ {worker.name}{env} ready on {worker.url}")
+        rows: list[tuple[str, str, str]] = []
+        for service in config.services:
+            target = supervisor.registry.lookup(service.service, service.environment,
+                                                supervisor.options.mode)
+            state = "[connected]" if target is not None else "[not connected]"
+            name = service.service + (f"#{service.entrypoint}" if service.entrypoint else "")
+            rows.append((service.binding, "Worker", f"{name} {state}"))
+        rows += [(b, kind, target) for b, kind, target in describe(config)]
+        rows += [(k, "Environment Variable", _short(v)) for k, v in config.vars]
+        rows += [(k, "Secret (.dev.vars)", "(hidden)") for k, _ in config.secrets]
+        if config.assets:
+            rows.append((config.assets.binding or "-", "Assets", str(config.assets.directory)))
+        if config.placement and (config.placement.mode or config.placement.hint):
+            rows.append(("-", "Placement", config.placement.mode or f"hint {config.placement.hint}"))
+        if rows:
+            width = max(len(r[0]) for r in rows)
+            kind_width = max(len(r[1]) for r in rows)
+            for binding, kind, target in rows:
+                lines.append(f"    env.{binding.ljust(width)}  {kind.ljust(kind_width)}  {target}")
+        for warning in config.warnings:
+            lines.append(f"    ▲ {warning}")
+    return lines
+
+
+def _short(value: object) -> str:
+    text = repr(value) if not isinstance(value, str) else f'"{value}"'
+    return text if len(text) <= 60 else text[:57] + "..."
+
+
+async def run_dev(
+    workers: list[WorkerConfig],
+    ports: dict[str, int],
+    options: DevOptions,
+    *,
+    reload_config: ConfigReloader | None = None,
+    printer: Printer | None = None,
+    ready: asyncio.Event | None = None,
+    stop: asyncio.Event | None = None,
+) -> None:
+    """Run until SIGINT/SIGTERM (or ``stop``); everything started here is stopped here."""
+    hub = LogHub()
+    printer = printer or Printer(log_level=options.log_level, log_format=options.log_format)
+    for config in workers:
+        printer.add_worker(config.name)
+    hub.subscribe(printer)
+    supervisor = Supervisor(workers, ports, hub, options.supervisor, reload_config=reload_config)
+    stop = stop or asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        # The handler only records the signal; the loop below does the work.
+        loop.add_signal_handler(sig, stop.set)
+    watcher: asyncio.Task[None] | None = None
+    try:
+        seconds = await supervisor.start()
+        for line in banner_lines(supervisor):
+            hub.system(line)
+        hub.system(f"Ready in {seconds:.2f} s. Press Ctrl-C to stop.")
+        if ready is not None:
+            ready.set()
+        if options.watch:
+            def current() -> dict[str, WorkerConfig]:
+                return {name: w.config for name, w in supervisor.workers.items()}
+
+            async def on_change(name: str, path: str) -> None:
+                asyncio.ensure_future(supervisor.reload(name, f"{path} changed"))
+
+            watcher = asyncio.ensure_future(watch(current, on_change, stop))
+        await stop.wait()
+    finally:
+        hub.system("Shutting down…")
+        if watcher is not None:
+            watcher.cancel()
+            with contextlib.suppress(BaseException):
+                await watcher
+        try:
+            await asyncio.wait_for(supervisor.shutdown(), 6.0)
+        except (asyncio.TimeoutError, Exception):  # noqa: BLE001 - leave nothing behind regardless
+            supervisor.kill_all()
+        for sig in (signal.SIGINT, signal.SIGTERM):
+            loop.remove_signal_handler(sig)
+
+
+def resolve_persist(persist_to: Path | None, no_persist: bool) -> tuple[Path | None, Path | None]:
+    """``(persist_dir, temp dir to delete at exit)`` from ``--persist-to`` / ``--no-persist``."""
+    if no_persist:
+        import tempfile
+
+        temp = Path(tempfile.mkdtemp(prefix="wranglerpy-state-"))
+        return temp, temp
+    return (persist_to.resolve() if persist_to else None), None

@@ -1,0 +1,64 @@
+"""Turns file changes into reloads of the workers whose sources or config changed."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Awaitable, Callable, Iterable
+from pathlib import Path
+
+from watchfiles import Change, DefaultFilter, awatch
+
+from wranglerpy.config.schema import WorkerConfig
+
+IGNORED_DIRS = frozenset({".wranglerpy", ".wrangler", "node_modules", ".venv", "venv"})
+
+
+def watch_roots(config: WorkerConfig) -> list[Path]:
+    """The folder of ``main``, every ``[build] watch_dir``, and the config file itself."""
+    roots: list[Path] = []
+    if config.main is not None:
+        roots.append(config.main.parent.resolve())
+    roots.extend(p.resolve() for p in config.build.watch_dir)
+    roots.append(config.config_path.resolve())
+    for name in (".dev.vars", ".env"):
+        candidate = config.root / name
+        if candidate.exists():
+            roots.append(candidate.resolve())
+    return roots
+
+
+class SourceFilter(DefaultFilter):
+    def __init__(self) -> None:
+        super().__init__(ignore_dirs=tuple(DefaultFilter.ignore_dirs) + tuple(IGNORED_DIRS))
+
+
+def affected(paths: Iterable[str], workers: dict[str, WorkerConfig]) -> dict[str, str]:
+    """``{worker name: first changed path}`` for every worker that watches a changed path."""
+    hits: dict[str, str] = {}
+    for raw in paths:
+        path = Path(raw).resolve()
+        for name, config in workers.items():
+            if name in hits:
+                continue
+            for root in watch_roots(config):
+                if path == root or root in path.parents:
+                    hits[name] = str(path)
+                    break
+    return hits
+
+
+async def watch(
+    workers: Callable[[], dict[str, WorkerConfig]],
+    on_change: Callable[[str, str], Awaitable[None]],
+    stop: asyncio.Event,
+) -> None:
+    """Watch until ``stop`` is set; each batch of changes reloads each affected worker once."""
+    current = workers()
+    roots = sorted({r if r.is_dir() else r.parent for c in current.values() for r in watch_roots(c)})
+    async for changes in awatch(
+        *roots, watch_filter=SourceFilter(), stop_event=stop, debounce=40, step=10,
+        rust_timeout=500, yield_on_timeout=False,
+    ):
+        changed = [path for kind, path in changes if kind in (Change.added, Change.modified, Change.deleted)]
+        for name, path in affected(changed, workers()).items():
+            await on_change(name, Path(path).name)
