@@ -29,7 +29,9 @@ def describe(worker: WorkerConfig) -> list[tuple[str, str, str]]:
     """``(binding, kind, target)`` for every storage/AI binding, for the start-up banner."""
     rows: list[tuple[str, str, str]] = []
     rows += [(b.binding, "KV Namespace", b.id) for b in worker.kv_namespaces]
-    rows += [(b.binding, "D1 Database", b.database_name or b.storage_id) for b in worker.d1_databases]
+    rows += [
+        (b.binding, "D1 Database", b.database_name or b.storage_id) for b in worker.d1_databases
+    ]
     rows += [(b.binding, "R2 Bucket", b.bucket_name) for b in worker.r2_buckets]
     rows += [(b.binding, "Analytics Engine", b.dataset) for b in worker.analytics_engine_datasets]
     if worker.ai:

@@ -26,18 +26,43 @@ def _parse_vars(pairs: list[str]) -> tuple[tuple[str, object], ...]:
 
 @handle_errors
 def dev(
-    config: list[Path] = typer.Option(None, "--config", "-c", help="Config file; repeat for more workers. Default: every wrangler*.toml/json/jsonc here."),
-    env: str = typer.Option(None, "--env", "-e", help="Use the [env.NAME] section of every config."),
-    port: int = typer.Option(None, "--port", help="Port of the first worker (default [dev] port or 8787)."),
-    ip: str = typer.Option(None, "--ip", help="Address to listen on (default [dev] ip or 127.0.0.1)."),
-    persist_to: Path = typer.Option(None, "--persist-to", help="Folder for local KV/D1/R2/AE state (default .wranglerpy/state beside the config)."),
-    no_persist: bool = typer.Option(False, "--no-persist", help="Keep state in a throw-away temporary folder."),
-    var: list[str] = typer.Option(None, "--var", help="Extra var KEY:VALUE (repeatable); overrides [vars]."),
-    watch: bool = typer.Option(True, "--watch/--no-watch", help="Reload workers when their files change."),
+    config: list[Path] = typer.Option(
+        None,
+        "--config",
+        "-c",
+        help="Config file; repeat for more workers. Default: every wrangler*.toml/json/jsonc here.",
+    ),
+    env: str = typer.Option(
+        None, "--env", "-e", help="Use the [env.NAME] section of every config."
+    ),
+    port: int = typer.Option(
+        None, "--port", help="Port of the first worker (default [dev] port or 8787)."
+    ),
+    ip: str = typer.Option(
+        None, "--ip", help="Address to listen on (default [dev] ip or 127.0.0.1)."
+    ),
+    persist_to: Path = typer.Option(
+        None,
+        "--persist-to",
+        help="Folder for local KV/D1/R2/AE state (default .wranglerpy/state beside the config).",
+    ),
+    no_persist: bool = typer.Option(
+        False, "--no-persist", help="Keep state in a throw-away temporary folder."
+    ),
+    var: list[str] = typer.Option(
+        None, "--var", help="Extra var KEY:VALUE (repeatable); overrides [vars]."
+    ),
+    watch: bool = typer.Option(
+        True, "--watch/--no-watch", help="Reload workers when their files change."
+    ),
     log_level: str = typer.Option("log", "--log-level", help="debug|info|log|warn|error|none"),
     log_format: str = typer.Option("pretty", "--log-format", help="pretty|json"),
-    local: bool = typer.Option(True, "--local/--remote", help="Always local; --remote is not supported."),
-    inspector_port: int = typer.Option(None, "--inspector-port", help="Accepted for wrangler compatibility; ignored."),
+    local: bool = typer.Option(
+        True, "--local/--remote", help="Always local; --remote is not supported."
+    ),
+    inspector_port: int = typer.Option(
+        None, "--inspector-port", help="Accepted for wrangler compatibility; ignored."
+    ),
 ) -> None:
     """Run every worker locally, each on its own port, with its bindings and hot reload."""
     from dataclasses import replace
@@ -67,7 +92,9 @@ def dev(
     names = [w.name for w in workers]
     duplicates = {n for n in names if names.count(n) > 1}
     if duplicates:
-        raise UsageError(f"Two configs define the same worker name: {', '.join(sorted(duplicates))}")
+        raise UsageError(
+            f"Two configs define the same worker name: {', '.join(sorted(duplicates))}"
+        )
     listen_ip = ip or workers[0].dev.ip or "127.0.0.1"
     ports = assign_ports(workers, port, lambda p: port_is_free(listen_ip, p))
     persist_dir, temp_dir = resolve_persist(persist_to, no_persist)
@@ -81,9 +108,14 @@ def dev(
         return fresh
 
     options = DevOptions(
-        supervisor=SupervisorOptions(ip=listen_ip, persist_dir=persist_dir,
-                                     log_level="debug" if log_level == "debug" else "info"),
-        watch=watch, log_format=log_format, log_level=log_level,
+        supervisor=SupervisorOptions(
+            ip=listen_ip,
+            persist_dir=persist_dir,
+            log_level="debug" if log_level == "debug" else "info",
+        ),
+        watch=watch,
+        log_format=log_format,
+        log_level=log_level,
     )
     try:
         asyncio.run(run_dev(workers, ports, options, reload_config=reload_config))

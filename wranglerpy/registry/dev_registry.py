@@ -35,6 +35,7 @@ class WorkerEntry:
     token: str  # proves a caller is a binding, for RPC and internal routes
     pid: int  # the supervising process; the entry is stale once it is gone
     mode: str = "dev"  # "dev" or "edge"
+    tail: str = ""  # unix socket of the supervisor's tail server (live events)
 
 
 def _alive(pid: int) -> bool:
@@ -95,7 +96,9 @@ class DevRegistry:
             return None
         return entry
 
-    def lookup(self, service: str, environment: str | None = None, mode: str = "dev") -> WorkerEntry | None:
+    def lookup(
+        self, service: str, environment: str | None = None, mode: str = "dev"
+    ) -> WorkerEntry | None:
         """The worker a ``[[services]]`` binding reaches.
 
         With ``environment``, the target's ``[env.X]`` worker (``<service>-<X>``) is preferred;

@@ -129,7 +129,9 @@ class WorkerApp:
         raw_headers = scope.get("headers") or []
         headers = Headers.from_raw(raw_headers)
         internal = bool(self.token) and headers.get(protocol.BINDING_TOKEN_HEADER) == self.token
-        trace_id = (headers.get(protocol.TRACE_HEADER) if internal else None) or tracing.new_trace_id()
+        trace_id = (
+            headers.get(protocol.TRACE_HEADER) if internal else None
+        ) or tracing.new_trace_id()
         tracing.set_trace_id(trace_id)
         logs: list[dict[str, Any]] = []
         console.request_logs.set(logs)
@@ -142,10 +144,13 @@ class WorkerApp:
             "method": scope["method"],
             "url": _request_url(scope),
             "path": scope["path"],
-            "headers": {k: ("REDACTED" if k in REDACTED_HEADERS else v) for k, v in headers.items()},
+            "headers": {
+                k: ("REDACTED" if k in REDACTED_HEADERS else v) for k, v in headers.items()
+            },
             "client": (scope.get("client") or ("", 0))[0],
             "caller": (dict(raw_headers).get(protocol.CALLER_HEADER.encode(), b"").decode() or None)
-            if internal else None,
+            if internal
+            else None,
             "logs": logs,
             "exceptions": [],
         }
@@ -173,7 +178,7 @@ class WorkerApp:
         ctx = ExecutionContext(self._background_error)
 
         if internal and path.startswith(protocol.RPC_PATH_PREFIX):
-            method = path[len(protocol.RPC_PATH_PREFIX):]
+            method = path[len(protocol.RPC_PATH_PREFIX) :]
             event["rpcMethod"] = method
             entry = dict(scope.get("headers") or []).get(protocol.ENTRYPOINT_HEADER.encode(), b"")
             payload = b"".join([c async for c in body])
@@ -183,7 +188,9 @@ class WorkerApp:
             status["outcome"] = "exception"
         elif path in SCHEDULED_PATHS and self.loaded is not None:
             response = await run_scheduled(self.loaded, self.env, ctx, scope, event)
-        elif self.loaded is not None and self.loaded.asgi_app is not None and not self._asset_first():
+        elif (
+            self.loaded is not None and self.loaded.asgi_app is not None and not self._asset_first()
+        ):
             await self._call_asgi(scope, receive, send, ctx, status, event)
             await ctx.drain()
             return
@@ -196,8 +203,12 @@ class WorkerApp:
                     await self._call_asgi(scope, receive, send, ctx, status, event)
                     await ctx.drain()
                     return
-                request = Request(_request_url(scope), method=scope["method"], headers=headers,
-                                  body=None if scope["method"] in ("GET", "HEAD") else body)
+                request = Request(
+                    _request_url(scope),
+                    method=scope["method"],
+                    headers=headers,
+                    body=None if scope["method"] in ("GET", "HEAD") else body,
+                )
                 response = await self._call_fetch(request, ctx, headers, event, status)
                 if response.status == 404 and self.assets is not None and not self._asset_first():
                     response = self.assets.lookup(scope["method"], path, headers) or response
@@ -209,8 +220,13 @@ class WorkerApp:
         return self.assets is not None and not self.assets.run_worker_first
 
     async def _call_asgi(
-        self, scope: Scope, receive: ASGIReceive, send: ASGISend, ctx: ExecutionContext,
-        status: dict[str, Any], event: dict[str, Any],
+        self,
+        scope: Scope,
+        receive: ASGIReceive,
+        send: ASGISend,
+        ctx: ExecutionContext,
+        status: dict[str, Any],
+        event: dict[str, Any],
     ) -> None:
         assert self.loaded is not None
         started = False
@@ -228,14 +244,19 @@ class WorkerApp:
             self._record_exception(exc, event)
             status["outcome"] = "exception"
             if not started:
-                response = error_response(exc, Headers.from_raw(scope.get("headers") or []),
-                                          expose=self.expose_errors)
+                response = error_response(
+                    exc, Headers.from_raw(scope.get("headers") or []), expose=self.expose_errors
+                )
                 status["code"] = response.status
                 await self._send(response, send, None, status)
 
     async def _call_fetch(
-        self, request: Request, ctx: ExecutionContext, headers: Headers,
-        event: dict[str, Any], status: dict[str, Any],
+        self,
+        request: Request,
+        ctx: ExecutionContext,
+        headers: Headers,
+        event: dict[str, Any],
+        status: dict[str, Any],
     ) -> Response:
         assert self.loaded is not None
         try:
@@ -250,9 +271,7 @@ class WorkerApp:
             if inspect.isawaitable(result):
                 result = await result
             if not isinstance(result, Response):
-                raise TypeError(
-                    f"fetch() must return a Response, got {type(result).__name__}"
-                )
+                raise TypeError(f"fetch() must return a Response, got {type(result).__name__}")
             return result
         except Exception as exc:  # noqa: BLE001 - report the user's failure, answer 500
             self._record_exception(exc, event)
@@ -262,15 +281,24 @@ class WorkerApp:
     def _record_exception(self, exc: BaseException, event: dict[str, Any]) -> None:
         text = "".join(traceback.format_exception(type(exc), exc, exc.__traceback__))
         event["exceptions"].append(
-            {"name": type(exc).__name__, "message": str(exc), "stack": text,
-             "timestamp": int(time.time() * 1000)}
+            {
+                "name": type(exc).__name__,
+                "message": str(exc),
+                "stack": text,
+                "timestamp": int(time.time() * 1000),
+            }
         )
         console.record(self.sink, self.name, "error", text.rstrip())
 
     def _load_error_response(self, headers: Headers) -> Response:
         assert self.load_error is not None
-        return error_response(self.load_error, headers, expose=self.expose_errors,
-                              detail=self.load_error.detail, title="Worker failed to load")
+        return error_response(
+            self.load_error,
+            headers,
+            expose=self.expose_errors,
+            detail=self.load_error.detail,
+            title="Worker failed to load",
+        )
 
     async def _rpc(
         self, entry: str, method: str, payload: bytes, ctx: ExecutionContext, event: dict[str, Any]
@@ -288,7 +316,9 @@ class WorkerApp:
             return fail("TypeError", f'The RPC receiver does not implement the method "{method}".')
         try:
             data = json.loads(payload or b"{}")
-            result = getattr(cls(ctx, self.env), method)(*data.get("args", []), **data.get("kwargs", {}))
+            result = getattr(cls(ctx, self.env), method)(
+                *data.get("args", []), **data.get("kwargs", {})
+            )
             if inspect.isawaitable(result):
                 result = await result
             return Response.json({"ok": True, "result": result})
@@ -297,17 +327,27 @@ class WorkerApp:
             return fail(type(exc).__name__, str(exc))
 
     async def _send(
-        self, response: Response, send: ASGISend, body: _RequestBody | None,
-        status: dict[str, Any], head: bool = False,
+        self,
+        response: Response,
+        send: ASGISend,
+        body: _RequestBody | None,
+        status: dict[str, Any],
+        head: bool = False,
     ) -> None:
-        await send({"type": "http.response.start", "status": response.status,
-                    "headers": response.headers.raw()})
+        await send(
+            {
+                "type": "http.response.start",
+                "status": response.status,
+                "headers": response.headers.raw(),
+            }
+        )
         if not response.has_body() or head:
             await send({"type": "http.response.body", "body": b"", "more_body": False})
             return
         if response.is_buffered():
-            await send({"type": "http.response.body", "body": await response.bytes(),
-                        "more_body": False})
+            await send(
+                {"type": "http.response.body", "body": await response.bytes(), "more_body": False}
+            )
             return
         stream = response.body
         assert stream is not None

@@ -30,7 +30,10 @@ async def fetch(app: Any, request: Request, env: Any, ctx: Any = None) -> Respon
         "query_string": parts.query.encode(),
         "root_path": "",
         "headers": request.headers.raw(),
-        "server": (parts.hostname or "localhost", parts.port or (443 if parts.scheme == "https" else 80)),
+        "server": (
+            parts.hostname or "localhost",
+            parts.port or (443 if parts.scheme == "https" else 80),
+        ),
         "client": ("127.0.0.1", 0),
         "env": env,
         "ctx": ctx,

@@ -59,9 +59,19 @@ class AssetServer:
         data = found.read_bytes()
         etag = '"' + hashlib.sha1(data).hexdigest()[:20] + '"'
         content_type = mimetypes.guess_type(found.name)[0] or "application/octet-stream"
-        if content_type.startswith("text/") or content_type in ("application/javascript", "application/json"):
+        if content_type.startswith("text/") or content_type in (
+            "application/javascript",
+            "application/json",
+        ):
             content_type += "; charset=utf-8"
         if status == 200 and headers.get("if-none-match") == etag:
             return Response(None, status=304, headers={"etag": etag})
-        return Response(data, status=status, headers={"content-type": content_type, "etag": etag,
-                                                      "cache-control": "public, max-age=0, must-revalidate"})
+        return Response(
+            data,
+            status=status,
+            headers={
+                "content-type": content_type,
+                "etag": etag,
+                "cache-control": "public, max-age=0, must-revalidate",
+            },
+        )

@@ -6,7 +6,9 @@ import json
 from collections.abc import AsyncIterable, AsyncIterator, Iterable
 from typing import Any
 
-BodyInit = Any  # str | bytes | bytearray | memoryview | AsyncIterable[bytes|str] | Iterable[bytes] | None
+BodyInit = (
+    Any  # str | bytes | bytearray | memoryview | AsyncIterable[bytes|str] | Iterable[bytes] | None
+)
 
 
 class BodyUsedError(TypeError):

@@ -102,23 +102,40 @@ def make_app(spec: WorkerSpec, sink: EventSink) -> tuple[WorkerApp, float]:
         error = WorkerLoadError(f"{type(exc).__name__}: {exc}", detail)
     if error is None:
         if config.main is None:
-            error = WorkerLoadError(f'Worker "{config.name}" has no `main` entry point in its config.')
+            error = WorkerLoadError(
+                f'Worker "{config.name}" has no `main` entry point in its config.'
+            )
         else:
             try:
                 loaded = load_worker(config.main)
             except WorkerLoadError as exc:
                 error = exc
     if error is not None:
-        sink.emit({"type": "load_error", "worker": config.name, "message": str(error),
-                   "detail": error.detail})
+        sink.emit(
+            {
+                "type": "load_error",
+                "worker": config.name,
+                "message": str(error),
+                "detail": error.detail,
+            }
+        )
     assets = AssetServer(config.assets) if config.assets else None
-    app = WorkerApp(config.name, env, loaded, sink, token=spec.token, load_error=error,
-                    assets=assets, expose_errors=spec.expose_errors)
+    app = WorkerApp(
+        config.name,
+        env,
+        loaded,
+        sink,
+        token=spec.token,
+        load_error=error,
+        assets=assets,
+        expose_errors=spec.expose_errors,
+    )
     return app, (time.perf_counter() - started) * 1000
 
 
-async def _serve(app: WorkerApp, sockets: list[int], control: socket.socket, sink: EventSink,
-                 load_ms: float) -> None:
+async def _serve(
+    app: WorkerApp, sockets: list[int], control: socket.socket, sink: EventSink, load_ms: float
+) -> None:
     loop = asyncio.get_running_loop()
     stop = asyncio.Event()
     for sig in (signal.SIGTERM, signal.SIGINT):
@@ -140,7 +157,9 @@ async def _serve(app: WorkerApp, sockets: list[int], control: socket.socket, sin
     config.loglevel = "ERROR"  # hypercorn's "Running on ..." lines would repeat our banner
     config.graceful_timeout = 5.0
     config.keep_alive_timeout = 75.0
-    sink.emit({"type": "ready", "worker": app.name, "load_ms": round(load_ms, 1), "pid": os.getpid()})
+    sink.emit(
+        {"type": "ready", "worker": app.name, "load_ms": round(load_ms, 1), "pid": os.getpid()}
+    )
     await serve(app, config, shutdown_trigger=stop.wait)  # type: ignore[arg-type]
     pending = [t for t in app.background if not t.done()]
     if pending:

@@ -34,8 +34,13 @@ def record(sink: EventSink, worker: str, level: str, message: str) -> None:
     if logs is not None:
         logs.append(entry)
     sink.emit(
-        {"type": "log", "worker": worker, "level": level, "message": message,
-         "trace": tracing.current_trace_id()}
+        {
+            "type": "log",
+            "worker": worker,
+            "level": level,
+            "message": message,
+            "trace": tracing.current_trace_id(),
+        }
     )
 
 

@@ -16,7 +16,9 @@ def _shared_client() -> httpx.AsyncClient:
     # One pooled client per worker process, created lazily on the worker's event loop.
     global _client
     if _client is None:
-        _client = httpx.AsyncClient(timeout=httpx.Timeout(None, connect=10.0), follow_redirects=True)
+        _client = httpx.AsyncClient(
+            timeout=httpx.Timeout(None, connect=10.0), follow_redirects=True
+        )
     return _client
 
 

@@ -12,8 +12,17 @@ from wranglerpy.runtime.messages import Request, Response
 
 # Hop-by-hop headers (RFC 9110 §7.6.1) and framing headers httpx recomputes itself.
 _DROP_OUTBOUND = frozenset(
-    {"connection", "keep-alive", "proxy-connection", "transfer-encoding", "upgrade", "te",
-     "trailer", "content-length", "host"}
+    {
+        "connection",
+        "keep-alive",
+        "proxy-connection",
+        "transfer-encoding",
+        "upgrade",
+        "te",
+        "trailer",
+        "content-length",
+        "host",
+    }
 )
 _DROP_INBOUND = frozenset({"connection", "keep-alive", "transfer-encoding", "content-length"})
 
@@ -38,7 +47,9 @@ def make_request(
     return Request(url, init, method=method, headers=headers, body=body)
 
 
-def to_httpx(client: httpx.AsyncClient, request: Request, extra: dict[str, str] | None = None) -> httpx.Request:
+def to_httpx(
+    client: httpx.AsyncClient, request: Request, extra: dict[str, str] | None = None
+) -> httpx.Request:
     headers = [(k, v) for k, v in request.headers._items if k not in _DROP_OUTBOUND]
     if extra:
         headers.extend(extra.items())
@@ -60,7 +71,9 @@ async def _stream_body(response: httpx.Response) -> AsyncIterator[bytes]:
 
 def from_httpx(response: httpx.Response, *, method: str = "GET") -> Response:
     """Wrap a streamed httpx response; its body is read lazily, chunk by chunk."""
-    headers = Headers([(k, v) for k, v in response.headers.multi_items() if k.lower() not in _DROP_INBOUND])
+    headers = Headers(
+        [(k, v) for k, v in response.headers.multi_items() if k.lower() not in _DROP_INBOUND]
+    )
     body: Any = None
     if method != "HEAD" and response.status_code not in (204, 304):
         body = _stream_body(response)

@@ -54,7 +54,8 @@ def _is_asgi_app(obj: Any) -> bool:
         return False
     try:
         params = [
-            p for p in inspect.signature(call).parameters.values()
+            p
+            for p in inspect.signature(call).parameters.values()
             if p.kind in (p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD)
         ]
     except (TypeError, ValueError):

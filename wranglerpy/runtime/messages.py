@@ -79,7 +79,9 @@ class Request(Body):
     def clone(self) -> Request:
         if not self.is_buffered():
             raise TypeError("cannot clone a request whose body is a stream")
-        return Request(self.url, method=self.method, headers=self.headers, body=self._buffer, cf=self.cf)
+        return Request(
+            self.url, method=self.method, headers=self.headers, body=self._buffer, cf=self.cf
+        )
 
     def __repr__(self) -> str:
         return f"<Request {self.method} {self.url}>"

@@ -13,7 +13,9 @@ from wranglerpy.runtime.loader import LoadedWorker
 from wranglerpy.runtime.messages import Response
 
 # wranglerpy's path, plus the two wrangler has used, so existing scripts keep working.
-SCHEDULED_PATHS = frozenset({"/cdn-cgi/local/scheduled", "/cdn-cgi/handler/scheduled", "/__scheduled"})
+SCHEDULED_PATHS = frozenset(
+    {"/cdn-cgi/local/scheduled", "/cdn-cgi/handler/scheduled", "/__scheduled"}
+)
 
 
 class ScheduledController:
@@ -30,7 +32,11 @@ class ScheduledController:
 
 
 async def run_scheduled(
-    loaded: LoadedWorker, env: Env, ctx: ExecutionContext, scope: dict[str, Any], event: dict[str, Any]
+    loaded: LoadedWorker,
+    env: Env,
+    ctx: ExecutionContext,
+    scope: dict[str, Any],
+    event: dict[str, Any],
 ) -> Response:
     query = parse_qs(scope.get("query_string", b"").decode())
     cron = (query.get("cron") or [""])[0]
@@ -47,7 +53,8 @@ async def run_scheduled(
     if handler is None:
         return Response("This worker has no scheduled handler.", status=404)
     params = [
-        p for p in inspect.signature(handler).parameters.values()
+        p
+        for p in inspect.signature(handler).parameters.values()
         if p.kind in (p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD)
     ]
     result = handler(*args[: len(params)])

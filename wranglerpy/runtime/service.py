@@ -113,7 +113,11 @@ class ServiceFetcher:
         """Send a request to the target worker; the response streams back as it is produced."""
         entry = self._target()
         request = make_request(
-            input, init, method=method, headers=headers, body=body,
+            input,
+            init,
+            method=method,
+            headers=headers,
+            body=body,
             base_url=entry.url if entry else "http://localhost",
         )
         if entry is None:
@@ -147,12 +151,15 @@ class ServiceFetcher:
         entry = self._target()
         if entry is None:
             raise remote_exception(
-                "Error", f'Worker "{self._binding.service}" not found. Make sure it is running locally.'
+                "Error",
+                f'Worker "{self._binding.service}" not found. Make sure it is running locally.',
             )
         try:
             payload = json.dumps({"args": list(args), "kwargs": kwargs})
         except TypeError as exc:
-            raise TypeError(f"RPC arguments to {method}() must be JSON-serialisable: {exc}") from None
+            raise TypeError(
+                f"RPC arguments to {method}() must be JSON-serialisable: {exc}"
+            ) from None
         client = self._client(entry)
         request = Request(
             f"http://{self._binding.service}{protocol.RPC_PATH_PREFIX}{method}",

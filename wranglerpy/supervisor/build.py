@@ -22,12 +22,22 @@ async def run_build(config: WorkerConfig, hub: LogHub) -> bool:
     )
     assert proc.stdout is not None
     async for line in proc.stdout:
-        hub.publish({"type": "log", "worker": config.name, "level": "log",
-                     "message": line.decode(errors="replace").rstrip("\n")})
+        hub.publish(
+            {
+                "type": "log",
+                "worker": config.name,
+                "level": "log",
+                "message": line.decode(errors="replace").rstrip("\n"),
+            }
+        )
     code = await proc.wait()
     if code != 0:
-        hub.system(f"✘ Build failed (exit code {code}): {command}", worker=config.name, level="error")
+        hub.system(
+            f"✘ Build failed (exit code {code}): {command}", worker=config.name, level="error"
+        )
         return False
-    hub.system(f"✨ Built successfully ({(time.perf_counter() - started) * 1000:.0f} ms)",
-               worker=config.name)
+    hub.system(
+        f"✨ Built successfully ({(time.perf_counter() - started) * 1000:.0f} ms)",
+        worker=config.name,
+    )
     return True

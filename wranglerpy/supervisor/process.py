@@ -46,7 +46,10 @@ class WorkerProcess:
         env = dict(os.environ)
         env.setdefault("PYTHONUNBUFFERED", "1")
         self.proc = await asyncio.create_subprocess_exec(
-            sys.executable, "-m", "wranglerpy.runtime.child", str(child_end.fileno()),
+            sys.executable,
+            "-m",
+            "wranglerpy.runtime.child",
+            str(child_end.fileno()),
             pass_fds=(child_end.fileno(),),
             stdin=asyncio.subprocess.DEVNULL,
             stdout=asyncio.subprocess.PIPE,
@@ -97,8 +100,14 @@ class WorkerProcess:
             line = await stream.readline()
             if not line:
                 return
-            self.on_event({"type": "log", "worker": self.name, "level": level,
-                           "message": line.decode(errors="replace").rstrip("\n")})
+            self.on_event(
+                {
+                    "type": "log",
+                    "worker": self.name,
+                    "level": level,
+                    "message": line.decode(errors="replace").rstrip("\n"),
+                }
+            )
 
     async def _wait_exit(self) -> None:
         assert self.proc is not None and self.exited is not None

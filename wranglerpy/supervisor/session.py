@@ -4,14 +4,17 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import os
 import signal
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 from wranglerpy.bindings.registry import describe
 from wranglerpy.config.schema import WorkerConfig
 from wranglerpy.logs.hub import LogHub
 from wranglerpy.logs.printer import Printer
+from wranglerpy.logs.tail_server import TailServer
+from wranglerpy.supervisor.sockets import runtime_dir
 from wranglerpy.supervisor.supervisor import ConfigReloader, Supervisor, SupervisorOptions
 from wranglerpy.supervisor.watcher import watch
 
@@ -33,8 +36,9 @@ def banner_lines(supervisor: Supervisor) -> list[str]:
         lines.append(f"⎔ {worker.name}{env} ready on {worker.url}")
         rows: list[tuple[str, str, str]] = []
         for service in config.services:
-            target = supervisor.registry.lookup(service.service, service.environment,
-                                                supervisor.options.mode)
+            target = supervisor.registry.lookup(
+                service.service, service.environment, supervisor.options.mode
+            )
             state = "[connected]" if target is not None else "[not connected]"
             name = service.service + (f"#{service.entrypoint}" if service.entrypoint else "")
             rows.append((service.binding, "Worker", f"{name} {state}"))
@@ -44,7 +48,9 @@ def banner_lines(supervisor: Supervisor) -> list[str]:
         if config.assets:
             rows.append((config.assets.binding or "-", "Assets", str(config.assets.directory)))
         if config.placement and (config.placement.mode or config.placement.hint):
-            rows.append(("-", "Placement", config.placement.mode or f"hint {config.placement.hint}"))
+            rows.append(
+                ("-", "Placement", config.placement.mode or f"hint {config.placement.hint}")
+            )
         if rows:
             width = max(len(r[0]) for r in rows)
             kind_width = max(len(r[1]) for r in rows)
@@ -76,7 +82,11 @@ async def run_dev(
     for config in workers:
         printer.add_worker(config.name)
     hub.subscribe(printer)
-    supervisor = Supervisor(workers, ports, hub, options.supervisor, reload_config=reload_config)
+    tail_path = runtime_dir() / f"tail-{os.getpid()}.sock"
+    tail_server = TailServer(hub, tail_path)
+    await tail_server.start()
+    supervisor_options = replace(options.supervisor, tail_socket=tail_path)
+    supervisor = Supervisor(workers, ports, hub, supervisor_options, reload_config=reload_config)
     stop = stop or asyncio.Event()
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGINT, signal.SIGTERM):
@@ -91,6 +101,7 @@ async def run_dev(
         if ready is not None:
             ready.set()
         if options.watch:
+
             def current() -> dict[str, WorkerConfig]:
                 return {name: w.config for name, w in supervisor.workers.items()}
 
@@ -109,6 +120,7 @@ async def run_dev(
             await asyncio.wait_for(supervisor.shutdown(), 6.0)
         except (asyncio.TimeoutError, Exception):  # noqa: BLE001 - leave nothing behind regardless
             supervisor.kill_all()
+        await tail_server.close()
         for sig in (signal.SIGINT, signal.SIGTERM):
             loop.remove_signal_handler(sig)
 

@@ -58,6 +58,7 @@ class SupervisorOptions:
     mode: str = "dev"
     expose_errors: bool = True
     log_level: str = "info"
+    tail_socket: Path | None = None
     run_build: bool = True
     keep_spare: bool = True
 
@@ -99,9 +100,15 @@ class Supervisor:
         for worker in self.workers.values():
             self._register(worker)
         if self.options.run_build:
-            builds = [run_build(w.config, self.hub) for w in self.workers.values() if w.config.build.command]
+            builds = [
+                run_build(w.config, self.hub)
+                for w in self.workers.values()
+                if w.config.build.command
+            ]
             await asyncio.gather(*builds)
-        await asyncio.gather(*(self._launch(w, self._fresh_process()) for w in self.workers.values()))
+        await asyncio.gather(
+            *(self._launch(w, self._fresh_process()) for w in self.workers.values())
+        )
         if self.options.keep_spare:
             self._refill_spare()
         return time.perf_counter() - started
@@ -151,6 +158,7 @@ class Supervisor:
                 token=worker.token,
                 pid=self._pid,
                 mode=self.options.mode,
+                tail=str(self.options.tail_socket or ""),
             )
         )
 
@@ -183,14 +191,17 @@ class Supervisor:
         if worker is None or self._stopping:
             return
         async with worker.lock:
-            self.hub.system(f"⎔ Reloading {name}…" + (f" ({reason})" if reason else ""), worker=name)
+            self.hub.system(
+                f"⎔ Reloading {name}…" + (f" ({reason})" if reason else ""), worker=name
+            )
             started = time.perf_counter()
             if self.reload_config is not None:
                 try:
                     worker.config = self.reload_config(worker.config)
                 except Exception as exc:  # noqa: BLE001 - a broken config keeps the old worker
-                    self.hub.system(f"✘ {exc} (still serving the previous version)",
-                                    worker=name, level="error")
+                    self.hub.system(
+                        f"✘ {exc} (still serving the previous version)", worker=name, level="error"
+                    )
                     return
             if self.options.run_build and worker.config.build.command:
                 if not await run_build(worker.config, self.hub):
@@ -208,8 +219,11 @@ class Supervisor:
         code = await process.exited
         if process.stopping or self._stopping or worker.process is not process:
             return
-        self.hub.system(f"✘ {worker.name} exited unexpectedly (code {code}); restarting",
-                        worker=worker.name, level="error")
+        self.hub.system(
+            f"✘ {worker.name} exited unexpectedly (code {code}); restarting",
+            worker=worker.name,
+            level="error",
+        )
         now = time.monotonic()
         if now - worker.last_crash < 1.0:
             await asyncio.sleep(1.0)  # a worker that keeps crashing must not spin the CPU

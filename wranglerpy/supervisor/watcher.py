@@ -54,11 +54,22 @@ async def watch(
 ) -> None:
     """Watch until ``stop`` is set; each batch of changes reloads each affected worker once."""
     current = workers()
-    roots = sorted({r if r.is_dir() else r.parent for c in current.values() for r in watch_roots(c)})
+    roots = sorted(
+        {r if r.is_dir() else r.parent for c in current.values() for r in watch_roots(c)}
+    )
     async for changes in awatch(
-        *roots, watch_filter=SourceFilter(), stop_event=stop, debounce=40, step=10,
-        rust_timeout=500, yield_on_timeout=False,
+        *roots,
+        watch_filter=SourceFilter(),
+        stop_event=stop,
+        debounce=40,
+        step=10,
+        rust_timeout=500,
+        yield_on_timeout=False,
     ):
-        changed = [path for kind, path in changes if kind in (Change.added, Change.modified, Change.deleted)]
+        changed = [
+            path
+            for kind, path in changes
+            if kind in (Change.added, Change.modified, Change.deleted)
+        ]
         for name, path in affected(changed, workers()).items():
             await on_change(name, Path(path).name)
