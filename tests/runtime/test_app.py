@@ -1,0 +1,209 @@
+import asyncio
+
+from wranglerpy.runtime import protocol
+
+BASIC = """
+from workers import WorkerEntrypoint, Response
+
+class Default(WorkerEntrypoint):
+    async def fetch(self, request):
+        if request.url.endswith("/boom"):
+            raise KeyError("missing thing")
+        if request.method == "POST":
+            data = await request.json()
+            return Response.json({"got": data, "greeting": self.env.GREETING})
+        print("handled", request.url)
+        return Response("hello " + request.headers.get("x-name", "nobody"))
+
+    async def add(self, a, b):
+        return a + b
+
+    async def fail(self):
+        raise PermissionError("not allowed")
+"""
+
+
+async def test_fetch_and_request_event(harness):
+    async with harness.build(BASIC) as client:
+        response = await client.get("/x", headers={"x-name": "ada", "authorization": "secret"})
+    assert response.status_code == 200
+    assert response.text == "hello ada"
+    (event,) = harness.requests()
+    assert event["status"] == 200 and event["method"] == "GET" and event["path"] == "/x"
+    assert event["headers"]["authorization"] == "REDACTED"
+    assert event["logs"][0]["message"] == ["handled http://worker.test/x"]
+    assert event["duration_ms"] >= 0
+
+
+async def test_json_body_and_env(harness):
+    async with harness.build(BASIC) as client:
+        response = await client.post("/", json={"a": [1, 2]})
+    assert response.json() == {"got": {"a": [1, 2]}, "greeting": "hi"}
+
+
+async def test_exception_is_500_json_for_api_clients_and_html_for_browsers(harness):
+    async with harness.build(BASIC) as client:
+        api = await client.get("/boom")
+        browser = await client.get("/boom", headers={"accept": "text/html"})
+    assert api.status_code == 500
+    assert api.json()["name"] == "KeyError"
+    assert "Traceback" not in api.text
+    assert browser.status_code == 500 and "<h1>" in browser.text and "KeyError" in browser.text
+    assert harness.requests()[0]["outcome"] == "exception"
+    assert harness.requests()[0]["exceptions"][0]["name"] == "KeyError"
+
+
+async def test_edge_mode_hides_error_details(harness):
+    async with harness.build(BASIC, expose_errors=False) as client:
+        response = await client.get("/boom")
+    assert response.status_code == 500
+    assert "missing thing" not in response.text
+
+
+async def test_rpc_needs_the_binding_token(harness):
+    headers = {protocol.BINDING_TOKEN_HEADER: "tok", "content-type": "application/json"}
+    async with harness.build(BASIC) as client:
+        ok = await client.post(
+            protocol.RPC_PATH_PREFIX + "add", headers=headers, json={"args": [2, 3]}
+        )
+        err = await client.post(protocol.RPC_PATH_PREFIX + "fail", headers=headers, json={})
+        outsider = await client.post(protocol.RPC_PATH_PREFIX + "add", json={"args": [2, 3]})
+        private = await client.post(protocol.RPC_PATH_PREFIX + "_secret", headers=headers, json={})
+    assert ok.json() == {"ok": True, "result": 5}
+    assert err.json()["error"] == {"name": "PermissionError", "message": "not allowed"}
+    assert "ok" not in outsider.json()  # answered by fetch, not RPC
+    assert private.json()["ok"] is False
+
+
+async def test_streaming_response(harness):
+    source = """
+import asyncio
+from workers import WorkerEntrypoint, Response
+
+class Default(WorkerEntrypoint):
+    async def fetch(self, request):
+        async def events():
+            for i in range(3):
+                yield f"data: {i}\\n\\n"
+                await asyncio.sleep(0)
+        return Response(events(), headers={"content-type": "text/event-stream"})
+"""
+    async with harness.build(source) as client:
+        response = await client.get("/sse")
+    assert response.headers["content-type"] == "text/event-stream"
+    assert response.text == "data: 0\n\ndata: 1\n\ndata: 2\n\n"
+
+
+async def test_wait_until_runs_after_response(harness):
+    source = """
+import asyncio
+from workers import WorkerEntrypoint, Response
+DONE = []
+
+class Default(WorkerEntrypoint):
+    async def fetch(self, request):
+        async def later():
+            await asyncio.sleep(0.01)
+            DONE.append(1)
+            print("background done")
+        self.ctx.waitUntil(later())
+        return Response(str(len(DONE)))
+"""
+    async with harness.build(source) as client:
+        first = await client.get("/")
+        second = await client.get("/")
+    assert first.text == "0" and second.text == "1"
+
+
+async def test_old_style_on_fetch(harness):
+    source = """
+from workers import Response
+
+async def on_fetch(request, env):
+    return Response(env.GREETING + " from on_fetch")
+"""
+    async with harness.build(source) as client:
+        response = await client.get("/")
+    assert response.text == "hi from on_fetch"
+
+
+async def test_asgi_app_sees_env(harness):
+    source = """
+async def app(scope, receive, send):
+    if scope["type"] != "http":
+        return
+    body = scope["env"].GREETING.encode()
+    await send({"type": "http.response.start", "status": 200, "headers": [(b"content-type", b"text/plain")]})
+    await send({"type": "http.response.body", "body": body})
+"""
+    async with harness.build(source) as client:
+        response = await client.get("/")
+    assert response.text == "hi"
+    assert harness.requests()[0]["status"] == 200
+
+
+async def test_load_error_answers_500_with_the_error(harness):
+    async with harness.build("def broken(:\n    pass\n") as client:
+        response = await client.get("/")
+    assert response.status_code == 500
+    assert response.json()["error"] == "Worker failed to load"
+    assert "SyntaxError" in response.json()["name"] + response.json()["message"]
+
+
+async def test_module_without_handler_is_a_load_error(harness):
+    async with harness.build("x = 1\n") as client:
+        response = await client.get("/")
+    assert response.status_code == 500
+    assert "has no handler" in response.json()["message"]
+
+
+async def test_scheduled_handler(harness):
+    source = """
+from workers import WorkerEntrypoint, Response
+RUNS = []
+
+class Default(WorkerEntrypoint):
+    async def fetch(self, request):
+        return Response(",".join(RUNS))
+
+    async def scheduled(self, controller, env, ctx):
+        RUNS.append(controller.cron)
+"""
+    async with harness.build(source) as client:
+        ran = await client.get("/cdn-cgi/local/scheduled", params={"cron": "*/5 * * * *"})
+        seen = await client.get("/")
+    assert ran.status_code == 200
+    assert seen.text == "*/5 * * * *"
+    assert harness.requests()[0]["scheduled"]["cron"] == "*/5 * * * *"
+
+
+async def test_fetch_must_return_a_response(harness):
+    source = """
+from workers import WorkerEntrypoint
+
+class Default(WorkerEntrypoint):
+    async def fetch(self, request):
+        return {"not": "a response"}
+"""
+    async with harness.build(source) as client:
+        response = await client.get("/")
+    assert response.status_code == 500
+    assert "must return a Response" in response.json()["message"]
+
+
+async def test_concurrent_requests_keep_their_own_logs(harness):
+    source = """
+import asyncio
+from workers import WorkerEntrypoint, Response
+
+class Default(WorkerEntrypoint):
+    async def fetch(self, request):
+        print("start", request.url)
+        await asyncio.sleep(0.01)
+        print("end", request.url)
+        return Response("ok")
+"""
+    async with harness.build(source) as client:
+        await asyncio.gather(client.get("/a"), client.get("/b"))
+    for event in harness.requests():
+        assert [log["message"][0].split()[1] for log in event["logs"]] == [event["url"]] * 2

@@ -1,0 +1,195 @@
+"""Start ``wranglerpy dev`` for a test, wait until every worker answers, stop it afterwards.
+
+The real CLI runs in a child process, on free ports, with its own dev registry and (by
+default) throw-away state, so tests see exactly what a user sees.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import signal
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Sequence
+from pathlib import Path
+from types import TracebackType
+
+import httpx
+
+from wranglerpy.registry.dev_registry import DevRegistry, WorkerEntry
+
+
+class DevServerError(RuntimeError):
+    """``wranglerpy dev`` did not come up; the message carries its output."""
+
+
+def free_port(ip: str = "127.0.0.1") -> int:
+    import socket
+
+    with socket.socket() as sock:
+        sock.bind((ip, 0))
+        return int(sock.getsockname()[1])
+
+
+class DevServer:
+    """``with DevServer("wrangler.toml", "wrangler-streaming.toml") as dev: dev.client("api")``."""
+
+    def __init__(
+        self,
+        *configs: str | os.PathLike[str],
+        cwd: str | os.PathLike[str] | None = None,
+        port: int | None = None,
+        persist_to: str | os.PathLike[str] | None = None,
+        env: str | None = None,
+        extra_args: Sequence[str] = (),
+        environ: dict[str, str] | None = None,
+        timeout: float = 60.0,
+        watch: bool = True,
+    ) -> None:
+        self.configs = [Path(c) for c in configs]
+        self.cwd = Path(cwd) if cwd else None
+        self.port = port if port is not None else free_port()
+        self.persist_to = Path(persist_to) if persist_to else None
+        self.env = env
+        self.extra_args = list(extra_args)
+        self.environ = environ or {}
+        self.timeout = timeout
+        self.watch = watch
+        self.process: subprocess.Popen[bytes] | None = None
+        self.workers: dict[str, WorkerEntry] = {}
+        self._tmp = tempfile.TemporaryDirectory(prefix="wranglerpy-test-")
+        self.registry_dir = Path(self._tmp.name) / "registry"
+        self.log_path = Path(self._tmp.name) / "dev.log"
+        self._clients: list[httpx.Client] = []
+
+    @property
+    def args(self) -> list[str]:
+        args = [sys.executable, "-m", "wranglerpy", "dev", "--port", str(self.port)]
+        for config in self.configs:
+            args += ["-c", str(config)]
+        if self.persist_to is not None:
+            args += ["--persist-to", str(self.persist_to)]
+        else:
+            args += ["--no-persist"]
+        if self.env:
+            args += ["--env", self.env]
+        if not self.watch:
+            args.append("--no-watch")
+        return args + self.extra_args
+
+    def start(self) -> DevServer:
+        environ = dict(os.environ)
+        environ.update(self.environ)
+        environ["WRANGLERPY_REGISTRY_PATH"] = str(self.registry_dir)
+        environ.setdefault("NO_COLOR", "1")
+        self._log = self.log_path.open("wb")
+        self.process = subprocess.Popen(
+            self.args,
+            cwd=self.cwd,
+            stdout=self._log,
+            stderr=subprocess.STDOUT,
+            stdin=subprocess.DEVNULL,
+            env=environ,
+            start_new_session=True,
+        )
+        try:
+            self._wait_ready()
+        except BaseException:
+            self.stop()
+            raise
+        return self
+
+    def output(self) -> str:
+        """Everything ``dev`` printed so far."""
+        try:
+            return self.log_path.read_text(errors="replace")
+        except FileNotFoundError:
+            return ""
+
+    def _wait_ready(self) -> None:
+        assert self.process is not None
+        registry = DevRegistry(self.registry_dir)
+        deadline = time.monotonic() + self.timeout
+        expected = len(self.configs) or None
+        while time.monotonic() < deadline:
+            if self.process.poll() is not None:
+                raise DevServerError(
+                    f"wranglerpy dev exited with code {self.process.returncode}:\n{self.output()}"
+                )
+            entries = [e for e in registry.entries("dev") if e.pid == self.process.pid]
+            if (
+                entries
+                and (expected is None or len(entries) >= expected)
+                and "Ready in" in self.output()
+            ):
+                self.workers = {e.name: e for e in entries}
+                if all(self._answers(e.url) for e in entries):
+                    return
+            time.sleep(0.05)
+        raise DevServerError(
+            f"wranglerpy dev was not ready within {self.timeout} s:\n{self.output()}"
+        )
+
+    @staticmethod
+    def _answers(url: str) -> bool:
+        try:
+            httpx.get(url + "/", timeout=2.0)
+        except httpx.HTTPError:
+            return False
+        return True
+
+    def url(self, worker: str | None = None) -> str:
+        """The base URL of ``worker`` (default: the first config's worker)."""
+        if worker is None:
+            return f"http://127.0.0.1:{self.port}"
+        try:
+            return self.workers[worker].url
+        except KeyError:
+            raise KeyError(f"no worker {worker!r}; running: {', '.join(self.workers)}") from None
+
+    def client(self, worker: str | None = None, **kwargs: object) -> httpx.Client:
+        """An httpx client whose base URL is ``worker``'s; closed when the server stops."""
+        kwargs.setdefault("timeout", 30.0)
+        client = httpx.Client(base_url=self.url(worker), **kwargs)  # type: ignore[arg-type]
+        self._clients.append(client)
+        return client
+
+    def stop(self, timeout: float = 10.0) -> int | None:
+        """SIGTERM the whole process group; SIGKILL what is left after ``timeout``."""
+        for client in self._clients:
+            client.close()
+        self._clients.clear()
+        process = self.process
+        code = None
+        if process is not None:
+            if process.poll() is None:
+                with contextlib.suppress(ProcessLookupError):
+                    os.killpg(process.pid, signal.SIGTERM)
+                try:
+                    process.wait(timeout)
+                except subprocess.TimeoutExpired:
+                    with contextlib.suppress(ProcessLookupError):
+                        os.killpg(process.pid, signal.SIGKILL)
+                    process.wait()
+            code = process.returncode
+        if hasattr(self, "_log"):
+            self._log.close()
+        return code
+
+    def close(self) -> None:
+        self.stop()
+        self._tmp.cleanup()
+
+    def __enter__(self) -> DevServer:
+        return self.start()
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        self.close()
