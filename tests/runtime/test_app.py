@@ -207,3 +207,18 @@ class Default(WorkerEntrypoint):
         await asyncio.gather(client.get("/a"), client.get("/b"))
     for event in harness.requests():
         assert [log["message"][0].split()[1] for log in event["logs"]] == [event["url"]] * 2
+
+
+async def test_pyodide_style_worker_runs_unchanged(harness):
+    source = '''
+from js import Response, JSON, console
+
+async def on_fetch(request, env):
+    console.log("pyodide style")
+    return Response.new(JSON.stringify({"ok": True}), {"status": 201, "headers": {"content-type": "application/json"}})
+'''
+    async with harness.build(source) as client:
+        response = await client.get("/")
+    assert response.status_code == 201
+    assert response.json() == {"ok": True}
+    assert harness.requests()[0]["logs"][0]["message"] == ["pyodide style"]

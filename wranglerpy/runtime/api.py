@@ -6,6 +6,8 @@ Response, Request, fetch``.
 
 from __future__ import annotations
 
+from typing import Any
+
 from wranglerpy.jsobject import JSObject
 from wranglerpy.runtime.entrypoint import (
     DurableObject,
@@ -19,6 +21,12 @@ from wranglerpy.runtime.messages import Request, Response
 from wranglerpy.runtime.scheduled import ScheduledController
 from wranglerpy.runtime.service import RPCError
 
+
+def handler(func: Any) -> Any:
+    """``@handler`` from early Python Workers examples: marks ``on_fetch``; nothing to do locally."""
+    return func
+
+
 __all__ = [
     "DurableObject",
     "ExecutionContext",
@@ -31,4 +39,5 @@ __all__ = [
     "WorkerEntrypoint",
     "WorkflowEntrypoint",
     "fetch",
+    "handler",
 ]
