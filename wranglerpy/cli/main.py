@@ -32,7 +32,10 @@ def main(
 
 from wranglerpy.cli import dev as _dev  # noqa: E402
 
+from wranglerpy.cli import init as _init  # noqa: E402
+
 app.command("dev")(_dev.dev)
+app.command("init")(_init.init)
 
 
 def run() -> None:
