@@ -1,0 +1,88 @@
+"""``/stream/*``: forward to inference-ui-streaming through the STREAMING service binding.
+
+The request body goes out as it arrives and the SSE answer comes back chunk by chunk; when
+the client goes away, closing our generator closes the upstream response, which stops the
+streaming worker's generation.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Iterable
+from typing import Any
+from urllib.parse import urlsplit, urlunsplit
+
+from inference_api.keys import Principal
+
+USER_HEADER = "x-inference-user-id"
+# Not forwarded: hop-by-hop and framing headers, the client's credentials (the streaming
+# worker trusts the API worker, not the key) and any client attempt at the internal header.
+_DROP_REQUEST = frozenset(
+    {
+        "host",
+        "connection",
+        "keep-alive",
+        "transfer-encoding",
+        "te",
+        "trailer",
+        "upgrade",
+        "content-length",
+        "authorization",
+        "x-api-key",
+        "remote-addr",
+        USER_HEADER,
+    }
+)
+_DROP_RESPONSE = frozenset({"connection", "keep-alive", "transfer-encoding", "content-length"})
+
+
+def target_url(url: str, stream_path: str) -> str:
+    """The request's URL with its path replaced by ``/<stream_path>`` (query kept)."""
+    parts = urlsplit(url)
+    return urlunsplit((parts.scheme, parts.netloc, "/" + stream_path.lstrip("/"), parts.query, ""))
+
+
+def forward_headers(
+    headers: Iterable[tuple[str, str]], principal: Principal | None
+) -> dict[str, str]:
+    out: dict[str, str] = {}
+    for name, value in headers:
+        lower = name.lower()
+        if lower not in _DROP_REQUEST:
+            out[lower] = value
+    if principal is not None:
+        out[USER_HEADER] = principal.user_id
+    return out
+
+
+def response_headers(headers: Iterable[tuple[str, str]]) -> list[tuple[str, str]]:
+    return [(k, v) for k, v in headers if k.lower() not in _DROP_RESPONSE]
+
+
+async def relay(body: AsyncIterator[bytes] | None) -> AsyncIterator[bytes]:
+    """Yield the upstream body as it arrives; always close it (also on client disconnect)."""
+    if body is None:
+        return
+    try:
+        async for chunk in body:
+            yield chunk
+    finally:
+        aclose = getattr(body, "aclose", None)
+        if aclose is not None:
+            await aclose()
+
+
+async def forward(
+    streaming: Any,
+    url: str,
+    method: str,
+    headers: Iterable[tuple[str, str]],
+    body: AsyncIterator[bytes] | None,
+    principal: Principal | None,
+) -> Any:
+    """Call the streaming worker; returns its (streamed) workers Response."""
+    return await streaming.fetch(
+        url,
+        method=method,
+        headers=forward_headers(headers, principal),
+        body=body if method not in ("GET", "HEAD") else None,
+    )

@@ -1,0 +1,129 @@
+"""The API worker's routes: index, health, GraphQL, events and the stream proxy."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from quart import Blueprint, Response, jsonify, request
+
+from inference_api import events as event_ingest
+from inference_api import graphql_http, proxy
+from inference_api.auth import principal_for
+from inference_api.errors import ApiError
+from inference_common.clock import now_ms
+from inference_common.tiers import exceeds, limits_for
+from inference_common.usage import ai_requests_this_month
+
+bp = Blueprint("api", __name__)
+
+ENDPOINTS = {
+    "health": "GET /health",
+    "graphql": "POST /graphql",
+    "events": "POST /events",
+    "chat": "POST /stream/chat",
+    "completion": "POST /stream/completion",
+    "object": "POST /stream/object",
+    "chatPage": "GET /chat/",
+}
+
+
+def _env() -> Any:
+    return request.scope["env"]
+
+
+def _ctx() -> Any:
+    return request.scope.get("ctx")
+
+
+@bp.get("/")
+async def index() -> Any:
+    env = _env()
+    return jsonify(
+        {
+            "name": "inference-ui-api",
+            "version": str(getattr(env, "API_VERSION", "1.0.0")),
+            "environment": str(getattr(env, "ENVIRONMENT", "development")),
+            "architecture": "service-bindings",
+            "endpoints": ENDPOINTS,
+        }
+    )
+
+
+@bp.get("/health")
+async def health() -> Any:
+    return jsonify({"status": "healthy", "timestamp": now_ms()})
+
+
+@bp.post("/graphql")
+@bp.post("/api/graphql")
+async def graphql_endpoint() -> Any:
+    env = _env()
+    principal = await principal_for(request.headers, env, _ctx(), required=True)
+    assert principal is not None
+    raw = await request.get_data(cache=False)
+    assert isinstance(raw, bytes)
+    return jsonify(await graphql_http.execute(raw, env, principal))
+
+
+@bp.post("/events")
+@bp.post("/api/events")
+async def events_endpoint() -> Any:
+    length = request.content_length
+    if length is not None and length > event_ingest.MAX_BODY_BYTES:
+        raise ApiError(
+            413,
+            f"Request body is larger than {event_ingest.MAX_BODY_BYTES} bytes",
+            limit=event_ingest.MAX_BODY_BYTES,
+        )
+    env = _env()
+    principal = await principal_for(request.headers, env, _ctx(), required=False)
+    raw = await request.get_data(cache=False)
+    assert isinstance(raw, bytes)
+    events, errors = event_ingest.parse_batch(raw)
+    now = now_ms()
+    await event_ingest.check_quota(env.DB, principal, len(events), now)
+    await event_ingest.store(env, events, principal, now)
+    status = 400 if errors and not events else 200
+    body: dict[str, Any] = {"processed": len(events), "errors": errors, "timestamp": now}
+    if status == 400:
+        body["error"] = "No valid events in the request"
+    return jsonify(body), status
+
+
+async def _check_ai_quota(env: Any, tier: str, user_id: str) -> None:
+    limit = limits_for(tier).ai_requests_per_month
+    if limit is None:
+        return
+    used = await ai_requests_this_month(env.DB, user_id, now_ms())
+    if exceeds(limit, used, 1):
+        raise ApiError(
+            429,
+            f"Monthly AI request limit of the {tier} tier reached: {used} of {limit} used",
+            tier=tier,
+            limit=limit,
+            used=used,
+        )
+
+
+@bp.route("/stream/<path:stream_path>", methods=["GET", "POST"])
+@bp.route("/api/stream/<path:stream_path>", methods=["GET", "POST"])
+async def stream(stream_path: str) -> Any:
+    env = _env()
+    principal = await principal_for(request.headers, env, _ctx(), required=False)
+    if principal is not None:
+        await _check_ai_quota(env, principal.tier, principal.user_id)
+    upstream = await proxy.forward(
+        env.STREAMING,
+        proxy.target_url(str(request.url), stream_path),
+        request.method,
+        request.headers.items(),
+        request.body.__aiter__() if request.method not in ("GET", "HEAD") else None,
+        principal,
+    )
+    response = Response(
+        proxy.relay(upstream.body),
+        status=upstream.status,
+        headers=proxy.response_headers(upstream.headers),
+    )
+    response.timeout = None  # an SSE answer lasts as long as generation does
+    return response

@@ -1,0 +1,1 @@
+"""Pieces both Inference UI workers share: tiers and their limits, clocks, ids."""

@@ -1,0 +1,1 @@
+"""inference-ui-streaming: AI answers over Server-Sent Events (a WorkerEntrypoint worker)."""
