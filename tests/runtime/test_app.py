@@ -210,13 +210,13 @@ class Default(WorkerEntrypoint):
 
 
 async def test_pyodide_style_worker_runs_unchanged(harness):
-    source = '''
+    source = """
 from js import Response, JSON, console
 
 async def on_fetch(request, env):
     console.log("pyodide style")
     return Response.new(JSON.stringify({"ok": True}), {"status": 201, "headers": {"content-type": "application/json"}})
-'''
+"""
     async with harness.build(source) as client:
         response = await client.get("/")
     assert response.status_code == 201

@@ -1,9 +1,31 @@
-import httpx
+import asyncio
+import socket
+
 import pytest
 
 from wranglerpy.config.schema import ServiceBinding
 from wranglerpy.registry.dev_registry import DevRegistry, WorkerEntry
+from wranglerpy.runtime.binding_client import UnixFrameTransport, _Connection
+from wranglerpy.runtime.binding_server import BindingServer
 from wranglerpy.runtime.service import RPCError, ServiceFetcher
+
+
+class InProcessTransport(UnixFrameTransport):
+    """The real frame protocol over an in-memory socket pair, to a BindingServer in this loop."""
+
+    def __init__(self, app) -> None:
+        super().__init__("unused")
+        self.server = BindingServer(app)
+        self.tasks = []
+
+    async def _connect(self):
+        ours, theirs = socket.socketpair()
+        server_reader, server_writer = await asyncio.open_connection(sock=theirs)
+        task = asyncio.ensure_future(self.server._connection(server_reader, server_writer))
+        self.tasks.append(task)
+        reader, writer = await asyncio.open_connection(sock=ours)
+        return _Connection(reader, writer)
+
 
 TARGET = """
 from workers import WorkerEntrypoint, Response
@@ -27,7 +49,7 @@ class Default(WorkerEntrypoint):
 
 
 @pytest.fixture
-def fetcher(harness, tmp_path):
+async def fetcher(harness, tmp_path):
     client = harness.build(TARGET, token="secret-token")
     registry = DevRegistry(tmp_path / "registry")
     import os
@@ -44,12 +66,16 @@ def fetcher(harness, tmp_path):
         )
     )
 
-    def factory(_socket: str) -> httpx.AsyncClient:
-        return httpx.AsyncClient(transport=httpx.ASGITransport(app=harness.app))
-
-    yield ServiceFetcher(
-        ServiceBinding("TARGET", "target"), "caller", registry, client_factory=factory
+    transport = InProcessTransport(harness.app)
+    fetcher = ServiceFetcher(
+        ServiceBinding("TARGET", "target"),
+        "caller",
+        registry,
+        transport_factory=lambda _socket: transport,
     )
+    yield fetcher
+    await fetcher.aclose()
+    await transport.server.close(grace=1.0)
     del client
 
 

@@ -27,6 +27,7 @@ from hypercorn.config import Config as HypercornConfig
 from wranglerpy.registry.dev_registry import DevRegistry
 from wranglerpy.runtime.app import WorkerApp
 from wranglerpy.runtime.assets import AssetServer
+from wranglerpy.runtime.binding_server import BindingServer
 from wranglerpy.runtime.console import EventLogHandler, LineWriter
 from wranglerpy.runtime.env import Env
 from wranglerpy.runtime.events import EventSink, SocketEventSink
@@ -151,8 +152,18 @@ async def _serve(
         stop.set()  # the supervisor is gone: do not outlive it
 
     watcher = asyncio.ensure_future(watch_supervisor())
+    http_fd, binding_fd = sockets
+    bindings = BindingServer(app)
+    await bindings.start(socket.socket(fileno=binding_fd))
+
+    async def shutdown_trigger() -> None:
+        await stop.wait()
+        # Binding callers hold pooled connections: close the idle ones at once so their next
+        # call reaches the new process, and let calls in flight finish.
+        asyncio.ensure_future(bindings.close())
+
     config = HypercornConfig()
-    config.bind = [f"fd://{fd}" for fd in sockets]
+    config.bind = [f"fd://{http_fd}"]
     config.accesslog = None
     config.loglevel = "ERROR"  # hypercorn's "Running on ..." lines would repeat our banner
     config.graceful_timeout = 5.0
@@ -160,7 +171,8 @@ async def _serve(
     sink.emit(
         {"type": "ready", "worker": app.name, "load_ms": round(load_ms, 1), "pid": os.getpid()}
     )
-    await serve(app, config, shutdown_trigger=stop.wait)  # type: ignore[arg-type]
+    await serve(app, config, shutdown_trigger=shutdown_trigger)  # type: ignore[arg-type]
+    await bindings.close()
     pending = [t for t in app.background if not t.done()]
     if pending:
         await asyncio.wait(pending, timeout=5)

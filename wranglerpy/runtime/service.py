@@ -11,12 +11,11 @@ import json
 from collections.abc import Callable
 from typing import Any
 
-import httpx
-
 from wranglerpy.config.schema import ServiceBinding
 from wranglerpy.registry.dev_registry import DevRegistry, WorkerEntry
 from wranglerpy.runtime import protocol, tracing
-from wranglerpy.runtime.http_bridge import from_httpx, make_request, to_httpx
+from wranglerpy.runtime.binding_client import BindingTransport, UnixFrameTransport
+from wranglerpy.runtime.http_bridge import make_request
 from wranglerpy.runtime.messages import Request, Response
 
 
@@ -51,12 +50,7 @@ def not_found_response(service: str) -> Response:
     )
 
 
-ClientFactory = Callable[[str], httpx.AsyncClient]
-
-
-def _uds_client(socket_path: str) -> httpx.AsyncClient:
-    transport = httpx.AsyncHTTPTransport(uds=socket_path, retries=1)
-    return httpx.AsyncClient(transport=transport, timeout=httpx.Timeout(None, connect=10.0))
+TransportFactory = Callable[[str], BindingTransport]
 
 
 class ServiceFetcher:
@@ -69,14 +63,14 @@ class ServiceFetcher:
         registry: DevRegistry,
         *,
         mode: str = "dev",
-        client_factory: ClientFactory = _uds_client,
+        transport_factory: TransportFactory = UnixFrameTransport,
     ) -> None:
         self._binding = binding
         self._caller = caller
         self._registry = registry
         self._mode = mode
-        self._client_factory = client_factory
-        self._clients: dict[str, httpx.AsyncClient] = {}
+        self._transport_factory = transport_factory
+        self._transports: dict[str, BindingTransport] = {}
 
     def __repr__(self) -> str:
         return f"<ServiceFetcher {self._binding.binding} -> {self._binding.service}>"
@@ -84,12 +78,12 @@ class ServiceFetcher:
     def _target(self) -> WorkerEntry | None:
         return self._registry.lookup(self._binding.service, self._binding.environment, self._mode)
 
-    def _client(self, entry: WorkerEntry) -> httpx.AsyncClient:
-        client = self._clients.get(entry.socket)
-        if client is None:
-            client = self._client_factory(entry.socket)
-            self._clients[entry.socket] = client
-        return client
+    def _transport(self, entry: WorkerEntry) -> BindingTransport:
+        transport = self._transports.get(entry.socket)
+        if transport is None:
+            transport = self._transport_factory(entry.socket)
+            self._transports[entry.socket] = transport
+        return transport
 
     def _internal_headers(self, entry: WorkerEntry) -> dict[str, str]:
         headers = {
@@ -122,17 +116,18 @@ class ServiceFetcher:
         )
         if entry is None:
             return not_found_response(self._binding.service)
-        client = self._client(entry)
-        outgoing = to_httpx(client, request, self._internal_headers(entry))
         try:
-            response = await client.send(outgoing, stream=True)
-        except (httpx.ConnectError, httpx.RemoteProtocolError):
-            if isinstance(outgoing.stream, httpx.ByteStream) or request.method in ("GET", "HEAD"):
-                # The target was restarting and closed a pooled connection: one clean retry.
-                response = await client.send(outgoing, stream=True)
-            else:
-                return not_found_response(self._binding.service)
-        return from_httpx(response, method=request.method)
+            return await self._transport(entry).send(request, self._internal_headers(entry))
+        except (ConnectionError, FileNotFoundError):
+            return not_found_response(self._binding.service)
+
+    async def aclose(self) -> None:
+        """Close pooled connections (the process's exit does this too)."""
+        for transport in self._transports.values():
+            closer = getattr(transport, "aclose", None)
+            if closer is not None:
+                await closer()
+        self._transports.clear()
 
     async def connect(self, *args: Any, **kwargs: Any) -> Any:
         raise TypeError("connect() (TCP sockets) is not supported on a local service binding")
@@ -160,15 +155,20 @@ class ServiceFetcher:
             raise TypeError(
                 f"RPC arguments to {method}() must be JSON-serialisable: {exc}"
             ) from None
-        client = self._client(entry)
         request = Request(
             f"http://{self._binding.service}{protocol.RPC_PATH_PREFIX}{method}",
             method="POST",
             headers={"content-type": "application/json", **self._internal_headers(entry)},
             body=payload,
         )
-        response = await client.send(to_httpx(client, request))
-        data = response.json()
+        try:
+            response = await self._transport(entry).send(request, {})
+        except (ConnectionError, FileNotFoundError):
+            raise remote_exception(
+                "Error",
+                f'Worker "{self._binding.service}" not found. Make sure it is running locally.',
+            ) from None
+        data = await response.json()
         if data.get("ok"):
             return data.get("result")
         error = data.get("error") or {}
