@@ -2,22 +2,20 @@
 
 from __future__ import annotations
 
-import asyncio
 import hashlib
+from typing import Any
 
 import pytest
 
 from inference_api import keys, users
 from inference_api.auth import key_from_headers, principal_for
 from inference_api.errors import ApiError
-from iui_fakes import FakeCtx, FakeEnv
+from iui_fakes import FakeCtx, FakeEnv, run
 
 
-def run(coro):  # type: ignore[no-untyped-def]
-    return asyncio.run(coro)
-
-
-async def _user_with_key(env: FakeEnv, email: str = "a@example.com", **kw):  # type: ignore[no-untyped-def]
+async def _user_with_key(
+    env: FakeEnv, email: str = "a@example.com", **kw: Any
+) -> tuple[dict[str, Any], dict[str, Any]]:
     user, _ = await users.ensure_user(env.DB, email)
     created = await keys.create_key(env.DB, user["id"], "default", **kw)
     return user, created

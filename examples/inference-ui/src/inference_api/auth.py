@@ -2,14 +2,19 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-from typing import Any
+from typing import Any, Protocol
 
 from inference_api.errors import ApiError
 from inference_api.keys import Principal, authenticate, touch_key
 
 
-def key_from_headers(headers: Mapping[str, str]) -> str | None:
+class HeaderLookup(Protocol):
+    """Anything with a case-insensitive ``get`` (Quart's, the runtime's or a plain dict)."""
+
+    def get(self, key: str, /) -> Any: ...
+
+
+def key_from_headers(headers: HeaderLookup) -> str | None:
     """The key the client sent, or None when it sent none."""
     authorization = (headers.get("authorization") or "").strip()
     if authorization:
@@ -21,7 +26,7 @@ def key_from_headers(headers: Mapping[str, str]) -> str | None:
 
 
 async def principal_for(
-    headers: Mapping[str, str], env: Any, ctx: Any, *, required: bool
+    headers: HeaderLookup, env: Any, ctx: Any, *, required: bool
 ) -> Principal | None:
     """The principal behind the request's key.
 

@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, cast
 
 from quart import Blueprint, Response, jsonify, request
+from werkzeug.datastructures import Headers
 
 from inference_api import events as event_ingest
 from inference_api import graphql_http, proxy
@@ -28,11 +29,11 @@ ENDPOINTS = {
 
 
 def _env() -> Any:
-    return request.scope["env"]
+    return cast(dict[str, Any], request.scope)["env"]
 
 
 def _ctx() -> Any:
-    return request.scope.get("ctx")
+    return cast(dict[str, Any], request.scope).get("ctx")
 
 
 @bp.get("/")
@@ -123,7 +124,7 @@ async def stream(stream_path: str) -> Any:
     response = Response(
         proxy.relay(upstream.body),
         status=upstream.status,
-        headers=proxy.response_headers(upstream.headers),
+        headers=Headers(proxy.response_headers(upstream.headers)),
     )
     response.timeout = None  # an SSE answer lasts as long as generation does
     return response

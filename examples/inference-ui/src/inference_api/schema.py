@@ -47,7 +47,7 @@ def build() -> GraphQLSchema:
     assert isinstance(ts_type, GraphQLScalarType)
     ts_type.serialize = _timestamp  # type: ignore[method-assign]
     ts_type.parse_value = _timestamp  # type: ignore[method-assign]
-    ts_type.parse_literal = _timestamp_literal  # type: ignore[method-assign]
+    ts_type.parse_literal = _timestamp_literal  # type: ignore[method-assign, assignment]
     return schema
 
 

@@ -100,7 +100,8 @@ def coerce(value: Any, schema: Any) -> Any:
         return value
     types = _types(schema)
     if isinstance(value, dict) and (not types or "object" in types):
-        props = schema.get("properties") if isinstance(schema.get("properties"), dict) else {}
+        declared = schema.get("properties")
+        props: dict[str, Any] = declared if isinstance(declared, dict) else {}
         out = {
             k: coerce(v, props.get(k, schema.get("additionalProperties"))) for k, v in value.items()
         }
