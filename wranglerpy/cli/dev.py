@@ -69,6 +69,7 @@ def dev(
 
     from wranglerpy.config.load import load_worker
     from wranglerpy.config.plan import assign_ports
+    from wranglerpy.supervisor.cron import Cron
     from wranglerpy.supervisor.session import DevOptions, resolve_persist, run_dev
     from wranglerpy.supervisor.sockets import port_is_free
     from wranglerpy.supervisor.supervisor import SupervisorOptions
@@ -89,6 +90,9 @@ def dev(
             merged.update(dict(extra_vars))
             worker = replace(worker, vars=tuple(merged.items()))
         workers.append(worker)
+    for worker in workers:
+        for expression in worker.triggers.crons:
+            Cron.parse(expression)  # a bad cron is a config error before anything starts
     names = [w.name for w in workers]
     duplicates = {n for n in names if names.count(n) > 1}
     if duplicates:

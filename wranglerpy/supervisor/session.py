@@ -16,6 +16,7 @@ from wranglerpy.logs.printer import Printer
 from wranglerpy.logs.tail_server import TailServer
 from wranglerpy.supervisor.sockets import runtime_dir
 from wranglerpy.supervisor.supervisor import ConfigReloader, Supervisor, SupervisorOptions
+from wranglerpy.supervisor.triggers import run_cron_triggers
 from wranglerpy.supervisor.watcher import watch
 
 
@@ -109,7 +110,9 @@ async def run_dev(
                 asyncio.ensure_future(supervisor.reload(name, f"{path} changed"))
 
             watcher = asyncio.ensure_future(watch(current, on_change, stop))
+        crons = asyncio.ensure_future(run_cron_triggers(supervisor, hub))
         await stop.wait()
+        crons.cancel()
     finally:
         hub.system("Shutting down…")
         if watcher is not None:
