@@ -82,12 +82,16 @@ def _install_output_capture(sink: EventSink, worker: str, level: str) -> None:
         logging.getLogger(noisy).setLevel(logging.WARNING)
 
 
-def _prepare_imports() -> None:
+def _prepare_imports(extra_paths: tuple[str, ...] = ()) -> None:
     # `workers` and `asgi` resolve to wranglerpy's shims only when nothing else provides them:
     # the shim folder goes last on sys.path, so a real install elsewhere wins.
     shim = str(SHIM_DIR)
     if shim not in sys.path:
         sys.path.append(shim)
+    # The project's vendored dependencies come before site-packages, as on Cloudflare.
+    for path in reversed(extra_paths):
+        if path not in sys.path:
+            sys.path.insert(0, path)
 
 
 def make_app(spec: WorkerSpec, sink: EventSink) -> tuple[WorkerApp, float]:
@@ -203,7 +207,7 @@ def main(argv: list[str]) -> int:
         return 0  # the supervisor closed a spare it no longer needs
     request = json.loads(message.decode())
     spec = WorkerSpec.decode(request["spec"])
-    _prepare_imports()
+    _prepare_imports(spec.python_path)
     _install_output_capture(sink, spec.config.name, spec.log_level)
     app, load_ms = make_app(spec, sink)
     try:

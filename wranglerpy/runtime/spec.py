@@ -21,6 +21,7 @@ class WorkerSpec:
     mode: str = "dev"
     expose_errors: bool = True
     log_level: str = "info"
+    python_path: tuple[str, ...] = ()  # folders of the project's own installed dependencies
 
     def encode(self) -> str:
         return base64.b64encode(pickle.dumps(self)).decode()

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import os
 import secrets
 import time
 from collections.abc import Callable
@@ -22,6 +23,7 @@ from wranglerpy.registry.dev_registry import DevRegistry, WorkerEntry
 from wranglerpy.runtime.spec import WorkerSpec
 from wranglerpy.supervisor.build import run_build
 from wranglerpy.supervisor.process import ChildExited, WorkerProcess
+from wranglerpy.supervisor.python_deps import ensure_dependencies
 from wranglerpy.supervisor.sockets import bind_tcp, bind_unix
 
 ConfigReloader = Callable[[WorkerConfig], WorkerConfig]
@@ -85,7 +87,9 @@ class Supervisor:
         self._spare: WorkerProcess | None = None
         self._spare_task: asyncio.Task[Any] | None = None
         self._stopping = False
-        self._pid = __import__("os").getpid()
+        self._pid = os.getpid()
+        self._python_paths: dict[str, list[Path]] = {}
+        self._installs: dict[Path, asyncio.Task[Path | None]] = {}
 
     # ----------------------------------------------------------------- start
     async def start(self) -> float:
@@ -99,6 +103,7 @@ class Supervisor:
             self.workers[config.name] = ManagedWorker(config, ip, port, tcp, uds, uds_path)
         for worker in self.workers.values():
             self._register(worker)
+        await asyncio.gather(*(self._install_dependencies(w) for w in self.workers.values()))
         if self.options.run_build:
             builds = [
                 run_build(w.config, self.hub)
@@ -112,6 +117,16 @@ class Supervisor:
         if self.options.keep_spare:
             self._refill_spare()
         return time.perf_counter() - started
+
+    async def _install_dependencies(self, worker: ManagedWorker) -> None:
+        root = worker.config.root.resolve()
+        # Workers of one project share its pyproject.toml: install once for all of them.
+        task = self._installs.get(root)
+        if task is None:
+            task = asyncio.ensure_future(ensure_dependencies(root, self.hub, worker.name))
+            self._installs[root] = task
+        path = await task
+        self._python_paths[worker.name] = [path] if path is not None else []
 
     def _fresh_process(self) -> WorkerProcess:
         return WorkerProcess(self.hub.publish)
@@ -134,6 +149,7 @@ class Supervisor:
             mode=self.options.mode,
             expose_errors=self.options.expose_errors,
             log_level=self.options.log_level,
+            python_path=tuple(str(p) for p in self._python_paths.get(worker.name, ())),
         )
 
     async def _launch(self, worker: ManagedWorker, process: WorkerProcess) -> dict[str, Any]:

@@ -1,0 +1,108 @@
+"""A project's Python dependencies, as Cloudflare Python Workers declare them.
+
+``pyproject.toml`` beside the config lists them under ``[project] dependencies`` (what
+``pywrangler`` vendors into ``python_modules``). Those already satisfied by the running
+environment are used as they are; the rest are installed once with pip into
+``.wranglerpy/python_modules/<hash>/`` beside the config and put on the worker's ``sys.path``.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+import sys
+from importlib import metadata
+from pathlib import Path
+
+from wranglerpy.config.state import STATE_DIRNAME
+from wranglerpy.errors import ConfigError
+from wranglerpy.logs.hub import LogHub
+
+if sys.version_info >= (3, 11):
+    import tomllib
+else:  # pragma: no cover - exercised on Python 3.10 only
+    import tomli as tomllib
+
+try:
+    from packaging.requirements import InvalidRequirement, Requirement
+except ImportError:  # pragma: no cover - packaging ships with pip and setuptools
+    Requirement = None  # type: ignore[assignment, misc]
+    InvalidRequirement = ValueError  # type: ignore[assignment, misc]
+
+
+def declared_dependencies(project_root: Path) -> list[str]:
+    """``[project] dependencies`` of ``pyproject.toml`` in ``project_root`` (empty if none)."""
+    path = project_root / "pyproject.toml"
+    if not path.is_file():
+        return []
+    try:
+        data = tomllib.loads(path.read_text())
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigError(str(exc), file=str(path)) from None
+    deps = (data.get("project") or {}).get("dependencies") or []
+    if not isinstance(deps, list) or not all(isinstance(d, str) for d in deps):
+        raise ConfigError(
+            "expected a list of requirement strings", file=str(path), key="project.dependencies"
+        )
+    return deps
+
+
+def is_satisfied(requirement: str) -> bool:
+    """Whether the running environment already has a distribution that meets ``requirement``."""
+    if Requirement is None:
+        return False
+    try:
+        parsed = Requirement(requirement)
+    except InvalidRequirement:
+        return False
+    if parsed.marker is not None and not parsed.marker.evaluate():
+        return True  # not meant for this platform
+    try:
+        installed = metadata.version(parsed.name)
+    except metadata.PackageNotFoundError:
+        return False
+    return parsed.specifier.contains(installed, prereleases=True)
+
+
+def modules_dir(project_root: Path, requirements: list[str]) -> Path:
+    digest = hashlib.sha256("\n".join(sorted(requirements)).encode()).hexdigest()[:16]
+    return project_root / STATE_DIRNAME / "python_modules" / digest
+
+
+async def ensure_dependencies(project_root: Path, hub: LogHub, worker: str) -> Path | None:
+    """Install what the running environment lacks; the folder to add to ``sys.path``, if any."""
+    missing = [d for d in declared_dependencies(project_root) if not is_satisfied(d)]
+    if not missing:
+        return None
+    target = modules_dir(project_root, missing)
+    marker = target / ".complete"
+    if marker.exists():
+        return target
+    hub.system(
+        f"Installing Python packages from pyproject.toml: {', '.join(missing)}", worker=worker
+    )
+    proc = await asyncio.create_subprocess_exec(
+        sys.executable,
+        "-m",
+        "pip",
+        "install",
+        "--quiet",
+        "--disable-pip-version-check",
+        "--target",
+        str(target),
+        *missing,
+        stdout=asyncio.subprocess.PIPE,
+        stderr=asyncio.subprocess.STDOUT,
+    )
+    output, _ = await proc.communicate()
+    if proc.returncode != 0:
+        tail = output.decode(errors="replace").strip().splitlines()[-5:]
+        hub.system(
+            "✘ pip could not install " + ", ".join(missing) + ":\n" + "\n".join(tail),
+            worker=worker,
+            level="error",
+        )
+        return None
+    marker.write_text("\n".join(missing) + "\n")
+    hub.system(f"✨ Installed {len(missing)} package(s) into {target}", worker=worker)
+    return target
