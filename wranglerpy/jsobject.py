@@ -10,7 +10,7 @@ from collections.abc import Mapping
 from typing import Any
 
 
-class JSObject(dict):  # type: ignore[type-arg]
+class JSObject(dict[str, Any]):
     """A ``dict`` whose keys are also attributes. Missing attributes raise AttributeError."""
 
     __slots__ = ()

@@ -22,7 +22,8 @@ BINDING_MODULES: dict[str, str] = {
 def _factory(kind: str) -> Callable[[Any, Path], Any]:
     # Imported on demand so a worker without AI never loads onnxruntime.
     module = importlib.import_module(BINDING_MODULES[kind])
-    return module.create  # type: ignore[no-any-return]
+    create: Callable[[Any, Path], Any] = module.create
+    return create
 
 
 def describe(worker: WorkerConfig) -> list[tuple[str, str, str]]:

@@ -69,6 +69,7 @@ def dev(
 
     from wranglerpy.config.load import load_worker
     from wranglerpy.config.plan import assign_ports
+    from wranglerpy.config.schema import WorkerConfig
     from wranglerpy.supervisor.cron import Cron
     from wranglerpy.supervisor.session import DevOptions, resolve_persist, run_dev
     from wranglerpy.supervisor.sockets import port_is_free
@@ -103,7 +104,7 @@ def dev(
     ports = assign_ports(workers, port, lambda p: port_is_free(listen_ip, p))
     persist_dir, temp_dir = resolve_persist(persist_to, no_persist)
 
-    def reload_config(current):  # type: ignore[no-untyped-def]
+    def reload_config(current: WorkerConfig) -> WorkerConfig:
         fresh = load_worker(current.config_path, current.env_name)
         if extra_vars:
             merged = dict(fresh.vars)

@@ -212,6 +212,7 @@ class WorkerApp:
                 response = await self._call_fetch(request, ctx, headers, event, status)
                 if response.status == 404 and self.assets is not None and not self._asset_first():
                     response = self.assets.lookup(scope["method"], path, headers) or response
+        assert response is not None
         status["code"] = response.status
         await self._send(response, send, body, status, head=scope["method"] == "HEAD")
         await ctx.drain()
@@ -263,7 +264,7 @@ class WorkerApp:
             result: Any
             default = self.loaded.default
             if default is not None and hasattr(default, "fetch"):
-                result = default(ctx, self.env).fetch(request)
+                result = getattr(default(ctx, self.env), "fetch")(request)  # noqa: B009
             elif self.loaded.on_fetch is not None:
                 result = _call_flexible(self.loaded.on_fetch, request, self.env, ctx)
             else:

@@ -119,7 +119,7 @@ class BindingServer:
     async def _handle(
         self, head: dict[str, Any], call: _Call, writer: asyncio.StreamWriter
     ) -> None:
-        state = {"started": False, "ended": False, "pending": []}
+        state: dict[str, Any] = {"started": False, "ended": False}
 
         async def send(message: dict[str, Any]) -> None:
             if call.disconnected.is_set():

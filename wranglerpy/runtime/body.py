@@ -6,6 +6,7 @@ import json
 from collections.abc import AsyncIterable, AsyncIterator, Iterable
 from typing import Any
 
+_Bytes = bytes  # `bytes` is also a method of Body; annotations inside it use this
 BodyInit = (
     Any  # str | bytes | bytearray | memoryview | AsyncIterable[bytes|str] | Iterable[bytes] | None
 )
@@ -99,14 +100,14 @@ class Body:
     def is_buffered(self) -> bool:
         return self._stream is None
 
-    async def bytes(self) -> bytes:
+    async def bytes(self) -> _Bytes:
         buffer, stream = self._take()
         if stream is None:
             return buffer or b""
         parts = [chunk async for chunk in stream]
         return b"".join(parts)
 
-    async def arrayBuffer(self) -> bytes:  # noqa: N802 - the Fetch API's name
+    async def arrayBuffer(self) -> _Bytes:  # noqa: N802 - the Fetch API's name
         return await self.bytes()
 
     async def text(self) -> str:

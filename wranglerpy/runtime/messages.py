@@ -2,30 +2,29 @@
 
 from __future__ import annotations
 
+import functools
 import json as _json
 from collections.abc import Callable
 from http import HTTPStatus
-from typing import Any, Generic, TypeVar
+from typing import Any
 from urllib.parse import urlsplit
 
 from wranglerpy.runtime.body import Body, BodyInit
 from wranglerpy.runtime.headers import Headers, HeadersInit
 
-T = TypeVar("T")
 
-
-class _ClassOrInstance(Generic[T]):
+class _ClassOrInstance:
     """Call one function on the class (``Response.json(obj)``) and another on an instance
     (``await response.json()``), as JS does with its static and prototype methods."""
 
-    def __init__(self, on_class: Callable[..., T], on_instance: Callable[..., Any]) -> None:
+    def __init__(self, on_class: Callable[..., Any], on_instance: Callable[..., Any]) -> None:
         self.on_class = on_class
         self.on_instance = on_instance
 
     def __get__(self, instance: Any, owner: type) -> Callable[..., Any]:
         if instance is None:
-            return self.on_class.__get__(owner, owner)  # type: ignore[attr-defined, no-any-return]
-        return self.on_instance.__get__(instance, owner)  # type: ignore[attr-defined, no-any-return]
+            return functools.partial(self.on_class, owner)
+        return functools.partial(self.on_instance, instance)
 
 
 class Request(Body):
@@ -34,6 +33,11 @@ class Request(Body):
     ``Request(url, method="POST", headers={...}, body=...)`` or ``Request(other, headers=...)``
     (a copy with overrides), matching ``new Request(input, init)``.
     """
+
+    url: str
+    method: str
+    headers: Headers
+    cf: dict[str, Any]
 
     def __init__(
         self,
@@ -132,21 +136,7 @@ class Response(Body):
     def js_object(self) -> Response:
         return self
 
-    def _json_static(
-        cls,  # noqa: N805 - bound to the class by _ClassOrInstance
-        data: Any,
-        init: dict[str, Any] | None = None,
-        *,
-        status: int | None = None,
-        headers: HeadersInit | Any = None,
-    ) -> Response:
-        merged = Headers(headers if headers is not None else (init or {}).get("headers"))
-        if "content-type" not in merged:
-            merged.set("content-type", "application/json")
-        payload = _json.dumps(data, separators=(",", ":"), ensure_ascii=False)
-        return Response(payload, init, status=status, headers=merged)  # type: ignore[arg-type]
-
-    json = _ClassOrInstance(classmethod(_json_static), Body.json)  # type: ignore[assignment]
+    json: Any = _ClassOrInstance(lambda cls, *a, **kw: _response_json(*a, **kw), Body.json)
 
     @classmethod
     def redirect(cls, url: str, status: int = 302) -> Response:
@@ -165,3 +155,18 @@ class Response(Body):
 
     def __repr__(self) -> str:
         return f"<Response {self.status} {self.statusText}>"
+
+
+def _response_json(
+    data: Any,
+    init: dict[str, Any] | None = None,
+    *,
+    status: int | None = None,
+    headers: HeadersInit | Any = None,
+) -> Response:
+    """``Response.json(data, status=..., headers=...)``: serialise ``data`` as the body."""
+    merged = Headers(headers if headers is not None else (init or {}).get("headers"))
+    if "content-type" not in merged:
+        merged.set("content-type", "application/json")
+    payload = _json.dumps(data, separators=(",", ":"), ensure_ascii=False)
+    return Response(payload, init, status=status, headers=merged)

@@ -45,7 +45,7 @@ async def run_scheduled(
     event["scheduled"] = {"cron": cron, "scheduledTime": when}
     handler: Any = None
     if loaded.default is not None and hasattr(loaded.default, "scheduled"):
-        handler = loaded.default(ctx, env).scheduled
+        handler = getattr(loaded.default(ctx, env), "scheduled")  # noqa: B009 - user-defined
         args: tuple[Any, ...] = (controller, env, ctx)
     elif loaded.on_scheduled is not None:
         handler = loaded.on_scheduled

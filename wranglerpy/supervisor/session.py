@@ -55,8 +55,8 @@ def banner_lines(supervisor: Supervisor) -> list[str]:
         if rows:
             width = max(len(r[0]) for r in rows)
             kind_width = max(len(r[1]) for r in rows)
-            for binding, kind, target in rows:
-                lines.append(f"    env.{binding.ljust(width)}  {kind.ljust(kind_width)}  {target}")
+            for binding, kind, where in rows:
+                lines.append(f"    env.{binding.ljust(width)}  {kind.ljust(kind_width)}  {where}")
         for warning in config.warnings:
             lines.append(f"    ▲ {warning}")
     return lines
