@@ -1,0 +1,32 @@
+from pathlib import Path
+
+from wranglerpy.config.schema import Build, WorkerConfig
+from wranglerpy.supervisor.watcher import affected, watch_roots
+
+
+def worker(tmp_path: Path, name: str, folder: str, **kwargs) -> WorkerConfig:
+    (tmp_path / folder).mkdir(exist_ok=True)
+    main = tmp_path / folder / "entry.py"
+    main.write_text("")
+    config = tmp_path / f"wrangler-{name}.toml"
+    config.write_text("")
+    return WorkerConfig(name=name, config_path=config, main=main, **kwargs)
+
+
+def test_a_change_reloads_only_the_workers_that_watch_it(tmp_path):
+    api = worker(tmp_path, "api", "api")
+    extra = tmp_path / "shared"
+    extra.mkdir()
+    streaming = worker(tmp_path, "streaming", "streaming", build=Build(watch_dir=(extra,)))
+    workers = {"api": api, "streaming": streaming}
+    assert set(affected([str(tmp_path / "api" / "entry.py")], workers)) == {"api"}
+    assert set(affected([str(extra / "lib.py")], workers)) == {"streaming"}
+    assert set(affected([str(tmp_path / "wrangler-api.toml")], workers)) == {"api"}
+    assert affected([str(tmp_path / "unrelated.txt")], workers) == {}
+
+
+def test_dev_vars_is_watched_when_present(tmp_path):
+    api = worker(tmp_path, "api", "api")
+    assert tmp_path / ".dev.vars" not in watch_roots(api)
+    (tmp_path / ".dev.vars").write_text("A=1\n")
+    assert (tmp_path / ".dev.vars").resolve() in watch_roots(api)
