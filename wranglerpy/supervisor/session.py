@@ -11,9 +11,11 @@ from pathlib import Path
 
 from wranglerpy.bindings.registry import describe
 from wranglerpy.config.schema import WorkerConfig
+from wranglerpy.errors import WranglerError
 from wranglerpy.logs.hub import LogHub
 from wranglerpy.logs.printer import Printer
 from wranglerpy.logs.tail_server import TailServer
+from wranglerpy.supervisor.process import ChildExited
 from wranglerpy.supervisor.sockets import runtime_dir
 from wranglerpy.supervisor.supervisor import ConfigReloader, Supervisor, SupervisorOptions
 from wranglerpy.supervisor.triggers import run_cron_triggers
@@ -95,7 +97,12 @@ async def run_dev(
         loop.add_signal_handler(sig, stop.set)
     watcher: asyncio.Task[None] | None = None
     try:
-        seconds = await supervisor.start()
+        try:
+            seconds = await supervisor.start()
+        except (ChildExited, asyncio.TimeoutError) as exc:
+            raise WranglerError(
+                f"A worker process could not start ({exc}); its output is above."
+            ) from None
         for line in banner_lines(supervisor):
             hub.system(line)
         hub.system(f"Ready in {seconds:.2f} s. Press Ctrl-C to stop.")
