@@ -20,9 +20,12 @@ APP = create_app()
 class FakeStreaming:
     """env.STREAMING: records the forwarded request, answers with a streamed SSE body."""
 
-    def __init__(self, chunks: list[bytes], status: int = 200) -> None:
+    def __init__(
+        self, chunks: list[bytes], status: int = 200, content_type: str = "text/event-stream"
+    ) -> None:
         self.chunks = chunks
         self.status = status
+        self.content_type = content_type
         self.calls: list[dict[str, Any]] = []
         self.closed = False
 
@@ -40,7 +43,7 @@ class FakeStreaming:
         return Response(
             stream(),
             status=self.status,
-            headers={"content-type": "text/event-stream", "content-length": "999"},
+            headers={"content-type": self.content_type, "content-length": "999"},
         )
 
 
@@ -165,7 +168,7 @@ def test_stream_proxy_forwards_and_relays_chunk_by_chunk(env: FakeEnv) -> None:
 
 
 def test_stream_proxy_anonymous_and_api_prefix(env: FakeEnv) -> None:
-    env.STREAMING = FakeStreaming([b"{}"], status=400)
+    env.STREAMING = FakeStreaming([b"{}"], status=400, content_type="application/json")
     status, _, body = call(
         env,
         "POST",
@@ -188,3 +191,17 @@ def test_stream_proxy_ai_quota(env: FakeEnv, monkeypatch: pytest.MonkeyPatch) ->
     status, _, body = call(env, "POST", "/stream/chat", body=b"{}", headers={"x-api-key": key})
     assert status == 429 and "AI request limit" in json.loads(body)["error"]
     assert env.STREAMING.calls == []
+
+
+def test_stream_proxy_turns_a_runtime_failure_into_json(env: FakeEnv) -> None:
+    message = b'Worker "inference-ui-streaming" not found. Make sure it is running locally.'
+    env.STREAMING = FakeStreaming([message], status=503, content_type="text/plain;charset=UTF-8")
+    status, headers, body = call(
+        env, "POST", "/stream/chat", body=b"{}", headers={"accept": "text/html"}
+    )
+    assert status == 503 and headers["content-type"] == "application/json"
+    assert json.loads(body) == {
+        "error": "The streaming service is unavailable",
+        "detail": message.decode(),
+    }
+    assert env.STREAMING.calls[0]["headers"]["accept"] == "text/event-stream, application/json"

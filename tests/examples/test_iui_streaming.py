@@ -186,3 +186,22 @@ def test_object_retries_then_reports_an_error(env: FakeEnv, ai: FakeAI) -> None:
     events = sse_events(data)
     assert [e["type"] for e in events] == ["message-start", "error"]
     assert "could not generate JSON valid against the schema" in events[1]["error"]["message"]
+
+
+def test_oversized_bodies_are_413(env: FakeEnv, ai: FakeAI) -> None:
+    big = b'{"prompt": "' + b"x" * (1024 * 1024) + b'"}'
+    response, data = run(answer(env, request("POST", "/completion", big)))
+    assert response.status == 413 and "larger than" in json.loads(data)["error"]
+    assert ai.calls == []
+
+
+def test_a_failing_cache_does_not_fail_the_answer(
+    env: FakeEnv, ai: FakeAI, capsys: pytest.CaptureFixture[str]
+) -> None:
+    async def broken(*args: Any, **kwargs: Any) -> Any:
+        raise OSError("kv store unreadable")
+
+    env.KV.get = broken
+    _, data = run(answer(env, request("POST", "/chat", {**CHAT, "temperature": 0})))
+    assert sse_events(data)[-1] == {"type": "done"}
+    assert "kv store unreadable" in capsys.readouterr().err

@@ -35,6 +35,14 @@ _DROP_REQUEST = frozenset(
 _DROP_RESPONSE = frozenset({"connection", "keep-alive", "transfer-encoding", "content-length"})
 
 
+STREAM_ACCEPT = "text/event-stream, application/json"
+
+
+def is_stream_worker_answer(content_type: str | None) -> bool:
+    """The streaming worker answers only SSE or JSON; anything else came from the runtime."""
+    return (content_type or "").startswith(("text/event-stream", "application/json"))
+
+
 def target_url(url: str, stream_path: str) -> str:
     """The request's URL with its path replaced by ``/<stream_path>`` (query kept)."""
     parts = urlsplit(url)
@@ -49,6 +57,8 @@ def forward_headers(
         lower = name.lower()
         if lower not in _DROP_REQUEST:
             out[lower] = value
+    # Ask for JSON or SSE only: a failing worker's error page then never carries HTML.
+    out["accept"] = STREAM_ACCEPT
     if principal is not None:
         out[USER_HEADER] = principal.user_id
     return out

@@ -121,6 +121,14 @@ async def stream(stream_path: str) -> Any:
         request.body.__aiter__() if request.method not in ("GET", "HEAD") else None,
         principal,
     )
+    if not proxy.is_stream_worker_answer(upstream.headers.get("content-type")):
+        # Not our worker's JSON or SSE: the runtime saying the worker is down or broken.
+        detail = (await upstream.text()).strip()[:300]
+        raise ApiError(
+            upstream.status if upstream.status in (502, 503, 504) else 502,
+            "The streaming service is unavailable",
+            detail=detail,
+        )
     response = Response(
         proxy.relay(upstream.body),
         status=upstream.status,

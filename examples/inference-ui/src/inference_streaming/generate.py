@@ -156,7 +156,7 @@ async def events(
     )
     try:
         pieces: list[str] = []
-        cached = await cache.lookup(env.KV, request)
+        cached = await _cached(env, request)
         source = _once(cached) if cached is not None else producer(env, request, usage)
         usage.cached = cached is not None
         try:
@@ -185,6 +185,15 @@ async def events(
             usage.status = "aborted"
         usage.duration_ms = round((time.perf_counter() - started) * 1000)
         ctx.waitUntil(record(env, usage))
+
+
+async def _cached(env: Any, request: GenerationRequest) -> str | None:
+    """The cached answer, if any; a failing cache only costs the cache, never the answer."""
+    try:
+        return await cache.lookup(env.KV, request)
+    except Exception as exc:  # noqa: BLE001
+        print(f"KV cache lookup failed: {type(exc).__name__}: {exc}", file=sys.stderr)
+        return None
 
 
 async def _once(text: str) -> AsyncIterator[str]:

@@ -27,6 +27,10 @@ def json_response(body: dict[str, Any], status: int = 200) -> Response:
     return Response.json(body, status=status, headers=CORS_HEADERS)
 
 
+def _too_large() -> Response:
+    return json_response({"error": f"Request body is larger than {MAX_BODY_BYTES} bytes"}, 413)
+
+
 async def handle(request: Any, env: Any, ctx: Any) -> Response:
     try:
         return await _route(request, env, ctx)
@@ -61,9 +65,12 @@ async def _route(request: Any, env: Any, ctx: Any) -> Response:
         )
     if path == "/health":
         return json_response({"status": "healthy", "worker": "streaming", "timestamp": now_ms()})
+    declared = request.headers.get("content-length") or ""
+    if declared.isdigit() and int(declared) > MAX_BODY_BYTES:
+        return _too_large()
     raw = await request.bytes()
     if len(raw) > MAX_BODY_BYTES:
-        return json_response({"error": f"Request body is larger than {MAX_BODY_BYTES} bytes"}, 413)
+        return _too_large()
     endpoint = path.lstrip("/")
     try:
         generation = PARSERS[endpoint](raw)
