@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
 from typing import Any
 
@@ -205,3 +206,35 @@ def test_a_failing_cache_does_not_fail_the_answer(
     _, data = run(answer(env, request("POST", "/chat", {**CHAT, "temperature": 0})))
     assert sse_events(data)[-1] == {"type": "done"}
     assert "kv store unreadable" in capsys.readouterr().err
+
+
+def test_generations_over_the_bound_get_503_and_queued_ones_wait(env: FakeEnv, ai: FakeAI) -> None:
+    env.MAX_CONCURRENT_GENERATIONS = "1"
+    env.MAX_QUEUED_GENERATIONS = "1"
+    ai.pieces = ["a", "b", "c"]
+    ai.delay = 0.01
+
+    async def go() -> None:
+        ctx = FakeCtx()
+        first = (await handle(request("POST", "/chat", CHAT), env, ctx)).body
+        second = (await handle(request("POST", "/chat", CHAT), env, ctx)).body
+        assert first is not None and second is not None
+        await first.__anext__()  # message-start
+        await first.__anext__()  # a part: the first holds the running slot
+        await second.__anext__()  # message-start; now it waits in the queue
+        waiting = asyncio.ensure_future(second.__anext__())
+        await asyncio.sleep(0.05)
+        assert not waiting.done()  # queued behind the first
+        refused = await handle(request("POST", "/chat", CHAT), env, ctx)
+        assert refused.status == 503 and refused.headers.get("retry-after") == "1"
+        assert "Too many generations" in (await refused.json())["error"]
+        rest = b"".join([chunk async for chunk in first])
+        assert b'"done"' in rest
+        assert b"message-part" in await waiting
+        assert b'"done"' in b"".join([chunk async for chunk in second])
+        accepted = await handle(request("POST", "/chat", CHAT), env, ctx)
+        assert accepted.status == 200
+        await accepted.bytes()
+        await ctx.drain()
+
+    run(go())

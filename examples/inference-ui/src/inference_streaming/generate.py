@@ -15,6 +15,7 @@ from typing import Any
 
 from inference_common.clock import new_id, now_ms
 from inference_streaming import cache, sse
+from inference_streaming.gate import GenerationGate
 from inference_streaming.repair import repair
 from inference_streaming.requests import GenerationRequest
 from inference_streaming.usage import Usage, estimate_tokens, record
@@ -136,8 +137,28 @@ def _end_metadata(request: GenerationRequest, text: str, usage: Usage) -> dict[s
     return metadata
 
 
+async def _gated(gate: GenerationGate | None, source: AsyncIterator[str]) -> AsyncIterator[str]:
+    """``source`` run inside a place of ``gate`` (queued until a running slot is free)."""
+    try:
+        if gate is None:
+            async for item in source:
+                yield item
+            return
+        async with gate.place():
+            async for item in source:
+                yield item
+    finally:
+        # `async for` never closes what it iterates; closing stops the AI stream at once.
+        await _close(source)
+
+
 async def events(
-    env: Any, ctx: Any, request: GenerationRequest, user_id: str | None, producer: Producer
+    env: Any,
+    ctx: Any,
+    request: GenerationRequest,
+    user_id: str | None,
+    producer: Producer,
+    gate: GenerationGate | None = None,
 ) -> AsyncIterator[bytes]:
     """The whole SSE answer for one request."""
     message_id = new_id()
@@ -157,7 +178,9 @@ async def events(
     try:
         pieces: list[str] = []
         cached = await _cached(env, request)
-        source = _once(cached) if cached is not None else producer(env, request, usage)
+        source = (
+            _once(cached) if cached is not None else _gated(gate, producer(env, request, usage))
+        )
         usage.cached = cached is not None
         try:
             async for delta in source:

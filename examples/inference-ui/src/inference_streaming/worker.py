@@ -11,6 +11,7 @@ from workers import Response
 
 from inference_common.clock import now_ms
 from inference_streaming import generate, sse
+from inference_streaming.gate import gate_for
 from inference_streaming.requests import PARSERS, InvalidRequest
 
 MAX_BODY_BYTES = 1024 * 1024
@@ -76,6 +77,17 @@ async def _route(request: Any, env: Any, ctx: Any) -> Response:
         generation = PARSERS[endpoint](raw)
     except InvalidRequest as exc:
         return json_response({"error": str(exc)}, 400)
+    gate = gate_for(env)
+    if gate.full():
+        return Response.json(
+            {
+                "error": "Too many generations in progress; retry shortly",
+                "running": gate.running,
+                "queued": gate.queued,
+            },
+            status=503,
+            headers={**CORS_HEADERS, "retry-after": "1"},
+        )
     user_id = request.headers.get(USER_HEADER) or None
-    body = generate.events(env, ctx, generation, user_id, generate.PRODUCERS[endpoint])
+    body = generate.events(env, ctx, generation, user_id, generate.PRODUCERS[endpoint], gate)
     return Response(body, headers={**sse.SSE_HEADERS, **CORS_HEADERS})
