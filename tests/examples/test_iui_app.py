@@ -123,10 +123,8 @@ def test_events_route(env: FakeEnv) -> None:
     assert status == 401
 
 
-def test_events_over_the_tier_limit_are_429(env: FakeEnv, monkeypatch: pytest.MonkeyPatch) -> None:
-    from inference_common import tiers
-
-    monkeypatch.setitem(tiers.LIMITS, "free", tiers.TierLimits(1, 100))
+def test_events_over_the_tier_limit_are_429(env: FakeEnv) -> None:
+    env.TIER_LIMITS = '{"free": {"events": 1}}'
     key = asyncio.run(_key(env))
     one = b'{"event": "e", "timestamp": 1}'
     assert call(env, "POST", "/events", body=one, headers={"x-api-key": key})[0] == 200
@@ -182,10 +180,8 @@ def test_stream_proxy_anonymous_and_api_prefix(env: FakeEnv) -> None:
     assert "x-inference-user-id" not in forwarded["headers"]
 
 
-def test_stream_proxy_ai_quota(env: FakeEnv, monkeypatch: pytest.MonkeyPatch) -> None:
-    from inference_common import tiers
-
-    monkeypatch.setitem(tiers.LIMITS, "free", tiers.TierLimits(10, 0))
+def test_stream_proxy_ai_quota(env: FakeEnv) -> None:
+    env.TIER_LIMITS = {"free": {"aiRequests": 0}}
     env.STREAMING = FakeStreaming([])
     key = asyncio.run(_key(env))
     status, _, body = call(env, "POST", "/stream/chat", body=b"{}", headers={"x-api-key": key})

@@ -129,13 +129,13 @@ def test_quota_refuses_a_batch_over_the_monthly_limit(
     async def go() -> None:
         who = await principal(env)
         one = events.validate_event({"event": "e", "timestamp": NOW})
-        await events.check_quota(env.DB, who, 2, NOW)
+        await events.check_quota(env, who, 2, NOW)
         await events.store(env, [one, one], who, NOW)
-        await events.check_quota(env.DB, who, 1, NOW)
+        await events.check_quota(env, who, 1, NOW)
         with pytest.raises(ApiError) as refused:
-            await events.check_quota(env.DB, who, 2, NOW)
+            await events.check_quota(env, who, 2, NOW)
         assert refused.value.status == 429
         assert refused.value.body()["limit"] == 3 and refused.value.body()["used"] == 2
-        await events.check_quota(env.DB, None, 1000, NOW)  # anonymous events have no quota
+        await events.check_quota(env, None, 1000, NOW)  # anonymous events have no quota
 
     run(go())

@@ -233,6 +233,9 @@ def test_usage_metrics(env: FakeEnv) -> None:
             "aiRequestsThisMonth": 1,
             "aiRequestsLimit": 1_000,
         }
+        env.TIER_LIMITS = '{"developer": {"events": 50}}'
+        changed = (await gql(env, alice, USAGE))["data"]["usageMetrics"]
+        assert changed["eventsLimit"] == 50 and changed["aiRequestsLimit"] == 1_000
         boss = await principal(env, "boss@example.com", "enterprise")
         limits = (await gql(env, boss, USAGE))["data"]["usageMetrics"]
         assert limits["eventsLimit"] is None and limits["aiRequestsLimit"] is None

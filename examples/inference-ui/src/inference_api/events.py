@@ -114,13 +114,13 @@ def _owner_and_properties(event: Event, principal: Principal | None) -> tuple[st
     return principal.user_id, event.properties
 
 
-async def check_quota(db: Any, principal: Principal | None, adding: int, now: int) -> None:
+async def check_quota(env: Any, principal: Principal | None, adding: int, now: int) -> None:
     if principal is None or adding == 0:
         return
-    limit = limits_for(principal.tier).events_per_month
+    limit = limits_for(principal.tier, env).events_per_month
     if limit is None:
         return
-    used = await events_this_month(db, principal.user_id, now)
+    used = await events_this_month(env.DB, principal.user_id, now)
     if exceeds(limit, used, adding):
         raise ApiError(
             429,

@@ -118,7 +118,7 @@ class Root:
         c = _ctx(info)
         p = c.principal
         now = now_ms()
-        limits = limits_for(p.tier)
+        limits = limits_for(p.tier, c.env)
         return {
             "userId": p.user_id,
             "tier": p.tier,

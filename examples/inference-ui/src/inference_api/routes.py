@@ -82,7 +82,7 @@ async def events_endpoint() -> Any:
     assert isinstance(raw, bytes)
     events, errors = event_ingest.parse_batch(raw)
     now = now_ms()
-    await event_ingest.check_quota(env.DB, principal, len(events), now)
+    await event_ingest.check_quota(env, principal, len(events), now)
     await event_ingest.store(env, events, principal, now)
     status = 400 if errors and not events else 200
     body: dict[str, Any] = {"processed": len(events), "errors": errors, "timestamp": now}
@@ -92,7 +92,7 @@ async def events_endpoint() -> Any:
 
 
 async def _check_ai_quota(env: Any, tier: str, user_id: str) -> None:
-    limit = limits_for(tier).ai_requests_per_month
+    limit = limits_for(tier, env).ai_requests_per_month
     if limit is None:
         return
     used = await ai_requests_this_month(env.DB, user_id, now_ms())
