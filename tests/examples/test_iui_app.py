@@ -201,3 +201,20 @@ def test_stream_proxy_turns_a_runtime_failure_into_json(env: FakeEnv) -> None:
         "detail": message.decode(),
     }
     assert env.STREAMING.calls[0]["headers"]["accept"] == "text/event-stream, application/json"
+
+
+def test_a_stream_broken_upstream_ends_with_an_error_event(env: FakeEnv) -> None:
+    class Broken(FakeStreaming):
+        async def fetch(
+            self, url: str, *, method: str, headers: dict[str, str], body: Any
+        ) -> Response:
+            async def stream() -> AsyncIterator[bytes]:
+                yield b'data: {"type":"message-start"}\n\n'
+                raise ConnectionResetError("streaming worker went away")
+
+            return Response(stream(), headers={"content-type": "text/event-stream"})
+
+    env.STREAMING = Broken([])
+    status, _, body = call(env, "POST", "/stream/chat", body=b"{}")
+    assert status == 200
+    assert body.endswith(b'"The streaming service failed mid-stream"}}\n\n')

@@ -7,6 +7,7 @@ streaming worker's generation.
 
 from __future__ import annotations
 
+import sys
 from collections.abc import AsyncIterator, Iterable
 from typing import Any
 from urllib.parse import urlsplit, urlunsplit
@@ -68,13 +69,26 @@ def response_headers(headers: Iterable[tuple[str, str]]) -> list[tuple[str, str]
     return [(k, v) for k, v in headers if k.lower() not in _DROP_RESPONSE]
 
 
-async def relay(body: AsyncIterator[bytes] | None) -> AsyncIterator[bytes]:
-    """Yield the upstream body as it arrives; always close it (also on client disconnect)."""
+MID_STREAM_FAILURE = (
+    b'data: {"type":"error","error":{"message":"The streaming service failed mid-stream"}}\n\n'
+)
+
+
+async def relay(body: AsyncIterator[bytes] | None, *, sse: bool = False) -> AsyncIterator[bytes]:
+    """Yield the upstream body as it arrives; always close it (also on client disconnect).
+
+    If the upstream breaks off an SSE answer, the client still gets the protocol's error event.
+    """
     if body is None:
         return
     try:
         async for chunk in body:
             yield chunk
+    except Exception as exc:  # noqa: BLE001 - a broken upstream, reported in-band
+        print(f"stream relay failed: {type(exc).__name__}: {exc}", file=sys.stderr)
+        if not sse:
+            raise
+        yield MID_STREAM_FAILURE
     finally:
         aclose = getattr(body, "aclose", None)
         if aclose is not None:

@@ -121,7 +121,8 @@ async def stream(stream_path: str) -> Any:
         request.body.__aiter__() if request.method not in ("GET", "HEAD") else None,
         principal,
     )
-    if not proxy.is_stream_worker_answer(upstream.headers.get("content-type")):
+    content_type = upstream.headers.get("content-type") or ""
+    if not proxy.is_stream_worker_answer(content_type):
         # Not our worker's JSON or SSE: the runtime saying the worker is down or broken.
         detail = (await upstream.text()).strip()[:300]
         raise ApiError(
@@ -130,7 +131,7 @@ async def stream(stream_path: str) -> Any:
             detail=detail,
         )
     response = Response(
-        proxy.relay(upstream.body),
+        proxy.relay(upstream.body, sse=content_type.startswith("text/event-stream")),
         status=upstream.status,
         headers=Headers(proxy.response_headers(upstream.headers)),
     )
