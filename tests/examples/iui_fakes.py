@@ -12,6 +12,8 @@ from typing import Any, TypeVar
 
 from wranglerpy.jsobject import JSObject, to_js
 
+EXAMPLE = Path(__file__).resolve().parents[2] / "examples" / "inference-ui"
+
 T = TypeVar("T")
 
 
