@@ -2,18 +2,20 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import httpx
+from wranglerpy.runtime.messages import Response, make_request
 
-from wranglerpy.runtime.http_bridge import from_httpx, make_request, to_httpx
-from wranglerpy.runtime.messages import Response
+if TYPE_CHECKING:
+    import httpx
 
 _client: httpx.AsyncClient | None = None
 
 
 def _shared_client() -> httpx.AsyncClient:
-    # One pooled client per worker process, created lazily on the worker's event loop.
+    # httpx is imported on first use: most workers never fetch, and it costs ~8 MB per process.
+    import httpx
+
     global _client
     if _client is None:
         _client = httpx.AsyncClient(
@@ -31,6 +33,8 @@ async def fetch(
     body: Any = None,
 ) -> Response:
     """``await fetch(url, method=..., headers=..., body=...)`` → a streamed ``Response``."""
+    from wranglerpy.runtime.http_bridge import from_httpx, to_httpx
+
     request = make_request(input, init, method=method, headers=headers, body=body)
     client = _shared_client()
     response = await client.send(to_httpx(client, request), stream=True)

@@ -27,26 +27,6 @@ _DROP_OUTBOUND = frozenset(
 _DROP_INBOUND = frozenset({"connection", "keep-alive", "transfer-encoding", "content-length"})
 
 
-def make_request(
-    input: Any,
-    init: dict[str, Any] | None = None,
-    *,
-    method: str | None = None,
-    headers: Any = None,
-    body: Any = None,
-    base_url: str = "http://fake-host",
-) -> Request:
-    """Normalise ``fetch(input, init)`` arguments into a ``Request`` (relative URLs allowed)."""
-    if isinstance(input, Request):
-        if init is None and method is None and headers is None and body is None:
-            return input
-        return Request(input, init, method=method, headers=headers, body=body)
-    url = str(input)
-    if url.startswith("/"):
-        url = base_url.rstrip("/") + url
-    return Request(url, init, method=method, headers=headers, body=body)
-
-
 def to_httpx(
     client: httpx.AsyncClient, request: Request, extra: dict[str, str] | None = None
 ) -> httpx.Request:

@@ -170,3 +170,23 @@ def _response_json(
         merged.set("content-type", "application/json")
     payload = _json.dumps(data, separators=(",", ":"), ensure_ascii=False)
     return Response(payload, init, status=status, headers=merged)
+
+
+def make_request(
+    input: Any,
+    init: dict[str, Any] | None = None,
+    *,
+    method: str | None = None,
+    headers: Any = None,
+    body: Any = None,
+    base_url: str = "http://fake-host",
+) -> Request:
+    """Normalise ``fetch(input, init)`` arguments into a ``Request`` (relative URLs allowed)."""
+    if isinstance(input, Request):
+        if init is None and method is None and headers is None and body is None:
+            return input
+        return Request(input, init, method=method, headers=headers, body=body)
+    url = str(input)
+    if url.startswith("/"):
+        url = base_url.rstrip("/") + url
+    return Request(url, init, method=method, headers=headers, body=body)

@@ -15,8 +15,7 @@ from wranglerpy.config.schema import ServiceBinding
 from wranglerpy.registry.dev_registry import DevRegistry, WorkerEntry
 from wranglerpy.runtime import protocol, tracing
 from wranglerpy.runtime.binding_client import BindingTransport, UnixFrameTransport
-from wranglerpy.runtime.http_bridge import make_request
-from wranglerpy.runtime.messages import Request, Response
+from wranglerpy.runtime.messages import Request, Response, make_request
 
 
 class RPCError(Exception):
