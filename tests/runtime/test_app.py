@@ -1,5 +1,7 @@
 import asyncio
 
+import pytest
+
 from wranglerpy.runtime import protocol
 
 BASIC = """
@@ -78,6 +80,8 @@ async def test_rpc_needs_the_binding_token(harness):
 async def test_streaming_response(harness):
     source = """
 import asyncio
+
+import pytest
 from workers import WorkerEntrypoint, Response
 
 class Default(WorkerEntrypoint):
@@ -97,6 +101,8 @@ class Default(WorkerEntrypoint):
 async def test_wait_until_runs_after_response(harness):
     source = """
 import asyncio
+
+import pytest
 from workers import WorkerEntrypoint, Response
 DONE = []
 
@@ -194,6 +200,8 @@ class Default(WorkerEntrypoint):
 async def test_concurrent_requests_keep_their_own_logs(harness):
     source = """
 import asyncio
+
+import pytest
 from workers import WorkerEntrypoint, Response
 
 class Default(WorkerEntrypoint):
@@ -222,3 +230,12 @@ async def on_fetch(request, env):
     assert response.status_code == 201
     assert response.json() == {"ok": True}
     assert harness.requests()[0]["logs"][0]["message"] == ["pyodide style"]
+
+
+def test_a_javascript_main_is_a_clear_load_error(tmp_path):
+    from wranglerpy.runtime.loader import WorkerLoadError, load_worker
+
+    main = tmp_path / "index.ts"
+    main.write_text("export default {}")
+    with pytest.raises(WorkerLoadError, match="not a Python module"):
+        load_worker(main)

@@ -87,6 +87,11 @@ def load_worker(main: Path) -> LoadedWorker:
 
     if not main.is_file():
         raise WorkerLoadError(f"The entry-point file at {main} was not found.")
+    if main.suffix != ".py":
+        raise WorkerLoadError(
+            f"{main.name} is not a Python module: wranglerpy runs Python workers "
+            "(Cloudflare Python Workers); point `main` at a .py file."
+        )
     try:
         module = import_main(main)
     except (Exception, SystemExit) as exc:  # a user's import may raise anything
