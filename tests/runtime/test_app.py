@@ -239,3 +239,23 @@ def test_a_javascript_main_is_a_clear_load_error(tmp_path):
     main.write_text("export default {}")
     with pytest.raises(WorkerLoadError, match="not a Python module"):
         load_worker(main)
+
+
+async def test_binding_entrypoint_selects_the_class(harness):
+    source = """
+from workers import WorkerEntrypoint, Response
+
+class Default(WorkerEntrypoint):
+    async def fetch(self, request):
+        return Response("default")
+
+class Admin(WorkerEntrypoint):
+    async def fetch(self, request):
+        return Response("admin")
+"""
+    headers = {protocol.BINDING_TOKEN_HEADER: "tok", protocol.ENTRYPOINT_HEADER: "Admin"}
+    async with harness.build(source) as client:
+        via_binding = await client.get("/", headers=headers)
+        spoofed = await client.get("/", headers={protocol.ENTRYPOINT_HEADER: "Admin"})
+    assert via_binding.text == "admin"
+    assert spoofed.text == "default"  # without the token the header means nothing

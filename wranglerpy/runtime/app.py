@@ -30,6 +30,7 @@ ASGIReceive = Any
 ASGISend = Any
 
 REDACTED_HEADERS = frozenset({"authorization", "cookie", "x-api-key"})
+_BINDING_HEADERS = protocol.INTERNAL_HEADERS | {protocol.TRACE_HEADER}
 
 
 class _RequestBody:
@@ -126,34 +127,42 @@ class WorkerApp:
 
     async def _http(self, scope: Scope, receive: ASGIReceive, send: ASGISend) -> None:
         started = time.perf_counter()
-        raw_headers = scope.get("headers") or []
-        headers = Headers.from_raw(raw_headers)
-        internal = bool(self.token) and headers.get(protocol.BINDING_TOKEN_HEADER) == self.token
-        trace_id = (
-            headers.get(protocol.TRACE_HEADER) if internal else None
-        ) or tracing.new_trace_id()
+        # One pass over the raw headers: binding metadata out, the rest for the worker.
+        binding: dict[str, str] = {}
+        kept: list[tuple[str, str]] = []
+        for raw_name, raw_value in scope.get("headers") or []:
+            name = raw_name.decode("latin-1").lower()
+            value = raw_value.decode("latin-1")
+            if name in _BINDING_HEADERS:
+                binding[name] = value
+            else:
+                kept.append((name, value))
+        internal = bool(self.token) and binding.get(protocol.BINDING_TOKEN_HEADER) == self.token
+        if not internal:
+            binding = {}
+        headers = Headers()
+        headers._items = kept
+        trace_id = binding.get(protocol.TRACE_HEADER) or tracing.new_trace_id()
         tracing.set_trace_id(trace_id)
         logs: list[dict[str, Any]] = []
         console.request_logs.set(logs)
-        for name in protocol.INTERNAL_HEADERS | {protocol.TRACE_HEADER}:
-            headers.delete(name)
+        url = _request_url(scope)
+        scope["wranglerpy.url"] = url
         event: dict[str, Any] = {
             "type": "request",
             "worker": self.name,
             "trace": trace_id,
             "method": scope["method"],
-            "url": _request_url(scope),
+            "url": url,
             "path": scope["path"],
-            "headers": {
-                k: ("REDACTED" if k in REDACTED_HEADERS else v) for k, v in headers.items()
-            },
+            "headers": {k: ("REDACTED" if k in REDACTED_HEADERS else v) for k, v in kept},
             "client": (scope.get("client") or ("", 0))[0],
-            "caller": (dict(raw_headers).get(protocol.CALLER_HEADER.encode(), b"").decode() or None)
-            if internal
-            else None,
+            "caller": binding.get(protocol.CALLER_HEADER),
             "logs": logs,
             "exceptions": [],
         }
+        if internal:
+            scope["wranglerpy.entrypoint"] = binding.get(protocol.ENTRYPOINT_HEADER) or "Default"
         status = {"code": 500, "outcome": "ok"}
         try:
             await self._dispatch(scope, receive, send, headers, internal, event, status)
@@ -180,9 +189,9 @@ class WorkerApp:
         if internal and path.startswith(protocol.RPC_PATH_PREFIX):
             method = path[len(protocol.RPC_PATH_PREFIX) :]
             event["rpcMethod"] = method
-            entry = dict(scope.get("headers") or []).get(protocol.ENTRYPOINT_HEADER.encode(), b"")
             payload = b"".join([c async for c in body])
-            response = await self._rpc(entry.decode() or "Default", method, payload, ctx, event)
+            entry = scope.get("wranglerpy.entrypoint", "Default")
+            response = await self._rpc(entry, method, payload, ctx, event)
         elif self.load_error is not None:
             response = self._load_error_response(headers)
             status["outcome"] = "exception"
@@ -204,12 +213,13 @@ class WorkerApp:
                     await ctx.drain()
                     return
                 request = Request(
-                    _request_url(scope),
+                    scope["wranglerpy.url"],
                     method=scope["method"],
                     headers=headers,
                     body=None if scope["method"] in ("GET", "HEAD") else body,
                 )
-                response = await self._call_fetch(request, ctx, headers, event, status)
+                entry = scope.get("wranglerpy.entrypoint", "Default")
+                response = await self._call_fetch(request, ctx, headers, event, status, entry)
                 if response.status == 404 and self.assets is not None and not self._asset_first():
                     response = self.assets.lookup(scope["method"], path, headers) or response
         assert response is not None
@@ -258,11 +268,14 @@ class WorkerApp:
         headers: Headers,
         event: dict[str, Any],
         status: dict[str, Any],
+        entry: str = "Default",
     ) -> Response:
         assert self.loaded is not None
         try:
             result: Any
-            default = self.loaded.default
+            default = self.loaded.entrypoints.get(entry)
+            if default is None and entry != "Default":
+                raise TypeError(f'Worker "{self.name}" has no entrypoint named "{entry}"')
             if default is not None and hasattr(default, "fetch"):
                 result = getattr(default(ctx, self.env), "fetch")(request)  # noqa: B009
             elif self.loaded.on_fetch is not None:
