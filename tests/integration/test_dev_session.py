@@ -214,3 +214,22 @@ def test_a_broken_config_is_one_clear_error(tmp_path):
     assert result.returncode == 1
     assert "wrangler.toml" in result.stderr
     assert "Traceback" not in result.stderr + result.stdout
+
+
+def test_a_crashed_worker_process_is_restarted(pair):
+    streaming = pair.client("pair-streaming")
+    assert streaming.get("/health").status_code == 200
+    assert pair.process is not None
+    for child in _children(pair.process.pid):
+        os.kill(child, signal.SIGKILL)  # every worker process, and the spare
+    deadline = time.monotonic() + 15
+    while True:
+        try:
+            if streaming.get("/health").status_code == 200:
+                break
+        except httpx.HTTPError:
+            pass
+        assert time.monotonic() < deadline, pair.output()
+        time.sleep(0.1)
+    assert pair.client("pair-api").get("/stream/health").status_code == 200
+    assert "exited unexpectedly" in pair.output()
