@@ -30,8 +30,8 @@ def main(
     """wranglerpy: the whole multi-worker system on your laptop."""
 
 
+# Command registrations: one import and one line per command or group.
 from wranglerpy.cli import dev as _dev  # noqa: E402
-
 from wranglerpy.cli import init as _init  # noqa: E402
 
 app.command("dev")(_dev.dev)
