@@ -1,0 +1,372 @@
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from tests.config.conftest import Write
+from wranglerpy.config.load import discover_configs, load_worker
+from wranglerpy.config.schema import (
+    AIBinding,
+    AnalyticsEngineDataset,
+    D1Database,
+    KVNamespace,
+    Placement,
+    R2Bucket,
+    Route,
+    ServiceBinding,
+)
+from wranglerpy.errors import ConfigError
+
+FULL = """
+name = "api"
+main = "src/entry.py"
+compatibility_date = "2025-09-01"
+compatibility_flags = ["python_workers"]
+account_id = "abc"
+workers_dev = false
+routes = ["example.com/*", { pattern = "api.example.com", custom_domain = true },
+          { pattern = "x.example.com/*", zone_name = "example.com" }]
+
+[vars]
+GREETING = "hi"
+LIMIT = 3
+NESTED = { a = [1, 2] }
+WHEN = 2025-01-02
+
+[placement]
+mode = "smart"
+
+[[services]]
+binding = "STREAMING"
+service = "streaming"
+environment = "production"
+entrypoint = "Chat"
+
+[[kv_namespaces]]
+binding = "KV"
+
+[[kv_namespaces]]
+binding = "CACHE"
+id = "abc123"
+preview_id = "p1"
+
+[[d1_databases]]
+binding = "DB"
+database_name = "main"
+database_id = "uuid-1"
+migrations_dir = "db/migrations"
+
+[[r2_buckets]]
+binding = "STORAGE"
+
+[[r2_buckets]]
+binding = "EU"
+bucket_name = "eu-bucket"
+jurisdiction = "eu"
+
+[[analytics_engine_datasets]]
+binding = "ANALYTICS"
+
+[ai]
+binding = "AI"
+
+[ai.models]
+"@cf/meta/llama-3-8b-instruct" = "qwen2.5-0.5b"
+
+[build]
+command = "make"
+cwd = "build"
+watch_dir = ["src", "lib"]
+
+[dev]
+port = 9000
+ip = "127.0.0.1"
+local_protocol = "http"
+
+[triggers]
+crons = ["*/5 * * * *"]
+
+[observability]
+enabled = true
+head_sampling_rate = 0.5
+
+[assets]
+directory = "public"
+binding = "ASSETS"
+not_found_handling = "single-page-application"
+run_worker_first = true
+"""
+
+
+def test_full_config(write: Write, tmp_path: Path) -> None:
+    path = write("wrangler.toml", FULL)
+    w = load_worker(path)
+    assert w.name == "api" and w.base_name == "api" and w.env_name is None
+    assert w.main == tmp_path / "src" / "entry.py"
+    assert w.main.is_absolute()
+    assert w.compatibility_date == "2025-09-01"
+    assert w.compatibility_flags == ("python_workers",)
+    assert w.account_id == "abc" and w.workers_dev is False
+    assert w.routes == (
+        Route("example.com/*"),
+        Route("api.example.com", custom_domain=True),
+        Route("x.example.com/*", zone_name="example.com"),
+    )
+    assert dict(w.vars) == {
+        "GREETING": "hi",
+        "LIMIT": 3,
+        "NESTED": {"a": [1, 2]},
+        "WHEN": "2025-01-02",
+    }
+    assert w.placement == Placement(mode="smart")
+    assert w.services == (ServiceBinding("STREAMING", "streaming", "production", "Chat"),)
+    assert w.kv_namespaces == (KVNamespace("KV", "KV"), KVNamespace("CACHE", "abc123", "p1"))
+    assert w.d1_databases == (D1Database("DB", "main", "uuid-1", migrations_dir="db/migrations"),)
+    assert w.r2_buckets == (R2Bucket("STORAGE", "STORAGE"), R2Bucket("EU", "eu-bucket", "eu"))
+    assert w.analytics_engine_datasets == (AnalyticsEngineDataset("ANALYTICS", "ANALYTICS"),)
+    assert w.ai == AIBinding("AI", (("@cf/meta/llama-3-8b-instruct", "qwen2.5-0.5b"),))
+    assert w.build.command == "make"
+    assert w.build.cwd == tmp_path / "build"
+    assert w.build.watch_dir == (tmp_path / "src", tmp_path / "lib")
+    assert (w.dev.port, w.dev.ip, w.dev.local_protocol) == (9000, "127.0.0.1", "http")
+    assert w.triggers.crons == ("*/5 * * * *",)
+    assert w.observability.enabled and w.observability.head_sampling_rate == 0.5
+    assert w.assets is not None
+    assert w.assets.directory == tmp_path / "public"
+    assert w.assets.binding == "ASSETS" and w.assets.run_worker_first
+    assert w.assets.not_found_handling == "single-page-application"
+    assert w.warnings == ()
+    assert w.binding_names()[:3] == ["GREETING", "LIMIT", "NESTED"]
+
+
+def test_minimal_defaults(write: Write) -> None:
+    w = load_worker(write("wrangler.toml", 'name = "w"\n'))
+    assert w.main is None and w.routes == () and w.placement is None and w.ai is None
+    assert w.workers_dev is True and w.build.watch_dir == () and w.dev.port is None
+
+
+def test_single_route_and_watch_dir_string(write: Write, tmp_path: Path) -> None:
+    w = load_worker(
+        write(
+            "wrangler.toml",
+            """
+            name = "w"
+            route = { pattern = "a.com/*", zone_id = "z" }
+            [build]
+            watch_dir = "src"
+            """,
+        )
+    )
+    assert w.routes == (Route("a.com/*", zone_id="z"),)
+    assert w.build.watch_dir == (tmp_path / "src",)
+
+
+def test_unquoted_toml_date(write: Write) -> None:
+    w = load_worker(write("wrangler.toml", 'name = "w"\ncompatibility_date = 2024-05-06\n'))
+    assert w.compatibility_date == "2024-05-06"
+
+
+def test_json_and_jsonc(write: Write, tmp_path: Path) -> None:
+    w = load_worker(
+        write(
+            "wrangler.jsonc",
+            """
+            {
+              // the api worker
+              "name": "api", /* inline */
+              "main": "src/a.py",
+              "vars": {"URL": "http://x//y", "C": "/* not a comment */",},
+              "kv_namespaces": [{"binding": "KV",},],
+            }
+            """,
+        )
+    )
+    assert w.name == "api" and w.main == tmp_path / "src" / "a.py"
+    assert dict(w.vars) == {"URL": "http://x//y", "C": "/* not a comment */"}
+    assert w.kv_namespaces == (KVNamespace("KV", "KV"),)
+    j = load_worker(write("wrangler-b.json", '{"name": "b", "dev": {"port": 1}}'))
+    assert j.dev.port == 1
+
+
+def test_missing_file(tmp_path: Path) -> None:
+    with pytest.raises(ConfigError, match="not found") as info:
+        load_worker(tmp_path / "wrangler.toml")
+    assert info.value.file is not None and info.value.file.endswith("wrangler.toml")
+
+
+def test_missing_name(write: Write) -> None:
+    with pytest.raises(ConfigError) as info:
+        load_worker(write("wrangler.toml", 'main = "a.py"\n'))
+    assert info.value.key == "name"
+    assert str(info.value).startswith("wrangler.toml [name]: is required")
+
+
+def test_invalid_worker_name(write: Write) -> None:
+    with pytest.raises(ConfigError, match="invalid worker name"):
+        load_worker(write("wrangler.toml", 'name = "My Worker"\n'))
+
+
+def test_toml_syntax_error_has_line_and_column(write: Write) -> None:
+    path = write("wrangler.toml", 'name = "w"\n[vars]\nA = \n')
+    with pytest.raises(ConfigError) as info:
+        load_worker(path)
+    err = info.value
+    assert (err.file, err.line, err.column) == ("wrangler.toml", 3, 5)
+    assert str(err).startswith("wrangler.toml:3:5: invalid TOML: Invalid value")
+
+
+def test_toml_error_at_end_of_document(write: Write) -> None:
+    with pytest.raises(ConfigError, match="end of file") as info:
+        load_worker(write("wrangler.toml", 'name = "w"\nx = [1,\n'))
+    assert info.value.line == 3
+
+
+def test_jsonc_syntax_error_points_into_original(write: Write) -> None:
+    path = write("wrangler.jsonc", '{\n  /* c */ "name": "w",\n  "main": ,\n}\n')
+    with pytest.raises(ConfigError) as info:
+        load_worker(path)
+    assert (info.value.line, info.value.column) == (3, 11)
+    assert "invalid JSONC" in str(info.value)
+
+
+def test_top_level_must_be_object(write: Write) -> None:
+    with pytest.raises(ConfigError, match="top level"):
+        load_worker(write("wrangler.json", "[1, 2]"))
+
+
+@pytest.mark.parametrize(
+    ("text", "key", "message"),
+    [
+        (
+            'name = "w"\n[[d1_databases]]\nbinding = 3\n',
+            "d1_databases[0].binding",
+            "expected a string, got 3",
+        ),
+        ('name = "w"\nmain = 1\n', "main", "expected a string, got 1"),
+        ('name = "w"\nworkers_dev = "yes"\n', "workers_dev", 'expected true or false, got "yes"'),
+        ('name = "w"\ncompatibility_flags = ["a", 2]\n', "compatibility_flags[1]", "got 2"),
+        ('name = "w"\ncompatibility_date = "2025-13-01"\n', "compatibility_date", "YYYY-MM-DD"),
+        ('name = "w"\nvars = 3\n', "vars", "expected a table, got 3"),
+        ('name = "w"\nkv_namespaces = { binding = "A" }\n', "kv_namespaces", "a list of tables"),
+        ('name = "w"\n[[kv_namespaces]]\nid = "x"\n', "kv_namespaces[0].binding", "is required"),
+        (
+            'name = "w"\n[[kv_namespaces]]\nbinding = "a-b"\n',
+            "kv_namespaces[0].binding",
+            "identifier",
+        ),
+        ('name = "w"\n[[services]]\nbinding = "S"\n', "services[0].service", "is required"),
+        ('name = "w"\n[dev]\nport = 70000\n', "dev.port", "between 0 and 65535"),
+        ('name = "w"\n[dev]\nport = true\n', "dev.port", "expected an integer, got true"),
+        ('name = "w"\n[dev]\nport = -1\n', "dev.port", "between 0 and 65535"),
+        ('name = "w"\n[dev]\nlocal_protocol = "ftp"\n', "dev.local_protocol", '"ftp"'),
+        ('name = "w"\n[placement]\nmode = "fast"\n', "placement.mode", 'got "fast"'),
+        (
+            'name = "w"\n[placement]\nhint = "enam"\nregion = "aws:us-east-1"\n',
+            "placement",
+            '"hint" cannot be combined with "region"',
+        ),
+        ('name = "w"\n[placement]\nhost = "a"\nhostname = "b"\n', "placement", "only one of"),
+        ('name = "w"\n[triggers]\ncrons = "* * * * *"\n', "triggers.crons", "a list of strings"),
+        (
+            'name = "w"\n[observability]\nhead_sampling_rate = 2\n',
+            "observability.head_sampling_rate",
+            "between 0 and 1",
+        ),
+        ('name = "w"\n[assets]\nbinding = "A"\n', "assets.directory", "is required"),
+        (
+            'name = "w"\n[assets]\ndirectory = "p"\nhtml_handling = "x"\n',
+            "assets.html_handling",
+            "expected one of",
+        ),
+        ('name = "w"\n[build]\nwatch_dir = 3\n', "build.watch_dir", "a string or a list"),
+        (
+            'name = "w"\n[ai]\nbinding = "AI"\n[ai.models]\nm = 1\n',
+            'ai.models."m"',
+            "local model name",
+        ),
+        ('name = "w"\nroutes = [3]\n', "routes[0]", "route pattern"),
+        ('name = "w"\nroute = "a"\nroutes = ["b"]\n', None, "exactly one of"),
+    ],
+)
+def test_type_errors_name_file_and_key(
+    write: Write, text: str, key: str | None, message: str
+) -> None:
+    with pytest.raises(ConfigError) as info:
+        load_worker(write("wrangler.toml", text))
+    assert info.value.file == "wrangler.toml"
+    assert info.value.key == key
+    assert message in info.value.reason
+
+
+def test_error_message_shape(write: Write) -> None:
+    with pytest.raises(ConfigError) as info:
+        load_worker(write("wrangler.toml", 'name = "w"\n[[d1_databases]]\nbinding = 3\n'))
+    assert str(info.value) == "wrangler.toml [d1_databases[0].binding]: expected a string, got 3"
+
+
+def test_duplicate_binding_names_name_both(write: Write) -> None:
+    text = """
+    name = "w"
+    [vars]
+    DB = "x"
+    [[d1_databases]]
+    binding = "DB"
+    """
+    with pytest.raises(ConfigError) as info:
+        load_worker(write("wrangler.toml", text))
+    assert info.value.key == "d1_databases[0].binding"
+    assert "vars.DB" in info.value.reason
+    text2 = 'name = "w"\n[[kv_namespaces]]\nbinding = "A"\n[ai]\nbinding = "A"\n'
+    with pytest.raises(ConfigError) as info2:
+        load_worker(write("wrangler.toml", text2))
+    assert info2.value.key == "ai.binding"
+    assert "kv_namespaces[0].binding" in info2.value.reason
+
+
+def test_unknown_keys_warn(write: Write) -> None:
+    text = """
+    name = "w"
+    foo = 1
+    bar = 2
+    minify = true
+    node_compat = true
+    durable_objects = { bindings = [] }
+    [placement]
+    mode = "off"
+    extra = 1
+    [[kv_namespaces]]
+    binding = "KV"
+    typo = "x"
+    """
+    w = load_worker(write("wrangler.toml", text))
+    assert 'Unexpected fields found in top-level field: "foo", "bar"' in w.warnings
+    assert 'Unexpected fields found in placement field: "extra"' in w.warnings
+    assert 'Unexpected fields found in kv_namespaces[0] field: "typo"' in w.warnings
+    assert any("durable_objects" in x and "not supported locally" in x for x in w.warnings)
+    assert not any("minify" in x or "node_compat" in x for x in w.warnings)
+    assert len(w.warnings) == 4
+
+
+def test_discover_orders_and_prefers_json(tmp_path: Path) -> None:
+    for name in (
+        "wrangler-b.toml",
+        "wrangler-a.jsonc",
+        "wrangler-a.toml",
+        "wrangler.toml",
+        "wrangler.jsonc",
+        "other.toml",
+        "wrangler.txt",
+    ):
+        (tmp_path / name).write_text("")
+    (tmp_path / "wrangler-dir.toml").mkdir()
+    found = discover_configs(tmp_path)
+    assert [p.name for p in found] == ["wrangler.jsonc", "wrangler-a.jsonc", "wrangler-b.toml"]
+    (tmp_path / "wrangler.json").write_text("")
+    assert discover_configs(tmp_path)[0].name == "wrangler.json"
+
+
+def test_discover_missing_folder(tmp_path: Path) -> None:
+    with pytest.raises(ConfigError, match="not a folder"):
+        discover_configs(tmp_path / "nope")
+    assert discover_configs(tmp_path) == []
