@@ -1,0 +1,109 @@
+"""Pure planning over loaded configs: which port each worker gets, and in which order
+workers start so that service-binding targets come up before the workers that call them."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+
+from wranglerpy.config.schema import ServiceBinding, WorkerConfig
+from wranglerpy.errors import ConfigError
+
+DEFAULT_PORT = 8787
+_MAX_PORT = 65535
+
+
+def assign_ports(
+    workers: Sequence[WorkerConfig],
+    primary_port: int | None,
+    is_free: Callable[[int], bool],
+) -> dict[str, int]:
+    """Worker name -> port.
+
+    The first worker is the primary: it gets ``primary_port`` (the ``--port`` flag), else its
+    ``[dev] port``, else 8787. Every other worker keeps its own ``[dev] port`` unless an
+    earlier worker already holds it; the rest get the next free ports above the primary's,
+    in config order. Ports named explicitly are trusted (binding them reports a clash);
+    only picked ports are checked with ``is_free``. Port 0 means "any free port": it is
+    returned as 0 and the caller's bind chooses.
+    """
+    if not workers:
+        return {}
+    first = workers[0]
+    primary = primary_port if primary_port is not None else first.dev.port
+    if primary is None:
+        primary = DEFAULT_PORT
+    ports: dict[str, int] = {first.name: primary}
+    taken: set[int] = {primary} - {0}
+    # Explicit ports are reserved up front so an auto-picked port never steals one from a
+    # worker later in the list.
+    wanted: dict[str, int | None] = {}
+    for worker in workers[1:]:
+        port = worker.dev.port
+        if port is not None and port != 0 and port in taken:
+            port = None  # a clash: resolved below, deterministically, by config order
+        wanted[worker.name] = port
+        if port:
+            taken.add(port)
+    cursor = (primary or DEFAULT_PORT) + 1
+    for worker in workers[1:]:
+        port = wanted[worker.name]
+        if port is None:
+            while cursor <= _MAX_PORT and (cursor in taken or not is_free(cursor)):
+                cursor += 1
+            if cursor > _MAX_PORT:
+                raise ConfigError(f"no free port left above {primary} for worker {worker.name!r}")
+            port = cursor
+            taken.add(port)
+        ports[worker.name] = port
+    return ports
+
+
+def service_target(binding: ServiceBinding, workers: Sequence[WorkerConfig]) -> WorkerConfig | None:
+    """The worker in ``workers`` that ``binding`` reaches, if it is one of them.
+
+    A binding names a worker by its full name (``api-production``) or by its base name plus
+    ``environment`` (``service = "api"``, ``environment = "production"``).
+    """
+    for worker in workers:
+        if worker.name == binding.service:
+            return worker
+    if binding.environment:
+        for worker in workers:
+            if worker.base_name == binding.service and worker.env_name == binding.environment:
+                return worker
+    return None
+
+
+def dependency_order(workers: Sequence[WorkerConfig]) -> list[WorkerConfig]:
+    """``workers`` with service-binding targets before the workers that bind them.
+
+    Otherwise config order is kept. Bindings to workers outside the set, and a worker
+    binding itself, do not constrain the order. A cycle raises ConfigError naming it.
+    """
+    ordered: list[WorkerConfig] = []
+    done: set[str] = set()
+    visiting: list[str] = []
+    position = {w.name: i for i, w in enumerate(workers)}
+
+    def visit(worker: WorkerConfig) -> None:
+        if worker.name in done:
+            return
+        if worker.name in visiting:
+            cycle = [*visiting[visiting.index(worker.name) :], worker.name]
+            raise ConfigError(f"service bindings form a cycle: {' -> '.join(cycle)}")
+        visiting.append(worker.name)
+        targets = {
+            t.name: t
+            for t in (service_target(binding, workers) for binding in worker.services)
+            if t is not None and t.name != worker.name
+        }
+        # Targets start in config order, not binding order, so the result is stable.
+        for target in sorted(targets.values(), key=lambda t: position[t.name]):
+            visit(target)
+        visiting.pop()
+        done.add(worker.name)
+        ordered.append(worker)
+
+    for worker in workers:
+        visit(worker)
+    return ordered
