@@ -370,3 +370,12 @@ def test_discover_missing_folder(tmp_path: Path) -> None:
     with pytest.raises(ConfigError, match="not a folder"):
         discover_configs(tmp_path / "nope")
     assert discover_configs(tmp_path) == []
+
+
+def test_workers_dev_defaults_off_with_routes(write: Write) -> None:
+    assert (
+        load_worker(write("wrangler.toml", 'name = "w"\nroutes = ["a.com/*"]\n')).workers_dev
+        is False
+    )
+    text = 'name = "w"\nroutes = ["a.com/*"]\nworkers_dev = true\n'
+    assert load_worker(write("wrangler.toml", text)).workers_dev is True

@@ -22,6 +22,8 @@ from wranglerpy.config.read import CONFIG_SUFFIXES, display_path, read_raw
 from wranglerpy.config.schema import WorkerConfig
 from wranglerpy.errors import ConfigError
 
+__all__ = ["discover_configs", "load_dev_vars", "load_worker"]
+
 # Read from the env section when it sets them, else from the top level.
 INHERITABLE = (
     "name",
@@ -151,6 +153,7 @@ def load_worker(config_path: Path, env: str | None = None) -> WorkerConfig:
     account_t, account_p = pick("account_id")
     dev_t, dev_p = pick("workers_dev")
     routes_t, routes_p = pick("route", "routes")
+    routes = s.parse_routes(r, routes_t, routes_p)
     config = WorkerConfig(
         name=name,
         config_path=path,
@@ -160,8 +163,9 @@ def load_worker(config_path: Path, env: str | None = None) -> WorkerConfig:
         compatibility_date=_compat_date(r, *pick("compatibility_date")),
         compatibility_flags=r.string_list(flags_t, "compatibility_flags", flags_p),
         account_id=r.string(account_t, "account_id", account_p),
-        workers_dev=r.boolean(dev_t, "workers_dev", dev_p, True),
-        routes=s.parse_routes(r, routes_t, routes_p),
+        # wrangler: workers.dev is on by default only for a worker without routes.
+        workers_dev=r.boolean(dev_t, "workers_dev", dev_p, not routes),
+        routes=routes,
         vars=s.parse_vars(r, src, env_path),
         placement=s.parse_placement(r, *pick("placement")),
         services=b.parse_services(r, src, env_path),
