@@ -10,6 +10,7 @@ from typing import Any, TypeVar
 
 import typer
 from rich.console import Console
+from rich.markup import escape
 
 from wranglerpy.errors import WranglerError
 
@@ -19,7 +20,7 @@ err_console = Console(stderr=True, highlight=False, soft_wrap=True)
 
 
 def fail(message: str, code: int = 1) -> typer.Exit:
-    err_console.print(f"[bold red]✘ [ERROR][/] {message}", markup=True)
+    err_console.print(f"[bold red]✘ \\[ERROR][/] {escape(message)}", markup=True)
     return typer.Exit(code)
 
 
@@ -31,7 +32,7 @@ def handle_errors(func: F) -> F:
         try:
             return func(*args, **kwargs)
         except WranglerError as exc:
-            err_console.print(f"[bold red]✘ [ERROR][/] {exc.message}", markup=True, highlight=False)
+            err_console.print(f"[bold red]✘ \\[ERROR][/] {escape(exc.message)}", markup=True)
             raise typer.Exit(exc.exit_code) from None
         except KeyboardInterrupt:
             sys.exit(130)

@@ -103,7 +103,7 @@ def make_app(spec: WorkerSpec, sink: EventSink) -> tuple[WorkerApp, float]:
     except Exception as exc:  # noqa: BLE001 - a binding that cannot start is reported, not fatal
         env = Env(dict(config.vars_dict()))
         detail = "".join(traceback.format_exception(type(exc), exc, exc.__traceback__))
-        error = WorkerLoadError(f"{type(exc).__name__}: {exc}", detail)
+        error = WorkerLoadError(str(exc), detail, type(exc).__name__)
     if error is None:
         if config.main is None:
             error = WorkerLoadError(

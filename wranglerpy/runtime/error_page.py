@@ -24,7 +24,7 @@ def error_response(
 ) -> Response:
     """``expose`` (dev) shows the error and its traceback; otherwise (edge) only Cloudflare's
     generic 1101 answer, as a deployed worker gives."""
-    name = type(exc).__name__
+    name = getattr(exc, "error_name", type(exc).__name__)
     message = str(exc)
     if not expose:
         if wants_html(headers):

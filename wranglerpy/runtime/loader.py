@@ -22,9 +22,10 @@ from wranglerpy.runtime.entrypoint import WorkerEntrypoint
 class WorkerLoadError(Exception):
     """The worker's code could not be imported or has no handler; ``detail`` is the traceback."""
 
-    def __init__(self, message: str, detail: str = "") -> None:
+    def __init__(self, message: str, detail: str = "", error_name: str = "WorkerLoadError") -> None:
         super().__init__(message)
         self.detail = detail
+        self.error_name = error_name
 
 
 @dataclass
@@ -96,7 +97,7 @@ def load_worker(main: Path) -> LoadedWorker:
         module = import_main(main)
     except (Exception, SystemExit) as exc:  # a user's import may raise anything
         detail = "".join(traceback.format_exception(type(exc), exc, exc.__traceback__))
-        raise WorkerLoadError(f"{type(exc).__name__}: {exc}", detail) from None
+        raise WorkerLoadError(str(exc), detail, type(exc).__name__) from None
 
     loaded = LoadedWorker(module=module)
     for name, value in vars(module).items():

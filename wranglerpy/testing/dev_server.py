@@ -98,7 +98,7 @@ class DevServer:
         try:
             self._wait_ready()
         except BaseException:
-            self.stop()
+            self.close()
             raise
         return self
 
