@@ -379,3 +379,38 @@ def test_workers_dev_defaults_off_with_routes(write: Write) -> None:
     )
     text = 'name = "w"\nroutes = ["a.com/*"]\nworkers_dev = true\n'
     assert load_worker(write("wrangler.toml", text)).workers_dev is True
+
+
+def test_unsupported_suffix_and_directory(write: Write, tmp_path: Path) -> None:
+    with pytest.raises(ConfigError, match="unsupported config file type"):
+        load_worker(write("wrangler.yaml", "name: w\n"))
+    (tmp_path / "wrangler.toml").mkdir()
+    with pytest.raises(ConfigError, match="is a directory"):
+        load_worker(tmp_path / "wrangler.toml")
+
+
+def test_remote_bindings_warn_and_stay_local(write: Write) -> None:
+    text = 'name = "w"\n[[kv_namespaces]]\nbinding = "KV"\nremote = true\n'
+    w = load_worker(write("wrangler.toml", text))
+    assert w.kv_namespaces == (KVNamespace("KV", "KV"),)
+    assert w.warnings == (
+        '"kv_namespaces[0].remote" is ignored: wranglerpy runs every binding locally',
+    )
+
+
+def test_error_label_is_absolute_outside_cwd(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    folder = tmp_path / "proj"
+    folder.mkdir()
+    (folder / "wrangler.toml").write_text("main = 1\n")
+    monkeypatch.chdir(tmp_path)
+    with pytest.raises(ConfigError) as info:
+        load_worker(folder / "wrangler.toml")
+    assert info.value.file == "proj/wrangler.toml"
+    other = tmp_path / "elsewhere"
+    other.mkdir()
+    monkeypatch.chdir(other)
+    with pytest.raises(ConfigError) as info:
+        load_worker(folder / "wrangler.toml")
+    assert info.value.file == str(folder / "wrangler.toml")
