@@ -1,0 +1,68 @@
+"""SQL text helpers for D1: splitting scripts into statements, and D1's error wording."""
+
+from __future__ import annotations
+
+import re
+import sqlite3
+
+from wranglerpy.errors import BindingError
+
+_COMMENTS = re.compile(r"--[^\n]*|/\*.*?(\*/|\Z)", re.S)
+_LEADING = re.compile(r"(?:\s+|--[^\n]*|/\*.*?\*/)*", re.S)
+TRANSACTION_WORDS = frozenset({"BEGIN", "COMMIT", "END", "ROLLBACK", "SAVEPOINT", "RELEASE"})
+SCHEMA_WORDS = frozenset({"CREATE", "DROP", "ALTER"})
+
+
+class D1Error(BindingError):
+    """A D1 call failed; the message starts with D1's code (``D1_ERROR: ...``)."""
+
+
+def sqlite_error(exc: sqlite3.Error, code: str = "D1_ERROR") -> D1Error:
+    """``D1_ERROR: <sqlite message>: SQLITE_<CODE>``, as D1 words a failing query."""
+    name = getattr(exc, "sqlite_errorname", None) or "SQLITE_ERROR"
+    # D1 names the primary result code (SQLITE_CONSTRAINT, not SQLITE_CONSTRAINT_UNIQUE).
+    primary = "_".join(name.split("_")[:2])
+    return D1Error(f"{code}: {exc}: {primary}")
+
+
+def _without_comments(sql: str) -> str:
+    return _COMMENTS.sub(" ", sql)
+
+
+def has_sql(statement: str) -> bool:
+    """False for a statement made only of whitespace, comments and semicolons."""
+    if "'" in statement or '"' in statement:
+        return True  # a literal; stripping comments naively could misread it
+    return bool(_without_comments(statement).replace(";", " ").strip())
+
+
+def first_word(statement: str) -> str:
+    """The statement's leading keyword, upper-cased ('' when there is none)."""
+    match = re.match(r"\s*([A-Za-z]+)", _without_comments(statement))
+    return match.group(1).upper() if match else ""
+
+
+def split_sql(script: str) -> list[tuple[int, str]]:
+    """``(line, statement)`` for each statement of ``script``, in order.
+
+    Ends of statements are found with SQLite's own ``complete_statement``, so semicolons in
+    strings, comments and ``CREATE TRIGGER ... BEGIN ...; END;`` bodies do not split.
+    """
+    out: list[tuple[int, str]] = []
+    start = 0
+    for index, char in enumerate(script):
+        if char == ";" and sqlite3.complete_statement(script[start : index + 1]):
+            _append(out, script, start, index + 1)
+            start = index + 1
+    _append(out, script, start, len(script))
+    return out
+
+
+def _append(out: list[tuple[int, str]], script: str, start: int, end: int) -> None:
+    text = script[start:end]
+    if not has_sql(text):
+        return
+    lead = _LEADING.match(text)
+    skipped = lead.end() if lead else 0
+    line = script.count("\n", 0, start + skipped) + 1
+    out.append((line, text[skipped:].strip()))
