@@ -233,3 +233,18 @@ def test_a_crashed_worker_process_is_restarted(pair):
         time.sleep(0.1)
     assert pair.client("pair-api").get("/stream/health").status_code == 200
     assert "exited unexpectedly" in pair.output()
+
+
+def test_a_client_that_leaves_cancels_the_stream_through_the_binding(pair):
+    with httpx.Client(timeout=30) as client:
+        url = pair.url("pair-api") + "/stream/sse?pause=3"
+        with client.stream("GET", url) as response:
+            for line in response.iter_lines():
+                if line.startswith("data:"):
+                    break  # leave after the first event
+    deadline = time.monotonic() + 2.5  # well before the producer's 3 s pause ends
+    while "canceled" not in pair.output():
+        assert time.monotonic() < deadline, pair.output()
+        time.sleep(0.05)
+    lines = [line for line in pair.output().splitlines() if "GET /sse" in line]
+    assert lines and "canceled" in lines[-1]

@@ -40,9 +40,17 @@ class _RequestBody:
         self._receive = receive
         self.complete = False
         self.disconnected = False
+        self.taken = False
 
     def __aiter__(self) -> AsyncIterator[bytes]:
+        self.taken = True
         return self._chunks()
+
+    async def drain_if_untouched(self) -> None:
+        """Read a body nobody asked for, so the connection can be watched for a disconnect."""
+        if not self.taken:
+            async for _ in self:
+                pass
 
     async def _chunks(self) -> AsyncIterator[bytes]:
         while not self.complete:
@@ -376,6 +384,8 @@ class WorkerApp:
                 if aclose is not None:
                     await aclose()
 
+        if body is not None:
+            await body.drain_if_untouched()
         if body is None or not body.complete or body.disconnected:
             await pump()
             return

@@ -115,6 +115,7 @@ class WorkerProcess:
         for future in (self._warm, self._ready):
             if future is not None and not future.done():
                 future.set_exception(ChildExited(code))
+                future.exception()  # a spare nobody waits on must not warn at exit
         if not self.exited.done():
             self.exited.set_result(code)
 
