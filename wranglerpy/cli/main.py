@@ -31,11 +31,15 @@ def main(
 
 
 # Command registrations: one import and one line per command or group.
+from wranglerpy.cli import d1 as _d1  # noqa: E402
 from wranglerpy.cli import dev as _dev  # noqa: E402
 from wranglerpy.cli import init as _init  # noqa: E402
+from wranglerpy.cli import kv as _kv  # noqa: E402
 
 app.command("dev")(_dev.dev)
 app.command("init")(_init.init)
+app.add_typer(_kv.app, name="kv")
+app.add_typer(_d1.app, name="d1")
 
 
 def run() -> None:

@@ -1,0 +1,84 @@
+"""Shared by the state commands (``kv``, ``d1``): which config, which persist dir, no remote.
+
+These commands open the same SQLite files a running ``wranglerpy dev`` uses (WAL mode lets
+both work at once), so they need no server.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+import typer
+
+from wranglerpy.config.schema import WorkerConfig
+from wranglerpy.errors import ConfigError, UsageError
+
+# wrangler's order of preference for the default config.
+DEFAULT_CONFIGS = ("wrangler.json", "wrangler.jsonc", "wrangler.toml")
+
+CONFIG_OPTION = typer.Option(
+    None, "--config", "-c", help="Config file (default: wrangler.json/jsonc/toml here)."
+)
+ENV_OPTION = typer.Option(None, "--env", "-e", help="Use the config's [env.NAME] section.")
+PERSIST_OPTION = typer.Option(
+    None,
+    "--persist-to",
+    help="State folder (default: .wranglerpy/state beside the config).",
+)
+LOCAL_OPTION = typer.Option(False, "--local", help="Accepted for wrangler compatibility.")
+REMOTE_OPTION = typer.Option(False, "--remote", help="Not supported: all state is local.")
+
+
+@dataclass(frozen=True)
+class LocalTarget:
+    """The parsed config (None when there is none and none is needed) and the state folder."""
+
+    config: WorkerConfig | None
+    persist_dir: Path
+
+
+def find_config(config: Path | None, cwd: Path | None = None) -> Path | None:
+    """``-c`` as given, else the first default config file in ``cwd``, else None."""
+    if config is not None:
+        if not config.is_file():
+            raise ConfigError(f"Config file not found: {config}")
+        return config.resolve()
+    folder = (cwd or Path.cwd()).resolve()
+    for name in DEFAULT_CONFIGS:
+        if (folder / name).is_file():
+            return folder / name
+    return None
+
+
+def resolve_target(
+    config: Path | None,
+    env: str | None,
+    persist_to: Path | None,
+    remote: bool,
+    *,
+    need_config: bool,
+    cwd: Path | None = None,
+) -> LocalTarget:
+    """Load the config (when there is one) and pick the persist dir."""
+    from wranglerpy.config.load import load_worker
+    from wranglerpy.config.state import default_persist_dir
+
+    if remote:
+        raise UsageError(
+            "--remote is not supported: wranglerpy keeps all KV/D1 state on this machine. "
+            "Drop --remote (--local is the default)."
+        )
+    folder = (cwd or Path.cwd()).resolve()
+    path = find_config(config, folder)
+    if path is None and need_config:
+        raise ConfigError(
+            f"No wrangler.json, wrangler.jsonc or wrangler.toml found in {folder}. "
+            "Pass one with -c/--config."
+        )
+    worker = load_worker(path, env) if path is not None else None
+    if persist_to is not None:
+        persist_dir = persist_to.resolve()
+    else:
+        persist_dir = default_persist_dir(worker.root if worker else folder)
+    return LocalTarget(worker, persist_dir)

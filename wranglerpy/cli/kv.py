@@ -1,0 +1,242 @@
+"""``wranglerpy kv``: wrangler's ``kv key put|get|list|delete`` and ``kv namespace list``,
+on the local state (whether or not ``wranglerpy dev`` is running)."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from collections.abc import Awaitable, Callable
+from pathlib import Path
+from typing import Any, TypeVar
+from urllib.parse import unquote
+
+import typer
+
+from wranglerpy.cli._local import (
+    CONFIG_OPTION,
+    ENV_OPTION,
+    LOCAL_OPTION,
+    PERSIST_OPTION,
+    REMOTE_OPTION,
+    LocalTarget,
+    resolve_target,
+)
+from wranglerpy.cli.common import handle_errors
+from wranglerpy.errors import ConfigError, UsageError
+
+T = TypeVar("T")
+
+app = typer.Typer(help="Local Workers KV: keys and namespaces.", no_args_is_help=True)
+key_app = typer.Typer(help="Put, get, list and delete keys.", no_args_is_help=True)
+namespace_app = typer.Typer(help="List namespaces.", no_args_is_help=True)
+app.add_typer(key_app, name="key")
+app.add_typer(namespace_app, name="namespace")
+
+BINDING_OPTION = typer.Option(None, "--binding", help="The namespace's binding name.")
+NAMESPACE_OPTION = typer.Option(None, "--namespace-id", help="The namespace id.")
+PREVIEW_OPTION = typer.Option(False, "--preview", help="Use the binding's preview_id.")
+
+
+def namespace_id(
+    target: LocalTarget, binding: str | None, namespace: str | None, preview: bool
+) -> str:
+    """The namespace id named by ``--namespace-id`` or by ``--binding`` in the config."""
+    if (binding is None) == (namespace is None):
+        raise UsageError("Pass exactly one of --binding or --namespace-id.")
+    if namespace is not None:
+        return namespace
+    if target.config is None:
+        raise ConfigError(
+            f"--binding {binding} needs a config file (none found); pass -c or --namespace-id."
+        )
+    for ns in target.config.kv_namespaces:
+        if ns.binding == binding:
+            if preview:
+                if not ns.preview_id:
+                    raise ConfigError(
+                        f'The KV binding "{binding}" has no preview_id in {target.config.config_path}.'
+                    )
+                return ns.preview_id
+            return ns.id
+    known = ", ".join(ns.binding for ns in target.config.kv_namespaces) or "none"
+    raise ConfigError(
+        f'A namespace with binding name "{binding}" was not found in the configured '
+        f'"kv_namespaces" of {target.config.config_path} (bindings: {known}).'
+    )
+
+
+def _with_namespace(ident: str, target: LocalTarget, action: Callable[[Any], Awaitable[T]]) -> T:
+    from wranglerpy.bindings.kv import KVNamespaceBinding, namespace_path
+
+    async def main() -> T:
+        ns = KVNamespaceBinding(namespace_path(target.persist_dir, ident), namespace_id=ident)
+        try:
+            return await action(ns)
+        finally:
+            ns.close()
+
+    return asyncio.run(main())
+
+
+def _target(
+    config: Path | None, env: str | None, persist_to: Path | None, remote: bool, binding: str | None
+) -> LocalTarget:
+    return resolve_target(config, env, persist_to, remote, need_config=binding is not None)
+
+
+@key_app.command("put")
+@handle_errors
+def key_put(
+    key: str = typer.Argument(..., help="The key to write."),
+    value: str = typer.Argument(None, help="The value (or use --path)."),
+    path: Path = typer.Option(None, "--path", help="Read the value from this file."),
+    ttl: int = typer.Option(None, "--ttl", help="Expire after this many seconds (>= 60)."),
+    expiration: int = typer.Option(None, "--expiration", help="Expire at this epoch second."),
+    metadata: str = typer.Option(None, "--metadata", help="JSON metadata for the key."),
+    binding: str = BINDING_OPTION,
+    namespace: str = NAMESPACE_OPTION,
+    preview: bool = PREVIEW_OPTION,
+    config: Path = CONFIG_OPTION,
+    env: str = ENV_OPTION,
+    persist_to: Path = PERSIST_OPTION,
+    local: bool = LOCAL_OPTION,
+    remote: bool = REMOTE_OPTION,
+) -> None:
+    """Write a single key/value pair."""
+    if (value is None) == (path is None):
+        raise UsageError("Pass exactly one of VALUE or --path.")
+    data: str | bytes
+    if path is not None:
+        try:
+            data = path.read_bytes()
+        except OSError as exc:
+            raise UsageError(f"Cannot read --path {path}: {exc.strerror or exc}") from None
+    else:
+        data = value
+    options: dict[str, Any] = {}
+    if ttl is not None:
+        options["expirationTtl"] = ttl
+    if expiration is not None:
+        options["expiration"] = expiration
+    if metadata is not None:
+        try:
+            options["metadata"] = json.loads(metadata)
+        except ValueError as exc:
+            raise UsageError(f"--metadata is not valid JSON: {exc}") from None
+    target = _target(config, env, persist_to, remote, binding)
+    ident = namespace_id(target, binding, namespace, preview)
+    _with_namespace(ident, target, lambda ns: ns.put(key, data, options))
+    what = f"the contents of {path}" if path is not None else f'the value "{value}"'
+    typer.echo(f'Writing {what} to key "{key}" on namespace {ident}.')
+
+
+@key_app.command("get")
+@handle_errors
+def key_get(
+    key: str = typer.Argument(..., help="The key to read."),
+    text: bool = typer.Option(False, "--text", help="Decode the value as UTF-8 text."),
+    binding: str = BINDING_OPTION,
+    namespace: str = NAMESPACE_OPTION,
+    preview: bool = PREVIEW_OPTION,
+    config: Path = CONFIG_OPTION,
+    env: str = ENV_OPTION,
+    persist_to: Path = PERSIST_OPTION,
+    local: bool = LOCAL_OPTION,
+    remote: bool = REMOTE_OPTION,
+) -> None:
+    """Print a key's value (raw bytes unless --text)."""
+    target = _target(config, env, persist_to, remote, binding)
+    ident = namespace_id(target, binding, namespace, preview)
+    data = _with_namespace(ident, target, lambda ns: ns.get(key, "arrayBuffer"))
+    if data is None:
+        from wranglerpy.bindings.kv import KVError
+
+        raise KVError(f'Value not found: key "{key}" is not in namespace {ident}.')
+    if text:
+        typer.echo(data.decode("utf-8", "replace"))
+    else:
+        typer.echo(data, nl=False)
+
+
+@key_app.command("list")
+@handle_errors
+def key_list(
+    prefix: str = typer.Option(None, "--prefix", help="Only keys starting with this."),
+    binding: str = BINDING_OPTION,
+    namespace: str = NAMESPACE_OPTION,
+    preview: bool = PREVIEW_OPTION,
+    config: Path = CONFIG_OPTION,
+    env: str = ENV_OPTION,
+    persist_to: Path = PERSIST_OPTION,
+    local: bool = LOCAL_OPTION,
+    remote: bool = REMOTE_OPTION,
+) -> None:
+    """Print every key (with expiration and metadata) as a JSON array."""
+    target = _target(config, env, persist_to, remote, binding)
+    ident = namespace_id(target, binding, namespace, preview)
+
+    async def every_key(ns: Any) -> list[Any]:
+        keys: list[Any] = []
+        page = await ns.list(prefix=prefix)
+        keys += page["keys"]
+        while not page["list_complete"]:
+            page = await ns.list(prefix=prefix, cursor=page["cursor"])
+            keys += page["keys"]
+        return keys
+
+    typer.echo(json.dumps(_with_namespace(ident, target, every_key), indent=2, ensure_ascii=False))
+
+
+@key_app.command("delete")
+@handle_errors
+def key_delete(
+    key: str = typer.Argument(..., help="The key to delete."),
+    binding: str = BINDING_OPTION,
+    namespace: str = NAMESPACE_OPTION,
+    preview: bool = PREVIEW_OPTION,
+    config: Path = CONFIG_OPTION,
+    env: str = ENV_OPTION,
+    persist_to: Path = PERSIST_OPTION,
+    local: bool = LOCAL_OPTION,
+    remote: bool = REMOTE_OPTION,
+) -> None:
+    """Delete a key."""
+    target = _target(config, env, persist_to, remote, binding)
+    ident = namespace_id(target, binding, namespace, preview)
+    _with_namespace(ident, target, lambda ns: ns.delete(key))
+    typer.echo(f'Deleting the key "{key}" on namespace {ident}.')
+
+
+def namespaces(target: LocalTarget) -> list[dict[str, Any]]:
+    """The config's namespaces, then any others that have state under the persist dir."""
+    from wranglerpy.bindings.kv import DB_FILE
+
+    rows: list[dict[str, Any]] = []
+    seen: set[str] = set()
+    if target.config is not None:
+        for ns in target.config.kv_namespaces:
+            if ns.id not in seen:
+                seen.add(ns.id)
+                rows.append({"id": ns.id, "title": ns.binding, "binding": ns.binding})
+    folder = target.persist_dir / "kv"
+    if folder.is_dir():
+        for entry in sorted(folder.iterdir()):
+            ident = unquote(entry.name)
+            if (entry / DB_FILE).is_file() and ident not in seen:
+                seen.add(ident)
+                rows.append({"id": ident, "title": ident})
+    return rows
+
+
+@namespace_app.command("list")
+@handle_errors
+def namespace_list(
+    config: Path = CONFIG_OPTION,
+    env: str = ENV_OPTION,
+    persist_to: Path = PERSIST_OPTION,
+    local: bool = LOCAL_OPTION,
+    remote: bool = REMOTE_OPTION,
+) -> None:
+    """Print the namespaces of the config and of the local state, as JSON."""
+    target = resolve_target(config, env, persist_to, remote, need_config=False)
+    typer.echo(json.dumps(namespaces(target), indent=2, ensure_ascii=False))
