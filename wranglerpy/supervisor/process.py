@@ -122,6 +122,8 @@ class WorkerProcess:
     async def load(self, spec: WorkerSpec, fds: list[int], timeout: float = 60.0) -> dict[str, Any]:
         """Hand the worker spec and sockets to the (warm) child; wait until it serves."""
         assert self._control is not None and self._ready is not None
+        if self.proc is not None and self.proc.returncode is not None:
+            raise ChildExited(self.proc.returncode)
         await asyncio.wait_for(self.wait_warm(), timeout)
         self.name = spec.config.name
         message = json.dumps({"type": "load", "spec": spec.encode()}).encode()

@@ -46,6 +46,10 @@ class ManagedWorker:
     def name(self) -> str:
         return self.config.name
 
+    def alive(self) -> bool:
+        proc = self.process.proc if self.process is not None else None
+        return proc is not None and proc.returncode is None
+
     @property
     def url(self) -> str:
         host = f"[{self.ip}]" if ":" in self.ip else self.ip
@@ -224,9 +228,18 @@ class Supervisor:
                     return
             try:
                 await self._launch(worker, await self._take_process())
-            except (ChildExited, asyncio.TimeoutError) as exc:
-                self.hub.system(f"✘ {name} failed to start: {exc}", worker=name, level="error")
-                return
+            except (ChildExited, asyncio.TimeoutError, OSError):
+                # The spare may have died with the crash being handled: once more, fresh.
+                try:
+                    await self._launch(worker, self._fresh_process())
+                except (ChildExited, asyncio.TimeoutError, OSError) as exc:
+                    self.hub.system(f"✘ {name} failed to start: {exc}", worker=name, level="error")
+                    if not worker.alive():
+                        # Nothing serves its port: keep trying rather than leave clients waiting.
+                        asyncio.get_running_loop().call_later(
+                            2.0, lambda: asyncio.ensure_future(self.reload(name, "retry"))
+                        )
+                    return
             elapsed = (time.perf_counter() - started) * 1000
             self.hub.system(f"⎔ {name} ready ({elapsed:.0f} ms)", worker=name)
 
