@@ -296,3 +296,13 @@ async def test_kill_9_mid_write_leaves_a_readable_database(tmp_path: Path) -> No
     assert n in (2 * notes, 2 * notes + 1)  # each batch landed whole or not at all
     await db.prepare("UPDATE counter SET n = 0").run()
     db.close()
+
+
+async def test_columns_named_like_dict_methods_read_as_columns(db: D1DatabaseBinding) -> None:
+    row = await db.prepare("SELECT 1 AS items, 2 AS keys, 3 AS other").first()
+    assert row.items == 1 and row.keys == 2 and row.other == 3
+    assert row["items"] == 1 and dict(row) == {"items": 1, "keys": 2, "other": 3}
+    plain = (await db.prepare("SELECT 5 AS v").all()).results[0]
+    assert list(plain.items()) == [("v", 5)]
+    with pytest.raises(AttributeError):
+        _ = plain.missing

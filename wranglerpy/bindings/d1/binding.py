@@ -37,6 +37,18 @@ _BINDABLE = (type(None), int, float, str, bytes, bool)
 Rows = tuple[list[str], list[tuple[Any, ...]]]
 
 
+class D1Row(JSObject):
+    """A result row. A column wins over a dict method of the same name (``row.items``,
+    ``row.values``, ``row.keys``), as a property does on the JS object D1 returns."""
+
+    __slots__ = ()
+
+    def __getattribute__(self, name: str) -> Any:
+        if not name.startswith("_") and dict.__contains__(self, name):
+            return dict.__getitem__(self, name)
+        return super().__getattribute__(name)
+
+
 def _check_binding(value: Any) -> Any:
     if isinstance(value, (bytearray, memoryview)):
         return bytes(value)
@@ -70,7 +82,7 @@ class D1PreparedStatement:
         names, rows = await self._db._store.run(lambda c: self._db._query(c, self, limit=1))
         if not rows:
             return None
-        row = JSObject(zip(names, rows[0], strict=True))
+        row = D1Row(zip(names, rows[0], strict=True))
         if column is None:
             return row
         if column not in row:
@@ -193,7 +205,7 @@ class D1DatabaseBinding:
         duration = (time.perf_counter() - started) * 1000
         return JSObject(
             success=True,
-            results=[JSObject(zip(names, row, strict=True)) for row in rows],
+            results=[D1Row(zip(names, row, strict=True)) for row in rows],
             meta=JSObject(
                 served_by=SERVED_BY,
                 duration=duration,
