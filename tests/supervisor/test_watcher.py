@@ -30,3 +30,22 @@ def test_dev_vars_is_watched_when_present(tmp_path):
     assert tmp_path / ".dev.vars" not in watch_roots(api)
     (tmp_path / ".dev.vars").write_text("A=1\n")
     assert (tmp_path / ".dev.vars").resolve() in watch_roots(api)
+
+
+def test_a_python_file_reloads_only_the_workers_that_import_it(tmp_path):
+    api = worker(tmp_path, "api", "shared")
+    streaming = worker(tmp_path, "streaming", "shared")
+    helper = tmp_path / "shared" / "helper.py"
+    helper.write_text("")
+    workers = {"api": api, "streaming": streaming}
+    modules = {
+        "api": frozenset({str(api.main.resolve())}),
+        "streaming": frozenset({str(streaming.main.resolve()), str(helper.resolve())}),
+    }
+    assert set(affected([str(helper)], workers, modules)) == {"streaming"}
+    assert set(affected([str(tmp_path / "shared" / "data.json")], workers, modules)) == {
+        "api",
+        "streaming",
+    }
+    broken = {"api": frozenset(), "streaming": modules["streaming"]}
+    assert set(affected([str(helper)], workers, broken)) == {"api", "streaming"}

@@ -31,7 +31,12 @@ from wranglerpy.runtime.binding_server import BindingServer
 from wranglerpy.runtime.console import EventLogHandler, LineWriter
 from wranglerpy.runtime.env import Env
 from wranglerpy.runtime.events import EventSink, SocketEventSink
-from wranglerpy.runtime.loader import LoadedWorker, WorkerLoadError, load_worker
+from wranglerpy.runtime.loader import (
+    LoadedWorker,
+    WorkerLoadError,
+    load_worker,
+    project_modules,
+)
 from wranglerpy.runtime.service import ServiceFetcher
 from wranglerpy.runtime.spec import WorkerSpec
 
@@ -93,7 +98,7 @@ def _prepare_imports(extra_paths: tuple[str, ...] = ()) -> None:
             sys.path.insert(0, path)
 
 
-def make_app(spec: WorkerSpec, sink: EventSink) -> tuple[WorkerApp, float]:
+def make_app(spec: WorkerSpec, sink: EventSink) -> tuple[WorkerApp, float, list[str]]:
     started = time.perf_counter()
     config = spec.config
     loaded: LoadedWorker | None = None
@@ -134,11 +139,17 @@ def make_app(spec: WorkerSpec, sink: EventSink) -> tuple[WorkerApp, float]:
         assets=assets,
         expose_errors=spec.expose_errors,
     )
-    return app, (time.perf_counter() - started) * 1000
+    modules = project_modules(config.main.parent) if loaded and config.main else []
+    return app, (time.perf_counter() - started) * 1000, modules
 
 
 async def _serve(
-    app: WorkerApp, sockets: list[int], control: socket.socket, sink: EventSink, load_ms: float
+    app: WorkerApp,
+    sockets: list[int],
+    control: socket.socket,
+    sink: EventSink,
+    load_ms: float,
+    modules: list[str],
 ) -> None:
     loop = asyncio.get_running_loop()
     stop = asyncio.Event()
@@ -172,7 +183,13 @@ async def _serve(
     config.graceful_timeout = 5.0
     config.keep_alive_timeout = 75.0
     sink.emit(
-        {"type": "ready", "worker": app.name, "load_ms": round(load_ms, 1), "pid": os.getpid()}
+        {
+            "type": "ready",
+            "worker": app.name,
+            "load_ms": round(load_ms, 1),
+            "pid": os.getpid(),
+            "modules": modules,
+        }
     )
     await serve(app, config, shutdown_trigger=shutdown_trigger)  # type: ignore[arg-type]
     await bindings.close()
@@ -208,9 +225,9 @@ def main(argv: list[str]) -> int:
     spec = WorkerSpec.decode(request["spec"])
     _prepare_imports(spec.python_path)
     _install_output_capture(sink, spec.config.name, spec.log_level)
-    app, load_ms = make_app(spec, sink)
+    app, load_ms, modules = make_app(spec, sink)
     try:
-        run_event_loop(_serve(app, list(fds), control, sink, load_ms))
+        run_event_loop(_serve(app, list(fds), control, sink, load_ms, modules))
     except KeyboardInterrupt:
         pass
     return 0

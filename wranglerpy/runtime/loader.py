@@ -28,6 +28,21 @@ class WorkerLoadError(Exception):
         self.error_name = error_name
 
 
+def project_modules(root: Path) -> list[str]:
+    """Files of the imported modules that live under ``root`` (the worker's own code), so the
+    supervisor reloads a worker only when a file it actually imports changes."""
+    root = root.resolve()
+    found = []
+    for module in list(sys.modules.values()):
+        file = getattr(module, "__file__", None)
+        if not file:
+            continue
+        path = Path(file).resolve()
+        if root in path.parents and "site-packages" not in path.parts:
+            found.append(str(path))
+    return sorted(set(found))
+
+
 @dataclass
 class LoadedWorker:
     module: ModuleType

@@ -116,7 +116,10 @@ async def run_dev(
             async def on_change(name: str, path: str) -> None:
                 asyncio.ensure_future(supervisor.reload(name, f"{path} changed"))
 
-            watcher = asyncio.ensure_future(watch(current, on_change, stop))
+            def imported() -> dict[str, frozenset[str]]:
+                return {name: w.modules for name, w in supervisor.workers.items()}
+
+            watcher = asyncio.ensure_future(watch(current, on_change, stop, imported))
         crons = asyncio.ensure_future(run_cron_triggers(supervisor, hub))
         await stop.wait()
         crons.cancel()

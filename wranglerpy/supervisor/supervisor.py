@@ -40,6 +40,7 @@ class ManagedWorker:
     token: str = field(default_factory=lambda: secrets.token_hex(16))
     process: WorkerProcess | None = None
     lock: asyncio.Lock = field(default_factory=asyncio.Lock)
+    modules: frozenset[str] = frozenset()  # the worker's own imported files, once loaded
     last_crash: float = 0.0
 
     @property
@@ -161,6 +162,7 @@ class Supervisor:
             await process.spawn()
         process.name = worker.name
         ready = await process.load(self._spec(worker), [worker.tcp.fileno(), worker.uds.fileno()])
+        worker.modules = frozenset(ready.get("modules") or ())
         old, worker.process = worker.process, process
         asyncio.ensure_future(self._watch_exit(worker, process))
         if old is not None:

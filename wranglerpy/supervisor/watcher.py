@@ -32,14 +32,32 @@ class SourceFilter(DefaultFilter):
         super().__init__(ignore_dirs=tuple(DefaultFilter.ignore_dirs) + tuple(IGNORED_DIRS))
 
 
-def affected(paths: Iterable[str], workers: dict[str, WorkerConfig]) -> dict[str, str]:
-    """``{worker name: first changed path}`` for every worker that watches a changed path."""
+def affected(
+    paths: Iterable[str],
+    workers: dict[str, WorkerConfig],
+    modules: dict[str, frozenset[str]] | None = None,
+) -> dict[str, str]:
+    """``{worker name: first changed path}`` for every worker that watches a changed path.
+
+    A changed ``.py`` file reloads only the workers that imported it (``modules``, as the
+    worker processes report them), so two workers sharing a folder do not restart each
+    other; a worker that has not loaded (a broken import) reloads on any change.
+    """
     hits: dict[str, str] = {}
     for raw in paths:
         path = Path(raw).resolve()
         for name, config in workers.items():
             if name in hits:
                 continue
+            imported = (modules or {}).get(name)
+            if (
+                imported
+                and path.suffix == ".py"
+                and config.main is not None
+                and config.main.parent.resolve() in path.parents
+                and str(path) not in imported
+            ):
+                continue  # a module of the worker's folder that it does not import
             for root in watch_roots(config):
                 if path == root or root in path.parents:
                     hits[name] = str(path)
@@ -51,6 +69,7 @@ async def watch(
     workers: Callable[[], dict[str, WorkerConfig]],
     on_change: Callable[[str, str], Awaitable[None]],
     stop: asyncio.Event,
+    modules: Callable[[], dict[str, frozenset[str]]] | None = None,
 ) -> None:
     """Watch until ``stop`` is set; each batch of changes reloads each affected worker once."""
     current = workers()
@@ -71,5 +90,6 @@ async def watch(
             for kind, path in changes
             if kind in (Change.added, Change.modified, Change.deleted)
         ]
-        for name, path in affected(changed, workers()).items():
+        imported = modules() if modules is not None else None
+        for name, path in affected(changed, workers(), imported).items():
             await on_change(name, Path(path).name)
