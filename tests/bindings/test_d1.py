@@ -233,12 +233,15 @@ async def test_create_uses_the_storage_id_and_shares_the_file(tmp_path: Path) ->
 
 COUNTER = textwrap.dedent(
     """
-    import asyncio, sys
+    import asyncio, sys, time
     from pathlib import Path
     from wranglerpy.bindings.d1 import D1DatabaseBinding
 
     async def main(path, n, tag):
         db = D1DatabaseBinding(Path(path))
+        print("ready", flush=True)
+        while not Path(path + ".go").exists():  # start together with the other writer
+            time.sleep(0.002)
         bump = db.prepare("UPDATE counter SET n = n + 1")
         note = db.prepare("INSERT INTO notes (tag, i) VALUES (?, ?)")
         for i in range(n):
@@ -268,6 +271,9 @@ async def test_two_processes_updating_one_row_lose_no_update(tmp_path: Path) -> 
     )
     procs = [_counter(path, 400, tag) for tag in ("a", "b")]
     for proc in procs:
+        assert proc.stdout is not None and proc.stdout.readline().strip() == "ready"
+    Path(f"{path}.go").touch()
+    for proc in procs:
         out, _ = proc.communicate(timeout=60)
         assert proc.returncode == 0 and "done" in out
     assert await db.prepare("SELECT n FROM counter").first("n") == 1600
@@ -282,8 +288,10 @@ async def test_kill_9_mid_write_leaves_a_readable_database(tmp_path: Path) -> No
         "CREATE TABLE counter (n INTEGER); INSERT INTO counter VALUES (0);"
         "CREATE TABLE notes (tag TEXT, i INTEGER);"
     )
+    Path(f"{path}.go").touch()
     proc = _counter(path, 1_000_000, "x")
     assert proc.stdout is not None
+    assert proc.stdout.readline().strip() == "ready"
     assert proc.stdout.readline().strip() == "started"
     os.kill(proc.pid, signal.SIGKILL)
     proc.wait(timeout=10)

@@ -312,12 +312,15 @@ async def test_create_lays_out_state_by_id_and_shares_it(tmp_path: Path) -> None
 
 WRITER = textwrap.dedent(
     """
-    import asyncio, sys
+    import asyncio, sys, time
     from pathlib import Path
     from wranglerpy.bindings.kv import KVNamespaceBinding
 
     async def main(path, tag, count, size):
         ns = KVNamespaceBinding(Path(path))
+        print("ready", flush=True)
+        while not Path(path + ".go").exists():  # start together with the other writer
+            time.sleep(0.002)
         for i in range(count):
             await ns.put(f"{tag}-{i:05d}", tag * size)
             if i == 20:
@@ -341,6 +344,9 @@ async def test_two_processes_write_concurrently_and_lose_nothing(tmp_path: Path)
     path = tmp_path / "shared.sqlite"
     procs = [_writer(path, tag, 1500, 10) for tag in ("a", "b")]
     for proc in procs:
+        assert proc.stdout is not None and proc.stdout.readline().strip() == "ready"
+    Path(f"{path}.go").touch()
+    for proc in procs:
         out, _ = proc.communicate(timeout=60)
         assert proc.returncode == 0 and "done" in out
     ns = KVNamespaceBinding(path)
@@ -352,8 +358,10 @@ async def test_two_processes_write_concurrently_and_lose_nothing(tmp_path: Path)
 
 async def test_kill_9_mid_write_leaves_a_readable_store(tmp_path: Path) -> None:
     path = tmp_path / "crash.sqlite"
+    Path(f"{path}.go").touch()
     proc = _writer(path, "x", 100_000, 64 * 1024)
     assert proc.stdout is not None
+    assert proc.stdout.readline().strip() == "ready"
     assert proc.stdout.readline().strip() == "started"
     os.kill(proc.pid, signal.SIGKILL)
     proc.wait(timeout=10)
