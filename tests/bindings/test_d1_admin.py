@@ -3,7 +3,7 @@ from pathlib import Path
 
 import pytest
 
-from wranglerpy.bindings.d1 import D1DatabaseBinding
+from wranglerpy.bindings.d1 import D1DatabaseBinding, D1Error
 from wranglerpy.bindings.d1.admin import (
     MigrationError,
     apply_migrations,
@@ -56,4 +56,17 @@ async def test_apply_records_and_stops_at_a_failure(tmp_path: Path) -> None:
         "D1_ERROR: table a already exists: SQLITE_ERROR"
     )
     assert [m.name for m in await unapplied(db, folder, "d1_migrations")] == ["0002_b.sql"]
+    db.close()
+
+
+async def test_transaction_control_in_a_script_is_refused_with_the_fix(tmp_path: Path) -> None:
+    db = D1DatabaseBinding(tmp_path / "db.sqlite")
+    dump = "PRAGMA foreign_keys=OFF;\nBEGIN TRANSACTION;\nCREATE TABLE t (x);\nCOMMIT;\n"
+    with pytest.raises(D1Error, match="SQL line 2: BEGIN is not allowed; remove BEGIN TRANSACTION"):
+        await execute_script(db, dump)
+    folder = tmp_path / "m"
+    folder.mkdir()
+    (folder / "0001_dump.sql").write_text(dump)
+    with pytest.raises(MigrationError, match="0001_dump.sql failed .*0001_dump.sql line 2: BEGIN"):
+        await apply_migrations(db, folder, "d1_migrations")
     db.close()

@@ -14,8 +14,8 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
-from wranglerpy.bindings.d1.binding import D1DatabaseBinding
-from wranglerpy.bindings.d1.sql import D1Error, split_sql
+from wranglerpy.bindings.d1.binding import D1DatabaseBinding, D1PreparedStatement
+from wranglerpy.bindings.d1.sql import TRANSACTION_WORDS, D1Error, first_word, split_sql
 from wranglerpy.errors import UsageError
 from wranglerpy.jsobject import JSObject
 
@@ -32,9 +32,24 @@ class Migration:
     path: Path
 
 
+def _statements(db: D1DatabaseBinding, sql: str, where: str) -> list[D1PreparedStatement]:
+    """The statements of ``sql``, refusing transaction control (the caller opens the one
+    transaction), as D1 does, with the fix in the message."""
+    out = []
+    for line, text in split_sql(sql):
+        word = first_word(text)
+        if word in TRANSACTION_WORDS:
+            raise D1Error(
+                f"D1_ERROR: {where} line {line}: {word} is not allowed; remove BEGIN TRANSACTION / "
+                "COMMIT / SAVEPOINT statements: the whole SQL already runs in one transaction."
+            )
+        out.append(db.prepare(text))
+    return out
+
+
 async def execute_script(db: D1DatabaseBinding, sql: str) -> list[JSObject]:
     """Run every statement of ``sql`` atomically (one batch): one result per statement."""
-    statements = [db.prepare(text) for _, text in split_sql(sql)]
+    statements = _statements(db, sql, "SQL")
     if not statements:
         raise UsageError("There is no SQL to execute (only whitespace or comments).")
     return await db.batch(statements)
@@ -101,8 +116,8 @@ async def apply_migrations(
             sql = migration.path.read_text(encoding="utf-8")
         except (OSError, UnicodeDecodeError) as exc:
             raise MigrationError(f"Migration {migration.name} cannot be read: {exc}") from None
-        statements = [db.prepare(text) for _, text in split_sql(sql)]
         try:
+            statements = _statements(db, sql, migration.name)
             await db.batch([*statements, record.bind(migration.name)])
         except D1Error as exc:
             raise MigrationError(
