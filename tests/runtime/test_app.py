@@ -259,3 +259,50 @@ class Admin(WorkerEntrypoint):
         spoofed = await client.get("/", headers={protocol.ENTRYPOINT_HEADER: "Admin"})
     assert via_binding.text == "admin"
     assert spoofed.text == "default"  # without the token the header means nothing
+
+
+async def test_quart_app_through_asgi_fetch_sees_env_and_streams(harness):
+    source = """
+import asgi
+from quart import Quart, request
+from workers import WorkerEntrypoint
+
+app = Quart(__name__)
+
+@app.post("/echo")
+async def echo():
+    data = await request.get_json()
+    return {"got": data, "greeting": request.scope["env"].GREETING}
+
+@app.get("/stream")
+async def stream():
+    async def chunks():
+        for i in range(3):
+            yield f"data: {i}\\n\\n".encode()
+    return chunks(), 200, {"content-type": "text/event-stream"}
+
+class Default(WorkerEntrypoint):
+    async def fetch(self, request):
+        return await asgi.fetch(app, request, self.env)
+"""
+    async with harness.build(source) as client:
+        echoed = await client.post("/echo", json={"a": 1})
+        streamed = await client.get("/stream")
+    assert echoed.status_code == 200
+    assert echoed.json() == {"got": {"a": 1}, "greeting": "hi"}
+    assert streamed.text == "data: 0\n\ndata: 1\n\ndata: 2\n\n"
+
+
+async def test_quart_app_as_main(harness):
+    source = """
+from quart import Quart, request
+
+app = Quart(__name__)
+
+@app.get("/")
+async def index():
+    return {"env": request.scope["env"].GREETING}
+"""
+    async with harness.build(source) as client:
+        response = await client.get("/")
+    assert response.json() == {"env": "hi"}
