@@ -80,6 +80,44 @@ class FakeD1:
     def rows(self, sql: str, *args: Any) -> list[dict[str, Any]]:
         return [dict(r) for r in self.conn.execute(sql, args).fetchall()]
 
+    def close(self) -> None:
+        self.conn.close()
+
+
+class RealD1:
+    """The real local D1 binding (wranglerpy.bindings.d1), plus the same inspection helpers
+    as FakeD1 (over a second SQLite connection to its file)."""
+
+    def __init__(self, persist_dir: Path, migrations: Path) -> None:
+        from wranglerpy.bindings import d1
+        from wranglerpy.bindings.d1.admin import apply_migrations
+        from wranglerpy.config.schema import D1Database
+
+        config = D1Database(
+            binding="DB",
+            database_name="inference-ui-db",
+            database_id="3f0c6e8a-6b7e-4c59-9a43-5a1d2b7e9c10",
+        )
+        self.binding = d1.create(config, persist_dir)
+        run(apply_migrations(self.binding, migrations, config.migrations_table))
+        self.conn = sqlite3.connect(self.binding.path, isolation_level=None)
+        self.conn.row_factory = sqlite3.Row
+        self.batches = 0
+
+    def prepare(self, sql: str) -> Any:
+        return self.binding.prepare(sql)
+
+    async def batch(self, statements: list[Any]) -> list[JSObject]:
+        self.batches += 1
+        return await self.binding.batch(statements)
+
+    def rows(self, sql: str, *args: Any) -> list[dict[str, Any]]:
+        return [dict(r) for r in self.conn.execute(sql, args).fetchall()]
+
+    def close(self) -> None:
+        self.conn.close()
+        self.binding.close()
+
 
 class FakeKV:
     def __init__(self) -> None:
@@ -177,9 +215,9 @@ class FakeEnv:
         self.__dict__.update(values)
 
 
-def make_env(db_path: Path, migrations: Path, **extra: Any) -> FakeEnv:
+def make_env(db: Any, **extra: Any) -> FakeEnv:
     return FakeEnv(
-        DB=FakeD1(db_path, migrations),
+        DB=db,
         KV=FakeKV(),
         ANALYTICS=FakeAnalytics(),
         AI=FakeAI(),
