@@ -8,6 +8,7 @@ from pathlib import Path
 from typing import Any
 
 from wranglerpy.config.schema import WorkerConfig
+from wranglerpy.errors import BindingError, WranglerError
 
 # binding kind -> module under wranglerpy (each exposes create(config, persist_dir)).
 BINDING_MODULES: dict[str, str] = {
@@ -16,6 +17,15 @@ BINDING_MODULES: dict[str, str] = {
     "r2_buckets": "wranglerpy.bindings.r2",
     "analytics_engine_datasets": "wranglerpy.bindings.analytics_engine",
     "ai": "wranglerpy.ai.binding",
+}
+
+
+KIND_NAMES = {
+    "kv_namespaces": "KV Namespace",
+    "d1_databases": "D1 Database",
+    "r2_buckets": "R2 Bucket",
+    "analytics_engine_datasets": "Analytics Engine",
+    "ai": "AI",
 }
 
 
@@ -40,15 +50,46 @@ def describe(worker: WorkerConfig) -> list[tuple[str, str, str]]:
     return rows
 
 
-def build_storage_bindings(worker: WorkerConfig, persist_dir: Path) -> dict[str, Any]:
-    """Create the KV, D1, R2, Analytics Engine and AI bindings of ``worker``."""
+class UnavailableBinding:
+    """Stands in for a binding that could not be created: the worker still starts (its other
+    routes keep working) and any use of this binding raises the reason."""
+
+    def __init__(self, name: str, kind: str, reason: str) -> None:
+        self._name = name
+        self._kind = kind
+        self._reason = reason
+
+    def __getattr__(self, attribute: str) -> Any:
+        raise BindingError(f"env.{self._name} ({self._kind}) is not available: {self._reason}")
+
+    def __repr__(self) -> str:
+        return f"<unavailable {self._kind} binding {self._name}: {self._reason}>"
+
+
+def build_storage_bindings(
+    worker: WorkerConfig,
+    persist_dir: Path,
+    on_error: Callable[[str, str], None] | None = None,
+) -> dict[str, Any]:
+    """Create the KV, D1, R2, Analytics Engine and AI bindings of ``worker``.
+
+    A binding that fails to start becomes an ``UnavailableBinding`` and ``on_error`` is told
+    ``(binding name, reason)``.
+    """
     env: dict[str, Any] = {}
-    for kind in ("kv_namespaces", "d1_databases", "r2_buckets", "analytics_engine_datasets"):
-        configs = getattr(worker, kind)
-        if configs:
-            create = _factory(kind)
-            for config in configs:
-                env[config.binding] = create(config, persist_dir)
+    plan: list[tuple[str, Any]] = [
+        (kind, config)
+        for kind in ("kv_namespaces", "d1_databases", "r2_buckets", "analytics_engine_datasets")
+        for config in getattr(worker, kind)
+    ]
     if worker.ai:
-        env[worker.ai.binding] = _factory("ai")(worker.ai, persist_dir)
+        plan.append(("ai", worker.ai))
+    for kind, config in plan:
+        try:
+            env[config.binding] = _factory(kind)(config, persist_dir)
+        except Exception as exc:  # noqa: BLE001 - one broken binding must not take the worker down
+            reason = str(exc) if isinstance(exc, WranglerError) else f"{type(exc).__name__}: {exc}"
+            env[config.binding] = UnavailableBinding(config.binding, KIND_NAMES[kind], reason)
+            if on_error is not None:
+                on_error(config.binding, reason)
     return env

@@ -43,7 +43,7 @@ from wranglerpy.runtime.spec import WorkerSpec
 SHIM_DIR = Path(__file__).parent / "shim"
 
 
-def build_env(spec: WorkerSpec) -> Env:
+def build_env(spec: WorkerSpec, sink: EventSink | None = None) -> Env:
     """vars, secrets and every binding of the worker, created in this process."""
     from wranglerpy.bindings.registry import build_storage_bindings
 
@@ -52,7 +52,13 @@ def build_env(spec: WorkerSpec) -> Env:
     registry = DevRegistry(spec.registry_dir)
     for service in config.services:
         values[service.binding] = ServiceFetcher(service, config.name, registry, mode=spec.mode)
-    values.update(build_storage_bindings(config, spec.persist_dir))
+
+    def report(binding: str, reason: str) -> None:
+        if sink is not None:
+            message = f"▲ env.{binding} is not available: {reason}"
+            sink.emit({"type": "log", "worker": config.name, "level": "warn", "message": message})
+
+    values.update(build_storage_bindings(config, spec.persist_dir, report))
     if config.assets and config.assets.binding:
         values[config.assets.binding] = AssetFetcher(AssetServer(config.assets))
     return Env(values)
@@ -104,7 +110,7 @@ def make_app(spec: WorkerSpec, sink: EventSink) -> tuple[WorkerApp, float, list[
     loaded: LoadedWorker | None = None
     error: WorkerLoadError | None = None
     try:
-        env = build_env(spec)
+        env = build_env(spec, sink)
     except Exception as exc:  # noqa: BLE001 - a binding that cannot start is reported, not fatal
         env = Env(dict(config.vars_dict()))
         detail = "".join(traceback.format_exception(type(exc), exc, exc.__traceback__))
