@@ -48,17 +48,24 @@ def banner_lines(supervisor: Supervisor) -> list[str]:
         rows += [(b, kind, target) for b, kind, target in describe(config)]
         rows += [(k, "Environment Variable", _short(v)) for k, v in config.vars]
         rows += [(k, "Secret (.dev.vars)", "(hidden)") for k, _ in config.secrets]
+        if config.assets and config.assets.binding:
+            rows.append((config.assets.binding, "Assets", str(config.assets.directory)))
+        notes: list[str] = []
         if config.assets:
-            rows.append((config.assets.binding or "-", "Assets", str(config.assets.directory)))
-        if config.placement and (config.placement.mode or config.placement.hint):
-            rows.append(
-                ("-", "Placement", config.placement.mode or f"hint {config.placement.hint}")
+            notes.append(f"assets: {config.assets.directory}")
+        placement = config.placement
+        if placement and (placement.mode or placement.hint or placement.region):
+            notes.append(
+                "placement: "
+                + (placement.mode or f"hint {placement.hint or placement.region}")
+                + " (locally every binding is on this machine)"
             )
         if rows:
             width = max(len(r[0]) for r in rows)
             kind_width = max(len(r[1]) for r in rows)
             for binding, kind, where in rows:
                 lines.append(f"    env.{binding.ljust(width)}  {kind.ljust(kind_width)}  {where}")
+        lines.extend(f"    {note}" for note in notes)
         for warning in config.warnings:
             lines.append(f"    ▲ {warning}")
     return lines
