@@ -20,7 +20,7 @@ DEFAULT_CONFIGS = ("wrangler.json", "wrangler.jsonc", "wrangler.toml")
 CONFIG_OPTION = typer.Option(
     None, "--config", "-c", help="Config file (default: wrangler.json/jsonc/toml here)."
 )
-ENV_OPTION = typer.Option(None, "--env", "-e", help="Use the config's [env.NAME] section.")
+ENV_OPTION = typer.Option(None, "--env", "-e", help="Use the config's env.NAME section.")
 PERSIST_OPTION = typer.Option(
     None,
     "--persist-to",
