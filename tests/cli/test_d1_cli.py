@@ -56,6 +56,11 @@ def test_execute_command_prints_tables_or_json(project: Path) -> None:
     assert parsed[0]["success"] is True and parsed[0]["meta"]["served_by"] == "wranglerpy"
 
 
+def test_table_output_shows_brackets_literally(project: Path) -> None:
+    shown = d1("execute", "DB", "--command", "SELECT '[red]x[/red]' AS v, NULL AS n")
+    assert shown.exit_code == 0 and "[red]x[/red]" in shown.output and "null" in shown.output
+
+
 def test_execute_file_is_atomic(project: Path) -> None:
     (project / "seed.sql").write_text(
         "CREATE TABLE t (a UNIQUE);\nINSERT INTO t VALUES (1);\nINSERT INTO t VALUES (1);\n"

@@ -36,7 +36,7 @@ DATABASE_ARGUMENT = typer.Argument(..., help="The database's binding or database
 
 
 def _console() -> Console:
-    return Console(highlight=False, soft_wrap=True)
+    return Console(highlight=False, soft_wrap=True, markup=False)
 
 
 def find_database(target: LocalTarget, name: str) -> D1Database:
