@@ -11,15 +11,21 @@ from typing import Any
 
 
 class JSObject(dict[str, Any]):
-    """A ``dict`` whose keys are also attributes. Missing attributes raise AttributeError."""
+    """A ``dict`` whose keys are also attributes. Missing attributes raise AttributeError.
+
+    A key wins over a dict method of the same name (``result.keys`` on a KV list result is
+    the list of keys, as in JS); call the method through ``dict`` if you need it.
+    """
 
     __slots__ = ()
 
+    def __getattribute__(self, name: str) -> Any:
+        if not name.startswith("__") and dict.__contains__(self, name):
+            return dict.__getitem__(self, name)
+        return super().__getattribute__(name)
+
     def __getattr__(self, name: str) -> Any:
-        try:
-            return self[name]
-        except KeyError:
-            raise AttributeError(name) from None
+        raise AttributeError(name)
 
     def __setattr__(self, name: str, value: Any) -> None:
         self[name] = value
@@ -29,6 +35,19 @@ class JSObject(dict[str, Any]):
             del self[name]
         except KeyError:
             raise AttributeError(name) from None
+
+    def to_py(self) -> dict[str, Any]:
+        """Plain Python data, as ``JsProxy.to_py()`` gives on Cloudflare."""
+        plain: dict[str, Any] = _to_py(self)
+        return plain
+
+
+def _to_py(value: Any) -> Any:
+    if isinstance(value, Mapping):
+        return {k: _to_py(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_to_py(v) for v in value]
+    return value
 
 
 def to_js(value: Any) -> Any:
