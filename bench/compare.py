@@ -22,7 +22,7 @@ def hop_overhead(col: dict[str, Any]) -> float | None:
     hop, local = lat.get("api /stream/health"), lat.get("api /health")
     if not hop or not local:
         return None
-    pairs = zip(hop.get("runs") or [], local.get("runs") or [])
+    pairs = zip(hop.get("runs") or [], local.get("runs") or [], strict=False)
     diffs = [a["p50_ms"] - b["p50_ms"] for a, b in pairs]
     return statistics.median(diffs) if diffs else hop["p50_ms"] - local["p50_ms"]
 

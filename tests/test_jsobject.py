@@ -19,7 +19,7 @@ def test_keys_win_over_dict_methods():
 def test_missing_attribute_and_to_py():
     obj = to_js({"a": {"b": [{"c": 1}]}})
     with pytest.raises(AttributeError):
-        obj.missing
+        _ = obj.missing
     plain = obj.to_py()
     assert plain == {"a": {"b": [{"c": 1}]}} and type(plain["a"]) is dict
 
