@@ -52,6 +52,11 @@ def dev(
     var: list[str] = typer.Option(
         None, "--var", help="Extra var KEY:VALUE (repeatable); overrides [vars]."
     ),
+    apply_migrations: bool = typer.Option(
+        True,
+        "--apply-migrations/--no-apply-migrations",
+        help="Apply pending D1 migrations (migrations_dir) to the local databases at start.",
+    ),
     watch: bool = typer.Option(
         True, "--watch/--no-watch", help="Reload workers when their files change."
     ),
@@ -116,6 +121,7 @@ def dev(
         supervisor=SupervisorOptions(
             ip=listen_ip,
             persist_dir=persist_dir,
+            apply_migrations=apply_migrations,
             log_level="debug" if log_level == "debug" else "info",
         ),
         watch=watch,

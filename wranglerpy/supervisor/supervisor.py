@@ -22,6 +22,7 @@ from wranglerpy.logs.hub import LogHub
 from wranglerpy.registry.dev_registry import DevRegistry, WorkerEntry
 from wranglerpy.runtime.spec import WorkerSpec
 from wranglerpy.supervisor.build import run_build
+from wranglerpy.supervisor.migrations import apply_pending_migrations
 from wranglerpy.supervisor.process import ChildExited, WorkerProcess
 from wranglerpy.supervisor.python_deps import ensure_dependencies
 from wranglerpy.supervisor.sockets import bind_tcp, bind_unix
@@ -68,6 +69,7 @@ class SupervisorOptions:
     tail_socket: Path | None = None
     run_build: bool = True
     keep_spare: bool = True
+    apply_migrations: bool = True
 
 
 class Supervisor:
@@ -109,6 +111,8 @@ class Supervisor:
         for worker in self.workers.values():
             self._register(worker)
         await asyncio.gather(*(self._install_dependencies(w) for w in self.workers.values()))
+        if self.options.apply_migrations:
+            await apply_pending_migrations(self.configs, self._persist_dir, self.hub)
         if self.options.run_build:
             builds = [
                 run_build(w.config, self.hub)
