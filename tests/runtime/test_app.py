@@ -306,3 +306,20 @@ async def index():
     async with harness.build(source) as client:
         response = await client.get("/")
     assert response.json() == {"env": "hi"}
+
+
+async def test_a_huge_print_is_cut_not_fatal(harness):
+    source = '''
+from workers import WorkerEntrypoint, Response
+
+class Default(WorkerEntrypoint):
+    async def fetch(self, request):
+        print("x" * 200_000)
+        return Response("ok")
+'''
+    async with harness.build(source) as client:
+        response = await client.get("/")
+    assert response.text == "ok"
+    (log,) = harness.requests()[0]["logs"]
+    assert len(log["message"][0]) < 70_000
+    assert log["message"][0].endswith("more characters]")

@@ -28,7 +28,12 @@ _LEVELS = {
 }
 
 
+MAX_MESSAGE = 64 * 1024  # one log line; longer ones are cut (and say so)
+
+
 def record(sink: EventSink, worker: str, level: str, message: str) -> None:
+    if len(message) > MAX_MESSAGE:
+        message = message[:MAX_MESSAGE] + f"… [{len(message) - MAX_MESSAGE} more characters]"
     entry = {"message": [message], "level": level, "timestamp": int(time.time() * 1000)}
     logs = request_logs.get()
     if logs is not None:

@@ -15,6 +15,8 @@ from typing import Any
 from wranglerpy.runtime.spec import WorkerSpec
 
 EventCallback = Callable[[dict[str, Any]], None]
+# Longest event or output line read from a worker; worker code's own lines are cut far below.
+LINE_LIMIT = 16 * 1024 * 1024
 
 
 class WorkerProcess:
@@ -54,12 +56,13 @@ class WorkerProcess:
             stdin=asyncio.subprocess.DEVNULL,
             stdout=asyncio.subprocess.PIPE,
             stderr=asyncio.subprocess.PIPE,
-            start_new_session=True,  # its own process group: stopped as a whole, not by Ctrl-C
+            start_new_session=True,
+            limit=LINE_LIMIT,  # its own process group: stopped as a whole, not by Ctrl-C
             env=env,
         )
         child_end.close()
         # Keep the writer referenced: a collected StreamWriter closes the socket.
-        reader, self._writer = await asyncio.open_unix_connection(sock=parent_end)
+        reader, self._writer = await asyncio.open_unix_connection(sock=parent_end, limit=LINE_LIMIT)
         self._tasks = [
             asyncio.ensure_future(self._read_events(reader)),
             asyncio.ensure_future(self._read_output(self.proc.stdout, "log")),
@@ -75,7 +78,9 @@ class WorkerProcess:
         while True:
             try:
                 line = await reader.readline()
-            except (ConnectionError, ValueError):
+            except ValueError:
+                continue  # a line over LINE_LIMIT: dropped, the stream goes on
+            except ConnectionError:
                 break
             if not line:
                 break
@@ -97,7 +102,10 @@ class WorkerProcess:
         if stream is None:
             return
         while True:
-            line = await stream.readline()
+            try:
+                line = await stream.readline()
+            except ValueError:
+                continue
             if not line:
                 return
             self.on_event(
