@@ -33,7 +33,10 @@ def main(
 
 # Command registrations: one import and one line per command or group.
 from wranglerpy.cli import d1 as _d1  # noqa: E402
+from wranglerpy.cli import deploy as _deploy  # noqa: E402
 from wranglerpy.cli import dev as _dev  # noqa: E402
+from wranglerpy.cli import edge as _edge  # noqa: E402
+from wranglerpy.cli import history as _history  # noqa: E402
 from wranglerpy.cli import init as _init  # noqa: E402
 from wranglerpy.cli import kv as _kv  # noqa: E402
 
@@ -41,6 +44,11 @@ app.command("dev")(_dev.dev)
 app.command("init")(_init.init)
 app.add_typer(_kv.app, name="kv")
 app.add_typer(_d1.app, name="d1")
+app.command("deploy")(_deploy.deploy)
+app.add_typer(_edge.app, name="edge")
+app.add_typer(_history.deployments_app, name="deployments")
+app.add_typer(_history.versions_app, name="versions")
+app.command("rollback")(_history.rollback)
 
 
 def run() -> None:

@@ -1,0 +1,161 @@
+"""The local edge end to end: the real CLI, a detached edge daemon, real worker processes."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import threading
+import time
+
+import httpx
+import pytest
+
+from tests.deploy.conftest import Edge
+from wranglerpy.deploy.client import running_edge
+from wranglerpy.deploy.history import DeploymentLog
+
+pytestmark = pytest.mark.integration
+
+
+def deploy_all(edge: Edge) -> str:
+    return edge.cli("deploy", "--all", "--edge-port", "0")
+
+
+def set_version(edge: Edge, version: str) -> None:
+    api = edge.project / "src" / "api.py"
+    api.write_text(api.read_text().replace('VERSION = "v1"', f'VERSION = "{version}"'))
+
+
+def test_deploy_all_orders_targets_first_and_prints_like_the_seeds(edge: Edge) -> None:
+    out = deploy_all(edge)
+    assert "Deploy order (service-binding targets first): pair-streaming → pair-api" in out
+    assert out.index("published pair-streaming") < out.index("published pair-api")
+    assert "✨ Built successfully" in out
+    assert "✔ Successfully published pair-api (production)" in out
+    assert f"http://pair-api.localhost:{edge.port}" in out
+    assert "(internal: reachable only through service bindings)" in out
+    assert "placement: smart" in out
+    assert out.count("Current Version ID: ") == 2
+    with edge.client("pair-api") as api:
+        assert api.get("/health").json() == {"worker": "pair-api", "version": "v1"}
+        assert api.get("/rpc").json() == {"sum": 5}
+        assert api.get("/kv").text == "v1"
+        assert api.get("/boom").status_code == 500  # production: no stack trace in the body
+        assert "boom from api" not in api.get("/boom").text
+
+
+def test_internal_worker_is_404_from_outside_but_reachable_by_binding(edge: Edge) -> None:
+    deploy_all(edge)
+    with edge.client("pair-streaming") as direct:
+        response = direct.get("/health")
+    assert response.status_code == 404
+    assert "reachable only through service bindings" in response.json()["error"]
+    with edge.client("pair-api") as api:
+        assert api.get("/stream/health").json() == {"worker": "pair-streaming"}
+    with httpx.Client(base_url=f"http://127.0.0.1:{edge.port}") as bare:
+        unknown = bare.get("/", headers={"host": "nobody.example"})
+    assert unknown.status_code == 404
+    assert unknown.json()["hosts"] == [f"http://pair-api.localhost:{edge.port}"]
+
+
+def test_sse_streams_through_the_router_chunk_by_chunk(edge: Edge) -> None:
+    deploy_all(edge)
+    arrivals = []
+    with edge.client("pair-api") as api:
+        with api.stream("GET", "/stream/sse?n=5") as response:
+            assert response.headers["content-type"] == "text/event-stream"
+            for chunk in response.iter_raw():
+                arrivals.append((time.perf_counter(), chunk))
+    body = b"".join(c for _, c in arrivals)
+    assert body.startswith(b"data: 0\n\n") and body.endswith(b"data: [DONE]\n\n")
+    assert len(arrivals) >= 5  # not buffered into one piece
+    assert arrivals[-1][0] - arrivals[0][0] > 0.05
+
+
+def test_rollback_under_continuous_traffic_has_zero_failed_requests(edge: Edge) -> None:
+    deploy_all(edge)
+    set_version(edge, "v2")
+    edge.cli("deploy", "-m", "second")
+    seen: list[str] = []
+    failures: list[str] = []
+    stop = threading.Event()
+
+    def hammer() -> None:
+        with edge.client("pair-api") as api:
+            while not stop.is_set():
+                try:
+                    response = api.get("/health")
+                    if response.status_code != 200:
+                        failures.append(f"{response.status_code} {response.text}")
+                    else:
+                        seen.append(response.json()["version"])
+                except httpx.HTTPError as exc:
+                    failures.append(repr(exc))
+
+    threads = [threading.Thread(target=hammer) for _ in range(3)]
+    for thread in threads:
+        thread.start()
+    try:
+        time.sleep(0.3)
+        out = edge.cli("rollback", "-y", "-m", "bad release")
+        assert "KV, D1, R2 and Analytics Engine data stay" in out
+        time.sleep(0.3)
+        edge.cli("rollback", "-y")  # and forward again, to the v2 version
+        time.sleep(0.5)
+    finally:
+        stop.set()
+        for thread in threads:
+            thread.join()
+    assert failures == []
+    assert len(seen) > 50
+    assert seen[0] == "v2" and "v1" in seen and seen[-1] == "v2"
+    history = DeploymentLog(edge.paths.deployments).history("pair-api")
+    assert [d.source for d in history] == ["deploy", "deploy", "rollback", "rollback"]
+    assert history[2].message == "bad release"
+    listed = json.loads(edge.cli("deployments", "list", "pair-api", "--json"))
+    assert [d["version_id"] for d in listed] == [d.version_id for d in history]
+
+
+def test_a_version_that_fails_to_load_is_not_switched_to(edge: Edge) -> None:
+    deploy_all(edge)
+    api = edge.project / "src" / "api.py"
+    api.write_text(api.read_text() + "\nraise ImportError('broken release')\n")
+    out = edge.cli("deploy", ok=False)
+    assert "failed to load" in out and "broken release" in out
+    with edge.client("pair-api") as client:
+        assert client.get("/health").json()["version"] == "v1"
+    assert len(DeploymentLog(edge.paths.deployments).history("pair-api")) == 1
+
+
+def test_a_crashed_worker_process_is_restarted(edge: Edge) -> None:
+    deploy_all(edge)
+    edge_status = running_edge(edge.paths)
+    assert edge_status is not None
+    workers = edge_status.call({"op": "status"})["workers"]
+    pid = workers["pair-api"]["processes"][0]
+    os.kill(pid, signal.SIGKILL)
+    deadline = time.monotonic() + 15
+    while time.monotonic() < deadline:
+        now = edge_status.call({"op": "status"})["workers"]["pair-api"]["processes"]
+        if now and pid not in now:
+            break
+        time.sleep(0.1)
+    with edge.client("pair-api") as client:
+        assert client.get("/health").status_code == 200
+    assert "exited unexpectedly" in edge.paths.log.read_text()
+
+
+def test_a_restarted_edge_serves_what_was_deployed(edge: Edge) -> None:
+    deploy_all(edge)
+    set_version(edge, "v2")
+    edge.cli("deploy")
+    edge.cli("edge", "stop")
+    assert running_edge(edge.paths) is None
+    out = edge.cli("edge", "start", "--port", "0")
+    assert "Started local edge" in out
+    with edge.client("pair-api") as api:
+        assert api.get("/health").json()["version"] == "v2"
+        assert api.get("/stream/health").json() == {"worker": "pair-streaming"}
+    status = edge.cli("edge", "status")
+    assert "pair-streaming" in status and "placement: smart" in status

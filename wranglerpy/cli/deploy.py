@@ -1,0 +1,67 @@
+"""``wranglerpy deploy``: build, snapshot and switch the local edge to the new version."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import typer
+
+from wranglerpy.cli.common import handle_errors
+
+
+@handle_errors
+def deploy(
+    config: list[Path] = typer.Option(
+        None,
+        "--config",
+        "-c",
+        help="Config file (repeatable). Default: wrangler.json/jsonc/toml here.",
+    ),
+    env: str = typer.Option(None, "--env", "-e", help="Deploy the [env.NAME] section."),
+    all_workers: bool = typer.Option(
+        False, "--all", help="Deploy every config in the folder, binding targets first."
+    ),
+    dry_run: bool = typer.Option(False, "--dry-run", help="Validate and build; change nothing."),
+    message: str = typer.Option("", "--message", "-m", help="Recorded with the deployment."),
+    edge_port: int = typer.Option(
+        8080, "--edge-port", help="Port of the local edge if deploy has to start it."
+    ),
+    state_dir: Path = typer.Option(None, "--state-dir", help="Edge state folder."),
+) -> None:
+    """Deploy workers to the local edge (started on demand) with zero failed requests."""
+    from wranglerpy.cli._local import find_config
+    from wranglerpy.cli.common import resolve_configs
+    from wranglerpy.config.load import load_worker
+    from wranglerpy.deploy.client import running_edge, start_edge
+    from wranglerpy.deploy.paths import EdgePaths
+    from wranglerpy.deploy.publish import plan, publish
+    from wranglerpy.errors import ConfigError
+
+    if all_workers:
+        paths = resolve_configs(config)
+    else:
+        if config and len(config) > 1:
+            raise ConfigError("Several -c configs need --all (deployed in dependency order).")
+        found = find_config(config[0] if config else None)
+        if found is None:
+            raise ConfigError(
+                f"No wrangler.json, wrangler.jsonc or wrangler.toml in {Path.cwd()}. "
+                "Pass one with -c, or deploy every config here with --all."
+            )
+        paths = [found]
+    workers = [load_worker(p, env) for p in paths]
+    edge_paths = EdgePaths.resolve(state_dir)
+    edge = running_edge(edge_paths)
+    deployed: set[str] = set()
+    if edge is not None:
+        deployed = set(edge.call({"op": "status"}).get("workers", {}))
+    ordered = plan(workers, deployed)
+    if len(ordered) > 1:
+        typer.echo(
+            "Deploy order (service-binding targets first): " + " → ".join(w.name for w in ordered)
+        )
+    if not dry_run and edge is None:
+        edge, _ = start_edge(edge_paths, port=edge_port)
+        typer.echo(f"Started the local edge on {edge.url} (pid {edge.pid})")
+    for worker in ordered:
+        publish(worker, edge_paths, edge, typer.echo, message=message, dry_run=dry_run)

@@ -1,0 +1,75 @@
+"""``wranglerpy edge start|stop|status``: the local edge daemon that serves deployed workers."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import typer
+
+from wranglerpy.cli.common import handle_errors
+
+app = typer.Typer(help="The local edge: serves deployed workers on one port.", no_args_is_help=True)
+
+STATE_OPTION = typer.Option(
+    None,
+    "--state-dir",
+    help="Edge state folder (default ~/.wranglerpy/edge or $WRANGLERPY_EDGE_DIR).",
+)
+
+
+@app.command("start")
+@handle_errors
+def start(
+    port: int = typer.Option(8080, "--port", help="Public port (0: any free port)."),
+    ip: str = typer.Option("127.0.0.1", "--ip", help="Address to listen on."),
+    processes: int = typer.Option(1, "--processes", help="Worker processes per deployed worker."),
+    persist_to: Path = typer.Option(
+        None,
+        "--persist-to",
+        help="KV/D1/R2/AE state of deployed workers (default <state-dir>/state).",
+    ),
+    state_dir: Path = STATE_OPTION,
+) -> None:
+    """Start the local edge in the background (no-op when it already runs)."""
+    from wranglerpy.deploy.client import start_edge
+    from wranglerpy.deploy.paths import EdgePaths
+
+    status, started = start_edge(
+        EdgePaths.resolve(state_dir), ip=ip, port=port, processes=processes, persist_to=persist_to
+    )
+    verb = "Started" if started else "Already running:"
+    typer.echo(f"{verb} local edge on {status.url} (pid {status.pid})")
+
+
+@app.command("stop")
+@handle_errors
+def stop(state_dir: Path = STATE_OPTION) -> None:
+    """Stop the local edge (its workers stop with it; deployments are kept)."""
+    from wranglerpy.deploy.client import stop_edge
+    from wranglerpy.deploy.paths import EdgePaths
+
+    pid = stop_edge(EdgePaths.resolve(state_dir))
+    typer.echo(f"Stopped local edge (pid {pid})" if pid else "The local edge is not running.")
+
+
+@app.command("status")
+@handle_errors
+def status(state_dir: Path = STATE_OPTION) -> None:
+    """Whether the edge runs, where, and which version each worker serves."""
+    from wranglerpy.deploy.client import running_edge
+    from wranglerpy.deploy.paths import EdgePaths
+
+    paths = EdgePaths.resolve(state_dir)
+    edge = running_edge(paths)
+    if edge is None:
+        typer.echo(f"The local edge is not running (state: {paths.root}).")
+        raise typer.Exit(1)
+    info = edge.call({"op": "status"})
+    typer.echo(f"Local edge on {edge.url} (pid {edge.pid}), state {paths.root}")
+    for name, worker in sorted(info.get("workers", {}).items()):
+        where = worker.get("url") or ", ".join(worker.get("routes") or []) or "internal"
+        placement = f"  placement: {worker['placement']}" if worker.get("placement") else ""
+        typer.echo(
+            f"  {name}  version {worker['version'][:12]}  {len(worker['processes'])} process(es)"
+            f"  {where}{placement}"
+        )

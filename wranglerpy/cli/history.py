@@ -1,0 +1,160 @@
+"""``wranglerpy deployments list``, ``versions list`` and ``rollback``."""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+
+import typer
+
+from wranglerpy.cli.common import handle_errors
+
+deployments_app = typer.Typer(
+    help="Deployments of workers on the local edge.", no_args_is_help=True
+)
+versions_app = typer.Typer(help="Versions (snapshots) of workers.", no_args_is_help=True)
+
+STATE_OPTION = typer.Option(None, "--state-dir", help="Edge state folder.")
+CONFIG_OPTION = typer.Option(None, "--config", "-c", help="Config whose worker to use.")
+ENV_OPTION = typer.Option(None, "--env", "-e", help="Use the config's [env.NAME] worker.")
+
+
+def _worker_name(worker: str | None, config: Path | None, env: str | None) -> str:
+    """WORKER as given, else the name in the config here (as wrangler does)."""
+    if worker:
+        return worker
+    from wranglerpy.cli._local import find_config
+    from wranglerpy.config.load import load_worker
+    from wranglerpy.errors import UsageError
+
+    path = find_config(config)
+    if path is None:
+        raise UsageError("Name the worker (WORKER argument) or run this next to its config.")
+    return load_worker(path, env).name
+
+
+@deployments_app.command("list")
+@handle_errors
+def deployments_list(
+    worker: str = typer.Argument(None, help="Worker name (default: the config's)."),
+    as_json: bool = typer.Option(False, "--json", help="Print JSON."),
+    config: Path = CONFIG_OPTION,
+    env: str = ENV_OPTION,
+    state_dir: Path = STATE_OPTION,
+) -> None:
+    """The deployments of WORKER, oldest first; the last one is live."""
+    from dataclasses import asdict
+
+    from wranglerpy.deploy.history import DeploymentLog
+    from wranglerpy.deploy.paths import EdgePaths
+    from wranglerpy.deploy.versions import load_version
+    from wranglerpy.errors import DeployError
+
+    paths = EdgePaths.resolve(state_dir)
+    name = _worker_name(worker, config, env)
+    items = DeploymentLog(paths.deployments).history(name)
+    if not items:
+        raise DeployError(f'"{name}" has never been deployed to the local edge ({paths.root}).')
+    rows = []
+    for item in items:
+        row = asdict(item)
+        try:
+            row["placement"] = load_version(paths, item.version_id).meta.get("placement")
+        except DeployError:
+            row["placement"] = None
+        rows.append(row)
+    if as_json:
+        typer.echo(json.dumps(rows, indent=2))
+        return
+    for index, row in enumerate(rows):
+        live = "  (active)" if index == len(rows) - 1 else ""
+        typer.echo(f"Created:     {row['created_on']}{live}")
+        typer.echo(f"Author:      {row['author']}")
+        typer.echo(f"Source:      {row['source']}")
+        typer.echo(f"Message:     {row['message'] or '-'}")
+        typer.echo(f"Deployment:  {row['id']}")
+        typer.echo(f"Version(s):  (100%) {row['version_id']}")
+        typer.echo(f"Placement:   {row['placement'] or 'off (default)'}")
+        typer.echo("")
+
+
+@versions_app.command("list")
+@handle_errors
+def versions_list(
+    worker: str = typer.Argument(None, help="Worker name (default: the config's)."),
+    as_json: bool = typer.Option(False, "--json", help="Print JSON."),
+    config: Path = CONFIG_OPTION,
+    env: str = ENV_OPTION,
+    state_dir: Path = STATE_OPTION,
+) -> None:
+    """Every stored version of WORKER, oldest first."""
+    from wranglerpy.deploy.history import DeploymentLog
+    from wranglerpy.deploy.paths import EdgePaths
+    from wranglerpy.deploy.versions import list_versions
+    from wranglerpy.errors import DeployError
+
+    paths = EdgePaths.resolve(state_dir)
+    name = _worker_name(worker, config, env)
+    versions = list_versions(paths, name)
+    if not versions:
+        raise DeployError(f'No versions of "{name}" in {paths.versions}.')
+    current = DeploymentLog(paths.deployments).current(name)
+    live = current.version_id if current else None
+    if as_json:
+        typer.echo(json.dumps([v.meta | {"active": v.id == live} for v in versions], indent=2))
+        return
+    for version in versions:
+        mark = "  (active)" if version.id == live else ""
+        typer.echo(f"Version ID:  {version.id}{mark}")
+        typer.echo(f"Created:     {version.created_on}")
+        typer.echo(f"Files:       {version.meta.get('files')} from {version.meta.get('source')}")
+        typer.echo(f"Placement:   {version.meta.get('placement') or 'off (default)'}")
+        typer.echo("")
+
+
+@handle_errors
+def rollback(
+    worker: str = typer.Argument(None, help="Worker name (default: the config's)."),
+    version_id: str = typer.Argument(None, help="Version id or unique prefix (default: previous)."),
+    message: str = typer.Option("", "--message", "-m", help="Recorded with the rollback."),
+    yes: bool = typer.Option(False, "--yes", "-y", help="Do not ask for confirmation."),
+    config: Path = CONFIG_OPTION,
+    env: str = ENV_OPTION,
+    state_dir: Path = STATE_OPTION,
+) -> None:
+    """Switch WORKER back to an earlier version, with zero failed requests."""
+    from wranglerpy.deploy.client import running_edge, start_edge
+    from wranglerpy.deploy.history import DeploymentLog
+    from wranglerpy.deploy.paths import EdgePaths
+    from wranglerpy.deploy.versions import find_version
+    from wranglerpy.errors import DeployError
+
+    paths = EdgePaths.resolve(state_dir)
+    name = _worker_name(worker, config, env)
+    history = DeploymentLog(paths.deployments).history(name)
+    if not history:
+        raise DeployError(f'"{name}" has never been deployed to the local edge ({paths.root}).')
+    live = history[-1].version_id
+    if version_id:
+        target = find_version(paths, name, version_id).id
+    else:
+        earlier = [d.version_id for d in history if d.version_id != live]
+        if not earlier:
+            raise DeployError(f'"{name}" has no earlier version to roll back to.')
+        target = earlier[-1]
+    if target == live:
+        raise DeployError(f'"{name}" already runs version {target}.')
+    typer.echo(f"Rolling back {name} from {live[:12]} to {target}.")
+    typer.echo(
+        "▲ Only code, config and vars roll back: KV, D1, R2 and Analytics Engine data stay as "
+        "they are now."
+    )
+    if not yes and sys.stdin.isatty():
+        typer.confirm("Continue?", abort=True)
+    edge = running_edge(paths) or start_edge(paths)[0]
+    answer = edge.call(
+        {"op": "deploy", "version": target, "message": message, "source": "rollback"}
+    )
+    typer.echo(f"✔ Rolled back {name} in {answer.get('seconds', 0):.2f} s")
+    typer.echo(f"Current Version ID: {target}")

@@ -1,0 +1,175 @@
+"""Start, find and stop the edge daemon from the CLI (it runs detached, in its own session)."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from wranglerpy.deploy import control
+from wranglerpy.deploy.paths import EdgePaths
+from wranglerpy.errors import DeployError
+
+DEFAULT_PORT = 8080
+START_TIMEOUT = 30.0
+# Daemons started by this process: kept so they can be reaped (no zombie, no ResourceWarning).
+_started: dict[int, subprocess.Popen[bytes]] = {}
+
+
+@dataclass(frozen=True)
+class EdgeStatus:
+    pid: int
+    ip: str
+    port: int
+    control: Path
+    tail: Path
+    raw: dict[str, Any]
+
+    @property
+    def url(self) -> str:
+        host = f"[{self.ip}]" if ":" in self.ip else self.ip
+        return f"http://{host}:{self.port}"
+
+    def call(self, request: dict[str, Any], timeout: float = 120.0) -> dict[str, Any]:
+        return control.call(self.control, request, timeout)
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
+def _read(paths: EdgePaths) -> dict[str, Any] | None:
+    try:
+        data = json.loads(paths.status.read_text())
+    except (OSError, ValueError):
+        return None
+    return data if isinstance(data, dict) else None
+
+
+def running_edge(paths: EdgePaths) -> EdgeStatus | None:
+    """The edge serving ``paths``, if its daemon is alive."""
+    data = _read(paths)
+    if not data or data.get("state") != "running" or not _alive(int(data.get("pid", 0))):
+        return None
+    return EdgeStatus(
+        int(data["pid"]),
+        str(data["ip"]),
+        int(data["port"]),
+        Path(data["control"]),
+        Path(data["tail"]),
+        data,
+    )
+
+
+def start_edge(
+    paths: EdgePaths,
+    *,
+    ip: str = "127.0.0.1",
+    port: int = DEFAULT_PORT,
+    processes: int = 1,
+    persist_to: Path | None = None,
+) -> tuple[EdgeStatus, bool]:
+    """The running edge, or a new one started in the background; ``(status, started)``."""
+    current = running_edge(paths)
+    if current is not None:
+        return current, False
+    paths.root.mkdir(parents=True, exist_ok=True)
+    paths.status.unlink(missing_ok=True)
+    command = [
+        sys.executable,
+        "-m",
+        "wranglerpy.deploy.daemon",
+        "--state-dir",
+        str(paths.root),
+        "--ip",
+        ip,
+        "--port",
+        str(port),
+        "--processes",
+        str(processes),
+    ]
+    if persist_to is not None:
+        command += ["--persist-to", str(persist_to.resolve())]
+    with open(paths.log, "ab") as log:
+        proc = subprocess.Popen(
+            command,
+            stdin=subprocess.DEVNULL,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,  # outlives the CLI and its terminal's Ctrl-C
+            close_fds=True,
+        )
+    deadline = time.monotonic() + START_TIMEOUT
+    while time.monotonic() < deadline:
+        data = _read(paths)
+        if data and data.get("pid") == proc.pid:
+            if data.get("state") == "failed":
+                proc.wait(5)
+                raise DeployError(f"The local edge could not start: {data.get('error')}")
+            status = running_edge(paths)
+            if status is not None:
+                _started[proc.pid] = proc
+                return status, True
+        if proc.poll() is not None:  # exited (and reaped) before it was ready
+            raise DeployError(
+                f"The local edge exited at start (code {proc.returncode}); see {paths.log}:\n"
+                + _log_tail(paths)
+            )
+        time.sleep(0.05)
+    proc.terminate()
+    proc.wait(10)
+    raise DeployError(
+        f"The local edge did not become ready in {START_TIMEOUT:.0f} s; see {paths.log}."
+    )
+
+
+def _log_tail(paths: EdgePaths, lines: int = 15) -> str:
+    try:
+        return "\n".join(paths.log.read_text(errors="replace").splitlines()[-lines:])
+    except OSError:
+        return ""
+
+
+def stop_edge(paths: EdgePaths, timeout: float = 15.0) -> int | None:
+    """SIGTERM the daemon and wait for it (SIGKILL after ``timeout``); its pid, or None."""
+    data = _read(paths)
+    if not data:
+        return None
+    pid = int(data.get("pid", 0))
+    if not pid or not _alive(pid):
+        paths.status.unlink(missing_ok=True)
+        return None
+    os.kill(pid, signal.SIGTERM)
+    deadline = time.monotonic() + timeout
+    proc = _started.pop(pid, None)
+    while time.monotonic() < deadline:
+        if proc is not None and proc.poll() is not None:
+            return pid
+        if proc is None and (not _alive(pid) or _zombie(pid)):
+            return pid
+        time.sleep(0.05)
+    os.killpg(pid, signal.SIGKILL)
+    if proc is not None:
+        proc.wait()
+    paths.status.unlink(missing_ok=True)
+    return pid
+
+
+def _zombie(pid: int) -> bool:
+    try:
+        with open(f"/proc/{pid}/stat") as stat:
+            return stat.read().split(") ", 1)[1].startswith("Z")
+    except (OSError, IndexError):
+        return False
