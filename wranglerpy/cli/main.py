@@ -39,6 +39,7 @@ from wranglerpy.cli import edge as _edge  # noqa: E402
 from wranglerpy.cli import history as _history  # noqa: E402
 from wranglerpy.cli import init as _init  # noqa: E402
 from wranglerpy.cli import kv as _kv  # noqa: E402
+from wranglerpy.cli import tail as _tail  # noqa: E402
 
 app.command("dev")(_dev.dev)
 app.command("init")(_init.init)
@@ -49,6 +50,7 @@ app.add_typer(_edge.app, name="edge")
 app.add_typer(_history.deployments_app, name="deployments")
 app.add_typer(_history.versions_app, name="versions")
 app.command("rollback")(_history.rollback)
+app.command("tail")(_tail.tail)
 
 
 def run() -> None:

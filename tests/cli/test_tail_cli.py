@@ -1,0 +1,144 @@
+"""``wranglerpy tail`` against workers on the local edge: the real CLI in a subprocess."""
+
+from __future__ import annotations
+
+import json
+import queue
+import subprocess
+import sys
+import threading
+import time
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+
+from tests.deploy.conftest import Edge, edge  # noqa: F401 - the fixture
+
+pytestmark = pytest.mark.integration
+
+
+class TailProcess:
+    def __init__(self, *args: str) -> None:
+        self.proc = subprocess.Popen(
+            [sys.executable, "-m", "wranglerpy", "tail", *args],
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
+        self.lines: queue.Queue[str] = queue.Queue()
+        self.notices: queue.Queue[str] = queue.Queue()
+        threading.Thread(
+            target=self._read, args=(self.proc.stdout, self.lines), daemon=True
+        ).start()
+        threading.Thread(
+            target=self._read, args=(self.proc.stderr, self.notices), daemon=True
+        ).start()
+
+    @staticmethod
+    def _read(stream: Any, into: queue.Queue[str]) -> None:
+        for line in stream:
+            into.put(line.rstrip("\n"))
+
+    def wait_notice(self, text: str, timeout: float = 15.0) -> str:
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            try:
+                line = self.notices.get(timeout=0.1)
+            except queue.Empty:
+                continue
+            if text in line:
+                return line
+        raise AssertionError(f"no notice containing {text!r}")
+
+    def events(self, count: int, timeout: float = 10.0) -> list[dict[str, Any]]:
+        found = []
+        deadline = time.monotonic() + timeout
+        while len(found) < count and time.monotonic() < deadline:
+            try:
+                found.append(json.loads(self.lines.get(timeout=0.1)))
+            except queue.Empty:
+                continue
+        return found
+
+    def close(self) -> None:
+        self.proc.terminate()
+        try:
+            self.proc.wait(5)
+        except subprocess.TimeoutExpired:
+            self.proc.kill()
+            self.proc.wait()
+        for stream in (self.proc.stdout, self.proc.stderr):
+            if stream is not None:
+                stream.close()
+
+
+@pytest.fixture
+def tails() -> Iterator[list[TailProcess]]:
+    started: list[TailProcess] = []
+    try:
+        yield started
+    finally:
+        for tail in started:
+            tail.close()
+
+
+def start(tails: list[TailProcess], *args: str) -> TailProcess:
+    tail = TailProcess(*args, "--format", "json")
+    tails.append(tail)
+    tail.wait_notice("Tailing")
+    time.sleep(0.2)  # the subscription is sent right after the notice
+    return tail
+
+
+def test_shared_trace_redaction_and_filters(edge: Edge, tails: list[TailProcess]) -> None:  # noqa: F811
+    edge.cli("deploy", "--all", "--edge-port", "0")
+    api_tail = start(tails, "pair-api", "--method", "GET", "--search", "forwarding")
+    streaming_tail = start(tails, "pair-streaming")
+    errors_tail = start(tails, "pair-api", "--status", "error")
+    with edge.client("pair-api") as api:
+        api.get("/health")  # no "forwarding" log: filtered out of api_tail
+        api.post("/stream/health")  # POST: filtered out of api_tail
+        api.get("/stream/sse?n=2", headers={"authorization": "Bearer s3cret", "x-api-key": "k"})
+        api.get("/boom")
+    (forwarded,) = api_tail.events(1)
+    assert forwarded["event"]["request"]["url"].endswith("/stream/sse?n=2")
+    headers = forwarded["event"]["request"]["headers"]
+    assert headers["authorization"] == "REDACTED" and headers["x-api-key"] == "REDACTED"
+    assert forwarded["logs"][0]["message"] == ["forwarding /stream/sse"]
+    assert forwarded["outcome"] == "ok" and forwarded["wallTime"] >= 0
+    inner = streaming_tail.events(2)
+    assert [e["event"]["request"]["method"] for e in inner] == ["POST", "GET"]
+    sse = inner[1]
+    assert sse["trace"] == forwarded["trace"]  # one id across the binding
+    assert sse["caller"] == "pair-api" and sse["scriptName"] == "pair-streaming"
+    assert sse["logs"][0]["message"] == ["streaming 2 events"]
+    (failure,) = errors_tail.events(1)
+    assert failure["outcome"] == "exception"
+    assert failure["exceptions"][0]["name"] == "RuntimeError"
+    assert failure["exceptions"][0]["message"] == "boom from api"
+    assert api_tail.events(1, timeout=0.3) == []
+
+
+def test_tail_reconnects_after_an_edge_restart(edge: Edge, tails: list[TailProcess]) -> None:  # noqa: F811
+    edge.cli("deploy", "--all", "--edge-port", "0")
+    tail = start(tails, "pair-api")
+    edge.cli("edge", "stop")
+    tail.wait_notice("Lost the connection")
+    edge.cli("edge", "start", "--port", "0")
+    tail.wait_notice("Reconnected")
+    with edge.client("pair-api") as api:
+        api.get("/health")
+    (event,) = tail.events(1)
+    assert event["event"]["response"]["status"] == 200
+
+
+def test_tail_of_an_unknown_worker_exits_with_a_message(edge: Edge) -> None:  # noqa: F811
+    result = subprocess.run(
+        [sys.executable, "-m", "wranglerpy", "tail", "ghost"],
+        capture_output=True,
+        text=True,
+        timeout=30,
+    )
+    assert result.returncode != 0
+    assert 'Worker "ghost" is not running' in result.stderr

@@ -1,0 +1,40 @@
+import os
+from pathlib import Path
+
+import pytest
+
+from wranglerpy.errors import UsageError
+from wranglerpy.logs.tail_client import choose_entry
+from wranglerpy.registry.dev_registry import DevRegistry, WorkerEntry
+
+
+def register(registry: DevRegistry, name: str, mode: str) -> None:
+    registry.register(
+        WorkerEntry(name, name, None, f"/tmp/{name}.sock", "", "t", os.getpid(), mode, "/tmp/t")
+    )
+
+
+def test_one_runtime_is_picked_without_flags(tmp_path: Path) -> None:
+    registry = DevRegistry(tmp_path)
+    register(registry, "api", "edge")
+    assert choose_entry(registry, "api", None).mode == "edge"
+    with pytest.raises(UsageError, match="not running under `wranglerpy dev`"):
+        choose_entry(registry, "api", "dev")
+
+
+def test_both_runtimes_need_mode(tmp_path: Path) -> None:
+    registry = DevRegistry(tmp_path)
+    register(registry, "api", "edge")
+    register(registry, "api", "dev")
+    with pytest.raises(UsageError, match="--mode dev or --mode edge"):
+        choose_entry(registry, "api", None)
+    assert choose_entry(registry, "api", "dev").mode == "dev"
+
+
+def test_unknown_worker_lists_what_runs(tmp_path: Path) -> None:
+    registry = DevRegistry(tmp_path)
+    register(registry, "api", "dev")
+    with pytest.raises(UsageError, match=r'"ghost" is not running.*Running now: api \(dev\)'):
+        choose_entry(registry, "ghost", None)
+    with pytest.raises(UsageError, match="--mode must be dev or edge"):
+        choose_entry(registry, "api", "prod")

@@ -1,0 +1,65 @@
+"""``wranglerpy tail``: live request events of a worker running under ``dev`` or on the edge."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import sys
+from pathlib import Path
+
+import typer
+
+from wranglerpy.cli.common import err_console, handle_errors
+
+
+@handle_errors
+def tail(
+    worker: str = typer.Argument(None, help="Worker name (default: the config's)."),
+    fmt: str = typer.Option(
+        None, "--format", help="json or pretty (default: pretty on a terminal, else json)."
+    ),
+    status: list[str] = typer.Option(None, "--status", help="ok, error or canceled (repeatable)."),
+    method: list[str] = typer.Option(None, "--method", help="HTTP method (repeatable)."),
+    header: list[str] = typer.Option(None, "--header", help="NAME or NAME:VALUE (repeatable)."),
+    search: str = typer.Option(None, "--search", help="Text in a log message or exception."),
+    ip: list[str] = typer.Option(None, "--ip", help="Client IP, or `self` (repeatable)."),
+    sampling_rate: float = typer.Option(1.0, "--sampling-rate", help="Fraction of events kept."),
+    mode: str = typer.Option(
+        None, "--mode", help="dev or edge: needed when the worker runs under both."
+    ),
+    config: Path = typer.Option(None, "--config", "-c", help="Config whose worker to tail."),
+    env: str = typer.Option(None, "--env", "-e", help="Use the config's [env.NAME] worker."),
+) -> None:
+    """Stream WORKER's requests, logs and exceptions as they happen (Ctrl-C to stop)."""
+    from wranglerpy.cli.history import _worker_name
+    from wranglerpy.errors import UsageError
+    from wranglerpy.logs.printer import _use_colour
+    from wranglerpy.logs.tail_client import choose_entry, follow
+    from wranglerpy.logs.tail_filter import TailFilter
+    from wranglerpy.logs.tail_format import pretty, to_tail_event
+    from wranglerpy.registry.dev_registry import DevRegistry
+
+    name = _worker_name(worker, config, env)
+    output = fmt or ("pretty" if sys.stdout.isatty() else "json")
+    if output not in ("json", "pretty"):
+        raise UsageError(f"--format must be json or pretty, got {fmt!r}")
+    filters = TailFilter.build(
+        status or (), method or (), header or (), search, ip or (), sampling_rate
+    )
+    registry = DevRegistry()
+    entry = choose_entry(registry, name, mode)
+    colour = _use_colour(sys.stdout)
+    err_console.print(f"Tailing {name} ({entry.mode}); Ctrl-C to stop.", markup=False)
+
+    def on_event(event: dict[str, object]) -> None:
+        record = to_tail_event(event)
+        if not filters.accepts(record):
+            return
+        text = json.dumps(record) if output == "json" else pretty(record, colour)
+        sys.stdout.write(text + "\n")
+        sys.stdout.flush()
+
+    def notice(message: str) -> None:
+        err_console.print(message, markup=False)
+
+    asyncio.run(follow(registry, name, entry.mode, on_event, notice))
