@@ -1,0 +1,92 @@
+"""``wranglerpy deploy`` errors and options through the real CLI (edge started only when needed)."""
+
+from __future__ import annotations
+
+import pytest
+
+from tests.deploy.conftest import Edge, edge  # noqa: F401 - the fixture
+from wranglerpy.deploy.client import running_edge
+from wranglerpy.deploy.history import DeploymentLog
+from wranglerpy.deploy.versions import list_versions
+
+pytestmark = pytest.mark.integration
+
+
+def test_missing_target_fails_before_anything_changes(edge: Edge) -> None:  # noqa: F811
+    out = edge.cli("deploy", "--edge-port", "0", ok=False)  # wrangler.toml: pair-api only
+    assert 'Service binding STREAMING of worker "pair-api" points at' in out
+    assert '"pair-streaming (environment production)"' in out
+    assert "not deployed on the local edge" in out
+    assert "wranglerpy deploy --all" in out and "Deploy pair-streaming first" in out
+    assert running_edge(edge.paths) is None  # nothing started, nothing recorded
+    assert DeploymentLog(edge.paths.deployments).workers() == []
+
+
+def test_deploying_the_target_first_then_the_caller_works(edge: Edge) -> None:  # noqa: F811
+    first = edge.cli("deploy", "-c", "wrangler-streaming.toml", "--edge-port", "0")
+    assert "✔ Successfully published pair-streaming (production)" in first
+    second = edge.cli("deploy", "-m", "api after streaming")
+    assert "✔ Successfully published pair-api (production)" in second
+    with edge.client("pair-api") as api:
+        assert api.get("/rpc").json() == {"sum": 5}
+    assert (
+        DeploymentLog(edge.paths.deployments).current("pair-api").message == "api after streaming"
+    )
+
+
+def test_all_stops_at_the_first_failure_and_keeps_earlier_workers(edge: Edge) -> None:  # noqa: F811
+    api = edge.project / "src" / "api.py"
+    api.write_text(api.read_text() + "\nraise ImportError('broken api')\n")
+    out = edge.cli("deploy", "--all", "--edge-port", "0", ok=False)
+    assert "✔ Successfully published pair-streaming" in out
+    assert "broken api" in out
+    log = DeploymentLog(edge.paths.deployments)
+    assert log.workers() == ["pair-streaming"]
+
+
+def test_a_cycle_is_reported_clearly(edge: Edge) -> None:  # noqa: F811
+    streaming = edge.project / "wrangler-streaming.toml"
+    streaming.write_text(
+        streaming.read_text().replace(
+            "[placement]", '[[services]]\nbinding = "API"\nservice = "pair-api"\n\n[placement]'
+        )
+    )
+    out = edge.cli("deploy", "--all", "--edge-port", "0", ok=False)
+    assert "cycle" in out and "pair-api" in out and "pair-streaming" in out
+    assert running_edge(edge.paths) is None
+
+
+def test_dry_run_builds_and_snapshots_but_changes_nothing(edge: Edge) -> None:  # noqa: F811
+    (edge.project / "wrangler-streaming.toml").write_text(
+        (edge.project / "wrangler-streaming.toml")
+        .read_text()
+        .replace(
+            'main = "src-streaming/index.py"',
+            'main = "src-streaming/index.py"\n\n[build]\ncommand = "echo building-now"',
+        )
+    )
+    out = edge.cli("deploy", "--all", "--dry-run")
+    assert "building-now" in out and "✨ Built successfully" in out
+    assert out.count("--dry-run: ") == 2
+    assert running_edge(edge.paths) is None
+    assert {v.worker for v in list_versions(edge.paths)} == {"pair-api", "pair-streaming"}
+
+
+def test_env_deploys_the_env_worker_under_its_name(edge: Edge) -> None:  # noqa: F811
+    out = edge.cli(
+        "deploy", "-c", "wrangler-streaming.toml", "--env", "staging", "--edge-port", "0"
+    )
+    assert "✔ Successfully published pair-streaming-staging (staging)" in out
+    with edge.client("pair-streaming-staging") as client:
+        assert client.get("/health").json() == {"worker": "pair-streaming"}
+
+
+def test_processes_per_worker(edge: Edge) -> None:  # noqa: F811
+    edge.cli("edge", "start", "--port", "0", "--processes", "2")
+    edge.cli("deploy", "-c", "wrangler-streaming.toml", "--env", "staging")
+    status = running_edge(edge.paths)
+    assert status is not None
+    pids = status.call({"op": "status"})["workers"]["pair-streaming-staging"]["processes"]
+    assert len(pids) == 2
+    with edge.client("pair-streaming-staging") as client:
+        assert all(client.get("/health").status_code == 200 for _ in range(20))
