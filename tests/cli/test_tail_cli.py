@@ -142,3 +142,35 @@ def test_tail_of_an_unknown_worker_exits_with_a_message(edge: Edge) -> None:  # 
     )
     assert result.returncode != 0
     assert 'Worker "ghost" is not running' in result.stderr
+
+
+def test_tail_a_worker_under_dev_and_pick_the_mode_when_both_run(
+    edge: Edge,  # noqa: F811
+    tails: list[TailProcess],
+) -> None:
+    import os
+    from pathlib import Path
+
+    from wranglerpy.testing import DevServer
+
+    edge.cli("deploy", "--all", "--edge-port", "0")
+    dev = DevServer("wrangler.toml", "wrangler-streaming.toml", cwd=edge.project, watch=False)
+    dev.registry_dir = Path(os.environ["WRANGLERPY_REGISTRY_PATH"])  # the edge's registry
+    with dev:
+        both = subprocess.run(
+            [sys.executable, "-m", "wranglerpy", "tail", "pair-api"],
+            capture_output=True,
+            text=True,
+            timeout=30,
+        )
+        assert both.returncode != 0
+        assert "both under `wranglerpy dev` and on the local edge" in both.stderr
+        assert "--mode dev or --mode edge" in both.stderr
+        tail = start(tails, "pair-api", "--mode", "dev")
+        dev.client("pair-api").get("/health")
+        with edge.client("pair-api") as on_edge:
+            on_edge.get("/health")  # not this one: it is the edge's
+        events = tail.events(2, timeout=3.0)
+    assert len(events) == 1
+    assert "scriptVersion" not in events[0]  # dev runs the working copy, not a version
+    assert events[0]["event"]["request"]["url"].startswith(dev.url("pair-api"))

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import os
 import signal
+import socket
 import threading
 import time
 
@@ -150,12 +151,40 @@ def test_a_restarted_edge_serves_what_was_deployed(edge: Edge) -> None:
     deploy_all(edge)
     set_version(edge, "v2")
     edge.cli("deploy")
+    port = edge.port
     edge.cli("edge", "stop")
     assert running_edge(edge.paths) is None
-    out = edge.cli("edge", "start", "--port", "0")
+    out = edge.cli("edge", "start")
     assert "Started local edge" in out
+    assert edge.port == port  # the last port is reused when none is given
     with edge.client("pair-api") as api:
         assert api.get("/health").json()["version"] == "v2"
         assert api.get("/stream/health").json() == {"worker": "pair-streaming"}
     status = edge.cli("edge", "status")
     assert "pair-streaming" in status and "placement: smart" in status
+
+
+def test_request_bodies_chunked_sized_and_expect_continue(edge: Edge) -> None:
+    deploy_all(edge)
+
+    def chunks():
+        yield b"first,"
+        yield b"second"
+
+    with edge.client("pair-api") as api:
+        assert api.post("/echo", content=chunks()).text == "first,second"  # chunked upload
+        big = b"x" * (3 << 20)  # above the router's buffering limit: streamed
+        assert api.put("/echo", content=big).content == big
+    with socket.create_connection(("127.0.0.1", edge.port)) as sock:
+        sock.sendall(
+            b"POST /echo HTTP/1.1\r\nHost: pair-api.localhost\r\nContent-Length: 5\r\n"
+            b"Expect: 100-continue\r\n\r\n"
+        )
+        assert sock.recv(100).startswith(b"HTTP/1.1 100 Continue\r\n\r\n")
+        sock.sendall(b"hello")
+        answer = b""
+        while not answer.endswith(b"hello"):
+            data = sock.recv(4096)
+            assert data, answer
+            answer += data
+    assert answer.startswith(b"HTTP/1.1 200 OK\r\n")

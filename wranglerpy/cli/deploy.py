@@ -24,7 +24,9 @@ def deploy(
     dry_run: bool = typer.Option(False, "--dry-run", help="Validate and build; change nothing."),
     message: str = typer.Option("", "--message", "-m", help="Recorded with the deployment."),
     edge_port: int = typer.Option(
-        8080, "--edge-port", help="Port of the local edge if deploy has to start it."
+        None,
+        "--edge-port",
+        help="Port if deploy starts the edge (default: its last port, else 8080).",
     ),
     state_dir: Path = typer.Option(None, "--state-dir", help="Edge state folder."),
 ) -> None:

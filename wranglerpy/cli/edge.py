@@ -20,7 +20,9 @@ STATE_OPTION = typer.Option(
 @app.command("start")
 @handle_errors
 def start(
-    port: int = typer.Option(8080, "--port", help="Public port (0: any free port)."),
+    port: int = typer.Option(
+        None, "--port", help="Public port (default: the last one used, else 8080; 0: any free)."
+    ),
     ip: str = typer.Option("127.0.0.1", "--ip", help="Address to listen on."),
     processes: int = typer.Option(1, "--processes", help="Worker processes per deployed worker."),
     persist_to: Path = typer.Option(

@@ -77,15 +77,21 @@ def start_edge(
     paths: EdgePaths,
     *,
     ip: str = "127.0.0.1",
-    port: int = DEFAULT_PORT,
+    port: int | None = None,
     processes: int = 1,
     persist_to: Path | None = None,
 ) -> tuple[EdgeStatus, bool]:
-    """The running edge, or a new one started in the background; ``(status, started)``."""
+    """The running edge, or a new one started in the background; ``(status, started)``.
+
+    Without ``port``, the edge takes the port it had last time (so URLs stay the same across
+    restarts), else 8080.
+    """
     current = running_edge(paths)
     if current is not None:
         return current, False
     paths.root.mkdir(parents=True, exist_ok=True)
+    if port is None:
+        port = last_port(paths)
     paths.status.unlink(missing_ok=True)
     command = [
         sys.executable,
@@ -133,6 +139,13 @@ def start_edge(
     raise DeployError(
         f"The local edge did not become ready in {START_TIMEOUT:.0f} s; see {paths.log}."
     )
+
+
+def last_port(paths: EdgePaths) -> int:
+    try:
+        return int(paths.last_port.read_text().strip())
+    except (OSError, ValueError):
+        return DEFAULT_PORT
 
 
 def _log_tail(paths: EdgePaths, lines: int = 15) -> str:

@@ -48,6 +48,7 @@ class EdgeDaemon:
         persist_dir: Path | None = None,
         registry: DevRegistry | None = None,
         hub: LogHub | None = None,
+        printer: Printer | None = None,
     ) -> None:
         self.paths = paths
         self.ip = ip
@@ -56,6 +57,7 @@ class EdgeDaemon:
         self.persist_dir = persist_dir or paths.state
         self.registry = registry or DevRegistry()
         self.hub = hub or LogHub()
+        self.printer = printer
         self.log = DeploymentLog(paths.deployments)
         self.fleets: dict[str, Fleet] = {}
         self.versions: dict[str, Version] = {}
@@ -130,6 +132,8 @@ class EdgeDaemon:
             "started": time.time(),
             "error": error,
         }
+        if state == "running":
+            self.paths.last_port.write_text(f"{self.port}\n")
         tmp = self.paths.status.with_suffix(".tmp")
         tmp.write_text(json.dumps(data, indent=2))
         os.replace(tmp, self.paths.status)
@@ -154,6 +158,8 @@ class EdgeDaemon:
                 expose_errors=False,
                 python_path=version.python_path,
             )
+            if self.printer is not None:
+                self.printer.add_worker(name)
             fleet = Fleet(spec, version.id, self.processes, self.hub)
             await fleet.start()
             old = self.fleets.get(name)
@@ -245,6 +251,7 @@ async def run(args: argparse.Namespace) -> int:
         processes=args.processes,
         persist_dir=Path(args.persist_to).resolve() if args.persist_to else None,
         hub=hub,
+        printer=printer,
     )
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGTERM, signal.SIGINT):

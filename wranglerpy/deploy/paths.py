@@ -7,6 +7,7 @@
     state/                    KV/D1/R2/AE data of deployed workers (unless --persist-to)
     edge.json                 the running daemon: pid, address, control and tail sockets
     edge.log                  the daemon's output
+    edge.port                 the port it used last (reused by the next start)
 """
 
 from __future__ import annotations
@@ -51,6 +52,10 @@ class EdgePaths:
     @property
     def status(self) -> Path:
         return self.root / "edge.json"
+
+    @property
+    def last_port(self) -> Path:
+        return self.root / "edge.port"
 
     @property
     def log(self) -> Path:

@@ -100,6 +100,7 @@ class Router:
         length: int | None = None
         chunked = False
         connection = ""
+        expect_continue = False
         for line in lines[1:]:
             if not line:
                 continue
@@ -119,6 +120,9 @@ class Router:
                 chunked = "chunked" in value.lower()
             elif key == "connection":
                 connection = value.lower()
+            elif key == "expect":
+                expect_continue = value.lower() == "100-continue"
+                continue  # answered here; the worker gets the body as it is
             if key not in HOP_BY_HOP and not key.startswith("x-wranglerpy-"):
                 headers.append([key, value])
         keep = "keep-alive" in connection if version == "HTTP/1.0" else "close" not in connection
@@ -127,6 +131,8 @@ class Router:
         fleet = self.lookup(worker) if worker is not None else None
         body: bytes | None = None
         stream: AsyncIterator[bytes] | None = None
+        if expect_continue and (chunked or length):
+            writer.write(b"HTTP/1.1 100 Continue\r\n\r\n")  # curl waits a second without it
         if chunked:
             stream = _chunked_body(reader)
         elif length:
