@@ -10,6 +10,7 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from pathlib import Path
 
 from wranglerpy.config.plan import dependency_order, service_target
 from wranglerpy.config.schema import ServiceBinding, WorkerConfig
@@ -104,6 +105,12 @@ def publish(
     for line in where_lines(config, edge):
         echo(f"  {line}")
     echo(f"Current Version ID: {version.id}")
+    persist = edge.raw.get("persist_dir")
+    if persist:
+        from wranglerpy.deploy.hints import migration_hints
+
+        for hint in migration_hints(config, Path(persist)):
+            echo(hint)
     return Published(config, version, True)
 
 

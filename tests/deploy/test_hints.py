@@ -1,0 +1,30 @@
+import asyncio
+from pathlib import Path
+
+from wranglerpy.bindings.d1 import create
+from wranglerpy.bindings.d1.admin import apply_migrations
+from wranglerpy.config.load import load_worker
+from wranglerpy.deploy.hints import migration_hints
+
+
+def test_unapplied_d1_migrations_are_pointed_out_until_applied(tmp_path: Path) -> None:
+    root = tmp_path / "proj"
+    (root / "migrations").mkdir(parents=True)
+    (root / "app.py").write_text("")
+    (root / "migrations" / "0001_init.sql").write_text("CREATE TABLE t (id INTEGER);\n")
+    (root / "wrangler.toml").write_text(
+        'name = "w"\nmain = "app.py"\ncompatibility_date = "2025-01-01"\n'
+        '[[d1_databases]]\nbinding = "DB"\ndatabase_name = "appdb"\n'
+    )
+    config = load_worker(root / "wrangler.toml")
+    state = tmp_path / "edge-state"
+    (hint,) = migration_hints(config, state)
+    assert "appdb has 1 migration(s) not applied on the edge" in hint
+    assert f"wranglerpy d1 migrations apply appdb -c {root / 'wrangler.toml'}" in hint
+    assert f"--persist-to {state}" in hint
+    db = create(config.d1_databases[0], state)
+    try:
+        asyncio.run(apply_migrations(db, root / "migrations", "d1_migrations"))
+    finally:
+        db.close()
+    assert migration_hints(config, state) == []
