@@ -56,8 +56,13 @@ def test_internal_worker_is_404_from_outside_but_reachable_by_binding(edge: Edge
         assert api.get("/stream/health").json() == {"worker": "pair-streaming"}
     with httpx.Client(base_url=f"http://127.0.0.1:{edge.port}") as bare:
         unknown = bare.get("/", headers={"host": "nobody.example"})
+        routed = bare.get("/health", headers={"host": "pair.example.test"})
     assert unknown.status_code == 404
-    assert unknown.json()["hosts"] == [f"http://pair-api.localhost:{edge.port}"]
+    assert unknown.json()["hosts"] == [
+        f"http://pair-api.localhost:{edge.port}",
+        "pair.example.test/*",
+    ]
+    assert routed.json()["worker"] == "pair-api"  # by its routes pattern
 
 
 def test_sse_streams_through_the_router_chunk_by_chunk(edge: Edge) -> None:
