@@ -1,0 +1,114 @@
+"""Object content on disk: ``blobs/<generated id>``, never a path built from the user's key.
+
+A blob is written to ``blobs/.tmp-<id>``, fsynced and renamed into place, and only then named
+by a committed SQLite row; a process killed at any point leaves at worst an unreferenced file
+(swept later), never a visible half object.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import time
+import uuid
+from collections.abc import Iterable
+from pathlib import Path
+from typing import IO
+
+TMP_PREFIX = ".tmp-"
+# Unreferenced blobs younger than this may belong to a write still in flight elsewhere.
+SWEEP_AGE_S = 3600.0
+
+
+def new_id() -> str:
+    return uuid.uuid4().hex
+
+
+class BlobWriter:
+    """Streams content into a new blob while hashing it; ``finish()`` makes it durable."""
+
+    def __init__(self, folder: Path, algorithms: Iterable[str] = ()) -> None:
+        folder.mkdir(parents=True, exist_ok=True)
+        self.folder = folder
+        self.id = new_id()
+        self.size = 0
+        self.hashes = {name: hashlib.new(name) for name in {"md5", *algorithms}}
+        self._tmp = folder / f"{TMP_PREFIX}{self.id}"
+        self._file: IO[bytes] | None = open(self._tmp, "wb")  # noqa: SIM115 - closed in finish/discard
+
+    def write(self, chunk: bytes) -> None:
+        assert self._file is not None
+        self._file.write(chunk)
+        self.size += len(chunk)
+        for h in self.hashes.values():
+            h.update(chunk)
+
+    def finish(self) -> str:
+        """fsync, rename into place; the blob id."""
+        assert self._file is not None
+        self._file.flush()
+        os.fsync(self._file.fileno())
+        self._file.close()
+        self._file = None
+        os.replace(self._tmp, self.folder / self.id)
+        return self.id
+
+    def discard(self) -> None:
+        if self._file is not None:
+            self._file.close()
+            self._file = None
+        self._tmp.unlink(missing_ok=True)
+
+    def digests(self) -> dict[str, str]:
+        return {name: h.hexdigest() for name, h in self.hashes.items()}
+
+
+def write_blob(folder: Path, data: bytes, algorithms: Iterable[str] = ()) -> BlobWriter:
+    writer = BlobWriter(folder, algorithms)
+    try:
+        writer.write(data)
+        writer.finish()
+    except BaseException:
+        writer.discard()
+        raise
+    return writer
+
+
+def concatenate(folder: Path, blob_ids: list[str]) -> str:
+    """A new blob holding the given blobs one after another (multipart completion)."""
+    writer = BlobWriter(folder)
+    try:
+        for blob in blob_ids:
+            with open(folder / blob, "rb") as src:
+                while chunk := src.read(1024 * 1024):
+                    writer.write(chunk)
+        return writer.finish()
+    except BaseException:
+        writer.discard()
+        raise
+
+
+def remove(folder: Path, blob_ids: Iterable[str | None]) -> None:
+    for blob in blob_ids:
+        if blob:
+            (folder / blob).unlink(missing_ok=True)
+
+
+def sweep(folder: Path, referenced: set[str], now: float | None = None) -> int:
+    """Delete old temp files and old blobs no row names (left by a killed process)."""
+    if not folder.is_dir():
+        return 0
+    cutoff = (time.time() if now is None else now) - SWEEP_AGE_S
+    removed = 0
+    with os.scandir(folder) as entries:
+        for entry in entries:
+            name = entry.name
+            if name in referenced:
+                continue
+            try:
+                if entry.stat().st_mtime < cutoff:
+                    os.unlink(entry.path)
+                    removed += 1
+            except FileNotFoundError:
+                continue
+    return removed
