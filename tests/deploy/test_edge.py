@@ -193,3 +193,38 @@ def test_request_bodies_chunked_sized_and_expect_continue(edge: Edge) -> None:
             assert data, answer
             answer += data
     assert answer.startswith(b"HTTP/1.1 200 OK\r\n")
+
+
+def test_switching_a_binding_target_under_traffic_fails_no_call(edge: Edge) -> None:
+    deploy_all(edge)
+    failures: list[str] = []
+    calls = []
+    stop = threading.Event()
+
+    def hammer(path: str) -> None:
+        with edge.client("pair-api") as api:
+            while not stop.is_set():
+                try:
+                    response = api.get(path)
+                    calls.append(path)
+                    if response.status_code != 200:
+                        failures.append(f"{path} {response.status_code} {response.text}")
+                except httpx.HTTPError as exc:
+                    failures.append(f"{path} {exc!r}")
+
+    threads = [threading.Thread(target=hammer, args=(p,)) for p in ("/stream/health", "/rpc")]
+    for thread in threads:
+        thread.start()
+    try:
+        time.sleep(0.3)
+        for n in range(2):
+            index = edge.project / "src-streaming" / "index.py"
+            index.write_text(index.read_text() + f"\n# release {n}\n")
+            edge.cli("deploy", "-c", "wrangler-streaming.toml")
+            time.sleep(0.7)  # past the old version's drain
+    finally:
+        stop.set()
+        for thread in threads:
+            thread.join()
+    assert failures == []
+    assert calls.count("/stream/health") > 20 and calls.count("/rpc") > 20
