@@ -228,3 +228,27 @@ def test_switching_a_binding_target_under_traffic_fails_no_call(edge: Edge) -> N
             thread.join()
     assert failures == []
     assert calls.count("/stream/health") > 20 and calls.count("/rpc") > 20
+
+
+def test_simulated_latency_follows_placement(edge: Edge) -> None:
+    out = edge.cli("edge", "start", "--port", "0", "--simulate-latency")
+    assert "Simulating placement latency" in out
+    deploy_all(edge)
+    edge.cli("deploy", "-c", "wrangler-streaming.toml", "--env", "staging")  # public, smart
+
+    def timed(worker: str, path: str) -> float:
+        with edge.client(worker) as client:
+            client.get(path).raise_for_status()  # warm the connection
+            started = time.perf_counter()
+            client.get(path).raise_for_status()
+            return time.perf_counter() - started
+
+    assert timed("pair-api", "/kv") >= 0.2  # placement off: put + get, 100 ms each
+    assert timed("pair-api", "/health") < 0.1  # no storage call, no client leg
+    assert timed("pair-streaming-staging", "/health") >= 0.06  # smart: the longer first hop
+    durations = [
+        float(line.rsplit("(", 1)[1].split(" ms")[0])
+        for line in edge.paths.log.read_text().splitlines()
+        if "GET /kv 200 OK" in line
+    ]
+    assert durations and min(durations) >= 200  # inside the worker: what tail shows

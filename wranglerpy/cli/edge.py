@@ -30,6 +30,11 @@ def start(
         "--persist-to",
         help="KV/D1/R2/AE state of deployed workers (default <state-dir>/state).",
     ),
+    simulate_latency: bool = typer.Option(
+        False,
+        "--simulate-latency",
+        help="Add the round trips placement implies (smart: near data; off: near the client).",
+    ),
     state_dir: Path = STATE_OPTION,
 ) -> None:
     """Start the local edge in the background (no-op when it already runs)."""
@@ -37,10 +42,20 @@ def start(
     from wranglerpy.deploy.paths import EdgePaths
 
     status, started = start_edge(
-        EdgePaths.resolve(state_dir), ip=ip, port=port, processes=processes, persist_to=persist_to
+        EdgePaths.resolve(state_dir),
+        ip=ip,
+        port=port,
+        processes=processes,
+        persist_to=persist_to,
+        simulate_latency=simulate_latency,
     )
     verb = "Started" if started else "Already running:"
     typer.echo(f"{verb} local edge on {status.url} (pid {status.pid})")
+    if status.raw.get("simulate_latency"):
+        typer.echo(
+            "Simulating placement latency: off = +100 ms per KV/D1/R2/AI call; "
+            "smart = +3 ms per call and +60 ms client round trip."
+        )
 
 
 @app.command("stop")

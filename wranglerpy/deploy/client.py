@@ -80,6 +80,7 @@ def start_edge(
     port: int | None = None,
     processes: int = 1,
     persist_to: Path | None = None,
+    simulate_latency: bool = False,
 ) -> tuple[EdgeStatus, bool]:
     """The running edge, or a new one started in the background; ``(status, started)``.
 
@@ -108,6 +109,8 @@ def start_edge(
     ]
     if persist_to is not None:
         command += ["--persist-to", str(persist_to.resolve())]
+    if simulate_latency:
+        command.append("--simulate-latency")
     with open(paths.log, "ab") as log:
         proc = subprocess.Popen(
             command,

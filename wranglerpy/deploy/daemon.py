@@ -49,6 +49,7 @@ class EdgeDaemon:
         registry: DevRegistry | None = None,
         hub: LogHub | None = None,
         printer: Printer | None = None,
+        simulate_latency: bool = False,
     ) -> None:
         self.paths = paths
         self.ip = ip
@@ -58,6 +59,7 @@ class EdgeDaemon:
         self.registry = registry or DevRegistry()
         self.hub = hub or LogHub()
         self.printer = printer
+        self.simulate_latency = simulate_latency
         self.log = DeploymentLog(paths.deployments)
         self.fleets: dict[str, Fleet] = {}
         self.versions: dict[str, Version] = {}
@@ -127,6 +129,7 @@ class EdgeDaemon:
             "control": str(self.control_path),
             "tail": str(self.tail_path),
             "processes": self.processes,
+            "simulate_latency": self.simulate_latency,
             "persist_dir": str(self.persist_dir),
             "registry": str(self.registry.directory),
             "started": time.time(),
@@ -160,7 +163,7 @@ class EdgeDaemon:
             )
             if self.printer is not None:
                 self.printer.add_worker(name)
-            fleet = Fleet(spec, version.id, self.processes, self.hub)
+            fleet = self._fleet(spec, version)
             await fleet.start()
             old = self.fleets.get(name)
             self.fleets[name] = fleet
@@ -182,6 +185,21 @@ class EdgeDaemon:
             if old is not None:
                 asyncio.ensure_future(old.drain_and_stop())
             return fleet
+
+    def _fleet(self, spec: WorkerSpec, version: Version) -> Fleet:
+        if not self.simulate_latency:
+            return Fleet(spec, version.id, self.processes, self.hub)
+        from wranglerpy.deploy.edge_child import LatencyWorkerProcess
+        from wranglerpy.deploy.latency import model_for
+
+        return Fleet(
+            spec,
+            version.id,
+            self.processes,
+            self.hub,
+            process_factory=LatencyWorkerProcess,
+            client_delay=model_for(spec.config.placement).client_ms / 1000,
+        )
 
     def _rebuild_routes(self) -> None:
         table: dict[str, tuple[bool, tuple[str, ...]]] = {}
@@ -236,7 +254,13 @@ class EdgeDaemon:
                 "routes": meta.get("routes") or [],
                 "placement": meta.get("placement"),
             }
-        return {"pid": self.pid, "ip": self.ip, "port": self.port, "workers": workers}
+        return {
+            "pid": self.pid,
+            "ip": self.ip,
+            "port": self.port,
+            "simulate_latency": self.simulate_latency,
+            "workers": workers,
+        }
 
 
 async def run(args: argparse.Namespace) -> int:
@@ -252,6 +276,7 @@ async def run(args: argparse.Namespace) -> int:
         persist_dir=Path(args.persist_to).resolve() if args.persist_to else None,
         hub=hub,
         printer=printer,
+        simulate_latency=args.simulate_latency,
     )
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGTERM, signal.SIGINT):
@@ -280,6 +305,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--port", type=int, default=8080)
     parser.add_argument("--processes", type=int, default=1)
     parser.add_argument("--persist-to", default=None)
+    parser.add_argument("--simulate-latency", action="store_true")
     args = parser.parse_args(argv)
     from wranglerpy.runtime.child import run_event_loop
 

@@ -40,11 +40,22 @@ def bind_unique_unix(label: str) -> tuple[socket.socket, Path]:
 
 
 class Fleet:
-    def __init__(self, spec: WorkerSpec, version_id: str, processes: int, hub: LogHub) -> None:
+    def __init__(
+        self,
+        spec: WorkerSpec,
+        version_id: str,
+        processes: int,
+        hub: LogHub,
+        *,
+        process_factory: type[WorkerProcess] = WorkerProcess,
+        client_delay: float = 0.0,
+    ) -> None:
         self.spec = spec
         self.name = spec.config.name
         self.version_id = version_id
         self.count = max(1, processes)
+        self.process_factory = process_factory
+        self.client_delay = client_delay  # seconds the router waits (latency model)
         self.hub = hub
         self.http, self.http_path = bind_unique_unix(f"{self.name}-http")
         self.frames, self.frames_path = bind_unique_unix(self.name)
@@ -66,7 +77,7 @@ class Fleet:
         return on_event
 
     async def _start_one(self) -> WorkerProcess:
-        process = WorkerProcess(lambda _e: None)
+        process = self.process_factory(lambda _e: None)
         process.on_event = self._events(process)
         await process.spawn()
         process.name = self.name

@@ -48,6 +48,7 @@ class Target:
 
     pool: upstream.FramePool
     inflight: int
+    client_delay: float
 
 
 Lookup = Callable[[str], Any]  # worker name -> Target or None
@@ -155,6 +156,8 @@ class Router:
         }
         fleet.inflight += 1
         try:
+            if fleet.client_delay:
+                await asyncio.sleep(fleet.client_delay)  # --simulate-latency: the client leg
             return await self._relay(fleet, request, body, stream, writer, keep, method == "HEAD")
         finally:
             fleet.inflight -= 1
