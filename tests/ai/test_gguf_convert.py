@@ -18,7 +18,9 @@ from wranglerpy.errors import AIError
 
 def weights(path: Path) -> dict[str, np.ndarray]:
     reader = GGUFReader(str(path))
-    return {t.name: np.asarray(dequantize(t.data, t.tensor_type), np.float32) for t in reader.tensors}
+    return {
+        t.name: np.asarray(dequantize(t.data, t.tensor_type), np.float32) for t in reader.tensors
+    }
 
 
 def rms(x: np.ndarray, w: np.ndarray) -> np.ndarray:
@@ -48,7 +50,9 @@ def reference_logits(w: dict[str, np.ndarray], ids: list[int]) -> np.ndarray:
         p = f"blk.{i}."
         h = rms(x, w[p + "attn_norm.weight"])
         q = rope_pairs((h @ w[p + "attn_q.weight"].T).reshape(seq, tiny.HEADS, tiny.HEAD_DIM), pos)
-        k = rope_pairs((h @ w[p + "attn_k.weight"].T).reshape(seq, tiny.KV_HEADS, tiny.HEAD_DIM), pos)
+        k = rope_pairs(
+            (h @ w[p + "attn_k.weight"].T).reshape(seq, tiny.KV_HEADS, tiny.HEAD_DIM), pos
+        )
         v = (h @ w[p + "attn_v.weight"].T).reshape(seq, tiny.KV_HEADS, tiny.HEAD_DIM)
         heads = []
         for head in range(tiny.HEADS):
@@ -60,14 +64,26 @@ def reference_logits(w: dict[str, np.ndarray], ids: list[int]) -> np.ndarray:
         x = x + np.concatenate(heads, -1) @ w[p + "attn_output.weight"].T
         h = rms(x, w[p + "ffn_norm.weight"])
         gate = h @ w[p + "ffn_gate.weight"].T
-        x = x + ((gate / (1 + np.exp(-gate))) * (h @ w[p + "ffn_up.weight"].T)) @ w[p + "ffn_down.weight"].T
+        x = (
+            x
+            + ((gate / (1 + np.exp(-gate))) * (h @ w[p + "ffn_up.weight"].T))
+            @ w[p + "ffn_down.weight"].T
+        )
     return np.asarray(rms(x, w["output_norm.weight"])[-1] @ w["token_embd.weight"].T)
 
 
-def test_graph_matches_reference_through_the_kv_cache(tiny_gguf: Path, tiny_model_dir: Path) -> None:
+def test_graph_matches_reference_through_the_kv_cache(
+    tiny_gguf: Path, tiny_model_dir: Path
+) -> None:
     w = weights(tiny_gguf)
-    sess = ort.InferenceSession(str(tiny_model_dir / "model.onnx"), providers=["CPUExecutionProvider"])
-    past = {f"past_{kv}.{i}": np.zeros((1, tiny.KV_HEADS, 0, tiny.HEAD_DIM), np.float32) for i in range(tiny.LAYERS) for kv in ("key", "value")}
+    sess = ort.InferenceSession(
+        str(tiny_model_dir / "model.onnx"), providers=["CPUExecutionProvider"]
+    )
+    past = {
+        f"past_{kv}.{i}": np.zeros((1, tiny.KV_HEADS, 0, tiny.HEAD_DIM), np.float32)
+        for i in range(tiny.LAYERS)
+        for kv in ("key", "value")
+    }
     ids = [261, 116, 257, 32, 99, 97, 116]
     feed_ids = ids
     for step in range(4):
@@ -93,7 +109,9 @@ def test_q4_1_split_is_exact() -> None:
     packed, d, corr = split_q4_1(raw, None)
     q = np.stack([packed & 0x0F, packed >> 4], axis=-1).reshape(4, 2, 32).astype(np.float32)
     rebuilt = (d[..., None] * (q - 8) + corr[..., None]).reshape(4, 64)
-    np.testing.assert_allclose(rebuilt, dequantize(raw, GGMLQuantizationType.Q4_1), rtol=1e-5, atol=1e-5)
+    np.testing.assert_allclose(
+        rebuilt, dequantize(raw, GGMLQuantizationType.Q4_1), rtol=1e-5, atol=1e-5
+    )
 
 
 def test_other_architectures_are_refused(tmp_path: Path) -> None:

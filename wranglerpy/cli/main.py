@@ -32,6 +32,7 @@ def main(
 
 
 # Command registrations: one import and one line per command or group.
+from wranglerpy.cli import ai as _ai  # noqa: E402
 from wranglerpy.cli import d1 as _d1  # noqa: E402
 from wranglerpy.cli import deploy as _deploy  # noqa: E402
 from wranglerpy.cli import dev as _dev  # noqa: E402
@@ -45,6 +46,7 @@ app.command("dev")(_dev.dev)
 app.command("init")(_init.init)
 app.add_typer(_kv.app, name="kv")
 app.add_typer(_d1.app, name="d1")
+app.add_typer(_ai.app, name="ai")
 app.command("deploy")(_deploy.deploy)
 app.add_typer(_edge.app, name="edge")
 app.add_typer(_history.deployments_app, name="deployments")

@@ -1,0 +1,76 @@
+from __future__ import annotations
+
+import threading
+from pathlib import Path
+
+import pytest
+
+from wranglerpy.ai.generate import Constraint, Generation, TextModel, TextStream
+from wranglerpy.ai.sampling import SamplingParams, TokenFilter
+
+
+@pytest.fixture(scope="module")
+def model(tiny_model_dir: Path) -> TextModel:
+    return TextModel(tiny_model_dir)
+
+
+def prompt(model: TextModel) -> list[int]:
+    return model.encode(model.template.render([{"role": "user", "content": "the cat"}]))
+
+
+def test_greedy_is_deterministic_and_respects_max_tokens(model: TextModel) -> None:
+    params = SamplingParams(max_tokens=12, temperature=0)
+    state = Generation(prompt_tokens=0)
+    first = list(model.tokens(prompt(model), params, state=state))
+    assert first == list(model.tokens(prompt(model), params))
+    assert len(first) <= 12
+    assert state.token_ids == first
+    assert state.finish_reason in ("length", "stop")
+
+
+def test_seeded_sampling_repeats(model: TextModel) -> None:
+    params = SamplingParams(max_tokens=10, temperature=1.2, seed=42)
+    assert list(model.tokens(prompt(model), params)) == list(model.tokens(prompt(model), params))
+
+
+def test_stop_token_ends_generation(model: TextModel) -> None:
+    # Forbid everything but the end-of-turn token: generation stops at once, with no output.
+    class OnlyStop(Constraint):
+        def allowed(self, text: str) -> TokenFilter:
+            return lambda token: token == model.meta.eos_token_id
+
+        def done(self, text: str) -> bool:
+            return False
+
+    state = Generation(prompt_tokens=0)
+    out = list(
+        model.tokens(
+            prompt(model),
+            SamplingParams(max_tokens=5, temperature=0),
+            constraint=OnlyStop(),
+            state=state,
+        )
+    )
+    assert out == [] and state.finish_reason == "stop"
+
+
+def test_cancel_stops_between_steps(model: TextModel) -> None:
+    cancel = threading.Event()
+    state = Generation(prompt_tokens=0)
+    got = []
+    for token in model.tokens(
+        prompt(model), SamplingParams(max_tokens=50, temperature=0), cancel, state=state
+    ):
+        got.append(token)
+        if len(got) == 3:
+            cancel.set()
+    assert len(got) == 3 and state.finish_reason == "cancelled"
+
+
+def test_text_stream_holds_back_partial_utf8(model: TextModel) -> None:
+    stream = TextStream(model)
+    ids = model.encode("é!")
+    assert len(ids) == 3  # two bytes for é, then "!"
+    assert stream.push(ids[0]) == ""
+    assert stream.push(ids[1]) == "é"
+    assert stream.push(ids[2]) == "!"

@@ -1,0 +1,114 @@
+"""``env.AI``: Workers AI's ``run(model, inputs)`` on local models.
+
+Text generation returns ``{"response", "usage"}`` (``response`` is the parsed value under a
+JSON ``response_format``, as on Cloudflare) or, with ``stream``, a byte stream of server-sent
+events: ``data: {"response": "<piece>"}`` per piece, one last event with ``usage``, then
+``data: [DONE]``. Embeddings return ``{"shape": [n, dim], "data": [[...]], "pooling": "mean"}``.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import AsyncIterator, Callable
+from pathlib import Path
+from typing import Any
+
+from wranglerpy.ai import inputs as check
+from wranglerpy.ai.constrained import json_constraint
+from wranglerpy.ai.engine import Engine, TextRequest, TextResult, get_engine
+from wranglerpy.ai.models import LocalModel, ModelTable
+from wranglerpy.config.schema import AIBinding
+from wranglerpy.errors import AIError
+from wranglerpy.jsobject import JSObject, options, to_js
+
+
+def sse(payload: Any) -> bytes:
+    return f"data: {json.dumps(payload, ensure_ascii=False)}\n\n".encode()
+
+
+class AIStream:
+    """The SSE byte stream of one generation. Closing it (or abandoning it) stops generating."""
+
+    def __init__(self, events: AsyncIterator[str | TextResult]) -> None:
+        self._events = events
+        self._chunks = self._produce()
+        self.locked = False
+
+    async def _produce(self) -> AsyncIterator[bytes]:
+        try:
+            async for item in self._events:
+                if isinstance(item, TextResult):
+                    yield sse({"response": "", "usage": item.usage})
+                else:
+                    yield sse({"response": item})
+            yield b"data: [DONE]\n\n"
+        finally:
+            await self._events.aclose()  # type: ignore[attr-defined]
+
+    def __aiter__(self) -> AIStream:
+        return self
+
+    async def __anext__(self) -> bytes:
+        self.locked = True
+        return await self._chunks.__anext__()
+
+    async def read_all(self) -> bytes:
+        return b"".join([chunk async for chunk in self])
+
+    async def aclose(self) -> None:
+        await self._chunks.aclose()  # type: ignore[attr-defined]
+
+    cancel = aclose
+
+
+class AI:
+    def __init__(self, table: ModelTable, engine: Callable[[], Engine] = get_engine) -> None:
+        self._table = table
+        self._engine = engine
+
+    async def run(self, model: str, inputs: Any = None, opts: Any = None, **kwargs: Any) -> Any:
+        """Run ``model`` on ``inputs`` (a dict, or keyword arguments). ``opts`` (gateway, ...) is accepted and ignored."""
+        del opts  # AI Gateway options have no local meaning
+        try:
+            given = options(inputs, **kwargs)
+        except TypeError as exc:
+            raise check.bad(str(exc)) from None
+        local = self._table.resolve(model)
+        if local.task == "text-embeddings":
+            return await self._embed(local, given)
+        return await self._generate(local, given)
+
+    async def _embed(self, local: LocalModel, given: dict[str, Any]) -> JSObject:
+        texts = check.embedding_texts(given)
+        vectors = await self._engine().embed(local, texts)
+        return to_js({"shape": list(vectors.shape), "data": vectors.tolist(), "pooling": "mean"})
+
+    async def _generate(self, local: LocalModel, given: dict[str, Any]) -> Any:
+        messages = check.chat_messages(given)
+        schema = check.response_schema(given)
+        request = TextRequest(
+            params=check.sampling_params(given),
+            messages=messages,
+            prompt=given.get("prompt") if messages is None else None,
+            raw=bool(given.get("raw", False)),
+            constraint=json_constraint(schema) if schema is not None else None,
+        )
+        engine = self._engine()
+        if given.get("stream"):
+            return AIStream(engine.stream(local, request))
+        result = await engine.complete(local, request)
+        response: Any = result.text
+        if schema is not None:
+            try:
+                response = json.loads(result.text)
+            except ValueError:
+                raise AIError(
+                    f"AiError: 5024: JSON Mode couldn't be met: the answer was cut off after {len(result.generation.token_ids)} tokens; raise max_tokens"
+                ) from None
+        return to_js({"response": response, "usage": result.usage})
+
+
+def create(config: AIBinding, persist_dir: Path) -> AI:
+    """The binding for a worker; models live in the user cache, not ``persist_dir``."""
+    del persist_dir
+    return AI(ModelTable(config.models))

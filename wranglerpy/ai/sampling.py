@@ -1,0 +1,84 @@
+"""Choosing the next token from logits: repetition penalty, temperature, top-k, top-p, seed."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+
+import numpy as np
+
+# Returns whether a token may come next; used by constrained decoding.
+TokenFilter = Callable[[int], bool]
+
+
+@dataclass(frozen=True)
+class SamplingParams:
+    max_tokens: int = 256
+    temperature: float = 0.6  # Workers AI's default for its chat models; 0 means greedy
+    top_p: float = 1.0
+    top_k: int = 0  # 0: no top-k cut
+    seed: int | None = None
+    repetition_penalty: float = 1.0
+
+
+def apply_repetition_penalty(logits: np.ndarray, seen: Sequence[int], penalty: float) -> np.ndarray:
+    """CTRL-style penalty (as transformers and llama.cpp): divide positive logits, multiply negative."""
+    if penalty == 1.0 or not seen:
+        return logits
+    ids = np.unique(np.asarray(seen, dtype=np.int64))
+    out = logits.copy()
+    vals = out[ids]
+    out[ids] = np.where(vals > 0, vals / penalty, vals * penalty)
+    return out
+
+
+class Sampler:
+    """Picks tokens; with ``allowed`` it only picks tokens the filter accepts, best first."""
+
+    def __init__(self, params: SamplingParams) -> None:
+        self.params = params
+        self.rng = np.random.default_rng(params.seed)
+
+    def pick(
+        self, logits: np.ndarray, seen: Sequence[int], allowed: TokenFilter | None = None
+    ) -> int:
+        p = self.params
+        logits = apply_repetition_penalty(
+            logits.astype(np.float32, copy=False), seen, p.repetition_penalty
+        )
+        if p.temperature <= 0:
+            if allowed is None:
+                return int(np.argmax(logits))
+            return _first_allowed(np.argsort(-logits, kind="stable"), allowed)
+        order = np.argsort(-logits, kind="stable")
+        if p.top_k > 0:
+            order = order[: p.top_k]
+        if allowed is not None:
+            order = _allowed_prefix(order, allowed)
+        scaled = logits[order] / p.temperature
+        probs = np.exp(scaled - scaled[0])
+        probs /= probs.sum()
+        if p.top_p < 1.0:
+            keep = int(np.searchsorted(np.cumsum(probs), p.top_p) + 1)
+            order, probs = order[:keep], probs[:keep] / probs[:keep].sum()
+        return int(order[self.rng.choice(len(order), p=probs)])
+
+
+def _first_allowed(order: np.ndarray, allowed: TokenFilter) -> int:
+    for tok in order:
+        if allowed(int(tok)):
+            return int(tok)
+    raise ValueError("no token is allowed here")
+
+
+def _allowed_prefix(order: np.ndarray, allowed: TokenFilter, want: int = 40) -> np.ndarray:
+    """The first ``want`` allowed candidates in probability order (checking every token is slow)."""
+    picked: list[int] = []
+    for tok in order:
+        if allowed(int(tok)):
+            picked.append(int(tok))
+            if len(picked) >= want:
+                break
+    if not picked:
+        raise ValueError("no token is allowed here")
+    return np.asarray(picked, dtype=np.int64)

