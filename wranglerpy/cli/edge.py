@@ -83,6 +83,8 @@ def status(state_dir: Path = STATE_OPTION) -> None:
         raise typer.Exit(1)
     info = edge.call({"op": "status"})
     typer.echo(f"Local edge on {edge.url} (pid {edge.pid}), state {paths.root}")
+    if info.get("simulate_latency"):
+        typer.echo("  simulating placement latency (--simulate-latency)")
     for name, worker in sorted(info.get("workers", {}).items()):
         where = worker.get("url") or ", ".join(worker.get("routes") or []) or "internal"
         placement = f"  placement: {worker['placement']}" if worker.get("placement") else ""
