@@ -1,0 +1,218 @@
+"""Local Workers AI speed: time to first token and decode tokens/s on the study's 36- and
+484-token prompts (greedy, SmolLM2-135M on onnxruntime), through the model and through
+``env.AI.run(stream=True)``; embeddings in ms per sentence; llama.cpp on the same GGUF as the
+reference when ``llama_cpp`` is importable (else a note).
+
+    .venv/bin/python bench/ai_tokens.py                   # 3 runs each, 128 new tokens
+    RUNS=5 TOKENS=64 .venv/bin/python bench/ai_tokens.py
+    .venv/bin/python bench/ai_tokens.py --json            # one JSON object at the end
+
+Needs the models in the cache (``wranglerpy ai pull``). Figures are medians; on a shared
+2-core box single runs vary by tens of percent.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import os
+import statistics
+import sys
+import tempfile
+import time
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parent.parent
+REFERENCE = json.loads((ROOT / "tests" / "ai" / "data" / "llamacpp-reference.json").read_text())
+RUNS = int(os.environ.get("RUNS", "3"))
+TOKENS = int(os.environ.get("TOKENS", "128"))
+THREADS = int(os.environ.get("THREADS", "1"))
+
+
+def timed_stream(tokens: Iterator[Any]) -> tuple[float, float, list[Any]]:
+    """(time to first item, decode items/s after the first, the items) of one generation."""
+    start = time.perf_counter()
+    got: list[Any] = []
+    first = 0.0
+    for item in tokens:
+        if not got:
+            first = time.perf_counter()
+        got.append(item)
+    end = time.perf_counter()
+    rate = (len(got) - 1) / (end - first) if len(got) > 1 and end > first else 0.0
+    return first - start, rate, got
+
+
+def median_of(run: Callable[[], tuple[float, float, list[Any]]]) -> dict[str, Any]:
+    results = [run() for _ in range(RUNS)]
+    return {
+        "ttft_s": round(statistics.median(r[0] for r in results), 4),
+        "decode_tok_s": round(statistics.median(r[1] for r in results), 1),
+        "tokens": results[-1][2],
+    }
+
+
+def bench_onnx(model_dir: Path) -> dict[str, Any]:
+    from wranglerpy.ai.generate import TextModel
+    from wranglerpy.ai.sampling import SamplingParams
+
+    start = time.perf_counter()
+    model = TextModel(model_dir, THREADS)
+    out: dict[str, Any] = {"load_s": round(time.perf_counter() - start, 3)}
+    params = SamplingParams(max_tokens=TOKENS, temperature=0)
+    for name, case in REFERENCE["cases"].items():
+        ids: list[int] = case["prompt_token_ids"]
+
+        def run(ids: list[int] = ids) -> tuple[float, float, list[Any]]:
+            return timed_stream(model.tokens(ids, params))
+
+        m = median_of(run)
+        m["identical_to_llamacpp"] = m.pop("tokens") == case["output_token_ids"][:TOKENS]
+        out[name] = {"prompt_tokens": len(ids), **m}
+    return out
+
+
+def bench_binding() -> dict[str, Any]:
+    """The same short prompt through env.AI.run(stream=True): engine thread + SSE overhead."""
+    from wranglerpy.ai.binding import create
+    from wranglerpy.config.schema import AIBinding
+
+    case = REFERENCE["cases"]["short"]
+    inputs = {
+        "messages": [{"role": "user", "content": case["user_message"]}],
+        "temperature": 0,
+        "max_tokens": TOKENS,
+        "stream": True,
+    }
+
+    async def one(ai: Any) -> tuple[float, float, list[Any]]:
+        start = time.perf_counter()
+        stream = await ai.run("@cf/meta/llama-3.1-8b-instruct", inputs)
+        events: list[bytes] = []
+        first = 0.0
+        async for chunk in stream:
+            if not events:
+                first = time.perf_counter()
+            events.append(chunk)
+        end = time.perf_counter()
+        pieces = len(events) - 2  # the usage event and [DONE] carry no text
+        return first - start, (pieces - 1) / (end - first), events
+
+    async def main() -> dict[str, Any]:
+        ai = create(AIBinding(binding="AI"), Path("."))
+        await ai.run("@cf/meta/llama-3.1-8b-instruct", {"prompt": "Hi", "max_tokens": 1})
+        results = [await one(ai) for _ in range(RUNS)]
+        return {
+            "ttft_s": round(statistics.median(r[0] for r in results), 4),
+            "decode_pieces_s": round(statistics.median(r[1] for r in results), 1),
+        }
+
+    return asyncio.run(main())
+
+
+def bench_embeddings(model_dir: Path) -> dict[str, Any]:
+    from wranglerpy.ai.embeddings import EmbeddingModel
+
+    model = EmbeddingModel(model_dir, THREADS)
+    sentences = [
+        f"Sentence {i}: Workers AI runs models close to users, and bindings connect a Worker "
+        "to other resources."
+        for i in range(32)
+    ]
+    for _ in range(3):
+        model.embed(sentences[:1])
+    rounds = 30
+    start = time.perf_counter()
+    for i in range(rounds):
+        model.embed([sentences[i % 32]])
+    single = (time.perf_counter() - start) / rounds * 1000
+    start = time.perf_counter()
+    for _ in range(3):
+        model.embed(sentences)
+    batch = (time.perf_counter() - start) / 3 * 1000
+    return {
+        "ms_per_sentence_single": round(single, 2),
+        "ms_per_sentence_batch32": round(batch / 32, 2),
+        "dimensions": model.dimensions,
+    }
+
+
+def bench_llamacpp() -> dict[str, Any] | str:
+    try:
+        from llama_cpp import Llama
+    except ImportError:
+        return (
+            "llama_cpp is not installed: no reference run (pip has no wheel for it here; a "
+            "source build took ~12 min in the study). Its figures from the study, same box: "
+            "decode 52 tok/s (1 thread), TTFT 0.31 s (36 tokens) and 3.7-4.4 s (484 tokens)."
+        )
+    from wranglerpy.ai.fetch import fetch_artifact
+    from wranglerpy.ai.models import SMOLLM2
+
+    with tempfile.TemporaryDirectory(prefix="wranglerpy-bench-") as tmp:
+        gguf = fetch_artifact(SMOLLM2.artifacts[0], Path(tmp) / "model.gguf")
+        llm = Llama(model_path=str(gguf), n_ctx=2048, n_threads=THREADS, verbose=False)
+        out: dict[str, Any] = {}
+        for name, case in REFERENCE["cases"].items():
+            ids = case["prompt_token_ids"]
+
+            def run(ids: list[int] = ids) -> tuple[float, float, list[Any]]:
+                llm.reset()
+                gen = llm.generate(ids, top_k=1, temp=0.0, repeat_penalty=1.0)
+                return timed_stream(tok for tok, _ in zip(gen, range(TOKENS), strict=False))
+
+            m = median_of(run)
+            m.pop("tokens")
+            out[name] = {"prompt_tokens": len(ids), **m}
+        return out
+
+
+def main() -> int:
+    from wranglerpy.ai.cache import ModelCache
+    from wranglerpy.ai.models import MINILM, SMOLLM2
+
+    cache = ModelCache()
+    missing = [m.name for m in (SMOLLM2, MINILM) if not cache.is_cached(m)]
+    if missing:
+        print(f"not cached: {', '.join(missing)}; run `wranglerpy ai pull` first", file=sys.stderr)
+        return 1
+    report: dict[str, Any] = {"runs": RUNS, "new_tokens": TOKENS, "threads": THREADS}
+    report["onnxruntime"] = bench_onnx(cache.path(SMOLLM2))
+    report["binding_stream"] = bench_binding()
+    report["embeddings"] = bench_embeddings(cache.path(MINILM))
+    report["llama_cpp"] = bench_llamacpp()
+    ort_ = report["onnxruntime"]
+    print(f"SmolLM2-135M Q4_1, greedy, {TOKENS} new tokens, {THREADS} thread(s), median of {RUNS}")
+    print(f"  load {ort_['load_s']} s")
+    for name in REFERENCE["cases"]:
+        r = ort_[name]
+        print(
+            f"  onnxruntime {name:5} ({r['prompt_tokens']:3} prompt tokens): TTFT {r['ttft_s']:.3f} s, "
+            f"decode {r['decode_tok_s']} tok/s, identical to llama.cpp: {r['identical_to_llamacpp']}"
+        )
+    b = report["binding_stream"]
+    print(f"  env.AI.run stream (short): TTFT {b['ttft_s']:.3f} s, {b['decode_pieces_s']} pieces/s")
+    e = report["embeddings"]
+    print(
+        f"  embeddings ({e['dimensions']} dims): {e['ms_per_sentence_single']} ms/sentence alone, "
+        f"{e['ms_per_sentence_batch32']} ms/sentence in a batch of 32"
+    )
+    ref = report["llama_cpp"]
+    if isinstance(ref, str):
+        print(f"  llama.cpp: {ref}")
+    else:
+        for name in REFERENCE["cases"]:
+            r = ref[name]
+            print(
+                f"  llama.cpp   {name:5} ({r['prompt_tokens']:3} prompt tokens): "
+                f"TTFT {r['ttft_s']:.3f} s, decode {r['decode_tok_s']} tok/s"
+            )
+    if "--json" in sys.argv:
+        print(json.dumps(report))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
