@@ -9,13 +9,13 @@ events: ``data: {"response": "<piece>"}`` per piece, one last event with ``usage
 from __future__ import annotations
 
 import json
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncGenerator, Callable
 from pathlib import Path
 from typing import Any
 
 from wranglerpy.ai import inputs as check
 from wranglerpy.ai.constrained import json_constraint
-from wranglerpy.ai.engine import Engine, TextRequest, TextResult, get_engine
+from wranglerpy.ai.engine import Engine, TextEvents, TextRequest, TextResult, get_engine
 from wranglerpy.ai.models import LocalModel, ModelTable
 from wranglerpy.config.schema import AIBinding
 from wranglerpy.errors import AIError
@@ -29,12 +29,12 @@ def sse(payload: Any) -> bytes:
 class AIStream:
     """The SSE byte stream of one generation. Closing it (or abandoning it) stops generating."""
 
-    def __init__(self, events: AsyncIterator[str | TextResult]) -> None:
+    def __init__(self, events: TextEvents) -> None:
         self._events = events
         self._chunks = self._produce()
         self.locked = False
 
-    async def _produce(self) -> AsyncIterator[bytes]:
+    async def _produce(self) -> AsyncGenerator[bytes, None]:
         try:
             async for item in self._events:
                 if isinstance(item, TextResult):
@@ -43,7 +43,7 @@ class AIStream:
                     yield sse({"response": item})
             yield b"data: [DONE]\n\n"
         finally:
-            await self._events.aclose()  # type: ignore[attr-defined]
+            await self._events.aclose()
 
     def __aiter__(self) -> AIStream:
         return self
@@ -56,7 +56,8 @@ class AIStream:
         return b"".join([chunk async for chunk in self])
 
     async def aclose(self) -> None:
-        await self._chunks.aclose()  # type: ignore[attr-defined]
+        await self._chunks.aclose()
+        await self._events.aclose()  # also when reading never started
 
     cancel = aclose
 

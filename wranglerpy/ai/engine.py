@@ -14,7 +14,8 @@ import asyncio
 import logging
 import os
 import threading
-from collections.abc import AsyncIterator, Callable, Sequence
+import weakref
+from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Any
@@ -61,6 +62,46 @@ class TextResult:
             "completion_tokens": completion,
             "total_tokens": prompt + completion,
         }
+
+
+class TextEvents:
+    """Text pieces as they are generated, then one :class:`TextResult`.
+
+    ``cancel()`` (also run by ``aclose()`` and when the object is garbage collected) tells the
+    decode loop to stop at its next step.
+    """
+
+    def __init__(self, queue: asyncio.Queue[tuple[str, Any]], cancel: threading.Event) -> None:
+        self._queue = queue
+        self._cancel = cancel
+        self._finished = False
+        weakref.finalize(self, cancel.set)
+
+    def cancel(self) -> None:
+        self._cancel.set()
+
+    async def aclose(self) -> None:
+        self._finished = True
+        self._cancel.set()
+
+    def __aiter__(self) -> TextEvents:
+        return self
+
+    async def __anext__(self) -> str | TextResult:
+        if self._finished:
+            raise StopAsyncIteration
+        try:
+            kind, value = await self._queue.get()
+        except BaseException:
+            self._cancel.set()  # the reading task was cancelled
+            raise
+        if kind == "piece":
+            return str(value)
+        self._finished = True
+        if kind == "done":
+            assert isinstance(value, TextResult)
+            return value
+        raise value
 
 
 class Engine:
@@ -141,19 +182,21 @@ class Engine:
     async def complete(self, model: LocalModel, request: TextRequest) -> TextResult:
         pieces: list[str] = []
         result: TextResult | None = None
-        async for item in self.stream(model, request):
-            if isinstance(item, TextResult):
-                result = item
-            else:
-                pieces.append(item)
+        events = self.stream(model, request)
+        try:
+            async for item in events:
+                if isinstance(item, TextResult):
+                    result = item
+                else:
+                    pieces.append(item)
+        finally:
+            events.cancel()
         assert result is not None
         result.pieces = pieces
         return result
 
-    async def stream(
-        self, model: LocalModel, request: TextRequest
-    ) -> AsyncIterator[str | TextResult]:
-        """Text pieces as they are generated, then one :class:`TextResult`."""
+    def stream(self, model: LocalModel, request: TextRequest) -> TextEvents:
+        """Start generating now (or fail at once when the queue is full); read the events later."""
         self._acquire()
         loop = asyncio.get_running_loop()
         queue: asyncio.Queue[tuple[str, Any]] = asyncio.Queue()
@@ -167,11 +210,9 @@ class Engine:
 
         def job() -> None:
             try:
-                post(
-                    "done",
-                    self._generate(model, request, cancel, lambda piece: post("piece", piece)),
-                )
-            except BaseException as exc:  # noqa: BLE001 - handed to the awaiting task
+                result = self._generate(model, request, cancel, lambda piece: post("piece", piece))
+                post("done", result)
+            except BaseException as exc:  # handed to the awaiting task
                 post("error", exc)
             finally:
                 self._release()
@@ -181,18 +222,7 @@ class Engine:
         except BaseException:
             self._release()
             raise
-        try:
-            while True:
-                kind, value = await queue.get()
-                if kind == "piece":
-                    yield value
-                elif kind == "done":
-                    yield value
-                    return
-                else:
-                    raise value
-        finally:
-            cancel.set()
+        return TextEvents(queue, cancel)
 
     def _generate(
         self,
@@ -204,10 +234,12 @@ class Engine:
         if cancel.is_set():  # abandoned while waiting in the queue
             return TextResult("", Generation(0, finish_reason="cancelled"))
         text_model: TextModel = self.load(model)
-        if request.raw or request.messages is None:
+        if request.raw:
             prompt = request.prompt or ""
         else:
-            prompt = text_model.template.render(request.messages)
+            # Workers AI wraps a plain ``prompt`` in the model's chat template as a user turn.
+            messages = request.messages or [{"role": "user", "content": request.prompt or ""}]
+            prompt = text_model.template.render(messages)
         ids = text_model.encode(prompt)
         if len(ids) + request.params.max_tokens > MAX_CONTEXT:
             raise AIError(
@@ -220,6 +252,9 @@ class Engine:
             piece = stream.push(token)
             if piece:
                 emit(piece)
+        rest = stream.flush()
+        if rest:
+            emit(rest)
         return TextResult(text_model.decode(state.token_ids), state)
 
 

@@ -142,3 +142,9 @@ class TextStream:
             return ""
         piece, self._emitted = text[self._emitted :], len(text)
         return piece
+
+    def flush(self) -> str:
+        """Whatever is still held back (an incomplete sequence at the very end)."""
+        text = self._model.decode(self._ids)
+        piece, self._emitted = text[self._emitted :], len(text)
+        return piece
