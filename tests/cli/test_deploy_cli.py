@@ -90,3 +90,10 @@ def test_processes_per_worker(edge: Edge) -> None:  # noqa: F811
     assert len(pids) == 2
     with edge.client("pair-streaming-staging") as client:
         assert all(client.get("/health").status_code == 200 for _ in range(20))
+
+
+def test_a_missing_main_stops_all_before_any_switch(edge: Edge) -> None:  # noqa: F811
+    (edge.project / "src" / "api.py").unlink()
+    out = edge.cli("deploy", "--all", "--edge-port", "0", ok=False)
+    assert 'Worker "pair-api": main entry point' in out and "does not exist" in out
+    assert DeploymentLog(edge.paths.deployments).workers() == []

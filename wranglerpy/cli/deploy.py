@@ -58,6 +58,12 @@ def deploy(
     if edge is not None:
         deployed = set(edge.call({"op": "status"}).get("workers", {}))
     ordered = plan(workers, deployed)
+    for worker in ordered:  # every worker must have code before the first one is switched
+        if worker.main is None or not worker.main.is_file():
+            raise ConfigError(
+                f'Worker "{worker.name}": main entry point {worker.main or "(none)"} does not '
+                f"exist ({worker.config_path}). Nothing was deployed."
+            )
     if len(ordered) > 1:
         typer.echo(
             "Deploy order (service-binding targets first): " + " → ".join(w.name for w in ordered)

@@ -75,6 +75,23 @@ def running_edge(paths: EdgePaths) -> EdgeStatus | None:
 
 def start_edge(
     paths: EdgePaths,
+    **options: Any,
+) -> tuple[EdgeStatus, bool]:
+    """The running edge, or a new one started in the background; ``(status, started)``.
+
+    Two commands starting the edge at once (two terminals running ``deploy``) take turns on
+    a lock file, so only one daemon is started and both get it.
+    """
+    import fcntl
+
+    paths.root.mkdir(parents=True, exist_ok=True)
+    with open(paths.root / ".start.lock", "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        return _start_edge(paths, **options)
+
+
+def _start_edge(
+    paths: EdgePaths,
     *,
     ip: str = "127.0.0.1",
     port: int | None = None,
@@ -82,15 +99,11 @@ def start_edge(
     persist_to: Path | None = None,
     simulate_latency: bool = False,
 ) -> tuple[EdgeStatus, bool]:
-    """The running edge, or a new one started in the background; ``(status, started)``.
-
-    Without ``port``, the edge takes the port it had last time (so URLs stay the same across
-    restarts), else 8080.
-    """
+    """Without ``port``, the edge takes the port it had last time (so URLs stay the same
+    across restarts), else 8080."""
     current = running_edge(paths)
     if current is not None:
         return current, False
-    paths.root.mkdir(parents=True, exist_ok=True)
     if port is None:
         port = last_port(paths)
     paths.status.unlink(missing_ok=True)

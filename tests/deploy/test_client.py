@@ -1,0 +1,42 @@
+"""Starting and stopping the edge daemon."""
+
+from __future__ import annotations
+
+import socket
+import threading
+
+import pytest
+
+from tests.deploy.conftest import Edge
+from wranglerpy.deploy.client import EdgeStatus, running_edge, start_edge, stop_edge
+from wranglerpy.errors import DeployError
+
+pytestmark = pytest.mark.integration
+
+
+def test_two_starts_at_once_share_one_daemon(edge: Edge) -> None:
+    results: list[tuple[EdgeStatus, bool]] = []
+
+    def start() -> None:
+        results.append(start_edge(edge.paths, port=0))
+
+    threads = [threading.Thread(target=start) for _ in range(2)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert len({status.pid for status, _ in results}) == 1
+    assert sorted(started for _, started in results) == [False, True]
+    assert stop_edge(edge.paths) == results[0][0].pid
+    assert running_edge(edge.paths) is None
+    assert stop_edge(edge.paths) is None
+
+
+def test_a_busy_port_is_a_clear_error(edge: Edge) -> None:
+    with socket.socket() as busy:
+        busy.bind(("127.0.0.1", 0))
+        busy.listen()
+        port = busy.getsockname()[1]
+        with pytest.raises(DeployError, match=f"could not start.*127.0.0.1:{port}"):
+            start_edge(edge.paths, port=port)
+    assert running_edge(edge.paths) is None
