@@ -209,13 +209,17 @@ class Engine:
                 cancel.set()
 
         def job() -> None:
+            outcome: tuple[str, Any]
             try:
-                result = self._generate(model, request, cancel, lambda piece: post("piece", piece))
-                post("done", result)
+                outcome = (
+                    "done",
+                    self._generate(model, request, cancel, lambda piece: post("piece", piece)),
+                )
             except BaseException as exc:  # handed to the awaiting task
-                post("error", exc)
-            finally:
-                self._release()
+                outcome = ("error", exc)
+            # Free the slot before the caller hears "done", so its next call finds it free.
+            self._release()
+            post(*outcome)
 
         try:
             loop.run_in_executor(self._text_thread, job)
