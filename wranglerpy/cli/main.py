@@ -33,6 +33,7 @@ def main(
 
 # Command registrations: one import and one line per command or group.
 from wranglerpy.cli import ai as _ai  # noqa: E402
+from wranglerpy.cli import analytics as _analytics  # noqa: E402
 from wranglerpy.cli import d1 as _d1  # noqa: E402
 from wranglerpy.cli import deploy as _deploy  # noqa: E402
 from wranglerpy.cli import dev as _dev  # noqa: E402
@@ -40,12 +41,17 @@ from wranglerpy.cli import edge as _edge  # noqa: E402
 from wranglerpy.cli import history as _history  # noqa: E402
 from wranglerpy.cli import init as _init  # noqa: E402
 from wranglerpy.cli import kv as _kv  # noqa: E402
+from wranglerpy.cli import r2 as _r2  # noqa: E402
+from wranglerpy.cli import state as _state  # noqa: E402
 from wranglerpy.cli import tail as _tail  # noqa: E402
 
 app.command("dev")(_dev.dev)
 app.command("init")(_init.init)
 app.add_typer(_kv.app, name="kv")
 app.add_typer(_d1.app, name="d1")
+app.add_typer(_r2.app, name="r2")
+app.add_typer(_analytics.app, name="analytics")
+app.add_typer(_state.app, name="state")
 app.add_typer(_ai.app, name="ai")
 app.command("deploy")(_deploy.deploy)
 app.add_typer(_edge.app, name="edge")

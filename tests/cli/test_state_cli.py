@@ -1,0 +1,68 @@
+import asyncio
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+from wranglerpy.bindings.analytics_engine import AnalyticsEngineBinding, dataset_path
+from wranglerpy.bindings.r2 import R2BucketBinding, bucket_path
+from wranglerpy.cli.main import app
+
+runner = CliRunner()
+
+
+@pytest.fixture
+def project(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    (tmp_path / "wrangler.toml").write_text('name = "s"\nmain = "src/entry.py"\n')
+    monkeypatch.chdir(tmp_path)
+    state = tmp_path / ".wranglerpy" / "state"
+    ae = AnalyticsEngineBinding(dataset_path(state, "hits"))
+    ae.writeDataPoint()
+    ae.close()
+
+    async def put() -> None:
+        bucket = R2BucketBinding(bucket_path(state, "photos"))
+        await bucket.put("k", "v")
+        bucket.close()
+
+    asyncio.run(put())
+    return tmp_path
+
+
+def reset(*args: str, input: str | None = None):
+    return runner.invoke(app, ["state", "reset", *args], input=input)
+
+
+def test_reset_asks_and_lists_what_it_removes(project: Path) -> None:
+    state = project / ".wranglerpy" / "state"
+    declined = reset(input="n\n")
+    assert declined.exit_code == 1 and "Nothing deleted." in declined.output
+    assert state.is_dir()
+    result = reset(input="y\n")
+    assert result.exit_code == 0, result.output
+    assert "Analytics Engine dataset hits" in result.output
+    assert "R2 bucket photos" in result.output
+    assert f"Removed {state} (2 items)." in result.output
+    assert not state.exists() and (project / "wrangler.toml").exists()
+    again = reset("--yes")
+    assert again.exit_code == 0 and "Nothing to reset" in again.output
+
+
+def test_reset_yes_and_persist_to(project: Path, tmp_path: Path) -> None:
+    other = tmp_path / "other"
+    (other / "kv" / "ns").mkdir(parents=True)
+    result = reset("--yes", "--persist-to", str(other))
+    assert result.exit_code == 0 and "KV namespace ns" in result.output
+    assert not other.exists() and (project / ".wranglerpy" / "state").is_dir()
+
+
+def test_reset_refuses_folders_that_are_not_state(project: Path, tmp_path: Path) -> None:
+    for folder in (project, Path.home(), Path("/")):
+        result = reset("--yes", "--persist-to", str(folder))
+        assert result.exit_code == 1 and "Refusing to delete" in result.output
+    looks_like_project = tmp_path / "proj"
+    looks_like_project.mkdir()
+    (looks_like_project / "pyproject.toml").write_text("")
+    refused = reset("--yes", "--persist-to", str(looks_like_project))
+    assert refused.exit_code == 1 and "looks like a project" in refused.output
+    assert (looks_like_project / "pyproject.toml").exists() and (project / "wrangler.toml").exists()

@@ -1,0 +1,109 @@
+"""``wranglerpy analytics query "SQL"``: the Analytics Engine SQL API's subset, answered from
+the local datasets that ``writeDataPoint`` fills."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from urllib.parse import unquote
+
+import typer
+from rich.console import Console
+from rich.table import Table
+from rich.text import Text
+
+from wranglerpy.cli._local import (
+    CONFIG_OPTION,
+    ENV_OPTION,
+    LOCAL_OPTION,
+    PERSIST_OPTION,
+    REMOTE_OPTION,
+    LocalTarget,
+    resolve_target,
+)
+from wranglerpy.cli.common import handle_errors
+from wranglerpy.errors import UsageError
+
+app = typer.Typer(
+    help="Local Workers Analytics Engine: query stored data points.", no_args_is_help=True
+)
+
+
+def known_datasets(persist_dir: Path) -> list[str]:
+    from wranglerpy.bindings.analytics_engine import DB_FILE
+
+    folder = persist_dir / "analytics_engine"
+    if not folder.is_dir():
+        return []
+    return sorted(unquote(p.name) for p in folder.iterdir() if (p / DB_FILE).is_file())
+
+
+def locator(target: LocalTarget, dataset: str | None):  # noqa: ANN201 - a closure
+    from wranglerpy.bindings.analytics_engine import dataset_path
+
+    def locate(table: str) -> tuple[Path, str]:
+        name = dataset or table
+        if target.config is not None:  # FROM may name the binding instead of the dataset
+            for ds in target.config.analytics_engine_datasets:
+                if name == ds.binding and name != ds.dataset:
+                    name = ds.dataset
+        path = dataset_path(target.persist_dir, name)
+        if not path.is_file():
+            have = ", ".join(known_datasets(target.persist_dir)) or "none yet"
+            raise UsageError(
+                f'No local Analytics Engine dataset "{name}" in {target.persist_dir} '
+                f"(datasets with data: {have}). Data appears once a worker calls writeDataPoint."
+            )
+        return path, name
+
+    return locate
+
+
+def _cell(value: object) -> Text:
+    # Text, not str: cells are printed literally, never read as rich markup.
+    return Text("" if value is None else str(value))
+
+
+@app.command("query")
+@handle_errors
+def query(
+    sql: str = typer.Argument(
+        ..., help='The query, e.g. "SELECT blob1, count() FROM ds GROUP BY blob1".'
+    ),
+    as_json: bool = typer.Option(False, "--json", help="Print the SQL API's JSON answer."),
+    dataset: str = typer.Option(None, "--dataset", help="Read this dataset whatever FROM names."),
+    config: Path = CONFIG_OPTION,
+    env: str = ENV_OPTION,
+    persist_to: Path = PERSIST_OPTION,
+    local: bool = LOCAL_OPTION,
+    remote: bool = REMOTE_OPTION,
+) -> None:
+    """Run an Analytics Engine SQL query against the local data points."""
+    from wranglerpy.bindings.analytics_engine.sql import run_query
+
+    target = resolve_target(config, env, persist_to, remote, need_config=False)
+    result = run_query(sql, locator(target, dataset))
+    fmt = (result.format or "").upper()
+    if fmt == "JSONEACHROW":
+        for row in result.data:
+            typer.echo(json.dumps(result.json_row(row), ensure_ascii=False))
+        return
+    if as_json or fmt == "JSON":
+        typer.echo(json.dumps(result.to_json(), indent=2, ensure_ascii=False))
+        return
+    table = Table(show_edge=True, highlight=False)
+    for column in result.meta:
+        table.add_column(
+            Text(column["name"]),
+            justify="left" if column["type"] in ("String", "DateTime") else "right",
+        )
+    for row in result.data:
+        table.add_row(*(_cell(row[c["name"]]) for c in result.meta))
+    console = Console(highlight=False, soft_wrap=False)
+    console.print(table, markup=False)
+    more = (
+        f" (of {result.rows_before_limit} before LIMIT)"
+        if result.rows_before_limit != result.rows
+        else ""
+    )
+    typer.echo(f"{result.rows} row{'s' if result.rows != 1 else ''}{more}")

@@ -1,0 +1,215 @@
+"""``wranglerpy r2``: wrangler's ``r2 object put|get|delete BUCKET/KEY`` on the local state
+(whether or not ``wranglerpy dev`` is running: the bucket's SQLite file is in WAL mode)."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import sys
+from collections.abc import AsyncIterator, Awaitable, Callable
+from pathlib import Path
+from typing import IO, Any, TypeVar
+
+import typer
+
+from wranglerpy.cli._local import (
+    CONFIG_OPTION,
+    ENV_OPTION,
+    LOCAL_OPTION,
+    PERSIST_OPTION,
+    REMOTE_OPTION,
+    resolve_target,
+)
+from wranglerpy.cli.common import err_console, handle_errors
+from wranglerpy.errors import BindingError, UsageError
+
+T = TypeVar("T")
+
+CHUNK = 1024 * 1024
+
+app = typer.Typer(help="Local R2: objects in buckets.", no_args_is_help=True)
+object_app = typer.Typer(help="Put, get and delete objects.", no_args_is_help=True)
+app.add_typer(object_app, name="object")
+
+PATH_ARGUMENT = typer.Argument(..., metavar="BUCKET/KEY", help="The bucket and the object key.")
+PIPE_OPTION = typer.Option(False, "--pipe", "-p", help="Use stdin/stdout instead of --file.")
+
+
+class R2ObjectNotFound(BindingError):
+    """``r2 object get`` of a key the bucket does not have."""
+
+
+def split_object_path(object_path: str) -> tuple[str, str]:
+    """``"bucket/some/key"`` -> ``("bucket", "some/key")``, as wrangler splits it."""
+    bucket, sep, key = object_path.partition("/")
+    if not sep or not bucket or not key:
+        raise UsageError(
+            f'The object path must be in the form of {{bucket}}/{{key}} (got "{object_path}").'
+        )
+    return bucket, key
+
+
+def _with_bucket(
+    bucket: str,
+    config: Path | None,
+    env: str | None,
+    persist_to: Path | None,
+    remote: bool,
+    action: Callable[[Any], Awaitable[T]],
+) -> T:
+    from wranglerpy.bindings.r2 import R2BucketBinding, bucket_path
+
+    target = resolve_target(config, env, persist_to, remote, need_config=False)
+
+    async def main() -> T:
+        store = R2BucketBinding(bucket_path(target.persist_dir, bucket), bucket_name=bucket)
+        try:
+            return await action(store)
+        finally:
+            store.close()
+
+    return asyncio.run(main())
+
+
+async def _chunks(handle: IO[bytes]) -> AsyncIterator[bytes]:
+    """A file as the async byte stream R2's put accepts (so big files are never held whole)."""
+    while chunk := handle.read(CHUNK):
+        yield chunk
+
+
+def _say(message: str, quiet: bool) -> None:
+    # With --pipe stdout carries the object, so progress goes to stderr or nowhere.
+    if not quiet:
+        typer.echo(message)
+
+
+@object_app.command("put")
+@handle_errors
+def object_put(
+    object_path: str = PATH_ARGUMENT,
+    file: Path = typer.Option(None, "--file", "-f", help="The file to upload."),
+    pipe: bool = PIPE_OPTION,
+    content_type: str = typer.Option(None, "--content-type", "--ct", help="Content-Type."),
+    content_disposition: str = typer.Option(
+        None, "--content-disposition", "--cd", help="Content-Disposition."
+    ),
+    content_encoding: str = typer.Option(
+        None, "--content-encoding", "--ce", help="Content-Encoding."
+    ),
+    content_language: str = typer.Option(
+        None, "--content-language", "--cl", help="Content-Language."
+    ),
+    cache_control: str = typer.Option(None, "--cache-control", "--cc", help="Cache-Control."),
+    expires: str = typer.Option(None, "--expires", help="Expires (an HTTP date)."),
+    config: Path = CONFIG_OPTION,
+    env: str = ENV_OPTION,
+    persist_to: Path = PERSIST_OPTION,
+    local: bool = LOCAL_OPTION,
+    remote: bool = REMOTE_OPTION,
+) -> None:
+    """Create an object (from --file, or stdin with --pipe)."""
+    bucket, key = split_object_path(object_path)
+    if (file is None) == (not pipe):
+        raise UsageError("Pass exactly one of --file or --pipe.")
+    headers = {
+        "content-type": content_type,
+        "content-disposition": content_disposition,
+        "content-encoding": content_encoding,
+        "content-language": content_language,
+        "cache-control": cache_control,
+        "expires": expires,
+    }
+    http_metadata = {name: value for name, value in headers.items() if value is not None}
+    handle: IO[bytes]
+    if file is not None:
+        try:
+            handle = open(file, "rb")  # noqa: SIM115 - closed below
+        except OSError as exc:
+            raise UsageError(f"Cannot read --file {file}: {exc.strerror or exc}") from None
+    else:
+        handle = sys.stdin.buffer
+    _say(f'Creating object "{key}" in bucket "{bucket}".', pipe)
+    try:
+        _with_bucket(
+            bucket,
+            config,
+            env,
+            persist_to,
+            remote,
+            lambda store: store.put(key, _chunks(handle), httpMetadata=http_metadata),
+        )
+    finally:
+        if file is not None:
+            handle.close()
+    _say("Upload complete.", pipe)
+
+
+@object_app.command("get")
+@handle_errors
+def object_get(
+    object_path: str = PATH_ARGUMENT,
+    file: Path = typer.Option(None, "--file", "-f", help="Write here (default: stdout)."),
+    pipe: bool = PIPE_OPTION,
+    config: Path = CONFIG_OPTION,
+    env: str = ENV_OPTION,
+    persist_to: Path = PERSIST_OPTION,
+    local: bool = LOCAL_OPTION,
+    remote: bool = REMOTE_OPTION,
+) -> None:
+    """Fetch an object into --file, or to stdout."""
+    bucket, key = split_object_path(object_path)
+    to_stdout = file is None
+    if not pipe:  # with --pipe the output is only the object, as in wrangler
+        if to_stdout:
+            err_console.print(f'Downloading "{key}" from "{bucket}".', markup=False)
+        else:
+            typer.echo(f'Downloading "{key}" from "{bucket}".')
+
+    async def download(store: Any) -> None:
+        obj = await store.get(key)
+        if obj is None:
+            raise R2ObjectNotFound(
+                f'The specified key does not exist: "{key}" in bucket "{bucket}".'
+            )
+        if to_stdout:
+            out = sys.stdout.buffer
+            async for chunk in obj.body:
+                out.write(chunk)
+            out.flush()
+            return
+        assert file is not None
+        await _write_file(file, obj.body)
+
+    _with_bucket(bucket, config, env, persist_to, remote, download)
+    if not to_stdout and not pipe:
+        typer.echo("Download complete.")
+
+
+async def _write_file(path: Path, chunks: AsyncIterator[bytes]) -> None:
+    """Write beside ``path`` first and rename, so a failed download leaves no half file."""
+    tmp = path.with_name(f".{path.name}.wranglerpy-tmp")
+    try:
+        with open(tmp, "wb") as out:
+            async for chunk in chunks:
+                out.write(chunk)
+        os.replace(tmp, path)
+    except OSError as exc:
+        tmp.unlink(missing_ok=True)
+        raise UsageError(f"Cannot write --file {path}: {exc.strerror or exc}") from None
+
+
+@object_app.command("delete")
+@handle_errors
+def object_delete(
+    object_path: str = PATH_ARGUMENT,
+    config: Path = CONFIG_OPTION,
+    env: str = ENV_OPTION,
+    persist_to: Path = PERSIST_OPTION,
+    local: bool = LOCAL_OPTION,
+    remote: bool = REMOTE_OPTION,
+) -> None:
+    """Delete an object (deleting a missing key is not an error, as on R2)."""
+    bucket, key = split_object_path(object_path)
+    typer.echo(f'Deleting object "{key}" from bucket "{bucket}".')
+    _with_bucket(bucket, config, env, persist_to, remote, lambda store: store.delete(key))
+    typer.echo("Delete complete.")

@@ -1,0 +1,93 @@
+"""``wranglerpy state reset``: delete the local state folder (KV, D1, R2, Analytics Engine)."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+from urllib.parse import unquote
+
+import typer
+
+from wranglerpy.cli._local import CONFIG_OPTION, ENV_OPTION, PERSIST_OPTION, resolve_target
+from wranglerpy.cli.common import handle_errors
+from wranglerpy.errors import StateError
+
+app = typer.Typer(help="Local state (KV, D1, R2, Analytics Engine).", no_args_is_help=True)
+
+KIND_LABELS = {
+    "kv": "KV namespace",
+    "d1": "D1 database",
+    "r2": "R2 bucket",
+    "analytics_engine": "Analytics Engine dataset",
+}
+# Files whose presence means the folder is a project or a home, not a state folder.
+PROJECT_MARKERS = (
+    ".git",
+    "wrangler.toml",
+    "wrangler.json",
+    "wrangler.jsonc",
+    "pyproject.toml",
+    "package.json",
+)
+
+
+def describe(persist_dir: Path) -> list[str]:
+    """One line per binding store (``R2 bucket photos``) and per other entry."""
+    lines: list[str] = []
+    for entry in sorted(persist_dir.iterdir()):
+        label = KIND_LABELS.get(entry.name)
+        if label is not None and entry.is_dir():
+            for item in sorted(entry.iterdir()):
+                lines.append(f"{label} {unquote(item.name)}")
+        else:
+            lines.append(f"{entry.name}{'/' if entry.is_dir() else ''}")
+    return lines
+
+
+def check_safe(persist_dir: Path, cwd: Path) -> None:
+    """Refuse folders that are plainly not a state folder (/, home, the project itself)."""
+    resolved = persist_dir.resolve()
+    if resolved == Path(resolved.anchor) or resolved == Path.home().resolve():
+        raise StateError(f"Refusing to delete {resolved}: it is not a state folder.")
+    if resolved == cwd or resolved in cwd.parents:
+        raise StateError(f"Refusing to delete {resolved}: it contains the current directory.")
+    markers = [m for m in PROJECT_MARKERS if (resolved / m).exists()]
+    if markers:
+        raise StateError(
+            f"Refusing to delete {resolved}: it holds {', '.join(markers)}, so it looks like a "
+            "project, not a state folder. Check --persist-to."
+        )
+
+
+@app.command("reset")
+@handle_errors
+def reset(
+    yes: bool = typer.Option(False, "--yes", "-y", help="Do not ask for confirmation."),
+    config: Path = CONFIG_OPTION,
+    env: str = ENV_OPTION,
+    persist_to: Path = PERSIST_OPTION,
+) -> None:
+    """Delete all local state: every KV namespace, D1 database, R2 bucket and dataset.
+
+    Stop `wranglerpy dev` first: a running worker keeps its stores open.
+    """
+    target = resolve_target(config, env, persist_to, False, need_config=False)
+    persist_dir = target.persist_dir
+    if not persist_dir.exists():
+        typer.echo(f"Nothing to reset: {persist_dir} does not exist.")
+        return
+    if not persist_dir.is_dir():
+        raise StateError(f"{persist_dir} is not a folder; refusing to delete it.")
+    check_safe(persist_dir, Path.cwd().resolve())
+    contents = describe(persist_dir)
+    typer.echo(f"Local state in {persist_dir}:")
+    for line in contents or ["(empty)"]:
+        typer.echo(f"  {line}")
+    if not yes and not typer.confirm("Delete all of it?", default=False):
+        typer.echo("Nothing deleted.")
+        raise typer.Exit(1)
+    try:
+        shutil.rmtree(persist_dir)
+    except OSError as exc:
+        raise StateError(f"Could not delete {persist_dir}: {exc.strerror or exc}") from None
+    typer.echo(f"Removed {persist_dir} ({len(contents)} item{'s' if len(contents) != 1 else ''}).")
