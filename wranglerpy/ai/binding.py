@@ -16,6 +16,7 @@ from typing import Any
 from wranglerpy.ai import inputs as check
 from wranglerpy.ai.constrained import json_constraint
 from wranglerpy.ai.engine import Engine, TextEvents, TextRequest, TextResult, get_engine
+from wranglerpy.ai.json_close import closing_suffix
 from wranglerpy.ai.models import LocalModel, ModelTable
 from wranglerpy.config.schema import AIBinding
 from wranglerpy.errors import AIError
@@ -29,17 +30,23 @@ def sse(payload: Any) -> bytes:
 class AIStream:
     """The SSE byte stream of one generation. Closing it (or abandoning it) stops generating."""
 
-    def __init__(self, events: TextEvents) -> None:
+    def __init__(self, events: TextEvents, schema: dict[str, Any] | None = None) -> None:
         self._events = events
+        self._schema = schema  # JSON mode: finish a value that max_tokens cut off
         self._chunks = self._produce()
         self.locked = False
 
     async def _produce(self) -> AsyncGenerator[bytes, None]:
+        text = ""
         try:
             async for item in self._events:
                 if isinstance(item, TextResult):
+                    tail = closing_suffix(text, self._schema) if self._schema else None
+                    if tail:
+                        yield sse({"response": tail})
                     yield sse({"response": "", "usage": item.usage})
                 else:
+                    text += item
                     yield sse({"response": item})
             yield b"data: [DONE]\n\n"
         finally:
@@ -96,12 +103,14 @@ class AI:
         )
         engine = self._engine()
         if given.get("stream"):
-            return AIStream(engine.stream(local, request))
+            return AIStream(engine.stream(local, request), schema)
         result = await engine.complete(local, request)
         response: Any = result.text
         if schema is not None:
+            # max_tokens may cut the value off: finish it so it always parses.
+            text = result.text + (closing_suffix(result.text, schema) or "")
             try:
-                response = json.loads(result.text)
+                response = json.loads(text)
             except ValueError:
                 raise AIError(
                     f"AiError: 5024: JSON Mode couldn't be met: the answer was cut off after {len(result.generation.token_ids)} tokens; raise max_tokens"
