@@ -174,3 +174,20 @@ def test_tail_a_worker_under_dev_and_pick_the_mode_when_both_run(
     assert len(events) == 1
     assert "scriptVersion" not in events[0]  # dev runs the working copy, not a version
     assert events[0]["event"]["request"]["url"].startswith(dev.url("pair-api"))
+
+
+def test_cron_triggers_on_the_edge_show_as_scheduled_events(
+    edge: Edge,  # noqa: F811
+    tails: list[TailProcess],
+) -> None:
+    edge.cli("deploy", "--all", "--edge-port", "0")
+    tail = start(tails, "pair-api")
+    with edge.client("pair-api") as api:
+        assert api.get("/cdn-cgi/handler/scheduled").status_code == 404  # not public
+    out = edge.cli("edge", "trigger", "pair-api")
+    assert "'0 3 * * *'" in out
+    events = tail.events(2, timeout=5.0)
+    scheduled = [e for e in events if "cron" in e["event"]]
+    assert len(scheduled) == 1
+    assert scheduled[0]["event"]["cron"] == "0 3 * * *"
+    assert scheduled[0]["logs"][0]["message"] == ["cron ran 0 3 * * *"]

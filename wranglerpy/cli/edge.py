@@ -92,3 +92,24 @@ def status(state_dir: Path = STATE_OPTION) -> None:
             f"  {name}  version {worker['version'][:12]}  {len(worker['processes'])} process(es)"
             f"  {where}{placement}"
         )
+
+
+@app.command("trigger")
+@handle_errors
+def trigger(
+    worker: str = typer.Argument(..., help="A deployed worker."),
+    cron: str = typer.Option(
+        None, "--cron", help="The cron passed to the handler (default: its first)."
+    ),
+    state_dir: Path = STATE_OPTION,
+) -> None:
+    """Run WORKER's scheduled handler now, as its cron trigger would (see `wranglerpy tail`)."""
+    from wranglerpy.deploy.client import running_edge
+    from wranglerpy.deploy.paths import EdgePaths
+    from wranglerpy.errors import DeployError
+
+    edge = running_edge(EdgePaths.resolve(state_dir))
+    if edge is None:
+        raise DeployError("The local edge is not running: `wranglerpy edge start` first.")
+    answer = edge.call({"op": "scheduled", "worker": worker, "cron": cron})
+    typer.echo(f"Ran the scheduled handler of {worker} (cron {answer.get('cron') or '(none)'!r}).")

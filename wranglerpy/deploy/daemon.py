@@ -22,6 +22,7 @@ from typing import Any
 
 from wranglerpy.config.plan import dependency_order
 from wranglerpy.deploy import control
+from wranglerpy.deploy.crons import EdgeCrons
 from wranglerpy.deploy.fleet import Fleet
 from wranglerpy.deploy.history import Deployment, DeploymentLog
 from wranglerpy.deploy.paths import EdgePaths
@@ -73,6 +74,7 @@ class EdgeDaemon:
         self._servers: list[asyncio.AbstractServer] = []
         self._tail = TailServer(self.hub, self.tail_path)
         self.stop_event = asyncio.Event()
+        self.crons = EdgeCrons(self.fire_scheduled)
 
     # ------------------------------------------------------------------ life
     async def start(self) -> None:
@@ -109,6 +111,7 @@ class EdgeDaemon:
                 self.hub.system(f"✘ {exc}", worker=config.name, level="error")
 
     async def shutdown(self) -> None:
+        self.crons.stop()
         for server in self._servers:
             server.close()
         await self.router.close()
@@ -182,6 +185,7 @@ class EdgeDaemon:
                     tail=str(self.tail_path),
                 )
             )
+            self.crons.schedule(name, config.triggers.crons)
             if old is not None:
                 asyncio.ensure_future(old.drain_and_stop())
             return fleet
@@ -200,6 +204,34 @@ class EdgeDaemon:
             process_factory=LatencyWorkerProcess,
             client_delay=model_for(spec.config.placement).client_ms / 1000,
         )
+
+    async def fire_scheduled(self, name: str, cron: str, scheduled_ms: float) -> None:
+        """Run ``name``'s scheduled handler (as a binding call: it is not a public route)."""
+        from urllib.parse import quote
+
+        from wranglerpy.runtime import protocol
+        from wranglerpy.runtime.binding_client import UnixFrameTransport
+        from wranglerpy.runtime.messages import Request
+
+        fleet = self.fleets.get(name)
+        if fleet is None:
+            raise DeployError(f'"{name}" is not deployed on this edge.')
+        transport = UnixFrameTransport(str(fleet.frames_path))
+        request = Request(
+            f"{self.public_url(name)}/cdn-cgi/handler/scheduled?cron={quote(cron)}"
+            f"&time={scheduled_ms:.0f}"
+        )
+        try:
+            response = await transport.send(
+                request, {protocol.BINDING_TOKEN_HEADER: self.tokens[name]}
+            )
+            await response.bytes()
+        except ConnectionError as exc:
+            self.hub.system(
+                f"✘ cron {cron!r} could not reach {name}: {exc}", worker=name, level="error"
+            )
+        finally:
+            await transport.aclose()
 
     def _rebuild_routes(self) -> None:
         table: dict[str, tuple[bool, tuple[str, ...]]] = {}
@@ -238,6 +270,15 @@ class EdgeDaemon:
                 "seconds": round(time.perf_counter() - started, 3),
                 **self.describe(),
             }
+        if op == "scheduled":
+            name = str(request.get("worker"))
+            live = self.versions.get(name)
+            if live is None:
+                raise DeployError(f'"{name}" is not deployed on this edge.')
+            crons = live.config().triggers.crons
+            cron = str(request.get("cron") or (crons[0] if crons else ""))
+            await self.fire_scheduled(name, cron, time.time() * 1000)
+            return {"ok": True, "cron": cron}
         if op == "stop":
             self.stop_event.set()
             return {"ok": True}

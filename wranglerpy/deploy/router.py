@@ -19,6 +19,7 @@ from typing import Any
 from wranglerpy.deploy import upstream
 from wranglerpy.deploy.routes import RouteTable
 from wranglerpy.runtime import frames
+from wranglerpy.runtime.scheduled import SCHEDULED_PATHS
 
 MAX_HEAD = 64 * 1024
 BUFFER_LIMIT = 1 << 20  # request bodies up to this size are sent in one piece (and retryable)
@@ -129,7 +130,9 @@ class Router:
         keep = "keep-alive" in connection if version == "HTTP/1.0" else "close" not in connection
         path = target.split("?", 1)[0]
         worker = self.table.match(host, path)
-        fleet = self.lookup(worker) if worker is not None else None
+        # Scheduled handlers run from cron triggers only, as on Cloudflare: not a public path.
+        reserved = path in SCHEDULED_PATHS
+        fleet = self.lookup(worker) if worker is not None and not reserved else None
         body: bytes | None = None
         stream: AsyncIterator[bytes] | None = None
         if expect_continue and (chunked or length):
