@@ -68,3 +68,11 @@ def test_other_shapes(prefix: str, schema: dict[str, Any], want: Any) -> None:
 def test_complete_and_invalid_prefixes() -> None:
     assert closing_suffix('{"name": "x", "age": 1, "tags": []}', PERSON) == ""
     assert closing_suffix('{"nope": 1', PERSON) is None
+
+
+@pytest.mark.parametrize("prefix", ["", "{", '{"na', '{"name": "Bo", "age": 4'])
+def test_even_an_empty_or_barely_started_answer_is_finished(prefix: str) -> None:
+    suffix = closing_suffix(prefix, PERSON)
+    assert suffix is not None and check(prefix + suffix, PERSON) is Status.COMPLETE
+    value = json.loads(prefix + suffix)
+    assert isinstance(value["name"], str) and isinstance(value["age"], int)

@@ -277,6 +277,11 @@ def _dump(value: Any) -> str:
     return json.dumps(value, ensure_ascii=False)
 
 
+# One stand-in per character class that only strings accept, so the per-step probe stays small.
+_NON_ASCII = "\u00e9"
+_PROBES = [chr(c) for c in range(0x20, 0x7F)] + ["\n", _NON_ASCII]
+
+
 class JsonConstraint(Constraint):
     def __init__(self, model: TextModel, schema: dict[str, Any]) -> None:
         self.pieces = model.token_pieces()
@@ -284,10 +289,18 @@ class JsonConstraint(Constraint):
 
     def allowed(self, text: str) -> TokenFilter:
         pieces, schema = self.pieces, self.schema
+        # Which first characters could follow at all: rejects most tokens with a set lookup.
+        firsts = {c for c in _PROBES if check(text + c, schema) is not Status.INVALID}
+        non_ascii = _NON_ASCII in firsts
 
         def ok(token: int) -> bool:
             piece = pieces[token]
-            return bool(piece) and check(text + piece, schema) is not Status.INVALID
+            if not piece:
+                return False
+            first = piece[0]
+            if first not in firsts and not (non_ascii and ord(first) > 0x7F):
+                return False
+            return check(text + piece, schema) is not Status.INVALID
 
         return ok
 

@@ -74,10 +74,10 @@ class TextModel:
         """Each token's text on its own (special tokens as ``""``); built once, for constraints."""
         if self._pieces is None:
             stops = set(self.meta.stop_token_ids)
-            self._pieces = [
-                "" if i in stops else self.tokenizer.decode([i], skip_special_tokens=True)
-                for i in range(self.vocab_size)
-            ]
+            decoded = self.tokenizer.decode_batch(
+                [[i] for i in range(self.vocab_size)], skip_special_tokens=True
+            )
+            self._pieces = ["" if i in stops else str(piece) for i, piece in enumerate(decoded)]
         return self._pieces
 
     def encode(self, text: str) -> list[int]:

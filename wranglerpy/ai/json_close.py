@@ -19,7 +19,7 @@ MAX_DEPTH = 24
 MAX_CHECKS = 20_000
 # Placeholder values come after closers: a short answer is preferred to an invented one.
 CLOSERS = ('""', '"', "]", "}", ",")
-PLACEHOLDERS = ("0", "[]", "{}", "null", "false", ":")
+PLACEHOLDERS = ("0", "[]", "{}", "null", "false", ":", "{", "[")
 
 
 def _literals(schema: Any) -> Iterator[str]:

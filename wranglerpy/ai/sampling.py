@@ -71,7 +71,7 @@ def _first_allowed(order: np.ndarray, allowed: TokenFilter) -> int:
     raise ValueError("no token is allowed here")
 
 
-def _allowed_prefix(order: np.ndarray, allowed: TokenFilter, want: int = 40) -> np.ndarray:
+def _allowed_prefix(order: np.ndarray, allowed: TokenFilter, want: int = 16) -> np.ndarray:
     """The first ``want`` allowed candidates in probability order (checking every token is slow)."""
     picked: list[int] = []
     for tok in order:
