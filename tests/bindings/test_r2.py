@@ -216,6 +216,18 @@ async def test_ranges(bucket: R2BucketBinding, data: bytes) -> None:
     assert await stream.body.read_all() == data[1:]
 
 
+async def test_range_from_request_headers(bucket: R2BucketBinding) -> None:
+    await bucket.put("r", "0123456789")
+    for header, expected in (("bytes=2-4", b"234"), ("bytes=7-", b"789"), ("bytes=-2", b"89")):
+        got = await bucket.get("r", range=Headers({"Range": header}))
+        assert await got.arrayBuffer() == expected, header
+    whole = await bucket.get("r", range=Headers({"x": "y"}))
+    assert await whole.text() == "0123456789" and whole.range is None
+    for bad in ("items=1-2", "bytes=5-1", "bytes=1-2,4-5", "bytes=a-"):
+        with pytest.raises(R2Error, match="10039"):
+            await bucket.get("r", range=Headers({"Range": bad}))
+
+
 async def test_bad_ranges(bucket: R2BucketBinding) -> None:
     await bucket.put("r", "0123456789")
     for spec in ({"offset": 10}, {"offset": -1}, {"suffix": 2, "offset": 1}, {"length": 0}):

@@ -179,6 +179,11 @@ def byte_range(value: Any, size: int, op: str) -> tuple[int, int] | None:
     value = _plain(value)
     if value is None:
         return None
+    if not isinstance(value, Mapping) and hasattr(value, "get"):  # a request's Headers
+        header = value.get("range")
+        if header is None:
+            return None
+        value = _range_header(header, op)
     if not isinstance(value, Mapping):
         raise e.fail(op, e.INVALID_ARGUMENT, "(range must be {offset, length} or {suffix})")
     for name in ("offset", "length", "suffix"):
@@ -200,3 +205,22 @@ def byte_range(value: Any, size: int, op: str) -> tuple[int, int] | None:
     if length == 0:
         raise e.fail(op, e.INVALID_RANGE, "(length must be positive)")
     return offset, min(length, size - offset)
+
+
+def _range_header(header: str, op: str) -> dict[str, int]:
+    """``Range: bytes=a-b`` / ``bytes=a-`` / ``bytes=-n`` as R2's range object (one range)."""
+    unit, _, spec = header.strip().partition("=")
+    first, dash, last = spec.strip().partition("-")
+    try:
+        if unit.strip().lower() != "bytes" or not dash or "," in spec:
+            raise ValueError
+        if not first:
+            return {"suffix": int(last)}
+        offset = int(first)
+        if not last:
+            return {"offset": offset}
+        if int(last) < offset:
+            raise ValueError
+        return {"offset": offset, "length": int(last) - offset + 1}
+    except ValueError:
+        raise e.fail(op, e.INVALID_RANGE, f"(Range header {header!r})") from None
