@@ -63,6 +63,7 @@ class EdgeDaemon:
         self.simulate_latency = simulate_latency
         self.log = DeploymentLog(paths.deployments)
         self.fleets: dict[str, Fleet] = {}
+        self.draining: set[Fleet] = set()  # replaced versions, until they have stopped
         self.versions: dict[str, Version] = {}
         self.tokens: dict[str, str] = {}
         self.router = Router(self.fleets.get)
@@ -115,7 +116,8 @@ class EdgeDaemon:
         for server in self._servers:
             server.close()
         await self.router.close()
-        await asyncio.gather(*(f.stop(3.0) for f in self.fleets.values()), return_exceptions=True)
+        fleets = [*self.fleets.values(), *self.draining]
+        await asyncio.gather(*(f.stop(3.0) for f in fleets), return_exceptions=True)
         for name in list(self.fleets):
             self.registry.unregister(name, self.pid, "edge")
         await self._tail.close()
@@ -187,7 +189,9 @@ class EdgeDaemon:
             )
             self.crons.schedule(name, config.triggers.crons)
             if old is not None:
-                asyncio.ensure_future(old.drain_and_stop())
+                self.draining.add(old)
+                drain = asyncio.ensure_future(old.drain_and_stop())
+                drain.add_done_callback(lambda _t: self.draining.discard(old))
             return fleet
 
     def _fleet(self, spec: WorkerSpec, version: Version) -> Fleet:
@@ -334,7 +338,7 @@ async def run(args: argparse.Namespace) -> int:
         hub.system("Local edge shutting down…")
         with contextlib.suppress(Exception):
             await asyncio.wait_for(daemon.shutdown(), 10.0)
-        for fleet in daemon.fleets.values():
+        for fleet in [*daemon.fleets.values(), *daemon.draining]:
             fleet.kill_all()
     return 0
 

@@ -65,6 +65,7 @@ class Fleet:
         self.inflight = 0  # requests the router has open on this fleet
         self._load_errors: dict[int, dict[str, Any]] = {}
         self._last_crash = 0.0
+        self._stop_task: asyncio.Task[None] | None = None
 
     def _events(self, process: WorkerProcess) -> Any:
         def on_event(event: dict[str, Any]) -> None:
@@ -135,7 +136,13 @@ class Fleet:
                 await asyncio.sleep(2.0)
 
     async def stop(self, grace: float = 5.0) -> None:
+        """Stop every process and remove the sockets; concurrent calls wait for the same stop."""
         self.stopping = True
+        if self._stop_task is None:
+            self._stop_task = asyncio.ensure_future(self._stop(grace))
+        await asyncio.shield(self._stop_task)
+
+    async def _stop(self, grace: float) -> None:
         self.pool.close()
         await asyncio.gather(*(p.stop(grace) for p in self.processes), return_exceptions=True)
         for sock, path in ((self.http, self.http_path), (self.frames, self.frames_path)):
