@@ -561,3 +561,22 @@ def test_results_serialise_through_to_json(bucket: R2BucketBinding) -> None:
         )
     )
     assert json.dumps(obj.checksums.toJSON()) == '{"md5": "e"}'
+
+
+async def test_object_and_part_size_limits(
+    bucket: R2BucketBinding, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from wranglerpy.bindings.r2 import errors
+
+    monkeypatch.setattr(errors, "MAX_PUT_SIZE", 100)
+    monkeypatch.setattr(errors, "MAX_PART_SIZE", 100)
+    await bucket.put("ok", b"x" * 100)
+    too_big = r"put: Your proposed upload exceeds the maximum allowed object size\. \(100100\)"
+    with pytest.raises(R2Error, match=too_big):
+        await bucket.put("big", b"x" * 101)
+    with pytest.raises(R2Error, match=too_big):
+        await bucket.put("big", chunks(b"x" * 60, b"x" * 60))
+    upload = await bucket.createMultipartUpload("m")
+    with pytest.raises(R2Error, match=r"uploadPart: .*\(100100\)"):
+        await upload.uploadPart(1, chunks(b"x" * 101))
+    assert await bucket.head("big") is None and _blob_files(bucket) == []
