@@ -1,4 +1,6 @@
 import asyncio
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -66,3 +68,26 @@ def test_reset_refuses_folders_that_are_not_state(project: Path, tmp_path: Path)
     refused = reset("--yes", "--persist-to", str(looks_like_project))
     assert refused.exit_code == 1 and "looks like a project" in refused.output
     assert (looks_like_project / "pyproject.toml").exists() and (project / "wrangler.toml").exists()
+
+
+def test_reset_warns_about_processes_holding_stores_open(project: Path) -> None:
+    state = project / ".wranglerpy" / "state"
+    holder = subprocess.Popen(
+        [
+            sys.executable,
+            "-c",
+            "import sys, time; f = open(sys.argv[1], 'rb'); print('open', flush=True); time.sleep(30)",
+            str(state / "analytics_engine" / "hits" / "points.sqlite"),
+        ],
+        stdout=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        assert holder.stdout is not None and holder.stdout.readline().strip() == "open"
+        result = reset(input="n\n")
+        assert f"Warning: process(es) {holder.pid} have stores in it open" in result.output
+    finally:
+        holder.kill()
+        holder.wait()
+        holder.stdout.close()
+    assert "Warning" not in reset(input="n\n").output

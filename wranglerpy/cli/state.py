@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import shutil
 from pathlib import Path
 from urllib.parse import unquote
@@ -59,6 +60,31 @@ def check_safe(persist_dir: Path, cwd: Path) -> None:
         )
 
 
+def holders(persist_dir: Path) -> list[int]:
+    """PIDs of other processes with a file under ``persist_dir`` open (Linux /proc; else [])."""
+    proc = Path("/proc")
+    if not proc.is_dir():
+        return []
+    root = str(persist_dir.resolve()) + os.sep
+    found: list[int] = []
+    for entry in proc.iterdir():
+        if not entry.name.isdigit() or int(entry.name) == os.getpid():
+            continue
+        try:
+            fds = list((entry / "fd").iterdir())
+        except OSError:  # gone, or another user's process
+            continue
+        for fd in fds:
+            try:
+                target = os.readlink(fd)
+            except OSError:
+                continue
+            if target.startswith(root):
+                found.append(int(entry.name))
+                break
+    return sorted(found)
+
+
 @app.command("reset")
 @handle_errors
 def reset(
@@ -83,6 +109,12 @@ def reset(
     typer.echo(f"Local state in {persist_dir}:")
     for line in contents or ["(empty)"]:
         typer.echo(f"  {line}")
+    busy = holders(persist_dir)
+    if busy:
+        typer.echo(
+            f"Warning: process(es) {', '.join(map(str, busy))} have stores in it open (a running "
+            "`wranglerpy dev`?); stop them first, or what they write next is lost."
+        )
     if not yes and not typer.confirm("Delete all of it?", default=False):
         typer.echo("Nothing deleted.")
         raise typer.Exit(1)
