@@ -580,3 +580,48 @@ async def test_object_and_part_size_limits(
     with pytest.raises(R2Error, match=r"uploadPart: .*\(100100\)"):
         await upload.uploadPart(1, chunks(b"x" * 101))
     assert await bucket.head("big") is None and _blob_files(bucket) == []
+
+
+RACER = textwrap.dedent(
+    """
+    import asyncio, sys, time
+    from pathlib import Path
+    from wranglerpy.bindings.r2 import R2BucketBinding
+
+    async def main(folder, tag):
+        bucket = R2BucketBinding(Path(folder))
+        print("ready", flush=True)
+        while not Path(folder + ".go").exists():
+            time.sleep(0.002)
+        wins = 0
+        for i in range(200):
+            made = await bucket.put(f"k{i:03d}", tag, onlyIf={"etagDoesNotMatch": "*"})
+            wins += made is not None
+        print(wins, flush=True)
+
+    asyncio.run(main(sys.argv[1], sys.argv[2]))
+    """
+)
+
+
+async def test_create_only_puts_from_two_processes_have_one_winner_per_key(tmp_path: Path) -> None:
+    folder = tmp_path / "race"
+    procs = [
+        subprocess.Popen(
+            [sys.executable, "-c", RACER, str(folder), tag], stdout=subprocess.PIPE, text=True
+        )
+        for tag in ("a", "b")
+    ]
+    for proc in procs:
+        assert proc.stdout is not None and proc.stdout.readline().strip() == "ready"
+    Path(f"{folder}.go").touch()
+    wins = []
+    for proc in procs:
+        out, _ = proc.communicate(timeout=60)
+        assert proc.returncode == 0
+        wins.append(int(out.strip()))
+    assert sum(wins) == 200
+    bucket = R2BucketBinding(folder)
+    values = [await (await bucket.get(f"k{i:03d}")).text() for i in range(200)]
+    assert values.count("a") == wins[0] and values.count("b") == wins[1]
+    bucket.close()
