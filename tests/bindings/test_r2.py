@@ -625,3 +625,14 @@ async def test_create_only_puts_from_two_processes_have_one_winner_per_key(tmp_p
     values = [await (await bucket.get(f"k{i:03d}")).text() for i in range(200)]
     assert values.count("a") == wins[0] and values.count("b") == wins[1]
     bucket.close()
+
+
+async def test_small_streams_are_stored_inline_and_large_ones_as_blobs(
+    bucket: R2BucketBinding,
+) -> None:
+    await bucket.put("small", chunks(b"a" * INLINE_MAX))
+    assert _blob_files(bucket) == []
+    await bucket.put("large", chunks(b"a" * INLINE_MAX, b"b"))
+    assert len(_blob_files(bucket)) == 1
+    assert await (await bucket.get("large")).arrayBuffer() == b"a" * INLINE_MAX + b"b"
+    assert (await bucket.head("small")).etag == hashlib.md5(b"a" * INLINE_MAX).hexdigest()

@@ -232,12 +232,28 @@ class R2BucketBinding:
                 f"(value must be str, bytes, an async iterable of bytes or None; "
                 f"got {type(value).__name__})",
             )
+        # Small streams end up inline like small byte strings: buffer until past INLINE_MAX.
+        iterator = value.__aiter__()
+        head: list[bytes] = []
+        size = 0
+        async for chunk in iterator:
+            head.append(bytes(chunk))
+            size += len(chunk)
+            if size > INLINE_MAX:
+                break
+        else:
+            await self._fill(record, b"".join(head), algorithms)
+            return
         writer = blobs.BlobWriter(self._blobs, algorithms)
         try:
-            async for chunk in value:
+            for chunk in head:
+                writer.write(chunk)
+            async for chunk in iterator:
                 writer.write(bytes(chunk))
                 if writer.size > e.MAX_PUT_SIZE:
                     raise e.fail("put", e.ENTITY_TOO_LARGE)
+            if writer.size > e.MAX_PUT_SIZE:
+                raise e.fail("put", e.ENTITY_TOO_LARGE)
             await asyncio.to_thread(writer.finish)
         except BaseException:
             writer.discard()
