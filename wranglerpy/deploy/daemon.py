@@ -165,6 +165,7 @@ class EdgeDaemon:
                 mode="edge",
                 expose_errors=False,
                 python_path=version.python_path,
+                drain_seconds=30.0,  # as long as the router lets a request finish
             )
             if self.printer is not None:
                 self.printer.add_worker(name)

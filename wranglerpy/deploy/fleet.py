@@ -157,7 +157,8 @@ class Fleet:
         deadline = time.monotonic() + limit
         while self.inflight > 0 and time.monotonic() < deadline:
             await asyncio.sleep(0.05)
-        await self.stop()
+        # Binding calls in flight (long streams) get the workers' own drain time after SIGTERM.
+        await self.stop(grace=31.0)
 
     def kill_all(self) -> None:
         for process in self.processes:

@@ -156,6 +156,7 @@ async def _serve(
     sink: EventSink,
     load_ms: float,
     modules: list[str],
+    drain_seconds: float = 5.0,
 ) -> None:
     loop = asyncio.get_running_loop()
     stop = asyncio.Event()
@@ -180,13 +181,13 @@ async def _serve(
         await stop.wait()
         # Binding callers hold pooled connections: close the idle ones at once so their next
         # call reaches the new process, and let calls in flight finish.
-        asyncio.ensure_future(bindings.close())
+        asyncio.ensure_future(bindings.close(grace=drain_seconds))
 
     config = HypercornConfig()
     config.bind = [f"fd://{http_fd}"]
     config.accesslog = None
     config.loglevel = "ERROR"  # hypercorn's "Running on ..." lines would repeat our banner
-    config.graceful_timeout = 5.0
+    config.graceful_timeout = drain_seconds
     config.keep_alive_timeout = 75.0
     sink.emit(
         {
@@ -198,7 +199,7 @@ async def _serve(
         }
     )
     await serve(app, config, shutdown_trigger=shutdown_trigger)  # type: ignore[arg-type]
-    await bindings.close()
+    await bindings.close(grace=drain_seconds)
     pending = [t for t in app.background if not t.done()]
     if pending:
         await asyncio.wait(pending, timeout=5)
@@ -233,7 +234,7 @@ def main(argv: list[str]) -> int:
     _install_output_capture(sink, spec.config.name, spec.log_level)
     app, load_ms, modules = make_app(spec, sink)
     try:
-        run_event_loop(_serve(app, list(fds), control, sink, load_ms, modules))
+        run_event_loop(_serve(app, list(fds), control, sink, load_ms, modules, spec.drain_seconds))
     except KeyboardInterrupt:
         pass
     return 0

@@ -22,6 +22,7 @@ class WorkerSpec:
     expose_errors: bool = True
     log_level: str = "info"
     python_path: tuple[str, ...] = ()  # folders of the project's own installed dependencies
+    drain_seconds: float = 5.0  # how long requests and binding calls in flight may finish on stop
 
     def encode(self) -> str:
         return base64.b64encode(pickle.dumps(self)).decode()
