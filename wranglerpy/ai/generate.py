@@ -128,23 +128,30 @@ class TextModel:
 
 
 class TextStream:
-    """Turns token ids into text pieces, holding back incomplete UTF-8 sequences."""
+    """Turns token ids into text pieces, holding back incomplete UTF-8 sequences.
+
+    Decodes only a short window (from the last emitted token on), so a long answer costs the
+    same per token as a short one; byte-level BPE pieces only join with their neighbours.
+    """
 
     def __init__(self, model: TextModel) -> None:
         self._model = model
         self._ids: list[int] = []
-        self._emitted = 0
+        self._prefix = 0  # window start
+        self._read = 0  # tokens already turned into emitted text
 
     def push(self, token: int) -> str:
         self._ids.append(token)
-        text = self._model.decode(self._ids)
-        if text.endswith("\ufffd"):
+        before = self._model.decode(self._ids[self._prefix : self._read])
+        now = self._model.decode(self._ids[self._prefix :])
+        if len(now) <= len(before) or now.endswith("\ufffd"):
             return ""
-        piece, self._emitted = text[self._emitted :], len(text)
-        return piece
+        self._prefix, self._read = self._read, len(self._ids)
+        return now[len(before) :]
 
     def flush(self) -> str:
         """Whatever is still held back (an incomplete sequence at the very end)."""
-        text = self._model.decode(self._ids)
-        piece, self._emitted = text[self._emitted :], len(text)
-        return piece
+        before = self._model.decode(self._ids[self._prefix : self._read])
+        now = self._model.decode(self._ids[self._prefix :])
+        self._prefix = self._read = len(self._ids)
+        return now[len(before) :]
