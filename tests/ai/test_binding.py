@@ -211,3 +211,21 @@ def test_create_applies_config_overrides(tmp_path: Path) -> None:
     assert isinstance(ai, AI)
     with pytest.raises(AIError):
         create(AIBinding(binding="AI", models=(("@cf/custom/mine", "gpt-9"),)), tmp_path)
+
+
+def test_thread_and_queue_settings(monkeypatch: pytest.MonkeyPatch) -> None:
+    from wranglerpy.ai import engine as engine_module
+
+    assert engine_module.default_threads(2) == 1
+    assert engine_module.default_threads(8) == 4
+    assert engine_module.default_threads(6) == 3
+    monkeypatch.setattr(engine_module, "_engine", None)
+    monkeypatch.setenv("WRANGLERPY_AI_THREADS", "2")
+    monkeypatch.setenv("WRANGLERPY_AI_MAX_PENDING", "3")
+    made = engine_module.get_engine()
+    assert (made.threads, made.max_pending) == (2, 3)
+    assert engine_module.get_engine() is made  # one per process
+    monkeypatch.setattr(engine_module, "_engine", None)
+    monkeypatch.setenv("WRANGLERPY_AI_THREADS", "two")
+    with pytest.raises(AIError, match="WRANGLERPY_AI_THREADS='two' is not a whole number"):
+        engine_module.get_engine()
