@@ -229,3 +229,16 @@ def test_thread_and_queue_settings(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("WRANGLERPY_AI_THREADS", "two")
     with pytest.raises(AIError, match="WRANGLERPY_AI_THREADS='two' is not a whole number"):
         engine_module.get_engine()
+
+
+async def test_cancel_all_stops_running_generations(ai: AI, engine: Engine) -> None:
+    stream = await ai.run(
+        CHAT, {"messages": MESSAGES, "max_tokens": 400, "temperature": 1.0, "stream": True}
+    )
+    await stream.__anext__()
+    engine.cancel_all()
+    rest = (await stream.read_all()).decode()
+    assert rest.endswith("data: [DONE]\n\n")
+    usage = json.loads(rest.split("\n\n")[-3].removeprefix("data: "))["usage"]
+    assert usage["completion_tokens"] < 400
+    assert engine.pending == 0

@@ -120,6 +120,7 @@ class Engine:
         self._load_lock = threading.Lock()
         self._pending = 0
         self._pending_lock = threading.Lock()
+        self._active: set[threading.Event] = set()  # cancel events of running/queued generations
         self._text_thread = ThreadPoolExecutor(
             max_workers=1, thread_name_prefix="wranglerpy-ai-text"
         )
@@ -130,6 +131,11 @@ class Engine:
     @property
     def pending(self) -> int:
         return self._pending
+
+    def cancel_all(self) -> None:
+        """Stop every running and queued generation (process exit)."""
+        for event in list(self._active):
+            event.set()
 
     def _acquire(self) -> None:
         with self._pending_lock:
@@ -201,6 +207,7 @@ class Engine:
         loop = asyncio.get_running_loop()
         queue: asyncio.Queue[tuple[str, Any]] = asyncio.Queue()
         cancel = threading.Event()
+        self._active.add(cancel)
 
         def post(kind: str, value: Any) -> None:
             try:
@@ -218,12 +225,14 @@ class Engine:
             except BaseException as exc:  # handed to the awaiting task
                 outcome = ("error", exc)
             # Free the slot before the caller hears "done", so its next call finds it free.
+            self._active.discard(cancel)
             self._release()
             post(*outcome)
 
         try:
             loop.run_in_executor(self._text_thread, job)
         except BaseException:
+            self._active.discard(cancel)
             self._release()
             raise
         return TextEvents(queue, cancel)
@@ -274,6 +283,11 @@ def get_engine() -> Engine:
             pending = _env_int("WRANGLERPY_AI_MAX_PENDING", DEFAULT_MAX_PENDING)
             threads = _env_int("WRANGLERPY_AI_THREADS", default_threads())
             _engine = Engine(threads=threads, max_pending=pending)
+            # Interpreter exit joins executor threads before atexit handlers run; stop generating
+            # first so a worker restart does not wait for max_tokens.
+            register = getattr(threading, "_register_atexit", None)
+            if register is not None:
+                register(_engine.cancel_all)
         return _engine
 
 
