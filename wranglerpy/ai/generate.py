@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import threading
-from collections.abc import Callable, Iterator
+from abc import ABC, abstractmethod
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -15,18 +16,15 @@ from wranglerpy.ai.chat_template import ChatTemplate
 from wranglerpy.ai.sampling import Sampler, SamplingParams, TokenFilter
 from wranglerpy.ai.tokenizer import TextModelMeta
 
-# Builds a fresh token filter for one request from the text generated so far.
-ConstraintFactory = Callable[["TextModel"], "Constraint"]
 
-
-class Constraint:
+class Constraint(ABC):
     """Restricts the next token given the text so far; ``done`` ends generation."""
 
-    def allowed(self, text: str) -> TokenFilter:
-        raise TypeError("Constraint is abstract")
+    @abstractmethod
+    def allowed(self, text: str) -> TokenFilter: ...
 
-    def done(self, text: str) -> bool:
-        raise TypeError("Constraint is abstract")
+    @abstractmethod
+    def done(self, text: str) -> bool: ...
 
 
 @dataclass
