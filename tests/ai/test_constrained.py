@@ -86,3 +86,47 @@ def test_random_tiny_model_writes_valid_json(tiny_model_dir: Path, seed: int) ->
     value = json.loads(model.decode(state.token_ids))
     assert state.finish_reason == "stop"
     assert isinstance(value["name"], str) and isinstance(value["age"], int)
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize(
+    "schema",
+    [
+        PERSON,
+        {
+            "type": "array",
+            "items": {"enum": ["red", "green", "blue"]},
+            "minItems": 1,
+            "maxItems": 3,
+        },
+        {
+            "type": "object",
+            "properties": {
+                "title": {"type": "string"},
+                "steps": {"type": "array", "items": {"type": "string"}},
+            },
+            "required": ["title", "steps"],
+        },
+    ],
+)
+async def test_real_model_answers_validate(schema: dict[str, Any]) -> None:
+    from wranglerpy.ai.binding import create
+    from wranglerpy.ai.cache import ModelCache
+    from wranglerpy.ai.models import SMOLLM2
+    from wranglerpy.config.schema import AIBinding
+
+    jsonschema = pytest.importorskip("jsonschema")
+    if not ModelCache().is_cached(SMOLLM2):
+        pytest.skip(f"{SMOLLM2.name} is not cached; run `wranglerpy ai pull {SMOLLM2.name}`")
+    ai = create(AIBinding(binding="AI"), Path("."))
+    messages = [{"role": "user", "content": "Describe a person who likes colours, as JSON."}]
+    result = await ai.run(
+        "@cf/meta/llama-3.1-8b-instruct",
+        {
+            "messages": messages,
+            "max_tokens": 96,
+            "seed": 7,
+            "response_format": {"type": "json_schema", "json_schema": schema},
+        },
+    )
+    jsonschema.validate(result["response"], schema)
