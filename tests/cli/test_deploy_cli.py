@@ -97,3 +97,29 @@ def test_a_missing_main_stops_all_before_any_switch(edge: Edge) -> None:  # noqa
     out = edge.cli("deploy", "--all", "--edge-port", "0", ok=False)
     assert 'Worker "pair-api": main entry point' in out and "does not exist" in out
     assert DeploymentLog(edge.paths.deployments).workers() == []
+
+
+def test_secrets_never_come_from_dev_vars_and_survive_later_deploys(edge: Edge) -> None:  # noqa: F811
+    (edge.project / ".dev.vars").write_text("TOKEN=dev-only\n")
+    out = edge.cli("deploy", "--all", "--edge-port", "0")
+    assert "not deployed (TOKEN)" in out
+    with edge.client("pair-api") as api:
+        assert api.get("/secret").text == "-"
+    (edge.project.parent / "prod.vars").write_text("TOKEN=prod\n")
+    out = edge.cli("deploy", "--secrets-file", str(edge.project.parent / "prod.vars"))
+    assert "Secrets from" in out and "TOKEN" in out and "prod\n" not in out
+    api_py = edge.project / "src" / "api.py"
+    api_py.write_text(api_py.read_text().replace('VERSION = "v1"', 'VERSION = "v2"'))
+    assert "Secrets kept from the live version: TOKEN" in edge.cli("deploy")
+    with edge.client("pair-api") as api:
+        assert api.get("/secret").text == "prod"
+        assert api.get("/health").json()["version"] == "v2"
+
+
+def test_a_target_deployed_on_a_stopped_edge_counts(edge: Edge) -> None:  # noqa: F811
+    edge.cli("deploy", "-c", "wrangler-streaming.toml", "--edge-port", "0")
+    edge.cli("edge", "stop")
+    out = edge.cli("deploy")  # pair-streaming is restored when deploy starts the edge
+    assert "✔ Successfully published pair-api (production)" in out
+    with edge.client("pair-api") as api:
+        assert api.get("/rpc").json() == {"sum": 5}

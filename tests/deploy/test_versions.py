@@ -63,3 +63,29 @@ def test_vars_are_part_of_the_version(tmp_path: Path) -> None:
 def test_unknown_version_prefix_is_a_clear_error(tmp_path: Path) -> None:
     with pytest.raises(DeployError, match="versions list w"):
         find_version(EdgePaths.resolve(tmp_path), "w", "abc")
+
+
+def test_local_secret_files_and_tool_folders_stay_out_but_well_known_is_kept(
+    tmp_path: Path,
+) -> None:
+    root = project(tmp_path)
+    for name in (".dev.vars", ".dev.vars.staging", ".env", ".env.local"):
+        (root / name).write_text("TOKEN=local\n")
+    (root / ".git").mkdir()
+    (root / ".git" / "HEAD").write_text("ref\n")
+    (root / "public" / ".well-known").mkdir(parents=True)
+    (root / "public" / ".well-known" / "security.txt").write_text("Contact: me\n")
+    (root / ".gitignore").write_text("*.pyc\n")
+    version = snapshot(load_worker(root / "wrangler.toml"), EdgePaths.resolve(tmp_path / "e"))
+    files = sorted(
+        str(p.relative_to(version.directory / "src"))
+        for p in (version.directory / "src").rglob("*")
+        if p.is_file()
+    )
+    assert files == [
+        ".gitignore",
+        "public/.well-known/security.txt",
+        "src/app.py",
+        "wrangler.toml",
+    ]
+    assert (version.directory / "config.pickle").stat().st_mode & 0o077 == 0

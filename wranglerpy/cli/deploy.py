@@ -29,15 +29,22 @@ def deploy(
         help="Port if deploy starts the edge (default: its last port, else 8080).",
     ),
     state_dir: Path = typer.Option(None, "--state-dir", help="Edge state folder."),
+    secrets_file: Path = typer.Option(
+        None,
+        "--secrets-file",
+        help="Secrets of the new version (KEY=VALUE lines). Default: those of the live "
+        "version; .dev.vars is never deployed.",
+    ),
 ) -> None:
     """Deploy workers to the local edge (started on demand) with zero failed requests."""
     from wranglerpy.cli._local import find_config
     from wranglerpy.cli.common import resolve_configs
     from wranglerpy.config.load import load_worker
     from wranglerpy.deploy.client import running_edge, start_edge
+    from wranglerpy.deploy.history import DeploymentLog
     from wranglerpy.deploy.paths import EdgePaths
     from wranglerpy.deploy.publish import plan, publish
-    from wranglerpy.errors import ConfigError
+    from wranglerpy.errors import ConfigError, UsageError
 
     if all_workers:
         paths = resolve_configs(config)
@@ -54,10 +61,13 @@ def deploy(
     workers = [load_worker(p, env) for p in paths]
     edge_paths = EdgePaths.resolve(state_dir)
     edge = running_edge(edge_paths)
-    deployed: set[str] = set()
+    # A stopped edge brings back everything in its deployment log when it starts again.
+    deployed = set(DeploymentLog(edge_paths.deployments).workers())
     if edge is not None:
-        deployed = set(edge.call({"op": "status"}).get("workers", {}))
+        deployed |= set(edge.call({"op": "status"}).get("workers", {}))
     ordered = plan(workers, deployed)
+    if secrets_file is not None and len(ordered) > 1:
+        raise UsageError("--secrets-file holds one worker's secrets: deploy that worker alone.")
     for worker in ordered:  # every worker must have code before the first one is switched
         if worker.main is None or not worker.main.is_file():
             raise ConfigError(
@@ -72,4 +82,12 @@ def deploy(
         edge, _ = start_edge(edge_paths, port=edge_port)
         typer.echo(f"Started the local edge on {edge.url} (pid {edge.pid})")
     for worker in ordered:
-        publish(worker, edge_paths, edge, typer.echo, message=message, dry_run=dry_run)
+        publish(
+            worker,
+            edge_paths,
+            edge,
+            typer.echo,
+            message=message,
+            dry_run=dry_run,
+            secrets_file=secrets_file,
+        )

@@ -16,6 +16,7 @@ from wranglerpy.config.plan import dependency_order, service_target
 from wranglerpy.config.schema import ServiceBinding, WorkerConfig
 from wranglerpy.deploy.client import EdgeStatus
 from wranglerpy.deploy.paths import EdgePaths
+from wranglerpy.deploy.secrets import with_deployed_secrets
 from wranglerpy.deploy.versions import Version, snapshot
 from wranglerpy.errors import DeployError
 from wranglerpy.logs.hub import LogHub
@@ -78,6 +79,7 @@ def publish(
     *,
     message: str = "",
     dry_run: bool = False,
+    secrets_file: Path | None = None,
 ) -> Published:
     """Build and snapshot ``config``; unless ``dry_run``, switch the edge to it."""
     from wranglerpy.supervisor.build import run_build
@@ -91,6 +93,9 @@ def publish(
     if not config.build.command:
         echo("✨ Built successfully")
     deps = asyncio.run(ensure_dependencies(config.root.resolve(), hub, config.name))
+    config, secrets_note = with_deployed_secrets(config, paths, secrets_file)
+    if secrets_note:
+        echo(secrets_note)
     version = snapshot(config, paths, (str(deps),) if deps else ())
     echo(f"Snapshot of {config.name}: {version.meta.get('files')} files, version {version.id}")
     if dry_run:

@@ -23,8 +23,10 @@ from wranglerpy.config.schema import Assets, Build, WorkerConfig
 from wranglerpy.deploy.paths import EdgePaths
 from wranglerpy.errors import DeployError
 
-# Folders that are never part of a worker's code.
+# Folders that are never part of a worker's code; other dot-folders are skipped too, except
+# these (static assets may serve /.well-known/...).
 SKIPPED_DIRS = frozenset({"__pycache__", "node_modules", "venv", "env"})
+KEPT_DOT_DIRS = frozenset({".well-known"})
 MAX_FILES = 5000
 MAX_BYTES = 200 * 1024 * 1024
 _PLACEHOLDER = Path("/__snapshot__")
@@ -63,14 +65,26 @@ def source_root(config: WorkerConfig) -> Path:
     return Path(os.path.commonpath([str(f) for f in folders]))
 
 
+def is_local_secrets_file(name: str) -> bool:
+    """``.dev.vars``, ``.dev.vars.<env>``, ``.env``, ``.env.<suffix>``: for ``dev`` only, so
+    never part of a version (see ``deploy.secrets``)."""
+    return name in (".dev.vars", ".env") or name.startswith((".dev.vars.", ".env."))
+
+
 def _files(root: Path) -> list[Path]:
     found: list[Path] = []
     total = 0
     for folder, dirs, names in os.walk(root):
-        dirs[:] = sorted(d for d in dirs if not d.startswith(".") and d not in SKIPPED_DIRS)
+        dirs[:] = sorted(
+            d
+            for d in dirs
+            if (d in KEPT_DOT_DIRS or not d.startswith(".")) and d not in SKIPPED_DIRS
+        )
         for name in sorted(names):
             path = Path(folder) / name
             if not path.is_file() or name.endswith((".pyc", ".sock")):
+                continue
+            if is_local_secrets_file(name):
                 continue
             found.append(path)
             total += path.stat().st_size
@@ -142,6 +156,7 @@ def snapshot(config: WorkerConfig, paths: EdgePaths, python_path: tuple[str, ...
                 shutil.copy2(path, dest)
             frozen = rebase(config, root, target / "src")
             (staging / "config.pickle").write_bytes(pickle.dumps(frozen))
+            (staging / "config.pickle").chmod(0o600)  # it holds the version's secrets
             meta = _meta(version_id, frozen, root, len(files), python_path)
             (staging / "meta.json").write_text(json.dumps(meta, indent=2))
             shutil.rmtree(target, ignore_errors=True)
