@@ -293,6 +293,10 @@ class JsonConstraint(Constraint):
         firsts = {c for c in _PROBES if check(text + c, schema) is not Status.INVALID}
         non_ascii = _NON_ASCII in firsts
 
+        heads: dict[
+            str, bool
+        ] = {}  # two-character prefix -> may it follow? (most tokens share one)
+
         def ok(token: int) -> bool:
             piece = pieces[token]
             if not piece:
@@ -300,6 +304,12 @@ class JsonConstraint(Constraint):
             first = piece[0]
             if first not in firsts and not (non_ascii and ord(first) > 0x7F):
                 return False
+            if len(piece) > 2:
+                head = piece[:2]
+                if head not in heads:
+                    heads[head] = check(text + head, schema) is not Status.INVALID
+                if not heads[head]:
+                    return False
             return check(text + piece, schema) is not Status.INVALID
 
         return ok

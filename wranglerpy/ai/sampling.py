@@ -54,7 +54,9 @@ class Sampler:
         if p.top_k > 0:
             order = order[: p.top_k]
         if allowed is not None:
-            order = _allowed_prefix(order, allowed)
+            scaled = logits[order] / p.temperature
+            weights = np.exp(scaled - scaled[0])
+            order = _allowed_prefix(order, allowed, np.cumsum(weights) / weights.sum())
         scaled = logits[order] / p.temperature
         probs = np.exp(scaled - scaled[0])
         probs /= probs.sum()
@@ -71,14 +73,23 @@ def _first_allowed(order: np.ndarray, allowed: TokenFilter) -> int:
     raise ValueError("no token is allowed here")
 
 
-def _allowed_prefix(order: np.ndarray, allowed: TokenFilter, want: int = 16) -> np.ndarray:
-    """The first ``want`` allowed candidates in probability order (checking every token is slow)."""
+def _allowed_prefix(
+    order: np.ndarray,
+    allowed: TokenFilter,
+    cumulative: np.ndarray,
+    want: int = 16,
+    mass: float = 0.999,
+) -> np.ndarray:
+    """Allowed candidates in probability order: ``want`` of them, or fewer once the tokens not
+    yet checked hold under ``1 - mass`` of the probability (checking every token is slow)."""
     picked: list[int] = []
-    for tok in order:
+    for i, tok in enumerate(order):
         if allowed(int(tok)):
             picked.append(int(tok))
             if len(picked) >= want:
                 break
+        if picked and cumulative[i] >= mass:
+            break
     if not picked:
         raise ValueError("no token is allowed here")
     return np.asarray(picked, dtype=np.int64)
