@@ -114,6 +114,11 @@ def test_secrets_never_come_from_dev_vars_and_survive_later_deploys(edge: Edge) 
     with edge.client("pair-api") as api:
         assert api.get("/secret").text == "prod"
         assert api.get("/health").json()["version"] == "v2"
+    first = DeploymentLog(edge.paths.deployments).history("pair-api")[0].version_id
+    out = edge.cli("rollback", "pair-api", first[:10], "-y")
+    assert "after the rollback the worker has none" in out
+    with edge.client("pair-api") as api:
+        assert api.get("/secret").text == "-"
 
 
 def test_a_target_deployed_on_a_stopped_edge_counts(edge: Edge) -> None:  # noqa: F811

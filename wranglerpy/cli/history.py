@@ -5,10 +5,14 @@ from __future__ import annotations
 import json
 import sys
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import typer
 
 from wranglerpy.cli.common import handle_errors
+
+if TYPE_CHECKING:
+    from wranglerpy.deploy.paths import EdgePaths
 
 deployments_app = typer.Typer(
     help="Deployments of workers on the local edge.", no_args_is_help=True
@@ -150,6 +154,8 @@ def rollback(
         "▲ Only code, config and vars roll back: KV, D1, R2 and Analytics Engine data stay as "
         "they are now."
     )
+    for line in _secret_changes(paths, live, target):
+        typer.echo(line)
     if not yes and sys.stdin.isatty():
         typer.confirm("Continue?", abort=True)
     edge = running_edge(paths) or start_edge(paths)[0]
@@ -158,3 +164,15 @@ def rollback(
     )
     typer.echo(f"✔ Rolled back {name} in {answer.get('seconds', 0):.2f} s")
     typer.echo(f"Current Version ID: {target}")
+
+
+def _secret_changes(paths: EdgePaths, live: str, target: str) -> list[str]:
+    """Secrets belong to a version: say when rolling back changes which ones the worker has."""
+    from wranglerpy.deploy.versions import load_version
+
+    before = {k for k, _ in load_version(paths, live).config().secrets}
+    after = {k for k, _ in load_version(paths, target).config().secrets}
+    if before == after:
+        return []
+    names = ", ".join(sorted(after)) or "none"
+    return [f"▲ Secrets belong to versions: after the rollback the worker has {names}."]
