@@ -80,6 +80,17 @@ def test_from_may_name_the_binding_or_use_dataset_option(project: Path) -> None:
     assert json.loads(by_option.output)["data"] == [{"c": "3"}]
 
 
+def test_from_may_name_a_binding_of_another_config_in_the_folder(project: Path) -> None:
+    (project / "wrangler-other.toml").write_text(
+        'name = "other"\nmain = "o.py"\n\n[[analytics_engine_datasets]]\n'
+        'binding = "OTHER_HITS"\ndataset = "hits_prod"\n'
+    )
+    (project / "wrangler-broken.toml").write_text("this is not toml [")
+    result = query("SELECT count() c FROM OTHER_HITS", "--json")
+    assert result.exit_code == 0, result.output
+    assert json.loads(result.output)["data"] == [{"c": "3"}]
+
+
 def test_errors_are_one_clear_line(project: Path) -> None:
     unknown = query("SELECT count() FROM nope")
     assert unknown.exit_code == 2

@@ -91,3 +91,17 @@ def test_reset_warns_about_processes_holding_stores_open(project: Path) -> None:
         holder.wait()
         holder.stdout.close()
     assert "Warning" not in reset(input="n\n").output
+
+
+def test_reset_refuses_folders_with_anything_but_state(tmp_path: Path, project: Path) -> None:
+    other = tmp_path / "v"
+    (other / "photos").mkdir(parents=True)
+    (other / "r2").mkdir()
+    (other / "todo.txt").write_text("x")
+    result = reset("--yes", "--persist-to", str(other))
+    assert result.exit_code == 1
+    assert "it holds photos/, todo.txt, which local state never contains" in result.output
+    assert (other / "todo.txt").exists()
+    empty = tmp_path / "empty"
+    empty.mkdir()
+    assert reset("--yes", "--persist-to", str(empty)).exit_code == 0 and not empty.exists()

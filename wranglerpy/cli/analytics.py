@@ -4,6 +4,7 @@ the local datasets that ``writeDataPoint`` fills."""
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from pathlib import Path
 from urllib.parse import unquote
 
@@ -38,16 +39,43 @@ def known_datasets(persist_dir: Path) -> list[str]:
     return sorted(unquote(p.name) for p in folder.iterdir() if (p / DB_FILE).is_file())
 
 
-def locator(target: LocalTarget, dataset: str | None):  # noqa: ANN201 - a closure
+def binding_datasets(target: LocalTarget, env: str | None, folder: Path) -> dict[str, str]:
+    """Binding name -> dataset, from the config in use, then every other config in ``folder``
+    (a project with several workers names its datasets in several files)."""
+    from wranglerpy.config.load import discover_configs, load_worker
+    from wranglerpy.config.schema import WorkerConfig
+    from wranglerpy.errors import ConfigError
+
+    workers: list[WorkerConfig] = [target.config] if target.config is not None else []
+    seen = {w.config_path.resolve() for w in workers}
+    try:
+        others = [p for p in discover_configs(folder) if p.resolve() not in seen]
+    except ConfigError:
+        others = []
+    for path in others:
+        try:
+            workers.append(load_worker(path, env))
+        except ConfigError:
+            continue  # a broken neighbour must not stop a query that may not need it
+    mapping: dict[str, str] = {}
+    for worker in workers:
+        for ds in worker.analytics_engine_datasets:
+            mapping.setdefault(ds.binding, ds.dataset)
+    return mapping
+
+
+def locator(
+    target: LocalTarget, dataset: str | None, env: str | None, folder: Path
+) -> Callable[[str], tuple[Path, str]]:
     from wranglerpy.bindings.analytics_engine import dataset_path
 
     def locate(table: str) -> tuple[Path, str]:
         name = dataset or table
-        if target.config is not None:  # FROM may name the binding instead of the dataset
-            for ds in target.config.analytics_engine_datasets:
-                if name == ds.binding and name != ds.dataset:
-                    name = ds.dataset
         path = dataset_path(target.persist_dir, name)
+        if not path.is_file():  # FROM may name a binding instead of its dataset
+            mapped = binding_datasets(target, env, folder).get(name)
+            if mapped is not None:
+                name, path = mapped, dataset_path(target.persist_dir, mapped)
         if not path.is_file():
             have = ", ".join(known_datasets(target.persist_dir)) or "none yet"
             raise UsageError(
@@ -82,7 +110,7 @@ def query(
     from wranglerpy.bindings.analytics_engine.sql import run_query
 
     target = resolve_target(config, env, persist_to, remote, need_config=False)
-    result = run_query(sql, locator(target, dataset))
+    result = run_query(sql, locator(target, dataset, env, Path.cwd()))
     fmt = (result.format or "").upper()
     if fmt == "JSONEACHROW":
         for row in result.data:

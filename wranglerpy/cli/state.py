@@ -58,6 +58,18 @@ def check_safe(persist_dir: Path, cwd: Path) -> None:
             f"Refusing to delete {resolved}: it holds {', '.join(markers)}, so it looks like a "
             "project, not a state folder. Check --persist-to."
         )
+    # Only what the bindings write may be there: anything else is someone's data.
+    strangers = sorted(
+        f"{p.name}{'/' if p.is_dir() else ''}"
+        for p in resolved.iterdir()
+        if not (p.name in KIND_LABELS and p.is_dir() and not p.is_symlink())
+    )
+    if strangers:
+        shown = ", ".join(strangers[:5]) + (", ..." if len(strangers) > 5 else "")
+        raise StateError(
+            f"Refusing to delete {resolved}: it holds {shown}, which local state never contains "
+            f"(only {', '.join(KIND_LABELS)}/). Check --persist-to, or delete it yourself."
+        )
 
 
 def holders(persist_dir: Path) -> list[int]:
