@@ -202,6 +202,12 @@ def test_quantile_weighted_and_int_div(store: Path) -> None:
     # sorted latencies 5,7,10,20,30,100 -> the 3rd of 6 is the median
     # weights 70, 100, 200... for 7, 10, 20...: 25% of 720 is reached at 20
     assert result == [{"p50": 10.0, "p100": 100.0, "weighted": 20.0}]
+    same = data(
+        store,
+        "SELECT quantileWeighted(0.25)(double1, double2) AS a, "
+        "quantileWeighted(double1, _sample_interval) AS median FROM hits",
+    )
+    assert same == [{"a": 20.0, "median": 10.0}]
     assert data(store, "SELECT intDiv(double1, 3) x FROM hits WHERE double1 = 100") == [{"x": "33"}]
     assert data(store, "SELECT intDiv(-7, 2) x FROM hits LIMIT 1") == [{"x": "-3"}]
     with pytest.raises(QueryError, match="Division by zero in intDiv"):
@@ -265,6 +271,7 @@ def test_comments_quotes_and_case(store: Path) -> None:
         ("SELECT CASE WHEN 1 THEN 2 END FROM hits", "Unsupported SQL: CASE"),
         ("SELECT blob1 FROM hits WHERE blob1 IS NULL", "IS \\[NOT\\] NULL"),
         ("SELECT quantile(0.5)(double1) FROM hits", "parametric aggregate"),
+        ("SELECT quantileWeighted(0.5, 1)(double1, 1) FROM hits", "parametric aggregate"),
         ("SELECT uniq(blob1) FROM hits", r"Unsupported function uniq\(\)"),
         ("SELECT blob1 FROM hits h", "table aliases"),
         ("SELECT blob1 FROM db.hits", "database-qualified"),

@@ -61,7 +61,9 @@ def call(t: Translator, expr: a.Call) -> Typed:
         default = EMPTY_DEFAULTS.get(arg.type, "0")
         return Typed(f"COALESCE({name.upper()}({arg.sql}), {default})", arg.type)
     if name == "quantileweighted":
-        _arity(expr, 3)
+        _arity(expr, 2, 3)
+        if len(expr.args) == 2:  # no level: the median, as in ClickHouse
+            expr = a.Call(expr.name, (a.Literal(0.5), *expr.args), expr.pos)
         level = expr.args[0]
         if not (
             isinstance(level, a.Literal)

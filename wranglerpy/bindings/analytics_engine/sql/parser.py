@@ -341,7 +341,11 @@ class Parser:
                 args.append(self.expr())
         self.expect_op(")")
         if self.tok.kind == "op" and self.tok.value == "(":
-            raise self.unsupported(f"parametric aggregate syntax {name.value}(...)(...)")
+            if name.value.lower() != "quantileweighted" or len(args) != 1:
+                raise self.unsupported(f"parametric aggregate syntax {name.value}(...)(...)")
+            # ClickHouse's quantileWeighted(level)(x, weight) is the 3-argument form.
+            second = self.call(name)
+            return a.Call(name.value, (args[0], *second.args), name.pos)
         if self.tok.is_word("OVER"):
             raise self.unsupported("window functions (OVER)")
         return a.Call(name.value, tuple(args), name.pos)
