@@ -242,3 +242,27 @@ async def test_cancel_all_stops_running_generations(ai: AI, engine: Engine) -> N
     usage = json.loads(rest.split("\n\n")[-3].removeprefix("data: "))["usage"]
     assert usage["completion_tokens"] < 400
     assert engine.pending == 0
+
+
+async def test_generation_does_not_block_the_event_loop(ai: AI) -> None:
+    await ai.run(CHAT, {"messages": MESSAGES, "max_tokens": 1})  # load first
+    gaps: list[float] = []
+    done = asyncio.Event()
+
+    async def ticker() -> None:
+        loop = asyncio.get_running_loop()
+        last = loop.time()
+        while not done.is_set():
+            await asyncio.sleep(0.005)
+            now = loop.time()
+            gaps.append(now - last)
+            last = now
+
+    tick = asyncio.create_task(ticker())
+    result = await ai.run(
+        CHAT, {"messages": MESSAGES, "max_tokens": 300, "temperature": 1.0, "seed": 5}
+    )
+    done.set()
+    await tick
+    assert result.usage.completion_tokens > 20
+    assert len(gaps) > 5 and max(gaps) < 0.25
