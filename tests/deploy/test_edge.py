@@ -77,6 +77,15 @@ def test_sse_streams_through_the_router_chunk_by_chunk(edge: Edge) -> None:
     assert body.startswith(b"data: 0\n\n") and body.endswith(b"data: [DONE]\n\n")
     assert len(arrivals) >= 5  # not buffered into one piece
     assert arrivals[-1][0] - arrivals[0][0] > 0.05
+    # HTTP/1.0 has no chunked encoding: the streamed body is sent as it is, then closed.
+    with socket.create_connection(("127.0.0.1", edge.port)) as sock:
+        sock.sendall(b"GET /stream/sse?n=2 HTTP/1.0\r\nHost: pair-api.localhost\r\n\r\n")
+        raw = b""
+        while data := sock.recv(65536):
+            raw += data
+    head, _, rest = raw.partition(b"\r\n\r\n")
+    assert b"transfer-encoding" not in head.lower() and b"connection: close" in head
+    assert rest == b"data: 0\n\ndata: 1\n\ndata: [DONE]\n\n"
 
 
 def test_rollback_under_continuous_traffic_has_zero_failed_requests(edge: Edge) -> None:

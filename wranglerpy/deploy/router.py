@@ -161,7 +161,9 @@ class Router:
         try:
             if fleet.client_delay:
                 await asyncio.sleep(fleet.client_delay)  # --simulate-latency: the client leg
-            return await self._relay(fleet, request, body, stream, writer, keep, method == "HEAD")
+            return await self._relay(
+                fleet, request, body, stream, writer, keep, method == "HEAD", version == "HTTP/1.0"
+            )
         finally:
             fleet.inflight -= 1
 
@@ -174,6 +176,7 @@ class Router:
         writer: asyncio.StreamWriter,
         keep: bool,
         head_only: bool,
+        http10: bool = False,
     ) -> bool:
         pool: upstream.FramePool = fleet.pool
         conn: upstream.Upstream | None = None
@@ -207,11 +210,14 @@ class Router:
             if lower in ("transfer-encoding", "connection", "keep-alive"):
                 continue
             out.append(f"{key}: {value}\r\n")
+        streamed = not (meta.get("buffered") or head_only)
+        if streamed and http10:
+            keep = False  # HTTP/1.0 has no chunked encoding: the body ends when we close
         if not keep:
             out.append("connection: close\r\n")
         finished = False
         try:
-            if meta.get("buffered") or head_only:
+            if not streamed:
                 chunks = []
                 while (chunk := await upstream.read_chunk(conn)) is not None:
                     chunks.append(chunk)
@@ -220,6 +226,11 @@ class Router:
                 out.append(f"content-length: {size}\r\n\r\n")
                 writer.write("".join(out).encode("latin-1") + (b"" if head_only else data))
                 await writer.drain()
+            elif http10:
+                writer.write("".join(out + ["\r\n"]).encode("latin-1"))
+                while (chunk := await upstream.read_chunk(conn)) is not None:
+                    writer.write(chunk)
+                    await writer.drain()
             else:
                 out.append("transfer-encoding: chunked\r\n\r\n")
                 writer.write("".join(out).encode("latin-1"))
