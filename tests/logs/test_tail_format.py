@@ -59,3 +59,9 @@ def test_pretty_is_one_line_plus_logs_and_exceptions() -> None:
     assert lines[2] == "  ✘ ValueError: bad"
     assert "\x1b[" not in text
     assert "\x1b[31m" in pretty(to_tail_event(REQUEST), colour=True)
+
+
+def test_a_multi_line_log_stays_indented_under_its_event() -> None:
+    event = dict(REQUEST, logs=[{"message": ["Traceback:\n  File x\nValueError: bad\n"]}])
+    lines = pretty(to_tail_event(event)).splitlines()
+    assert lines[1:4] == ["  (log) Traceback:", "      File x", "    ValueError: bad"]

@@ -92,6 +92,7 @@ def pretty(tail: dict[str, Any], colour: bool = False) -> str:
     for log in tail.get("logs") or []:
         level = str(log.get("level", "log"))
         text = " ".join(str(m) for m in log.get("message") or [])
+        text = text.rstrip("\n").replace("\n", "\n    ")  # a traceback stays under its event
         out.append("  " + _paint(colour, LEVEL_COLOURS.get(level, ""), f"({level}) {text}"))
     for exc in tail.get("exceptions") or []:
         out.append("  " + _paint(colour, "31", f"✘ {exc.get('name')}: {exc.get('message')}"))
