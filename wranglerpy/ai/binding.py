@@ -13,14 +13,18 @@ from collections.abc import AsyncGenerator, Callable
 from pathlib import Path
 from typing import Any
 
-from wranglerpy.ai import inputs as check
-from wranglerpy.ai.constrained import json_constraint
-from wranglerpy.ai.engine import Engine, TextEvents, TextRequest, TextResult, get_engine
-from wranglerpy.ai.json_close import closing_suffix
-from wranglerpy.ai.models import LocalModel, ModelTable
-from wranglerpy.config.schema import AIBinding
-from wranglerpy.errors import AIError
-from wranglerpy.jsobject import JSObject, options, to_js
+from wranglerpy.ai import deps
+
+deps.require(deps.RUNTIME)  # a clear reason for the stand-in binding when the extra is missing
+
+from wranglerpy.ai import inputs as check  # noqa: E402
+from wranglerpy.ai.constrained import json_constraint  # noqa: E402
+from wranglerpy.ai.engine import Engine, TextEvents, TextRequest, TextResult, get_engine  # noqa: E402
+from wranglerpy.ai.json_close import closing_suffix  # noqa: E402
+from wranglerpy.ai.models import LocalModel, ModelTable  # noqa: E402
+from wranglerpy.config.schema import AIBinding  # noqa: E402
+from wranglerpy.errors import AIError  # noqa: E402
+from wranglerpy.jsobject import JSObject, options, to_js  # noqa: E402
 
 
 def sse(payload: Any) -> bytes:

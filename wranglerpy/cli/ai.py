@@ -35,6 +35,9 @@ def pull(
     cache_dir: Path | None = CACHE_OPTION,
 ) -> None:
     """Download, convert and verify models into the cache. Safe to run again: cached models are only verified."""
+    from wranglerpy.ai import deps
+
+    deps.require()
     from wranglerpy.ai.cache import ModelCache
     from wranglerpy.ai.models import LOCAL_MODELS, ModelTable
     from wranglerpy.errors import UsageError
