@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+import os
 import socket
 import threading
 
@@ -40,3 +42,16 @@ def test_a_busy_port_is_a_clear_error(edge: Edge) -> None:
         with pytest.raises(DeployError, match=f"could not start.*127.0.0.1:{port}"):
             start_edge(edge.paths, port=port)
     assert running_edge(edge.paths) is None
+
+
+def test_a_stale_status_whose_pid_is_now_another_process_is_not_an_edge(edge: Edge) -> None:
+    edge.paths.root.mkdir(parents=True, exist_ok=True)
+    edge.paths.status.write_text(
+        json.dumps(
+            {"state": "running", "pid": os.getpid(), "ip": "127.0.0.1", "port": 1, "control": "c"}
+            | {"tail": "t"}
+        )
+    )
+    assert running_edge(edge.paths) is None
+    assert stop_edge(edge.paths) is None  # and this process was not sent SIGTERM
+    assert not edge.paths.status.exists()

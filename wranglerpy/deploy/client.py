@@ -50,6 +50,17 @@ def _alive(pid: int) -> bool:
     return True
 
 
+def _is_daemon(pid: int) -> bool:
+    """Alive and an edge daemon (a pid in an old status file may belong to anything now)."""
+    if not _alive(pid):
+        return False
+    try:
+        cmdline = Path(f"/proc/{pid}/cmdline").read_bytes()
+    except OSError:
+        return True  # no /proc (not Linux): trust the pid
+    return b"wranglerpy.deploy.daemon" in cmdline
+
+
 def _read(paths: EdgePaths) -> dict[str, Any] | None:
     try:
         data = json.loads(paths.status.read_text())
@@ -61,7 +72,7 @@ def _read(paths: EdgePaths) -> dict[str, Any] | None:
 def running_edge(paths: EdgePaths) -> EdgeStatus | None:
     """The edge serving ``paths``, if its daemon is alive."""
     data = _read(paths)
-    if not data or data.get("state") != "running" or not _alive(int(data.get("pid", 0))):
+    if not data or data.get("state") != "running" or not _is_daemon(int(data.get("pid", 0))):
         return None
     return EdgeStatus(
         int(data["pid"]),
@@ -177,7 +188,7 @@ def stop_edge(paths: EdgePaths, timeout: float = 15.0) -> int | None:
     if not data:
         return None
     pid = int(data.get("pid", 0))
-    if not pid or not _alive(pid):
+    if not pid or not _is_daemon(pid):
         paths.status.unlink(missing_ok=True)
         return None
     os.kill(pid, signal.SIGTERM)
