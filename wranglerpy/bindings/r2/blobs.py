@@ -1,8 +1,10 @@
 """Object content on disk: ``blobs/<generated id>``, never a path built from the user's key.
 
-A blob is written to ``blobs/.tmp-<id>``, fsynced and renamed into place, and only then named
-by a committed SQLite row; a process killed at any point leaves at worst an unreferenced file
-(swept later), never a visible half object.
+A blob is written to ``blobs/.tmp-<id>``, renamed into place, and only then named by a committed
+SQLite row; a process killed at any point leaves at worst an unreferenced file (swept later),
+never a visible half object. There is no fsync per object: like the SQLite stores
+(synchronous=NORMAL), local state guards against a killed process, not against power loss, and
+the fsync was a third of a 1 MiB put.
 """
 
 from __future__ import annotations
@@ -44,10 +46,8 @@ class BlobWriter:
             h.update(chunk)
 
     def finish(self) -> str:
-        """fsync, rename into place; the blob id."""
+        """Rename into place; the blob id."""
         assert self._file is not None
-        self._file.flush()
-        os.fsync(self._file.fileno())
         self._file.close()
         self._file = None
         os.replace(self._tmp, self.folder / self.id)
