@@ -90,6 +90,10 @@ def test_processes_per_worker(edge: Edge) -> None:  # noqa: F811
     assert len(pids) == 2
     with edge.client("pair-streaming-staging") as client:
         assert all(client.get("/health").status_code == 200 for _ in range(20))
+    again = edge.cli("edge", "start", "--processes", "3", "--simulate-latency")
+    assert "Already running" in again
+    assert "keeps its options: --processes 2 (asked: 3), --simulate-latency False" in again
+    assert "keeps its options" not in edge.cli("edge", "start")
 
 
 def test_a_missing_main_stops_all_before_any_switch(edge: Edge) -> None:  # noqa: F811

@@ -23,8 +23,10 @@ def start(
     port: int = typer.Option(
         None, "--port", help="Public port (default: the last one used, else 8080; 0: any free)."
     ),
-    ip: str = typer.Option("127.0.0.1", "--ip", help="Address to listen on."),
-    processes: int = typer.Option(1, "--processes", help="Worker processes per deployed worker."),
+    ip: str = typer.Option(None, "--ip", help="Address to listen on (default 127.0.0.1)."),
+    processes: int = typer.Option(
+        None, "--processes", help="Worker processes per deployed worker (default 1)."
+    ),
     persist_to: Path = typer.Option(
         None,
         "--persist-to",
@@ -43,14 +45,30 @@ def start(
 
     status, started = start_edge(
         EdgePaths.resolve(state_dir),
-        ip=ip,
+        ip=ip or "127.0.0.1",
         port=port,
-        processes=processes,
+        processes=processes or 1,
         persist_to=persist_to,
         simulate_latency=simulate_latency,
     )
     verb = "Started" if started else "Already running:"
     typer.echo(f"{verb} local edge on {status.url} (pid {status.pid})")
+    if not started:
+        wanted = {"--port": port, "--ip": ip, "--processes": processes}
+        wanted["--simulate-latency"] = simulate_latency or None  # only when asked for
+        running = {"--port": status.port, "--ip": status.ip}
+        running["--processes"] = status.raw.get("processes", 1)
+        running["--simulate-latency"] = bool(status.raw.get("simulate_latency"))
+        differ = [
+            f"{flag} {running[flag]} (asked: {value})"
+            for flag, value in wanted.items()
+            if value is not None and value != running[flag] and not (flag == "--port" and not value)
+        ]
+        if differ:
+            typer.echo(
+                "▲ The running edge keeps its options: " + ", ".join(differ) + ". "
+                "Run `wranglerpy edge stop` first to start it with new ones."
+            )
     if status.raw.get("simulate_latency"):
         typer.echo(
             "Simulating placement latency: off = +100 ms per KV/D1/R2/AI call; "
