@@ -89,3 +89,12 @@ def test_local_secret_files_and_tool_folders_stay_out_but_well_known_is_kept(
         "wrangler.toml",
     ]
     assert (version.directory / "config.pickle").stat().st_mode & 0o077 == 0
+
+
+def test_an_edge_folder_inside_the_project_is_not_snapshotted(tmp_path: Path) -> None:
+    root = project(tmp_path)
+    paths = EdgePaths.resolve(root / "edge-state")
+    first = snapshot(load_worker(root / "wrangler.toml"), paths)
+    second = snapshot(load_worker(root / "wrangler.toml"), paths)
+    assert second.id == first.id
+    assert not (first.directory / "src" / "edge-state").exists()

@@ -71,14 +71,18 @@ def is_local_secrets_file(name: str) -> bool:
     return name in (".dev.vars", ".env") or name.startswith((".dev.vars.", ".env."))
 
 
-def _files(root: Path) -> list[Path]:
+def _files(root: Path, skip: Path | None = None) -> list[Path]:
+    """The files of the worker under ``root``; ``skip`` (the edge's own folder, should it
+    live inside the project) is left out, so versions never hold versions."""
     found: list[Path] = []
     total = 0
     for folder, dirs, names in os.walk(root):
         dirs[:] = sorted(
             d
             for d in dirs
-            if (d in KEPT_DOT_DIRS or not d.startswith(".")) and d not in SKIPPED_DIRS
+            if (d in KEPT_DOT_DIRS or not d.startswith("."))
+            and d not in SKIPPED_DIRS
+            and Path(folder, d) != skip
         )
         for name in sorted(names):
             path = Path(folder) / name
@@ -137,7 +141,7 @@ def snapshot(config: WorkerConfig, paths: EdgePaths, python_path: tuple[str, ...
     if not config.main.is_file():
         raise DeployError(f'Worker "{config.name}": main file {config.main} does not exist.')
     root = source_root(config)
-    files = _files(root)
+    files = _files(root, paths.root)
     digest = hashlib.sha256()
     for path in files:
         digest.update(str(path.relative_to(root)).encode() + b"\0")
