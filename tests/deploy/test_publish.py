@@ -1,9 +1,11 @@
+import shutil
 from pathlib import Path
 
 import pytest
 
 from wranglerpy.config.schema import ServiceBinding, WorkerConfig
-from wranglerpy.deploy.publish import plan
+from wranglerpy.deploy.paths import EdgePaths
+from wranglerpy.deploy.publish import keep_dependencies, plan
 from wranglerpy.errors import ConfigError, DeployError
 
 
@@ -47,3 +49,16 @@ def test_a_cycle_is_reported_before_anything_is_deployed() -> None:
 
 def test_a_worker_binding_itself_needs_nothing_else() -> None:
     assert [w.name for w in plan([worker("solo", "solo")], set())] == ["solo"]
+
+
+def test_installed_packages_are_copied_into_the_edge_once(tmp_path: Path) -> None:
+    modules = tmp_path / "proj" / ".wranglerpy" / "python_modules" / "abc123"
+    (modules / "pkg").mkdir(parents=True)
+    (modules / "pkg" / "__init__.py").write_text("X = 1\n")
+    (modules / ".complete").write_text("")
+    paths = EdgePaths.resolve(tmp_path / "edge")
+    kept = keep_dependencies(modules, paths)
+    assert kept == paths.root / "python_modules" / "abc123"
+    shutil.rmtree(tmp_path / "proj")  # the project's own copy may go away
+    assert (kept / "pkg" / "__init__.py").read_text() == "X = 1\n"
+    assert keep_dependencies(modules, paths) == kept  # already there: not copied again

@@ -8,6 +8,9 @@ part of this deploy.
 from __future__ import annotations
 
 import asyncio
+import os
+import shutil
+import tempfile
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -96,6 +99,8 @@ def publish(
     config, secrets_note = with_deployed_secrets(config, paths, secrets_file)
     if secrets_note:
         echo(secrets_note)
+    if deps is not None:
+        deps = keep_dependencies(deps, paths)
     version = snapshot(config, paths, (str(deps),) if deps else ())
     echo(f"Snapshot of {config.name}: {version.meta.get('files')} files, version {version.id}")
     if dry_run:
@@ -117,6 +122,23 @@ def publish(
         for hint in migration_hints(config, Path(persist)):
             echo(hint)
     return Published(config, version, True)
+
+
+def keep_dependencies(modules: Path, paths: EdgePaths) -> Path:
+    """The edge's own copy of a project's installed packages (``python_modules/<hash>``), so a
+    deployed version keeps working when the project's ``.wranglerpy`` folder is deleted."""
+    kept = paths.root / "python_modules" / modules.name
+    if (kept / ".complete").exists():
+        return kept
+    kept.parent.mkdir(parents=True, exist_ok=True)
+    staging = Path(tempfile.mkdtemp(dir=kept.parent, prefix=".new-"))
+    try:
+        shutil.copytree(modules, staging / "m", symlinks=True)
+        shutil.rmtree(kept, ignore_errors=True)
+        os.replace(staging / "m", kept)
+    finally:
+        shutil.rmtree(staging, ignore_errors=True)
+    return kept
 
 
 def where_lines(config: WorkerConfig, edge: EdgeStatus) -> list[str]:
