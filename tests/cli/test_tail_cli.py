@@ -125,6 +125,7 @@ def test_tail_reconnects_after_an_edge_restart(edge: Edge, tails: list[TailProce
     tail = start(tails, "pair-api")
     edge.cli("edge", "stop")
     tail.wait_notice("Lost the connection")
+    assert "`wranglerpy edge start`" in edge.cli("tail", "pair-api", ok=False)  # a new tail
     edge.cli("edge", "start", "--port", "0")
     tail.wait_notice("Reconnected")
     with edge.client("pair-api") as api:

@@ -38,3 +38,13 @@ def test_unknown_worker_lists_what_runs(tmp_path: Path) -> None:
         choose_entry(registry, "ghost", None)
     with pytest.raises(UsageError, match="--mode must be dev or edge"):
         choose_entry(registry, "api", "prod")
+
+
+def test_a_worker_on_a_stopped_edge_is_told_to_start_it(tmp_path: Path) -> None:
+    registry = DevRegistry(tmp_path)
+    with pytest.raises(UsageError, match=r"not running\. It is deployed.*`wranglerpy edge start`"):
+        choose_entry(registry, "api", None, on_stopped_edge=True)
+    with pytest.raises(UsageError, match="edge start"):
+        choose_entry(registry, "api", "edge", on_stopped_edge=True)
+    register(registry, "api", "dev")  # under dev meanwhile: that one is tailed
+    assert choose_entry(registry, "api", None, on_stopped_edge=True).mode == "dev"

@@ -32,6 +32,9 @@ def tail(
 ) -> None:
     """Stream WORKER's requests, logs and exceptions as they happen (Ctrl-C to stop)."""
     from wranglerpy.cli.history import _worker_name
+    from wranglerpy.deploy.client import running_edge
+    from wranglerpy.deploy.history import DeploymentLog
+    from wranglerpy.deploy.paths import EdgePaths
     from wranglerpy.errors import UsageError
     from wranglerpy.logs.printer import _use_colour
     from wranglerpy.logs.tail_client import choose_entry, follow
@@ -47,7 +50,11 @@ def tail(
         status or (), method or (), header or (), search, ip or (), sampling_rate
     )
     registry = DevRegistry()
-    entry = choose_entry(registry, name, mode)
+    edge = EdgePaths.resolve()
+    on_stopped_edge = (
+        running_edge(edge) is None and name in DeploymentLog(edge.deployments).workers()
+    )
+    entry = choose_entry(registry, name, mode, on_stopped_edge)
     colour = _use_colour(sys.stdout)
     err_console.print(f"Tailing {name} ({entry.mode}); Ctrl-C to stop.", markup=False)
 

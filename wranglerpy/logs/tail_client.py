@@ -24,17 +24,31 @@ Notice = Callable[[str], None]
 OnEvent = Callable[[dict[str, Any]], None]
 
 
-def choose_entry(registry: DevRegistry, worker: str, mode: str | None) -> WorkerEntry:
-    """The registry entry to tail; a UsageError says why none (or which flag) when unclear."""
+def choose_entry(
+    registry: DevRegistry, worker: str, mode: str | None, on_stopped_edge: bool = False
+) -> WorkerEntry:
+    """The registry entry to tail; a UsageError says why none (or which flag) when unclear.
+
+    ``on_stopped_edge``: the worker is deployed on a local edge that is not running now.
+    """
     if mode is not None and mode not in MODES:
         raise UsageError(f"--mode must be dev or edge, got {mode!r}")
     found = {m: e for m in MODES if (e := registry.get(worker, m)) is not None}
+    stopped = (
+        " It is deployed on the local edge, which is not running: `wranglerpy edge start`."
+        if on_stopped_edge and mode != "dev"
+        else ""
+    )
     if mode is not None:
         entry = found.get(mode)
         if entry is None:
             where = "under `wranglerpy dev`" if mode == "dev" else "on the local edge"
-            raise UsageError(f'Worker "{worker}" is not running {where}.{_running(registry)}')
+            raise UsageError(
+                f'Worker "{worker}" is not running {where}.{stopped}{_running(registry)}'
+            )
         return entry
+    if stopped and not found:
+        raise UsageError(f'Worker "{worker}" is not running.{stopped}{_running(registry)}')
     if not found:
         raise UsageError(
             f'Worker "{worker}" is not running: start it with `wranglerpy dev` or deploy it with '
