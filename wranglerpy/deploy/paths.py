@@ -5,6 +5,7 @@
     versions/<sha256>/        an immutable snapshot: src/, config.pickle, meta.json
     deployments.json          the deployment history of every worker
     state/                    KV/D1/R2/AE data of deployed workers (unless --persist-to)
+    python_modules/<hash>/    packages installed from a project's pyproject.toml
     edge.json                 the running daemon: pid, address, control and tail sockets
     edge.log                  the daemon's output
     edge.port                 the port it used last (reused by the next start)
