@@ -63,6 +63,8 @@ def test_internal_worker_is_404_from_outside_but_reachable_by_binding(edge: Edge
         "pair.example.test/*",
     ]
     assert routed.json()["worker"] == "pair-api"  # by its routes pattern
+    with edge.client("pair-api") as api:  # the edge sets the client's address, not the client
+        assert api.get("/ip", headers={"cf-connecting-ip": "6.6.6.6"}).text == "127.0.0.1"
 
 
 def test_sse_streams_through_the_router_chunk_by_chunk(edge: Edge) -> None:

@@ -35,6 +35,9 @@ HOP_BY_HOP = frozenset(
         "proxy-authorization",
         "host",
         "content-length",
+        # Set by the edge itself, as Cloudflare does: a client cannot claim another address.
+        "cf-connecting-ip",
+        "x-forwarded-proto",
     }
 )
 _REASONS = {s.value: s.phrase for s in HTTPStatus}
