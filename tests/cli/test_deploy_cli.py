@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+
 import pytest
 
 from tests.deploy.conftest import Edge, edge  # noqa: F401 - the fixture
@@ -128,7 +130,13 @@ def test_secrets_never_come_from_dev_vars_and_survive_later_deploys(edge: Edge) 
 def test_a_target_deployed_on_a_stopped_edge_counts(edge: Edge) -> None:  # noqa: F811
     edge.cli("deploy", "-c", "wrangler-streaming.toml", "--edge-port", "0")
     edge.cli("edge", "stop")
+    status = edge.cli("deployments", "status", "pair-streaming")
+    assert "(active)" in status and "The local edge is not running" in status
     out = edge.cli("deploy")  # pair-streaming is restored when deploy starts the edge
     assert "✔ Successfully published pair-api (production)" in out
     with edge.client("pair-api") as api:
         assert api.get("/rpc").json() == {"sum": 5}
+    assert "Served by the local edge" in edge.cli("deployments", "status", "pair-streaming")
+    live = json.loads(edge.cli("deployments", "status", "pair-api", "--json"))
+    assert live["serving"] is True and live["source"] == "deploy"
+    assert edge.cli("deployments", "list", "pair-api").count("Deployment:  ") == 1

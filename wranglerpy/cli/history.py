@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 import sys
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import typer
 
@@ -48,39 +48,79 @@ def deployments_list(
     state_dir: Path = STATE_OPTION,
 ) -> None:
     """The deployments of WORKER, oldest first; the last one is live."""
-    from dataclasses import asdict
-
-    from wranglerpy.deploy.history import DeploymentLog
     from wranglerpy.deploy.paths import EdgePaths
-    from wranglerpy.deploy.versions import load_version
-    from wranglerpy.errors import DeployError
+
+    rows = _deployment_rows(EdgePaths.resolve(state_dir), _worker_name(worker, config, env))
+    if as_json:
+        typer.echo(json.dumps(rows, indent=2))
+        return
+    for index, row in enumerate(rows):
+        _print_deployment(row, active=index == len(rows) - 1)
+
+
+@deployments_app.command("status")
+@handle_errors
+def deployments_status(
+    worker: str = typer.Argument(None, help="Worker name (default: the config's)."),
+    as_json: bool = typer.Option(False, "--json", help="Print JSON."),
+    config: Path = CONFIG_OPTION,
+    env: str = ENV_OPTION,
+    state_dir: Path = STATE_OPTION,
+) -> None:
+    """WORKER's live deployment, and whether the local edge serves it right now."""
+    from wranglerpy.deploy.client import running_edge
+    from wranglerpy.deploy.paths import EdgePaths
 
     paths = EdgePaths.resolve(state_dir)
     name = _worker_name(worker, config, env)
+    row = _deployment_rows(paths, name)[-1]
+    edge = running_edge(paths)
+    serving = None
+    if edge is not None:
+        serving = (edge.call({"op": "status"}).get("workers", {}).get(name) or {}).get("version")
+    row["serving"] = serving == row["version_id"]
+    if as_json:
+        typer.echo(json.dumps(row, indent=2))
+        return
+    _print_deployment(row, active=True)
+    if edge is None:
+        typer.echo("▲ The local edge is not running: `wranglerpy edge start` serves it again.")
+    elif not row["serving"]:
+        typer.echo(f"▲ The edge on {edge.url} does not serve it (see {paths.log}).")
+    else:
+        typer.echo(f"Served by the local edge on {edge.url}.")
+
+
+def _deployment_rows(paths: EdgePaths, name: str) -> list[dict[str, Any]]:
+    from dataclasses import asdict
+
+    from wranglerpy.deploy.history import DeploymentLog
+    from wranglerpy.deploy.versions import load_version
+    from wranglerpy.errors import DeployError
+
     items = DeploymentLog(paths.deployments).history(name)
     if not items:
         raise DeployError(f'"{name}" has never been deployed to the local edge ({paths.root}).')
     rows = []
     for item in items:
-        row = asdict(item)
+        row: dict[str, Any] = asdict(item)
         try:
             row["placement"] = load_version(paths, item.version_id).meta.get("placement")
         except DeployError:
             row["placement"] = None
         rows.append(row)
-    if as_json:
-        typer.echo(json.dumps(rows, indent=2))
-        return
-    for index, row in enumerate(rows):
-        live = "  (active)" if index == len(rows) - 1 else ""
-        typer.echo(f"Created:     {row['created_on']}{live}")
-        typer.echo(f"Author:      {row['author']}")
-        typer.echo(f"Source:      {row['source']}")
-        typer.echo(f"Message:     {row['message'] or '-'}")
-        typer.echo(f"Deployment:  {row['id']}")
-        typer.echo(f"Version(s):  (100%) {row['version_id']}")
-        typer.echo(f"Placement:   {row['placement'] or 'off (default)'}")
-        typer.echo("")
+    return rows
+
+
+def _print_deployment(row: dict[str, Any], active: bool) -> None:
+    typer.echo(f"Created:     {row['created_on']}{'  (active)' if active else ''}")
+    typer.echo(f"Author:      {row['author']}")
+    typer.echo(f"Source:      {row['source']}")
+    typer.echo(f"Message:     {row['message'] or '-'}")
+    typer.echo(f"Deployment:  {row['id']}")
+    typer.echo(f"Version(s):  (100%) {row['version_id']}")
+    typer.echo(f"Placement:   {row['placement'] or 'off (default)'}")
+    typer.echo("")
 
 
 @versions_app.command("list")
