@@ -94,5 +94,7 @@ def models(cache_dir: Path | None = CACHE_OPTION) -> None:
         names.add_row(cf_name, local_name)
     console.print(names)
     console.print(
-        f"Cache: {cache.root}. Missing models: `wranglerpy ai pull`. Override names with [ai.models] in the config."
+        f"Cache: {cache.root}. Missing models: `wranglerpy ai pull`. "
+        "Override names with [ai.models] in the config.",
+        markup=False,
     )
