@@ -74,6 +74,10 @@ def main(ours_path: str, peer_path: str) -> None:
             other = theirs.get(key)
             ratio = f"{value / other:.2f}×" if value is not None and other else "—"
             print(f"| {key} | {fmt(value)} | {fmt(other)} | {ratio} |")
+        procs = (ours[mode].get("rss") or {}).get("procs") or []
+        if procs:
+            listed = ", ".join(f"{name} {mb} MB" for name, mb in procs)
+            print(f"\nidle RSS per process (wranglerpy): {listed}")
 
 
 if __name__ == "__main__":
