@@ -140,3 +140,23 @@ def test_a_target_deployed_on_a_stopped_edge_counts(edge: Edge) -> None:  # noqa
     live = json.loads(edge.cli("deployments", "status", "pair-api", "--json"))
     assert live["serving"] is True and live["source"] == "deploy"
     assert edge.cli("deployments", "list", "pair-api").count("Deployment:  ") == 1
+
+
+def test_delete_refuses_a_binding_target_then_removes_workers(edge: Edge) -> None:  # noqa: F811
+    edge.cli("deploy", "--all", "--edge-port", "0")
+    refused = edge.cli("delete", "pair-streaming", "-y", ok=False)
+    assert "target of service bindings of deployed workers: pair-api" in refused
+    out = edge.cli("delete", "pair-api", "-y")
+    assert "✔ Deleted pair-api" in out
+    with edge.client("pair-api") as api:
+        assert api.get("/health").status_code == 404
+    status = running_edge(edge.paths)
+    assert status is not None and set(status.call({"op": "status"})["workers"]) == {
+        "pair-streaming"
+    }
+    edge.cli("edge", "stop")
+    edge.cli("delete", "pair-streaming", "-y")  # a stopped edge: only its log changes
+    assert DeploymentLog(edge.paths.deployments).workers() == []
+    edge.cli("edge", "start", "--port", "0")
+    assert running_edge(edge.paths).call({"op": "status"})["workers"] == {}
+    assert "is not deployed" in edge.cli("delete", "pair-api", "-y", ok=False)

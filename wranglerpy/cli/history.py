@@ -12,6 +12,7 @@ import typer
 from wranglerpy.cli.common import handle_errors
 
 if TYPE_CHECKING:
+    from wranglerpy.deploy.history import DeploymentLog
     from wranglerpy.deploy.paths import EdgePaths
 
 deployments_app = typer.Typer(
@@ -216,3 +217,65 @@ def _secret_changes(paths: EdgePaths, live: str, target: str) -> list[str]:
         return []
     names = ", ".join(sorted(after)) or "none"
     return [f"▲ Secrets belong to versions: after the rollback the worker has {names}."]
+
+
+@handle_errors
+def delete(
+    worker: str = typer.Argument(None, help="Worker name (default: the config's)."),
+    yes: bool = typer.Option(False, "--yes", "-y", help="Do not ask for confirmation."),
+    force: bool = typer.Option(
+        False, "--force", help="Delete even when other deployed workers bind to it."
+    ),
+    config: Path = CONFIG_OPTION,
+    env: str = ENV_OPTION,
+    state_dir: Path = STATE_OPTION,
+) -> None:
+    """Remove WORKER from the local edge: it stops serving and its deployments are forgotten."""
+    from wranglerpy.deploy.client import running_edge
+    from wranglerpy.deploy.history import DeploymentLog
+    from wranglerpy.deploy.paths import EdgePaths
+    from wranglerpy.errors import DeployError
+
+    paths = EdgePaths.resolve(state_dir)
+    name = _worker_name(worker, config, env)
+    log = DeploymentLog(paths.deployments)
+    if not log.history(name):
+        raise DeployError(f'"{name}" is not deployed on the local edge ({paths.root}).')
+    callers = _callers(paths, log, name)
+    if callers and not force:
+        raise DeployError(
+            f'"{name}" is the target of service bindings of deployed workers: '
+            f"{', '.join(callers)}. Their calls would fail. Delete those first, or pass --force."
+        )
+    typer.echo(
+        f"Deleting {name} from the local edge. Its KV/D1/R2 data stay in the edge's state; "
+        f"its versions stay in {paths.versions}."
+    )
+    if not yes and sys.stdin.isatty():
+        typer.confirm("Continue?", abort=True)
+    edge = running_edge(paths)
+    if edge is not None:
+        edge.call({"op": "delete", "worker": name})
+    else:
+        log.remove(name)
+    typer.echo(f"✔ Deleted {name}")
+
+
+def _callers(paths: EdgePaths, log: DeploymentLog, name: str) -> list[str]:
+    """Deployed workers whose live version has a service binding to ``name``."""
+    from wranglerpy.deploy.publish import binding_target_deployed
+    from wranglerpy.deploy.versions import load_version
+    from wranglerpy.errors import DeployError
+
+    found = []
+    for other in log.workers():
+        current = log.current(other)
+        if other == name or current is None:
+            continue
+        try:
+            services = load_version(paths, current.version_id).config().services
+        except DeployError:
+            continue
+        if any(binding_target_deployed(s, {name}) for s in services):
+            found.append(other)
+    return found

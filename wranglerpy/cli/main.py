@@ -58,6 +58,7 @@ app.add_typer(_edge.app, name="edge")
 app.add_typer(_history.deployments_app, name="deployments")
 app.add_typer(_history.versions_app, name="versions")
 app.command("rollback")(_history.rollback)
+app.command("delete")(_history.delete)
 app.command("tail")(_tail.tail)
 
 

@@ -195,6 +195,19 @@ class EdgeDaemon:
                 drain.add_done_callback(lambda _t: self.draining.discard(old))
             return fleet
 
+    async def remove(self, name: str) -> None:
+        """Stop serving ``name``: no route, no registry entry, no crons; its requests drain."""
+        async with self._locks.setdefault(name, asyncio.Lock()):
+            fleet = self.fleets.pop(name, None)
+            self.versions.pop(name, None)
+            self._rebuild_routes()
+            self.crons.cancel(name)
+            self.registry.unregister(name, self.pid, "edge")
+            if fleet is not None:
+                self.draining.add(fleet)
+                drain = asyncio.ensure_future(fleet.drain_and_stop(settle=0.0))
+                drain.add_done_callback(lambda _t: self.draining.discard(fleet))
+
     def _fleet(self, spec: WorkerSpec, version: Version) -> Fleet:
         if not self.simulate_latency:
             return Fleet(spec, version.id, self.processes, self.hub)
@@ -284,6 +297,12 @@ class EdgeDaemon:
             cron = str(request.get("cron") or (crons[0] if crons else ""))
             await self.fire_scheduled(name, cron, time.time() * 1000)
             return {"ok": True, "cron": cron}
+        if op == "delete":
+            name = str(request.get("worker"))
+            await self.remove(name)
+            self.log.remove(name)
+            self.hub.system(f"✔ {name} was deleted from the edge", worker=name)
+            return {"ok": True}
         if op == "stop":
             self.stop_event.set()
             return {"ok": True}

@@ -65,6 +65,17 @@ class DeploymentLog:
     def record(self, deployment: Deployment) -> None:
         data = self._read()
         data.setdefault(deployment.worker, []).append(asdict(deployment))
+        self._write(data)
+
+    def remove(self, worker: str) -> bool:
+        """Forget ``worker`` (``wranglerpy delete``); whether it was there."""
+        data = self._read()
+        if data.pop(worker, None) is None:
+            return False
+        self._write(data)
+        return True
+
+    def _write(self, data: dict[str, list[dict[str, str]]]) -> None:
         self.path.parent.mkdir(parents=True, exist_ok=True)
         fd, tmp = tempfile.mkstemp(dir=self.path.parent, prefix=".deployments-", suffix=".json")
         with os.fdopen(fd, "w") as out:
