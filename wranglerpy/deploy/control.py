@@ -2,7 +2,8 @@
 
 One request per connection: the client writes one JSON object on one line, the daemon
 answers with one JSON object on one line: ``{"ok": true, ...}`` or ``{"ok": false,
-"error": "..."}``. Operations: ``status``, ``deploy`` (worker, version, message, source).
+"error": "..."}``. Operations: ``status``, ``deploy`` (version, message, source),
+``scheduled`` (worker, cron), ``delete`` (worker), ``stop``.
 """
 
 from __future__ import annotations
