@@ -32,7 +32,7 @@ from wranglerpy.errors import AIError
 log = logging.getLogger("wranglerpy.ai")
 
 CAPACITY_ERROR = "AiError: 3040: Capacity temporarily exceeded, please try again."
-DEFAULT_MAX_PENDING = 8
+DEFAULT_MAX_PENDING = 64  # running + waiting; apps usually put their own bound in front
 MAX_CONTEXT = 8192  # positions in the converted model's rotary cache
 
 
