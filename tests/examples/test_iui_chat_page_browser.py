@@ -13,7 +13,6 @@ import subprocess
 from pathlib import Path
 
 import pytest
-
 from wranglerpy.ai.cache import ModelCache
 from wranglerpy.ai.models import SMOLLM2
 from wranglerpy.testing import DevServer
