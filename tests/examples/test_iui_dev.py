@@ -296,3 +296,33 @@ def test_usage_written_by_streaming_is_read_by_the_api(stack: dict[str, Any]) ->
     )
     refused = api.post("/stream/chat", json=CHAT, headers={"authorization": f"Bearer {key}"})
     assert refused.status_code == 429 and "AI request limit" in refused.json()["error"]
+
+
+@pytest.mark.slow
+def test_a_client_that_disconnects_stops_generation(stack: dict[str, Any]) -> None:
+    import sqlite3
+
+    url = stack["server"].url(API) + "/stream/chat"
+    body = {
+        "messages": [
+            {"role": "user", "parts": [{"type": "text", "text": "Write a very long story."}]}
+        ],
+        "maxTokens": 2000,
+        "chatId": "disconnect-test",
+    }
+    with httpx.Client(timeout=60) as client, client.stream("POST", url, json=body) as response:
+        for line in response.iter_lines():
+            if '"message-part"' in line:
+                break  # leave after the first piece
+    database = next(stack["persist"].glob("d1/*/db.sqlite"))
+    deadline = time.monotonic() + 10
+    while True:
+        with sqlite3.connect(database) as conn:
+            rows = conn.execute(
+                "SELECT status, duration_ms FROM ai_usage WHERE status = 'aborted'"
+            ).fetchall()
+        if rows or time.monotonic() > deadline:
+            break
+        time.sleep(0.1)
+    assert rows, "the aborted generation was not recorded"
+    assert rows[-1][1] < 5000  # stopped early, not run to maxTokens
