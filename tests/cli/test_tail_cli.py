@@ -192,3 +192,30 @@ def test_cron_triggers_on_the_edge_show_as_scheduled_events(
     assert len(scheduled) == 1
     assert scheduled[0]["event"]["cron"] == "0 3 * * *"
     assert scheduled[0]["logs"][0]["message"] == ["cron ran 0 3 * * *"]
+
+
+def test_tail_ends_quietly_when_its_reader_goes(edge: Edge) -> None:  # noqa: F811
+    edge.cli("deploy", "--all", "--edge-port", "0")
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "wranglerpy", "tail", "pair-api", "--format", "json"],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        assert proc.stdout is not None and proc.stderr is not None
+        assert "Tailing" in proc.stderr.readline()
+        time.sleep(0.2)
+        proc.stdout.close()  # like `wranglerpy tail ... | head -0`
+        with edge.client("pair-api") as api:
+            for _ in range(3):
+                api.get("/health")
+        assert proc.wait(10) == 0
+        rest = proc.stderr.read()
+        assert "Traceback" not in rest and "BrokenPipe" not in rest, rest
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait()
+        if proc.stderr is not None:
+            proc.stderr.close()

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
+import os
 import sys
 from pathlib import Path
 
@@ -58,15 +60,25 @@ def tail(
     colour = _use_colour(sys.stdout)
     err_console.print(f"Tailing {name} ({entry.mode}); Ctrl-C to stop.", markup=False)
 
-    def on_event(event: dict[str, object]) -> None:
-        record = to_tail_event(event)
-        if not filters.accepts(record):
-            return
-        text = json.dumps(record) if output == "json" else pretty(record, colour)
-        sys.stdout.write(text + "\n")
-        sys.stdout.flush()
-
     def notice(message: str) -> None:
         err_console.print(message, markup=False)
 
-    asyncio.run(follow(registry, name, entry.mode, on_event, notice))
+    async def run() -> None:
+        stop = asyncio.Event()
+
+        def on_event(event: dict[str, object]) -> None:
+            record = to_tail_event(event)
+            if not filters.accepts(record):
+                return
+            text = json.dumps(record) if output == "json" else pretty(record, colour)
+            try:
+                sys.stdout.write(text + "\n")
+                sys.stdout.flush()
+            except BrokenPipeError:  # `wranglerpy tail ... | head`: the reader is done
+                os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+                stop.set()
+
+        await follow(registry, name, entry.mode, on_event, notice, stop)
+
+    with contextlib.suppress(KeyboardInterrupt):  # Ctrl-C is how a tail ends
+        asyncio.run(run())
