@@ -62,3 +62,19 @@ def test_redirect():
     response = Response.redirect("http://x/next", 301)
     assert response.status == 301
     assert response.headers.get("location") == "http://x/next"
+
+
+async def test_closing_a_body_closes_its_source():
+    closed = []
+
+    async def produce():
+        try:
+            yield b"a"
+            yield b"b"
+        finally:
+            closed.append(True)
+
+    body = Response(produce()).body
+    assert await body.__anext__() == b"a"
+    await body.aclose()
+    assert closed == [True]

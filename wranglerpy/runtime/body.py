@@ -25,9 +25,16 @@ async def _aiter_sync(chunks: Iterable[Any]) -> AsyncIterator[bytes]:
 
 
 async def _aiter_async(chunks: AsyncIterable[Any]) -> AsyncIterator[bytes]:
-    async for chunk in chunks:
-        if chunk:
-            yield _to_bytes(chunk)
+    iterator = aiter(chunks)
+    try:
+        async for chunk in iterator:
+            if chunk:
+                yield _to_bytes(chunk)
+    finally:
+        # Closing the body closes its source at once (a generator, a model stream, an upstream).
+        aclose = getattr(iterator, "aclose", None)
+        if aclose is not None:
+            await aclose()
 
 
 def _to_bytes(chunk: Any) -> bytes:
