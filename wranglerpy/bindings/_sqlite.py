@@ -25,6 +25,7 @@ import asyncio
 import re
 import sqlite3
 import threading
+import time
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
@@ -59,6 +60,21 @@ def state_dir(persist_dir: Path, kind: str, ident: str) -> Path:
     return persist_dir / kind / name
 
 
+def _switch_to_wal(conn: sqlite3.Connection) -> str:
+    # Two processes opening a brand-new file at once can get SQLITE_BUSY from the journal-mode
+    # switch without SQLite calling the busy handler: retry it within the usual busy timeout.
+    deadline = time.monotonic() + BUSY_TIMEOUT_MS / 1000
+    while True:
+        try:
+            return str(conn.execute("PRAGMA journal_mode = WAL").fetchone()[0])
+        except sqlite3.OperationalError as exc:
+            if "locked" not in str(exc) and "busy" not in str(exc):
+                raise
+            if time.monotonic() > deadline:
+                raise
+            time.sleep(0.01)
+
+
 def connect(path: Path) -> sqlite3.Connection:
     """Open (creating if needed) the SQLite file at ``path`` with the guarantees above.
 
@@ -78,7 +94,7 @@ def connect(path: Path) -> sqlite3.Connection:
     try:
         # busy_timeout first: switching a new file to WAL needs a lock another process may hold.
         conn.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
-        mode = conn.execute("PRAGMA journal_mode = WAL").fetchone()[0]
+        mode = _switch_to_wal(conn)
         if str(mode).lower() != "wal":
             raise StateError(f"The local store {path} cannot use WAL mode (got {mode!r}).")
         conn.execute("PRAGMA synchronous = NORMAL")
