@@ -9,7 +9,6 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
-import shutil
 from pathlib import Path
 
 import pytest
@@ -18,33 +17,13 @@ from wranglerpy.ai.binding import AI, AIStream, create
 from wranglerpy.ai.cache import ModelCache
 from wranglerpy.ai.engine import Engine
 from wranglerpy.ai.fetch import Progress
-from wranglerpy.ai.models import MINILM, SMOLLM2, Artifact, ModelTable
+from wranglerpy.ai.models import Artifact, ModelTable
 from wranglerpy.config.schema import AIBinding
 from wranglerpy.errors import AIError
 
 CHAT = "@cf/meta/llama-3.1-8b-instruct"
 EMBED = "@cf/baai/bge-small-en-v1.5"
 MESSAGES = [{"role": "user", "content": "the cat"}]
-
-
-@pytest.fixture
-def engine(tmp_path: Path, tiny_gguf: Path, tiny_embedder_dir: Path) -> Engine:
-    files = {
-        SMOLLM2.artifacts[0].member: tiny_gguf,
-        MINILM.artifacts[0].member: tiny_embedder_dir / "model.onnx",
-        MINILM.artifacts[1].member: tiny_embedder_dir / "tokenizer.json",
-    }
-
-    def fetch(artifact: Artifact, target: Path, progress: Progress | None) -> Path:
-        shutil.copyfile(files[artifact.member], target)
-        return target
-
-    return Engine(ModelCache(tmp_path / "cache", fetcher=fetch), max_pending=2)
-
-
-@pytest.fixture
-def ai(engine: Engine) -> AI:
-    return AI(ModelTable(), lambda: engine)
 
 
 async def test_chat_returns_response_and_usage(ai: AI, caplog: pytest.LogCaptureFixture) -> None:

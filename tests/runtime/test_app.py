@@ -133,6 +133,27 @@ async def on_fetch(request, env):
     assert response.text == "hi from on_fetch"
 
 
+async def test_handlers_get_only_the_arguments_they_take(harness):
+    # Cloudflare's own cron example declares ``async def fetch(self)``; Cloudflare drops the
+    # arguments a handler does not take, and so must we.
+    source = """
+from pyodide.code import relaxed_call
+from workers import Response, WorkerEntrypoint
+
+class Default(WorkerEntrypoint):
+    async def fetch(self):
+        return Response("no request needed " + str(relaxed_call(lambda a: a, 1, 2)))
+
+    async def scheduled(self, controller):
+        print("cron", controller.cron)
+"""
+    async with harness.build(source) as client:
+        response = await client.get("/")
+        ran = await client.get("/cdn-cgi/local/scheduled", params={"cron": "* * * * *"})
+    assert response.status_code == 200 and response.text == "no request needed 1"
+    assert ran.status_code == 200
+
+
 async def test_asgi_app_sees_env(harness):
     source = """
 async def app(scope, receive, send):

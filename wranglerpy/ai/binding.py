@@ -18,6 +18,7 @@ from wranglerpy.ai import deps
 deps.require(deps.RUNTIME)  # a clear reason for the stand-in binding when the extra is missing
 
 from wranglerpy.ai import inputs as check  # noqa: E402
+from wranglerpy.ai import responses_api  # noqa: E402
 from wranglerpy.ai.constrained import json_constraint  # noqa: E402
 from wranglerpy.ai.engine import Engine, TextEvents, TextRequest, TextResult, get_engine  # noqa: E402
 from wranglerpy.ai.json_close import closing_suffix  # noqa: E402
@@ -88,7 +89,28 @@ class AI:
         local = self._table.resolve(model)
         if local.task == "text-embeddings":
             return await self._embed(local, given)
+        if model in responses_api.RESPONSES_MODELS:
+            return await self._respond(model, local, given)
         return await self._generate(local, given)
+
+    async def _respond(self, model: str, local: LocalModel, given: dict[str, Any]) -> JSObject:
+        if given.get("stream"):
+            raise check.bad(
+                f"streaming {model} (Responses API events) is not supported locally; "
+                "call it without stream, or stream a chat model such as @cf/meta/llama-3.1-8b-instruct"
+            )
+        request = TextRequest(
+            params=responses_api.sampling_params(given),
+            messages=responses_api.request_messages(given),
+        )
+        result = await self._engine().complete(local, request)
+        answer = responses_api.response_object(
+            model,
+            result.text,
+            result.usage,
+            truncated=result.generation.finish_reason == "length",
+        )
+        return to_js(answer)
 
     async def _embed(self, local: LocalModel, given: dict[str, Any]) -> JSObject:
         texts = check.embedding_texts(given)

@@ -24,7 +24,7 @@ def bad(message: str) -> AIError:
     return AIError(f"AiError: 5006: Error: {message}")
 
 
-def _json_type(value: Any) -> str:
+def json_type(value: Any) -> str:
     if value is None:
         return "null"
     if isinstance(value, bool):
@@ -43,7 +43,7 @@ def _json_type(value: Any) -> str:
 def _number(inputs: Mapping[str, Any], name: str) -> Any:
     kind, low, high = NUMERIC[name]
     value = inputs[name]
-    got = _json_type(value)
+    got = json_type(value)
     if got != kind and not (kind == "number" and got == "integer"):
         raise bad(f"Type mismatch of '/{name}', '{got}' not in '{kind}'")
     if value < low or value > high:
@@ -61,7 +61,7 @@ def chat_messages(inputs: Mapping[str, Any]) -> list[dict[str, str]] | None:
         if not isinstance(inputs.get("prompt"), str):
             if "prompt" in inputs:
                 raise bad(
-                    f"Type mismatch of '/prompt', '{_json_type(inputs['prompt'])}' not in 'string'"
+                    f"Type mismatch of '/prompt', '{json_type(inputs['prompt'])}' not in 'string'"
                 )
             raise bad(
                 "oneOf at '/' not met, 0 matches: required properties at '/' are 'prompt', required properties at '/' are 'messages'"
@@ -71,17 +71,17 @@ def chat_messages(inputs: Mapping[str, Any]) -> list[dict[str, str]] | None:
         return None
     messages = inputs["messages"]
     if not isinstance(messages, list):
-        raise bad(f"Type mismatch of '/messages', '{_json_type(messages)}' not in 'array'")
+        raise bad(f"Type mismatch of '/messages', '{json_type(messages)}' not in 'array'")
     out: list[dict[str, str]] = []
     for i, message in enumerate(messages):
         if not isinstance(message, Mapping):
-            raise bad(f"Type mismatch of '/messages/{i}', '{_json_type(message)}' not in 'object'")
+            raise bad(f"Type mismatch of '/messages/{i}', '{json_type(message)}' not in 'object'")
         for key in ("role", "content"):
             if key not in message:
                 raise bad(f"required properties at '/messages/{i}' are 'role', 'content'")
             if not isinstance(message[key], str):
                 raise bad(
-                    f"Type mismatch of '/messages/{i}/{key}', '{_json_type(message[key])}' not in 'string'"
+                    f"Type mismatch of '/messages/{i}/{key}', '{json_type(message[key])}' not in 'string'"
                 )
         out.append({"role": message["role"], "content": message["content"]})
     return out
@@ -115,7 +115,7 @@ def embedding_texts(inputs: Mapping[str, Any]) -> list[str]:
     texts = [text] if isinstance(text, str) else text
     if not isinstance(texts, list) or not all(isinstance(t, str) for t in texts):
         raise bad(
-            f"Type mismatch of '/text', '{_json_type(text)}' not in 'string, array of strings'"
+            f"Type mismatch of '/text', '{json_type(text)}' not in 'string, array of strings'"
         )
     if not texts:
         raise bad("'/text' must NOT have fewer than 1 items")

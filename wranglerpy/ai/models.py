@@ -106,6 +106,11 @@ _TEXT_MODELS = (
     "@cf/tinyllama/tinyllama-1.1b-chat-v1.0",
     "@cf/deepseek-ai/deepseek-r1-distill-qwen-32b",
     "@cf/openchat/openchat-3.5-0106",
+    "@cf/openai/gpt-oss-120b",  # Responses API shape, see ``responses_api``
+    "@cf/openai/gpt-oss-20b",
+    "@cf/ibm-granite/granite-4.0-h-micro",
+    "@cf/qwen/qwen3-30b-a3b-fp8",
+    "@cf/aisingapore/gemma-sea-lion-v4-27b-it",
 )
 
 _EMBEDDING_MODELS = (
@@ -113,6 +118,8 @@ _EMBEDDING_MODELS = (
     "@cf/baai/bge-base-en-v1.5",
     "@cf/baai/bge-large-en-v1.5",
     "@cf/baai/bge-m3",
+    "@cf/google/embeddinggemma-300m",
+    "@cf/qwen/qwen3-embedding-0.6b",
 )
 
 # The documented table: every Cloudflare chat model runs on SmolLM2 locally, every embedding

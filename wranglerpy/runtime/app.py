@@ -23,6 +23,7 @@ from wranglerpy.runtime.events import EventSink
 from wranglerpy.runtime.headers import Headers
 from wranglerpy.runtime.loader import LoadedWorker, WorkerLoadError
 from wranglerpy.runtime.messages import Request, Response
+from wranglerpy.runtime.relaxed import relaxed_call
 from wranglerpy.runtime.scheduled import SCHEDULED_PATHS, run_scheduled
 
 Scope = dict[str, Any]
@@ -285,9 +286,9 @@ class WorkerApp:
             if default is None and entry != "Default":
                 raise TypeError(f'Worker "{self.name}" has no entrypoint named "{entry}"')
             if default is not None and hasattr(default, "fetch"):
-                result = getattr(default(ctx, self.env), "fetch")(request)  # noqa: B009
+                result = relaxed_call(getattr(default(ctx, self.env), "fetch"), request)  # noqa: B009
             elif self.loaded.on_fetch is not None:
-                result = _call_flexible(self.loaded.on_fetch, request, self.env, ctx)
+                result = relaxed_call(self.loaded.on_fetch, request, self.env, ctx)
             else:
                 return Response("This worker has no fetch handler.", status=501)
             if inspect.isawaitable(result):
@@ -408,15 +409,3 @@ async def _wait_disconnect(receive: ASGIReceive) -> None:
         message = await receive()
         if message["type"] == "http.disconnect":
             return
-
-
-def _call_flexible(func: Any, *args: Any) -> Any:
-    """Call ``on_fetch(request[, env[, ctx]])`` with as many arguments as it takes."""
-    try:
-        params = inspect.signature(func).parameters.values()
-    except (TypeError, ValueError):
-        return func(*args)
-    if any(p.kind == p.VAR_POSITIONAL for p in params):
-        return func(*args)
-    count = len([p for p in params if p.kind in (p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD)])
-    return func(*args[:count])

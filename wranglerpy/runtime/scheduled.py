@@ -11,6 +11,7 @@ from wranglerpy.runtime.entrypoint import ExecutionContext
 from wranglerpy.runtime.env import Env
 from wranglerpy.runtime.loader import LoadedWorker
 from wranglerpy.runtime.messages import Response
+from wranglerpy.runtime.relaxed import relaxed_call
 
 # wranglerpy's path, plus the two wrangler has used, so existing scripts keep working.
 SCHEDULED_PATHS = frozenset(
@@ -52,12 +53,7 @@ async def run_scheduled(
         args = (controller, env, ctx)
     if handler is None:
         return Response("This worker has no scheduled handler.", status=404)
-    params = [
-        p
-        for p in inspect.signature(handler).parameters.values()
-        if p.kind in (p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD)
-    ]
-    result = handler(*args[: len(params)])
+    result = relaxed_call(handler, *args)
     if inspect.isawaitable(result):
         await result
     await ctx.drain()
