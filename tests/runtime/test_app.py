@@ -330,14 +330,14 @@ async def index():
 
 
 async def test_a_huge_print_is_cut_not_fatal(harness):
-    source = '''
+    source = """
 from workers import WorkerEntrypoint, Response
 
 class Default(WorkerEntrypoint):
     async def fetch(self, request):
         print("x" * 200_000)
         return Response("ok")
-'''
+"""
     async with harness.build(source) as client:
         response = await client.get("/")
     assert response.text == "ok"
