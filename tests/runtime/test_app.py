@@ -154,6 +154,21 @@ class Default(WorkerEntrypoint):
     assert ran.status_code == 200
 
 
+async def test_a_typed_array_buffer_is_a_response_body(harness):
+    # Cloudflare's Pillow example answers with ``Response(to_js(image_bytes).buffer)``.
+    source = """
+from pyodide.ffi import to_js
+from workers import Response, WorkerEntrypoint
+
+class Default(WorkerEntrypoint):
+    async def fetch(self, request):
+        return Response(to_js(b"\\x89PNG").buffer, headers={"content-type": "image/png"})
+"""
+    async with harness.build(source) as client:
+        response = await client.get("/")
+    assert response.status_code == 200 and response.content == b"\x89PNG"
+
+
 async def test_asgi_app_sees_env(harness):
     source = """
 async def app(scope, receive, send):

@@ -21,8 +21,51 @@ class JsProxy:
     """Marker type: locally, JS objects are plain Python values."""
 
 
+class ArrayBuffer(bytes):
+    """An ArrayBuffer is its bytes locally, so it works wherever bytes do (``Response(buf)``)."""
+
+    @property
+    def byteLength(self) -> int:  # noqa: N802 - the JS name
+        return len(self)
+
+    def to_bytes(self) -> bytes:
+        return bytes(self)
+
+    def to_py(self) -> memoryview:
+        return memoryview(bytes(self))
+
+
+class Uint8Array(bytes):
+    """What ``to_js(b"...")`` gives in Pyodide; ``.buffer`` is its ArrayBuffer."""
+
+    @staticmethod
+    def new(data: Any = b"") -> Uint8Array:
+        return Uint8Array(bytes(data))  # an int gives that many zero bytes, as in JS
+
+    @property
+    def buffer(self) -> ArrayBuffer:
+        return ArrayBuffer(self)
+
+    @property
+    def byteLength(self) -> int:  # noqa: N802 - the JS name
+        return len(self)
+
+    @property
+    def length(self) -> int:
+        return len(self)
+
+    def to_bytes(self) -> bytes:
+        return bytes(self)
+
+    def to_py(self) -> memoryview:
+        return memoryview(bytes(self))
+
+
 def to_js(value: Any, *args: Any, **kwargs: Any) -> Any:
-    """Locally a no-op: Python dicts already work wherever JS objects are expected."""
+    """Bytes become a :class:`Uint8Array`; everything else passes through, since Python
+    dicts and lists already work wherever JS objects are expected locally."""
+    if isinstance(value, (bytes, bytearray, memoryview)) and not isinstance(value, Uint8Array):
+        return Uint8Array(bytes(value))
     return value
 
 

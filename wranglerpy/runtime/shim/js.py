@@ -4,12 +4,25 @@
 from wranglerpy.runtime.jsglobals import (
     JSON,
     URL,
+    ArrayBuffer,
     Headers,
     Object,
     Request,
     Response,
+    Uint8Array,
     console,
     fetch,
 )
 
-__all__ = ["JSON", "URL", "Headers", "Object", "Request", "Response", "console", "fetch"]
+__all__ = [
+    "JSON",
+    "URL",
+    "ArrayBuffer",
+    "Headers",
+    "Object",
+    "Request",
+    "Response",
+    "Uint8Array",
+    "console",
+    "fetch",
+]

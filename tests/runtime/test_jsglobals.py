@@ -1,0 +1,27 @@
+"""The ``js`` / ``pyodide.ffi`` stand-ins: typed arrays from ``to_js`` behave like Pyodide's."""
+
+from __future__ import annotations
+
+from wranglerpy.runtime.jsglobals import ArrayBuffer, Uint8Array, to_js
+
+
+def test_to_js_turns_bytes_into_a_uint8array_with_a_buffer() -> None:
+    array = to_js(b"\x89PNG")
+    assert isinstance(array, Uint8Array)
+    assert array.length == array.byteLength == 4
+    buffer = array.buffer
+    assert isinstance(buffer, ArrayBuffer) and buffer.byteLength == 4
+    assert buffer.to_bytes() == b"\x89PNG" and bytes(array.to_py()) == b"\x89PNG"
+    assert isinstance(to_js(bytearray(b"x")), Uint8Array)
+    assert to_js(array) is array
+
+
+def test_to_js_passes_other_values_through() -> None:
+    value = {"a": [1, 2]}
+    assert to_js(value) is value
+    assert to_js("text") == "text"
+
+
+def test_uint8array_new_takes_a_length_or_data() -> None:
+    assert Uint8Array.new(3) == b"\x00\x00\x00"
+    assert Uint8Array.new([1, 2]) == b"\x01\x02"
