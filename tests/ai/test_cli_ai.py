@@ -2,6 +2,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pytest
 from typer.testing import CliRunner
 
 from wranglerpy.cli.main import app
@@ -30,3 +31,30 @@ def test_pull_model_and_all_together_is_refused(tmp_path: Path) -> None:
     )
     assert result.exit_code != 0
     assert "not both" in result.output
+
+
+def test_models_shows_the_configs_ai_models_overrides(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    (tmp_path / "wrangler.toml").write_text(
+        'name = "w"\nmain = "w.py"\n[ai]\nbinding = "AI"\n'
+        '[ai.models]\n"@cf/my/model" = "smollm2-135m-instruct"\n'
+    )
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setenv("COLUMNS", "200")
+    result = runner.invoke(app, ["ai", "models", "--cache-dir", str(tmp_path / "cache")])
+    assert result.exit_code == 0, result.output
+    line = next(x for x in result.output.splitlines() if "@cf/my/model" in x)
+    assert "smollm2-135m-instruct" in line and "[ai.models] in wrangler.toml" in line
+
+
+def test_models_refuses_an_override_to_an_unknown_local_model(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    config = tmp_path / "wrangler-x.toml"
+    config.write_text(
+        'name = "w"\nmain = "w.py"\n[ai]\nbinding = "AI"\n[ai.models]\n"@cf/my/model" = "gpt-9"\n'
+    )
+    result = runner.invoke(app, ["ai", "models", "-c", str(config), "--cache-dir", str(tmp_path)])
+    assert result.exit_code != 0
+    assert "not a local model" in result.output and "Traceback" not in result.output

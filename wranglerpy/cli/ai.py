@@ -9,6 +9,7 @@ import typer
 from rich.console import Console
 from rich.progress import BarColumn, DownloadColumn, Progress, TaskID, TextColumn, TimeElapsedColumn
 from rich.table import Table
+from rich.text import Text
 
 from wranglerpy.cli.common import handle_errors
 
@@ -74,10 +75,19 @@ def _reporter(progress: Progress, task: TaskID) -> Callable[[str, int, int], Non
 
 @app.command("models")
 @handle_errors
-def models(cache_dir: Path | None = CACHE_OPTION) -> None:
+def models(
+    cache_dir: Path | None = CACHE_OPTION,
+    config: list[Path] = typer.Option(  # noqa: B008 - typer's repeatable option
+        [],
+        "--config",
+        "-c",
+        help="Config(s) whose [ai.models] overrides to show (default: the wrangler configs here).",
+    ),
+) -> None:
     """List the Cloudflare model names served locally and whether their local model is cached."""
     from wranglerpy.ai.cache import ModelCache
-    from wranglerpy.ai.models import CLOUDFLARE_MODELS, LOCAL_MODELS
+    from wranglerpy.ai.models import CLOUDFLARE_MODELS, LOCAL_MODELS, ModelTable
+    from wranglerpy.config.load import discover_configs, load_worker
 
     cache = ModelCache(cache_dir)
     local = Table(title="Local models", title_justify="left")
@@ -87,11 +97,22 @@ def models(cache_dir: Path | None = CACHE_OPTION) -> None:
         source = ", ".join(f"{a.package}=={a.version}" for a in m.artifacts)
         local.add_row(m.name, m.task, "yes" if cache.is_cached(m) else "no", source)
     console.print(local)
+    # Each config's [ai.models] entries, checked as the binding checks them.
+    overridden: dict[str, tuple[str, str]] = {}
+    for path in config or discover_configs(Path.cwd()):
+        worker = load_worker(path)
+        if worker.ai is not None and worker.ai.models:
+            ModelTable(worker.ai.models)
+            for cf_name, local_name in worker.ai.models:
+                overridden[cf_name] = (local_name, f"[ai.models] in {path.name}")
     names = Table(title="Cloudflare names", title_justify="left")
     names.add_column("model")
     names.add_column("runs on")
-    for cf_name, local_name in sorted(CLOUDFLARE_MODELS.items()):
-        names.add_row(cf_name, local_name)
+    names.add_column("from")
+    table = {name: (target, "built-in table") for name, target in CLOUDFLARE_MODELS.items()}
+    table.update(overridden)
+    for cf_name, (local_name, origin) in sorted(table.items()):
+        names.add_row(cf_name, local_name, Text(origin))  # Text: no markup in "[ai.models]"
     console.print(names)
     console.print(
         f"Cache: {cache.root}. Missing models: `wranglerpy ai pull`. "
