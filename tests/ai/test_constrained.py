@@ -6,9 +6,10 @@ from typing import Any
 
 import pytest
 
-from wranglerpy.ai.constrained import JsonConstraint, Status, check
+from wranglerpy.ai.constrained import JsonConstraint, Status, check, json_constraint
 from wranglerpy.ai.generate import Generation, TextModel
 from wranglerpy.ai.sampling import SamplingParams
+from wranglerpy.errors import AIError
 
 PERSON: dict[str, Any] = {
     "type": "object",
@@ -107,6 +108,16 @@ def test_random_tiny_model_writes_valid_json(tiny_model_dir: Path, seed: int) ->
             },
             "required": ["title", "steps"],
         },
+        {
+            "type": "object",
+            "properties": {
+                "name": {"type": "string", "minLength": 2},
+                "age": {"type": "integer", "minimum": 18, "maximum": 99},
+                "pet": {"$ref": "#/$defs/Pet"},
+            },
+            "required": ["name", "age", "pet"],
+            "$defs": {"Pet": {"enum": ["cat", "dog"]}},
+        },
     ],
 )
 async def test_real_model_answers_validate(schema: dict[str, Any]) -> None:
@@ -130,3 +141,123 @@ async def test_real_model_answers_validate(schema: dict[str, Any]) -> None:
         },
     )
     jsonschema.validate(result["response"], schema)
+
+
+AGE = {"type": "integer", "minimum": 18, "maximum": 99}
+
+
+def _in_array(text: str, item: dict[str, Any]) -> Status:
+    """Numbers end at a delimiter, so they are checked as array items."""
+    return check("[" + text, {"type": "array", "items": item})
+
+
+@pytest.mark.parametrize(
+    ("text", "status"),
+    [
+        ("1", Status.PARTIAL),  # may become 18 or 19
+        ("10", Status.INVALID),  # 10, 100..109, ... are all out of range
+        ("17]", Status.INVALID),
+        ("18]", Status.COMPLETE),
+        ("99]", Status.COMPLETE),
+        ("100", Status.INVALID),
+        ("-", Status.INVALID),  # no negative number is >= 18
+        ("5", Status.PARTIAL),  # 50..59
+        ("5]", Status.INVALID),
+    ],
+)
+def test_integer_bounds_prune_prefixes_that_cannot_end_in_range(text: str, status: Status) -> None:
+    assert _in_array(text, AGE) is status
+
+
+def test_number_bounds_with_fractions_exclusive_limits_and_multiples() -> None:
+    unit = {"type": "number", "minimum": 0, "exclusiveMaximum": 1}
+    assert _in_array("0.5]", unit) is Status.COMPLETE
+    assert _in_array("0.", unit) is Status.PARTIAL
+    assert _in_array("1", unit) is Status.INVALID  # 1, 1.x, 10... are all >= 1
+    assert _in_array("0.5e1", unit) is Status.INVALID  # no exponents under a range
+    assert _in_array("-0.1", unit) is Status.INVALID
+    assert _in_array("-0", unit) is Status.PARTIAL  # -0 is 0
+    even = {"type": "integer", "multipleOf": 2}
+    assert _in_array("4]", even) is Status.COMPLETE and _in_array("5]", even) is Status.INVALID
+    draft4 = {"type": "number", "minimum": 0, "exclusiveMinimum": True}
+    assert _in_array("0]", draft4) is Status.INVALID
+    assert _in_array("0.1]", draft4) is Status.COMPLETE
+
+
+def test_min_length_keeps_a_string_open() -> None:
+    schema = {"type": "string", "minLength": 2}
+    assert check('"a"', schema) is Status.INVALID
+    assert check('"ab"', schema) is Status.COMPLETE
+
+
+PYDANTIC_STYLE: dict[str, Any] = {
+    "$defs": {
+        "Pet": {
+            "type": "object",
+            "properties": {"kind": {"enum": ["cat", "dog"]}},
+            "required": ["kind"],
+        }
+    },
+    "type": "object",
+    "properties": {
+        "pet": {"$ref": "#/$defs/Pet"},
+        "owner": {"allOf": [{"$ref": "#/$defs/Pet"}], "description": "merged with its ref"},
+    },
+    "required": ["pet"],
+}
+
+
+def test_local_refs_and_all_of_are_followed() -> None:
+    assert check('{"pet": {"kind": "cat"}}', PYDANTIC_STYLE) is Status.COMPLETE
+    assert check('{"pet": {"kind": "cow"', PYDANTIC_STYLE) is Status.INVALID
+    assert check('{"pet": {}}', PYDANTIC_STYLE) is Status.INVALID  # Pet requires kind
+    assert check('{"pet": {"kind": "dog"}, "owner": {"kind": "cat"}}', PYDANTIC_STYLE) is (
+        Status.COMPLETE
+    )
+
+
+@pytest.mark.parametrize(
+    ("ref", "fragment"),
+    [
+        ("https://example.com/s.json", "points outside the schema"),
+        ("#/$defs/Nope", "points at nothing"),
+    ],
+)
+def test_refs_that_cannot_be_followed_are_refused_before_generating(
+    ref: str, fragment: str
+) -> None:
+    schema = {"type": "object", "properties": {"a": {"$ref": ref}}}
+    with pytest.raises(AIError, match=fragment):
+        json_constraint(schema)
+
+
+def test_a_ref_cycle_is_refused() -> None:
+    schema = {
+        "$defs": {"A": {"$ref": "#/$defs/B"}, "B": {"$ref": "#/$defs/A"}},
+        "$ref": "#/$defs/A",
+    }
+    with pytest.raises(AIError, match="cycle"):
+        json_constraint(schema)
+
+
+@pytest.mark.parametrize("seed", [1, 2, 3])
+def test_random_tiny_model_respects_numeric_bounds(tiny_model_dir: Path, seed: int) -> None:
+    jsonschema = pytest.importorskip("jsonschema")
+    schema = {
+        "type": "object",
+        "properties": {
+            "age": AGE,
+            "ratio": {"type": "number", "minimum": -1, "maximum": 1},
+            "pet": {"$ref": "#/$defs/Pet"},
+        },
+        "required": ["age", "ratio", "pet"],
+        "$defs": PYDANTIC_STYLE["$defs"],
+    }
+    model = TextModel(tiny_model_dir)
+    ids = model.encode(model.template.render([{"role": "user", "content": "the cat"}]))
+    state = Generation(len(ids))
+    params = SamplingParams(max_tokens=400, temperature=1.0, seed=seed)
+    constraint = JsonConstraint(model, schema)
+    list(model.tokens(ids, params, constraint=constraint, state=state))
+    assert state.finish_reason == "stop"
+    jsonschema.validate(json.loads(model.decode(state.token_ids)), schema)

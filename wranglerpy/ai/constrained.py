@@ -15,6 +15,8 @@ from enum import Enum
 from typing import Any
 
 from wranglerpy.ai.generate import Constraint, TextModel
+from wranglerpy.ai.json_bounds import Bounds, bounds_of, prefix_viable
+from wranglerpy.ai.json_refs import SchemaRefs
 from wranglerpy.ai.sampling import TokenFilter
 
 MAX_STRING = 256
@@ -39,7 +41,7 @@ class _Invalid(Exception):
 
 def check(text: str, schema: dict[str, Any]) -> Status:
     try:
-        end = _Parser(text).value(_ws(text, 0), schema)
+        end = _Parser(text, SchemaRefs(schema)).value(_ws(text, 0), schema)
     except _Incomplete:
         return Status.PARTIAL
     except _Invalid:
@@ -66,11 +68,13 @@ def _types(schema: dict[str, Any]) -> list[str] | None:
 
 
 class _Parser:
-    def __init__(self, text: str) -> None:
+    def __init__(self, text: str, refs: SchemaRefs) -> None:
         self.text = text
+        self.refs = refs
 
     def value(self, i: int, schema: dict[str, Any]) -> int:
         text = self.text
+        schema = self.refs.resolve(schema)
         if i >= len(text):
             raise _Incomplete
         if "const" in schema:
@@ -97,9 +101,11 @@ class _Parser:
         if kind == "array" or (kind is None and ch == "["):
             return self.array(i, schema)
         if kind == "string" or (kind is None and ch == '"'):
-            return self.string(i, int(schema.get("maxLength", MAX_STRING)))
+            return self.string(
+                i, int(schema.get("maxLength", MAX_STRING)), int(schema.get("minLength", 0))
+            )
         if kind in ("number", "integer") or (kind is None and (ch == "-" or ch.isdigit())):
-            return self.number(i, integer=kind == "integer")
+            return self.number(i, kind == "integer", bounds_of(schema))
         if kind == "boolean":
             return self.alternatives(
                 i, [lambda j: self.literal(j, "true"), lambda j: self.literal(j, "false")]
@@ -131,7 +137,7 @@ class _Parser:
             raise _Incomplete
         return i + len(word)
 
-    def string(self, i: int, max_length: int) -> int:
+    def string(self, i: int, max_length: int, min_length: int = 0) -> int:
         text = self.text
         if text[i] != '"':
             raise _Invalid
@@ -140,6 +146,8 @@ class _Parser:
         while i < len(text):
             ch = text[i]
             if ch == '"':
+                if count < min_length:
+                    raise _Invalid
                 return i + 1
             if count >= max_length or ord(ch) < 0x20:
                 raise _Invalid
@@ -163,16 +171,20 @@ class _Parser:
             count += 1
         raise _Incomplete
 
-    def number(self, i: int, integer: bool) -> int:
+    def number(self, i: int, integer: bool, bounds: Bounds) -> int:
         text = self.text
         start = i
-        if text[i] == "-":
+        negative = text[i] == "-"
+        if negative:
             i += 1
         digits_start = i
         while i < len(text) and text[i].isdigit():
             i += 1
         ndigits = i - digits_start
         if ndigits > MAX_DIGITS or (ndigits > 1 and text[digits_start] == "0"):
+            raise _Invalid
+        digits = text[digits_start:i]
+        if bounds.limited and not prefix_viable(negative, digits, None, bounds, integer):
             raise _Invalid
         if i == len(text):
             raise _Incomplete  # a number only ends at a delimiter
@@ -185,11 +197,16 @@ class _Parser:
                 i += 1
             if i - frac > MAX_DIGITS:
                 raise _Invalid
+            fraction = text[frac:i]
+            if bounds.limited and not prefix_viable(negative, digits, fraction, bounds, integer):
+                raise _Invalid
             if i == len(text):
                 raise _Incomplete
             if i == frac:
                 raise _Invalid
         if not integer and text[i] in "eE":
+            if bounds.limited:
+                raise _Invalid  # exponents would defeat the range check on prefixes
             i += 1
             if i < len(text) and text[i] in "+-":
                 i += 1
@@ -201,6 +218,8 @@ class _Parser:
             if i == exp:
                 raise _Invalid
         if i == start:
+            raise _Invalid
+        if bounds.limited and not bounds.admits(float(text[start:i])):
             raise _Invalid
         return i
 
@@ -319,5 +338,7 @@ class JsonConstraint(Constraint):
 
 
 def json_constraint(schema: dict[str, Any]) -> Any:
-    """A factory the engine calls with the loaded model."""
+    """A factory the engine calls with the loaded model; a ``$ref`` that cannot be followed
+    is refused here, before any generation."""
+    SchemaRefs(schema).check()
     return lambda model: JsonConstraint(model, schema)
