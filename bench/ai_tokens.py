@@ -1,7 +1,12 @@
 """Local Workers AI speed: time to first token and decode tokens/s on the study's 36- and
 484-token prompts (greedy, SmolLM2-135M on onnxruntime), through the model and through
 ``env.AI.run(stream=True)``; embeddings in ms per sentence; llama.cpp on the same GGUF as the
-reference when ``llama_cpp`` is importable (else a note).
+reference when ``llama_cpp`` is importable (else a note). It is not a dependency: build it in
+a venv of its own and point ``LLAMA_CPP_SITE`` at that venv's site-packages (appended to the
+path, so it cannot shadow this project's packages):
+
+    python3 -m venv /tmp/llama && /tmp/llama/bin/pip install llama-cpp-python==0.3.36  # ~12 min
+    LLAMA_CPP_SITE=/tmp/llama/lib/python3.11/site-packages .venv/bin/python bench/ai_tokens.py
 
     .venv/bin/python bench/ai_tokens.py                   # 3 runs each, 128 new tokens
     RUNS=5 TOKENS=64 .venv/bin/python bench/ai_tokens.py
@@ -140,6 +145,9 @@ def bench_embeddings(model_dir: Path) -> dict[str, Any]:
 
 
 def bench_llamacpp() -> dict[str, Any] | str:
+    site = os.environ.get("LLAMA_CPP_SITE")
+    if site:
+        sys.path.append(site)
     try:
         from llama_cpp import Llama
     except ImportError:
