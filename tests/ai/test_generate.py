@@ -5,6 +5,7 @@ from pathlib import Path
 
 import pytest
 
+from wranglerpy.ai import generate
 from wranglerpy.ai.generate import Constraint, Generation, TextModel, TextStream
 from wranglerpy.ai.sampling import SamplingParams, TokenFilter
 
@@ -31,6 +32,17 @@ def test_greedy_is_deterministic_and_respects_max_tokens(model: TextModel) -> No
 def test_seeded_sampling_repeats(model: TextModel) -> None:
     params = SamplingParams(max_tokens=10, temperature=1.2, seed=42)
     assert list(model.tokens(prompt(model), params)) == list(model.tokens(prompt(model), params))
+
+
+def test_growing_the_shared_kv_buffer_changes_nothing(
+    model: TextModel, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The cache starts at prompt + 1 position here and doubles three times mid-answer."""
+    params = SamplingParams(max_tokens=20, temperature=1.0, seed=5)
+    roomy = list(model.tokens(prompt(model), params))
+    monkeypatch.setattr(generate, "KV_FIRST_CHUNK", 1)
+    assert list(model.tokens(prompt(model), params)) == roomy
+    assert len(roomy) > 8  # long enough to have grown the buffer
 
 
 def test_stop_token_ends_generation(model: TextModel) -> None:

@@ -87,7 +87,11 @@ def test_graph_matches_reference_through_the_kv_cache(
     ids = [261, 116, 257, 32, 99, 97, 116]
     feed_ids = ids
     for step in range(4):
-        outs = sess.run(None, {"input_ids": np.asarray([feed_ids], np.int64), **past})
+        feeds = {
+            "input_ids": np.asarray([feed_ids], np.int64),
+            "total_sequence_length": np.array(len(ids), np.int32),
+        }
+        outs = sess.run(None, {**feeds, **past})
         got = outs[0][0, -1]
         want = reference_logits(w, ids)
         # MatMulNBits with accuracy_level=4 quantizes activations to int8: close, not equal.

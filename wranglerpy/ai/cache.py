@@ -22,7 +22,8 @@ from wranglerpy.errors import AIError
 
 CACHE_ENV = "WRANGLERPY_MODEL_CACHE"
 MANIFEST = "manifest.json"
-FORMAT = 1  # bump when the converted layout changes, so old caches are rebuilt
+FORMAT = 2  # bump when the converted layout changes, so old caches are rebuilt
+# 2: the text model takes ``total_sequence_length`` (KV buffers shared between steps)
 
 Fetcher = Callable[[Artifact, Path, Progress | None], Path]
 # (step description, bytes done, bytes total); total 0 for steps without a size

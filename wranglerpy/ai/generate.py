@@ -95,18 +95,16 @@ class TextModel:
         """Yield generated token ids until a stop token, ``max_tokens`` or ``cancel`` is set."""
         state = state or Generation(prompt_tokens=len(prompt_ids))
         sampler = Sampler(params)
-        feeds: dict[str, np.ndarray] = {
-            n: np.zeros((1, self._kv_heads, 0, self._head_dim), np.float32) for n in self._past
-        }
+        cache = _KVCache(self, len(prompt_ids) + min(params.max_tokens, KV_FIRST_CHUNK))
         current = np.asarray([prompt_ids], dtype=np.int64)
+        total = len(prompt_ids)
         seen = list(prompt_ids)
         stops = set(self.meta.stop_token_ids)
         for _ in range(params.max_tokens):
             if cancel is not None and cancel.is_set():
                 state.finish_reason = "cancelled"
                 return
-            result = self.session.run(self._outputs, {"input_ids": current, **feeds})
-            logits = result[0][0, -1]
+            logits = cache.run(current, total)
             allowed = None
             if constraint is not None:
                 text = self.decode(state.token_ids)
@@ -121,8 +119,53 @@ class TextModel:
             state.token_ids.append(token)
             seen.append(token)
             yield token
-            feeds = dict(zip(self._past, result[1:], strict=True))
             current = np.asarray([[token]], dtype=np.int64)
+            total += 1
+
+
+KV_FIRST_CHUNK = 256  # positions allocated past the prompt at first; doubled when full
+
+
+class _KVCache:
+    """One generation's KV cache: past and present share one buffer per tensor.
+
+    GroupQueryAttention writes the new positions in place when its past and present outputs
+    are the same memory, so a step no longer copies the whole cache (that copy cost ~20% of
+    decode speed at 600 positions). The buffer grows by doubling, copying once per growth.
+    """
+
+    def __init__(self, model: TextModel, positions: int) -> None:
+        self._model = model
+        self._binding = model.session.io_binding()
+        self._binding.bind_output("logits")  # first, so it is output 0
+        self._buffers: dict[str, np.ndarray] = {}
+        self._values: list[ort.OrtValue] = []  # keep the bound views alive with their arrays
+        self._allocate(positions, filled=0)
+
+    def _allocate(self, positions: int, filled: int) -> None:
+        m = self._model
+        self._values = []
+        for name in m._past:
+            fresh = np.zeros((1, m._kv_heads, positions, m._head_dim), np.float32)
+            old = self._buffers.get(name)
+            if old is not None:
+                fresh[:, :, :filled] = old[:, :, :filled]
+            self._buffers[name] = fresh
+            value = ort.OrtValue.ortvalue_from_numpy(fresh)
+            self._values.append(value)
+            self._binding.bind_ortvalue_input(name, value)
+            self._binding.bind_ortvalue_output(name.replace("past_", "present_"), value)
+
+    def run(self, input_ids: np.ndarray, total: int) -> np.ndarray:
+        """Logits for the last of ``input_ids``, ``total`` positions filled after it."""
+        capacity = next(iter(self._buffers.values())).shape[2]
+        if total > capacity:
+            self._allocate(max(total, capacity * 2), filled=total - input_ids.shape[1])
+        self._binding.bind_cpu_input("input_ids", input_ids)
+        self._binding.bind_cpu_input("total_sequence_length", np.array(total, dtype=np.int32))
+        self._model.session.run_with_iobinding(self._binding)
+        logits: np.ndarray = self._binding.get_outputs()[0].numpy()[0, -1]
+        return logits
 
 
 class TextStream:

@@ -243,13 +243,10 @@ class _LlamaBuilder:
                         f"present_{kv}.{i}", TensorProto.FLOAT, [1, s.kv_heads, "T", s.head_dim]
                     )
                 )
-        seq = g.op(
-            "Gather", [g.op("Shape", ["input_ids"]), g.init(np.array(1, np.int64), "c")], axis=0
-        )
-        past = g.op(
-            "Gather", [g.op("Shape", ["past_key.0"]), g.init(np.array(2, np.int64), "c")], axis=0
-        )
-        total = g.op("Cast", [g.op("Add", [past, seq])], to=TensorProto.INT32)
+        # The caller says how many positions are filled (past + new): the KV tensors may be
+        # longer than that, because past and present share one preallocated buffer.
+        ins.append(helper.make_tensor_value_info("total_sequence_length", TensorProto.INT32, []))
+        total = "total_sequence_length"
         seqlens_k = g.op(
             "Reshape",
             [
