@@ -93,15 +93,18 @@ def _install_output_capture(sink: EventSink, worker: str, level: str) -> None:
 
 
 def _prepare_imports(extra_paths: tuple[str, ...] = ()) -> None:
-    # `workers` and `asgi` resolve to wranglerpy's shims only when nothing else provides them:
-    # the shim folder goes last on sys.path, so a real install elsewhere wins.
-    shim = str(SHIM_DIR)
-    if shim not in sys.path:
-        sys.path.append(shim)
     # The project's vendored dependencies come before site-packages, as on Cloudflare.
     for path in reversed(extra_paths):
         if path not in sys.path:
             sys.path.insert(0, path)
+    # `workers`, `asgi`, `js` and `pyodide` are the runtime's, as on Cloudflare: the shim folder
+    # goes first, so Cloudflare's own SDK (`workers-runtime-sdk`, which needs Pyodide) in a
+    # project's dependencies or in the same virtualenv cannot replace them. Only worker
+    # processes see this folder; nothing is installed under these names.
+    shim = str(SHIM_DIR)
+    if shim in sys.path:
+        sys.path.remove(shim)
+    sys.path.insert(0, shim)
 
 
 def make_app(spec: WorkerSpec, sink: EventSink) -> tuple[WorkerApp, float, list[str]]:

@@ -47,6 +47,21 @@ def declared_dependencies(project_root: Path) -> list[str]:
     return deps
 
 
+# Distributions a Python Workers project declares that the runtime provides itself (the
+# `workers` SDK, the pywrangler CLI, type stubs for `js`): never installed for a worker.
+RUNTIME_PROVIDED = frozenset({"workers-runtime-sdk", "workers-py", "webtypy"})
+
+
+def provided_by_runtime(requirement: str) -> bool:
+    if Requirement is None:
+        return False
+    try:
+        name = Requirement(requirement).name
+    except InvalidRequirement:
+        return False
+    return name.lower().replace("_", "-").replace(".", "-") in RUNTIME_PROVIDED
+
+
 def is_satisfied(requirement: str) -> bool:
     """Whether the running environment already has a distribution that meets ``requirement``."""
     if Requirement is None:
@@ -71,7 +86,8 @@ def modules_dir(project_root: Path, requirements: list[str]) -> Path:
 
 async def ensure_dependencies(project_root: Path, hub: LogHub, worker: str) -> Path | None:
     """Install what the running environment lacks; the folder to add to ``sys.path``, if any."""
-    missing = [d for d in declared_dependencies(project_root) if not is_satisfied(d)]
+    declared = [d for d in declared_dependencies(project_root) if not provided_by_runtime(d)]
+    missing = [d for d in declared if not is_satisfied(d)]
     if not missing:
         return None
     target = modules_dir(project_root, missing)
