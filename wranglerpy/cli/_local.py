@@ -1,4 +1,5 @@
-"""Shared by the state commands (``kv``, ``d1``): which config, which persist dir, no remote.
+"""Shared by the state commands (``kv``, ``d1``, ``r2``, ``analytics``): which config, which
+persist dir, no remote, and running one call on a binding.
 
 These commands open the same SQLite files a running ``wranglerpy dev`` uses (WAL mode lets
 both work at once), so they need no server.
@@ -6,28 +7,33 @@ both work at once), so they need no server.
 
 from __future__ import annotations
 
+import asyncio
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Protocol, TypeVar
 
 import typer
 
+from wranglerpy.cli._options import CONFIG_HELP, ENV_HELP, PERSIST_HELP
 from wranglerpy.config.schema import WorkerConfig
 from wranglerpy.errors import ConfigError, UsageError
 
 # wrangler's order of preference for the default config.
 DEFAULT_CONFIGS = ("wrangler.json", "wrangler.jsonc", "wrangler.toml")
 
-CONFIG_OPTION = typer.Option(
-    None, "--config", "-c", help="Config file (default: wrangler.json/jsonc/toml here)."
-)
-ENV_OPTION = typer.Option(None, "--env", "-e", help="Use the config's env.NAME section.")
-PERSIST_OPTION = typer.Option(
-    None,
-    "--persist-to",
-    help="State folder (default: .wranglerpy/state beside the config).",
-)
-LOCAL_OPTION = typer.Option(False, "--local", help="Accepted for wrangler compatibility.")
-REMOTE_OPTION = typer.Option(False, "--remote", help="Not supported: all state is local.")
+# The default-value spelling of the _options aliases, for `state reset`, which still uses it.
+CONFIG_OPTION = typer.Option(None, "--config", "-c", help=CONFIG_HELP)
+ENV_OPTION = typer.Option(None, "--env", "-e", help=ENV_HELP)
+PERSIST_OPTION = typer.Option(None, "--persist-to", help=PERSIST_HELP)
+
+
+class Closable(Protocol):
+    def close(self) -> None: ...
+
+
+B = TypeVar("B", bound=Closable)
+T = TypeVar("T")
 
 
 @dataclass(frozen=True)
@@ -82,3 +88,17 @@ def resolve_target(
     else:
         persist_dir = default_persist_dir(worker.root if worker else folder)
     return LocalTarget(worker, persist_dir)
+
+
+def run_on(open_binding: Callable[[], B], action: Callable[[B], Awaitable[T]]) -> T:
+    """Open a binding, await one action on it in a fresh event loop, and close it even when
+    the action fails (each CLI command is one short-lived call on one store)."""
+
+    async def main() -> T:
+        binding = open_binding()
+        try:
+            return await action(binding)
+        finally:
+            binding.close()
+
+    return asyncio.run(main())

@@ -13,15 +13,8 @@ from rich.console import Console
 from rich.table import Table
 from rich.text import Text
 
-from wranglerpy.cli._local import (
-    CONFIG_OPTION,
-    ENV_OPTION,
-    LOCAL_OPTION,
-    PERSIST_OPTION,
-    REMOTE_OPTION,
-    LocalTarget,
-    resolve_target,
-)
+from wranglerpy.cli._local import LocalTarget, resolve_target
+from wranglerpy.cli._options import ConfigOption, EnvOption, LocalFlag, PersistOption, RemoteFlag
 from wranglerpy.cli.common import handle_errors
 from wranglerpy.errors import UsageError
 
@@ -100,11 +93,11 @@ def query(
     ),
     as_json: bool = typer.Option(False, "--json", help="Print the SQL API's JSON answer."),
     dataset: str = typer.Option(None, "--dataset", help="Read this dataset whatever FROM names."),
-    config: Path = CONFIG_OPTION,
-    env: str = ENV_OPTION,
-    persist_to: Path = PERSIST_OPTION,
-    local: bool = LOCAL_OPTION,
-    remote: bool = REMOTE_OPTION,
+    config: ConfigOption = None,
+    env: EnvOption = None,
+    persist_to: PersistOption = None,
+    local: LocalFlag = False,
+    remote: RemoteFlag = False,
 ) -> None:
     """Run an Analytics Engine SQL query against the local data points."""
     from wranglerpy.bindings.analytics_engine.sql import run_query

@@ -3,28 +3,23 @@ local state (whether or not ``wranglerpy dev`` is running)."""
 
 from __future__ import annotations
 
-import asyncio
 import json
 from collections.abc import Awaitable, Callable
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Annotated, Any, TypeVar
 
 import typer
 from rich.console import Console
 from rich.table import Table
 
-from wranglerpy.cli._local import (
-    CONFIG_OPTION,
-    ENV_OPTION,
-    LOCAL_OPTION,
-    PERSIST_OPTION,
-    REMOTE_OPTION,
-    LocalTarget,
-    resolve_target,
-)
+from wranglerpy.cli._local import LocalTarget, resolve_target, run_on
+from wranglerpy.cli._options import ConfigOption, EnvOption, LocalFlag, PersistOption, RemoteFlag
 from wranglerpy.cli.common import handle_errors
 from wranglerpy.config.schema import D1Database
 from wranglerpy.errors import ConfigError, UsageError
+
+if TYPE_CHECKING:
+    from wranglerpy.bindings.d1 import D1DatabaseBinding
 
 T = TypeVar("T")
 
@@ -32,7 +27,8 @@ app = typer.Typer(help="Local D1 databases: run SQL, manage migrations.", no_arg
 migrations_app = typer.Typer(help="Create, list and apply migrations.", no_args_is_help=True)
 app.add_typer(migrations_app, name="migrations")
 
-DATABASE_ARGUMENT = typer.Argument(..., help="The database's binding or database_name.")
+DatabaseArgument = Annotated[str, typer.Argument(help="The database's binding or database_name.")]
+YesFlag = Annotated[bool, typer.Option("--yes", "-y", help="Accepted for wrangler compatibility.")]
 
 
 def _console() -> Console:
@@ -59,17 +55,12 @@ def _open(
     return target, find_database(target, name)
 
 
-def _with_db(target: LocalTarget, database: D1Database, action: Callable[[Any], Awaitable[T]]) -> T:
+def _with_db(
+    target: LocalTarget, database: D1Database, action: Callable[[D1DatabaseBinding], Awaitable[T]]
+) -> T:
     from wranglerpy.bindings import d1
 
-    async def main() -> T:
-        db = d1.create(database, target.persist_dir)
-        try:
-            return await action(db)
-        finally:
-            db.close()
-
-    return asyncio.run(main())
+    return run_on(lambda: d1.create(database, target.persist_dir), action)
 
 
 def _jsonable(value: Any) -> Any:
@@ -95,16 +86,16 @@ def _table(rows: list[dict[str, Any]]) -> Table:
 @app.command("execute")
 @handle_errors
 def execute(
-    database: str = DATABASE_ARGUMENT,
+    database: DatabaseArgument,
     command: str = typer.Option(None, "--command", help="SQL to run (one or more statements)."),
     file: Path = typer.Option(None, "--file", help="A .sql file to run."),
     as_json: bool = typer.Option(False, "--json", help="Print the results as JSON."),
-    yes: bool = typer.Option(False, "--yes", "-y", help="Accepted for wrangler compatibility."),
-    config: Path = CONFIG_OPTION,
-    env: str = ENV_OPTION,
-    persist_to: Path = PERSIST_OPTION,
-    local: bool = LOCAL_OPTION,
-    remote: bool = REMOTE_OPTION,
+    yes: YesFlag = False,
+    config: ConfigOption = None,
+    env: EnvOption = None,
+    persist_to: PersistOption = None,
+    local: LocalFlag = False,
+    remote: RemoteFlag = False,
 ) -> None:
     """Run SQL against the local database, all statements in one transaction."""
     from wranglerpy.bindings.d1.admin import execute_script
@@ -135,10 +126,10 @@ def execute(
 @migrations_app.command("create")
 @handle_errors
 def migrations_create(
-    database: str = DATABASE_ARGUMENT,
+    database: DatabaseArgument,
     message: str = typer.Argument(..., help="A short name for the migration."),
-    config: Path = CONFIG_OPTION,
-    env: str = ENV_OPTION,
+    config: ConfigOption = None,
+    env: EnvOption = None,
 ) -> None:
     """Create the next NNNN_message.sql in the database's migrations_dir."""
     from wranglerpy.bindings.d1.admin import create_migration
@@ -153,12 +144,12 @@ def migrations_create(
 @migrations_app.command("list")
 @handle_errors
 def migrations_list(
-    database: str = DATABASE_ARGUMENT,
-    config: Path = CONFIG_OPTION,
-    env: str = ENV_OPTION,
-    persist_to: Path = PERSIST_OPTION,
-    local: bool = LOCAL_OPTION,
-    remote: bool = REMOTE_OPTION,
+    database: DatabaseArgument,
+    config: ConfigOption = None,
+    env: EnvOption = None,
+    persist_to: PersistOption = None,
+    local: LocalFlag = False,
+    remote: RemoteFlag = False,
 ) -> None:
     """List the migrations not yet applied to the local database."""
     from wranglerpy.bindings.d1.admin import unapplied
@@ -177,13 +168,13 @@ def migrations_list(
 @migrations_app.command("apply")
 @handle_errors
 def migrations_apply(
-    database: str = DATABASE_ARGUMENT,
-    yes: bool = typer.Option(False, "--yes", "-y", help="Accepted for wrangler compatibility."),
-    config: Path = CONFIG_OPTION,
-    env: str = ENV_OPTION,
-    persist_to: Path = PERSIST_OPTION,
-    local: bool = LOCAL_OPTION,
-    remote: bool = REMOTE_OPTION,
+    database: DatabaseArgument,
+    yes: YesFlag = False,
+    config: ConfigOption = None,
+    env: EnvOption = None,
+    persist_to: PersistOption = None,
+    local: LocalFlag = False,
+    remote: RemoteFlag = False,
 ) -> None:
     """Apply unapplied migrations in order, each in a transaction; stop at a failure."""
     from wranglerpy.bindings.d1.admin import Migration, apply_migrations, migration_files

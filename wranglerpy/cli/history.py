@@ -5,14 +5,14 @@ from __future__ import annotations
 import json
 import sys
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
 from wranglerpy.cli.common import handle_errors
 
 if TYPE_CHECKING:
-    from wranglerpy.deploy.history import DeploymentLog
+    from wranglerpy.deploy.history import Deployment, DeploymentLog
     from wranglerpy.deploy.paths import EdgePaths
 
 deployments_app = typer.Typer(
@@ -20,9 +20,17 @@ deployments_app = typer.Typer(
 )
 versions_app = typer.Typer(help="Versions (snapshots) of workers.", no_args_is_help=True)
 
-STATE_OPTION = typer.Option(None, "--state-dir", help="Edge state folder.")
-CONFIG_OPTION = typer.Option(None, "--config", "-c", help="Config whose worker to use.")
-ENV_OPTION = typer.Option(None, "--env", "-e", help="Use the config's [env.NAME] worker.")
+WorkerArgument = Annotated[str | None, typer.Argument(help="Worker name (default: the config's).")]
+# Not the _options aliases: here the config only names the worker, and the help says so.
+ConfigOption = Annotated[
+    Path | None, typer.Option("--config", "-c", help="Config whose worker to use.")
+]
+EnvOption = Annotated[
+    str | None, typer.Option("--env", "-e", help="Use the config's [env.NAME] worker.")
+]
+StateDirOption = Annotated[Path | None, typer.Option("--state-dir", help="Edge state folder.")]
+JsonFlag = Annotated[bool, typer.Option("--json", help="Print JSON.")]
+YesFlag = Annotated[bool, typer.Option("--yes", "-y", help="Do not ask for confirmation.")]
 
 
 def _worker_name(worker: str | None, config: Path | None, env: str | None) -> str:
@@ -39,19 +47,37 @@ def _worker_name(worker: str | None, config: Path | None, env: str | None) -> st
     return load_worker(path, env).name
 
 
+def _locate(
+    state_dir: Path | None, worker: str | None, config: Path | None, env: str | None
+) -> tuple[EdgePaths, str]:
+    """The edge's state folder and the worker's name, as every command here needs them."""
+    from wranglerpy.deploy.paths import EdgePaths
+
+    return EdgePaths.resolve(state_dir), _worker_name(worker, config, env)
+
+
+def _deployments(paths: EdgePaths, name: str) -> list[Deployment]:
+    """``name``'s deployments, oldest first; an error when it never was deployed."""
+    from wranglerpy.deploy.history import DeploymentLog
+    from wranglerpy.errors import DeployError
+
+    items = DeploymentLog(paths.deployments).history(name)
+    if not items:
+        raise DeployError(f'"{name}" has never been deployed to the local edge ({paths.root}).')
+    return items
+
+
 @deployments_app.command("list")
 @handle_errors
 def deployments_list(
-    worker: str = typer.Argument(None, help="Worker name (default: the config's)."),
-    as_json: bool = typer.Option(False, "--json", help="Print JSON."),
-    config: Path = CONFIG_OPTION,
-    env: str = ENV_OPTION,
-    state_dir: Path = STATE_OPTION,
+    worker: WorkerArgument = None,
+    as_json: JsonFlag = False,
+    config: ConfigOption = None,
+    env: EnvOption = None,
+    state_dir: StateDirOption = None,
 ) -> None:
     """The deployments of WORKER, oldest first; the last one is live."""
-    from wranglerpy.deploy.paths import EdgePaths
-
-    rows = _deployment_rows(EdgePaths.resolve(state_dir), _worker_name(worker, config, env))
+    rows = _deployment_rows(*_locate(state_dir, worker, config, env))
     if as_json:
         typer.echo(json.dumps(rows, indent=2))
         return
@@ -62,18 +88,16 @@ def deployments_list(
 @deployments_app.command("status")
 @handle_errors
 def deployments_status(
-    worker: str = typer.Argument(None, help="Worker name (default: the config's)."),
-    as_json: bool = typer.Option(False, "--json", help="Print JSON."),
-    config: Path = CONFIG_OPTION,
-    env: str = ENV_OPTION,
-    state_dir: Path = STATE_OPTION,
+    worker: WorkerArgument = None,
+    as_json: JsonFlag = False,
+    config: ConfigOption = None,
+    env: EnvOption = None,
+    state_dir: StateDirOption = None,
 ) -> None:
     """WORKER's live deployment, and whether the local edge serves it right now."""
     from wranglerpy.deploy.client import running_edge
-    from wranglerpy.deploy.paths import EdgePaths
 
-    paths = EdgePaths.resolve(state_dir)
-    name = _worker_name(worker, config, env)
+    paths, name = _locate(state_dir, worker, config, env)
     row = _deployment_rows(paths, name)[-1]
     edge = running_edge(paths)
     serving = None
@@ -95,15 +119,11 @@ def deployments_status(
 def _deployment_rows(paths: EdgePaths, name: str) -> list[dict[str, Any]]:
     from dataclasses import asdict
 
-    from wranglerpy.deploy.history import DeploymentLog
     from wranglerpy.deploy.versions import load_version
     from wranglerpy.errors import DeployError
 
-    items = DeploymentLog(paths.deployments).history(name)
-    if not items:
-        raise DeployError(f'"{name}" has never been deployed to the local edge ({paths.root}).')
     rows = []
-    for item in items:
+    for item in _deployments(paths, name):
         row: dict[str, Any] = asdict(item)
         try:
             row["placement"] = load_version(paths, item.version_id).meta.get("placement")
@@ -127,20 +147,18 @@ def _print_deployment(row: dict[str, Any], active: bool) -> None:
 @versions_app.command("list")
 @handle_errors
 def versions_list(
-    worker: str = typer.Argument(None, help="Worker name (default: the config's)."),
-    as_json: bool = typer.Option(False, "--json", help="Print JSON."),
-    config: Path = CONFIG_OPTION,
-    env: str = ENV_OPTION,
-    state_dir: Path = STATE_OPTION,
+    worker: WorkerArgument = None,
+    as_json: JsonFlag = False,
+    config: ConfigOption = None,
+    env: EnvOption = None,
+    state_dir: StateDirOption = None,
 ) -> None:
     """Every stored version of WORKER, oldest first."""
     from wranglerpy.deploy.history import DeploymentLog
-    from wranglerpy.deploy.paths import EdgePaths
     from wranglerpy.deploy.versions import list_versions
     from wranglerpy.errors import DeployError
 
-    paths = EdgePaths.resolve(state_dir)
-    name = _worker_name(worker, config, env)
+    paths, name = _locate(state_dir, worker, config, env)
     versions = list_versions(paths, name)
     if not versions:
         raise DeployError(f'No versions of "{name}" in {paths.versions}.')
@@ -160,26 +178,21 @@ def versions_list(
 
 @handle_errors
 def rollback(
-    worker: str = typer.Argument(None, help="Worker name (default: the config's)."),
+    worker: WorkerArgument = None,
     version_id: str = typer.Argument(None, help="Version id or unique prefix (default: previous)."),
     message: str = typer.Option("", "--message", "-m", help="Recorded with the rollback."),
-    yes: bool = typer.Option(False, "--yes", "-y", help="Do not ask for confirmation."),
-    config: Path = CONFIG_OPTION,
-    env: str = ENV_OPTION,
-    state_dir: Path = STATE_OPTION,
+    yes: YesFlag = False,
+    config: ConfigOption = None,
+    env: EnvOption = None,
+    state_dir: StateDirOption = None,
 ) -> None:
     """Switch WORKER back to an earlier version, with zero failed requests."""
     from wranglerpy.deploy.client import running_edge, start_edge
-    from wranglerpy.deploy.history import DeploymentLog
-    from wranglerpy.deploy.paths import EdgePaths
     from wranglerpy.deploy.versions import find_version
     from wranglerpy.errors import DeployError
 
-    paths = EdgePaths.resolve(state_dir)
-    name = _worker_name(worker, config, env)
-    history = DeploymentLog(paths.deployments).history(name)
-    if not history:
-        raise DeployError(f'"{name}" has never been deployed to the local edge ({paths.root}).')
+    paths, name = _locate(state_dir, worker, config, env)
+    history = _deployments(paths, name)
     live = history[-1].version_id
     if version_id:
         target = find_version(paths, name, version_id).id
@@ -221,23 +234,21 @@ def _secret_changes(paths: EdgePaths, live: str, target: str) -> list[str]:
 
 @handle_errors
 def delete(
-    worker: str = typer.Argument(None, help="Worker name (default: the config's)."),
-    yes: bool = typer.Option(False, "--yes", "-y", help="Do not ask for confirmation."),
+    worker: WorkerArgument = None,
+    yes: YesFlag = False,
     force: bool = typer.Option(
         False, "--force", help="Delete even when other deployed workers bind to it."
     ),
-    config: Path = CONFIG_OPTION,
-    env: str = ENV_OPTION,
-    state_dir: Path = STATE_OPTION,
+    config: ConfigOption = None,
+    env: EnvOption = None,
+    state_dir: StateDirOption = None,
 ) -> None:
     """Remove WORKER from the local edge: it stops serving and its deployments are forgotten."""
     from wranglerpy.deploy.client import running_edge
     from wranglerpy.deploy.history import DeploymentLog
-    from wranglerpy.deploy.paths import EdgePaths
     from wranglerpy.errors import DeployError
 
-    paths = EdgePaths.resolve(state_dir)
-    name = _worker_name(worker, config, env)
+    paths, name = _locate(state_dir, worker, config, env)
     log = DeploymentLog(paths.deployments)
     if not log.history(name):
         raise DeployError(f'"{name}" is not deployed on the local edge ({paths.root}).')

@@ -3,26 +3,21 @@ on the local state (whether or not ``wranglerpy dev`` is running)."""
 
 from __future__ import annotations
 
-import asyncio
 import json
 from collections.abc import Awaitable, Callable
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Annotated, Any, TypeVar
 from urllib.parse import unquote
 
 import typer
 
-from wranglerpy.cli._local import (
-    CONFIG_OPTION,
-    ENV_OPTION,
-    LOCAL_OPTION,
-    PERSIST_OPTION,
-    REMOTE_OPTION,
-    LocalTarget,
-    resolve_target,
-)
+from wranglerpy.cli._local import LocalTarget, resolve_target, run_on
+from wranglerpy.cli._options import ConfigOption, EnvOption, LocalFlag, PersistOption, RemoteFlag
 from wranglerpy.cli.common import handle_errors
 from wranglerpy.errors import ConfigError, UsageError
+
+if TYPE_CHECKING:
+    from wranglerpy.bindings.kv import KVNamespaceBinding
 
 T = TypeVar("T")
 
@@ -32,9 +27,11 @@ namespace_app = typer.Typer(help="List namespaces.", no_args_is_help=True)
 app.add_typer(key_app, name="key")
 app.add_typer(namespace_app, name="namespace")
 
-BINDING_OPTION = typer.Option(None, "--binding", help="The namespace's binding name.")
-NAMESPACE_OPTION = typer.Option(None, "--namespace-id", help="The namespace id.")
-PREVIEW_OPTION = typer.Option(False, "--preview", help="Use the binding's preview_id.")
+BindingOption = Annotated[
+    str | None, typer.Option("--binding", help="The namespace's binding name.")
+]
+NamespaceOption = Annotated[str | None, typer.Option("--namespace-id", help="The namespace id.")]
+PreviewFlag = Annotated[bool, typer.Option("--preview", help="Use the binding's preview_id.")]
 
 
 def namespace_id(
@@ -65,17 +62,15 @@ def namespace_id(
     )
 
 
-def _with_namespace(ident: str, target: LocalTarget, action: Callable[[Any], Awaitable[T]]) -> T:
+def _with_namespace(
+    ident: str, target: LocalTarget, action: Callable[[KVNamespaceBinding], Awaitable[T]]
+) -> T:
     from wranglerpy.bindings.kv import KVNamespaceBinding, namespace_path
 
-    async def main() -> T:
-        ns = KVNamespaceBinding(namespace_path(target.persist_dir, ident), namespace_id=ident)
-        try:
-            return await action(ns)
-        finally:
-            ns.close()
-
-    return asyncio.run(main())
+    return run_on(
+        lambda: KVNamespaceBinding(namespace_path(target.persist_dir, ident), namespace_id=ident),
+        action,
+    )
 
 
 def _target(
@@ -93,14 +88,14 @@ def key_put(
     ttl: int = typer.Option(None, "--ttl", help="Expire after this many seconds (>= 60)."),
     expiration: int = typer.Option(None, "--expiration", help="Expire at this epoch second."),
     metadata: str = typer.Option(None, "--metadata", help="JSON metadata for the key."),
-    binding: str = BINDING_OPTION,
-    namespace: str = NAMESPACE_OPTION,
-    preview: bool = PREVIEW_OPTION,
-    config: Path = CONFIG_OPTION,
-    env: str = ENV_OPTION,
-    persist_to: Path = PERSIST_OPTION,
-    local: bool = LOCAL_OPTION,
-    remote: bool = REMOTE_OPTION,
+    binding: BindingOption = None,
+    namespace: NamespaceOption = None,
+    preview: PreviewFlag = False,
+    config: ConfigOption = None,
+    env: EnvOption = None,
+    persist_to: PersistOption = None,
+    local: LocalFlag = False,
+    remote: RemoteFlag = False,
 ) -> None:
     """Write a single key/value pair."""
     if (value is None) == (path is None):
@@ -135,14 +130,14 @@ def key_put(
 def key_get(
     key: str = typer.Argument(..., help="The key to read."),
     text: bool = typer.Option(False, "--text", help="Decode the value as UTF-8 text."),
-    binding: str = BINDING_OPTION,
-    namespace: str = NAMESPACE_OPTION,
-    preview: bool = PREVIEW_OPTION,
-    config: Path = CONFIG_OPTION,
-    env: str = ENV_OPTION,
-    persist_to: Path = PERSIST_OPTION,
-    local: bool = LOCAL_OPTION,
-    remote: bool = REMOTE_OPTION,
+    binding: BindingOption = None,
+    namespace: NamespaceOption = None,
+    preview: PreviewFlag = False,
+    config: ConfigOption = None,
+    env: EnvOption = None,
+    persist_to: PersistOption = None,
+    local: LocalFlag = False,
+    remote: RemoteFlag = False,
 ) -> None:
     """Print a key's value (raw bytes unless --text)."""
     target = _target(config, env, persist_to, remote, binding)
@@ -162,14 +157,14 @@ def key_get(
 @handle_errors
 def key_list(
     prefix: str = typer.Option(None, "--prefix", help="Only keys starting with this."),
-    binding: str = BINDING_OPTION,
-    namespace: str = NAMESPACE_OPTION,
-    preview: bool = PREVIEW_OPTION,
-    config: Path = CONFIG_OPTION,
-    env: str = ENV_OPTION,
-    persist_to: Path = PERSIST_OPTION,
-    local: bool = LOCAL_OPTION,
-    remote: bool = REMOTE_OPTION,
+    binding: BindingOption = None,
+    namespace: NamespaceOption = None,
+    preview: PreviewFlag = False,
+    config: ConfigOption = None,
+    env: EnvOption = None,
+    persist_to: PersistOption = None,
+    local: LocalFlag = False,
+    remote: RemoteFlag = False,
 ) -> None:
     """Print every key (with expiration and metadata) as a JSON array."""
     target = _target(config, env, persist_to, remote, binding)
@@ -191,14 +186,14 @@ def key_list(
 @handle_errors
 def key_delete(
     key: str = typer.Argument(..., help="The key to delete."),
-    binding: str = BINDING_OPTION,
-    namespace: str = NAMESPACE_OPTION,
-    preview: bool = PREVIEW_OPTION,
-    config: Path = CONFIG_OPTION,
-    env: str = ENV_OPTION,
-    persist_to: Path = PERSIST_OPTION,
-    local: bool = LOCAL_OPTION,
-    remote: bool = REMOTE_OPTION,
+    binding: BindingOption = None,
+    namespace: NamespaceOption = None,
+    preview: PreviewFlag = False,
+    config: ConfigOption = None,
+    env: EnvOption = None,
+    persist_to: PersistOption = None,
+    local: LocalFlag = False,
+    remote: RemoteFlag = False,
 ) -> None:
     """Delete a key."""
     target = _target(config, env, persist_to, remote, binding)
@@ -231,11 +226,11 @@ def namespaces(target: LocalTarget) -> list[dict[str, Any]]:
 @namespace_app.command("list")
 @handle_errors
 def namespace_list(
-    config: Path = CONFIG_OPTION,
-    env: str = ENV_OPTION,
-    persist_to: Path = PERSIST_OPTION,
-    local: bool = LOCAL_OPTION,
-    remote: bool = REMOTE_OPTION,
+    config: ConfigOption = None,
+    env: EnvOption = None,
+    persist_to: PersistOption = None,
+    local: LocalFlag = False,
+    remote: RemoteFlag = False,
 ) -> None:
     """Print the namespaces of the config and of the local state, as JSON."""
     target = resolve_target(config, env, persist_to, remote, need_config=False)

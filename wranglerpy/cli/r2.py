@@ -3,25 +3,21 @@
 
 from __future__ import annotations
 
-import asyncio
 import os
 import sys
 from collections.abc import AsyncIterator, Awaitable, Callable
 from pathlib import Path
-from typing import IO, Any, TypeVar
+from typing import IO, TYPE_CHECKING, Annotated, Any, TypeVar
 
 import typer
 
-from wranglerpy.cli._local import (
-    CONFIG_OPTION,
-    ENV_OPTION,
-    LOCAL_OPTION,
-    PERSIST_OPTION,
-    REMOTE_OPTION,
-    resolve_target,
-)
+from wranglerpy.cli._local import resolve_target, run_on
+from wranglerpy.cli._options import ConfigOption, EnvOption, LocalFlag, PersistOption, RemoteFlag
 from wranglerpy.cli.common import err_console, handle_errors
 from wranglerpy.errors import BindingError, UsageError
+
+if TYPE_CHECKING:
+    from wranglerpy.bindings.r2 import R2BucketBinding
 
 T = TypeVar("T")
 
@@ -31,8 +27,10 @@ app = typer.Typer(help="Local R2: objects in buckets.", no_args_is_help=True)
 object_app = typer.Typer(help="Put, get and delete objects.", no_args_is_help=True)
 app.add_typer(object_app, name="object")
 
-PATH_ARGUMENT = typer.Argument(..., metavar="BUCKET/KEY", help="The bucket and the object key.")
-PIPE_OPTION = typer.Option(False, "--pipe", "-p", help="Use stdin/stdout instead of --file.")
+ObjectPathArgument = Annotated[
+    str, typer.Argument(metavar="BUCKET/KEY", help="The bucket and the object key.")
+]
+PipeFlag = Annotated[bool, typer.Option("--pipe", "-p", help="Use stdin/stdout instead of --file.")]
 
 
 class R2ObjectNotFound(BindingError):
@@ -55,20 +53,15 @@ def _with_bucket(
     env: str | None,
     persist_to: Path | None,
     remote: bool,
-    action: Callable[[Any], Awaitable[T]],
+    action: Callable[[R2BucketBinding], Awaitable[T]],
 ) -> T:
     from wranglerpy.bindings.r2 import R2BucketBinding, bucket_path
 
     target = resolve_target(config, env, persist_to, remote, need_config=False)
-
-    async def main() -> T:
-        store = R2BucketBinding(bucket_path(target.persist_dir, bucket), bucket_name=bucket)
-        try:
-            return await action(store)
-        finally:
-            store.close()
-
-    return asyncio.run(main())
+    return run_on(
+        lambda: R2BucketBinding(bucket_path(target.persist_dir, bucket), bucket_name=bucket),
+        action,
+    )
 
 
 async def _chunks(handle: IO[bytes]) -> AsyncIterator[bytes]:
@@ -86,9 +79,9 @@ def _say(message: str, quiet: bool) -> None:
 @object_app.command("put")
 @handle_errors
 def object_put(
-    object_path: str = PATH_ARGUMENT,
+    object_path: ObjectPathArgument,
     file: Path = typer.Option(None, "--file", "-f", help="The file to upload."),
-    pipe: bool = PIPE_OPTION,
+    pipe: PipeFlag = False,
     content_type: str = typer.Option(None, "--content-type", "--ct", help="Content-Type."),
     content_disposition: str = typer.Option(
         None, "--content-disposition", "--cd", help="Content-Disposition."
@@ -101,11 +94,11 @@ def object_put(
     ),
     cache_control: str = typer.Option(None, "--cache-control", "--cc", help="Cache-Control."),
     expires: str = typer.Option(None, "--expires", help="Expires (an HTTP date)."),
-    config: Path = CONFIG_OPTION,
-    env: str = ENV_OPTION,
-    persist_to: Path = PERSIST_OPTION,
-    local: bool = LOCAL_OPTION,
-    remote: bool = REMOTE_OPTION,
+    config: ConfigOption = None,
+    env: EnvOption = None,
+    persist_to: PersistOption = None,
+    local: LocalFlag = False,
+    remote: RemoteFlag = False,
 ) -> None:
     """Create an object (from --file, or stdin with --pipe)."""
     bucket, key = split_object_path(object_path)
@@ -147,14 +140,14 @@ def object_put(
 @object_app.command("get")
 @handle_errors
 def object_get(
-    object_path: str = PATH_ARGUMENT,
+    object_path: ObjectPathArgument,
     file: Path = typer.Option(None, "--file", "-f", help="Write here (default: stdout)."),
-    pipe: bool = PIPE_OPTION,
-    config: Path = CONFIG_OPTION,
-    env: str = ENV_OPTION,
-    persist_to: Path = PERSIST_OPTION,
-    local: bool = LOCAL_OPTION,
-    remote: bool = REMOTE_OPTION,
+    pipe: PipeFlag = False,
+    config: ConfigOption = None,
+    env: EnvOption = None,
+    persist_to: PersistOption = None,
+    local: LocalFlag = False,
+    remote: RemoteFlag = False,
 ) -> None:
     """Fetch an object into --file, or to stdout."""
     bucket, key = split_object_path(object_path)
@@ -201,12 +194,12 @@ async def _write_file(path: Path, chunks: AsyncIterator[bytes]) -> None:
 @object_app.command("delete")
 @handle_errors
 def object_delete(
-    object_path: str = PATH_ARGUMENT,
-    config: Path = CONFIG_OPTION,
-    env: str = ENV_OPTION,
-    persist_to: Path = PERSIST_OPTION,
-    local: bool = LOCAL_OPTION,
-    remote: bool = REMOTE_OPTION,
+    object_path: ObjectPathArgument,
+    config: ConfigOption = None,
+    env: EnvOption = None,
+    persist_to: PersistOption = None,
+    local: LocalFlag = False,
+    remote: RemoteFlag = False,
 ) -> None:
     """Delete an object (deleting a missing key is not an error, as on R2)."""
     bucket, key = split_object_path(object_path)
