@@ -1,20 +1,16 @@
-import os
-import signal
 import sqlite3
-import subprocess
-import sys
 import textwrap
 import time
 from pathlib import Path
 
 import pytest
 
+from tests.bindings.conftest import NOW
+from tests.bindings.processes import assert_intact, kill_mid_write, run_together, spawn
 from wranglerpy.bindings import analytics_engine
 from wranglerpy.bindings.analytics_engine import AnalyticsEngineBinding, AnalyticsEngineError
 from wranglerpy.config.schema import AnalyticsEngineDataset
 from wranglerpy.errors import BindingError
-
-NOW = 1_800_000_000.0
 
 
 @pytest.fixture
@@ -112,15 +108,13 @@ def test_create_lays_out_state_by_dataset_and_shares_it(tmp_path: Path) -> None:
 
 WRITER = textwrap.dedent(
     """
-    import sys, time
+    import sys
     from pathlib import Path
     from wranglerpy.bindings.analytics_engine import AnalyticsEngineBinding
 
     path, tag, count = sys.argv[1], sys.argv[2], int(sys.argv[3])
     ae = AnalyticsEngineBinding(Path(path))
-    print("ready", flush=True)
-    while not Path(path + ".go").exists():
-        time.sleep(0.002)
+    wait_for_go(path)
     for i in range(count):
         ae.writeDataPoint({"blobs": [tag], "doubles": [i]})
         if i == 20:
@@ -130,23 +124,10 @@ WRITER = textwrap.dedent(
 )
 
 
-def _writer(path: Path, tag: str, count: int) -> subprocess.Popen[str]:
-    return subprocess.Popen(
-        [sys.executable, "-c", WRITER, str(path), tag, str(count)],
-        stdout=subprocess.PIPE,
-        text=True,
-    )
-
-
 def test_two_processes_write_concurrently_and_lose_nothing(tmp_path: Path) -> None:
     path = tmp_path / "points.sqlite"
-    procs = [_writer(path, tag, 1500) for tag in ("a", "b")]
-    for proc in procs:
-        assert proc.stdout is not None and proc.stdout.readline().strip() == "ready"
-    Path(f"{path}.go").touch()
-    for proc in procs:
-        out, _ = proc.communicate(timeout=60)
-        assert proc.returncode == 0 and "done" in out
+    procs = [spawn(WRITER, path, tag, 1500) for tag in ("a", "b")]
+    assert all("done" in out for out in run_together(path, procs))
     with sqlite3.connect(path) as conn:
         counts = dict(conn.execute("SELECT blob1, count(*) FROM points GROUP BY blob1"))
         sums = dict(conn.execute("SELECT blob1, sum(double1) FROM points GROUP BY blob1"))
@@ -156,16 +137,9 @@ def test_two_processes_write_concurrently_and_lose_nothing(tmp_path: Path) -> No
 
 def test_kill_9_mid_write_leaves_a_readable_store(tmp_path: Path) -> None:
     path = tmp_path / "points.sqlite"
-    Path(f"{path}.go").touch()
-    proc = _writer(path, "x", 10_000_000)
-    assert proc.stdout is not None
-    assert proc.stdout.readline().strip() == "ready"
-    assert proc.stdout.readline().strip() == "started"
-    os.kill(proc.pid, signal.SIGKILL)
-    proc.wait(timeout=10)
-    proc.stdout.close()
+    kill_mid_write(WRITER, path, "x", 10_000_000)
+    assert_intact(path)
     with sqlite3.connect(path) as conn:
-        assert conn.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
         doubles = [r[0] for r in conn.execute("SELECT double1 FROM points ORDER BY rowid")]
     assert len(doubles) >= 21 and doubles == [float(i) for i in range(len(doubles))]
     again = AnalyticsEngineBinding(path)

@@ -1,13 +1,10 @@
-import os
-import signal
 import sqlite3
-import subprocess
-import sys
 import textwrap
 from pathlib import Path
 
 import pytest
 
+from tests.bindings.processes import assert_intact, kill_mid_write, run_together, spawn
 from wranglerpy.bindings import d1
 from wranglerpy.bindings.d1 import D1DatabaseBinding, D1Error, split_sql
 from wranglerpy.config.schema import D1Database
@@ -233,15 +230,13 @@ async def test_create_uses_the_storage_id_and_shares_the_file(tmp_path: Path) ->
 
 COUNTER = textwrap.dedent(
     """
-    import asyncio, sys, time
+    import asyncio, sys
     from pathlib import Path
     from wranglerpy.bindings.d1 import D1DatabaseBinding
 
     async def main(path, n, tag):
         db = D1DatabaseBinding(Path(path))
-        print("ready", flush=True)
-        while not Path(path + ".go").exists():  # start together with the other writer
-            time.sleep(0.002)
+        wait_for_go(path)
         bump = db.prepare("UPDATE counter SET n = n + 1")
         note = db.prepare("INSERT INTO notes (tag, i) VALUES (?, ?)")
         for i in range(n):
@@ -255,27 +250,19 @@ COUNTER = textwrap.dedent(
     """
 )
 
-
-def _counter(path: Path, n: int, tag: str) -> subprocess.Popen[str]:
-    return subprocess.Popen(
-        [sys.executable, "-c", COUNTER, str(path), str(n), tag], stdout=subprocess.PIPE, text=True
-    )
+# The tables COUNTER updates; the tests create them before the writers start.
+COUNTER_TABLES = (
+    "CREATE TABLE counter (n INTEGER); INSERT INTO counter VALUES (0);"
+    "CREATE TABLE notes (tag TEXT, i INTEGER);"
+)
 
 
 async def test_two_processes_updating_one_row_lose_no_update(tmp_path: Path) -> None:
     path = tmp_path / "shared.sqlite"
     db = D1DatabaseBinding(path)
-    await db.exec(
-        "CREATE TABLE counter (n INTEGER); INSERT INTO counter VALUES (0);"
-        "CREATE TABLE notes (tag TEXT, i INTEGER);"
-    )
-    procs = [_counter(path, 400, tag) for tag in ("a", "b")]
-    for proc in procs:
-        assert proc.stdout is not None and proc.stdout.readline().strip() == "ready"
-    Path(f"{path}.go").touch()
-    for proc in procs:
-        out, _ = proc.communicate(timeout=60)
-        assert proc.returncode == 0 and "done" in out
+    await db.exec(COUNTER_TABLES)
+    procs = [spawn(COUNTER, path, 400, tag) for tag in ("a", "b")]
+    assert all("done" in out for out in run_together(path, procs))
     assert await db.prepare("SELECT n FROM counter").first("n") == 1600
     assert await db.prepare("SELECT count(*) AS c FROM notes").first("c") == 800
     db.close()
@@ -284,20 +271,9 @@ async def test_two_processes_updating_one_row_lose_no_update(tmp_path: Path) -> 
 async def test_kill_9_mid_write_leaves_a_readable_database(tmp_path: Path) -> None:
     path = tmp_path / "crash.sqlite"
     db = D1DatabaseBinding(path)
-    await db.exec(
-        "CREATE TABLE counter (n INTEGER); INSERT INTO counter VALUES (0);"
-        "CREATE TABLE notes (tag TEXT, i INTEGER);"
-    )
-    Path(f"{path}.go").touch()
-    proc = _counter(path, 1_000_000, "x")
-    assert proc.stdout is not None
-    assert proc.stdout.readline().strip() == "ready"
-    assert proc.stdout.readline().strip() == "started"
-    os.kill(proc.pid, signal.SIGKILL)
-    proc.wait(timeout=10)
-    proc.stdout.close()
-    with sqlite3.connect(path) as conn:
-        assert conn.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
+    await db.exec(COUNTER_TABLES)
+    kill_mid_write(COUNTER, path, 1_000_000, "x")
+    assert_intact(path)
     n = await db.prepare("SELECT n FROM counter").first("n")
     notes = await db.prepare("SELECT count(*) AS c FROM notes").first("c")
     assert notes >= 21

@@ -1,13 +1,11 @@
 import os
-import signal
-import sqlite3
-import subprocess
-import sys
 import textwrap
 from pathlib import Path
 
 import pytest
 
+from tests.bindings.conftest import NOW, Clock, chunks
+from tests.bindings.processes import assert_intact, kill_mid_write, run_together, spawn
 from wranglerpy.bindings import kv
 from wranglerpy.bindings.kv import KVError, KVNamespaceBinding
 from wranglerpy.bindings.streams import ByteStream
@@ -15,32 +13,12 @@ from wranglerpy.config.schema import KVNamespace
 from wranglerpy.errors import BindingError
 from wranglerpy.jsobject import JSObject
 
-NOW = 1_800_000_000.0
-
-
-class Clock:
-    def __init__(self) -> None:
-        self.now = NOW
-
-    def __call__(self) -> float:
-        return self.now
-
-
-@pytest.fixture
-def clock() -> Clock:
-    return Clock()
-
 
 @pytest.fixture
 def ns(tmp_path: Path, clock: Clock) -> KVNamespaceBinding:
     binding = KVNamespaceBinding(tmp_path / "kv.sqlite", namespace_id="test", clock=clock)
     yield binding
     binding.close()
-
-
-async def chunks(*parts: bytes):
-    for part in parts:
-        yield part
 
 
 # -- get / put ---------------------------------------------------------------------------
@@ -312,15 +290,13 @@ async def test_create_lays_out_state_by_id_and_shares_it(tmp_path: Path) -> None
 
 WRITER = textwrap.dedent(
     """
-    import asyncio, sys, time
+    import asyncio, sys
     from pathlib import Path
     from wranglerpy.bindings.kv import KVNamespaceBinding
 
     async def main(path, tag, count, size):
         ns = KVNamespaceBinding(Path(path))
-        print("ready", flush=True)
-        while not Path(path + ".go").exists():  # start together with the other writer
-            time.sleep(0.002)
+        wait_for_go(path)
         for i in range(count):
             await ns.put(f"{tag}-{i:05d}", tag * size)
             if i == 20:
@@ -332,23 +308,10 @@ WRITER = textwrap.dedent(
 )
 
 
-def _writer(path: Path, tag: str, count: int, size: int) -> subprocess.Popen[str]:
-    return subprocess.Popen(
-        [sys.executable, "-c", WRITER, str(path), tag, str(count), str(size)],
-        stdout=subprocess.PIPE,
-        text=True,
-    )
-
-
 async def test_two_processes_write_concurrently_and_lose_nothing(tmp_path: Path) -> None:
     path = tmp_path / "shared.sqlite"
-    procs = [_writer(path, tag, 1500, 10) for tag in ("a", "b")]
-    for proc in procs:
-        assert proc.stdout is not None and proc.stdout.readline().strip() == "ready"
-    Path(f"{path}.go").touch()
-    for proc in procs:
-        out, _ = proc.communicate(timeout=60)
-        assert proc.returncode == 0 and "done" in out
+    procs = [spawn(WRITER, path, tag, 1500, 10) for tag in ("a", "b")]
+    assert all("done" in out for out in run_together(path, procs))
     ns = KVNamespaceBinding(path)
     count = ns._store.call(lambda c: c.execute("SELECT count(*) FROM kv").fetchone()[0])
     assert count == 3000
@@ -358,17 +321,8 @@ async def test_two_processes_write_concurrently_and_lose_nothing(tmp_path: Path)
 
 async def test_kill_9_mid_write_leaves_a_readable_store(tmp_path: Path) -> None:
     path = tmp_path / "crash.sqlite"
-    Path(f"{path}.go").touch()
-    proc = _writer(path, "x", 100_000, 64 * 1024)
-    assert proc.stdout is not None
-    assert proc.stdout.readline().strip() == "ready"
-    assert proc.stdout.readline().strip() == "started"
-    os.kill(proc.pid, signal.SIGKILL)
-    proc.wait(timeout=10)
-    proc.stdout.close()
-    assert proc.returncode == -signal.SIGKILL
-    with sqlite3.connect(path) as conn:
-        assert conn.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
+    kill_mid_write(WRITER, path, "x", 100_000, 64 * 1024)
+    assert_intact(path)
     ns = KVNamespaceBinding(path)
     names = [k.name for k in (await ns.list()).keys]
     assert len(names) >= 21
