@@ -6,8 +6,10 @@ import asyncio
 import contextlib
 import os
 import signal
+from collections.abc import Callable
 from dataclasses import dataclass, replace
 from pathlib import Path
+from typing import Any
 
 from wranglerpy.bindings.registry import describe
 from wranglerpy.config.schema import WorkerConfig
@@ -76,6 +78,26 @@ def _short(value: object) -> str:
     return text if len(text) <= 60 else text[:57] + "..."
 
 
+class StartupGate:
+    """Holds the request lines of requests answered while ``dev`` starts (they were waiting on
+    the already-open ports) until the ready banner is out, so the banner comes first."""
+
+    def __init__(self, printer: Callable[[dict[str, Any]], None]) -> None:
+        self._printer = printer
+        self._held: list[dict[str, Any]] | None = []
+
+    def __call__(self, event: dict[str, Any]) -> None:
+        if self._held is not None and event.get("type") == "request":
+            self._held.append(event)
+        else:
+            self._printer(event)
+
+    def release(self) -> None:
+        held, self._held = self._held or [], None
+        for event in held:
+            self._printer(event)
+
+
 async def run_dev(
     workers: list[WorkerConfig],
     ports: dict[str, int],
@@ -91,7 +113,8 @@ async def run_dev(
     printer = printer or Printer(log_level=options.log_level, log_format=options.log_format)
     for config in workers:
         printer.add_worker(config.name)
-    hub.subscribe(printer)
+    gate = StartupGate(printer)
+    hub.subscribe(gate)
     tail_path = runtime_dir() / f"tail-{os.getpid()}.sock"
     tail_server = TailServer(hub, tail_path)
     await tail_server.start()
@@ -107,12 +130,14 @@ async def run_dev(
         try:
             seconds = await supervisor.start()
         except (ChildExited, asyncio.TimeoutError) as exc:
+            gate.release()
             raise WranglerError(
                 f"A worker process could not start ({exc}); its output is above."
             ) from None
         for line in banner_lines(supervisor):
             hub.system(line)
         hub.system(f"Ready in {seconds:.2f} s. Press Ctrl-C to stop.")
+        gate.release()
         if ready is not None:
             ready.set()
         if options.watch:
