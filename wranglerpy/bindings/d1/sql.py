@@ -17,9 +17,31 @@ class D1Error(BindingError):
     """A D1 call failed; the message starts with D1's code (``D1_ERROR: ...``)."""
 
 
+# Python < 3.11 has no ``sqlite_errorname``: the exception class and message tell enough.
+_BY_MESSAGE = (
+    ("database is locked", "SQLITE_BUSY"),
+    ("database table is locked", "SQLITE_LOCKED"),
+    ("attempt to write a readonly database", "SQLITE_READONLY"),
+    ("database or disk is full", "SQLITE_FULL"),
+    ("string or blob too big", "SQLITE_TOOBIG"),
+    ("too many SQL variables", "SQLITE_RANGE"),
+    ("interrupted", "SQLITE_INTERRUPT"),
+)
+
+
+def _error_name(exc: sqlite3.Error) -> str:
+    name = getattr(exc, "sqlite_errorname", None)
+    if name:
+        return str(name)
+    if isinstance(exc, sqlite3.IntegrityError):
+        return "SQLITE_CONSTRAINT"
+    text = str(exc)
+    return next((name for words, name in _BY_MESSAGE if words in text), "SQLITE_ERROR")
+
+
 def sqlite_error(exc: sqlite3.Error, code: str = "D1_ERROR") -> D1Error:
     """``D1_ERROR: <sqlite message>: SQLITE_<CODE>``, as D1 words a failing query."""
-    name = getattr(exc, "sqlite_errorname", None) or "SQLITE_ERROR"
+    name = _error_name(exc)
     # D1 names the primary result code (SQLITE_CONSTRAINT, not SQLITE_CONSTRAINT_UNIQUE).
     primary = "_".join(name.split("_")[:2])
     return D1Error(f"{code}: {exc}: {primary}")
