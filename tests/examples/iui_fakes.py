@@ -261,14 +261,16 @@ async def call_asgi(
         "state": {},
     }
     sent_body = False
-    never = asyncio.Event()
+    # The client stays until the response is complete, then leaves, as a server reports it
+    # (Quart 0.23 waits for that disconnect before its request handling returns).
+    response_done = asyncio.Event()
 
     async def receive() -> dict[str, Any]:
         nonlocal sent_body
         if not sent_body:
             sent_body = True
             return {"type": "http.request", "body": body, "more_body": False}
-        await never.wait()
+        await response_done.wait()
         return {"type": "http.disconnect"}
 
     status = 0
@@ -280,8 +282,11 @@ async def call_asgi(
         if message["type"] == "http.response.start":
             status = message["status"]
             response_headers.update({k.decode().lower(): v.decode() for k, v in message["headers"]})
-        elif message["type"] == "http.response.body" and message.get("body"):
-            chunks.append(bytes(message["body"]))
+        elif message["type"] == "http.response.body":
+            if message.get("body"):
+                chunks.append(bytes(message["body"]))
+            if not message.get("more_body", False):
+                response_done.set()
 
     await app(scope, receive, send)
     return status, response_headers, chunks
