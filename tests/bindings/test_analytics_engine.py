@@ -1,3 +1,4 @@
+import contextlib
 import sqlite3
 import textwrap
 import time
@@ -128,7 +129,7 @@ def test_two_processes_write_concurrently_and_lose_nothing(tmp_path: Path) -> No
     path = tmp_path / "points.sqlite"
     procs = [spawn(WRITER, path, tag, 1500) for tag in ("a", "b")]
     assert all("done" in out for out in run_together(path, procs))
-    with sqlite3.connect(path) as conn:
+    with contextlib.closing(sqlite3.connect(path)) as conn:
         counts = dict(conn.execute("SELECT blob1, count(*) FROM points GROUP BY blob1"))
         sums = dict(conn.execute("SELECT blob1, sum(double1) FROM points GROUP BY blob1"))
     assert counts == {"a": 1500, "b": 1500}
@@ -139,7 +140,7 @@ def test_kill_9_mid_write_leaves_a_readable_store(tmp_path: Path) -> None:
     path = tmp_path / "points.sqlite"
     kill_mid_write(WRITER, path, "x", 10_000_000)
     assert_intact(path)
-    with sqlite3.connect(path) as conn:
+    with contextlib.closing(sqlite3.connect(path)) as conn:
         doubles = [r[0] for r in conn.execute("SELECT double1 FROM points ORDER BY rowid")]
     assert len(doubles) >= 21 and doubles == [float(i) for i in range(len(doubles))]
     again = AnalyticsEngineBinding(path)

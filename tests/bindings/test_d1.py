@@ -1,3 +1,4 @@
+import contextlib
 import sqlite3
 import textwrap
 from pathlib import Path
@@ -200,7 +201,7 @@ async def test_dump_is_a_database_image(users: D1DatabaseBinding, tmp_path: Path
     assert image.startswith(b"SQLite format 3\x00")
     copy = tmp_path / "copy.sqlite"
     copy.write_bytes(image)
-    with sqlite3.connect(copy) as conn:
+    with contextlib.closing(sqlite3.connect(copy)) as conn:
         assert conn.execute("SELECT count(*) FROM users").fetchone()[0] == 2
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import sqlite3
 
 import pytest
@@ -32,9 +33,9 @@ def test_errors_built_without_a_code_name_still_get_the_right_one(
 
 
 def test_a_real_error_uses_sqlites_own_code_name() -> None:
-    db = sqlite3.connect(":memory:")
-    db.execute("CREATE TABLE t (a UNIQUE)")
-    db.execute("INSERT INTO t VALUES (1)")
-    with pytest.raises(sqlite3.IntegrityError) as caught:
+    with contextlib.closing(sqlite3.connect(":memory:")) as db:
+        db.execute("CREATE TABLE t (a UNIQUE)")
         db.execute("INSERT INTO t VALUES (1)")
+        with pytest.raises(sqlite3.IntegrityError) as caught:
+            db.execute("INSERT INTO t VALUES (1)")
     assert str(sqlite_error(caught.value)).endswith(": SQLITE_CONSTRAINT")

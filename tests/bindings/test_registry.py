@@ -21,3 +21,4 @@ def test_a_binding_that_cannot_start_is_reported_and_stands_in(tmp_path, monkeyp
     assert "No module named" in reported[0][1]
     with pytest.raises(BindingError, match=r"env.STORAGE \(R2 Bucket\) is not available"):
         env["STORAGE"].get("key")
+    env["KV"].close()

@@ -6,7 +6,9 @@ AI-free parts run as ``integration``; the ones that generate text also need the 
 
 from __future__ import annotations
 
+import contextlib
 import json
+import sqlite3
 import subprocess
 import sys
 import time
@@ -300,8 +302,6 @@ def test_usage_written_by_streaming_is_read_by_the_api(stack: dict[str, Any]) ->
 
 @pytest.mark.slow
 def test_a_client_that_disconnects_stops_generation(stack: dict[str, Any]) -> None:
-    import sqlite3
-
     url = stack["server"].url(API) + "/stream/chat"
     body = {
         "messages": [
@@ -317,7 +317,7 @@ def test_a_client_that_disconnects_stops_generation(stack: dict[str, Any]) -> No
     database = next(stack["persist"].glob("d1/*/db.sqlite"))
     deadline = time.monotonic() + 10
     while True:
-        with sqlite3.connect(database) as conn:
+        with contextlib.closing(sqlite3.connect(database)) as conn:
             rows = conn.execute(
                 "SELECT status, duration_ms FROM ai_usage WHERE status = 'aborted'"
             ).fetchall()
