@@ -1,0 +1,1 @@
+"""Cloudflare's ``HTMLRewriter``, run locally (in progress: selectors and tokenizer)."""
