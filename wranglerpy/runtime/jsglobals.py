@@ -13,6 +13,7 @@ from urllib.parse import urlsplit
 from wranglerpy.runtime import console as _console
 from wranglerpy.runtime.fetch import fetch as _fetch
 from wranglerpy.runtime.headers import Headers as _Headers
+from wranglerpy.runtime.htmlrewriter import HTMLRewriter as HTMLRewriter
 from wranglerpy.runtime.messages import Request as _Request
 from wranglerpy.runtime.messages import Response as _Response
 
