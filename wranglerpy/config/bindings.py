@@ -22,17 +22,17 @@ BINDING_KEYS = (
     "r2_buckets",
     "analytics_engine_datasets",
     "ai",
+    "queues",
+    "workflows",
 )
 
 # Binding kinds wrangler knows but wranglerpy does not emulate: accepted with a warning.
 UNSUPPORTED_BINDINGS = (
     "durable_objects",
-    "queues",
     "vectorize",
     "hyperdrive",
     "browser",
     "images",
-    "workflows",
     "send_email",
     "mtls_certificates",
     "dispatch_namespaces",

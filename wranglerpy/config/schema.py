@@ -10,6 +10,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Literal
 
+from wranglerpy.config.queues import QueueConsumer, QueueProducer
+from wranglerpy.config.workflows import Workflow
+
 PlacementMode = Literal["off", "smart"]
 
 
@@ -163,6 +166,9 @@ class WorkerConfig:
     r2_buckets: tuple[R2Bucket, ...] = ()
     analytics_engine_datasets: tuple[AnalyticsEngineDataset, ...] = ()
     ai: AIBinding | None = None
+    queue_producers: tuple[QueueProducer, ...] = ()
+    queue_consumers: tuple[QueueConsumer, ...] = ()
+    workflows: tuple[Workflow, ...] = ()
     build: Build = field(default_factory=Build)
     dev: Dev = field(default_factory=Dev)
     triggers: Triggers = field(default_factory=Triggers)
@@ -190,6 +196,8 @@ class WorkerConfig:
         names += [b.binding for b in self.d1_databases]
         names += [b.binding for b in self.r2_buckets]
         names += [b.binding for b in self.analytics_engine_datasets]
+        names += [b.binding for b in self.queue_producers]
+        names += [b.binding for b in self.workflows]
         if self.ai:
             names.append(self.ai.binding)
         if self.assets and self.assets.binding:
