@@ -122,6 +122,8 @@ class WorkflowEngine:
                 raise Interrupted("lease lost or instance restarted")
             if state[0] in ("paused", "terminated"):
                 raise Interrupted(state[0])
+            if state[0] == "queued":  # resumed before this run noticed the pause: go on
+                store.set_status(wf, iid, "waiting" if waiting > 0 else "running")
 
         runner = StepRunner(
             store,

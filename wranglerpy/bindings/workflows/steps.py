@@ -223,13 +223,12 @@ class StepRunner:
                 self._workflow, self._instance, key, name, "sleep", "running", until=when
             )
         self._on_step("sleep.start", key, {"name": name, "until": when})
+        # "waiting" while asleep; an interrupted sleep leaves it so (it resumes after a restart).
         self._set_waiting(True)
-        try:
-            while (remaining := when - self._store.now()) > 0:
-                await asyncio.sleep(min(remaining, 1.0))
-                await self._checkpoint()
-        finally:
-            self._set_waiting(False)
+        while (remaining := when - self._store.now()) > 0:
+            await asyncio.sleep(min(remaining, 1.0))
+            await self._checkpoint()
+        self._set_waiting(False)
         self._store.put_step(self._workflow, self._instance, key, name, "sleep", "done", until=when)
         self._on_step("sleep.complete", key, {"name": name})
 
@@ -256,31 +255,28 @@ class StepRunner:
         )
         self._on_step("wait.start", key, {"name": name, "type": event_type})
         self._set_waiting(True)
-        try:
-            while True:
-                found = self._store.take_event(self._workflow, self._instance, event_type, key)
-                if found is not None:
-                    payload, stamp = found
-                    result = json.dumps(
-                        {"payload": payload, "timestamp": stamp, "type": event_type}
-                    )
-                    self._store.put_step(
-                        self._workflow, self._instance, key, name, "wait", "done", result=result
-                    )
-                    self._on_step("wait.complete", key, {"name": name, "type": event_type})
-                    return _event(result)
-                if self._store.now() >= deadline:
-                    message = f"Execution timed out after {timeout_ms:.0f}ms"
-                    self._store.put_step(
-                        self._workflow, self._instance, key, name, "wait", "failed",
-                        error=json.dumps({"name": "WorkflowTimeoutError", "message": message}),
-                    )  # fmt: skip
-                    self._on_step("wait.timed_out", key, {"name": name})
-                    raise WorkflowTimeoutError(message)
-                await asyncio.sleep(EVENT_POLL_SECONDS)
-                await self._checkpoint()
-        finally:
-            self._set_waiting(False)
+        while True:
+            found = self._store.take_event(self._workflow, self._instance, event_type, key)
+            if found is not None:
+                payload, stamp = found
+                result = json.dumps({"payload": payload, "timestamp": stamp, "type": event_type})
+                self._store.put_step(
+                    self._workflow, self._instance, key, name, "wait", "done", result=result
+                )
+                self._on_step("wait.complete", key, {"name": name, "type": event_type})
+                self._set_waiting(False)
+                return _event(result)
+            if self._store.now() >= deadline:
+                message = f"Execution timed out after {timeout_ms:.0f}ms"
+                self._store.put_step(
+                    self._workflow, self._instance, key, name, "wait", "failed",
+                    error=json.dumps({"name": "WorkflowTimeoutError", "message": message}),
+                )  # fmt: skip
+                self._on_step("wait.timed_out", key, {"name": name})
+                self._set_waiting(False)
+                raise WorkflowTimeoutError(message)
+            await asyncio.sleep(EVENT_POLL_SECONDS)
+            await self._checkpoint()
 
 
 def _event(stored: str | None) -> JSObject:
