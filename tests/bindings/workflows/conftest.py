@@ -23,7 +23,7 @@ class Harness:
     def start(self, cls: type, **options: Any) -> WorkflowEngine:
         opts = EngineOptions(poll_seconds=0.02, **options)
         engine = WorkflowEngine(
-            self.store, "wf", lambda: cls(None, {}), lambda l, m: self.logs.append((l, m)), opts
+            self.store, "wf", lambda: cls(None, {}), lambda lvl, m: self.logs.append((lvl, m)), opts
         )
         self.engines.append((engine, asyncio.ensure_future(engine.run())))
         return engine

@@ -110,11 +110,11 @@ def _tag(value: Any) -> Any:
     raise TypeError(f"DataCloneError: {type(value).__name__} object could not be cloned.")
 
 
-def _untag(value: Any) -> Any:
+def _untag(value: Any) -> Any:  # noqa: PLR0911 - one return per tag
     if isinstance(value, list):
         return [_untag(v) for v in value]
     if isinstance(value, dict):
-        kind, inner = value.get("$t"), value.get("v")
+        kind, inner = value.get("$t"), value.get("v", "")
         if kind == "object":
             return JSObject({k: _untag(v) for k, v in inner.items()})
         if kind == "bytes":

@@ -86,7 +86,7 @@ class WorkflowEngine:
                 for row, lease in claimed:
                     task = asyncio.ensure_future(self._run_instance(row, lease))
                     self._running[row.id] = (lease, task)
-                    task.add_done_callback(lambda _t, iid=row.id: self._running.pop(iid, None))
+                    task.add_done_callback(self._forget(row.id))
             if time.monotonic() - last_renew >= opts.lease_seconds / 3 and self._running:
                 last_renew = time.monotonic()
                 leases = [lease for lease, _ in self._running.values()]
@@ -102,6 +102,12 @@ class WorkflowEngine:
             await asyncio.wait(tasks, timeout=5)
         for iid, (lease, _) in list(self._running.items()):
             self._store.release(self._workflow, iid, lease)
+
+    def _forget(self, iid: str) -> Callable[[asyncio.Task[None]], None]:
+        def done(_task: asyncio.Task[None]) -> None:
+            self._running.pop(iid, None)
+
+        return done
 
     async def _run_instance(self, row: InstanceRow, lease: str) -> None:
         wf, iid, generation = self._workflow, row.id, row.generation

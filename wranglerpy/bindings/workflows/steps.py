@@ -164,7 +164,7 @@ class StepRunner:
                 self._workflow, self._instance, key, name, "do", "running", attempts=attempts
             )
             try:
-                args = ()
+                args: tuple[Any, ...] = ()
                 if ctx_arg:
                     step_ctx = {"step": {"name": name, "count": int(key.rsplit("-", 1)[1])}}
                     args = (to_js({**step_ctx, "attempt": attempts, "config": public_config}),)

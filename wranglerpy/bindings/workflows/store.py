@@ -73,6 +73,10 @@ CREATE INDEX IF NOT EXISTS events_waiting ON events (workflow, instance, type, c
 """
 
 
+def _setup(conn: sqlite3.Connection) -> None:
+    conn.executescript(_SCHEMA)
+
+
 def store_path(persist_dir: Path) -> Path:
     return persist_dir / "workflows" / DB_FILE
 
@@ -122,7 +126,7 @@ class WorkflowStore:
         clock: Callable[[], float] = time.time,
         alive: Callable[[int], bool] = pid_alive,
     ) -> None:
-        self.sqlite = SQLiteStore(path, lambda c: c.executescript(_SCHEMA))
+        self.sqlite = SQLiteStore(path, _setup)
         self._clock = clock
         self._alive = alive
 
@@ -168,7 +172,9 @@ class WorkflowStore:
         )
         return InstanceRow(*row) if row else None
 
-    def list(self, workflow: str, status: str | None = None, limit: int = 50) -> list[InstanceRow]:
+    def instances(
+        self, workflow: str, status: str | None = None, limit: int = 50
+    ) -> list[InstanceRow]:
         sql = f"SELECT {_INSTANCE_COLS} FROM instances WHERE workflow = ?"
         args: list[Any] = [workflow]
         if status:
