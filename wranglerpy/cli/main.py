@@ -41,9 +41,11 @@ from wranglerpy.cli import edge as _edge  # noqa: E402
 from wranglerpy.cli import history as _history  # noqa: E402
 from wranglerpy.cli import init as _init  # noqa: E402
 from wranglerpy.cli import kv as _kv  # noqa: E402
+from wranglerpy.cli import queues as _queues  # noqa: E402
 from wranglerpy.cli import r2 as _r2  # noqa: E402
 from wranglerpy.cli import state as _state  # noqa: E402
 from wranglerpy.cli import tail as _tail  # noqa: E402
+from wranglerpy.cli import workflows as _workflows  # noqa: E402
 
 app.command("dev")(_dev.dev)
 app.command("init")(_init.init)
@@ -60,6 +62,8 @@ app.add_typer(_history.versions_app, name="versions")
 app.command("rollback")(_history.rollback)
 app.command("delete")(_history.delete)
 app.command("tail")(_tail.tail)
+app.add_typer(_queues.app, name="queues")
+app.add_typer(_workflows.app, name="workflows")
 
 
 def run() -> None:
