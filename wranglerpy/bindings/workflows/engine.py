@@ -135,6 +135,7 @@ class WorkflowEngine:
             store,
             wf,
             iid,
+            lease=lease,
             checkpoint=checkpoint,
             set_waiting=set_waiting,
             on_step=self._on_step,

@@ -20,6 +20,7 @@ from typing import Any
 from wranglerpy.bindings.queues.codec import clone_dumps, clone_loads
 from wranglerpy.bindings.workflows import durations
 from wranglerpy.bindings.workflows.errors import (
+    Interrupted,
     StepError,
     WorkflowFatalError,
     WorkflowTimeoutError,
@@ -113,6 +114,7 @@ class StepRunner:
         workflow: str,
         instance: str,
         *,
+        lease: str,
         checkpoint: Checkpoint,
         set_waiting: Callable[[bool], None],
         on_step: OnStep | None = None,
@@ -121,12 +123,20 @@ class StepRunner:
         self._store = store
         self._workflow = workflow
         self._instance = instance
+        self._lease = lease
         self._checkpoint = checkpoint
         self._set_waiting = set_waiting
         self._on_step = on_step or (lambda *_: None)
         self._counts: dict[str, int] = {}
         self._steps = 0
         self._limit = step_limit
+
+    def _put(self, key: str, name: str, kind: str, state: str, **fields: Any) -> None:
+        stored = self._store.put_step(
+            self._workflow, self._instance, key, name, kind, state, lease=self._lease, **fields
+        )
+        if not stored:
+            raise Interrupted("this run no longer holds the instance")
 
     def _key(self, prefix: str, name: str) -> str:
         n = self._counts.get(prefix + name, 0) + 1
@@ -160,9 +170,7 @@ class StepRunner:
         self._on_step("step.start", key, {"name": name})
         while True:
             attempts += 1
-            self._store.put_step(
-                self._workflow, self._instance, key, name, "do", "running", attempts=attempts
-            )
+            self._put(key, name, "do", "running", attempts=attempts)
             try:
                 args: tuple[Any, ...] = ()
                 if ctx_arg:
@@ -186,10 +194,7 @@ class StepRunner:
                     raise WorkflowFatalError(
                         f'Step "{name}" returned more than 1 MiB; store big results elsewhere'
                     )
-                self._store.put_step(
-                    self._workflow, self._instance, key, name, "do", "done",
-                    attempts=attempts, result=text,
-                )  # fmt: skip
+                self._put(key, name, "do", "done", attempts=attempts, result=text)
                 self._on_step("step.success", key, {"name": name, "attempts": attempts})
                 return result
             shape = error_shape(error)
@@ -198,10 +203,7 @@ class StepRunner:
                 "step.attempt_failure", key, {"name": name, "attempt": attempts, "error": shape}
             )
             if not retry:
-                self._store.put_step(
-                    self._workflow, self._instance, key, name, "do", "failed",
-                    attempts=attempts, error=json.dumps(shape),
-                )  # fmt: skip
+                self._put(key, name, "do", "failed", attempts=attempts, error=json.dumps(shape))
                 self._on_step("step.failure", key, {"name": name, "error": shape})
                 raise error
             await asyncio.sleep(retry_delay_ms(resolved, attempts) / 1000)
@@ -219,9 +221,7 @@ class StepRunner:
         elif not from_duration and when < self._store.now():
             raise ValueError("You can't sleep until a time in the past, time-traveler")
         else:
-            self._store.put_step(
-                self._workflow, self._instance, key, name, "sleep", "running", until=when
-            )
+            self._put(key, name, "sleep", "running", until=when)
         self._on_step("sleep.start", key, {"name": name, "until": when})
         # "waiting" while asleep; an interrupted sleep leaves it so (it resumes after a restart).
         self._set_waiting(True)
@@ -229,7 +229,7 @@ class StepRunner:
             await asyncio.sleep(min(remaining, 1.0))
             await self._checkpoint()
         self._set_waiting(False)
-        self._store.put_step(self._workflow, self._instance, key, name, "sleep", "done", until=when)
+        self._put(key, name, "sleep", "done", until=when)
         self._on_step("sleep.complete", key, {"name": name})
 
     async def wait_for_event(self, name: Any, event_type: Any, timeout: Any) -> JSObject:
@@ -250,9 +250,7 @@ class StepRunner:
             if stored is not None and stored.until
             else (self._store.now() + timeout_ms / 1000)
         )
-        self._store.put_step(
-            self._workflow, self._instance, key, name, "wait", "running", until=deadline
-        )
+        self._put(key, name, "wait", "running", until=deadline)
         self._on_step("wait.start", key, {"name": name, "type": event_type})
         self._set_waiting(True)
         while True:
@@ -260,18 +258,14 @@ class StepRunner:
             if found is not None:
                 payload, stamp = found
                 result = json.dumps({"payload": payload, "timestamp": stamp, "type": event_type})
-                self._store.put_step(
-                    self._workflow, self._instance, key, name, "wait", "done", result=result
-                )
+                self._put(key, name, "wait", "done", result=result)
                 self._on_step("wait.complete", key, {"name": name, "type": event_type})
                 self._set_waiting(False)
                 return _event(result)
             if self._store.now() >= deadline:
                 message = f"Execution timed out after {timeout_ms:.0f}ms"
-                self._store.put_step(
-                    self._workflow, self._instance, key, name, "wait", "failed",
-                    error=json.dumps({"name": "WorkflowTimeoutError", "message": message}),
-                )  # fmt: skip
+                error = json.dumps({"name": "WorkflowTimeoutError", "message": message})
+                self._put(key, name, "wait", "failed", error=error)
                 self._on_step("wait.timed_out", key, {"name": name})
                 self._set_waiting(False)
                 raise WorkflowTimeoutError(message)

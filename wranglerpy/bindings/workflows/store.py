@@ -362,24 +362,32 @@ class WorkflowStore:
         kind: str,
         state: str,
         *,
+        lease: str,
         attempts: int = 0,
         result: str | None = None,
         error: str | None = None,
         until: float | None = None,
-    ) -> None:
-        def op(conn: sqlite3.Connection) -> None:
+    ) -> bool:
+        """Record a step's state, only while ``lease`` still holds the instance (a run that
+        lost it to a restart or another engine must not write); False when it did not."""
+
+        def op(conn: sqlite3.Connection) -> bool:
             now = self._clock()
             ended = now if state in ("done", "failed") else None
-            conn.execute(
+            cur = conn.execute(
                 "INSERT INTO steps (workflow, instance, key, name, kind, state, attempts, result,"
-                " error, until, started_on, ended_on) VALUES (?,?,?,?,?,?,?,?,?,?,?,?)"
+                " error, until, started_on, ended_on) SELECT ?,?,?,?,?,?,?,?,?,?,?,?"
+                " WHERE EXISTS (SELECT 1 FROM instances WHERE workflow = ? AND id = ?"
+                " AND lease = ?)"
                 " ON CONFLICT (workflow, instance, key) DO UPDATE SET state = excluded.state,"
                 " attempts = excluded.attempts, result = excluded.result, error = excluded.error,"
                 " until = excluded.until, ended_on = excluded.ended_on",
-                (workflow, iid, key, name, kind, state, attempts, result, error, until, now, ended),
-            )
+                (workflow, iid, key, name, kind, state, attempts, result, error, until, now, ended,
+                 workflow, iid, lease),
+            )  # fmt: skip
+            return cur.rowcount == 1
 
-        self.sqlite.call(op)
+        return self.sqlite.call(op)
 
     # --- events -------------------------------------------------------------------------
 
