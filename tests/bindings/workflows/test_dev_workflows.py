@@ -106,4 +106,8 @@ def test_an_instance_resumes_after_sigkill_without_repeating_steps(tmp_path: Pat
         client = dev.client()
         wait_for(lambda: status_of(client, "/status")["status"] == "complete", "completion")
         assert status_of(client, "/status")["output"] == 50
+        output = dev.output()
+    # Step events are log lines, so `wranglerpy tail` shows them too.
+    assert 'WORKFLOW pipeline run-1 step "two" done (attempt 1)' in output
+    assert 'WORKFLOW pipeline run-1 step "one" done' not in output  # not run again
     assert lines(log) == ["one", "two"]

@@ -172,7 +172,7 @@ class WorkflowEngine:
             ):
                 shape = {"name": "WorkflowFatalError", "message": NON_RETRYABLE_MESSAGE}
             text = "".join(traceback.format_exception(type(exc), exc, exc.__traceback__))
-            self._log("error", f"workflow {wf} instance {iid} errored:\n{text.rstrip()}")
+            self._log("error", f"WORKFLOW {wf} {iid} errored:\n{text.rstrip()}")
             store.finish(wf, iid, lease, "errored", None, json.dumps(shape))
             return
         finally:
@@ -183,7 +183,8 @@ class WorkflowEngine:
             shape = {"name": "WorkflowFatalError", "message": f"Value is not serialisable: {exc}"}
             store.finish(wf, iid, lease, "errored", None, json.dumps(shape))
             return
-        store.finish(wf, iid, lease, "complete", text_out, None)
+        if store.finish(wf, iid, lease, "complete", text_out, None) and self._on_step:
+            self._on_step("instance.complete", iid, "", {})
 
     async def _call_run(self, event: Any, step: WorkflowStep) -> Any:
         instance = self._make()

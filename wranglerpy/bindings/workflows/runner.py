@@ -29,6 +29,31 @@ class Running:
         self.engine.stop()
 
 
+def step_line(workflow: str, instance: str, event: str, d: dict[str, Any]) -> str | None:
+    """One log line per step event (they reach ``wranglerpy tail`` with the worker's logs)."""
+    head = f"WORKFLOW {workflow} {instance}"
+    name = d.get("name")
+    if event == "step.success":
+        return f'{head} step "{name}" done (attempt {d.get("attempts")})'
+    if event == "step.attempt_failure":
+        error = d.get("error") or {}
+        return (
+            f'{head} step "{name}" attempt {d.get("attempt")} failed: '
+            f"{error.get('name')}: {error.get('message')}"
+        )
+    if event == "sleep.start":
+        return f'{head} sleeping "{name}"'
+    if event == "wait.start":
+        return f'{head} waiting for event "{d.get("type")}" ("{name}")'
+    if event == "wait.complete":
+        return f'{head} received event "{d.get("type")}" ("{name}")'
+    if event == "wait.timed_out":
+        return f'{head} timed out waiting ("{name}")'
+    if event in ("instance.complete", "instance.errored"):
+        return f"{head} {event.split('.')[1]}"
+    return None
+
+
 def _runs_here(script_name: str | None, config: WorkerConfig) -> bool:
     return script_name is None or script_name in (config.name, config.base_name)
 
@@ -46,9 +71,14 @@ def start_engines(
     def log(level: str, message: str) -> None:
         console.record(app.sink, config.name, level, message)
 
-    def on_step(event: str, key: str, details: dict[str, Any]) -> None:
-        if event in ("step.success", "step.failure", "sleep.start", "wait.start", "wait.timed_out"):
-            console.record(app.sink, config.name, "debug", f"workflow step {event} {key} {details}")
+    def on_step(workflow: str) -> Any:
+        def report(event: str, instance: str, key: str, details: dict[str, Any]) -> None:
+            text = step_line(workflow, instance, event, details)
+            if text is not None:
+                level = "warn" if event in ("step.attempt_failure", "wait.timed_out") else "info"
+                console.record(app.sink, config.name, level, text)
+
+        return report
 
     running = []
     for workflow in owned:
@@ -67,6 +97,6 @@ def start_engines(
         options = EngineOptions(implicit_dependencies=implicit, step_limit=workflow.step_limit)
         for key, value in option_overrides.items():
             setattr(options, key, value)
-        engine = WorkflowEngine(store, workflow.name, make, log, options, on_step)
+        engine = WorkflowEngine(store, workflow.name, make, log, options, on_step(workflow.name))
         running.append(Running(engine, asyncio.ensure_future(engine.run())))
     return running

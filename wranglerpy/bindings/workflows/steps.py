@@ -41,7 +41,7 @@ _CONTROL = re.compile(r"[\x00-\x1f]")
 _BACKOFFS = ("constant", "linear", "exponential")
 
 Checkpoint = Callable[[], Awaitable[None]]
-OnStep = Callable[[str, str, dict[str, Any]], None]  # (event, step key, details)
+OnStep = Callable[[str, str, str, dict[str, Any]], None]  # (event, instance, step key, details)
 
 
 def _config_error(name: str) -> WorkflowFatalError:
@@ -126,7 +126,8 @@ class StepRunner:
         self._lease = lease
         self._checkpoint = checkpoint
         self._set_waiting = set_waiting
-        self._on_step = on_step or (lambda *_: None)
+        report = on_step or (lambda *_: None)
+        self._on_step = lambda event, key, details: report(event, instance, key, details)
         self._counts: dict[str, int] = {}
         self._steps = 0
         self._limit = step_limit
