@@ -122,3 +122,34 @@ async def test_explicit_retry_with_delay_then_ack(store: QueueStore, loops: Loop
         ("again", 1),
         ("again", 2),
     ]
+
+
+async def test_two_consumers_of_one_queue_never_share_a_message(tmp_path: Path) -> None:
+    """Two delivery loops on separate connections (two processes of one consumer worker):
+    each message is delivered to exactly one of them."""
+    stores = [QueueStore(tmp_path / "shared.sqlite") for _ in range(2)]
+    seen: list[int] = []
+    done = asyncio.Event()
+
+    async def handle(batch: MessageBatch) -> None:
+        seen.extend(m.body for m in batch.messages)
+        await asyncio.sleep(0.005)
+        if len(seen) >= 200:
+            done.set()
+
+    consumer = QueueConsumer("jobs", max_batch_size=7, max_batch_timeout=0)
+    loops = [
+        QueueConsumerLoop(s, consumer, handle, lambda _l, _m: None, poll_seconds=0.005)
+        for s in stores
+    ]
+    tasks = [asyncio.ensure_future(loop.run()) for loop in loops]
+    producer = QueueProducerBinding(stores[0], "jobs")
+    for start in range(0, 200, 50):
+        await producer.sendBatch([{"body": i} for i in range(start, start + 50)])
+    await asyncio.wait_for(done.wait(), 30)
+    for loop in loops:
+        loop.stop()
+    await asyncio.gather(*tasks)
+    for s in stores:
+        s.close()
+    assert sorted(seen) == list(range(200))
