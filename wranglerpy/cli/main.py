@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import typer
 
 from wranglerpy import __version__
@@ -62,6 +64,15 @@ app.command("delete")(_history.delete)
 app.command("tail")(_tail.tail)
 
 
+def command() -> Any:
+    """The click command tree of ``app``, with help metavars in click's words."""
+    from wranglerpy.cli.help_format import tidy_metavars
+
+    tree = typer.main.get_command(app)
+    tidy_metavars(tree)
+    return tree
+
+
 def run() -> None:
     """Console-script entry point."""
-    app()
+    command()()
