@@ -46,6 +46,7 @@ from wranglerpy.cli import kv as _kv  # noqa: E402
 from wranglerpy.cli import r2 as _r2  # noqa: E402
 from wranglerpy.cli import state as _state  # noqa: E402
 from wranglerpy.cli import tail as _tail  # noqa: E402
+from wranglerpy.cli import types as _types  # noqa: E402
 
 app.command("dev")(_dev.dev)
 app.command("init")(_init.init)
@@ -62,6 +63,7 @@ app.add_typer(_history.versions_app, name="versions")
 app.command("rollback")(_history.rollback)
 app.command("delete")(_history.delete)
 app.command("tail")(_tail.tail)
+app.command("types")(_types.types)
 
 
 def command() -> Any:
