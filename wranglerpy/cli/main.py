@@ -47,6 +47,7 @@ from wranglerpy.cli import r2 as _r2  # noqa: E402
 from wranglerpy.cli import state as _state  # noqa: E402
 from wranglerpy.cli import tail as _tail  # noqa: E402
 from wranglerpy.cli import types as _types  # noqa: E402
+from wranglerpy.cli import whoami as _whoami  # noqa: E402
 
 app.command("dev")(_dev.dev)
 app.command("init")(_init.init)
@@ -64,6 +65,7 @@ app.command("rollback")(_history.rollback)
 app.command("delete")(_history.delete)
 app.command("tail")(_tail.tail)
 app.command("types")(_types.types)
+app.command("whoami")(_whoami.whoami)
 
 
 def command() -> Any:
