@@ -61,7 +61,7 @@ def namespace_id(
     )
 
 
-def _with_namespace(
+def with_namespace(
     ident: str, target: LocalTarget, action: Callable[[KVNamespaceBinding], Awaitable[T]]
 ) -> T:
     from wranglerpy.bindings.kv import KVNamespaceBinding, namespace_path
@@ -72,7 +72,7 @@ def _with_namespace(
     )
 
 
-def _target(
+def local_target(
     config: Path | None, env: str | None, persist_to: Path | None, remote: bool, binding: str | None
 ) -> LocalTarget:
     return resolve_target(config, env, persist_to, remote, need_config=binding is not None)
@@ -117,9 +117,9 @@ def key_put(
             options["metadata"] = json.loads(metadata)
         except ValueError as exc:
             raise UsageError(f"--metadata is not valid JSON: {exc}") from None
-    target = _target(config, env, persist_to, remote, binding)
+    target = local_target(config, env, persist_to, remote, binding)
     ident = namespace_id(target, binding, namespace, preview)
-    _with_namespace(ident, target, lambda ns: ns.put(key, data, options))
+    with_namespace(ident, target, lambda ns: ns.put(key, data, options))
     what = f"the contents of {path}" if path is not None else f'the value "{value}"'
     typer.echo(f'Writing {what} to key "{key}" on namespace {ident}.')
 
@@ -139,9 +139,9 @@ def key_get(
     remote: RemoteFlag = False,
 ) -> None:
     """Print a key's value (raw bytes unless --text)."""
-    target = _target(config, env, persist_to, remote, binding)
+    target = local_target(config, env, persist_to, remote, binding)
     ident = namespace_id(target, binding, namespace, preview)
-    data = _with_namespace(ident, target, lambda ns: ns.get(key, "arrayBuffer"))
+    data = with_namespace(ident, target, lambda ns: ns.get(key, "arrayBuffer"))
     if data is None:
         from wranglerpy.bindings.kv import KVError
 
@@ -166,7 +166,7 @@ def key_list(
     remote: RemoteFlag = False,
 ) -> None:
     """Print every key (with expiration and metadata) as a JSON array."""
-    target = _target(config, env, persist_to, remote, binding)
+    target = local_target(config, env, persist_to, remote, binding)
     ident = namespace_id(target, binding, namespace, preview)
 
     async def every_key(ns: Any) -> list[Any]:
@@ -178,7 +178,7 @@ def key_list(
             keys += page["keys"]
         return keys
 
-    typer.echo(json.dumps(_with_namespace(ident, target, every_key), indent=2, ensure_ascii=False))
+    typer.echo(json.dumps(with_namespace(ident, target, every_key), indent=2, ensure_ascii=False))
 
 
 @key_app.command("delete")
@@ -195,9 +195,9 @@ def key_delete(
     remote: RemoteFlag = False,
 ) -> None:
     """Delete a key."""
-    target = _target(config, env, persist_to, remote, binding)
+    target = local_target(config, env, persist_to, remote, binding)
     ident = namespace_id(target, binding, namespace, preview)
-    _with_namespace(ident, target, lambda ns: ns.delete(key))
+    with_namespace(ident, target, lambda ns: ns.delete(key))
     typer.echo(f'Deleting the key "{key}" on namespace {ident}.')
 
 
@@ -275,7 +275,7 @@ def namespace_delete(
 
     from wranglerpy.cli import resources
 
-    target = _target(config, env, persist_to, remote, binding)
+    target = local_target(config, env, persist_to, remote, binding)
     ident = namespace_id(target, binding, namespace, preview)
     found = resources.find(target.persist_dir, "kv", ident)
     if found is None:
@@ -284,3 +284,9 @@ def namespace_delete(
         typer.confirm(f'Delete the namespace "{ident}" and all its keys?', abort=True)
     resources.delete(found)
     typer.echo(f'Deleted the local KV namespace "{ident}".')
+
+
+# `kv bulk put|delete` live in their own module; they join this group here.
+from wranglerpy.cli import kv_bulk  # noqa: E402
+
+app.add_typer(kv_bulk.bulk_app, name="bulk")
