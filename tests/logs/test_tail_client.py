@@ -10,7 +10,7 @@ from wranglerpy.registry.dev_registry import DevRegistry, WorkerEntry
 
 def register(registry: DevRegistry, name: str, mode: str) -> None:
     registry.register(
-        WorkerEntry(name, name, None, f"/tmp/{name}.sock", "", "t", os.getpid(), mode, "/tmp/t")
+        WorkerEntry(name, name, None, f"/tmp/{name}.sock", "", os.getpid(), mode, "/tmp/t")
     )
 
 

@@ -32,7 +32,6 @@ class WorkerEntry:
     env: str | None
     socket: str  # unix socket path for service-binding calls
     url: str  # public http URL
-    token: str  # proves a caller is a binding, for RPC and internal routes
     pid: int  # the supervising process; the entry is stale once it is gone
     mode: str = "dev"  # "dev" or "edge"
     tail: str = ""  # unix socket of the supervisor's tail server (live events)
@@ -84,7 +83,9 @@ class DevRegistry:
         if cached and cached[0] == mtime:
             return cached[1]
         try:
-            entry: WorkerEntry | None = WorkerEntry(**json.loads(path.read_text()))
+            data = json.loads(path.read_text())
+            data.pop("token", None)  # written by wranglerpy before the frame protocol
+            entry: WorkerEntry | None = WorkerEntry(**data)
         except (OSError, ValueError, TypeError):
             entry = None
         self._cache[str(path)] = (mtime, entry)
