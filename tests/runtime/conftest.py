@@ -14,7 +14,7 @@ from wranglerpy.runtime.child import SHIM_DIR
 from wranglerpy.runtime.console import LineWriter
 from wranglerpy.runtime.env import Env
 from wranglerpy.runtime.events import ListEventSink
-from wranglerpy.runtime.loader import WorkerLoadError, load_worker
+from wranglerpy.runtime.loader import WorkerLoadError, import_worker
 from wranglerpy.wire.server import FrameServer
 
 
@@ -36,7 +36,7 @@ class AppHarness:
         main.write_text(textwrap.dedent(source))
         loaded, error = None, None
         try:
-            loaded = load_worker(main)
+            loaded = import_worker(main)
         except WorkerLoadError as exc:
             error = exc
         self.app = WorkerApp(

@@ -278,12 +278,12 @@ async def on_fetch(request, env):
 
 
 def test_a_javascript_main_is_a_clear_load_error(tmp_path):
-    from wranglerpy.runtime.loader import WorkerLoadError, load_worker
+    from wranglerpy.runtime.loader import WorkerLoadError, import_worker
 
     main = tmp_path / "index.ts"
     main.write_text("export default {}")
     with pytest.raises(WorkerLoadError, match="not a Python module"):
-        load_worker(main)
+        import_worker(main)
 
 
 async def test_binding_entrypoint_selects_the_class(harness):

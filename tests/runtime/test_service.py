@@ -4,7 +4,7 @@ from datetime import datetime, timezone
 import pytest
 
 from wranglerpy.config.schema import ServiceBinding
-from wranglerpy.registry.dev_registry import DevRegistry, WorkerEntry
+from wranglerpy.host.locations import Locations, WorkerLocation
 from wranglerpy.runtime.service import RPCError, ServiceFetcher
 
 TARGET = """
@@ -40,9 +40,9 @@ class Default(WorkerEntrypoint):
 @pytest.fixture
 async def fetcher(harness, tmp_path):
     harness.build(TARGET)
-    registry = DevRegistry(tmp_path / "registry")
+    registry = Locations(tmp_path / "registry")
     registry.register(
-        WorkerEntry(
+        WorkerLocation(
             name="target",
             base_name="target",
             env=None,
@@ -119,28 +119,28 @@ async def test_a_fetch_streams_and_the_connection_is_reused(fetcher, harness):
 
 async def test_missing_target_answers_503(tmp_path):
     fetcher = ServiceBinding("X", "nowhere")
-    missing = ServiceFetcher(fetcher, "caller", DevRegistry(tmp_path / "empty"))
+    missing = ServiceFetcher(fetcher, "caller", Locations(tmp_path / "empty"))
     response = await missing.fetch("http://x/")
     assert response.status == 503
     assert await response.text() == 'Worker "nowhere" not found. Make sure it is running locally.'
 
 
 def test_environment_prefers_the_env_worker(tmp_path):
-    registry = DevRegistry(tmp_path)
+    registry = Locations(tmp_path)
     base = dict(env=None, socket="s", url="u", pid=os.getpid())
-    registry.register(WorkerEntry(name="svc", base_name="svc", **base))
+    registry.register(WorkerLocation(name="svc", base_name="svc", **base))
     assert registry.lookup("svc", "production").name == "svc"
     registry.register(
-        WorkerEntry(name="svc-production", base_name="svc", **{**base, "env": "production"})
+        WorkerLocation(name="svc-production", base_name="svc", **{**base, "env": "production"})
     )
     assert registry.lookup("svc", "production").name == "svc-production"
     assert registry.lookup("svc").name == "svc"
 
 
 def test_entries_of_dead_processes_are_ignored(tmp_path):
-    registry = DevRegistry(tmp_path)
+    registry = Locations(tmp_path)
     registry.register(
-        WorkerEntry(
+        WorkerLocation(
             name="gone",
             base_name="gone",
             env=None,

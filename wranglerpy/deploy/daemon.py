@@ -28,12 +28,12 @@ from wranglerpy.deploy.router import Router
 from wranglerpy.deploy.routes import build_table
 from wranglerpy.deploy.versions import Version, load_version
 from wranglerpy.errors import DeployError, WranglerError
+from wranglerpy.host.locations import Locations, WorkerLocation
 from wranglerpy.host.schedule import CronScheduler, fire_cron
 from wranglerpy.host.sockets import bind_tcp
 from wranglerpy.logs.hub import LogHub
 from wranglerpy.logs.printer import Printer
 from wranglerpy.logs.tail_server import TailServer
-from wranglerpy.registry.dev_registry import DevRegistry, WorkerEntry
 from wranglerpy.runtime.latency import model_for
 from wranglerpy.runtime.spec import WorkerSpec
 
@@ -47,7 +47,7 @@ class EdgeDaemon:
         *,
         processes: int = 1,
         persist_dir: Path | None = None,
-        registry: DevRegistry | None = None,
+        registry: Locations | None = None,
         hub: LogHub | None = None,
         printer: Printer | None = None,
         simulate_latency: bool = False,
@@ -57,7 +57,7 @@ class EdgeDaemon:
         self.requested_port = port
         self.processes = processes
         self.persist_dir = persist_dir or paths.state
-        self.registry = registry or DevRegistry()
+        self.registry = registry or Locations()
         self.hub = hub or LogHub()
         self.printer = printer
         self.simulate_latency = simulate_latency
@@ -174,7 +174,7 @@ class EdgeDaemon:
             self.versions[name] = version
             self._rebuild_routes()
             self.registry.register(
-                WorkerEntry(
+                WorkerLocation(
                     name=name,
                     base_name=config.base_name or name,
                     env=config.env_name,

@@ -19,14 +19,13 @@ from urllib.parse import parse_qs, urlsplit
 
 from wranglerpy.runtime import asgi_bridge, asgi_front, console, tracing
 from wranglerpy.runtime.assets import AssetServer
-from wranglerpy.runtime.entrypoint import ExecutionContext
+from wranglerpy.runtime.entrypoint import ExecutionContext, relaxed_call
 from wranglerpy.runtime.env import Env
 from wranglerpy.runtime.error_page import error_response
 from wranglerpy.runtime.events import EventSink
 from wranglerpy.runtime.headers import Headers
 from wranglerpy.runtime.loader import LoadedWorker, WorkerLoadError
 from wranglerpy.runtime.messages import Request, Response
-from wranglerpy.runtime.relaxed import relaxed_call
 from wranglerpy.runtime.scheduled import SCHEDULED_PATHS, NoScheduledHandler, run_scheduled
 from wranglerpy.wire import frames
 from wranglerpy.wire.frames import FetchHead, ResponseHead, Result, RpcHead, ScheduledHead

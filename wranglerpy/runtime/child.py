@@ -22,7 +22,7 @@ import traceback
 from pathlib import Path
 from typing import Any
 
-from wranglerpy.registry.dev_registry import DevRegistry
+from wranglerpy.host.locations import Locations
 from wranglerpy.runtime.app import WorkerApp
 from wranglerpy.runtime.assets import AssetServer
 from wranglerpy.runtime.console import EventLogHandler, LineWriter
@@ -31,7 +31,7 @@ from wranglerpy.runtime.events import EventSink, SocketEventSink
 from wranglerpy.runtime.loader import (
     LoadedWorker,
     WorkerLoadError,
-    load_worker,
+    import_worker,
     project_modules,
 )
 from wranglerpy.runtime.service import ServiceFetcher
@@ -47,7 +47,7 @@ def build_env(spec: WorkerSpec, sink: EventSink | None = None) -> Env:
 
     config = spec.config
     values: dict[str, Any] = dict(config.vars_dict())
-    registry = DevRegistry(spec.registry_dir)
+    registry = Locations(spec.registry_dir)
     for service in config.services:
         values[service.binding] = ServiceFetcher(service, config.name, registry, mode=spec.mode)
 
@@ -128,7 +128,7 @@ def make_app(spec: WorkerSpec, sink: EventSink) -> tuple[WorkerApp, float, list[
             )
         else:
             try:
-                loaded = load_worker(config.main)
+                loaded = import_worker(config.main)
             except WorkerLoadError as exc:
                 error = exc
     if error is not None:

@@ -6,10 +6,9 @@ from __future__ import annotations
 import inspect
 from typing import Any
 
-from wranglerpy.runtime.entrypoint import ExecutionContext
+from wranglerpy.runtime.entrypoint import ExecutionContext, relaxed_call
 from wranglerpy.runtime.env import Env
 from wranglerpy.runtime.loader import LoadedWorker
-from wranglerpy.runtime.relaxed import relaxed_call
 
 # wranglerpy's path, plus the two wrangler has used, so existing scripts keep working.
 SCHEDULED_PATHS = frozenset(

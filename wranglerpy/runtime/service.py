@@ -12,7 +12,7 @@ from collections.abc import AsyncIterator, Callable
 from typing import Any
 
 from wranglerpy.config.schema import ServiceBinding
-from wranglerpy.registry.dev_registry import DevRegistry, WorkerEntry
+from wranglerpy.host.locations import Locations, WorkerLocation
 from wranglerpy.runtime import tracing
 from wranglerpy.runtime.headers import Headers
 from wranglerpy.runtime.messages import Response, make_request
@@ -61,7 +61,7 @@ class ServiceFetcher:
         self,
         binding: ServiceBinding,
         caller: str,
-        registry: DevRegistry,
+        registry: Locations,
         *,
         mode: str = "dev",
         client_factory: ClientFactory = FrameClient,
@@ -76,10 +76,10 @@ class ServiceFetcher:
     def __repr__(self) -> str:
         return f"<ServiceFetcher {self._binding.binding} -> {self._binding.service}>"
 
-    def _target(self) -> WorkerEntry | None:
+    def _target(self) -> WorkerLocation | None:
         return self._registry.lookup(self._binding.service, self._binding.environment, self._mode)
 
-    def _client(self, entry: WorkerEntry) -> FrameClient:
+    def _client(self, entry: WorkerLocation) -> FrameClient:
         client = self._clients.get(entry.socket)
         if client is None:
             client = self._client_factory(entry.socket)

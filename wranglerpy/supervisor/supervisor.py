@@ -18,6 +18,7 @@ from socket import socket
 
 from wranglerpy.config.plan import dependency_order, service_target
 from wranglerpy.config.schema import WorkerConfig
+from wranglerpy.host.locations import Locations, WorkerLocation
 from wranglerpy.host.pool import (
     DEFAULT_BACKOFF,
     Backoff,
@@ -30,7 +31,6 @@ from wranglerpy.host.process import WorkerProcess
 from wranglerpy.host.schedule import CronScheduler, fire_cron
 from wranglerpy.host.sockets import bind_tcp, bind_unix
 from wranglerpy.logs.hub import LogHub
-from wranglerpy.registry.dev_registry import DevRegistry, WorkerEntry
 from wranglerpy.runtime.spec import WorkerSpec
 from wranglerpy.supervisor.build import run_build
 from wranglerpy.supervisor.migrations import apply_pending_migrations
@@ -120,7 +120,7 @@ class Supervisor:
         self.ports = ports
         self.hub = hub
         self.options = options
-        self.registry = DevRegistry(options.registry_dir)
+        self.registry = Locations(options.registry_dir)
         self.reload_config = reload_config
         self._default_persist = default_persist_dir
         self.spares = Spares(process_factory, keep=1 if options.keep_spare else 0)
@@ -205,7 +205,7 @@ class Supervisor:
 
     def _register(self, worker: ManagedWorker) -> None:
         self.registry.register(
-            WorkerEntry(
+            WorkerLocation(
                 name=worker.name,
                 base_name=worker.config.base_name or worker.name,
                 env=worker.config.env_name,
