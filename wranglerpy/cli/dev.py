@@ -81,9 +81,9 @@ def dev(
     from wranglerpy.config.load import load_worker
     from wranglerpy.config.plan import assign_ports, parse_worker_ports
     from wranglerpy.config.schema import WorkerConfig
-    from wranglerpy.supervisor.cron import Cron
+    from wranglerpy.host.cron import Cron
+    from wranglerpy.host.sockets import port_is_free
     from wranglerpy.supervisor.session import DevOptions, resolve_persist, run_dev
-    from wranglerpy.supervisor.sockets import port_is_free
     from wranglerpy.supervisor.supervisor import SupervisorOptions
 
     if not local:
