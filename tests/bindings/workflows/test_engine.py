@@ -198,6 +198,8 @@ async def test_pause_resume_terminate_restart(wf: Harness) -> None:
 async def test_binding_errors(wf: Harness) -> None:
     with pytest.raises(WorkflowError, match="invalid id"):
         await wf.binding.create(id="no spaces")
+    with pytest.raises(WorkflowError, match="larger than 1 MiB"):
+        await wf.binding.create(params={"blob": "x" * (1024 * 1024)})
     await wf.binding.create(id="dup")
     with pytest.raises(WorkflowError, match="already_exists"):
         await wf.binding.create(id="dup")
