@@ -26,6 +26,8 @@ def to_tail_event(event: dict[str, Any]) -> dict[str, Any]:
         body = dict(event["scheduled"])
     elif event.get("rpcMethod"):
         body = {"rpcMethod": event["rpcMethod"]}
+    elif event.get("queue_batch"):  # Cloudflare's queue event: {"queue": ..., "batchSize": ...}
+        body = {k: event["queue_batch"][k] for k in ("queue", "batchSize")}
     else:
         headers = dict(event.get("headers") or {})
         body = {
@@ -79,6 +81,8 @@ def pretty(tail: dict[str, Any], colour: bool = False) -> str:
         what = f"{body['request']['method']} {body['request']['url']} {phrase}"
     elif "rpcMethod" in body:
         what = f"RPC {body['rpcMethod']}()"
+    elif "batchSize" in body:
+        what = f"Queue {body.get('queue')} ({body['batchSize']} messages)"
     else:
         what = f"Scheduled cron {body.get('cron') or '(manual)'}"
     line = (

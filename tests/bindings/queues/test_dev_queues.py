@@ -91,4 +91,5 @@ def test_a_failing_message_goes_to_the_dead_letter_queue(tmp_path: Path) -> None
     assert got.count("jobs poison 1") == 1 and got.count("jobs poison 2") == 1
     assert "jobs-dlq {'task': 'poison'} 1" in got
     assert "cannot handle poison" in output
+    assert "QUEUE jobs 1/1" in output and "QUEUE jobs-dlq 1/1" in output  # one line per batch
     assert 'to dead letter queue "jobs-dlq" after 2 failed attempts' in output
