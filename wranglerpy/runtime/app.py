@@ -14,6 +14,7 @@ import traceback
 from collections.abc import AsyncIterator
 from typing import Any
 
+from wranglerpy.logs.redact import REDACTED_HEADERS
 from wranglerpy.runtime import console, protocol, tracing
 from wranglerpy.runtime.assets import AssetServer
 from wranglerpy.runtime.entrypoint import ExecutionContext
@@ -30,7 +31,6 @@ Scope = dict[str, Any]
 ASGIReceive = Any
 ASGISend = Any
 
-REDACTED_HEADERS = frozenset({"authorization", "cookie", "x-api-key"})
 _BINDING_HEADERS = protocol.INTERNAL_HEADERS | {protocol.TRACE_HEADER}
 
 
