@@ -80,6 +80,10 @@ BUILD_KNOBS = (
 )
 _KNOWN_TOP = {*INHERITABLE, *NOT_INHERITED, *TOP_LEVEL_ONLY, *BUILD_KNOBS, *b.UNSUPPORTED_BINDINGS}
 _NAME = re.compile(r"^[a-z0-9_][a-z0-9_-]*$")
+# workers.dev names are one DNS label (packages/workers-utils/src/worker-name.ts in
+# cloudflare/workers-sdk: workerNameLengthLimit = 63).
+MAX_NAME_LENGTH = 63
+_ENV_NAME = re.compile(r"^[A-Za-z0-9_][A-Za-z0-9_-]*$")
 _DEFAULT_STEM = "wrangler"
 # wrangler looks for wrangler.json, then wrangler.jsonc, then wrangler.toml.
 _SUFFIX_PREFERENCE = {".json": 0, ".jsonc": 1, ".toml": 2}
@@ -125,6 +129,11 @@ def load_worker(config_path: Path, env: str | None = None) -> WorkerConfig:
         if not isinstance(env_value, dict):
             raise r.expect(join("env", env_key), "a table", env_value)
 
+    if env is not None and not _ENV_NAME.match(env):
+        raise ConfigError(
+            f'invalid environment name "{env}": use letters, digits, "-" and "_" only',
+            file=r.file,
+        )
     if env is None:
         src: dict[str, Any] = raw
         env_path = ""
@@ -140,6 +149,7 @@ def load_worker(config_path: Path, env: str | None = None) -> WorkerConfig:
         env_path = f"env.{env}"
         _check_env_section(r, raw, src, env_path)
         name = _env_name(r, raw, src, env_path, base_name, env)
+        _check_length(r, name, join(env_path, "name") if "name" in src else "name")
 
     def pick(*keys: str) -> tuple[dict[str, Any], str]:
         """The table (env or top level) that supplies ``keys``, and its key path."""
@@ -187,9 +197,20 @@ def load_worker(config_path: Path, env: str | None = None) -> WorkerConfig:
 
 def _check_name(r: Reader, name: str, where: str) -> None:
     if not _NAME.match(name):
+        shown = name if len(name) <= 80 else name[:77] + "..."
         raise r.error(
             where,
-            f'invalid worker name "{name}": use lowercase letters, digits, "-" and "_" only',
+            f'invalid worker name "{shown}": use lowercase letters, digits, "-" and "_" only',
+        )
+    _check_length(r, name, where)
+
+
+def _check_length(r: Reader, name: str, where: str) -> None:
+    if len(name) > MAX_NAME_LENGTH:
+        raise r.error(
+            where,
+            f'worker name "{name[:20]}..." is {len(name)} characters long; Cloudflare allows '
+            f"at most {MAX_NAME_LENGTH}",
         )
 
 
@@ -235,7 +256,8 @@ def _compat_date(r: Reader, table: dict[str, Any], path: str) -> str | None:
     value = table["compatibility_date"]
     where = join(path, "compatibility_date")
     if isinstance(value, _dt.date) and not isinstance(value, _dt.datetime):
-        return value.isoformat()  # TOML reads an unquoted 2025-01-01 as a date
+        # TOML reads an unquoted 2025-01-01 as a date
+        return _not_future(r, where, value.isoformat())
     if not isinstance(value, str):
         raise r.expect(where, 'a date string "YYYY-MM-DD"', value)
     try:
@@ -244,6 +266,14 @@ def _compat_date(r: Reader, table: dict[str, Any], path: str) -> str | None:
         raise r.error(where, f'expected a date "YYYY-MM-DD", got "{value}"') from None
     if len(value) != 10:
         raise r.error(where, f'expected a date "YYYY-MM-DD", got "{value}"')
+    return _not_future(r, where, value)
+
+
+def _not_future(r: Reader, where: str, value: str) -> str:
+    # Miniflare refuses it (packages/miniflare/src/plugins/core/index.ts in workers-sdk,
+    # ERR_FUTURE_COMPATIBILITY_DATE); the date is compared with today in UTC.
+    if value > _dt.datetime.now(_dt.timezone.utc).date().isoformat():
+        raise r.error(where, f'Compatibility date "{value}" is in the future and unsupported')
     return value
 
 
