@@ -485,3 +485,8 @@ def test_a_dunder_binding_name_is_refused(write: Write, name: str) -> None:
         ConfigError, match=rf'\[kv_namespaces\[0\].binding\]: binding name "{name}"'
     ):
         load_worker(write("wrangler.toml", text))
+
+
+def test_a_dunder_var_name_is_refused(write: Write) -> None:
+    with pytest.raises(ConfigError, match=r'\[vars.__class__\]: var name "__class__"'):
+        load_worker(write("wrangler.toml", 'name = "w"\n[vars]\n__class__ = "x"\n'))

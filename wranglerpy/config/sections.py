@@ -72,6 +72,12 @@ def parse_vars(r: Reader, t: dict[str, Any], path: str) -> tuple[tuple[str, obje
     if table is None:
         return ()
     for key, value in table.items():
+        if key.startswith("__") and key.endswith("__"):
+            raise r.error(
+                join(join(path, "vars"), key),
+                f'var name "{key}" cannot be used: names that start and end with "__" are '
+                "Python's own attributes of env, so worker code could never read it",
+            )
         if _depth_over(value, MAX_VAR_DEPTH):
             raise r.error(
                 join(join(path, "vars"), key),
