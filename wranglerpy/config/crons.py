@@ -1,7 +1,7 @@
 """``[triggers] crons`` checked when the config is read, so a bad cron is a one-line config
 error naming the file and key instead of a failure (or a silent stop) while ``dev`` runs.
 
-The expression grammar is the scheduler's (:class:`wranglerpy.supervisor.cron.Cron`); this
+The expression grammar is the scheduler's (:class:`wranglerpy.host.cron.Cron`); this
 module only adds what must hold before it is handed over: ASCII text (``"²".isdigit()`` is
 true in Python, so ``² * * * *`` used to crash the parser), and an expression that fires at
 least once. Cloudflare refuses a cron that can never run, such as ``0 0 31 2 *``.
@@ -21,7 +21,7 @@ _ALLOWED = re.compile(r"[0-9A-Za-z*,\-/?#\s]*")
 
 def check_cron(r: Reader, expression: str, where: str) -> None:
     """Raise a ConfigError at ``where`` unless ``expression`` is a cron that fires."""
-    from wranglerpy.supervisor.cron import Cron  # the scheduler's own parser
+    from wranglerpy.host.cron import Cron  # the scheduler's own parser
 
     if not expression.isascii() or not _ALLOWED.fullmatch(expression):
         bad = next(c for c in expression if not (c.isascii() and _ALLOWED.fullmatch(c)))
