@@ -142,3 +142,20 @@ async def test_d1_batches_and_meta_still_work_under_the_sandbox(db: D1DatabaseBi
     with pytest.raises(D1Error, match="not authorized"):
         await db.batch([db.prepare("INSERT INTO t VALUES (9)"), db.prepare("PRAGMA journal_mode")])
     assert await db.prepare("SELECT count(*) AS n FROM t").first("n") == 3
+
+
+async def test_d1s_size_limits_apply(db: D1DatabaseBinding) -> None:
+    """D1's limits (https://developers.cloudflare.com/d1/platform/limits/), as workerd sets
+    them in ``SqliteDatabase::setupSecurity``: 100 bound parameters, 100 KB statements,
+    100 columns."""
+    params = ", ".join("?" * 101)
+    with pytest.raises(D1Error, match="too many SQL variables"):
+        await db.prepare(f"SELECT {params}").bind(*range(101)).all()
+    assert len(await db.prepare(f"SELECT {', '.join('?' * 100)}").bind(*range(100)).raw()) == 1
+    with pytest.raises(D1Error, match="too large"):
+        await db.prepare("SELECT '" + "x" * 100_001 + "'").all()
+    columns = ", ".join(f"c{i}" for i in range(101))
+    with pytest.raises(D1Error, match="too many columns"):
+        await db.exec(f"CREATE TABLE wide ({columns})")
+    with pytest.raises(D1Error, match="too big"):
+        await db.prepare("SELECT zeroblob(5000000)").all()

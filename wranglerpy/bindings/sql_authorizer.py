@@ -214,11 +214,32 @@ def denied_statement(sql: str) -> bool:
     return match is not None and match.group(1).upper() in _DENIED_WORDS
 
 
+# SQLite's limits as Cloudflare sets them (workerd ``SqliteDatabase::setupSecurity``, following
+# https://www.sqlite.org/security.html); they match D1's documented limits
+# (https://developers.cloudflare.com/d1/platform/limits/): 100 KB statements, 100 bound
+# parameters, 100 columns. A query over one fails here as it does there.
+LIMITS = {
+    "LENGTH": 4 * 1024 * 1024,
+    "SQL_LENGTH": 100_000,
+    "COLUMN": 100,
+    "EXPR_DEPTH": 100,
+    "COMPOUND_SELECT": 5,
+    "VDBE_OP": 25_000,
+    "FUNCTION_ARG": 127,
+    "ATTACHED": 0,
+    "LIKE_PATTERN_LENGTH": 50,
+    "VARIABLE_NUMBER": 100,
+    "TRIGGER_DEPTH": 10,
+    "WORKER_THREADS": 0,
+}
+
+
 def install(conn: sqlite3.Connection, authorizer: SQLAuthorizer | None = None) -> SQLAuthorizer:
-    """Sandbox ``conn``: ``authorizer`` (a new one by default), and no attached databases."""
+    """Sandbox ``conn``: ``authorizer`` (a new one by default) and Cloudflare's limits."""
     authorizer = authorizer or SQLAuthorizer()
     conn.set_authorizer(authorizer)
     setlimit = getattr(conn, "setlimit", None)  # Python 3.11+
     if setlimit is not None:
-        setlimit(getattr(sqlite3, "SQLITE_LIMIT_ATTACHED"), 0)  # noqa: B009 (3.11+ only)
+        for name, value in LIMITS.items():
+            setlimit(getattr(sqlite3, f"SQLITE_LIMIT_{name}"), value)
     return authorizer
