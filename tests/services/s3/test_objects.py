@@ -12,7 +12,7 @@ import pytest
 from botocore.exceptions import ClientError
 
 from tests.services.s3.conftest import client
-from wranglerpy.bindings.r2 import R2BucketBinding, bucket_path
+from wranglerpy.bindings.r2 import R2BucketBinding, R2ObjectBody, bucket_path
 from wranglerpy.services.server import ServicesHandle
 
 
@@ -159,7 +159,7 @@ def test_same_objects_as_the_r2_binding(s3: Any, persist_dir: Path) -> None:
                 "from-binding", "via env.BUCKET", httpMetadata={"contentType": "text/plain"}
             )
             got = await binding.get("from-s3")
-            assert got is not None
+            assert isinstance(got, R2ObjectBody)
             return bytes(await got.arrayBuffer())
         finally:
             binding.close()
