@@ -17,6 +17,7 @@ from wranglerpy.errors import WranglerError
 from wranglerpy.logs.hub import LogHub
 from wranglerpy.logs.printer import Printer
 from wranglerpy.logs.tail_server import TailServer
+from wranglerpy.services.server import ServicesOptions, services_banner, start_beside, stop_beside
 from wranglerpy.supervisor.process import ChildExited
 from wranglerpy.supervisor.sockets import runtime_dir
 from wranglerpy.supervisor.supervisor import ConfigReloader, Supervisor, SupervisorOptions
@@ -30,6 +31,7 @@ class DevOptions:
     watch: bool = True
     log_format: str = "pretty"
     log_level: str = "log"
+    services: ServicesOptions = ServicesOptions()  # the S3 + OpenAI APIs beside the workers
 
 
 def banner_lines(supervisor: Supervisor) -> list[str]:
@@ -126,6 +128,9 @@ async def run_dev(
         # The handler only records the signal; the loop below does the work.
         loop.add_signal_handler(sig, stop.set)
     watcher: asyncio.Task[None] | None = None
+    services = asyncio.ensure_future(
+        start_beside(workers, options.supervisor.persist_dir, options.services, hub.system)
+    )
     try:
         try:
             seconds = await supervisor.start()
@@ -134,7 +139,7 @@ async def run_dev(
             raise WranglerError(
                 f"A worker process could not start ({exc}); its output is above."
             ) from None
-        for line in banner_lines(supervisor):
+        for line in [*banner_lines(supervisor), *await services_banner(services)]:
             hub.system(line)
         hub.system(f"Ready in {seconds:.2f} s. Press Ctrl-C to stop.")
         gate.release()
@@ -166,6 +171,7 @@ async def run_dev(
         except (asyncio.TimeoutError, Exception):  # noqa: BLE001 - leave nothing behind regardless
             supervisor.kill_all()
         await tail_server.close()
+        await stop_beside(services)
         for sig in (signal.SIGINT, signal.SIGTERM):
             loop.remove_signal_handler(sig)
 
