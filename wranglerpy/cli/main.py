@@ -42,6 +42,7 @@ from wranglerpy.cli import history as _history  # noqa: E402
 from wranglerpy.cli import init as _init  # noqa: E402
 from wranglerpy.cli import kv as _kv  # noqa: E402
 from wranglerpy.cli import r2 as _r2  # noqa: E402
+from wranglerpy.cli import services as _services  # noqa: E402
 from wranglerpy.cli import state as _state  # noqa: E402
 from wranglerpy.cli import tail as _tail  # noqa: E402
 
@@ -60,6 +61,7 @@ app.add_typer(_history.versions_app, name="versions")
 app.command("rollback")(_history.rollback)
 app.command("delete")(_history.delete)
 app.command("tail")(_tail.tail)
+app.command("services")(_services.services)
 
 
 def run() -> None:
