@@ -21,9 +21,9 @@ from typing import Any
 
 from wranglerpy.config.schema import WorkerConfig
 from wranglerpy.errors import WranglerError
+from wranglerpy.host.sockets import bind_tcp, port_is_free
 from wranglerpy.services.child import READY
 from wranglerpy.services.spec import ServicesSpec, spec_for
-from wranglerpy.supervisor.sockets import bind_tcp, port_is_free
 
 # Like wrangler's inspector port: this one when free, else any free port.
 DEFAULT_PORT = 8990
