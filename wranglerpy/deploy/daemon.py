@@ -37,6 +37,7 @@ from wranglerpy.logs.tail_server import TailServer
 from wranglerpy.runtime.latency import model_for
 from wranglerpy.runtime.spec import WorkerSpec
 from wranglerpy.services import server as services_server
+from wranglerpy.tracing.hooks import start_export, stop_export
 
 
 class EdgeDaemon:
@@ -299,6 +300,7 @@ async def run(args: argparse.Namespace) -> int:
     hub = LogHub()
     printer = Printer(log_format="pretty", colour=False)
     hub.subscribe(printer)
+    spans = start_export(hub)  # OTLP, when OTEL_EXPORTER_OTLP_ENDPOINT is set
     daemon = EdgeDaemon(
         paths,
         args.ip,
@@ -330,6 +332,7 @@ async def run(args: argparse.Namespace) -> int:
         await daemon.stop_event.wait()
     finally:
         await services_server.stop_beside(services)
+        await stop_export(spans)
         hub.system("Local edge shutting down…")
         with contextlib.suppress(Exception):
             await asyncio.wait_for(daemon.shutdown(), 10.0)

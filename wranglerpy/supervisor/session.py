@@ -22,6 +22,7 @@ from wranglerpy.logs.tail_server import TailServer
 from wranglerpy.services.server import ServicesOptions, services_banner, start_beside, stop_beside
 from wranglerpy.supervisor.supervisor import ConfigReloader, Supervisor, SupervisorOptions
 from wranglerpy.supervisor.watcher import watch
+from wranglerpy.tracing.hooks import start_export, stop_export
 
 
 @dataclass(frozen=True)
@@ -116,6 +117,7 @@ async def run_dev(
         printer.add_worker(config.name)
     gate = StartupGate(printer)
     hub.subscribe(gate)
+    spans = start_export(hub)  # OTLP, when OTEL_EXPORTER_OTLP_ENDPOINT is set
     tail_path = runtime_dir() / f"tail-{os.getpid()}.sock"
     supervisor_options = replace(options.supervisor, tail_socket=tail_path)
     supervisor = Supervisor(workers, ports, hub, supervisor_options, reload_config=reload_config)
@@ -169,6 +171,7 @@ async def run_dev(
             supervisor.kill_all()
         await tail_server.close()
         await stop_beside(services)
+        await stop_export(spans)
         for sig in (signal.SIGINT, signal.SIGTERM):
             loop.remove_signal_handler(sig)
 
