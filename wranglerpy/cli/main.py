@@ -45,6 +45,7 @@ from wranglerpy.cli import init as _init  # noqa: E402
 from wranglerpy.cli import kv as _kv  # noqa: E402
 from wranglerpy.cli import r2 as _r2  # noqa: E402
 from wranglerpy.cli import schema as _schema  # noqa: E402
+from wranglerpy.cli import secret as _secret  # noqa: E402
 from wranglerpy.cli import services as _services  # noqa: E402
 from wranglerpy.cli import state as _state  # noqa: E402
 from wranglerpy.cli import tail as _tail  # noqa: E402
@@ -65,6 +66,7 @@ app.add_typer(_history.deployments_app, name="deployments")
 app.add_typer(_history.versions_app, name="versions")
 app.command("rollback")(_history.rollback)
 app.command("delete")(_history.delete)
+app.add_typer(_secret.app, name="secret")
 app.command("tail")(_tail.tail)
 app.command("types")(_types.types)
 app.command("whoami")(_whoami.whoami)
