@@ -9,7 +9,7 @@ from email.utils import format_datetime, parsedate_to_datetime
 from typing import Any
 from urllib.parse import unquote
 
-from wranglerpy.bindings.r2 import R2Error, R2Object
+from wranglerpy.bindings.r2 import R2Error, R2Object, R2ObjectBody
 from wranglerpy.services.asgi import Request, Response
 from wranglerpy.services.s3 import xml
 from wranglerpy.services.s3.auth import Signed
@@ -170,7 +170,29 @@ async def _head(bucket: Bucket, key: str) -> R2Object:
 
 
 async def get_object(bucket: Bucket, key: str, request: Request) -> Response:
-    obj = await _head(bucket, key)
+    # The head decides the answer (conditions, range, headers); the body is read with
+    # onlyIf on the head's etag, so both describe one version. A write in between: again.
+    for _attempt in range(3):
+        obj = await _head(bucket, key)
+        response = _answer_from_head(obj, request)
+        if response.status not in (200, 206) or request.method == "HEAD":
+            return response
+        span = byte_range(request.headers.get("range"), obj.size)
+        options: dict[str, Any] = {"onlyIf": {"etagMatches": obj.etag}}
+        if span is not None:
+            options["range"] = {"offset": span[0], "length": span[1]}
+        try:
+            body = await bucket.binding.get(key, options)
+        except R2Error as exc:
+            raise from_r2(exc) from None
+        if isinstance(body, R2ObjectBody):
+            response.body = body.body
+            return response
+    raise S3Error(503, "SlowDown", "The object changed while it was read; please retry.")
+
+
+def _answer_from_head(obj: R2Object, request: Request) -> Response:
+    """Status and headers of a GET/HEAD (its body still to be filled in for a GET)."""
     failed = precondition(request.headers, obj)
     if failed == 304:
         return Response(304, [("ETag", obj.httpEtag), ("Last-Modified", http_date(obj.uploaded))])
@@ -188,28 +210,10 @@ async def get_object(bucket: Bucket, key: str, request: Request) -> Response:
         if value is not None:
             headers = [(k, v) for k, v in headers if k.lower() != header.lower()]
             headers.append((header, value))
-    if request.method == "HEAD":
-        length = span[1] if span else obj.size
-        status = 206 if span else 200
-        if span:
-            headers.append(("Content-Range", f"bytes {span[0]}-{span[0] + span[1] - 1}/{obj.size}"))
-        return Response(status, [*headers, ("Content-Length", str(length))])
-    options: dict[str, Any] = {}
-    if span is not None:
-        options["range"] = {"offset": span[0], "length": span[1]}
-        if obj.etag:
-            options["onlyIf"] = {"etagMatches": obj.etag}  # the range is of this version
-    try:
-        body = await bucket.binding.get(key, options)
-    except R2Error as exc:
-        raise from_r2(exc) from None
-    if body is None or not hasattr(body, "body"):
-        raise no_such_key(key)  # deleted or replaced since the head
     if span is not None:
         headers.append(("Content-Range", f"bytes {span[0]}-{span[0] + span[1] - 1}/{obj.size}"))
-    length = span[1] if span else body.size
-    headers.append(("Content-Length", str(length)))
-    return Response(206 if span else 200, headers, body.body)
+    headers.append(("Content-Length", str(span[1] if span else obj.size)))
+    return Response(206 if span else 200, headers)
 
 
 async def put_object(bucket: Bucket, key: str, request: Request, signed: Signed) -> Response:
