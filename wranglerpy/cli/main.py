@@ -12,7 +12,7 @@ app = typer.Typer(
     name="wranglerpy",
     help="Run Cloudflare-Workers-style Python workers locally: dev, deploy, tail, bindings.",
     no_args_is_help=True,
-    add_completion=False,
+    add_completion=True,  # --install-completion / --show-completion (bash, zsh, fish, pwsh)
     pretty_exceptions_enable=False,
     rich_markup_mode=None,  # help texts mention [env.NAME] and [dev] literally
 )
@@ -44,7 +44,9 @@ from wranglerpy.cli import history as _history  # noqa: E402
 from wranglerpy.cli import init as _init  # noqa: E402
 from wranglerpy.cli import kv as _kv  # noqa: E402
 from wranglerpy.cli import r2 as _r2  # noqa: E402
+from wranglerpy.cli import schema as _schema  # noqa: E402
 from wranglerpy.cli import secret as _secret  # noqa: E402
+from wranglerpy.cli import services as _services  # noqa: E402
 from wranglerpy.cli import state as _state  # noqa: E402
 from wranglerpy.cli import tail as _tail  # noqa: E402
 from wranglerpy.cli import types as _types  # noqa: E402
@@ -68,6 +70,8 @@ app.add_typer(_secret.app, name="secret")
 app.command("tail")(_tail.tail)
 app.command("types")(_types.types)
 app.command("whoami")(_whoami.whoami)
+app.command("services")(_services.services)
+app.command("schema")(_schema.schema)
 
 
 def command() -> Any:

@@ -102,6 +102,9 @@ class Dev:
     port: int | None = None
     ip: str | None = None
     local_protocol: str = "http"
+    # wranglerpy's own: the key pair of the local S3 API (see wranglerpy/services)
+    s3_access_key_id: str | None = None
+    s3_secret_access_key: str | None = None
 
 
 @dataclass(frozen=True)

@@ -33,6 +33,8 @@ _DEV_KEYS = (
     "enable_containers",
     "container_engine",
     "generate_types",
+    "s3_access_key_id",
+    "s3_secret_access_key",
 )
 _NOT_FOUND = ("none", "404-page", "single-page-application")
 _HTML = ("auto-trailing-slash", "force-trailing-slash", "drop-trailing-slash", "none")
@@ -194,10 +196,17 @@ def parse_dev(r: Reader, t: dict[str, Any], path: str) -> Dev:
     r.unknown_keys(table, _DEV_KEYS, where)
     r.port(table, "inspector_port", where)  # validated only: there is no inspector
     protocol = r.choice(table, "local_protocol", where, ("http", "https"))
+    key_id = r.string(table, "s3_access_key_id", where)
+    secret = r.string(table, "s3_secret_access_key", where)
+    if (key_id is None) != (secret is None):
+        missing = "s3_secret_access_key" if secret is None else "s3_access_key_id"
+        raise r.error(join(where, missing), "is required when the other S3 key is set")
     return Dev(
         port=r.port(table, "port", where),
         ip=r.string(table, "ip", where),
         local_protocol=protocol or "http",
+        s3_access_key_id=key_id,
+        s3_secret_access_key=secret,
     )
 
 

@@ -84,13 +84,16 @@ class WorkerApp:
         entrypoint: str | None = None,
     ) -> dict[str, Any]:
         """The ``request`` event of one call; its logs collect while the call runs."""
-        tracing.set_trace_id(trace)
+        span = tracing.enter(trace)
         logs: list[dict[str, Any]] = []
         console.request_logs.set(logs)
         return {
             "type": "request",
             "worker": self.name,
-            "trace": trace,
+            "trace": span.trace_id,
+            "span": span.span_id,
+            "parent_span": span.parent_id,
+            "start_ns": time.time_ns(),
             "method": method,
             "url": url,
             "path": urlsplit(url).path or "/",
@@ -210,7 +213,7 @@ class WorkerApp:
         binding = head.KIND == frames.SERVICE_FETCH
         headers = Headers.from_raw(head.headers)
         event = self.begin(
-            trace=head.trace or tracing.new_trace_id(),
+            trace=head.trace or headers.get("traceparent") or tracing.new_trace_id(),
             method=head.method,
             url=head.url,
             headers=headers,
