@@ -109,6 +109,10 @@ class WorkerApp:
             await self._lifespan(scope, receive, send)
         elif scope["type"] == "http":
             await self._http(scope, receive, send)
+        elif scope["type"] == "websocket" and (self.loaded is None or not self.loaded.asgi_app):
+            from wranglerpy.runtime.websocket_asgi import serve_websocket
+
+            await serve_websocket(self, scope, receive, send)
         elif self.loaded is not None and self.loaded.asgi_app is not None:
             await self.loaded.asgi_app(self._with_env(scope), receive, send)
 
@@ -119,6 +123,9 @@ class WorkerApp:
         while True:
             message = await receive()
             if message["type"] == "lifespan.startup":
+                from wranglerpy.bindings.durable_objects import start_hosts
+
+                start_hosts()  # alarms set before a restart fire without waiting for a request
                 await send({"type": "lifespan.startup.complete"})
             elif message["type"] == "lifespan.shutdown":
                 await send({"type": "lifespan.shutdown.complete"})

@@ -45,6 +45,7 @@ SHIM_DIR = Path(__file__).parent / "shim"
 
 def build_env(spec: WorkerSpec, sink: EventSink | None = None) -> Env:
     """vars, secrets and every binding of the worker, created in this process."""
+    from wranglerpy.bindings.durable_objects import build_bindings as build_durable_objects
     from wranglerpy.bindings.registry import build_storage_bindings
 
     config = spec.config
@@ -59,9 +60,18 @@ def build_env(spec: WorkerSpec, sink: EventSink | None = None) -> Env:
             sink.emit({"type": "log", "worker": config.name, "level": "warn", "message": message})
 
     values.update(build_storage_bindings(config, spec.persist_dir, report))
+    values.update(build_durable_objects(config, spec.persist_dir, _do_log(sink, config.name)))
     if config.assets and config.assets.binding:
         values[config.assets.binding] = AssetFetcher(AssetServer(config.assets))
     return Env(values)
+
+
+def _do_log(sink: EventSink | None, worker: str) -> Any:
+    def log(level: str, message: str) -> None:
+        if sink is not None:
+            sink.emit({"type": "log", "worker": worker, "level": level, "message": message})
+
+    return log
 
 
 class AssetFetcher:
@@ -128,6 +138,10 @@ def make_app(spec: WorkerSpec, sink: EventSink) -> tuple[WorkerApp, float, list[
                 loaded = load_worker(config.main)
             except WorkerLoadError as exc:
                 error = exc
+    if loaded is not None:
+        from wranglerpy.bindings.durable_objects import attach
+
+        attach(config.name, env, loaded.module)
     if error is not None:
         sink.emit(
             {
@@ -214,6 +228,10 @@ def run_event_loop(main_coroutine: Any) -> None:
     try:
         import uvloop
     except ImportError:
+        uvloop = None
+    # Outside the except block: otherwise every traceback the worker prints later would be
+    # chained to this ImportError ("During handling of the above exception...").
+    if uvloop is None:
         asyncio.run(main_coroutine)
     else:
         uvloop.run(main_coroutine)
