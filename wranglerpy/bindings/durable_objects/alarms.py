@@ -87,7 +87,7 @@ class AlarmScheduler:
             )
             meta.delete_alarm(alarm.namespace, alarm.object_id, alarm.time_ms)
             return
-        object_id = host.factory(info.name).from_string(alarm.object_id)
+        object_id = host.factory(info.name).from_string(alarm.object_id, alarm.name)
         invocation = AlarmInvocationInfo(alarm.retry)
         ok = False
         started = time.monotonic()

@@ -205,6 +205,9 @@ class ObjectHost:
             if idle is not None and idle >= self.idle_timeout:
                 self.evict(live)
                 evicted += 1
+                if self._log is not None:
+                    name, object_id = live.key
+                    self._log("debug", f"Durable Object {name}:{object_id[:12]}… evicted (idle)")
         return evicted
 
     async def _sweep(self) -> None:

@@ -31,6 +31,7 @@ class LiveObject:
             metadata=host.metadata,
             namespace=info.namespace,
             object_id=object_id.toString(),
+            object_name=object_id.name,
             on_set_alarm=host.alarms.wake,
             can_set_alarm=self._has_alarm_handler,
         )

@@ -27,6 +27,7 @@ CREATE TABLE IF NOT EXISTS alarms (
   run_at_ms REAL NOT NULL,      -- when it next runs (later than time_ms while retrying)
   retry INTEGER NOT NULL DEFAULT 0, backoff INTEGER NOT NULL DEFAULT 0,
   lease_until REAL NOT NULL DEFAULT 0,
+  name TEXT,                    -- the id's name, so ctx.id.name is set in alarm()
   PRIMARY KEY (namespace, object_id)
 );
 """
@@ -39,6 +40,7 @@ class DueAlarm:
     time_ms: float
     retry: int
     backoff: int
+    name: str | None = None
 
 
 def now_ms() -> float:
@@ -76,12 +78,16 @@ class Metadata:
         ).fetchone()
         return None if row is None else float(row[0])
 
-    def set_alarm(self, namespace: str, object_id: str, time_ms: float) -> None:
+    def set_alarm(
+        self, namespace: str, object_id: str, time_ms: float, name: str | None = None
+    ) -> None:
         self.conn.execute(
-            "INSERT INTO alarms (namespace, object_id, time_ms, run_at_ms) VALUES (?, ?, ?, ?) "
+            "INSERT INTO alarms (namespace, object_id, time_ms, run_at_ms, name) "
+            "VALUES (?, ?, ?, ?, ?) "
             "ON CONFLICT (namespace, object_id) DO UPDATE SET time_ms = excluded.time_ms, "
-            "run_at_ms = excluded.run_at_ms, retry = 0, backoff = 0, lease_until = 0",
-            (namespace, object_id, time_ms, time_ms),
+            "run_at_ms = excluded.run_at_ms, retry = 0, backoff = 0, lease_until = 0, "
+            "name = excluded.name",
+            (namespace, object_id, time_ms, time_ms, name),
         )
 
     def delete_alarm(self, namespace: str, object_id: str, time_ms: float | None = None) -> None:
@@ -120,7 +126,7 @@ class Metadata:
         try:
             self.conn.execute("BEGIN IMMEDIATE")
             rows = self.conn.execute(
-                "SELECT namespace, object_id, time_ms, retry, backoff FROM alarms "
+                "SELECT namespace, object_id, time_ms, retry, backoff, name FROM alarms "
                 f"WHERE namespace IN ({marks}) AND run_at_ms <= ? AND lease_until <= ?",
                 (*names, now, now),
             ).fetchall()

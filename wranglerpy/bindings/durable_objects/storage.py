@@ -84,6 +84,7 @@ class ObjectStorage:
         metadata: Metadata | None = None,
         namespace: str = "",
         object_id: str = "",
+        object_name: str | None = None,
         on_set_alarm: Callable[[float], None] | None = None,
         can_set_alarm: Callable[[], bool] | None = None,
     ) -> None:
@@ -94,6 +95,7 @@ class ObjectStorage:
         self._meta = metadata
         self._namespace = namespace
         self._object_id = object_id
+        self._object_name = object_name
         self._on_set_alarm = on_set_alarm
         self._can_set_alarm = can_set_alarm
         self._in_txn = False
@@ -352,7 +354,7 @@ class ObjectStorage:
             )
         if self._meta is None:
             raise Error("Alarms are not available for this object.")
-        self._meta.set_alarm(self._namespace, self._object_id, when)
+        self._meta.set_alarm(self._namespace, self._object_id, when, self._object_name)
         self.alarm_running = False
         if self._on_set_alarm is not None:
             self._on_set_alarm(when)
