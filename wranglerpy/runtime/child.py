@@ -228,10 +228,6 @@ def run_event_loop(main_coroutine: Any) -> None:
     try:
         import uvloop
     except ImportError:
-        uvloop = None
-    # Outside the except block: otherwise every traceback the worker prints later would be
-    # chained to this ImportError ("During handling of the above exception...").
-    if uvloop is None:
         asyncio.run(main_coroutine)
     else:
         uvloop.run(main_coroutine)
