@@ -10,6 +10,7 @@ import asyncio
 from typing import Any
 from urllib.parse import urlsplit
 
+from wranglerpy.runtime.messages import Response
 from wranglerpy.runtime.websocket import CLOSED, CONNECTING, DOMSyntaxError, Item, WebSocket
 
 _ERR = "WebSocket Constructor: "
@@ -46,9 +47,38 @@ def connect_outbound(url: str, protocols: Any = None) -> WebSocket:
     return ws
 
 
+async def fetch_websocket(request: Any) -> Response:
+    """``fetch(url, headers={"Upgrade": "websocket"})``: a 101 response whose ``webSocket``
+    the worker must ``accept()`` before it gets messages (as in workerd)."""
+    import websockets
+
+    parts = urlsplit(request.url)
+    scheme = {"http": "ws", "https": "wss"}.get(parts.scheme, parts.scheme)
+    url = parts._replace(scheme=scheme).geturl()
+    skip = {"upgrade", "connection", "sec-websocket-key", "sec-websocket-version", "host"}
+    extra = [(k, v) for k, v in request.headers.items() if k.lower() not in skip]
+    protocols = request.headers.get("sec-websocket-protocol")
+    try:
+        conn = await websockets.connect(
+            url,
+            additional_headers=[(k, v) for k, v in extra if k.lower() != "sec-websocket-protocol"],
+            subprotocols=[p.strip() for p in protocols.split(",")] if protocols else None,
+        )
+    except websockets.InvalidStatus as exc:
+        return Response(exc.response.body or b"", status=exc.response.status_code)
+    ws = WebSocket(url)
+    ws.protocol = conn.subprotocol or ""
+    queue: asyncio.Queue[Item] = asyncio.Queue()
+    ws._transport = queue.put_nowait  # frames it receives wait for accept()
+    task = asyncio.ensure_future(_pump(ws, conn, queue))
+    _tasks.add(task)
+    task.add_done_callback(_tasks.discard)
+    headers = {"sec-websocket-protocol": ws.protocol} if ws.protocol else None
+    return Response(None, status=101, headers=headers, web_socket=ws)
+
+
 async def _run(ws: WebSocket, url: str, protocols: list[str] | None) -> None:
     import websockets
-    from websockets.exceptions import ConnectionClosed
 
     queue: asyncio.Queue[Item] = asyncio.Queue()
     try:
@@ -61,6 +91,11 @@ async def _run(ws: WebSocket, url: str, protocols: list[str] | None) -> None:
     ws._transport = queue.put_nowait
     ws._state = "accepted"
     ws._dispatch(("open",))
+    await _pump(ws, conn, queue)
+
+
+async def _pump(ws: WebSocket, conn: Any, queue: asyncio.Queue[Item]) -> None:
+    from websockets.exceptions import ConnectionClosed
 
     async def writer() -> None:
         while True:

@@ -29,6 +29,8 @@ MAX_KEYS = 128
 SQLITE_MAX_VALUE_SIZE = 2 * 1024 * 1024
 
 _SETUP = "CREATE TABLE IF NOT EXISTS _cf_KV (key TEXT PRIMARY KEY, value BLOB) WITHOUT ROWID"
+# The id's name, for `wranglerpy durable-objects list` (ids are one-way hashes of names).
+_META = "CREATE TABLE IF NOT EXISTS _cf_META (key TEXT PRIMARY KEY, value TEXT) WITHOUT ROWID"
 
 _NO_SYNC_KV = (
     "The storage.kv (synchronous KV) API is only available for SQLite-backed Durable Objects, "
@@ -92,6 +94,9 @@ class ObjectStorage:
         self.is_sqlite = sqlite
         self.conn = connect(path)
         self.conn.execute(_SETUP)
+        if object_name is not None:
+            self.conn.execute(_META)
+            self.conn.execute("INSERT OR IGNORE INTO _cf_META VALUES ('name', ?)", (object_name,))
         self._meta = metadata
         self._namespace = namespace
         self._object_id = object_id
@@ -252,7 +257,7 @@ class ObjectStorage:
         if self.is_sqlite:
             tables = self.conn.execute(
                 "SELECT name, type FROM sqlite_master WHERE type IN ('table', 'view') "
-                "AND name NOT LIKE 'sqlite_%' AND name != '_cf_KV'"
+                "AND name NOT LIKE 'sqlite_%' AND name NOT LIKE '\\_cf\\_%' ESCAPE '\\'"
             ).fetchall()
             for name, kind in tables:
                 self.conn.execute(f'DROP {kind.upper()} IF EXISTS "{name}"')
