@@ -60,7 +60,11 @@ def build_env(spec: WorkerSpec, sink: EventSink | None = None) -> Env:
             sink.emit({"type": "log", "worker": config.name, "level": "warn", "message": message})
 
     values.update(build_storage_bindings(config, spec.persist_dir, report))
-    values.update(build_durable_objects(config, spec.persist_dir, _do_log(sink, config.name)))
+    values.update(
+        build_durable_objects(
+            config, spec.persist_dir, _do_log(sink, config.name), sink.emit if sink else None
+        )
+    )
     if config.assets and config.assets.binding:
         values[config.assets.binding] = AssetFetcher(AssetServer(config.assets))
     return Env(values)

@@ -59,13 +59,14 @@ def build_bindings(
     worker: WorkerConfig,
     persist_dir: Path,
     log: Callable[[str, str], None] | None = None,
+    emit: Callable[[dict[str, Any]], None] | None = None,
 ) -> dict[str, Any]:
     if not worker.durable_objects and not worker.migrations:
         return {}
     classes = class_storage(worker.migrations)
     host = _HOSTS.get(worker.name)
     if host is None:
-        host = ObjectHost(worker.name, persist_dir, classes, log=log)
+        host = ObjectHost(worker.name, persist_dir, classes, log=log, emit=emit)
         apply_migrations(persist_dir, worker.name, worker.migrations, host.metadata)
         _HOSTS[worker.name] = host
     env: dict[str, Any] = {}

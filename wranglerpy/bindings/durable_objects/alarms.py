@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import asyncio
 import random
-import time
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
@@ -90,7 +89,6 @@ class AlarmScheduler:
         object_id = host.factory(info.name).from_string(alarm.object_id, alarm.name)
         invocation = AlarmInvocationInfo(alarm.retry)
         ok = False
-        started = time.monotonic()
 
         def call(instance: Any) -> Any:
             live = host.live_object(info.name, object_id)
@@ -99,7 +97,8 @@ class AlarmScheduler:
             return relaxed_call(instance.alarm, invocation)
 
         try:
-            await host.run_event(info.name, object_id, "alarm", call)
+            detail = {"scheduled": {"scheduledTime": alarm.time_ms}}
+            await host.run_event(info.name, object_id, "alarm", call, detail)
             ok = True
         except Exception as exc:  # noqa: BLE001 - a failing alarm is retried, and reported
             host.report_error(exc)
@@ -108,7 +107,6 @@ class AlarmScheduler:
             if live is not None:
                 live.storage.alarm_running = False
             self.fired += 1
-        host.log_event("alarm", info.name, alarm.object_id, ok, time.monotonic() - started)
         if ok or alarm.retry >= RETRY_MAX_TRIES:
             meta.delete_alarm(alarm.namespace, alarm.object_id, alarm.time_ms)
         else:

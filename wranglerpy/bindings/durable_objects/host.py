@@ -30,7 +30,6 @@ from wranglerpy.bindings.durable_objects.hibernation import SocketRegistry
 from wranglerpy.bindings.durable_objects.ids import DurableObjectId, IdFactory, unique_key
 from wranglerpy.bindings.durable_objects.instance import LiveObject, ObjectKey
 from wranglerpy.bindings.durable_objects.metadata import Metadata
-from wranglerpy.bindings.durable_objects.state import DurableObjectAborted
 
 DEFAULT_IDLE_TIMEOUT = 70.0  # Cloudflare evicts an idle object after 70-140 s
 IDLE_ENV = "WRANGLERPY_DO_IDLE_TIMEOUT"
@@ -66,6 +65,7 @@ class ObjectHost:
         idle_timeout: float | None = None,
         alarm_retry_delay: Callable[[int], float] = retry_delay,
         log: Callable[[str, str], None] | None = None,
+        emit: Callable[[dict[str, Any]], None] | None = None,
     ) -> None:
         self.worker = worker
         self.persist_dir = persist_dir
@@ -82,6 +82,7 @@ class ObjectHost:
         self.live: dict[ObjectKey, LiveObject] = {}
         self.env: Any = None
         self._log = log
+        self._emit = emit
         self._tasks: set[asyncio.Future[Any]] = set()
         self._background: list[asyncio.Future[Any]] = []
         self.constructed = 0
@@ -158,9 +159,30 @@ class ObjectHost:
         return live
 
     async def run_event(
-        self, class_name: str, object_id: DurableObjectId, name: str, fn: Callable[[Any], Any]
+        self,
+        class_name: str,
+        object_id: DurableObjectId,
+        name: str,
+        fn: Callable[[Any], Any],
+        detail: dict[str, Any] | None = None,
     ) -> Any:
         """Deliver one event to the object and return its result once its writes are durable."""
+        started = time.perf_counter()
+        error: BaseException | None = None
+        try:
+            return await self._run(class_name, object_id, fn)
+        except BaseException as exc:
+            error = exc
+            raise
+        finally:
+            if self._emit is not None:
+                self._emit(
+                    tail_event(self.worker, class_name, object_id, name, detail, error, started)
+                )
+
+    async def _run(
+        self, class_name: str, object_id: DurableObjectId, fn: Callable[[Any], Any]
+    ) -> Any:
         self.start()
         live = self._get_or_create(class_name, object_id)
         await live.gate.enter()
@@ -170,8 +192,6 @@ class ObjectHost:
             result = fn(live.instance)
             if inspect.isawaitable(result):
                 result = await result
-        except DurableObjectAborted:
-            raise
         finally:
             current_object.reset(token)
             live.inflight -= 1
@@ -236,12 +256,36 @@ class ObjectHost:
         else:
             print(message)
 
-    def log_event(
-        self, kind: str, class_name: str, object_id: str, ok: bool, seconds: float
-    ) -> None:
-        if self._log is not None:
-            outcome = "ok" if ok else "exception"
-            self._log(
-                "info",
-                f"{kind} {class_name}:{object_id[:12]}… {outcome} ({seconds * 1000:.1f} ms)",
-            )
+
+def tail_event(
+    worker: str,
+    class_name: str,
+    object_id: DurableObjectId,
+    name: str,
+    detail: dict[str, Any] | None,
+    error: BaseException | None,
+    started: float,
+) -> dict[str, Any]:
+    """A ``request`` event for dev's log and ``tail``: the class is the entrypoint, and the
+    event is the fetch, the RPC method (WebSocket handlers too) or the alarm."""
+    event: dict[str, Any] = {
+        "type": "request",
+        "worker": worker,
+        "entrypoint": class_name,
+        "durableObjectId": object_id.toString(),
+        "method": class_name,
+        "path": f"{name}() {object_id.toString()[:8]}",
+        "status": 500 if error is not None else 200,
+        "outcome": "exception" if error is not None else "ok",
+        "duration_ms": round((time.perf_counter() - started) * 1000, 3),
+        "headers": {},
+        "logs": [],
+        "exceptions": [],
+    }
+    if error is not None:
+        event["exceptions"].append({"name": type(error).__name__, "message": str(error)})
+    if detail:
+        event.update(detail)
+    elif name != "fetch":
+        event["rpcMethod"] = name
+    return event

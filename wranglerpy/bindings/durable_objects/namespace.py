@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from typing import Any
+from urllib.parse import urlsplit
 
 from wranglerpy.bindings.durable_objects import clone
 from wranglerpy.bindings.durable_objects.errors import Error, RangeError
@@ -127,7 +128,8 @@ class DurableObjectStub:
             return relaxed_call(handler, request)
 
         try:
-            response = await self._host.run_event(self._class, self.id, "fetch", call)
+            detail = {"url": request.url, "path": f"fetch() {urlsplit(request.url).path}"}
+            response = await self._host.run_event(self._class, self.id, "fetch", call, detail)
         except Exception as exc:
             raise copy_exception(exc) from None
         if not isinstance(response, Response):
