@@ -30,6 +30,13 @@ from wranglerpy.bindings.durable_objects.hibernation import SocketRegistry
 from wranglerpy.bindings.durable_objects.ids import DurableObjectId, IdFactory, unique_key
 from wranglerpy.bindings.durable_objects.instance import LiveObject, ObjectKey
 from wranglerpy.bindings.durable_objects.metadata import Metadata
+from wranglerpy.bindings.durable_objects.routing import (
+    Courier,
+    LocalOnly,
+    Locator,
+    decode_call,
+    encode_result,
+)
 
 DEFAULT_IDLE_TIMEOUT = 70.0  # Cloudflare evicts an idle object after 70-140 s
 IDLE_ENV = "WRANGLERPY_DO_IDLE_TIMEOUT"
@@ -66,6 +73,8 @@ class ObjectHost:
         alarm_retry_delay: Callable[[int], float] = retry_delay,
         log: Callable[[str, str], None] | None = None,
         emit: Callable[[dict[str, Any]], None] | None = None,
+        locator: Locator | None = None,
+        courier: Courier | None = None,
     ) -> None:
         self.worker = worker
         self.persist_dir = persist_dir
@@ -83,6 +92,8 @@ class ObjectHost:
         self.env: Any = None
         self._log = log
         self._emit = emit
+        self.locator: Locator = locator or LocalOnly()
+        self.courier = courier
         self._tasks: set[asyncio.Future[Any]] = set()
         self._background: list[asyncio.Future[Any]] = []
         self.constructed = 0
@@ -203,6 +214,23 @@ class ObjectHost:
                 live.abort()
                 raise
         return result
+
+    async def handle_call(
+        self, class_name: str, object_id: str, name: str | None, call: bytes
+    ) -> bytes:
+        """Run an RPC that another process routed here (see routing.py); never raises."""
+        from wranglerpy.bindings.durable_objects.clone import rpc_clone
+        from wranglerpy.bindings.durable_objects.namespace import invoke_method
+
+        try:
+            oid = self.factory(class_name).from_string(object_id, name)
+            method, args, kwargs = decode_call(call)
+            result = await self.run_event(
+                class_name, oid, method, lambda inst: invoke_method(inst, method, args, kwargs)
+            )
+            return encode_result(rpc_clone(result))
+        except Exception as exc:  # noqa: BLE001 - the caller gets it back, typed by name
+            return encode_result(error=exc)
 
     def flush(self, key: ObjectKey) -> None:
         live = self.live.get(key)

@@ -10,6 +10,11 @@ from wranglerpy.bindings.durable_objects import clone
 from wranglerpy.bindings.durable_objects.errors import Error, RangeError
 from wranglerpy.bindings.durable_objects.host import ObjectHost
 from wranglerpy.bindings.durable_objects.ids import DurableObjectId, IdFactory
+from wranglerpy.bindings.durable_objects.routing import (
+    ObjectAddress,
+    decode_result,
+    encode_call,
+)
 from wranglerpy.runtime.messages import Request, Response, make_request
 from wranglerpy.runtime.relaxed import relaxed_call
 from wranglerpy.runtime.service import remote_exception
@@ -149,15 +154,28 @@ class DurableObjectStub:
     async def _rpc(self, method: str, args: tuple[Any, ...], kwargs: dict[str, Any]) -> Any:
         sent_args = [clone.rpc_clone(a) for a in args]
         sent_kwargs = {k: clone.rpc_clone(v) for k, v in kwargs.items()}
-
-        def call(instance: Any) -> Any:
-            func = getattr(instance, method, None)
-            if method in _NOT_RPC or not callable(func):
-                raise TypeError(f'The RPC receiver does not implement the method "{method}".')
-            return func(*sent_args, **sent_kwargs)
-
+        host = self._host
+        address = ObjectAddress(host.worker, self._class, self.id.toString(), self.id.name)
+        owner = host.locator.owner(address)
+        if owner is not None and host.courier is not None:
+            reply = await host.courier.send(
+                owner, address, encode_call(method, sent_args, sent_kwargs)
+            )
+            return decode_result(reply)
         try:
-            result = await self._host.run_event(self._class, self.id, method, call)
+            result = await host.run_event(
+                self._class,
+                self.id,
+                method,
+                lambda inst: invoke_method(inst, method, sent_args, sent_kwargs),
+            )
         except Exception as exc:
             raise copy_exception(exc) from None
         return clone.rpc_clone(result)
+
+
+def invoke_method(instance: Any, method: str, args: list[Any], kwargs: dict[str, Any]) -> Any:
+    func = getattr(instance, method, None)
+    if method.startswith("_") or method in _NOT_RPC or not callable(func):
+        raise TypeError(f'The RPC receiver does not implement the method "{method}".')
+    return func(*args, **kwargs)
