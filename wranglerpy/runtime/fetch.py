@@ -41,5 +41,5 @@ async def fetch(
 
         return await fetch_websocket(request)
     client = _shared_client()
-    response = await client.send(to_httpx(client, request), stream=True)
+    response = await client.send(await to_httpx(client, request), stream=True)
     return from_httpx(response, method=request.method)

@@ -9,11 +9,9 @@ ASGI's websocket denial response when the server offers it, else a 403 close).
 from __future__ import annotations
 
 import asyncio
-import time
 from typing import TYPE_CHECKING, Any
 
 from wranglerpy.runtime import tracing
-from wranglerpy.runtime.entrypoint import ExecutionContext
 from wranglerpy.runtime.headers import Headers
 from wranglerpy.runtime.messages import Request, Response
 from wranglerpy.runtime.websocket import Item, WebSocket
@@ -24,53 +22,38 @@ if TYPE_CHECKING:
 Scope = dict[str, Any]
 
 
-def handshake_request(scope: Scope) -> tuple[Request, Headers]:
+def handshake_request(scope: Scope) -> Request:
     """The worker-facing request of a WebSocket handshake."""
-    from wranglerpy.runtime.app import _request_url
+    from wranglerpy.runtime.asgi_front import request_url
 
-    kept = [
-        (k.decode("latin-1").lower(), v.decode("latin-1")) for k, v in scope.get("headers") or []
-    ]
-    headers = Headers()
-    headers._items = kept
+    headers = Headers.from_raw(scope.get("headers") or [])
     if "upgrade" not in headers:
         headers.set("upgrade", "websocket")
     http_scope = dict(scope)
     http_scope["scheme"] = "https" if scope.get("scheme") == "wss" else "http"
-    return Request(_request_url(http_scope), method="GET", headers=headers), headers
+    return Request(request_url(http_scope), method="GET", headers=headers)
 
 
 async def serve_websocket(app: WorkerApp, scope: Scope, receive: Any, send: Any) -> None:
-    started = time.perf_counter()
     first = await receive()
     if first["type"] != "websocket.connect":
         return
-    request, headers = handshake_request(scope)
-    tracing.set_trace_id(tracing.new_trace_id())
-    event: dict[str, Any] = {
-        "type": "request",
-        "worker": app.name,
-        "trace": tracing.current_trace_id(),
-        "method": "GET",
-        "url": request.url,
-        "path": scope["path"],
-        "headers": {},
-        "client": (scope.get("client") or ("", 0))[0],
-        "caller": None,
-        "logs": [],
-        "exceptions": [],
-    }
-    status: dict[str, Any] = {"code": 500, "outcome": "ok"}
-    ctx = ExecutionContext(app._background_error)
-    if app.load_error is not None or app.loaded is None:
-        response = Response("Worker failed to load", status=500)
-    else:
-        response = await app._call_fetch(request, ctx, headers, event, status)
+    request = handshake_request(scope)
+    event = app.begin(
+        trace=tracing.new_trace_id(),
+        method="GET",
+        url=request.url,
+        headers=request.headers,
+        client=(scope.get("client") or ("", 0))[0],
+    )
+    event["path"] = scope["path"]
+    ctx = app.new_context()
+    try:
+        response = await app.route(request, ctx, event)
+        event["status"] = response.status
+    finally:
+        app.finish(event)
     client = getattr(response, "webSocket", None)
-    event["status"] = response.status
-    event["outcome"] = status["outcome"]
-    event["duration_ms"] = round((time.perf_counter() - started) * 1000, 3)
-    app.sink.emit(event)
     if response.status != 101 or not isinstance(client, WebSocket):
         await _refuse(scope, send, response)
         return

@@ -14,7 +14,7 @@ from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 from wranglerpy.bindings.durable_objects.metadata import DueAlarm, now_ms
-from wranglerpy.runtime.relaxed import relaxed_call
+from wranglerpy.runtime.entrypoint import relaxed_call
 
 if TYPE_CHECKING:
     from wranglerpy.bindings.durable_objects.host import ObjectHost

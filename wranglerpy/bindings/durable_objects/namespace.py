@@ -16,7 +16,7 @@ from wranglerpy.bindings.durable_objects.routing import (
     encode_call,
 )
 from wranglerpy.runtime.messages import Request, Response, make_request
-from wranglerpy.runtime.relaxed import relaxed_call
+from wranglerpy.runtime.entrypoint import relaxed_call
 from wranglerpy.runtime.service import remote_exception
 
 JURISDICTIONS = ("eu", "fedramp", "fedramp-high")
