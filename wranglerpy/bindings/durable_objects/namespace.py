@@ -15,8 +15,8 @@ from wranglerpy.bindings.durable_objects.routing import (
     decode_result,
     encode_call,
 )
-from wranglerpy.runtime.messages import Request, Response, make_request
 from wranglerpy.runtime.entrypoint import relaxed_call
+from wranglerpy.runtime.messages import Request, Response, make_request
 from wranglerpy.runtime.service import remote_exception
 
 JURISDICTIONS = ("eu", "fedramp", "fedramp-high")
