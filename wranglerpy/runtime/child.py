@@ -66,7 +66,12 @@ def build_env(spec: WorkerSpec, sink: EventSink | None = None) -> Env:
     values.update(storage)
     values.update(
         build_durable_objects(
-            config, spec.persist_dir, _do_log(sink, config.name), sink.emit if sink else None
+            config,
+            spec.persist_dir,
+            _do_log(sink, config.name),
+            sink.emit if sink else None,
+            registry_dir=registry.directory,
+            mode=spec.mode,
         )
     )
     if config.assets and config.assets.binding:

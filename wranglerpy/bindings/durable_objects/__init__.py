@@ -39,8 +39,8 @@ def host_for(worker: str) -> ObjectHost | None:
 
 
 class RemoteNamespaceUnavailable:
-    """A binding to a class of another worker (``script_name``): reaching it needs the worker
-    host's routing of Durable Object calls between processes."""
+    """A binding to a class of another worker (``script_name``) where no registry is given
+    (in-process tests): there is no way to reach the other worker."""
 
     def __init__(self, binding: str, class_name: str, script: str) -> None:
         self._binding = binding
@@ -60,24 +60,47 @@ def build_bindings(
     persist_dir: Path,
     log: Callable[[str, str], None] | None = None,
     emit: Callable[[dict[str, Any]], None] | None = None,
+    *,
+    registry_dir: Path | None = None,
+    mode: str = "dev",
 ) -> dict[str, Any]:
+    """The namespaces of ``worker``'s bindings. With ``registry_dir``, calls reach each object
+    in the one process that owns its namespace (remote.py); without, everything is local."""
     if not worker.durable_objects and not worker.migrations:
         return {}
-    classes = class_storage(worker.migrations)
+    routing: dict[str, Any] = {}
+    if registry_dir is not None:
+        from wranglerpy.bindings.durable_objects.remote import (
+            Ownership,
+            RegistryLocator,
+            WireCourier,
+        )
+
+        ownership = Ownership(registry_dir, mode)
+        routing = {
+            "ownership": ownership,
+            "locator": RegistryLocator(ownership),
+            "courier": WireCourier(),
+        }
     host = _HOSTS.get(worker.name)
     if host is None:
-        host = ObjectHost(worker.name, persist_dir, classes, log=log, emit=emit)
+        classes = class_storage(worker.migrations)
+        host = ObjectHost(worker.name, persist_dir, classes, log=log, emit=emit, **routing)
         apply_migrations(persist_dir, worker.name, worker.migrations, host.metadata)
         _HOSTS[worker.name] = host
     env: dict[str, Any] = {}
     for binding in worker.durable_objects:
-        if (
-            binding.script_name is not None
-            and binding.script_name != worker.base_name
-            and (binding.script_name != worker.name)
-        ):
-            env[binding.name] = RemoteNamespaceUnavailable(
-                binding.name, binding.class_name, binding.script_name
+        target = binding.script_name
+        if target is not None and target not in (worker.name, worker.base_name):
+            if not routing:
+                env[binding.name] = RemoteNamespaceUnavailable(
+                    binding.name, binding.class_name, target
+                )
+                continue
+            # A class of another worker: this process never hosts it, it calls its owner.
+            remote_host = ObjectHost(target, persist_dir, {}, log=log, **routing)
+            env[binding.name] = DurableObjectNamespace(
+                binding.name, binding.class_name, remote_host
             )
         else:
             env[binding.name] = DurableObjectNamespace(binding.name, binding.class_name, host)

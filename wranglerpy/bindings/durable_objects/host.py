@@ -37,6 +37,7 @@ from wranglerpy.bindings.durable_objects.routing import (
     decode_call,
     encode_result,
 )
+from wranglerpy.runtime.messages import Request
 
 DEFAULT_IDLE_TIMEOUT = 70.0  # Cloudflare evicts an idle object after 70-140 s
 IDLE_ENV = "WRANGLERPY_DO_IDLE_TIMEOUT"
@@ -75,6 +76,7 @@ class ObjectHost:
         emit: Callable[[dict[str, Any]], None] | None = None,
         locator: Locator | None = None,
         courier: Courier | None = None,
+        ownership: Any = None,
     ) -> None:
         self.worker = worker
         self.persist_dir = persist_dir
@@ -94,9 +96,14 @@ class ObjectHost:
         self._emit = emit
         self.locator: Locator = locator or LocalOnly()
         self.courier = courier
+        self.ownership = ownership  # remote.Ownership when calls may cross processes
+        for info in self.classes.values():
+            if ownership is not None:
+                ownership.may_host(info.namespace)
         self._tasks: set[asyncio.Future[Any]] = set()
         self._background: list[asyncio.Future[Any]] = []
         self.constructed = 0
+        self._server: Any = None
 
     # --- set-up ------------------------------------------------------------------------
 
@@ -117,7 +124,13 @@ class ObjectHost:
         return factory
 
     def namespaces(self) -> list[str]:
-        return [info.namespace for info in self.classes.values() if info.cls is not None]
+        """The namespaces whose objects (and alarms) run in this process."""
+        return [
+            info.namespace
+            for info in self.classes.values()
+            if info.cls is not None
+            and (self.ownership is None or self.ownership.owns(info.namespace))
+        ]
 
     def class_for_namespace(self, namespace: str) -> ClassInfo | None:
         return self._by_namespace.get(namespace)
@@ -130,12 +143,24 @@ class ObjectHost:
             asyncio.ensure_future(self.alarms.run()),
             asyncio.ensure_future(self._sweep()),
         ]
+        if self.ownership is not None and self.classes and self.ownership.socket_path is None:
+            from wranglerpy.bindings.durable_objects.remote import bind_socket, frame_server
+
+            sock, path = bind_socket(self.ownership.directory / "sockets")
+            self.ownership.socket_path = path
+            self._server = frame_server(self)
+            self._background.append(asyncio.ensure_future(self._server.start(sock)))
 
     async def stop(self) -> None:
         for task in self._background:
             task.cancel()
         await asyncio.gather(*self._background, return_exceptions=True)
         self._background = []
+        if self._server is not None:
+            await self._server.close(grace=1.0)
+            self._server = None
+        if self.ownership is not None:
+            self.ownership.release()
         for live in list(self.live.values()):
             self.evict(live)
         self.metadata.close()
@@ -218,13 +243,28 @@ class ObjectHost:
     async def handle_call(
         self, class_name: str, object_id: str, name: str | None, call: bytes
     ) -> bytes:
-        """Run an RPC that another process routed here (see routing.py); never raises."""
+        """Run a call that another process routed here (see routing.py); never raises."""
         from wranglerpy.bindings.durable_objects.clone import rpc_clone
-        from wranglerpy.bindings.durable_objects.namespace import invoke_method
+        from wranglerpy.bindings.durable_objects.namespace import invoke_fetch, invoke_method
 
         try:
             oid = self.factory(class_name).from_string(object_id, name)
-            method, args, kwargs = decode_call(call)
+            decoded = decode_call(call)
+            if decoded[0] == "fetch":
+                _, method, url, headers, body = decoded
+                request = Request(url, method=method, headers=headers, body=body or None)
+                response = await self.run_event(
+                    class_name, oid, "fetch", lambda inst: invoke_fetch(inst, request)
+                )
+                if getattr(response, "webSocket", None) is not None:
+                    raise TypeError(
+                        "A WebSocket cannot be returned across processes yet: connect to the "
+                        "process that owns this Durable Object."
+                    )
+                return encode_result(
+                    [response.status, list(response.headers.items()), await response.bytes()]
+                )
+            _, method, args, kwargs = decoded
             result = await self.run_event(
                 class_name, oid, method, lambda inst: invoke_method(inst, method, args, kwargs)
             )

@@ -14,6 +14,7 @@ from wranglerpy.bindings.durable_objects.routing import (
     ObjectAddress,
     decode_result,
     encode_call,
+    encode_fetch,
 )
 from wranglerpy.runtime.entrypoint import relaxed_call
 from wranglerpy.runtime.messages import Request, Response, make_request
@@ -123,18 +124,20 @@ class DurableObjectStub:
 
     async def fetch(self, input: Any, init: Any = None, **kwargs: Any) -> Response:
         request = make_request(input, init, **kwargs)
-        if not isinstance(request, Request):  # pragma: no cover - make_request always builds one
-            raise TypeError("fetch() expects a Request or a URL")
-
-        def call(instance: Any) -> Any:
-            handler = getattr(instance, "fetch", None)
-            if handler is None:
-                raise Error("Handler does not export a fetch() function.")
-            return relaxed_call(handler, request)
-
+        host = self._host
+        address = ObjectAddress(host.worker, self._class, self.id.toString(), self.id.name)
+        host.start()  # serving (and so owning) needs the host's socket up
+        owner = host.locator.owner(address)
+        if owner is not None and host.courier is not None:
+            body = await request.bytes() if request.has_body() else b""
+            call = encode_fetch(request.method, request.url, list(request.headers.items()), body)
+            status, headers, content = decode_result(await host.courier.send(owner, address, call))
+            return Response(content or None, status=status, headers=headers)
+        detail = {"url": request.url, "path": f"fetch() {urlsplit(request.url).path}"}
         try:
-            detail = {"url": request.url, "path": f"fetch() {urlsplit(request.url).path}"}
-            response = await self._host.run_event(self._class, self.id, "fetch", call, detail)
+            response = await host.run_event(
+                self._class, self.id, "fetch", lambda inst: invoke_fetch(inst, request), detail
+            )
         except Exception as exc:
             raise copy_exception(exc) from None
         if not isinstance(response, Response):
@@ -156,6 +159,7 @@ class DurableObjectStub:
         sent_kwargs = {k: clone.rpc_clone(v) for k, v in kwargs.items()}
         host = self._host
         address = ObjectAddress(host.worker, self._class, self.id.toString(), self.id.name)
+        host.start()  # serving (and so owning) needs the host's socket up
         owner = host.locator.owner(address)
         if owner is not None and host.courier is not None:
             reply = await host.courier.send(
@@ -172,6 +176,13 @@ class DurableObjectStub:
         except Exception as exc:
             raise copy_exception(exc) from None
         return clone.rpc_clone(result)
+
+
+def invoke_fetch(instance: Any, request: Request) -> Any:
+    handler = getattr(instance, "fetch", None)
+    if handler is None:
+        raise Error("Handler does not export a fetch() function.")
+    return relaxed_call(handler, request)
 
 
 def invoke_method(instance: Any, method: str, args: list[Any], kwargs: dict[str, Any]) -> Any:

@@ -48,12 +48,20 @@ class LocalOnly:
 
 
 def encode_call(method: str, args: list[Any], kwargs: dict[str, Any]) -> bytes:
-    return marshal.dumps((method, clone.encode(list(args)), clone.encode(dict(kwargs))))
+    return marshal.dumps(("rpc", method, clone.encode(list(args)), clone.encode(dict(kwargs))))
 
 
-def decode_call(data: bytes) -> tuple[str, list[Any], dict[str, Any]]:
-    method, args, kwargs = marshal.loads(data)
-    return str(method), list(clone.decode(args)), dict(clone.decode(kwargs))
+def encode_fetch(method: str, url: str, headers: list[tuple[str, str]], body: bytes) -> bytes:
+    """A ``stub.fetch`` for another process, its body read whole (streams do not cross)."""
+    return marshal.dumps(("fetch", method, url, headers, body))
+
+
+def decode_call(data: bytes) -> tuple[Any, ...]:
+    """``("rpc", method, args, kwargs)`` or ``("fetch", method, url, headers, body)``."""
+    call = marshal.loads(data)
+    if call[0] == "rpc":
+        return ("rpc", str(call[1]), list(clone.decode(call[2])), dict(clone.decode(call[3])))
+    return tuple(call)
 
 
 def encode_result(value: Any = None, error: BaseException | None = None) -> bytes:
