@@ -56,3 +56,42 @@ def test_an_alarm_set_before_dev_stops_fires_after_it_restarts(tmp_path: Path) -
             assert time.monotonic() < deadline, dev.output()
             time.sleep(0.1)
     assert fired != setter
+
+
+def test_edge_processes_share_one_instance(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A worker deployed on the local edge with two processes: calls landing in either one
+    reach the same object."""
+    import shutil
+
+    from typer.testing import CliRunner
+
+    from wranglerpy.cli.main import app
+    from wranglerpy.deploy.client import running_edge, stop_edge
+    from wranglerpy.deploy.paths import EdgePaths
+
+    project = tmp_path / "counter"
+    shutil.copytree(COUNTER, project)
+    paths = EdgePaths.resolve(tmp_path / "edge")
+    monkeypatch.setenv("WRANGLERPY_EDGE_DIR", str(paths.root))
+    monkeypatch.setenv("WRANGLERPY_REGISTRY_PATH", str(tmp_path / "registry"))
+    monkeypatch.chdir(project)
+    runner = CliRunner()
+    try:
+        started = runner.invoke(app, ["edge", "start", "--port", "0", "--processes", "2"])
+        assert started.exit_code == 0, started.output
+        deployed = runner.invoke(app, ["deploy", "-c", "wrangler.toml"])
+        assert deployed.exit_code == 0, deployed.output
+        edge = running_edge(paths)
+        assert edge is not None
+        import httpx
+
+        with httpx.Client(
+            base_url=f"http://127.0.0.1:{edge.port}",
+            headers={"host": f"counter.localhost:{edge.port}"},
+            timeout=30,
+        ) as client:
+            answers = [client.get("/hit").json() for _ in range(12)]
+    finally:
+        stop_edge(paths)
+    assert len({a["pid"] for a in answers}) == 1
+    assert [a["hits"] for a in answers] == list(range(1, 13))

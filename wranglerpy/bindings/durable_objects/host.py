@@ -146,7 +146,7 @@ class ObjectHost:
         if self.ownership is not None and self.classes and self.ownership.socket_path is None:
             from wranglerpy.bindings.durable_objects.remote import bind_socket, frame_server
 
-            sock, path = bind_socket(self.ownership.directory / "sockets")
+            sock, path = bind_socket()
             self.ownership.socket_path = path
             self._server = frame_server(self)
             self._background.append(asyncio.ensure_future(self._server.start(sock)))
@@ -161,6 +161,8 @@ class ObjectHost:
             self._server = None
         if self.ownership is not None:
             self.ownership.release()
+            if self.ownership.socket_path is not None:
+                Path(self.ownership.socket_path).unlink(missing_ok=True)
         for live in list(self.live.values()):
             self.evict(live)
         self.metadata.close()

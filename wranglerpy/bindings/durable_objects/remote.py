@@ -132,10 +132,13 @@ class WireCourier:
         return bytes(result.value)
 
 
-def bind_socket(directory: Path) -> tuple[socket.socket, str]:
-    """A listening unix socket for this process's Durable Object frames."""
-    directory.mkdir(parents=True, exist_ok=True)
-    path = str(directory / f"do-{os.getpid()}.sock")
+def bind_socket() -> tuple[socket.socket, str]:
+    """A listening unix socket for this process's Durable Object frames. It lives in a short
+    temporary folder: a socket path may not exceed ~100 bytes (registry and state folders
+    nested in a project easily do)."""
+    directory = Path(tempfile.gettempdir()) / f"wranglerpy-do-{os.getuid()}"
+    directory.mkdir(mode=0o700, parents=True, exist_ok=True)
+    path = str(directory / f"{os.getpid()}.sock")
     with contextlib.suppress(FileNotFoundError):
         os.unlink(path)
     sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
