@@ -100,20 +100,10 @@ def rss_mb(pid: int) -> float:
     return 0.0
 
 
-def worker_pid(dev_pid: int) -> int:
-    """The worker process: the dev process's child running wranglerpy.runtime.child."""
-    for proc in Path("/proc").iterdir():
-        if not proc.name.isdigit():
-            continue
-        try:
-            cmdline = (proc / "cmdline").read_bytes()
-            stat = (proc / "stat").read_text()
-        except OSError:
-            continue
-        ppid = int(stat.rsplit(")", 1)[1].split()[1])
-        if ppid == dev_pid and b"wranglerpy.runtime.child" in cmdline:
-            return int(proc.name)
-    raise RuntimeError("worker process not found")
+def owner_pid(registry_dir: Path, namespace: str) -> int:
+    """The process that owns the namespace (and so holds its objects and sockets)."""
+    record = registry_dir / "durable-objects" / "dev" / f"{namespace}.json"
+    return int(json.loads(record.read_text())["pid"])
 
 
 async def sockets_under_dev() -> dict[str, Any]:
@@ -133,11 +123,10 @@ async def sockets_under_dev() -> dict[str, Any]:
             extra_args=["--log-level", "debug"],
         ) as dev,
     ):
-        assert dev.process is not None
-        pid = worker_pid(dev.process.pid)
         url = dev.url().replace("http://", "ws://") + "/room/bench"
         warm = await websockets.connect(url)
         await warm.recv()
+        pid = owner_pid(dev.registry_dir, "python-chatroom-Chatroom")
         before = rss_mb(pid)
         evictions = dev.output().count("evicted (idle)")
         clients = []
@@ -173,8 +162,45 @@ async def sockets_under_dev() -> dict[str, Any]:
     return results
 
 
+async def rpc_across_processes() -> dict[str, Any]:
+    """Stub RPC from another process: the same DurableObjectHead frames a worker's stub sends
+    to the process owning the namespace (tests/.../fixtures/counter under ``dev``)."""
+    from wranglerpy.bindings.durable_objects.ids import IdFactory
+    from wranglerpy.bindings.durable_objects.remote import Ownership, WireCourier
+    from wranglerpy.bindings.durable_objects.routing import (
+        ObjectAddress,
+        decode_result,
+        encode_call,
+    )
+    from wranglerpy.testing.dev_server import DevServer
+
+    counter = ROOT / "tests" / "bindings" / "durable_objects" / "fixtures" / "counter"
+    with (
+        tempfile.TemporaryDirectory() as state,
+        DevServer(counter / "wrangler.toml", cwd=counter, persist_to=state, watch=False) as dev,
+    ):
+        dev.client().get("/hit")  # the owner is up and serving
+        owner = Ownership(dev.registry_dir).owner_socket("counter-Counter")
+        assert owner is not None
+        object_id = IdFactory("counter-Counter").from_name("c").toString()
+        address = ObjectAddress("counter", "Counter", object_id, "c")
+        courier = WireCourier()
+        call = encode_call("hit", [], {})
+        latencies = []
+        for _ in range(min(OPS, 3000)):
+            start = time.perf_counter()
+            decode_result(await courier.send(owner, address, call))
+            latencies.append((time.perf_counter() - start) * 1000)
+    latencies.sort()
+    return {
+        "rpc_cross_process_p50_ms": latencies[len(latencies) // 2],
+        "rpc_cross_process_p99_ms": latencies[int(len(latencies) * 0.99)],
+    }
+
+
 def main() -> None:
     figures = asyncio.run(in_process())
+    figures.update(asyncio.run(rpc_across_processes()))
     figures.update(asyncio.run(sockets_under_dev()))
     if "--json" in sys.argv:
         print(json.dumps(figures, indent=2))
