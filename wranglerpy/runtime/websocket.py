@@ -51,6 +51,9 @@ def message_data(data: str | bytes) -> Any:
 
 
 _tasks: set[asyncio.Task[Any]] = set()
+# Set by the Durable Object runtime: a socket accepted inside an object gets its output gate
+# and keeps the object in memory while open.
+accept_hook: Callable[[WebSocket], None] | None = None
 
 
 def run_handler(handler: Any, *args: Any) -> None:
@@ -122,6 +125,8 @@ class WebSocket:
         if self._state == "accepted":
             return
         self._state = "accepted"
+        if accept_hook is not None:
+            accept_hook(self)
         self._drain_pending()
 
     def accept_hibernatable(

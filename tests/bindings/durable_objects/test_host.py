@@ -154,3 +154,36 @@ async def test_ids_of_another_namespace_or_jurisdiction_are_refused(make_host: M
     with pytest.raises(TypeError, match="different jurisdiction"):
         ns.get(eu_id)
     assert await eu.get(eu_id).increment() == 1
+
+
+class Echo(DurableObject):
+    async def open(self) -> None:
+        from wranglerpy.runtime.websocket import WebSocketPair
+
+        client, server = WebSocketPair.new().object_values()
+        server.accept()
+        client.accept()
+        self.client = client
+
+        async def on_message(event: object) -> None:
+            await self.ctx.storage.put("last", event.data)  # type: ignore[attr-defined]
+
+        server.addEventListener("message", on_message)
+        self.server = server
+
+    async def say(self, text: str) -> None:
+        self.client.send(text)
+
+    async def hang_up(self) -> None:
+        self.server.close(1000, "bye")
+        self.client.close(1000, "bye")
+
+
+async def test_a_socket_accepted_in_an_object_keeps_it_in_memory(make_host: MakeHost) -> None:
+    host = make_host(Echo, idle_timeout=0.0)
+    stub = namespace(host, "Echo").getByName("e")
+    await stub.open()
+    assert host.evict_idle() == 0  # the open socket's listeners live in this instance
+    await stub.say("hi")
+    await stub.hang_up()
+    assert host.evict_idle() == 1

@@ -47,6 +47,17 @@ class SocketRegistry:
     def count(self) -> int:
         return sum(len(v) for v in self._sockets.values())
 
+    def accepted_plain(self, key: ObjectKey, ws: WebSocket) -> None:
+        """``ws.accept()`` inside an object: frames wait for its writes, and the object stays
+        in memory (its listeners live there) until the socket closes."""
+        ws.output_gate = lambda: self._host.flush(key)
+        self._plain[key] = self._plain.get(key, 0) + 1
+
+        def closed(event: Any) -> None:
+            self._plain[key] = max(0, self._plain.get(key, 0) - 1)
+
+        ws.addEventListener("close", closed)
+
     def keeps_alive(self, key: ObjectKey) -> bool:
         """Sockets accepted with ``accept()`` (not hibernatable) pin the object in memory."""
         return self._plain.get(key, 0) > 0

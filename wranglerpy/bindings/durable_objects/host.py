@@ -37,6 +37,7 @@ from wranglerpy.bindings.durable_objects.routing import (
     decode_call,
     encode_result,
 )
+from wranglerpy.runtime import websocket
 from wranglerpy.runtime.messages import Request
 
 DEFAULT_IDLE_TIMEOUT = 70.0  # Cloudflare evicts an idle object after 70-140 s
@@ -53,6 +54,15 @@ class ClassInfo:
     sqlite: bool
     namespace: str  # the unique key: "<worker>-<class>"
     cls: type | None = None
+
+
+def _on_accept(ws: Any) -> None:
+    live = current_object.get()
+    if live is not None:
+        live.host.sockets.accepted_plain(live.key, ws)
+
+
+websocket.accept_hook = _on_accept
 
 
 def idle_timeout_from_env() -> float:
