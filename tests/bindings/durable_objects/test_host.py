@@ -187,3 +187,19 @@ async def test_a_socket_accepted_in_an_object_keeps_it_in_memory(make_host: Make
     await stub.say("hi")
     await stub.hang_up()
     assert host.evict_idle() == 1
+
+
+async def test_events_name_the_class_and_object_for_tail(make_host: MakeHost) -> None:
+    from wranglerpy.logs.tail_format import to_tail_event
+
+    events: list[dict[str, object]] = []
+    host = make_host(Counter, emit=events.append)
+    stub = namespace(host, "Counter").getByName("t")
+    await stub.increment()
+    with pytest.raises(QuotaError):
+        await stub.fail()
+    tail = [to_tail_event(e) for e in events]
+    assert [t["event"] for t in tail] == [{"rpcMethod": "increment"}, {"rpcMethod": "fail"}]
+    assert {t["entrypoint"] for t in tail} == {"Counter"}
+    assert tail[0]["durableObjectId"] == stub.id.toString()
+    assert [t["outcome"] for t in tail] == ["ok", "exception"]
