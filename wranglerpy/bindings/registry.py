@@ -47,6 +47,14 @@ def describe(worker: WorkerConfig) -> list[tuple[str, str, str]]:
     rows += [(b.binding, "Analytics Engine", b.dataset) for b in worker.analytics_engine_datasets]
     if worker.ai:
         rows.append((worker.ai.binding, "AI", "local onnxruntime"))
+    rows += [
+        (
+            b.name,
+            "Durable Object",
+            f"{b.class_name}@{b.script_name}" if b.script_name else b.class_name,
+        )
+        for b in worker.durable_objects
+    ]
     return rows
 
 

@@ -39,6 +39,7 @@ from wranglerpy.cli import analytics as _analytics  # noqa: E402
 from wranglerpy.cli import d1 as _d1  # noqa: E402
 from wranglerpy.cli import deploy as _deploy  # noqa: E402
 from wranglerpy.cli import dev as _dev  # noqa: E402
+from wranglerpy.cli import durable_objects as _durable_objects  # noqa: E402
 from wranglerpy.cli import edge as _edge  # noqa: E402
 from wranglerpy.cli import history as _history  # noqa: E402
 from wranglerpy.cli import init as _init  # noqa: E402
@@ -59,6 +60,7 @@ app.add_typer(_d1.app, name="d1")
 app.add_typer(_r2.app, name="r2")
 app.add_typer(_analytics.app, name="analytics")
 app.add_typer(_state.app, name="state")
+app.add_typer(_durable_objects.app, name="durable-objects")
 app.add_typer(_ai.app, name="ai")
 app.command("deploy")(_deploy.deploy)
 app.add_typer(_edge.app, name="edge")

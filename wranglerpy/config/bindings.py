@@ -22,11 +22,11 @@ BINDING_KEYS = (
     "r2_buckets",
     "analytics_engine_datasets",
     "ai",
+    "durable_objects",
 )
 
 # Binding kinds wrangler knows but wranglerpy does not emulate: accepted with a warning.
 UNSUPPORTED_BINDINGS = (
-    "durable_objects",
     "queues",
     "vectorize",
     "hyperdrive",

@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from wranglerpy.config import bindings as b
+from wranglerpy.config import durable_objects as do
 from wranglerpy.config import sections as s
 from wranglerpy.config.dotenv import load_dev_vars
 from wranglerpy.config.fields import Reader, join
@@ -39,6 +40,7 @@ INHERITABLE = (
     "placement",
     "observability",
     "assets",
+    "migrations",
 )
 # Must be repeated in each env section; never inherited.
 NOT_INHERITED = ("vars", *b.BINDING_KEYS)
@@ -56,7 +58,6 @@ BUILD_KNOBS = (
     "upload_source_maps",
     "keep_vars",
     "send_metrics",
-    "migrations",
     "rules",
     "find_additional_modules",
     "base_dir",
@@ -184,6 +185,8 @@ def load_worker(config_path: Path, env: str | None = None) -> WorkerConfig:
         r2_buckets=b.parse_r2(r, src, env_path),
         analytics_engine_datasets=b.parse_analytics(r, src, env_path),
         ai=b.parse_ai(r, src, env_path),
+        durable_objects=do.parse_durable_objects(r, src, env_path),
+        migrations=do.parse_migrations(r, *pick("migrations")),
         build=s.parse_build(r, *pick("build"), root),
         dev=s.parse_dev(r, raw, ""),
         triggers=s.parse_triggers(r, *pick("triggers")),
@@ -192,6 +195,7 @@ def load_worker(config_path: Path, env: str | None = None) -> WorkerConfig:
         secrets=tuple(load_dev_vars(root, env).items()),
     )
     _check_binding_names(r, config, env_path, pick("assets")[1])
+    do.check_bound_classes(r, config.durable_objects, config.migrations, env_path)
     return replace(config, warnings=tuple(r.warnings))
 
 
@@ -292,6 +296,8 @@ def _check_binding_names(r: Reader, c: WorkerConfig, path: str, assets_path: str
             named.append((join(join(join(path, key), i), "binding"), item.binding))
     if c.ai:
         named.append((join(join(path, "ai"), "binding"), c.ai.binding))
+    for i, d in enumerate(c.durable_objects):
+        named.append((join(join(join(path, "durable_objects"), "bindings"), i), d.name))
     if c.assets and c.assets.binding:
         named.append((join(join(assets_path, "assets"), "binding"), c.assets.binding))
     b.check_unique_names(r, path, c.vars, named)

@@ -10,6 +10,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Literal
 
+from wranglerpy.config.durable_objects import DurableObjectBinding, Migration
+
 PlacementMode = Literal["off", "smart"]
 
 
@@ -166,6 +168,8 @@ class WorkerConfig:
     r2_buckets: tuple[R2Bucket, ...] = ()
     analytics_engine_datasets: tuple[AnalyticsEngineDataset, ...] = ()
     ai: AIBinding | None = None
+    durable_objects: tuple[DurableObjectBinding, ...] = ()
+    migrations: tuple[Migration, ...] = ()
     build: Build = field(default_factory=Build)
     dev: Dev = field(default_factory=Dev)
     triggers: Triggers = field(default_factory=Triggers)
@@ -195,6 +199,7 @@ class WorkerConfig:
         names += [b.binding for b in self.analytics_engine_datasets]
         if self.ai:
             names.append(self.ai.binding)
+        names += [b.name for b in self.durable_objects]
         if self.assets and self.assets.binding:
             names.append(self.assets.binding)
         return names

@@ -58,6 +58,8 @@ def to_tail_event(event: dict[str, Any]) -> dict[str, Any]:
         tail["scriptVersion"] = {"id": event["version"]}
     if event.get("caller"):
         tail["caller"] = event["caller"]
+    if event.get("durableObjectId"):  # a Durable Object event: the class is the entrypoint
+        tail["durableObjectId"] = event["durableObjectId"]
     return tail
 
 

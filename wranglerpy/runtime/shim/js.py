@@ -14,6 +14,7 @@ from wranglerpy.runtime.jsglobals import (
     console,
     fetch,
 )
+from wranglerpy.runtime.websocket import WebSocket, WebSocketPair, WebSocketRequestResponsePair
 
 __all__ = [
     "JSON",
@@ -25,6 +26,9 @@ __all__ = [
     "Request",
     "Response",
     "Uint8Array",
+    "WebSocket",
+    "WebSocketPair",
+    "WebSocketRequestResponsePair",
     "console",
     "fetch",
 ]
