@@ -17,6 +17,8 @@ BINDING_MODULES: dict[str, str] = {
     "r2_buckets": "wranglerpy.bindings.r2",
     "analytics_engine_datasets": "wranglerpy.bindings.analytics_engine",
     "ai": "wranglerpy.ai.binding",
+    "queue_producers": "wranglerpy.bindings.queues",
+    "workflows": "wranglerpy.bindings.workflows",
 }
 
 
@@ -26,6 +28,8 @@ KIND_NAMES = {
     "r2_buckets": "R2 Bucket",
     "analytics_engine_datasets": "Analytics Engine",
     "ai": "AI",
+    "queue_producers": "Queue",
+    "workflows": "Workflow",
 }
 
 
@@ -55,6 +59,8 @@ def describe(worker: WorkerConfig) -> list[tuple[str, str, str]]:
         )
         for b in worker.durable_objects
     ]
+    rows += [(b.binding, "Queue", b.queue) for b in worker.queue_producers]
+    rows += [(b.binding, "Workflow", b.name) for b in worker.workflows]
     return rows
 
 
@@ -87,7 +93,14 @@ def build_storage_bindings(
     env: dict[str, Any] = {}
     plan: list[tuple[str, Any]] = [
         (kind, config)
-        for kind in ("kv_namespaces", "d1_databases", "r2_buckets", "analytics_engine_datasets")
+        for kind in (
+            "kv_namespaces",
+            "d1_databases",
+            "r2_buckets",
+            "analytics_engine_datasets",
+            "queue_producers",
+            "workflows",
+        )
         for config in getattr(worker, kind)
     ]
     if worker.ai:

@@ -44,6 +44,7 @@ from wranglerpy.cli import edge as _edge  # noqa: E402
 from wranglerpy.cli import history as _history  # noqa: E402
 from wranglerpy.cli import init as _init  # noqa: E402
 from wranglerpy.cli import kv as _kv  # noqa: E402
+from wranglerpy.cli import queues as _queues  # noqa: E402
 from wranglerpy.cli import r2 as _r2  # noqa: E402
 from wranglerpy.cli import schema as _schema  # noqa: E402
 from wranglerpy.cli import secret as _secret  # noqa: E402
@@ -52,6 +53,7 @@ from wranglerpy.cli import state as _state  # noqa: E402
 from wranglerpy.cli import tail as _tail  # noqa: E402
 from wranglerpy.cli import types as _types  # noqa: E402
 from wranglerpy.cli import whoami as _whoami  # noqa: E402
+from wranglerpy.cli import workflows as _workflows  # noqa: E402
 
 app.command("dev")(_dev.dev)
 app.command("init")(_init.init)
@@ -70,6 +72,8 @@ app.command("rollback")(_history.rollback)
 app.command("delete")(_history.delete)
 app.add_typer(_secret.app, name="secret")
 app.command("tail")(_tail.tail)
+app.add_typer(_queues.app, name="queues")
+app.add_typer(_workflows.app, name="workflows")
 app.command("types")(_types.types)
 app.command("whoami")(_whoami.whoami)
 app.command("services")(_services.services)

@@ -23,16 +23,16 @@ BINDING_KEYS = (
     "analytics_engine_datasets",
     "ai",
     "durable_objects",
+    "queues",
+    "workflows",
 )
 
 # Binding kinds wrangler knows but wranglerpy does not emulate: accepted with a warning.
 UNSUPPORTED_BINDINGS = (
-    "queues",
     "vectorize",
     "hyperdrive",
     "browser",
     "images",
-    "workflows",
     "send_email",
     "mtls_certificates",
     "dispatch_namespaces",

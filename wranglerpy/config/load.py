@@ -16,7 +16,9 @@ from typing import Any
 
 from wranglerpy.config import bindings as b
 from wranglerpy.config import durable_objects as do
+from wranglerpy.config import queues as q
 from wranglerpy.config import sections as s
+from wranglerpy.config import workflows as wf
 from wranglerpy.config.dotenv import load_dev_vars
 from wranglerpy.config.fields import Reader, join
 from wranglerpy.config.read import CONFIG_SUFFIXES, display_path, read_raw
@@ -187,6 +189,9 @@ def load_worker(config_path: Path, env: str | None = None) -> WorkerConfig:
         ai=b.parse_ai(r, src, env_path),
         durable_objects=do.parse_durable_objects(r, src, env_path),
         migrations=do.parse_migrations(r, *pick("migrations")),
+        queue_producers=q.parse_producers(r, src, env_path),
+        queue_consumers=q.parse_consumers(r, src, env_path),
+        workflows=wf.parse_workflows(r, src, env_path),
         build=s.parse_build(r, *pick("build"), root),
         dev=s.parse_dev(r, raw, ""),
         triggers=s.parse_triggers(r, *pick("triggers")),
@@ -290,7 +295,12 @@ def _check_binding_names(r: Reader, c: WorkerConfig, path: str, assets_path: str
         ("d1_databases", c.d1_databases),
         ("r2_buckets", c.r2_buckets),
         ("analytics_engine_datasets", c.analytics_engine_datasets),
+        ("workflows", c.workflows),
     ]
+    for i, producer in enumerate(c.queue_producers):
+        named.append(
+            (join(join(join(path, "queues"), "producers"), i) + ".binding", producer.binding)
+        )
     for key, items in lists:
         for i, item in enumerate(items):
             named.append((join(join(join(path, key), i), "binding"), item.binding))

@@ -11,6 +11,8 @@ from pathlib import Path
 from typing import Literal
 
 from wranglerpy.config.durable_objects import DurableObjectBinding, Migration
+from wranglerpy.config.queues import QueueConsumer, QueueProducer
+from wranglerpy.config.workflows import Workflow
 
 PlacementMode = Literal["off", "smart"]
 
@@ -170,6 +172,9 @@ class WorkerConfig:
     ai: AIBinding | None = None
     durable_objects: tuple[DurableObjectBinding, ...] = ()
     migrations: tuple[Migration, ...] = ()
+    queue_producers: tuple[QueueProducer, ...] = ()
+    queue_consumers: tuple[QueueConsumer, ...] = ()
+    workflows: tuple[Workflow, ...] = ()
     build: Build = field(default_factory=Build)
     dev: Dev = field(default_factory=Dev)
     triggers: Triggers = field(default_factory=Triggers)
@@ -197,6 +202,8 @@ class WorkerConfig:
         names += [b.binding for b in self.d1_databases]
         names += [b.binding for b in self.r2_buckets]
         names += [b.binding for b in self.analytics_engine_datasets]
+        names += [b.binding for b in self.queue_producers]
+        names += [b.binding for b in self.workflows]
         if self.ai:
             names.append(self.ai.binding)
         names += [b.name for b in self.durable_objects]
