@@ -16,10 +16,12 @@ from typing import Any
 
 from wranglerpy.config import bindings as b
 from wranglerpy.config import sections as s
+from wranglerpy.config import small_bindings as sb
 from wranglerpy.config.dotenv import load_dev_vars
 from wranglerpy.config.fields import Reader, join
 from wranglerpy.config.read import CONFIG_SUFFIXES, display_path, read_raw
 from wranglerpy.config.schema import WorkerConfig
+from wranglerpy.config.vectorize import parse_vectorize
 from wranglerpy.errors import ConfigError
 
 __all__ = ["discover_configs", "load_dev_vars", "load_worker"]
@@ -174,6 +176,12 @@ def load_worker(config_path: Path, env: str | None = None) -> WorkerConfig:
         r2_buckets=b.parse_r2(r, src, env_path),
         analytics_engine_datasets=b.parse_analytics(r, src, env_path),
         ai=b.parse_ai(r, src, env_path),
+        vectorize=parse_vectorize(r, src, env_path),
+        ratelimits=sb.parse_ratelimits(r, src, env_path),
+        version_metadata=sb.parse_version_metadata(r, src, env_path),
+        hyperdrive=sb.parse_hyperdrive(r, src, env_path),
+        send_email=sb.parse_send_email(r, src, env_path),
+        unsupported=sb.unsupported_bindings(src, b.UNSUPPORTED_BINDINGS),
         build=s.parse_build(r, *pick("build"), root),
         dev=s.parse_dev(r, raw, ""),
         triggers=s.parse_triggers(r, *pick("triggers")),
@@ -195,6 +203,8 @@ def _check_name(r: Reader, name: str, where: str) -> None:
 
 def _warn_unsupported(r: Reader, table: dict[str, Any], path: str) -> None:
     for key in b.UNSUPPORTED_BINDINGS:
+        if key == "unsafe" and not sb.unsupported_bindings(table, ("unsafe",)):
+            continue  # only rate limiters, which are emulated
         if key in table:
             r.warn(f'"{join(path, key)}" is not supported locally by wranglerpy; it is ignored')
 
@@ -256,12 +266,18 @@ def _check_binding_names(r: Reader, c: WorkerConfig, path: str, assets_path: str
         ("d1_databases", c.d1_databases),
         ("r2_buckets", c.r2_buckets),
         ("analytics_engine_datasets", c.analytics_engine_datasets),
+        ("vectorize", c.vectorize),
+        ("ratelimits", c.ratelimits),
+        ("hyperdrive", c.hyperdrive),
+        ("send_email", c.send_email),
     ]
     for key, items in lists:
         for i, item in enumerate(items):
             named.append((join(join(join(path, key), i), "binding"), item.binding))
     if c.ai:
         named.append((join(join(path, "ai"), "binding"), c.ai.binding))
+    if c.version_metadata:
+        named.append((join(join(path, "version_metadata"), "binding"), c.version_metadata.binding))
     if c.assets and c.assets.binding:
         named.append((join(join(assets_path, "assets"), "binding"), c.assets.binding))
     b.check_unique_names(r, path, c.vars, named)

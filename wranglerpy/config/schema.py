@@ -10,6 +10,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Literal
 
+from wranglerpy.config.small_bindings import Hyperdrive, RateLimit, SendEmail, VersionMetadata
+from wranglerpy.config.vectorize import VectorizeIndex
+
 PlacementMode = Literal["off", "smart"]
 
 
@@ -163,6 +166,13 @@ class WorkerConfig:
     r2_buckets: tuple[R2Bucket, ...] = ()
     analytics_engine_datasets: tuple[AnalyticsEngineDataset, ...] = ()
     ai: AIBinding | None = None
+    vectorize: tuple[VectorizeIndex, ...] = ()
+    ratelimits: tuple[RateLimit, ...] = ()
+    version_metadata: VersionMetadata | None = None
+    hyperdrive: tuple[Hyperdrive, ...] = ()
+    send_email: tuple[SendEmail, ...] = ()
+    # (binding name, config key) of bindings whose kind wranglerpy does not emulate.
+    unsupported: tuple[tuple[str, str], ...] = ()
     build: Build = field(default_factory=Build)
     dev: Dev = field(default_factory=Dev)
     triggers: Triggers = field(default_factory=Triggers)
@@ -192,6 +202,12 @@ class WorkerConfig:
         names += [b.binding for b in self.analytics_engine_datasets]
         if self.ai:
             names.append(self.ai.binding)
+        names += [b.binding for b in self.vectorize]
+        names += [b.binding for b in self.ratelimits]
+        names += [b.binding for b in self.hyperdrive]
+        names += [b.binding for b in self.send_email]
+        if self.version_metadata:
+            names.append(self.version_metadata.binding)
         if self.assets and self.assets.binding:
             names.append(self.assets.binding)
         return names

@@ -58,7 +58,9 @@ def build_env(spec: WorkerSpec, sink: EventSink | None = None) -> Env:
             message = f"▲ env.{binding} is not available: {reason}"
             sink.emit({"type": "log", "worker": config.name, "level": "warn", "message": message})
 
-    values.update(build_storage_bindings(config, spec.persist_dir, report))
+    # Only when set: the edge's wrapper of build_storage_bindings takes three arguments.
+    extra = {"version": spec.version} if spec.version is not None else {}
+    values.update(build_storage_bindings(config, spec.persist_dir, report, **extra))
     if config.assets and config.assets.binding:
         values[config.assets.binding] = AssetFetcher(AssetServer(config.assets))
     return Env(values)
