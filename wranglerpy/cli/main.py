@@ -38,12 +38,14 @@ from wranglerpy.cli import d1 as _d1  # noqa: E402
 from wranglerpy.cli import deploy as _deploy  # noqa: E402
 from wranglerpy.cli import dev as _dev  # noqa: E402
 from wranglerpy.cli import edge as _edge  # noqa: E402
+from wranglerpy.cli import email as _email  # noqa: E402
 from wranglerpy.cli import history as _history  # noqa: E402
 from wranglerpy.cli import init as _init  # noqa: E402
 from wranglerpy.cli import kv as _kv  # noqa: E402
 from wranglerpy.cli import r2 as _r2  # noqa: E402
 from wranglerpy.cli import state as _state  # noqa: E402
 from wranglerpy.cli import tail as _tail  # noqa: E402
+from wranglerpy.cli import vectorize as _vectorize  # noqa: E402
 
 app.command("dev")(_dev.dev)
 app.command("init")(_init.init)
@@ -60,6 +62,8 @@ app.add_typer(_history.versions_app, name="versions")
 app.command("rollback")(_history.rollback)
 app.command("delete")(_history.delete)
 app.command("tail")(_tail.tail)
+app.add_typer(_vectorize.app, name="vectorize")
+app.add_typer(_email.app, name="email")
 
 
 def run() -> None:
