@@ -14,11 +14,14 @@ from wranglerpy.runtime.jsglobals import (
     console,
     fetch,
 )
+from wranglerpy.runtime.typed_arrays import Float32Array, Float64Array
 
 __all__ = [
     "JSON",
     "URL",
     "ArrayBuffer",
+    "Float32Array",
+    "Float64Array",
     "Headers",
     "HTMLRewriter",
     "Object",
