@@ -85,11 +85,39 @@ async def test_a_saved_graph_is_reused_and_a_broken_one_rebuilt(tmp_path: Path) 
     for damage in (None, b"not a usearch file"):
         if damage is not None:
             ann_file.write_bytes(damage)
-        again = VectorizeIndexBinding(index_path(tmp_path, "idx"), "idx", ann_threshold=1000)
+        again = VectorizeIndexBinding(
+            index_path(tmp_path, "idx"), "idx", ann_threshold=1000, build_in_background=False
+        )
         try:
             assert [m.id for m in (await again.query(q, topK=5)).matches] == expected
         finally:
             again.close()
+
+
+async def test_queries_are_exact_while_the_graph_builds_in_the_background(tmp_path: Path) -> None:
+    vectors = clustered(1200, 5)
+    binding = open_index(
+        tmp_path, "bg", DIMS, "cosine", ann_threshold=1000, build_in_background=True
+    )
+    exact = open_index(tmp_path, "ex", DIMS, "cosine", ann_threshold=10**9)
+    try:
+        await fill(binding, vectors)
+        await fill(exact, vectors)
+        q = vectors[3]
+        first = await binding.query(q, topK=10)  # starts the build, answers exactly
+        assert [m.id for m in first.matches] == [
+            m.id for m in (await exact.query(q, topK=10)).matches
+        ]
+        engine = binding._engine
+        assert engine is not None
+        if engine._builder is not None:
+            await asyncio.to_thread(engine._builder.join)
+        await binding.query(q, topK=10)  # installs the finished graph
+        assert engine.ann is not None and len(engine.ann) == 1200
+        assert (tmp_path / "vectorize" / "bg" / ANN_FILE).is_file()
+    finally:
+        binding.close()
+        exact.close()
 
 
 WRITER = textwrap.dedent(

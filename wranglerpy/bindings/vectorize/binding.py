@@ -44,10 +44,17 @@ log = logging.getLogger("wranglerpy.vectorize")
 
 
 class VectorizeIndexBinding:
-    def __init__(self, path: Path, index_name: str, ann_threshold: int = ANN_THRESHOLD) -> None:
+    def __init__(
+        self,
+        path: Path,
+        index_name: str,
+        ann_threshold: int = ANN_THRESHOLD,
+        build_in_background: bool = True,
+    ) -> None:
         self._path = path
         self._name = index_name
         self._ann_threshold = ann_threshold
+        self._wait_for_ann = not build_in_background
         self._lock = threading.Lock()
         self._store: IndexStore | None = None
         self._engine: Engine | None = None
@@ -177,7 +184,7 @@ class VectorizeIndexBinding:
         else:
             query = float_array(vector, engine.dimensions, lim.QUERY, "query vector")
         self._warn_unindexed(clauses, engine)
-        engine.ensure_ann()
+        engine.ensure_ann(wait=self._wait_for_ann)
         hits = engine.search(query, top_k, engine.mask(namespace, clauses))
         return to_js(self._matches(store, engine, hits, return_values, level))
 

@@ -11,6 +11,7 @@ the *negative* dot product (lower is closer).
 from __future__ import annotations
 
 import logging
+import threading
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -101,6 +102,8 @@ class Engine:
         self.ann: Ann | None = None
         self.ann_added = 0  # vectors added to the graph since it was last saved
         self.warned_no_ann = False
+        self._builder: threading.Thread | None = None
+        self._built: Ann | None = None
 
     # -- keeping up with the store -------------------------------------------------------
 
@@ -202,8 +205,12 @@ class Engine:
         self.row_of_key = {int(k): i for i, k in enumerate(self.keys.tolist())}
         self.row_of_id = {vector_id: i for i, vector_id in enumerate(self.ids)}
 
-    def ensure_ann(self) -> None:
-        """Load or build the graph once the index is big enough (and drop it below that)."""
+    def ensure_ann(self, wait: bool = False) -> None:
+        """Load or build the graph once the index is big enough (and drop it below that).
+
+        A saved graph is loaded at once; a new one is built on a background thread (minutes
+        for 100k vectors on a busy machine) while queries are answered exactly, unless
+        ``wait``. The finished graph is installed by the first call after it is ready."""
         if self.live < self.ann_threshold:
             self.ann = None
             return
@@ -218,16 +225,44 @@ class Engine:
                     self.live,
                 )
             return
+        if self._builder is None:
+            loaded = Ann.load(self.ann_path, self.dimensions) if self.ann_path else None
+            if loaded is not None:
+                self._install(loaded, saved=True)
+                return
+            self._start_build()
+        assert self._builder is not None
+        if wait:
+            self._builder.join()
+        if not self._builder.is_alive():
+            built, self._builder, self._built = self._built, None, None
+            if built is not None:
+                self._install(built, saved=True)
+
+    def _start_build(self) -> None:
         live = np.flatnonzero(self.alive[: self.n])
-        ann = Ann.load(self.ann_path, self.dimensions) if self.ann_path else None
-        if ann is not None:
-            dead = np.setdiff1d(np.arange(1, self.seq + 1, dtype=np.int64), self.keys[live])
-            # Only keys the saved graph can hold matter: at most seq of them.
-            self.ann_added = ann.reconcile(self.keys[live], self.matrix[live], dead)
-        else:
-            ann = Ann.build(self.dimensions, self.metric, self.keys[live], self.matrix[live])
-            self.ann_added = len(live)
+        keys, vectors = self.keys[live].copy(), self.matrix[live].copy()
+        path = self.ann_path
+
+        def build() -> None:
+            try:
+                ann = Ann.build(self.dimensions, self.metric, keys, vectors)
+                if path is not None:
+                    ann.save(path)
+                self._built = ann
+            except Exception:  # noqa: BLE001 - logged; queries stay exact and it is retried
+                log.exception("building the Vectorize graph failed; searching exactly")
+
+        self._builder = threading.Thread(target=build, name="vectorize-ann-build", daemon=True)
+        self._builder.start()
+
+    def _install(self, ann: Ann, *, saved: bool) -> None:
+        """Use ``ann`` after adding what it misses and removing what is gone since."""
+        live = np.flatnonzero(self.alive[: self.n])
+        dead = np.setdiff1d(np.arange(1, self.seq + 1, dtype=np.int64), self.keys[live])
+        added = ann.reconcile(self.keys[live], self.matrix[live], dead)
         self.ann = ann
+        self.ann_added = added if saved else len(ann)
         self._maybe_save()
 
     def _maybe_save(self) -> None:
