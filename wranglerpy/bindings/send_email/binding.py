@@ -205,7 +205,7 @@ def list_messages(path: Path, limit: int = 50) -> list[dict[str, Any]]:
         rows = store.call(
             lambda c: c.execute(
                 "SELECT id, sent_at, binding, sender, recipients, subject, message_id, kind "
-                "FROM messages ORDER BY sent_at DESC LIMIT ?",
+                "FROM messages ORDER BY sent_at DESC, rowid DESC LIMIT ?",
                 (limit,),
             ).fetchall()
         )
