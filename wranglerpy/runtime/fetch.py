@@ -37,5 +37,5 @@ async def fetch(
 
     request = make_request(input, init, method=method, headers=headers, body=body)
     client = _shared_client()
-    response = await client.send(to_httpx(client, request), stream=True)
+    response = await client.send(await to_httpx(client, request), stream=True)
     return from_httpx(response, method=request.method)
