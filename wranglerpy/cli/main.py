@@ -41,6 +41,7 @@ from wranglerpy.cli import deploy as _deploy  # noqa: E402
 from wranglerpy.cli import dev as _dev  # noqa: E402
 from wranglerpy.cli import durable_objects as _durable_objects  # noqa: E402
 from wranglerpy.cli import edge as _edge  # noqa: E402
+from wranglerpy.cli import email as _email  # noqa: E402
 from wranglerpy.cli import history as _history  # noqa: E402
 from wranglerpy.cli import init as _init  # noqa: E402
 from wranglerpy.cli import kv as _kv  # noqa: E402
@@ -52,6 +53,7 @@ from wranglerpy.cli import services as _services  # noqa: E402
 from wranglerpy.cli import state as _state  # noqa: E402
 from wranglerpy.cli import tail as _tail  # noqa: E402
 from wranglerpy.cli import types as _types  # noqa: E402
+from wranglerpy.cli import vectorize as _vectorize  # noqa: E402
 from wranglerpy.cli import whoami as _whoami  # noqa: E402
 from wranglerpy.cli import workflows as _workflows  # noqa: E402
 
@@ -78,6 +80,8 @@ app.command("types")(_types.types)
 app.command("whoami")(_whoami.whoami)
 app.command("services")(_services.services)
 app.command("schema")(_schema.schema)
+app.add_typer(_vectorize.app, name="vectorize")
+app.add_typer(_email.app, name="email")
 
 
 def command() -> Any:

@@ -25,15 +25,17 @@ BINDING_KEYS = (
     "durable_objects",
     "queues",
     "workflows",
+    "vectorize",
+    "ratelimits",
+    "version_metadata",
+    "hyperdrive",
+    "send_email",
 )
 
 # Binding kinds wrangler knows but wranglerpy does not emulate: accepted with a warning.
 UNSUPPORTED_BINDINGS = (
-    "vectorize",
-    "hyperdrive",
     "browser",
     "images",
-    "send_email",
     "mtls_certificates",
     "dispatch_namespaces",
     "pipelines",
@@ -43,8 +45,6 @@ UNSUPPORTED_BINDINGS = (
     "wasm_modules",
     "text_blobs",
     "data_blobs",
-    "version_metadata",
-    "ratelimits",
     "worker_loaders",
     "vpc_services",
     "logfwdr",

@@ -19,10 +19,12 @@ from wranglerpy.config import durable_objects as do
 from wranglerpy.config import queues as q
 from wranglerpy.config import sections as s
 from wranglerpy.config import workflows as wf
+from wranglerpy.config import small_bindings as sb
 from wranglerpy.config.dotenv import load_dev_vars
 from wranglerpy.config.fields import Reader, join
 from wranglerpy.config.read import CONFIG_SUFFIXES, display_path, read_raw
 from wranglerpy.config.schema import WorkerConfig
+from wranglerpy.config.vectorize import parse_vectorize
 from wranglerpy.errors import ConfigError
 
 __all__ = ["discover_configs", "load_dev_vars", "load_worker"]
@@ -192,6 +194,12 @@ def load_worker(config_path: Path, env: str | None = None) -> WorkerConfig:
         queue_producers=q.parse_producers(r, src, env_path),
         queue_consumers=q.parse_consumers(r, src, env_path),
         workflows=wf.parse_workflows(r, src, env_path),
+        vectorize=parse_vectorize(r, src, env_path),
+        ratelimits=sb.parse_ratelimits(r, src, env_path),
+        version_metadata=sb.parse_version_metadata(r, src, env_path),
+        hyperdrive=sb.parse_hyperdrive(r, src, env_path),
+        send_email=sb.parse_send_email(r, src, env_path),
+        unsupported=sb.unsupported_bindings(src, b.UNSUPPORTED_BINDINGS),
         build=s.parse_build(r, *pick("build"), root),
         dev=s.parse_dev(r, raw, ""),
         triggers=s.parse_triggers(r, *pick("triggers")),
@@ -225,6 +233,8 @@ def _check_length(r: Reader, name: str, where: str) -> None:
 
 def _warn_unsupported(r: Reader, table: dict[str, Any], path: str) -> None:
     for key in b.UNSUPPORTED_BINDINGS:
+        if key == "unsafe" and not sb.unsupported_bindings(table, ("unsafe",)):
+            continue  # only rate limiters, which are emulated
         if key in table:
             r.warn(f'"{join(path, key)}" is not supported locally by wranglerpy; it is ignored')
 
@@ -296,6 +306,10 @@ def _check_binding_names(r: Reader, c: WorkerConfig, path: str, assets_path: str
         ("r2_buckets", c.r2_buckets),
         ("analytics_engine_datasets", c.analytics_engine_datasets),
         ("workflows", c.workflows),
+        ("vectorize", c.vectorize),
+        ("ratelimits", c.ratelimits),
+        ("hyperdrive", c.hyperdrive),
+        ("send_email", c.send_email),
     ]
     for i, producer in enumerate(c.queue_producers):
         named.append(
@@ -308,6 +322,8 @@ def _check_binding_names(r: Reader, c: WorkerConfig, path: str, assets_path: str
         named.append((join(join(path, "ai"), "binding"), c.ai.binding))
     for i, d in enumerate(c.durable_objects):
         named.append((join(join(join(path, "durable_objects"), "bindings"), i), d.name))
+    if c.version_metadata:
+        named.append((join(join(path, "version_metadata"), "binding"), c.version_metadata.binding))
     if c.assets and c.assets.binding:
         named.append((join(join(assets_path, "assets"), "binding"), c.assets.binding))
     b.check_unique_names(r, path, c.vars, named)

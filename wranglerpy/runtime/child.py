@@ -58,7 +58,7 @@ def build_env(spec: WorkerSpec, sink: EventSink | None = None) -> Env:
             message = f"▲ env.{binding} is not available: {reason}"
             sink.emit({"type": "log", "worker": config.name, "level": "warn", "message": message})
 
-    storage = build_storage_bindings(config, spec.persist_dir, report)
+    storage = build_storage_bindings(config, spec.persist_dir, report, spec.version)
     if spec.latency is not None:
         from wranglerpy.runtime.latency import binding_kinds, delay_bindings
 

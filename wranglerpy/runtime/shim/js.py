@@ -15,11 +15,14 @@ from wranglerpy.runtime.jsglobals import (
     fetch,
 )
 from wranglerpy.runtime.websocket import WebSocket, WebSocketPair, WebSocketRequestResponsePair
+from wranglerpy.runtime.typed_arrays import Float32Array, Float64Array
 
 __all__ = [
     "JSON",
     "URL",
     "ArrayBuffer",
+    "Float32Array",
+    "Float64Array",
     "Headers",
     "HTMLRewriter",
     "Object",
