@@ -18,8 +18,8 @@ from wranglerpy.config import bindings as b
 from wranglerpy.config import durable_objects as do
 from wranglerpy.config import queues as q
 from wranglerpy.config import sections as s
-from wranglerpy.config import workflows as wf
 from wranglerpy.config import small_bindings as sb
+from wranglerpy.config import workflows as wf
 from wranglerpy.config.dotenv import load_dev_vars
 from wranglerpy.config.fields import Reader, join
 from wranglerpy.config.read import CONFIG_SUFFIXES, display_path, read_raw

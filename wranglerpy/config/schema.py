@@ -12,9 +12,9 @@ from typing import Literal
 
 from wranglerpy.config.durable_objects import DurableObjectBinding, Migration
 from wranglerpy.config.queues import QueueConsumer, QueueProducer
-from wranglerpy.config.workflows import Workflow
 from wranglerpy.config.small_bindings import Hyperdrive, RateLimit, SendEmail, VersionMetadata
 from wranglerpy.config.vectorize import VectorizeIndex
+from wranglerpy.config.workflows import Workflow
 
 PlacementMode = Literal["off", "smart"]
 

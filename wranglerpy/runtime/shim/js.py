@@ -14,8 +14,8 @@ from wranglerpy.runtime.jsglobals import (
     console,
     fetch,
 )
-from wranglerpy.runtime.websocket import WebSocket, WebSocketPair, WebSocketRequestResponsePair
 from wranglerpy.runtime.typed_arrays import Float32Array, Float64Array
+from wranglerpy.runtime.websocket import WebSocket, WebSocketPair, WebSocketRequestResponsePair
 
 __all__ = [
     "JSON",
