@@ -130,7 +130,9 @@ def test_env_warnings_for_unknown_and_top_level_only_keys(write: Write) -> None:
     w = load_worker(write("wrangler.toml", text), "production")
     assert 'Unexpected fields found in env.production field: "bogus"' in w.warnings
     assert any('"env.production.dev" is ignored' in x for x in w.warnings)
-    assert any('"env.production.dispatch_namespaces" is not supported locally' in x for x in w.warnings)
+    assert any(
+        '"env.production.dispatch_namespaces" is not supported locally' in x for x in w.warnings
+    )
     assert w.dev.port is None
 
 
