@@ -24,10 +24,13 @@ def start_background(app: Any, config: WorkerConfig | None, persist_dir: Path | 
     from wranglerpy.runtime import console
 
     running: list[Any] = []
-    for module, name in (
-        ("wranglerpy.bindings.queues.runner", "start_consumers"),
-        ("wranglerpy.bindings.workflows.runner", "start_engines"),
-    ):
+    wanted = []
+    # Imported only when configured, so other workers' start-up pays nothing for them.
+    if config.queue_consumers or config.queue_producers:
+        wanted.append(("wranglerpy.bindings.queues.runner", "start_consumers"))
+    if config.workflows:
+        wanted.append(("wranglerpy.bindings.workflows.runner", "start_engines"))
+    for module, name in wanted:
         try:
             start = getattr(importlib.import_module(module), name)
             running += start(config, Path(persist_dir), app)
