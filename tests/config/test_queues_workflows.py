@@ -105,3 +105,27 @@ def test_workflow_mistakes(write: Write) -> None:
     )
     with pytest.raises(ConfigError, match='binding name "W" is already used'):
         load_worker(write("wrangler.toml", clash))
+
+
+@pytest.mark.parametrize(
+    ("settings", "expected"),
+    [
+        ('compatibility_date = "2024-03-18"', "json"),
+        ('compatibility_date = "2024-01-01"', "v8"),
+        (
+            'compatibility_date = "2024-01-01"\ncompatibility_flags = ["queues_json_messages"]',
+            "json",
+        ),
+        (
+            'compatibility_date = "2025-01-01"\ncompatibility_flags = ["no_queues_json_messages"]',
+            "v8",
+        ),
+    ],
+)
+def test_default_content_type_follows_compatibility(
+    write: Write, settings: str, expected: str
+) -> None:
+    """workerd src/workerd/io/compatibility-date.capnp: ``queuesJsonMessages`` from 2024-03-18."""
+    text = f'name = "w"\n{settings}\n[[queues.producers]]\nbinding = "Q"\nqueue = "q"\n'
+    (producer,) = load_worker(write("wrangler.toml", text)).queue_producers
+    assert producer.default_content_type == expected
