@@ -67,7 +67,8 @@ class DurableObject:
 
 
 class WorkflowEntrypoint(WorkerEntrypoint):
-    """Imported for source compatibility; Workflows are not emulated by wranglerpy."""
+    """Base class of a workflow: `async def run(self, event, step)`, run by the worker that
+    defines it (see wranglerpy.bindings.workflows)."""
 
 
 def relaxed_call(func: Any, *args: Any, **kwargs: Any) -> Any:
