@@ -290,6 +290,7 @@ class EdgeDaemon:
             "port": self.port,
             "simulate_latency": self.simulate_latency,
             "workers": workers,
+            "draining": sorted(f"{f.name} {f.version_id[:8]}" for f in self.draining),
         }
 
 

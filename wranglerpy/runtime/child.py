@@ -223,6 +223,10 @@ def run_event_loop(main_coroutine: Any) -> None:
     try:
         import uvloop
     except ImportError:
+        uvloop = None
+    # Outside the except block: a traceback from worker code must not say "During handling of
+    # the above exception (No module named 'uvloop')".
+    if uvloop is None:
         asyncio.run(main_coroutine)
     else:
         uvloop.run(main_coroutine)
