@@ -67,7 +67,10 @@ class DevServer:
 
     @property
     def args(self) -> list[str]:
+        # The first worker on a free port, every other on any free port (not its [dev] port),
+        # so a test runs while the project's own `dev` (or another test's) holds those.
         args = [sys.executable, "-m", "wranglerpy", "dev", "--port", str(self.port)]
+        args += ["--worker-port", "*=0"]
         for config in self.configs:
             args += ["-c", str(config)]
         if self.persist_to is not None:
