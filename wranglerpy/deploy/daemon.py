@@ -78,7 +78,12 @@ class EdgeDaemon:
 
     # ------------------------------------------------------------------ life
     async def start(self) -> None:
-        sock = bind_tcp(self.ip, self.requested_port)
+        sock = bind_tcp(
+            self.ip,
+            self.requested_port,
+            owner="The local edge",
+            hint="Start it on another with `wranglerpy edge start --port PORT`.",
+        )
         self.port = sock.getsockname()[1]
         self.router.public_port = self.port
         self._servers.append(
