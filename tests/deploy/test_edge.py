@@ -59,10 +59,7 @@ def test_internal_worker_is_404_from_outside_but_reachable_by_binding(edge: Edge
         unknown = bare.get("/", headers={"host": "nobody.example"})
         routed = bare.get("/health", headers={"host": "pair.example.test"})
     assert unknown.status_code == 404
-    assert unknown.json()["hosts"] == [
-        f"http://pair-api.localhost:{edge.port}",
-        "pair.example.test/*",
-    ]
+    assert "pair-api" not in unknown.text  # the 404 does not list deployed hosts
     assert routed.json()["worker"] == "pair-api"  # by its routes pattern
     with edge.client("pair-api") as api:  # the edge sets the client's address, not the client
         assert api.get("/ip", headers={"cf-connecting-ip": "6.6.6.6"}).text == "127.0.0.1"
@@ -87,7 +84,7 @@ def test_sse_streams_through_the_router_chunk_by_chunk(edge: Edge) -> None:
         while data := sock.recv(65536):
             raw += data
     head, _, rest = raw.partition(b"\r\n\r\n")
-    assert b"transfer-encoding" not in head.lower() and b"connection: close" in head
+    assert b"transfer-encoding" not in head.lower() and b"connection: close" in head.lower()
     assert rest == b"data: 0\n\ndata: 1\n\ndata: [DONE]\n\n"
 
 

@@ -110,11 +110,13 @@ async def test_a_client_cannot_claim_another_address(edge):
     assert values == [b"127.0.0.1"]
 
 
-async def test_an_unknown_host_is_404_listing_the_public_ones(edge):
+async def test_an_unknown_host_is_404_without_listing_the_deployed_ones(edge):
+    """Issue 18 finding 15: the 404 must not map every deployed host for a stranger."""
     client, worker, _ = edge
     response = await client.get("/", headers={"host": "nobody.localhost"})
     assert response.status_code == 404
-    assert response.json()["hosts"] == [f"http://api.localhost:{client.base_url.port}"]
+    assert "nobody.localhost" in response.json()["error"]
+    assert "api.localhost" not in response.text and "hosts" not in response.json()
     assert worker.heads == []
 
 

@@ -372,3 +372,65 @@ class Default(WorkerEntrypoint):
     (log,) = harness.requests()[0]["logs"]
     assert len(log["message"][0]) < 70_000
     assert log["message"][0].endswith("more characters]")
+
+
+SCHEDULED_WRITER = """
+from workers import WorkerEntrypoint, Response
+RUNS = []
+
+class Default(WorkerEntrypoint):
+    async def fetch(self, request):
+        return Response("fetch:" + ",".join(RUNS), status=404)
+
+    async def scheduled(self, controller, env, ctx):
+        RUNS.append(controller.cron)
+"""
+
+
+async def test_the_scheduled_test_url_is_dev_only(harness):
+    """Issue 18 finding 3: on the edge (as on Cloudflare) only cron triggers run scheduled();
+    /cdn-cgi/handler/scheduled is wrangler dev's test URL (workers-sdk miniflare
+    plugins/core "/cdn-cgi/handler/scheduled" is served by dev only)."""
+    async with harness.build(SCHEDULED_WRITER, test_paths=False) as client:
+        for url in ("/cdn-cgi/handler/scheduled?cron=evil", "/cdn-cgi/local/scheduled"):
+            response = await client.get(url)
+            assert response.text == "fetch:"  # the user's fetch answered, nothing ran
+
+
+CUT_BODY = """
+from workers import WorkerEntrypoint, Response
+
+class Default(WorkerEntrypoint):
+    async def fetch(self, request):
+        try:
+            data = await request.text()
+        except Exception as exc:
+            print("body error", type(exc).__name__, exc)
+            raise
+        print("stored", len(data))
+        return Response(str(len(data)))
+"""
+
+
+async def test_a_body_cut_short_over_frames_is_an_error_not_a_short_body(harness):
+    """Issue 18 finding 2: a cut upload must never look complete (KV/R2 would store it)."""
+    import asyncio as _asyncio
+
+    from wranglerpy.wire import frames
+    from wranglerpy.wire.frames import FetchHead
+
+    harness.build(CUT_BODY)
+    path = await harness.serve_wire()
+    reader, writer = await _asyncio.open_unix_connection(path)
+    head = FetchHead(method="POST", url="http://w.test/", headers=[], client="127.0.0.1")
+    writer.write(head.encode() + frames.frame(frames.DATA, b"x" * 10))
+    await writer.drain()
+    writer.close()  # the caller leaves mid-body: no END frame
+    for _ in range(200):
+        if harness.requests():
+            break
+        await _asyncio.sleep(0.02)
+    (event,) = harness.requests()
+    messages = [str(line["message"]) for line in event["logs"]]
+    assert any("body error" in m for m in messages), messages
+    assert not any("stored" in m for m in messages)

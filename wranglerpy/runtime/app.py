@@ -48,8 +48,10 @@ class WorkerApp:
         load_error: WorkerLoadError | None = None,
         assets: AssetServer | None = None,
         expose_errors: bool = True,
+        test_paths: bool = True,
     ) -> None:
         self.name = name
+        self.test_paths = test_paths  # wrangler's /cdn-cgi/ test URLs: dev only
         self.env = env
         self.loaded = loaded
         self.sink = sink
@@ -156,7 +158,7 @@ class WorkerApp:
             )
         parts = urlsplit(request.url)
         path = parts.path or "/"
-        if path in SCHEDULED_PATHS and self.loaded is not None:
+        if path in SCHEDULED_PATHS and self.test_paths and self.loaded is not None:
             # wrangler's test URL; the edge router never forwards it (crons use frames).
             query = parse_qs(parts.query)
             cron = (query.get("cron") or [""])[0]

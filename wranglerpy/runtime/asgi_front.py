@@ -9,6 +9,7 @@ whatever produces it). An ASGI ``app`` as the worker's main is called as on Clou
 from __future__ import annotations
 
 import asyncio
+import contextlib
 from collections.abc import AsyncIterator
 from typing import TYPE_CHECKING, Any
 
@@ -41,8 +42,9 @@ class RequestBody:
     async def drain_if_untouched(self) -> None:
         """Read a body nobody asked for, so the connection can be watched for a disconnect."""
         if not self.taken:
-            async for _ in self:
-                pass
+            with contextlib.suppress(ConnectionError):  # a cut body nobody reads: no matter
+                async for _ in self:
+                    pass
 
     async def _chunks(self) -> AsyncIterator[bytes]:
         while not self.complete:
@@ -50,7 +52,8 @@ class RequestBody:
             if message["type"] == "http.disconnect":
                 self.disconnected = True
                 self.complete = True
-                return
+                # Never a short body taken for the whole one: a cut upload is an error.
+                raise ConnectionError("the request body was cut short: the client left")
             chunk = message.get("body", b"")
             self.complete = not message.get("more_body", False)
             if chunk:

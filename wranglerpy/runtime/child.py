@@ -173,6 +173,7 @@ def make_app(spec: WorkerSpec, sink: EventSink) -> tuple[WorkerApp, float, list[
         load_error=error,
         assets=assets,
         expose_errors=spec.expose_errors,
+        test_paths=spec.mode == "dev",  # on the edge, as on Cloudflare, crons alone run it
     )
     modules = project_modules(config.main.parent) if loaded and config.main else []
     return app, (time.perf_counter() - started) * 1000, modules

@@ -189,13 +189,19 @@ class FrameClient:
 
 
 async def _upload(writer: asyncio.StreamWriter, stream: AsyncIterator[bytes]) -> None:
-    with contextlib.suppress(ConnectionError):
+    try:
         async for chunk in stream:
             if chunk:
                 writer.write(frames.frame(frames.DATA, chunk))
                 await writer.drain()
         writer.write(frames.END_FRAME)
         await writer.drain()
+    except ConnectionError:
+        pass
+    except Exception:
+        # The body failed at its source (a malformed or cut upload): no END frame, the
+        # connection closes, and the worker reads an error rather than a short body.
+        writer.close()
 
 
 async def _finish(uploader: asyncio.Task[None] | None) -> None:

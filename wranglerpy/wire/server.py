@@ -48,11 +48,14 @@ class Call:
         """The request body, chunk by chunk; it ends early if the caller leaves."""
         while True:
             if self._queue.empty() and (self.gone.is_set() or self._abandoned):
-                return
+                break
             chunk = await self._queue.get()
             if chunk is None:
-                return
+                break
             yield chunk
+        if not self.body_done and not self._abandoned:
+            # Never a short body taken for the whole one (a cut upload must not be stored).
+            raise ConnectionError("the request body was cut short: the caller left")
 
     # ---------------------------------------------------------------- answers
     def reply(self, result: Result) -> None:

@@ -1,0 +1,64 @@
+"""Limits and timeouts of the public HTTP ports (the edge router and ``dev``).
+
+One dataclass for both fronts, so a user sets them the same way: ``[dev]`` keys or flags for
+``dev``, flags for ``edge start``. The defaults follow Cloudflare where it has a number (a
+request body above 100 MB is answered 413; request headers up to 32 KB) and otherwise keep a
+slow or idle client from holding a connection, and thus a file descriptor, for long.
+"""
+
+from __future__ import annotations
+
+import resource
+from dataclasses import dataclass, replace
+from typing import Any
+
+from wranglerpy.errors import UsageError
+
+MB = 1000 * 1000
+CLOUDFLARE_MAX_BODY = 100 * MB  # Cloudflare's Free/Pro plans answer 413 above this
+
+
+def _default_connections() -> int:
+    # Leave descriptors for the worker sockets, logs and state files of this process.
+    soft, _hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    if soft == resource.RLIM_INFINITY:
+        return 1000
+    return max(16, min(1000, soft // 2 - 64))
+
+
+@dataclass(frozen=True)
+class HttpLimits:
+    header_timeout: float = 10.0  # seconds to send a whole request head, once begun
+    body_timeout: float = 30.0  # seconds without a byte of a request body
+    idle_timeout: float = 60.0  # seconds a kept-alive connection may wait for its next request
+    max_connections: int = 0  # 0: from the process's descriptor limit
+    max_body: int = CLOUDFLARE_MAX_BODY  # bytes; larger bodies are answered 413
+    max_head: int = 32 * 1024  # bytes of request line and headers; larger is 431
+
+    def __post_init__(self) -> None:
+        if self.max_connections <= 0:
+            object.__setattr__(self, "max_connections", _default_connections())
+
+    def with_values(self, values: dict[str, Any], where: str) -> HttpLimits:
+        """These limits with ``values`` (keys as the field names) applied, checked."""
+        changes: dict[str, Any] = {}
+        for key, value in values.items():
+            if value is None:
+                continue
+            if key not in KEYS:
+                raise UsageError(f"{where}: unknown HTTP limit {key!r} (one of {', '.join(KEYS)})")
+            kind = KEYS[key]
+            if isinstance(value, bool) or not isinstance(value, (int, float)) or value <= 0:
+                raise UsageError(f"{where}: {key} must be a positive number, got {value!r}")
+            changes[key] = kind(value)
+        return replace(self, **changes)
+
+
+KEYS: dict[str, type] = {
+    "header_timeout": float,
+    "body_timeout": float,
+    "idle_timeout": float,
+    "max_connections": int,
+    "max_body": int,
+    "max_head": int,
+}
