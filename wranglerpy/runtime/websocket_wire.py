@@ -46,6 +46,13 @@ async def serve(app: WorkerApp, head: WebSocketHead, call: Call) -> None:
         event["status"] = response.status
     finally:
         app.finish(event)
+    await answer(response, call)
+    await ctx.drain()
+
+
+async def answer(response: Any, call: Call) -> None:
+    """Answer a WebSocketHead call with ``response``: a 101 with a ``webSocket`` keeps both
+    bodies open and couples that socket to them; anything else is a plain answer."""
     client = getattr(response, "webSocket", None)
     if response.status != 101 or not isinstance(client, WebSocket):
         body = await response.bytes() if response.has_body() else b""
@@ -72,7 +79,58 @@ async def serve(app: WorkerApp, head: WebSocketHead, call: Call) -> None:
         await call.respond(ResponseHead(101, response.headers.raw()), stream=outgoing())
     finally:
         await asyncio.gather(reader, return_exceptions=True)
-        await ctx.drain()
+
+
+async def connect_remote(client: FrameClient, head: WebSocketHead) -> Any:
+    """A WebSocket upgrade answered by another process (the owner of a Durable Object): the
+    local response's ``webSocket`` is the near end of a pair bridged to the remote one."""
+    from wranglerpy.runtime.messages import Response
+    from wranglerpy.runtime.websocket import WebSocketPair
+
+    to_remote: asyncio.Queue[bytes | None] = asyncio.Queue()
+
+    async def upload() -> AsyncIterator[bytes]:
+        while (chunk := await to_remote.get()) is not None:
+            yield chunk
+
+    remote = await client.fetch(head, stream=upload())
+    if remote.head.status != 101:
+        to_remote.put_nowait(None)
+        body = remote.body if remote.body is not None else await remote.read_all()
+        return Response(body or None, status=remote.head.status, headers=remote.head.headers)
+    near, far = WebSocketPair.new().object_values()
+    far.accept()
+
+    def forward(event: Any) -> None:
+        data = event.data if isinstance(event.data, str) else bytes(event.data)
+        to_remote.put_nowait(frames.dumps(["message", data]))
+
+    def closed(event: Any) -> None:
+        to_remote.put_nowait(frames.dumps(["close", event.code, event.reason, event.wasClean]))
+        to_remote.put_nowait(None)
+
+    far.addEventListener("message", forward)
+    far.addEventListener("close", closed)
+
+    async def pump() -> None:
+        try:
+            async for chunk in remote.chunks():
+                item = frames.loads(chunk)
+                if item[0] == "message":
+                    far.send(item[1])
+                elif item[0] == "close":
+                    far.close(item[1] if item[1] not in (1005, 1006) else None, item[2] or None)
+                    return
+        finally:
+            remote.close()
+
+    task = asyncio.ensure_future(pump())
+    _bridges.add(task)
+    task.add_done_callback(_bridges.discard)
+    return Response(None, status=101, headers=remote.head.headers, web_socket=near)
+
+
+_bridges: set[asyncio.Task[Any]] = set()
 
 
 # --- the router's side ------------------------------------------------------------------

@@ -160,6 +160,11 @@ class WebSocketHead(FetchHead):
     ``["close", code, reason, clean]`` (``runtime/websocket_wire.py``)."""
 
     KIND: ClassVar[int] = WEBSOCKET
+    # Set when the upgrade is for a Durable Object owned by the receiving process.
+    object_worker: str = ""
+    object_class: str = ""
+    object_id: str = ""
+    object_name: str | None = None
 
 
 @dataclass(slots=True)

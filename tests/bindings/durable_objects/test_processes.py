@@ -12,7 +12,7 @@ import pytest
 from wranglerpy.testing.dev_server import DevServer
 
 COUNTER = Path(__file__).parent / "fixtures" / "counter"
-PROCESSES = "1"
+PROCESSES = "2"  # the edge fleet: an upgrade may land in either process
 pytestmark = pytest.mark.integration
 
 
@@ -144,3 +144,33 @@ def test_the_chatroom_on_the_edge_through_the_router(
         asyncio.run(talk())
     finally:
         stop_edge(paths)
+
+
+def test_chatroom_clients_of_two_dev_processes_share_the_room(tmp_path: Path) -> None:
+    """One client per ``dev`` process: the non-owner bridges its client to the owner."""
+    import asyncio
+    import json
+
+    import websockets
+
+    chat = COUNTER.parent / "15-chatroom"
+
+    def chat_dev(registry: Path | None = None) -> DevServer:
+        dev = DevServer(chat / "wrangler.jsonc", cwd=chat, persist_to=tmp_path, watch=False)
+        if registry is not None:
+            dev.registry_dir = registry
+        return dev
+
+    with chat_dev() as first, chat_dev(first.registry_dir) as second:
+        urls = [d.url().replace("http://", "ws://") + "/room/shared" for d in (first, second)]
+
+        async def talk() -> None:
+            async with websockets.connect(urls[0]) as ann, websockets.connect(urls[1]) as bob:
+                for ws in (ann, bob):
+                    assert json.loads(await asyncio.wait_for(ws.recv(), 20))["type"] == "system"
+                await bob.send(json.dumps({"username": "bob", "text": "from the other dev"}))
+                for ws in (ann, bob):
+                    message = json.loads(await asyncio.wait_for(ws.recv(), 20))
+                    assert message["text"] == "from the other dev"
+
+        asyncio.run(talk())
