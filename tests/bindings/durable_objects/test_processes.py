@@ -174,3 +174,19 @@ def test_chatroom_clients_of_two_dev_processes_share_the_room(tmp_path: Path) ->
                     assert message["text"] == "from the other dev"
 
         asyncio.run(talk())
+
+
+def test_a_websocket_through_a_service_binding(tmp_path: Path) -> None:
+    import asyncio
+
+    import websockets
+
+    with counter_dev(tmp_path, "wrangler.toml", "wrangler-front.toml") as dev:
+        url = dev.url("front").replace("http://", "ws://") + "/ws"
+
+        async def talk() -> None:
+            async with websockets.connect(url) as ws:
+                await ws.send("hi")
+                assert await asyncio.wait_for(ws.recv(), 20) == "echo:hi"
+
+        asyncio.run(talk())
