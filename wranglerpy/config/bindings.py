@@ -23,17 +23,19 @@ BINDING_KEYS = (
     "analytics_engine_datasets",
     "ai",
     "durable_objects",
+    "queues",
+    "workflows",
+    "vectorize",
+    "ratelimits",
+    "version_metadata",
+    "hyperdrive",
+    "send_email",
 )
 
 # Binding kinds wrangler knows but wranglerpy does not emulate: accepted with a warning.
 UNSUPPORTED_BINDINGS = (
-    "queues",
-    "vectorize",
-    "hyperdrive",
     "browser",
     "images",
-    "workflows",
-    "send_email",
     "mtls_certificates",
     "dispatch_namespaces",
     "pipelines",
@@ -43,8 +45,6 @@ UNSUPPORTED_BINDINGS = (
     "wasm_modules",
     "text_blobs",
     "data_blobs",
-    "version_metadata",
-    "ratelimits",
     "worker_loaders",
     "vpc_services",
     "logfwdr",

@@ -110,7 +110,7 @@ async def _http(app: WorkerApp, scope: Scope, receive: Receive, send: Send) -> N
     headers = Headers.from_raw(scope.get("headers") or [])
     url = request_url(scope)
     event = app.begin(
-        trace=tracing.new_trace_id(),
+        trace=headers.get("traceparent") or tracing.new_trace_id(),  # a W3C caller's trace
         method=scope["method"],
         url=url,
         headers=headers,

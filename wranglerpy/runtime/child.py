@@ -58,7 +58,7 @@ def build_env(spec: WorkerSpec, sink: EventSink | None = None) -> Env:
             message = f"▲ env.{binding} is not available: {reason}"
             sink.emit({"type": "log", "worker": config.name, "level": "warn", "message": message})
 
-    storage = build_storage_bindings(config, spec.persist_dir, report)
+    storage = build_storage_bindings(config, spec.persist_dir, report, spec.version)
     if spec.latency is not None:
         from wranglerpy.runtime.latency import binding_kinds, delay_bindings
 
@@ -186,6 +186,8 @@ async def _serve(
     load_ms: float,
     modules: list[str],
     drain_seconds: float = 5.0,
+    spec_config: Any = None,
+    persist_dir: Any = None,
 ) -> None:
     loop = asyncio.get_running_loop()
     stop = asyncio.Event()
@@ -217,7 +219,12 @@ async def _serve(
             "modules": modules,
         }
     )
+    # Queue consumers and workflow engines of this worker run beside its server.
+    from wranglerpy.bindings.background import start_background, stop_background
+
+    background = start_background(app, spec_config, persist_dir)
     await stop.wait()
+    await stop_background(background)
     # Callers hold pooled connections: the idle ones close at once so their next call
     # reaches the new process; calls in flight may finish.
     closing = asyncio.ensure_future(calls.close(grace=drain_seconds))
@@ -271,7 +278,19 @@ def main(argv: list[str]) -> int:
     _install_output_capture(sink, spec.config.name, spec.log_level)
     app, load_ms, modules = make_app(spec, sink)
     try:
-        run_event_loop(_serve(app, list(fds), control, sink, load_ms, modules, spec.drain_seconds))
+        run_event_loop(
+            _serve(
+                app,
+                list(fds),
+                control,
+                sink,
+                load_ms,
+                modules,
+                spec.drain_seconds,
+                spec.config,
+                spec.persist_dir,
+            )
+        )
     except KeyboardInterrupt:
         pass
     return 0

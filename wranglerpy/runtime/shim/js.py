@@ -14,12 +14,15 @@ from wranglerpy.runtime.jsglobals import (
     console,
     fetch,
 )
+from wranglerpy.runtime.typed_arrays import Float32Array, Float64Array
 from wranglerpy.runtime.websocket import WebSocket, WebSocketPair, WebSocketRequestResponsePair
 
 __all__ = [
     "JSON",
     "URL",
     "ArrayBuffer",
+    "Float32Array",
+    "Float64Array",
     "Headers",
     "HTMLRewriter",
     "Object",
