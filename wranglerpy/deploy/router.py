@@ -334,10 +334,29 @@ class Router:
         request_head = FetchHead(
             method=method, url=f"http://{host or '127.0.0.1'}{target}", headers=headers, client=ip
         )
+        upgrade = _header(request, b"upgrade").lower()
+        ws_key = _header(request, b"sec-websocket-key")
+        if upgrade == b"websocket" and ws_key and method == "GET":
+            return await self._websocket(exchange, fleet, request_head, ws_key.decode("latin-1"))
         with fleet.pool.track():
             if fleet.client_delay:
                 await asyncio.sleep(fleet.client_delay)  # --simulate-latency: the client leg
             return await self._relay(fleet, request_head, body, stream, exchange, keep, method)
+
+    async def _websocket(
+        self, exchange: _Exchange, fleet: Target, request: FetchHead, key: str
+    ) -> bool:
+        from wranglerpy.runtime.websocket_wire import relay
+        from wranglerpy.wire.frames import WebSocketHead
+
+        if exchange.conn.trailing_data[0]:
+            # Frames sent before the 101 would be lost in h11's buffer: not a real client.
+            raise HttpError(400, "data sent before the WebSocket handshake was answered")
+        handshake = WebSocketHead(url=request.url, headers=request.headers, client=request.client)
+        handshake.headers.append((b"upgrade", b"websocket"))
+        with fleet.pool.track():
+            await relay(fleet.client, handshake, key, exchange.reader, exchange.writer)
+        return False  # the connection was the WebSocket's
 
     async def _relay(
         self,
@@ -419,6 +438,13 @@ class Router:
     async def close(self) -> None:
         for task in list(self._connections):
             task.cancel()
+
+
+def _header(request: h11.Request, name: bytes) -> bytes:
+    for key, value in request.headers:
+        if key == name:
+            return bytes(value)
+    return b""
 
 
 def _response(status: int, headers: list[tuple[bytes, bytes]]) -> h11.Response:
