@@ -12,6 +12,7 @@ import sys
 from collections.abc import Callable
 from typing import Any
 
+from wranglerpy.host.handoff import send_load
 from wranglerpy.runtime.spec import WorkerSpec
 
 EventCallback = Callable[[dict[str, Any]], None]
@@ -137,9 +138,7 @@ class WorkerProcess:
         await asyncio.wait_for(self.wait_warm(), timeout)
         self.name = spec.config.name
         message = json.dumps({"type": "load", "spec": spec.encode()}).encode()
-        await asyncio.get_running_loop().run_in_executor(
-            None, socket.send_fds, self._control, [message], fds
-        )
+        await send_load(self._control, message, fds)  # framed: any size of config
         return await asyncio.wait_for(asyncio.shield(self._ready), timeout)
 
     async def stop(self, grace: float = 5.0) -> None:

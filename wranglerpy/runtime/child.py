@@ -23,6 +23,7 @@ from pathlib import Path
 from typing import Any
 
 from wranglerpy.bindings.durable_objects import start_hosts as start_durable_objects
+from wranglerpy.host.handoff import HandoffError, recv_load
 from wranglerpy.host.locations import Locations
 from wranglerpy.runtime.app import WorkerApp
 from wranglerpy.runtime.assets import AssetServer
@@ -276,11 +277,12 @@ def main(argv: list[str]) -> int:
         import hypercorn.asyncio  # noqa: F401
     sink.emit({"type": "warm", "pid": os.getpid()})
     try:
-        message, fds, _flags, _addr = socket.recv_fds(control, 1 << 20, 8)
-    except (OSError, ValueError):
+        received = recv_load(control)  # length-prefixed: a spec of any size arrives whole
+    except (OSError, ValueError, HandoffError):
         return 0
-    if not message:
+    if received is None:
         return 0  # the supervisor closed a spare it no longer needs
+    message, fds = received
     request = json.loads(message.decode())
     spec = WorkerSpec.decode(request["spec"])
     _prepare_imports(spec.python_path)

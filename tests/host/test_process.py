@@ -1,0 +1,88 @@
+"""A real worker process started by ``WorkerProcess`` (issue 18, finding 5: start-up framing)."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import socket
+
+from wranglerpy.config.load import load_worker
+from wranglerpy.host.handoff import HandoffError, recv_load
+from wranglerpy.host.process import WorkerProcess
+from wranglerpy.host.sockets import bind_unix
+from wranglerpy.runtime.spec import WorkerSpec
+from wranglerpy.wire.client import FrameClient
+from wranglerpy.wire.frames import FetchHead
+
+WORKER = """
+from workers import WorkerEntrypoint, Response
+
+class Default(WorkerEntrypoint):
+    async def fetch(self, request):
+        return Response(str(sum(len(getattr(self.env, f"V{i}")) for i in range(12))))
+"""
+
+
+async def test_a_config_of_twelve_5kb_vars_starts(tmp_path):
+    """12 vars of 5 KB are legal on Cloudflare (workers-sdk wrangler: vars limit is the
+    script's 64 KB of environment); the spec travels framed, not in one socket read."""
+    big = "x" * 5000
+    (tmp_path / "worker.py").write_text(WORKER)
+    lines = ['name = "big"', 'main = "worker.py"', 'compatibility_date = "2025-01-01"', "[vars]"]
+    lines += [f'V{i} = "{big}"' for i in range(12)]
+    (tmp_path / "wrangler.toml").write_text("\n".join(lines) + "\n")
+    config = load_worker(tmp_path / "wrangler.toml")
+    spec = WorkerSpec(config=config, persist_dir=tmp_path / "state", registry_dir=tmp_path / "r")
+    events: list[dict] = []
+    process = WorkerProcess(events.append, http=False)
+    sock, path = bind_unix("big")
+    try:
+        await process.spawn()
+        ready = await process.load(spec, [sock.fileno()])
+        assert ready["type"] == "ready"
+        client = FrameClient(str(path))
+        answer = await client.fetch(FetchHead(method="GET", url="http://big/"))
+        assert answer.body == b"60000"
+        client.close()
+    finally:
+        await process.stop(grace=5)
+        sock.close()
+        path.unlink(missing_ok=True)
+
+
+def test_a_start_up_message_cut_inside_is_an_error_not_a_short_spec():
+    host, child = socket.socketpair()
+    with host, child:
+        host.sendall((100).to_bytes(8, "big") + json.dumps({"x": 1}).encode())
+        host.shutdown(socket.SHUT_WR)
+        try:
+            recv_load(child)
+        except HandoffError as exc:
+            assert "ended after" in str(exc)
+        else:
+            raise AssertionError("a cut message was taken as whole")
+
+
+def test_a_closed_spare_reads_none():
+    host, child = socket.socketpair()
+    with child:
+        host.close()
+        assert recv_load(child) is None
+
+
+async def test_a_large_message_arrives_whole_with_its_descriptors():
+    host, child = socket.socketpair()
+    host.setblocking(False)
+    extra, _ = socket.socketpair()
+    from wranglerpy.host.handoff import send_load
+
+    payload = b"y" * (3 << 20)
+    loop = asyncio.get_running_loop()
+    received = loop.run_in_executor(None, recv_load, child)
+    await send_load(host, payload, [extra.fileno()])
+    result = await received
+    assert result is not None and result[0] == payload and len(result[1]) == 1
+    for fd in result[1]:
+        socket.socket(fileno=fd).close()
+    for s in (host, child, extra, _):
+        s.close()
