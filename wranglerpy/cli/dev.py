@@ -71,6 +71,12 @@ def dev(
     services_port: int = typer.Option(
         None, "--services-port", help="Their 127.0.0.1 port (default 8990 if free, else any)."
     ),
+    http_limit: list[str] = typer.Option(
+        None,
+        "--http-limit",
+        help="KEY=VALUE (repeatable): header_timeout, body_timeout, idle_timeout (seconds), "
+        "max_body (bytes, default 100 MB as Cloudflare), max_head (bytes).",
+    ),
 ) -> None:
     """Run every worker locally, each on its own port, with its bindings and hot reload."""
     from dataclasses import replace
@@ -79,6 +85,7 @@ def dev(
     from wranglerpy.config.plan import assign_ports, parse_worker_ports
     from wranglerpy.config.schema import WorkerConfig
     from wranglerpy.host.cron import Cron
+    from wranglerpy.host.http_limits import parse_limits
     from wranglerpy.host.sockets import port_is_free
     from wranglerpy.services.server import ServicesOptions
     from wranglerpy.supervisor.session import DevOptions, resolve_persist, run_dev
@@ -128,6 +135,7 @@ def dev(
             persist_dir=persist_dir,
             apply_migrations=apply_migrations,
             log_level="debug" if log_level == "debug" else "info",
+            http_limits=parse_limits(http_limit or []),
         ),
         watch=watch,
         log_format=log_format,

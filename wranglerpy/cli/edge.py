@@ -33,6 +33,12 @@ def start(
         help="Add the round trips placement implies (smart: near data; off: near the client).",
     ),
     state_dir: StateDirOption = None,
+    http_limit: list[str] = typer.Option(
+        None,
+        "--http-limit",
+        help="KEY=VALUE (repeatable): header_timeout, body_timeout, idle_timeout (seconds), "
+        "max_connections, max_body (bytes, default 100 MB as Cloudflare), max_head (bytes).",
+    ),
 ) -> None:
     """Start the local edge in the background (no-op when it already runs)."""
     from wranglerpy.deploy.client import start_edge
@@ -45,6 +51,7 @@ def start(
         processes=processes or 1,
         persist_to=persist_to,
         simulate_latency=simulate_latency,
+        http_limits=http_limit or [],
     )
     verb = "Started" if started else "Already running:"
     typer.echo(f"{verb} local edge on {status.url} (pid {status.pid})")

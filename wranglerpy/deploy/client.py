@@ -15,6 +15,7 @@ from typing import Any
 from wranglerpy.deploy import control
 from wranglerpy.deploy.paths import EdgePaths
 from wranglerpy.errors import DeployError
+from wranglerpy.host.http_limits import parse_limits
 from wranglerpy.host.locations import pid_alive
 from wranglerpy.private_paths import private_dir, private_file
 
@@ -101,6 +102,7 @@ def _start_edge(
     processes: int = 1,
     persist_to: Path | None = None,
     simulate_latency: bool = False,
+    http_limits: list[str] | None = None,
 ) -> tuple[EdgeStatus, bool]:
     """Without ``port``, the edge takes the port it had last time (so URLs stay the same
     across restarts), else 8080."""
@@ -127,6 +129,10 @@ def _start_edge(
         command += ["--persist-to", str(persist_to.resolve())]
     if simulate_latency:
         command.append("--simulate-latency")
+    if http_limits:
+        parse_limits(http_limits)  # a bad KEY=VALUE is this command's error, not the daemon's
+        for item in http_limits:
+            command += ["--http-limit", item]
     with open(private_file(paths.log), "ab") as log:
         proc = subprocess.Popen(
             command,

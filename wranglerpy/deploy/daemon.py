@@ -28,6 +28,7 @@ from wranglerpy.deploy.router import Router
 from wranglerpy.deploy.routes import build_table
 from wranglerpy.deploy.versions import Version, load_version
 from wranglerpy.errors import DeployError, WranglerError
+from wranglerpy.host.http_limits import parse_limits, quiet_accept_errors
 from wranglerpy.host.locations import Locations, WorkerLocation
 from wranglerpy.host.schedule import CronScheduler, fire_cron
 from wranglerpy.host.sockets import bind_tcp
@@ -317,7 +318,9 @@ async def run(args: argparse.Namespace) -> int:
         printer=printer,
         simulate_latency=args.simulate_latency,
     )
+    daemon.router.limits = parse_limits(args.http_limit)
     loop = asyncio.get_running_loop()
+    quiet_accept_errors(loop)  # "too many open files": one line, not a traceback per accept
     for sig in (signal.SIGTERM, signal.SIGINT):
         loop.add_signal_handler(sig, daemon.stop_event.set)
     try:
@@ -355,6 +358,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--processes", type=int, default=1)
     parser.add_argument("--persist-to", default=None)
     parser.add_argument("--simulate-latency", action="store_true")
+    parser.add_argument("--http-limit", action="append", default=[])
     parser.add_argument("--services-port", type=int, default=None)
     parser.add_argument("--no-services", action="store_true")
     args = parser.parse_args(argv)

@@ -8,7 +8,10 @@ slow or idle client from holding a connection, and thus a file descriptor, for l
 
 from __future__ import annotations
 
+import asyncio
+import errno
 import resource
+import sys
 from dataclasses import dataclass, replace
 from typing import Any
 
@@ -62,3 +65,40 @@ KEYS: dict[str, type] = {
     "max_body": int,
     "max_head": int,
 }
+
+
+def parse_limits(items: list[str], flag: str = "--http-limit") -> HttpLimits:
+    """``KEY=VALUE`` items (``max-body=50000000``, ``idle_timeout=5``) as HttpLimits."""
+    values: dict[str, Any] = {}
+    for item in items:
+        key, sep, text = item.partition("=")
+        key = key.strip().replace("-", "_")
+        if not sep:
+            raise UsageError(f"{flag} {item!r}: expected KEY=VALUE (keys: {', '.join(KEYS)})")
+        try:
+            values[key] = float(text)
+        except ValueError:
+            raise UsageError(f"{flag} {item!r}: {text!r} is not a number") from None
+    return HttpLimits().with_values(values, flag)
+
+
+def quiet_accept_errors(loop: asyncio.AbstractEventLoop, every: float = 10.0) -> None:
+    """Out of descriptors ("too many open files"), asyncio logs a traceback per failed accept:
+    one line every ``every`` seconds instead; other errors go to the usual handler."""
+    last = [-every]
+
+    def handle(loop: asyncio.AbstractEventLoop, context: dict[str, Any]) -> None:
+        error = context.get("exception")
+        if isinstance(error, OSError) and error.errno in (errno.EMFILE, errno.ENFILE):
+            now = loop.time()
+            if now - last[0] >= every:
+                last[0] = now
+                print(
+                    f"✘ [ERROR] out of file descriptors ({error.strerror}): new connections "
+                    "wait; lower --http-limit max_connections or raise `ulimit -n`",
+                    file=sys.stderr,
+                )
+            return
+        loop.default_exception_handler(context)
+
+    loop.set_exception_handler(handle)

@@ -29,8 +29,10 @@ Send = Any
 class RequestBody:
     """The ASGI request body as an async iterator, remembering whether it was fully read."""
 
-    def __init__(self, receive: Receive) -> None:
+    def __init__(self, receive: Receive, max_size: int | None = None) -> None:
         self.receive = receive
+        self.max_size = max_size
+        self.size = 0
         self.complete = False
         self.disconnected = False
         self.taken = False
@@ -56,6 +58,10 @@ class RequestBody:
                 raise ConnectionError("the request body was cut short: the client left")
             chunk = message.get("body", b"")
             self.complete = not message.get("more_body", False)
+            self.size += len(chunk)
+            if self.max_size is not None and self.size > self.max_size:
+                self.complete = True  # a chunked body past the limit: refused, not stored
+                raise ConnectionError(f"the request body is over {self.max_size} bytes")
             if chunk:
                 yield chunk
 
@@ -109,8 +115,31 @@ def _with_env(app: WorkerApp, scope: Scope, ctx: ExecutionContext | None = None)
     return scope
 
 
+async def _refuse(send: Send, status: int, message: str) -> None:
+    body = (message + "\n").encode()
+    await send(
+        {
+            "type": "http.response.start",
+            "status": status,
+            "headers": [(b"content-type", b"text/plain"), (b"connection", b"close")],
+        }
+    )
+    await send({"type": "http.response.body", "body": body, "more_body": False})
+
+
 async def _http(app: WorkerApp, scope: Scope, receive: Receive, send: Send) -> None:
     headers = Headers.from_raw(scope.get("headers") or [])
+    check = getattr(app, "host_check", None)
+    host = headers.get("host")
+    if check is not None and not check.allows(host):
+        await _refuse(send, 403, check.refusal(host or ""))
+        return
+    limits = getattr(app, "http_limits", None)
+    declared = headers.get("content-length")
+    if limits is not None and declared and declared.isdigit() and int(declared) > limits.max_body:
+        # Cloudflare's 413, before a byte of the body is read.
+        await _refuse(send, 413, f"Payload Too Large: the body is over {limits.max_body} bytes")
+        return
     url = request_url(scope)
     event = app.begin(
         trace=headers.get("traceparent") or tracing.new_trace_id(),  # a W3C caller's trace
@@ -122,7 +151,7 @@ async def _http(app: WorkerApp, scope: Scope, receive: Receive, send: Send) -> N
     event["path"] = scope["path"]
     ctx = app.new_context()
     try:
-        body = RequestBody(receive)
+        body = RequestBody(receive, limits.max_body if limits is not None else None)
         method = scope["method"]
         request = Request(
             url, method=method, headers=headers, body=None if method in ("GET", "HEAD") else body

@@ -24,12 +24,14 @@ from typing import Any
 
 from wranglerpy.bindings.durable_objects import start_hosts as start_durable_objects
 from wranglerpy.host.handoff import HandoffError, recv_load
+from wranglerpy.host.http_limits import HttpLimits, quiet_accept_errors
 from wranglerpy.host.locations import Locations
 from wranglerpy.runtime.app import WorkerApp
 from wranglerpy.runtime.assets import AssetServer
 from wranglerpy.runtime.console import EventLogHandler, LineWriter
 from wranglerpy.runtime.env import Env
 from wranglerpy.runtime.events import EventSink, SocketEventSink
+from wranglerpy.runtime.host_check import HostCheck
 from wranglerpy.runtime.loader import (
     LoadedWorker,
     WorkerLoadError,
@@ -248,7 +250,11 @@ async def _serve_http(app: WorkerApp, fd: int, stop: asyncio.Event, drain_second
     config.accesslog = None
     config.loglevel = "ERROR"  # hypercorn's "Running on ..." lines would repeat our banner
     config.graceful_timeout = drain_seconds
-    config.keep_alive_timeout = 75.0
+    limits: HttpLimits = getattr(app, "http_limits", None) or HttpLimits()
+    config.keep_alive_timeout = limits.idle_timeout
+    config.read_timeout = int(max(1, limits.body_timeout))  # a silent client, head or body
+    config.h11_max_incomplete_size = limits.max_head
+    quiet_accept_errors(asyncio.get_running_loop())
     await serve(app, config, shutdown_trigger=stop.wait)  # type: ignore[arg-type]
 
 
@@ -288,6 +294,8 @@ def main(argv: list[str]) -> int:
     _prepare_imports(spec.python_path)
     _install_output_capture(sink, spec.config.name, spec.log_level)
     app, load_ms, modules = make_app(spec, sink)
+    app.http_limits = spec.http_limits or HttpLimits()  # type: ignore[attr-defined]
+    app.host_check = HostCheck.for_worker(spec.config, spec.allowed_hosts)  # type: ignore[attr-defined]
     try:
         run_event_loop(
             _serve(

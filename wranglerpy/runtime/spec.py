@@ -9,6 +9,7 @@ from pathlib import Path
 
 from wranglerpy.bindings.version_metadata import VersionInfo
 from wranglerpy.config.schema import WorkerConfig
+from wranglerpy.host.http_limits import HttpLimits
 from wranglerpy.runtime.latency import LatencyModel
 
 
@@ -27,6 +28,9 @@ class WorkerSpec:
     latency: LatencyModel | None = None  # ``--simulate-latency``: delays of storage/AI calls
     # The deployed version behind env.<version_metadata binding>; None in dev (a fresh one).
     version: VersionInfo | None = None
+    # dev's public HTTP port: its limits and the Host names it answers besides the usual ones.
+    http_limits: HttpLimits | None = None
+    allowed_hosts: tuple[str, ...] = ()
 
     def encode(self) -> str:
         return base64.b64encode(pickle.dumps(self)).decode()

@@ -18,6 +18,7 @@ from socket import socket
 
 from wranglerpy.config.plan import dependency_order, service_target
 from wranglerpy.config.schema import WorkerConfig
+from wranglerpy.host.http_limits import HttpLimits
 from wranglerpy.host.locations import Locations, WorkerLocation
 from wranglerpy.host.pool import (
     DEFAULT_BACKOFF,
@@ -82,6 +83,7 @@ class SupervisorOptions:
     run_build: bool = True
     keep_spare: bool = True
     apply_migrations: bool = True
+    http_limits: HttpLimits | None = None  # dev's public ports (--http-limit)
 
 
 def start_waves(workers: list[WorkerConfig]) -> list[list[WorkerConfig]]:
@@ -136,6 +138,8 @@ class Supervisor:
     async def start(self) -> float:
         """Bind, build, spawn and load every worker, targets first; returns seconds taken."""
         started = time.perf_counter()
+        for config in self.configs:  # before any port is bound or process started
+            self.registry.claim(config.name, self.options.mode, self._pid)
         for index, config in enumerate(self.configs):
             ip = self.options.ip
             flag = "--port PORT or " if index == 0 else ""
@@ -207,6 +211,8 @@ class Supervisor:
             expose_errors=self.options.expose_errors,
             log_level=self.options.log_level,
             python_path=tuple(str(p) for p in self._python_paths.get(worker.name, ())),
+            http_limits=self.options.http_limits,
+            allowed_hosts=(self.options.ip,),
         )
 
     def _register(self, worker: ManagedWorker) -> None:
