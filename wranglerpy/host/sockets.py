@@ -14,6 +14,7 @@ import tempfile
 from pathlib import Path
 
 from wranglerpy.errors import UsageError
+from wranglerpy.private_paths import private_dir
 
 BACKLOG = 2048
 _serial = itertools.count(1)
@@ -40,9 +41,9 @@ def bind_tcp(ip: str, port: int, *, owner: str = "", hint: str = "") -> socket.s
 
 
 def runtime_dir() -> Path:
-    path = Path(tempfile.gettempdir()) / f"wranglerpy-{os.getuid()}"
-    path.mkdir(mode=0o700, exist_ok=True)
-    return path
+    """This user's folder of worker sockets, 0700 and checked: in a shared /tmp another user
+    could have made it first (and then connect to, or replace, every socket in it)."""
+    return private_dir(Path(tempfile.gettempdir()) / f"wranglerpy-{os.getuid()}", strict=True)
 
 
 def bind_unix(label: str) -> tuple[socket.socket, Path]:
