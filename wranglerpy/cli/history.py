@@ -51,7 +51,7 @@ def _worker_name(worker: str | None, config: Path | None, env: str | None) -> st
     return load_worker(path, env).name
 
 
-def _locate(
+def locate(
     state_dir: Path | None, worker: str | None, config: Path | None, env: str | None
 ) -> tuple[EdgePaths, str]:
     """The edge's state folder and the worker's name, as every command here needs them."""
@@ -82,7 +82,7 @@ def deployments_list(
     state_dir: StateDirOption = None,
 ) -> None:
     """The deployments of WORKER, oldest first; the last one is live."""
-    rows = _deployment_rows(*_locate(state_dir, worker or name_option, config, env))
+    rows = _deployment_rows(*locate(state_dir, worker or name_option, config, env))
     if as_json:
         typer.echo(json.dumps(rows, indent=2))
         return
@@ -103,7 +103,7 @@ def deployments_status(
     """WORKER's live deployment, and whether the local edge serves it right now."""
     from wranglerpy.deploy.client import running_edge
 
-    paths, name = _locate(state_dir, worker or name_option, config, env)
+    paths, name = locate(state_dir, worker or name_option, config, env)
     row = _deployment_rows(paths, name)[-1]
     edge = running_edge(paths)
     serving = None
@@ -165,7 +165,7 @@ def versions_list(
     from wranglerpy.deploy.versions import list_versions
     from wranglerpy.errors import DeployError
 
-    paths, name = _locate(state_dir, worker or name_option, config, env)
+    paths, name = locate(state_dir, worker or name_option, config, env)
     versions = list_versions(paths, name)
     if not versions:
         raise DeployError(f'No versions of "{name}" in {paths.versions}.')
@@ -201,7 +201,7 @@ def rollback(
     from wranglerpy.deploy.versions import find_version
     from wranglerpy.errors import DeployError
 
-    paths, name = _locate(state_dir, name_option, config, env)
+    paths, name = locate(state_dir, name_option, config, env)
     history = _deployments(paths, name)
     live = history[-1].version_id
     if version_id:
@@ -259,7 +259,7 @@ def delete(
     from wranglerpy.deploy.history import DeploymentLog
     from wranglerpy.errors import DeployError
 
-    paths, name = _locate(state_dir, worker or name_option, config, env)
+    paths, name = locate(state_dir, worker or name_option, config, env)
     log = DeploymentLog(paths.deployments)
     if not log.history(name):
         raise DeployError(f'"{name}" is not deployed on the local edge ({paths.root}).')

@@ -57,7 +57,9 @@ class WorkerEntrypoint:
 
 
 class DurableObject:
-    """Imported for source compatibility; Durable Objects are not emulated by wranglerpy."""
+    """Base class of a Durable Object: ``self.ctx`` is its state (``ctx.storage``, ``ctx.id``,
+    ``ctx.acceptWebSocket``...), ``self.env`` the worker's env. Other public methods are
+    callable through a stub as RPC."""
 
     def __init__(self, ctx: Any, env: Any) -> None:
         self.ctx = ctx
@@ -65,7 +67,8 @@ class DurableObject:
 
 
 class WorkflowEntrypoint(WorkerEntrypoint):
-    """Imported for source compatibility; Workflows are not emulated by wranglerpy."""
+    """Base class of a workflow: `async def run(self, event, step)`, run by the worker that
+    defines it (see wranglerpy.bindings.workflows)."""
 
 
 # (function, bound?) -> (positional room or None for any, keyword names or None for any)

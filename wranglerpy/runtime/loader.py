@@ -146,7 +146,13 @@ def import_worker(main: Path) -> LoadedWorker:
     app = getattr(module, "app", None)
     if loaded.default is None and loaded.on_fetch is None and _is_asgi_app(app):
         loaded.asgi_app = app
-    if not loaded.has_fetch() and not loaded.entrypoints and loaded.on_scheduled is None:
+    queue_only = getattr(module, "on_queue", None) is not None  # a consumer-only worker
+    if (
+        not loaded.has_fetch()
+        and not loaded.entrypoints
+        and loaded.on_scheduled is None
+        and not queue_only
+    ):
         raise WorkerLoadError(
             f"{main.name} has no handler: define `class Default(WorkerEntrypoint)` with "
             "`async def fetch(self, request)`, an `on_fetch(request, env)` function, or an ASGI `app`."
