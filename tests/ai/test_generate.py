@@ -5,7 +5,7 @@ from pathlib import Path
 
 import pytest
 
-from wranglerpy.ai import generate
+from wranglerpy.ai import batch
 from wranglerpy.ai.generate import Constraint, Generation, TextModel, TextStream
 from wranglerpy.ai.sampling import SamplingParams, TokenFilter
 
@@ -40,7 +40,7 @@ def test_growing_the_shared_kv_buffer_changes_nothing(
     """The cache starts at prompt + 1 position here and doubles three times mid-answer."""
     params = SamplingParams(max_tokens=20, temperature=1.0, seed=5)
     roomy = list(model.tokens(prompt(model), params))
-    monkeypatch.setattr(generate, "KV_FIRST_CHUNK", 1)
+    monkeypatch.setattr(batch, "KV_FIRST_CHUNK", 1)
     assert list(model.tokens(prompt(model), params)) == roomy
     assert len(roomy) > 8  # long enough to have grown the buffer
 

@@ -1,8 +1,8 @@
 """One engine per process: models loaded once on first use, requests run on worker threads.
 
-Generation runs on one dedicated thread (one model instance, one request at a time; a 2-core
-box gains nothing from interleaving) and embeddings on another, so the worker's event loop
-never blocks. Tokens travel back through ``loop.call_soon_threadsafe``. Requests past
+Generation runs on one thread (scheduler.py) with continuous batching: up to ``max_batch``
+concurrent generations of a model share each decode step, joining and leaving between steps.
+Embeddings run on another thread, so the worker's event loop never blocks. Tokens travel back through ``loop.call_soon_threadsafe``. Requests past
 ``max_pending`` (running + waiting) fail at once with Workers AI's capacity error instead of
 queueing without bound. Closing or cancelling a stream sets an event the decode loop checks
 before every step.
@@ -22,17 +22,20 @@ from typing import Any
 
 import numpy as np
 
+from wranglerpy.ai.batch import Decoding
 from wranglerpy.ai.cache import ModelCache
 from wranglerpy.ai.embeddings import EmbeddingModel
 from wranglerpy.ai.generate import Constraint, Generation, TextModel, TextStream
 from wranglerpy.ai.models import LocalModel
 from wranglerpy.ai.sampling import SamplingParams
+from wranglerpy.ai.scheduler import TextScheduler
 from wranglerpy.errors import AIError
 
 log = logging.getLogger("wranglerpy.ai")
 
 CAPACITY_ERROR = "AiError: 3040: Capacity temporarily exceeded, please try again."
 DEFAULT_MAX_PENDING = 64  # running + waiting; apps usually put their own bound in front
+DEFAULT_MAX_BATCH = 8  # sequences sharing one decode step; more wait for a free row
 MAX_CONTEXT = 8192  # positions in the converted model's rotary cache
 
 
@@ -111,6 +114,7 @@ class Engine:
         threads: int = 1,
         max_pending: int = DEFAULT_MAX_PENDING,
         pull_missing: bool = True,
+        max_batch: int = DEFAULT_MAX_BATCH,
     ) -> None:
         self.cache = cache or ModelCache()
         self.threads = threads
@@ -121,9 +125,7 @@ class Engine:
         self._pending = 0
         self._pending_lock = threading.Lock()
         self._active: set[threading.Event] = set()  # cancel events of running/queued generations
-        self._text_thread = ThreadPoolExecutor(
-            max_workers=1, thread_name_prefix="wranglerpy-ai-text"
-        )
+        self._scheduler = TextScheduler(max_batch)
         self._embed_thread = ThreadPoolExecutor(
             max_workers=1, thread_name_prefix="wranglerpy-ai-embed"
         )
@@ -215,38 +217,54 @@ class Engine:
             except RuntimeError:  # the loop is gone: nobody is listening any more
                 cancel.set()
 
-        def job() -> None:
-            outcome: tuple[str, Any]
-            try:
-                outcome = (
-                    "done",
-                    self._generate(model, request, cancel, lambda piece: post("piece", piece)),
-                )
-            except BaseException as exc:  # handed to the awaiting task
-                outcome = ("error", exc)
+        def finish(kind: str, value: Any) -> None:
             # Free the slot before the caller hears "done", so its next call finds it free.
             self._active.discard(cancel)
             self._release()
-            post(*outcome)
+            post(kind, value)
 
-        try:
-            loop.run_in_executor(self._text_thread, job)
-        except BaseException:
-            self._active.discard(cancel)
-            self._release()
-            raise
+        self._scheduler.submit(_TextJob(self, model, request, cancel, post, finish))
         return TextEvents(queue, cancel)
 
-    def _generate(
+
+class _TextJob:
+    """One request on its way through the generation thread (see scheduler.py)."""
+
+    def __init__(
         self,
+        engine: Engine,
         model: LocalModel,
         request: TextRequest,
         cancel: threading.Event,
-        emit: Callable[[str], None],
-    ) -> TextResult:
-        if cancel.is_set():  # abandoned while waiting in the queue
-            return TextResult("", Generation(0, finish_reason="cancelled"))
-        text_model: TextModel = self.load(model)
+        post: Callable[[str, Any], None],
+        finish: Callable[[str, Any], None],
+    ) -> None:
+        self.engine = engine
+        self.model = model
+        self.request = request
+        self.cancel = cancel
+        self.post = post
+        self.finish = finish
+        self.text_model: TextModel | None = None
+        self.text: TextStream | None = None
+
+    @property
+    def key(self) -> str:
+        return self.model.name
+
+    def start(self) -> Decoding | None:
+        try:
+            return self._start()
+        except BaseException as exc:  # handed to the awaiting task
+            self.finish("error", exc)
+            return None
+
+    def _start(self) -> Decoding | None:
+        if self.cancel.is_set():  # abandoned while waiting in the queue
+            self.finish("done", TextResult("", Generation(0, finish_reason="cancelled")))
+            return None
+        request = self.request
+        text_model: TextModel = self.engine.load(self.model)
         if request.raw:
             prompt = request.prompt or ""
         else:
@@ -259,16 +277,35 @@ class Engine:
                 f"AiError: 5021: The input ({len(ids)} tokens) plus max_tokens exceeds the model's context window of {MAX_CONTEXT} tokens"
             )
         constraint = request.constraint(text_model) if request.constraint else None
-        state = Generation(prompt_tokens=len(ids))
-        stream = TextStream(text_model)
-        for token in text_model.tokens(ids, request.params, cancel, constraint, state):
-            piece = stream.push(token)
-            if piece:
-                emit(piece)
-        rest = stream.flush()
+        self.text_model = text_model
+        self.text = TextStream(text_model)
+        return Decoding(
+            text_model,
+            ids,
+            request.params,
+            Generation(prompt_tokens=len(ids)),
+            self.cancel,
+            constraint,
+            self._token,
+            self._done,
+        )
+
+    def _token(self, token: int) -> None:
+        assert self.text is not None
+        piece = self.text.push(token)
+        if piece:
+            self.post("piece", piece)
+
+    def _done(self, seq: Decoding) -> None:
+        if seq.error is not None:
+            self.finish("error", seq.error)
+            return
+        assert self.text is not None and self.text_model is not None
+        rest = self.text.flush()
         if rest:
-            emit(rest)
-        return TextResult(text_model.decode(state.token_ids), state)
+            self.post("piece", rest)
+        text = self.text_model.decode(seq.state.token_ids)
+        self.finish("done", TextResult(text, seq.state))
 
 
 _engine: Engine | None = None
@@ -282,7 +319,8 @@ def get_engine() -> Engine:
         if _engine is None:
             pending = _env_int("WRANGLERPY_AI_MAX_PENDING", DEFAULT_MAX_PENDING)
             threads = _env_int("WRANGLERPY_AI_THREADS", default_threads())
-            _engine = Engine(threads=threads, max_pending=pending)
+            batch = _env_int("WRANGLERPY_AI_MAX_BATCH", DEFAULT_MAX_BATCH)
+            _engine = Engine(threads=threads, max_pending=pending, max_batch=batch)
             # Interpreter exit joins executor threads before atexit handlers run; stop generating
             # first so a worker restart does not wait for max_tokens.
             register = getattr(threading, "_register_atexit", None)
