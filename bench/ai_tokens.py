@@ -11,6 +11,7 @@ path, so it cannot shadow this project's packages):
     .venv/bin/python bench/ai_tokens.py                   # 3 runs each, 128 new tokens
     RUNS=5 TOKENS=64 .venv/bin/python bench/ai_tokens.py
     .venv/bin/python bench/ai_tokens.py --json            # one JSON object at the end
+    .venv/bin/python bench/ai_tokens.py --concurrency-only  # 1, 4, 8 concurrent streams
 
 Needs the models in the cache (``wranglerpy ai pull``). Figures are medians; on a shared
 2-core box single runs vary by tens of percent.
@@ -117,6 +118,43 @@ def bench_binding() -> dict[str, Any]:
     return asyncio.run(main())
 
 
+def bench_concurrent(streams: tuple[int, ...] = (1, 4, 8)) -> dict[str, Any]:
+    """Aggregate tokens/s of N concurrent greedy chats through the engine (continuous
+    batching): every stream generates TOKENS tokens; wall time from the first request to
+    the last token, prefill included."""
+    from wranglerpy.ai.engine import Engine, TextRequest, TextResult
+    from wranglerpy.ai.models import SMOLLM2
+    from wranglerpy.ai.sampling import SamplingParams
+
+    case = REFERENCE["cases"]["short"]
+    request = TextRequest(
+        params=SamplingParams(max_tokens=TOKENS, temperature=0),
+        messages=[{"role": "user", "content": case["user_message"]}],
+    )
+
+    async def one(engine: Engine) -> int:
+        async for item in engine.stream(SMOLLM2, request):
+            if isinstance(item, TextResult):
+                return len(item.generation.token_ids)
+        return 0
+
+    async def main() -> dict[str, Any]:
+        engine = Engine(threads=THREADS, max_batch=max(streams))
+        await one(engine)  # load
+        out: dict[str, Any] = {}
+        for n in streams:
+            rates = []
+            for _ in range(RUNS):
+                start = time.perf_counter()
+                counts = await asyncio.gather(*(one(engine) for _ in range(n)))
+                rates.append(sum(counts) / (time.perf_counter() - start))
+            out[str(n)] = round(statistics.median(rates), 1)
+        out["ratio_8_to_1"] = round(out[str(streams[-1])] / out[str(streams[0])], 2)
+        return out
+
+    return asyncio.run(main())
+
+
 def bench_embeddings(model_dir: Path) -> dict[str, Any]:
     from wranglerpy.ai.embeddings import EmbeddingModel
 
@@ -177,6 +215,11 @@ def bench_llamacpp() -> dict[str, Any] | str:
         return out
 
 
+def print_concurrent(c: dict[str, Any]) -> None:
+    rates = ", ".join(f"{n} streams {c[n]} tok/s" for n in c if n.isdigit())
+    print(f"  concurrent greedy chats (aggregate): {rates}; 8 vs 1: {c['ratio_8_to_1']}x")
+
+
 def main() -> int:
     from wranglerpy.ai.cache import ModelCache
     from wranglerpy.ai.models import MINILM, SMOLLM2
@@ -187,8 +230,15 @@ def main() -> int:
         print(f"not cached: {', '.join(missing)}; run `wranglerpy ai pull` first", file=sys.stderr)
         return 1
     report: dict[str, Any] = {"runs": RUNS, "new_tokens": TOKENS, "threads": THREADS}
+    if "--concurrency-only" in sys.argv:
+        report["concurrent_tok_s"] = bench_concurrent()
+        print_concurrent(report["concurrent_tok_s"])
+        if "--json" in sys.argv:
+            print(json.dumps(report))
+        return 0
     report["onnxruntime"] = bench_onnx(cache.path(SMOLLM2))
     report["binding_stream"] = bench_binding()
+    report["concurrent_tok_s"] = bench_concurrent()
     report["embeddings"] = bench_embeddings(cache.path(MINILM))
     report["llama_cpp"] = bench_llamacpp()
     ort_ = report["onnxruntime"]
@@ -202,6 +252,7 @@ def main() -> int:
         )
     b = report["binding_stream"]
     print(f"  env.AI.run stream (short): TTFT {b['ttft_s']:.3f} s, {b['decode_pieces_s']} pieces/s")
+    print_concurrent(report["concurrent_tok_s"])
     e = report["embeddings"]
     print(
         f"  embeddings ({e['dimensions']} dims): {e['ms_per_sentence_single']} ms/sentence alone, "

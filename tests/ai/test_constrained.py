@@ -6,7 +6,7 @@ from typing import Any
 
 import pytest
 
-from wranglerpy.ai.constrained import JsonConstraint, Status, check, json_constraint
+from wranglerpy.ai.constrained import JsonConstraint, Status, check, check_refs
 from wranglerpy.ai.generate import Generation, TextModel
 from wranglerpy.ai.sampling import SamplingParams
 from wranglerpy.errors import AIError
@@ -228,7 +228,7 @@ def test_refs_that_cannot_be_followed_are_refused_before_generating(
 ) -> None:
     schema = {"type": "object", "properties": {"a": {"$ref": ref}}}
     with pytest.raises(AIError, match=fragment):
-        json_constraint(schema)
+        check_refs(schema)
 
 
 def test_a_ref_cycle_is_refused() -> None:
@@ -237,7 +237,7 @@ def test_a_ref_cycle_is_refused() -> None:
         "$ref": "#/$defs/A",
     }
     with pytest.raises(AIError, match="cycle"):
-        json_constraint(schema)
+        check_refs(schema)
 
 
 @pytest.mark.parametrize("seed", [1, 2, 3])

@@ -337,8 +337,6 @@ class JsonConstraint(Constraint):
         return check(text, self.schema) is Status.COMPLETE
 
 
-def json_constraint(schema: dict[str, Any]) -> Any:
-    """A factory the engine calls with the loaded model; a ``$ref`` that cannot be followed
-    is refused here, before any generation."""
+def check_refs(schema: dict[str, Any]) -> None:
+    """Refuse a ``$ref`` that cannot be followed, before any generation."""
     SchemaRefs(schema).check()
-    return lambda model: JsonConstraint(model, schema)

@@ -24,8 +24,9 @@ import numpy as np
 
 from wranglerpy.ai.batch import Decoding
 from wranglerpy.ai.cache import ModelCache
+from wranglerpy.ai.constrained import JsonConstraint
 from wranglerpy.ai.embeddings import EmbeddingModel
-from wranglerpy.ai.generate import Constraint, Generation, TextModel, TextStream
+from wranglerpy.ai.generate import Generation, TextModel, TextStream
 from wranglerpy.ai.models import LocalModel
 from wranglerpy.ai.sampling import SamplingParams
 from wranglerpy.ai.scheduler import TextScheduler
@@ -47,8 +48,10 @@ class TextRequest:
     messages: list[dict[str, str]] | None = None
     prompt: str | None = None
     raw: bool = False
-    # Built on the generation thread (it needs the loaded tokenizer).
-    constraint: Callable[[TextModel], Constraint] | None = None
+    # JSON mode: the answer must match this schema (the constraint is built on the
+    # generation thread, which has the loaded tokenizer). Plain data, so it can cross
+    # processes (client.py).
+    schema: dict[str, Any] | None = None
 
 
 @dataclass
@@ -71,21 +74,33 @@ class TextEvents:
     """Text pieces as they are generated, then one :class:`TextResult`.
 
     ``cancel()`` (also run by ``aclose()`` and when the object is garbage collected) tells the
-    decode loop to stop at its next step.
+    decode loop to stop at its next step. ``accepted()`` returns once the request holds a
+    place (or raises the capacity error): at once in-process, after the host's answer over a
+    socket.
     """
 
-    def __init__(self, queue: asyncio.Queue[tuple[str, Any]], cancel: threading.Event) -> None:
+    def __init__(
+        self,
+        queue: asyncio.Queue[tuple[str, Any]],
+        cancel: Callable[[], None],
+        accepted: asyncio.Future[None] | None = None,
+    ) -> None:
         self._queue = queue
         self._cancel = cancel
+        self._accepted = accepted
         self._finished = False
-        weakref.finalize(self, cancel.set)
+        weakref.finalize(self, cancel)
+
+    async def accepted(self) -> None:
+        if self._accepted is not None:
+            await self._accepted
 
     def cancel(self) -> None:
-        self._cancel.set()
+        self._cancel()
 
     async def aclose(self) -> None:
         self._finished = True
-        self._cancel.set()
+        self._cancel()
 
     def __aiter__(self) -> TextEvents:
         return self
@@ -96,7 +111,7 @@ class TextEvents:
         try:
             kind, value = await self._queue.get()
         except BaseException:
-            self._cancel.set()  # the reading task was cancelled
+            self._cancel()  # the reading task was cancelled
             raise
         if kind == "piece":
             return str(value)
@@ -105,6 +120,23 @@ class TextEvents:
             assert isinstance(value, TextResult)
             return value
         raise value
+
+
+async def collect_result(events: TextEvents) -> TextResult:
+    """Read a whole generation: its result, with the pieces as they were streamed."""
+    pieces: list[str] = []
+    result: TextResult | None = None
+    try:
+        async for item in events:
+            if isinstance(item, TextResult):
+                result = item
+            else:
+                pieces.append(item)
+    finally:
+        events.cancel()
+    assert result is not None
+    result.pieces = pieces
+    return result
 
 
 class Engine:
@@ -188,20 +220,7 @@ class Engine:
             self._release()
 
     async def complete(self, model: LocalModel, request: TextRequest) -> TextResult:
-        pieces: list[str] = []
-        result: TextResult | None = None
-        events = self.stream(model, request)
-        try:
-            async for item in events:
-                if isinstance(item, TextResult):
-                    result = item
-                else:
-                    pieces.append(item)
-        finally:
-            events.cancel()
-        assert result is not None
-        result.pieces = pieces
-        return result
+        return await collect_result(self.stream(model, request))
 
     def stream(self, model: LocalModel, request: TextRequest) -> TextEvents:
         """Start generating now (or fail at once when the queue is full); read the events later."""
@@ -224,7 +243,7 @@ class Engine:
             post(kind, value)
 
         self._scheduler.submit(_TextJob(self, model, request, cancel, post, finish))
-        return TextEvents(queue, cancel)
+        return TextEvents(queue, cancel.set)
 
 
 class _TextJob:
@@ -276,7 +295,7 @@ class _TextJob:
             raise AIError(
                 f"AiError: 5021: The input ({len(ids)} tokens) plus max_tokens exceeds the model's context window of {MAX_CONTEXT} tokens"
             )
-        constraint = request.constraint(text_model) if request.constraint else None
+        constraint = JsonConstraint(text_model, request.schema) if request.schema else None
         self.text_model = text_model
         self.text = TextStream(text_model)
         return Decoding(
