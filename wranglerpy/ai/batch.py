@@ -24,7 +24,9 @@ import onnxruntime as ort
 from wranglerpy.ai.sampling import Sampler, SamplingParams
 
 if TYPE_CHECKING:
-    from wranglerpy.ai.generate import Constraint, Generation, TextModel
+    from wranglerpy.ai.generate import TextModel
+    from wranglerpy.ai.sampling import Constraint
+    from wranglerpy.ai.text import Generation
 
 KV_FIRST_CHUNK = 256  # positions allocated past the prompt at first; doubled when full
 

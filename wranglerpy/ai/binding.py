@@ -19,11 +19,11 @@ deps.require(deps.RUNTIME)  # a clear reason for the stand-in binding when the e
 
 from wranglerpy.ai import inputs as check  # noqa: E402
 from wranglerpy.ai import responses_api  # noqa: E402
-from wranglerpy.ai.constrained import check_refs  # noqa: E402
-from wranglerpy.ai.engine import TextEvents, TextRequest, TextResult  # noqa: E402
 from wranglerpy.ai.json_close import closing_suffix  # noqa: E402
+from wranglerpy.ai.json_refs import SchemaRefs  # noqa: E402
 from wranglerpy.ai.models import LocalModel, ModelTable  # noqa: E402
 from wranglerpy.ai.service import ModelService, default_service  # noqa: E402
+from wranglerpy.ai.text import TextEvents, TextRequest, TextResult  # noqa: E402
 from wranglerpy.config.schema import AIBinding  # noqa: E402
 from wranglerpy.errors import AIError  # noqa: E402
 from wranglerpy.jsobject import JSObject, options, to_js  # noqa: E402
@@ -131,7 +131,9 @@ class AI:
             schema=schema,
         )
         if schema is not None:
-            check_refs(schema)  # a $ref that cannot be followed is refused before generating
+            SchemaRefs(
+                schema
+            ).check()  # a $ref that cannot be followed is refused before generating
         engine = self._engine()
         if given.get("stream"):
             events = engine.stream(local, request)

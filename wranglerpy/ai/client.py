@@ -29,14 +29,15 @@ import numpy as np
 
 from wranglerpy.ai import wire
 from wranglerpy.ai.cache import default_cache_dir
-from wranglerpy.ai.engine import TextEvents, TextRequest, TextResult, collect_result
-from wranglerpy.ai.host import DEFAULT_IDLE_SECONDS, socket_is_live
 from wranglerpy.ai.models import LocalModel
+from wranglerpy.ai.text import TextEvents, TextRequest, TextResult, collect_result
+from wranglerpy.ai.wire import socket_is_live
 from wranglerpy.errors import AIError
 
 log = logging.getLogger("wranglerpy.ai")
 
 STARTUP_SECONDS = 60.0  # importing onnxruntime on a loaded 2-core box can take a while
+DEFAULT_IDLE_SECONDS = 60.0  # the host leaves after this long without any client
 
 
 def default_socket_path() -> Path:

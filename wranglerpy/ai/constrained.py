@@ -12,12 +12,14 @@ from __future__ import annotations
 
 import json
 from enum import Enum
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from wranglerpy.ai.generate import Constraint, TextModel
 from wranglerpy.ai.json_bounds import Bounds, bounds_of, prefix_viable
 from wranglerpy.ai.json_refs import SchemaRefs
-from wranglerpy.ai.sampling import TokenFilter
+from wranglerpy.ai.sampling import Constraint, TokenFilter
+
+if TYPE_CHECKING:
+    from wranglerpy.ai.generate import TextModel
 
 MAX_STRING = 256
 MAX_DIGITS = 16

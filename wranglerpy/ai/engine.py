@@ -2,7 +2,8 @@
 
 Generation runs on one thread (scheduler.py) with continuous batching: up to ``max_batch``
 concurrent generations of a model share each decode step, joining and leaving between steps.
-Embeddings run on another thread, so the worker's event loop never blocks. Tokens travel back through ``loop.call_soon_threadsafe``. Requests past
+Embeddings run on another thread, so the worker's event loop never blocks. Tokens travel
+back through ``loop.call_soon_threadsafe``. Requests past
 ``max_pending`` (running + waiting) fail at once with Workers AI's capacity error instead of
 queueing without bound. Closing or cancelling a stream sets an event the decode loop checks
 before every step.
@@ -14,10 +15,8 @@ import asyncio
 import logging
 import os
 import threading
-import weakref
 from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
@@ -26,10 +25,10 @@ from wranglerpy.ai.batch import Decoding
 from wranglerpy.ai.cache import ModelCache
 from wranglerpy.ai.constrained import JsonConstraint
 from wranglerpy.ai.embeddings import EmbeddingModel
-from wranglerpy.ai.generate import Generation, TextModel, TextStream
+from wranglerpy.ai.generate import TextModel, TextStream
 from wranglerpy.ai.models import LocalModel
-from wranglerpy.ai.sampling import SamplingParams
 from wranglerpy.ai.scheduler import TextScheduler
+from wranglerpy.ai.text import Generation, TextEvents, TextRequest, TextResult, collect_result
 from wranglerpy.errors import AIError
 
 log = logging.getLogger("wranglerpy.ai")
@@ -38,105 +37,6 @@ CAPACITY_ERROR = "AiError: 3040: Capacity temporarily exceeded, please try again
 DEFAULT_MAX_PENDING = 64  # running + waiting; apps usually put their own bound in front
 DEFAULT_MAX_BATCH = 8  # sequences sharing one decode step; more wait for a free row
 MAX_CONTEXT = 8192  # positions in the converted model's rotary cache
-
-
-@dataclass
-class TextRequest:
-    """A prompt, already validated: chat ``messages`` or a ``prompt`` (``raw``: no template)."""
-
-    params: SamplingParams
-    messages: list[dict[str, str]] | None = None
-    prompt: str | None = None
-    raw: bool = False
-    # JSON mode: the answer must match this schema (the constraint is built on the
-    # generation thread, which has the loaded tokenizer). Plain data, so it can cross
-    # processes (client.py).
-    schema: dict[str, Any] | None = None
-
-
-@dataclass
-class TextResult:
-    text: str
-    generation: Generation
-    pieces: list[str] = field(default_factory=list)
-
-    @property
-    def usage(self) -> dict[str, int]:
-        prompt, completion = self.generation.prompt_tokens, len(self.generation.token_ids)
-        return {
-            "prompt_tokens": prompt,
-            "completion_tokens": completion,
-            "total_tokens": prompt + completion,
-        }
-
-
-class TextEvents:
-    """Text pieces as they are generated, then one :class:`TextResult`.
-
-    ``cancel()`` (also run by ``aclose()`` and when the object is garbage collected) tells the
-    decode loop to stop at its next step. ``accepted()`` returns once the request holds a
-    place (or raises the capacity error): at once in-process, after the host's answer over a
-    socket.
-    """
-
-    def __init__(
-        self,
-        queue: asyncio.Queue[tuple[str, Any]],
-        cancel: Callable[[], None],
-        accepted: asyncio.Future[None] | None = None,
-    ) -> None:
-        self._queue = queue
-        self._cancel = cancel
-        self._accepted = accepted
-        self._finished = False
-        weakref.finalize(self, cancel)
-
-    async def accepted(self) -> None:
-        if self._accepted is not None:
-            await self._accepted
-
-    def cancel(self) -> None:
-        self._cancel()
-
-    async def aclose(self) -> None:
-        self._finished = True
-        self._cancel()
-
-    def __aiter__(self) -> TextEvents:
-        return self
-
-    async def __anext__(self) -> str | TextResult:
-        if self._finished:
-            raise StopAsyncIteration
-        try:
-            kind, value = await self._queue.get()
-        except BaseException:
-            self._cancel()  # the reading task was cancelled
-            raise
-        if kind == "piece":
-            return str(value)
-        self._finished = True
-        if kind == "done":
-            assert isinstance(value, TextResult)
-            return value
-        raise value
-
-
-async def collect_result(events: TextEvents) -> TextResult:
-    """Read a whole generation: its result, with the pieces as they were streamed."""
-    pieces: list[str] = []
-    result: TextResult | None = None
-    try:
-        async for item in events:
-            if isinstance(item, TextResult):
-                result = item
-            else:
-                pieces.append(item)
-    finally:
-        events.cancel()
-    assert result is not None
-    result.pieces = pieces
-    return result
 
 
 class Engine:

@@ -3,9 +3,7 @@
 from __future__ import annotations
 
 import threading
-from abc import ABC, abstractmethod
 from collections.abc import Iterator
-from dataclasses import dataclass, field
 from pathlib import Path
 
 import onnxruntime as ort
@@ -14,27 +12,9 @@ from tokenizers import Tokenizer
 from wranglerpy.ai.batch import Batch, Decoding
 from wranglerpy.ai.batched_graph import batched_model_file
 from wranglerpy.ai.chat_template import ChatTemplate
-from wranglerpy.ai.sampling import SamplingParams, TokenFilter
+from wranglerpy.ai.sampling import Constraint, SamplingParams
+from wranglerpy.ai.text import Generation
 from wranglerpy.ai.tokenizer import TextModelMeta
-
-
-class Constraint(ABC):
-    """Restricts the next token given the text so far; ``done`` ends generation."""
-
-    @abstractmethod
-    def allowed(self, text: str) -> TokenFilter: ...
-
-    @abstractmethod
-    def done(self, text: str) -> bool: ...
-
-
-@dataclass
-class Generation:
-    """Running totals for one request; the engine reads them for ``usage``."""
-
-    prompt_tokens: int
-    token_ids: list[int] = field(default_factory=list)
-    finish_reason: str = "length"
 
 
 def session_options(threads: int) -> ort.SessionOptions:

@@ -22,17 +22,17 @@ import asyncio
 import contextlib
 import logging
 import os
-import socket
 import sys
 from pathlib import Path
 from typing import Any
 
 from wranglerpy.ai import wire
-from wranglerpy.ai.engine import Engine, TextEvents, TextResult, get_engine
+from wranglerpy.ai.client import DEFAULT_IDLE_SECONDS
+from wranglerpy.ai.engine import Engine, get_engine
+from wranglerpy.ai.text import TextEvents, TextResult
+from wranglerpy.ai.wire import socket_is_live
 
 log = logging.getLogger("wranglerpy.ai.host")
-
-DEFAULT_IDLE_SECONDS = 60.0
 
 
 class Connection:
@@ -135,17 +135,6 @@ class ClientLogs(logging.Handler):
     def _broadcast(self, frame: dict[str, Any]) -> None:
         for conn in self.connections:
             conn.send(frame)
-
-
-def socket_is_live(path: Path) -> bool:
-    probe = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
-    try:
-        probe.connect(str(path))
-    except OSError:
-        return False
-    finally:
-        probe.close()
-    return True
 
 
 async def serve(path: Path, engine: Engine, idle_seconds: float) -> None:

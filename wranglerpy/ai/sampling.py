@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from abc import ABC, abstractmethod
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
@@ -9,6 +10,16 @@ import numpy as np
 
 # Returns whether a token may come next; used by constrained decoding.
 TokenFilter = Callable[[int], bool]
+
+
+class Constraint(ABC):
+    """Restricts the next token given the text so far; ``done`` ends generation."""
+
+    @abstractmethod
+    def allowed(self, text: str) -> TokenFilter: ...
+
+    @abstractmethod
+    def done(self, text: str) -> bool: ...
 
 
 @dataclass(frozen=True)

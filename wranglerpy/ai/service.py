@@ -15,8 +15,8 @@ from typing import Protocol
 
 import numpy as np
 
-from wranglerpy.ai.engine import TextEvents, TextRequest, TextResult, get_engine
 from wranglerpy.ai.models import LocalModel
+from wranglerpy.ai.text import TextEvents, TextRequest, TextResult
 from wranglerpy.errors import AIError
 
 HOST_ENV = "WRANGLERPY_AI_HOST"
@@ -38,6 +38,8 @@ def default_service() -> ModelService:
     if mode not in MODES:
         raise AIError(f"{HOST_ENV}={mode!r} is not one of: {', '.join(MODES)}")
     if mode == "process":
+        from wranglerpy.ai.engine import get_engine
+
         return get_engine()
     from wranglerpy.ai.client import get_host_client
 

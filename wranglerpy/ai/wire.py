@@ -11,16 +11,17 @@ from __future__ import annotations
 import asyncio
 import base64
 import json
+import socket
 import struct
 from dataclasses import asdict
+from pathlib import Path
 from typing import Any
 
 import numpy as np
 
-from wranglerpy.ai.engine import TextRequest, TextResult
-from wranglerpy.ai.generate import Generation
 from wranglerpy.ai.models import Artifact, LocalModel
 from wranglerpy.ai.sampling import SamplingParams
+from wranglerpy.ai.text import Generation, TextRequest, TextResult
 from wranglerpy.errors import AIError
 
 HEADER = struct.Struct(">I")
@@ -55,6 +56,18 @@ async def read_frame(reader: asyncio.StreamReader) -> dict[str, Any] | None:
 def encode_frame(frame: dict[str, Any]) -> bytes:
     body = json.dumps(frame, ensure_ascii=False, separators=(",", ":")).encode()
     return HEADER.pack(len(body)) + body
+
+
+def socket_is_live(path: Path) -> bool:
+    """Whether something accepts connections on the unix socket ``path``."""
+    probe = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+    try:
+        probe.connect(str(path))
+    except OSError:
+        return False
+    finally:
+        probe.close()
+    return True
 
 
 # -- codecs for what crosses the socket ----------------------------------------------------
