@@ -8,6 +8,7 @@ from pathlib import Path
 
 import onnxruntime as ort
 from tokenizers import Tokenizer
+from tokenizers.decoders import DecodeStream
 
 from wranglerpy.ai.batch import Batch, Decoding
 from wranglerpy.ai.batched_graph import batched_model_file
@@ -93,30 +94,29 @@ class TextModel:
 
 
 class TextStream:
-    """Turns token ids into text pieces, holding back incomplete UTF-8 sequences.
+    """Turns token ids into text pieces with ``tokenizers``' ``DecodeStream``, which holds back
+    an incomplete UTF-8 sequence until the token that completes it (constant work per token).
 
-    Decodes only a short window (from the last emitted token on), so a long answer costs the
-    same per token as a short one; byte-level BPE pieces only join with their neighbours.
+    ``flush()`` returns what is still held back at the end, so the pieces always add up to
+    ``decode(all ids)`` (the text of the non-streamed result).
     """
 
     def __init__(self, model: TextModel) -> None:
         self._model = model
+        self._stream = DecodeStream(skip_special_tokens=True)
         self._ids: list[int] = []
-        self._prefix = 0  # window start
-        self._read = 0  # tokens already turned into emitted text
+        self._emitted = 0  # characters handed out so far
 
     def push(self, token: int) -> str:
         self._ids.append(token)
-        before = self._model.decode(self._ids[self._prefix : self._read])
-        now = self._model.decode(self._ids[self._prefix :])
-        if len(now) <= len(before) or now.endswith("\ufffd"):
+        piece = self._stream.step(self._model.tokenizer, token)
+        if not piece:
             return ""
-        self._prefix, self._read = self._read, len(self._ids)
-        return now[len(before) :]
+        self._emitted += len(piece)
+        return str(piece)
 
     def flush(self) -> str:
         """Whatever is still held back (an incomplete sequence at the very end)."""
-        before = self._model.decode(self._ids[self._prefix : self._read])
-        now = self._model.decode(self._ids[self._prefix :])
-        self._prefix = self._read = len(self._ids)
-        return now[len(before) :]
+        rest = self._model.decode(self._ids)[self._emitted :]
+        self._emitted += len(rest)
+        return rest
