@@ -72,19 +72,16 @@ class Decoding:
     def choose(self, logits: np.ndarray) -> bool:
         """Pick the next token; False when the sequence is finished (``finish`` was called)."""
         try:
-            allowed = None
             if self.constraint is not None:
-                text = self.model.decode(self.state.token_ids)
-                if self.constraint.done(text):
-                    self.finish("stop")
-                    return False
-                allowed = self.constraint.allowed(text)
-            token = self.sampler.pick(logits, self.seen, allowed)
+                logits = self.constraint.restrict(logits)
+            token = self.sampler.pick(logits, self.seen)
+            if token in self.stops:
+                self.finish("stop")
+                return False
+            if self.constraint is not None:
+                self.constraint.advance(token)
         except Exception as exc:  # this request fails; the others go on
             self.finish("error", exc)
-            return False
-        if token in self.stops:
-            self.finish("stop")
             return False
         self.state.token_ids.append(token)
         self.seen.append(token)

@@ -19,6 +19,7 @@ deps.require(deps.RUNTIME)  # a clear reason for the stand-in binding when the e
 
 from wranglerpy.ai import inputs as check  # noqa: E402
 from wranglerpy.ai import responses_api  # noqa: E402
+from wranglerpy.ai.guided import grammar_for  # noqa: E402
 from wranglerpy.ai.json_close import closing_suffix  # noqa: E402
 from wranglerpy.ai.json_refs import SchemaRefs  # noqa: E402
 from wranglerpy.ai.models import LocalModel, ModelTable  # noqa: E402
@@ -131,9 +132,10 @@ class AI:
             schema=schema,
         )
         if schema is not None:
-            SchemaRefs(
-                schema
-            ).check()  # a $ref that cannot be followed is refused before generating
+            # Refused before generating: a $ref that cannot be followed, a schema llguidance
+            # cannot compile.
+            SchemaRefs(schema).check()
+            grammar_for(schema)
         engine = self._engine()
         if given.get("stream"):
             events = engine.stream(local, request)

@@ -23,9 +23,9 @@ import numpy as np
 
 from wranglerpy.ai.batch import Decoding
 from wranglerpy.ai.cache import ModelCache
-from wranglerpy.ai.constrained import JsonConstraint
 from wranglerpy.ai.embeddings import EmbeddingModel
 from wranglerpy.ai.generate import TextModel, TextStream
+from wranglerpy.ai.guided import JsonGuide
 from wranglerpy.ai.models import LocalModel
 from wranglerpy.ai.scheduler import TextScheduler
 from wranglerpy.ai.text import Generation, TextEvents, TextRequest, TextResult, collect_result
@@ -195,7 +195,7 @@ class _TextJob:
             raise AIError(
                 f"AiError: 5021: The input ({len(ids)} tokens) plus max_tokens exceeds the model's context window of {MAX_CONTEXT} tokens"
             )
-        constraint = JsonConstraint(text_model, request.schema) if request.schema else None
+        constraint = JsonGuide(text_model, request.schema) if request.schema else None
         self.text_model = text_model
         self.text = TextStream(text_model)
         return Decoding(

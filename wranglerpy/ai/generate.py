@@ -44,21 +44,10 @@ class TextModel:
         self.past_names = [i.name for i in inputs if i.name.startswith("past_")]
         first = next(i.shape for i in inputs if i.name.startswith("past_"))
         self.kv_heads, self.head_dim = int(first[1]), int(first[3])
-        self._pieces: list[str] | None = None
 
     @property
     def vocab_size(self) -> int:
         return int(self.tokenizer.get_vocab_size(with_added_tokens=True))
-
-    def token_pieces(self) -> list[str]:
-        """Each token's text on its own (special tokens as ``""``); built once, for constraints."""
-        if self._pieces is None:
-            stops = set(self.meta.stop_token_ids)
-            decoded = self.tokenizer.decode_batch(
-                [[i] for i in range(self.vocab_size)], skip_special_tokens=True
-            )
-            self._pieces = ["" if i in stops else str(piece) for i, piece in enumerate(decoded)]
-        return self._pieces
 
     def encode(self, text: str) -> list[int]:
         return list(self.tokenizer.encode(text, add_special_tokens=False).ids)
