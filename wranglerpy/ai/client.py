@@ -41,11 +41,15 @@ DEFAULT_IDLE_SECONDS = 60.0  # the host leaves after this long without any clien
 
 
 def default_socket_path() -> Path:
-    """One host per machine and model cache: the socket name carries the cache's digest."""
+    """One host per machine, model cache and wranglerpy installation: the socket name carries
+    a digest of the cache folder, the frame protocol's version and where this wranglerpy is
+    installed, so a host always runs the same code as its clients."""
     from wranglerpy.supervisor.sockets import runtime_dir
 
     cache = str(default_cache_dir().expanduser().resolve())
-    digest = hashlib.sha256(cache.encode()).hexdigest()[:10]
+    install = str(Path(wire.__file__).resolve().parent)
+    key = f"{cache}\0{wire.PROTOCOL}\0{install}"
+    digest = hashlib.sha256(key.encode()).hexdigest()[:10]
     return runtime_dir() / f"ai-host-{digest}.sock"
 
 

@@ -24,6 +24,7 @@ from wranglerpy.ai.sampling import SamplingParams
 from wranglerpy.ai.text import Generation, TextRequest, TextResult
 from wranglerpy.errors import AIError
 
+PROTOCOL = 1  # bump when a frame changes: clients then start a host of their own version
 HEADER = struct.Struct(">I")
 MAX_FRAME = 64 * 1024 * 1024  # an embeddings batch of a few thousand vectors fits
 
