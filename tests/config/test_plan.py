@@ -1,10 +1,16 @@
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import pytest
 
-from wranglerpy.config.plan import assign_ports, dependency_order, service_target
+from wranglerpy.config.plan import (
+    assign_ports,
+    dependency_order,
+    parse_worker_ports,
+    service_target,
+)
 from wranglerpy.config.schema import Dev, ServiceBinding, WorkerConfig
 from wranglerpy.errors import ConfigError
 
@@ -55,11 +61,14 @@ def test_auto_ports_skip_busy_and_reserved_ports() -> None:
     assert ports == {"a": 8787, "b": 8790, "c": 8789}
 
 
-def test_duplicate_dev_ports_resolved_in_config_order() -> None:
-    workers = [worker("a", 8787), worker("b", 8787), worker("c", 9000), worker("d", 9000)]
-    ports = assign_ports(workers, None, always)
-    assert ports == {"a": 8787, "b": 8788, "c": 9000, "d": 8789}
-    assert assign_ports(workers, None, always) == ports
+def test_duplicate_explicit_dev_ports_are_an_error() -> None:
+    """Issue 18, finding 16: the second config used to be moved to another port silently."""
+    with pytest.raises(ConfigError, match=r"/p/b/wrangler.toml \[dev.port\]: \[dev\] port 8787 "):
+        assign_ports([worker("a", 8787), worker("b", 8787)], None, always)
+    with pytest.raises(ConfigError, match="already the port of worker 'c'"):
+        assign_ports([worker("a"), worker("c", 9000), worker("d", 9000)], None, always)
+    with pytest.raises(ConfigError, match="already the port of worker 'a'"):
+        assign_ports([worker("a", 9000), worker("b", 7000)], 7000, always)
 
 
 def test_port_zero_means_any() -> None:
@@ -115,3 +124,21 @@ def test_service_target_by_env() -> None:
     assert service_target(ServiceBinding("S", "streaming-production"), ws) is prod
     assert service_target(ServiceBinding("S", "streaming", "staging"), ws) is None
     assert service_target(ServiceBinding("S", "streaming"), ws) is None
+
+
+def test_worker_ports_move_any_worker_and_star_moves_the_rest() -> None:
+    workers = [worker("a", 8787), worker("b", 8788), worker("c", 8789)]
+    assert assign_ports(workers, None, always, {"b": 9100}) == {"a": 8787, "b": 9100, "c": 8789}
+    assert assign_ports(workers, 9000, always, {"*": 0}) == {"a": 9000, "b": 0, "c": 0}
+    assert assign_ports(workers, None, always, {"*": 0, "c": 7000}) == {"a": 0, "b": 0, "c": 7000}
+
+
+def test_parse_worker_ports_names_the_mistake() -> None:
+    assert parse_worker_ports(["b=9100", "*=0"], ["a", "b"]) == {"b": 9100, "*": 0}
+    for bad, message in (
+        ("b:9100", "expected NAME=PORT"),
+        ("b=99999", "expected NAME=PORT"),
+        ("zz=9100", "no worker named 'zz' (workers: a, b)"),
+    ):
+        with pytest.raises(ConfigError, match=re.escape(message)):
+            parse_worker_ports([bad], ["a", "b"])

@@ -97,7 +97,7 @@ def import_main(main: Path) -> ModuleType:
     return importlib.import_module(name)
 
 
-def load_worker(main: Path) -> LoadedWorker:
+def import_worker(main: Path) -> LoadedWorker:
     """Import the module and classify its handlers; raise WorkerLoadError with the traceback."""
     import traceback
 

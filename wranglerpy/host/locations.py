@@ -1,0 +1,128 @@
+"""Where each running worker lives: a folder of small JSON files, one per worker and mode.
+
+This is the registry (wrangler calls it the dev registry): every ``wranglerpy dev`` and the
+local edge on this machine write a location when a worker starts serving and remove it when
+it stops, so service bindings find their targets across separate processes, and ``tail``
+finds their event streams. Locations of dead processes are ignored. A location names the
+unix socket its frame calls go to (see ``wranglerpy.wire``); a Durable Object's location
+(which process holds an object id) will be one more kind of file in the same folder.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import tempfile
+from dataclasses import asdict, dataclass
+from pathlib import Path
+
+REGISTRY_ENV = "WRANGLERPY_REGISTRY_PATH"
+
+
+def default_registry_dir() -> Path:
+    configured = os.environ.get(REGISTRY_ENV)
+    if configured:
+        return Path(configured)
+    return Path.home() / ".wranglerpy" / "registry"
+
+
+@dataclass(frozen=True)
+class WorkerLocation:
+    """Where a running worker can be reached from another process on this machine."""
+
+    name: str  # the worker's name, with its env suffix (e.g. "api-production")
+    base_name: str  # the top-level name (e.g. "api")
+    env: str | None
+    socket: str  # unix socket path for service-binding calls
+    url: str  # public http URL
+    pid: int  # the supervising process; the entry is stale once it is gone
+    mode: str = "dev"  # "dev" or "edge"
+    tail: str = ""  # unix socket of the supervisor's tail server (live events)
+
+
+def pid_alive(pid: int) -> bool:
+    """Whether process ``pid`` exists (it may belong to another user)."""
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
+class Locations:
+    """Reads and writes worker entries; lookups are cached by file mtime (cheap per call)."""
+
+    def __init__(self, directory: Path | None = None) -> None:
+        self.directory = directory or default_registry_dir()
+        self._cache: dict[str, tuple[float, WorkerLocation | None]] = {}
+
+    def _path(self, name: str, mode: str = "dev") -> Path:
+        safe = "".join(c if c.isalnum() or c in "-_." else "_" for c in name)
+        return self.directory / f"{safe}.{mode}.json"
+
+    def register(self, entry: WorkerLocation) -> None:
+        self.directory.mkdir(parents=True, exist_ok=True)
+        target = self._path(entry.name, entry.mode)
+        fd, tmp = tempfile.mkstemp(dir=self.directory, prefix=".tmp-", suffix=".json")
+        with os.fdopen(fd, "w") as out:
+            json.dump(asdict(entry), out)
+        os.replace(tmp, target)
+
+    def unregister(self, name: str, pid: int, mode: str = "dev") -> None:
+        """Remove ``name``'s entry if it is still ours (another ``dev`` may have taken over)."""
+        path = self._path(name, mode)
+        entry = self._read(path)
+        if entry is not None and entry.pid == pid:
+            path.unlink(missing_ok=True)
+
+    def _read(self, path: Path) -> WorkerLocation | None:
+        try:
+            mtime = path.stat().st_mtime
+        except FileNotFoundError:
+            self._cache.pop(str(path), None)
+            return None
+        cached = self._cache.get(str(path))
+        if cached and cached[0] == mtime:
+            return cached[1]
+        try:
+            data = json.loads(path.read_text())
+            data.pop("token", None)  # written by wranglerpy before the frame protocol
+            entry: WorkerLocation | None = WorkerLocation(**data)
+        except (OSError, ValueError, TypeError):
+            entry = None
+        self._cache[str(path)] = (mtime, entry)
+        return entry
+
+    def get(self, name: str, mode: str = "dev") -> WorkerLocation | None:
+        entry = self._read(self._path(name, mode))
+        if entry is None or not pid_alive(entry.pid):
+            return None
+        return entry
+
+    def lookup(
+        self, service: str, environment: str | None = None, mode: str = "dev"
+    ) -> WorkerLocation | None:
+        """The worker a ``[[services]]`` binding reaches.
+
+        With ``environment``, the target's ``[env.X]`` worker (``<service>-<X>``) is preferred;
+        if only the plain ``service`` runs (the usual ``dev`` case), that one answers.
+        """
+        if environment:
+            entry = self.get(f"{service}-{environment}", mode)
+            if entry is not None:
+                return entry
+        return self.get(service, mode)
+
+    def entries(self, mode: str | None = None) -> list[WorkerLocation]:
+        if not self.directory.is_dir():
+            return []
+        found = []
+        for path in sorted(self.directory.glob("*.json")):
+            if path.name.startswith(".tmp-"):
+                continue
+            entry = self._read(path)
+            if entry is not None and (mode is None or entry.mode == mode) and pid_alive(entry.pid):
+                found.append(entry)
+        return found

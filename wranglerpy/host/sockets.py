@@ -1,0 +1,68 @@
+"""The socket binder: listening sockets, bound once by the host, handed to worker processes.
+
+Because the host holds them, a worker's port (and the unix socket of its frame calls) stays
+open across reloads and crashes: connections wait in the backlog for the new process.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import itertools
+import os
+import socket
+import tempfile
+from pathlib import Path
+
+from wranglerpy.errors import UsageError
+
+BACKLOG = 2048
+_serial = itertools.count(1)
+
+
+def bind_tcp(ip: str, port: int) -> socket.socket:
+    family = socket.AF_INET6 if ":" in ip else socket.AF_INET
+    sock = socket.socket(family, socket.SOCK_STREAM)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+    try:
+        sock.bind((ip, port))
+    except OSError as exc:
+        sock.close()
+        raise UsageError(
+            f"Address {ip}:{port} is already in use or not available ({exc.strerror}). "
+            "Pick another with --port or [dev] port."
+        ) from None
+    sock.listen(BACKLOG)
+    sock.set_inheritable(True)
+    return sock
+
+
+def runtime_dir() -> Path:
+    path = Path(tempfile.gettempdir()) / f"wranglerpy-{os.getuid()}"
+    path.mkdir(mode=0o700, exist_ok=True)
+    return path
+
+
+def bind_unix(label: str) -> tuple[socket.socket, Path]:
+    """A new unix socket for ``label`` (a worker, or one version of it): never reused, so an
+    old version can drain on its own socket while callers already reach the new one."""
+    safe = "".join(c if c.isalnum() or c in "-_" else "_" for c in label)[:60]
+    path = runtime_dir() / f"{safe}-{os.getpid()}-{next(_serial)}.sock"
+    with contextlib.suppress(FileNotFoundError):
+        path.unlink()
+    sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+    sock.bind(str(path))
+    sock.listen(BACKLOG)
+    sock.set_inheritable(True)
+    return sock, path
+
+
+def port_is_free(ip: str, port: int) -> bool:
+    family = socket.AF_INET6 if ":" in ip else socket.AF_INET
+    with socket.socket(family, socket.SOCK_STREAM) as probe:
+        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            probe.bind((ip, port))
+        except OSError:
+            return False
+    return True
