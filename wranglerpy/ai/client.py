@@ -44,7 +44,7 @@ def default_socket_path() -> Path:
     """One host per machine, model cache and wranglerpy installation: the socket name carries
     a digest of the cache folder, the frame protocol's version and where this wranglerpy is
     installed, so a host always runs the same code as its clients."""
-    from wranglerpy.supervisor.sockets import runtime_dir
+    from wranglerpy.host.sockets import runtime_dir
 
     cache = str(default_cache_dir().expanduser().resolve())
     install = str(Path(wire.__file__).resolve().parent)

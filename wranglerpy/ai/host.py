@@ -60,8 +60,10 @@ class Connection:
                     return
                 self.dispatch(frame)
                 await self.writer.drain()
-        except (wire.WireError, ValueError, ConnectionError) as exc:
-            log.warning("model host: dropping a client: %s", exc)
+        except ConnectionError:
+            pass  # the worker went away (restart, reload, exit): its generations stop below
+        except (wire.WireError, ValueError) as exc:
+            log.warning("model host: dropping a client that sent a bad frame: %s", exc)
         finally:
             for events in self.streams.values():
                 events.cancel()
@@ -128,6 +130,8 @@ class ClientLogs(logging.Handler):
         self.connections: set[Connection] = set()
 
     def emit(self, record: logging.LogRecord) -> None:
+        if record.name.startswith(log.name):
+            return  # the host's own housekeeping stays in its log file
         frame = {"kind": "log", "level": record.levelno, "message": record.getMessage()}
         with contextlib.suppress(RuntimeError):  # the loop has stopped: nobody to tell
             self.loop.call_soon_threadsafe(self._broadcast, frame)
