@@ -110,12 +110,14 @@ class KVRows:
     def positions(self) -> int:
         return next(iter(self._buffers.values())).shape[2]
 
-    def ensure(self, rows: int, positions: int, keep: int) -> None:
-        """Room for ``rows`` rows of ``positions``; rows ``0..keep-1`` are copied when it grows."""
+    def ensure(self, rows: int, positions: int, keep: int, max_rows: int) -> None:
+        """Room for ``rows`` rows of ``positions``; rows ``0..keep-1`` are copied when it grows.
+        Both dimensions double (rows up to ``max_rows``), so growing copies rarely."""
         if rows <= self.rows and positions <= self.positions:
             return
         grown = max(positions, self.positions * 2) if positions > self.positions else positions
-        self._allocate(max(rows, self.rows), max(grown, self.positions), keep)
+        more_rows = min(max(rows, self.rows * 2), max(max_rows, rows)) if rows > self.rows else rows
+        self._allocate(max(more_rows, self.rows), max(grown, self.positions), keep)
 
     def _allocate(self, rows: int, positions: int, keep: int) -> None:
         m = self._model
@@ -183,7 +185,7 @@ class Batch:
         room = length + min(seq.params.max_tokens, KV_FIRST_CHUNK)
         if self._kv is None:
             self._kv = KVRows(self.model, 1, room)
-        self._kv.ensure(row + 1, room, keep=row)
+        self._kv.ensure(row + 1, room, keep=row, max_rows=self.max_rows)
         logits = self._kv.run(row, np.asarray([seq.prompt_ids], dtype=np.int64), [length])
         seq.length = length
         self.active.append(seq)
@@ -200,7 +202,7 @@ class Batch:
             return
         assert self._kv is not None
         lengths = [seq.length + 1 for seq in self.active]
-        self._kv.ensure(len(lengths), max(lengths), keep=len(lengths))
+        self._kv.ensure(len(lengths), max(lengths), keep=len(lengths), max_rows=self.max_rows)
         tokens = np.asarray([[seq.next_token] for seq in self.active], dtype=np.int64)
         logits = self._kv.run(0, tokens, lengths)
         for seq, length in zip(self.active, lengths, strict=True):
