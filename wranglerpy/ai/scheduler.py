@@ -43,7 +43,9 @@ class TextScheduler:
             self._waiting.append(job)
             if not self._running:
                 self._running = True
-                threading.Thread(target=self._run, name="wranglerpy-ai-text", daemon=True).start()
+                # Not a daemon: interpreter exit waits for the current step instead of killing
+                # the thread inside onnxruntime (get_engine() cancels everything at exit first).
+                threading.Thread(target=self._run, name="wranglerpy-ai-text").start()
 
     def _admit(self) -> list[Job] | None:
         """The jobs that get a row now; None when there is nothing left to do (thread ends)."""
