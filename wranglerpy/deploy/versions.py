@@ -11,6 +11,7 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import pickle
 import shutil
 import tempfile
 import time
@@ -19,7 +20,6 @@ from pathlib import Path
 from typing import Any
 
 from wranglerpy.config.schema import Assets, Build, WorkerConfig
-from wranglerpy.deploy.config_json import from_data, to_data
 from wranglerpy.deploy.paths import EdgePaths
 from wranglerpy.errors import DeployError
 
@@ -30,8 +30,6 @@ KEPT_DOT_DIRS = frozenset({".well-known"})
 MAX_FILES = 5000
 MAX_BYTES = 200 * 1024 * 1024
 _PLACEHOLDER = Path("/__snapshot__")
-CONFIG_FILE = "config.json"  # the frozen WorkerConfig as data (config_json.py)
-LEGACY_CONFIG_FILE = "config.pickle"  # how snapshots stored it before
 
 
 @dataclass(frozen=True)
@@ -47,29 +45,9 @@ class Version:
         return self.id[:12]
 
     def config(self) -> WorkerConfig:
-        stored = self.directory / CONFIG_FILE
-        if not stored.is_file() and (self.directory / LEGACY_CONFIG_FILE).is_file():
-            return self._legacy_config()
-        try:
-            return from_data(WorkerConfig, json.loads(stored.read_text()))
-        except (OSError, ValueError) as exc:
-            raise DeployError(
-                f"Version {self.short_id} of {self.worker}: its config ({stored}) cannot be read: {exc}"
-            ) from None
-
-    def _legacy_config(self) -> WorkerConfig:
-        """Snapshots made before configs were stored as JSON (a pickle of the dataclass)."""
-        import pickle
-
-        try:
-            config = pickle.loads((self.directory / LEGACY_CONFIG_FILE).read_bytes())
-        except Exception as exc:  # a class moved or changed since the snapshot was taken
-            raise DeployError(
-                f"Version {self.short_id} of {self.worker} was stored by an older wranglerpy "
-                f"and cannot be read any more ({type(exc).__name__}: {exc}); deploy it again."
-            ) from None
-        if not isinstance(config, WorkerConfig):
-            raise DeployError(f"Version {self.short_id} of {self.worker} has no config.")
+        data = (self.directory / "config.pickle").read_bytes()
+        config = pickle.loads(data)
+        assert isinstance(config, WorkerConfig)
         return config
 
     @property
@@ -181,9 +159,8 @@ def snapshot(config: WorkerConfig, paths: EdgePaths, python_path: tuple[str, ...
                 dest.parent.mkdir(parents=True, exist_ok=True)
                 shutil.copy2(path, dest)
             frozen = rebase(config, root, target / "src")
-            stored = staging / CONFIG_FILE
-            stored.touch(mode=0o600)  # it holds the version's secrets: never readable by others
-            stored.write_text(json.dumps(to_data(frozen), indent=1, default=str))
+            (staging / "config.pickle").write_bytes(pickle.dumps(frozen))
+            (staging / "config.pickle").chmod(0o600)  # it holds the version's secrets
             meta = _meta(version_id, frozen, root, len(files), python_path)
             (staging / "meta.json").write_text(json.dumps(meta, indent=2))
             shutil.rmtree(target, ignore_errors=True)
