@@ -82,15 +82,25 @@ async def test_streaming_response(harness):
 import asyncio
 
 import pytest
+from js import ReadableStream, TextEncoder
+from pyodide.ffi import create_proxy
 from workers import WorkerEntrypoint, Response
 
 class Default(WorkerEntrypoint):
     async def fetch(self, request):
-        async def events():
-            for i in range(3):
-                yield f"data: {i}\\n\\n"
-                await asyncio.sleep(0)
-        return Response(events(), headers={"content-type": "text/event-stream"})
+        encoder = TextEncoder.new()
+        count = iter(range(3))
+
+        async def pull(controller):
+            i = next(count, None)
+            if i is None:
+                controller.close()
+                return
+            await asyncio.sleep(0)
+            controller.enqueue(encoder.encode(f"data: {i}\\n\\n"))
+
+        stream = ReadableStream.new(pull=create_proxy(pull))
+        return Response(stream, headers={"content-type": "text/event-stream"})
 """
     async with harness.build(source) as client:
         response = await client.get("/sse")

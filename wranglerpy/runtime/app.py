@@ -16,10 +16,12 @@ from typing import Any
 
 from wranglerpy.runtime import console, protocol, tracing
 from wranglerpy.runtime.assets import AssetServer
+from wranglerpy.runtime.cf import local_cf
 from wranglerpy.runtime.entrypoint import ExecutionContext
 from wranglerpy.runtime.env import Env
 from wranglerpy.runtime.error_page import error_response
 from wranglerpy.runtime.events import EventSink
+from wranglerpy.runtime.ffi import drive
 from wranglerpy.runtime.headers import Headers
 from wranglerpy.runtime.loader import LoadedWorker, WorkerLoadError
 from wranglerpy.runtime.messages import Request, Response
@@ -226,6 +228,7 @@ class WorkerApp:
                     method=scope["method"],
                     headers=headers,
                     body=None if scope["method"] in ("GET", "HEAD") else body,
+                    cf=local_cf(),
                 )
                 entry = scope.get("wranglerpy.entrypoint", "Default")
                 response = await self._call_fetch(request, ctx, headers, event, status, entry)
@@ -292,7 +295,7 @@ class WorkerApp:
             else:
                 return Response("This worker has no fetch handler.", status=501)
             if inspect.isawaitable(result):
-                result = await result
+                result = await drive(result)  # run_sync works inside, as JSPI allows
             if not isinstance(result, Response):
                 raise TypeError(f"fetch() must return a Response, got {type(result).__name__}")
             return result

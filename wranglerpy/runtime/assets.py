@@ -8,7 +8,7 @@ from pathlib import Path
 from urllib.parse import unquote
 
 from wranglerpy.config.schema import Assets
-from wranglerpy.runtime.headers import Headers
+from wranglerpy.runtime.headers import Headers, HeadersCopy
 from wranglerpy.runtime.messages import Response
 
 
@@ -45,7 +45,7 @@ class AssetServer:
                 folder = folder.parent
         return None
 
-    def lookup(self, method: str, path: str, headers: Headers) -> Response | None:
+    def lookup(self, method: str, path: str, headers: Headers | HeadersCopy) -> Response | None:
         """The asset answering ``path``, or None to let the worker answer."""
         if method not in ("GET", "HEAD"):
             return None

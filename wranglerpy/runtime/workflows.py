@@ -1,0 +1,5 @@
+"""Workflow exceptions of the SDK (workers-py ``src/workers/workflows.py``)."""
+
+
+class NonRetryableError(Exception):
+    """Raised in a workflow step to fail it without retrying."""
