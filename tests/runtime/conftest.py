@@ -20,7 +20,12 @@ class AppHarness:
         self.counter = 0
 
     def build(
-        self, source: str, env: dict | None = None, token: str = "tok", **kwargs
+        self,
+        source: str,
+        env: dict | None = None,
+        token: str = "tok",
+        compatibility_date: str | None = None,
+        **kwargs,
     ) -> httpx.AsyncClient:
         self.counter += 1
         # Set here, in the test's call phase: pytest swaps sys.stdout between phases.
@@ -31,7 +36,7 @@ class AppHarness:
         main.write_text(textwrap.dedent(source))
         loaded, error = None, None
         try:
-            loaded = load_worker(main)
+            loaded = load_worker(main, compatibility_date)
         except WorkerLoadError as exc:
             error = exc
         self.app = WorkerApp(

@@ -138,7 +138,8 @@ from workers import Response
 async def on_fetch(request, env):
     return Response(env.GREETING + " from on_fetch")
 """
-    async with harness.build(source) as client:
+    # Module-level handlers only exist before python_no_global_handlers (2025-08-14).
+    async with harness.build(source, compatibility_date="2025-08-13") as client:
         response = await client.get("/")
     assert response.text == "hi from on_fetch"
 
@@ -154,7 +155,7 @@ class Default(WorkerEntrypoint):
     async def fetch(self):
         return Response("no request needed " + str(relaxed_call(lambda a: a, 1, 2)))
 
-    async def scheduled(self, controller):
+    async def scheduled(self, controller, env, ctx):  # not a relaxed call on Cloudflare
         print("cron", controller.cron)
 """
     async with harness.build(source) as client:
@@ -271,7 +272,7 @@ async def on_fetch(request, env):
     console.log("pyodide style")
     return Response.new(JSON.stringify({"ok": True}), {"status": 201, "headers": {"content-type": "application/json"}})
 """
-    async with harness.build(source) as client:
+    async with harness.build(source, compatibility_date="2024-05-06") as client:
         response = await client.get("/")
     assert response.status_code == 201
     assert response.json() == {"ok": True}

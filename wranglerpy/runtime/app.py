@@ -207,7 +207,16 @@ class WorkerApp:
             response = self._load_error_response(headers)
             status["outcome"] = "exception"
         elif path in SCHEDULED_PATHS and self.loaded is not None:
-            response = await run_scheduled(self.loaded, self.env, ctx, scope, event)
+            response = await run_scheduled(
+                self.loaded,
+                self.env,
+                ctx,
+                scope,
+                event,
+                on_error=lambda exc: self._record_exception(exc, event),
+            )
+            if response.status == 500:
+                status["outcome"] = "exception"
         elif (
             self.loaded is not None and self.loaded.asgi_app is not None and not self._asset_first()
         ):
@@ -288,8 +297,13 @@ class WorkerApp:
             default = self.loaded.entrypoints.get(entry)
             if default is None and entry != "Default":
                 raise TypeError(f'Worker "{self.name}" has no entrypoint named "{entry}"')
-            if default is not None and hasattr(default, "fetch"):
-                result = relaxed_call(getattr(default(ctx, self.env), "fetch"), request)  # noqa: B009
+            fetch_name = self.loaded.method_name("fetch")
+            if default is not None:
+                # Only fetch (and test) are relaxed calls (python-entrypoint-helper.ts:466).
+                method = getattr(default(ctx, self.env), fetch_name, None)
+                if not callable(method):
+                    raise TypeError(f"Method {fetch_name} does not exist")
+                result = relaxed_call(method, request, self.env, ctx)
             elif self.loaded.on_fetch is not None:
                 result = relaxed_call(self.loaded.on_fetch, request, self.env, ctx)
             else:

@@ -125,7 +125,9 @@ def make_app(spec: WorkerSpec, sink: EventSink) -> tuple[WorkerApp, float, list[
             )
         else:
             try:
-                loaded = load_worker(config.main)
+                loaded = load_worker(
+                    config.main, config.compatibility_date, config.compatibility_flags
+                )
             except WorkerLoadError as exc:
                 error = exc
     if error is not None:

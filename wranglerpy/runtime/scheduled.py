@@ -2,16 +2,16 @@
 
 from __future__ import annotations
 
-import inspect
 import time
+from collections.abc import Callable
 from typing import Any
 from urllib.parse import parse_qs
 
 from wranglerpy.runtime.entrypoint import ExecutionContext
 from wranglerpy.runtime.env import Env
+from wranglerpy.runtime.handlers import call_handler
 from wranglerpy.runtime.loader import LoadedWorker
 from wranglerpy.runtime.messages import Response
-from wranglerpy.runtime.relaxed import relaxed_call
 
 # wranglerpy's path, plus the two wrangler has used, so existing scripts keep working.
 SCHEDULED_PATHS = frozenset(
@@ -38,23 +38,23 @@ async def run_scheduled(
     ctx: ExecutionContext,
     scope: dict[str, Any],
     event: dict[str, Any],
+    on_error: Callable[[BaseException], None] | None = None,
 ) -> Response:
+    """Answer ``/cdn-cgi/handler/scheduled`` as wrangler dev does: the outcome as text,
+    ``ok`` (200) or ``exception`` (500)."""
     query = parse_qs(scope.get("query_string", b"").decode())
     cron = (query.get("cron") or [""])[0]
     when = float((query.get("time") or [time.time() * 1000])[0])
     controller = ScheduledController(cron, when)
     event["scheduled"] = {"cron": cron, "scheduledTime": when}
-    handler: Any = None
-    if loaded.default is not None and hasattr(loaded.default, "scheduled"):
-        handler = getattr(loaded.default(ctx, env), "scheduled")  # noqa: B009 - user-defined
-        args: tuple[Any, ...] = (controller, env, ctx)
-    elif loaded.on_scheduled is not None:
-        handler = loaded.on_scheduled
-        args = (controller, env, ctx)
-    if handler is None:
-        return Response("This worker has no scheduled handler.", status=404)
-    result = relaxed_call(handler, *args)
-    if inspect.isawaitable(result):
-        await result
+    try:
+        found = await call_handler(loaded, "scheduled", controller, env, ctx)
+        if not found:
+            raise TypeError("Handler does not export a scheduled() function.")
+    except Exception as exc:  # noqa: BLE001 - the user's failure is the outcome
+        if on_error is not None:
+            on_error(exc)
+        await ctx.drain()
+        return Response("exception", status=500)
     await ctx.drain()
-    return Response("Ran scheduled event")
+    return Response("ok")
