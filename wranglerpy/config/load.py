@@ -16,7 +16,7 @@ from typing import Any
 
 from wranglerpy.config import bindings as b
 from wranglerpy.config import sections as s
-from wranglerpy.config.dotenv import load_dev_vars
+from wranglerpy.config.dotenv import dev_vars_warnings, load_dev_vars
 from wranglerpy.config.fields import Reader, join
 from wranglerpy.config.read import CONFIG_SUFFIXES, display_path, read_raw
 from wranglerpy.config.schema import WorkerConfig
@@ -182,6 +182,8 @@ def load_worker(config_path: Path, env: str | None = None) -> WorkerConfig:
         secrets=tuple(load_dev_vars(root, env).items()),
     )
     _check_binding_names(r, config, env_path, pick("assets")[1])
+    for warning in dev_vars_warnings(root, env):
+        r.warn(warning)
     return replace(config, warnings=tuple(r.warnings))
 
 
