@@ -218,14 +218,16 @@ class WorkerApp:
             if response.status == 500:
                 status["outcome"] = "exception"
         elif (
-            self.loaded is not None and self.loaded.asgi_app is not None and not self._asset_first()
+            self.loaded is not None
+            and self.loaded.asgi_app is not None
+            and not self._asset_first(path)
         ):
             await self._call_asgi(scope, receive, send, ctx, status, event)
             await ctx.drain()
             return
         else:
             response = None
-            if self.assets is not None and self._asset_first():
+            if self.assets is not None and self._asset_first(path):
                 response = self.assets.lookup(scope["method"], path, headers)
             if response is None:
                 if self.loaded is not None and self.loaded.asgi_app is not None:
@@ -241,15 +243,19 @@ class WorkerApp:
                 )
                 entry = scope.get("wranglerpy.entrypoint", "Default")
                 response = await self._call_fetch(request, ctx, headers, event, status, entry)
-                if response.status == 404 and self.assets is not None and not self._asset_first():
+                if (
+                    response.status == 404
+                    and self.assets is not None
+                    and not self._asset_first(path)
+                ):
                     response = self.assets.lookup(scope["method"], path, headers) or response
         assert response is not None
         status["code"] = response.status
         await self._send(response, send, body, status, head=scope["method"] == "HEAD")
         await ctx.drain()
 
-    def _asset_first(self) -> bool:
-        return self.assets is not None and not self.assets.run_worker_first
+    def _asset_first(self, path: str) -> bool:
+        return self.assets is not None and not self.assets.worker_first(path)
 
     async def _call_asgi(
         self,
