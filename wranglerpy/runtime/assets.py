@@ -14,7 +14,6 @@ from wranglerpy.config.schema import Assets
 from wranglerpy.runtime.headers import Headers, HeadersCopy
 from wranglerpy.runtime.messages import Response
 
-
 # Files wrangler never uploads as assets (its own control files).
 NOT_ASSETS = (".assetsignore", "_headers", "_redirects", "_worker.js")
 
