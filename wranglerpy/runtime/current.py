@@ -10,12 +10,24 @@ from __future__ import annotations
 import contextlib
 import contextvars
 from collections.abc import Iterator
+from pathlib import Path
 from types import SimpleNamespace
 from typing import Any
 
 _env: Any = None
+_persist_dir: Path | None = None
 _overrides: list[dict[str, Any]] = []
 request_ctx: contextvars.ContextVar[Any] = contextvars.ContextVar("wranglerpy_ctx", default=None)
+
+
+def set_persist_dir(path: Path) -> None:
+    """Where this worker's local state lives (the Cache API keeps its entries there)."""
+    global _persist_dir
+    _persist_dir = path
+
+
+def persist_dir() -> Path:
+    return _persist_dir or Path(".wranglerpy") / "state"
 
 
 def set_process_env(env: Any) -> None:

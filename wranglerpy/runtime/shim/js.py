@@ -2,6 +2,7 @@
 (``from js import Response, fetch, console, ReadableStream, crypto``), backed by wranglerpy's
 runtime with Pyodide's calling conventions (keyword arguments to ``.new`` are the init object)."""
 
+from wranglerpy.runtime.cache_api import caches
 from wranglerpy.runtime.jsglobals import (
     JSON,
     URL,
@@ -66,6 +67,7 @@ __all__ = [
     "WritableStream",
     "atob",
     "btoa",
+    "caches",
     "clearTimeout",
     "console",
     "crypto",
