@@ -17,18 +17,8 @@ from wranglerpy.runtime.messages import Request, Response
 _END = object()
 
 
-async def fetch(app: Any, request: Request, env: Any, ctx: Any = None) -> Response:
-    from wranglerpy.runtime.asgi_lifespan import start_application
-
-    # Lifespan startup and shutdown around each request, as the SDK runs them (SDK/asgi.py).
-    shutdown, state = await start_application(app)
-    response = await _process(app, request, env, ctx, state)
-    await shutdown()
-    return response
-
-
-async def _process(
-    app: Any, request: Request, env: Any, ctx: Any, state: dict[str, Any] | None
+async def fetch(
+    app: Any, request: Request, env: Any, ctx: Any = None, state: dict[str, Any] | None = None
 ) -> Response:
     parts = urlsplit(request.url)
     scope = {

@@ -78,3 +78,14 @@ async def start_application(app: Any) -> tuple[Shutdown, dict[str, Any] | None]:
     if not supported:
         return nothing, None
     return shutdown, state
+
+
+async def sdk_fetch(app: Any, request: Any, env: Any, ctx: Any = None) -> Any:
+    """``workers.asgi.fetch``: the app's lifespan startup, the request, then its shutdown,
+    each time, as the SDK runs them (SDK/asgi.py ``fetch``)."""
+    from wranglerpy.runtime.asgi_bridge import fetch
+
+    shutdown, state = await start_application(app)
+    response = await fetch(app, request, env, ctx, state)
+    await shutdown()
+    return response

@@ -4,7 +4,7 @@ dependency giving the env (SDK/asgi.py ``__getattr__``); ``asgi.websocket`` need
 
 from typing import Any
 
-from wranglerpy.runtime.asgi_bridge import fetch
+from wranglerpy.runtime.asgi_lifespan import sdk_fetch as fetch
 
 
 async def websocket(app: Any, req: Any, env: Any = None) -> Any:
