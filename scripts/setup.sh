@@ -3,6 +3,12 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 PYTHON="${PYTHON:-python3}"
-[ -x .venv/bin/python ] || "$PYTHON" -m venv .venv
+if [ ! -x .venv/bin/python ]; then
+  echo "wranglerpy setup: creating .venv with $("$PYTHON" --version 2>&1)"
+  "$PYTHON" -m venv .venv
+fi
+echo "wranglerpy setup: upgrading pip"
 .venv/bin/python -m pip install -q --upgrade pip
-.venv/bin/python -m pip install -q -e '.[ai,example,test]'
+echo "wranglerpy setup: installing wranglerpy with the ai, example and test extras (about a minute the first time)"
+.venv/bin/python -m pip install --progress-bar on -e '.[ai,example,test]'
+echo "wranglerpy setup: done. Activate it in this shell with: . .venv/bin/activate"

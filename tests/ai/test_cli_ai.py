@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import pytest
@@ -41,11 +42,15 @@ def test_models_shows_the_configs_ai_models_overrides(
         '[ai.models]\n"@cf/my/model" = "smollm2-135m-instruct"\n'
     )
     monkeypatch.chdir(tmp_path)
-    monkeypatch.setenv("COLUMNS", "200")
     result = runner.invoke(app, ["ai", "models", "--cache-dir", str(tmp_path / "cache")])
     assert result.exit_code == 0, result.output
-    line = next(x for x in result.output.splitlines() if "@cf/my/model" in x)
-    assert "smollm2-135m-instruct" in line and "[ai.models] in wrangler.toml" in line
+    names = json.loads(result.stdout.splitlines()[1])["Cloudflare names"]
+    row = next(x for x in names if x["model"] == "@cf/my/model")
+    assert row == {
+        "model": "@cf/my/model",
+        "runs on": "smollm2-135m-instruct",
+        "from": "[ai.models] in wrangler.toml",
+    }
 
 
 def test_models_refuses_an_override_to_an_unknown_local_model(

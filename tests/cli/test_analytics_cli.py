@@ -5,6 +5,7 @@ import pytest
 from typer.testing import CliRunner
 
 from wranglerpy.bindings.analytics_engine import AnalyticsEngineBinding, dataset_path
+from wranglerpy.cli import tables
 from wranglerpy.cli.main import app
 
 runner = CliRunner()
@@ -53,13 +54,22 @@ def test_json_output_has_the_sql_api_shape(project: Path) -> None:
     }
 
 
-def test_table_output_prints_values_literally(project: Path) -> None:
+def test_table_output_prints_values_literally(
+    project: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(tables, "is_terminal", lambda: True)
     result = query("SELECT blob1, count() FROM hits_prod GROUP BY blob1 ORDER BY blob1")
     assert result.exit_code == 0, result.output
     assert "/[b]" in result.output and "count()" in result.output
     assert result.output.rstrip().endswith("2 rows")
     limited = query("SELECT blob1 FROM hits_prod LIMIT 1")
     assert "1 row (of 3 before LIMIT)" in limited.output
+
+
+def test_piped_output_is_json_not_a_cut_table(project: Path) -> None:
+    result = query("SELECT blob1, count() FROM hits_prod GROUP BY blob1 ORDER BY blob1")
+    assert result.exit_code == 0, result.output
+    assert json.loads(result.output)["rows"] == 2
 
 
 def test_format_clauses(project: Path) -> None:

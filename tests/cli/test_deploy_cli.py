@@ -121,7 +121,7 @@ def test_secrets_never_come_from_dev_vars_and_survive_later_deploys(edge: Edge) 
         assert api.get("/secret").text == "prod"
         assert api.get("/health").json()["version"] == "v2"
     first = DeploymentLog(edge.paths.deployments).history("pair-api")[0].version_id
-    out = edge.cli("rollback", "pair-api", first[:10], "-y")
+    out = edge.cli("rollback", first[:10], "--name", "pair-api", "-y")
     assert "after the rollback the worker has none" in out
     with edge.client("pair-api") as api:
         assert api.get("/secret").text == "-"

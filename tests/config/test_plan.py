@@ -1,10 +1,16 @@
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import pytest
 
-from wranglerpy.config.plan import assign_ports, dependency_order, service_target
+from wranglerpy.config.plan import (
+    assign_ports,
+    dependency_order,
+    parse_worker_ports,
+    service_target,
+)
 from wranglerpy.config.schema import Dev, ServiceBinding, WorkerConfig
 from wranglerpy.errors import ConfigError
 
@@ -115,3 +121,21 @@ def test_service_target_by_env() -> None:
     assert service_target(ServiceBinding("S", "streaming-production"), ws) is prod
     assert service_target(ServiceBinding("S", "streaming", "staging"), ws) is None
     assert service_target(ServiceBinding("S", "streaming"), ws) is None
+
+
+def test_worker_ports_move_any_worker_and_star_moves_the_rest() -> None:
+    workers = [worker("a", 8787), worker("b", 8788), worker("c", 8789)]
+    assert assign_ports(workers, None, always, {"b": 9100}) == {"a": 8787, "b": 9100, "c": 8789}
+    assert assign_ports(workers, 9000, always, {"*": 0}) == {"a": 9000, "b": 0, "c": 0}
+    assert assign_ports(workers, None, always, {"*": 0, "c": 7000}) == {"a": 0, "b": 0, "c": 7000}
+
+
+def test_parse_worker_ports_names_the_mistake() -> None:
+    assert parse_worker_ports(["b=9100", "*=0"], ["a", "b"]) == {"b": 9100, "*": 0}
+    for bad, message in (
+        ("b:9100", "expected NAME=PORT"),
+        ("b=99999", "expected NAME=PORT"),
+        ("zz=9100", "no worker named 'zz' (workers: a, b)"),
+    ):
+        with pytest.raises(ConfigError, match=re.escape(message)):
+            parse_worker_ports([bad], ["a", "b"])

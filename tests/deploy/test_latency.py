@@ -4,7 +4,7 @@ from pathlib import Path
 from wranglerpy.bindings import kv
 from wranglerpy.bindings.d1 import create as create_d1
 from wranglerpy.config.schema import D1Database, KVNamespace, Placement
-from wranglerpy.deploy.latency import OFF, SMART, Delayed, delay_bindings, model_for
+from wranglerpy.runtime.latency import OFF, SMART, Delayed, delay_bindings, model_for
 
 
 class Sleeps:

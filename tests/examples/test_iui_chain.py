@@ -13,7 +13,7 @@ from wranglerpy.runtime.app import WorkerApp
 from wranglerpy.runtime.assets import AssetServer
 from wranglerpy.runtime.env import Env
 from wranglerpy.runtime.events import ListEventSink
-from wranglerpy.runtime.loader import load_worker
+from wranglerpy.runtime.loader import import_worker
 from wranglerpy.runtime.messages import Request, Response
 
 from iui_fakes import EXAMPLE, FakeEnv, call_asgi, run, sse_events
@@ -34,10 +34,10 @@ def chain(env: FakeEnv) -> WorkerApp:
     streaming = WorkerApp(
         "inference-ui-streaming",
         Env({**shared, "ENVIRONMENT": "development"}),
-        load_worker(EXAMPLE / "src" / "streaming_worker.py"),
+        import_worker(EXAMPLE / "src" / "streaming_worker.py"),
         sink,
     )
-    api_loaded = load_worker(EXAMPLE / "src" / "api_worker.py")
+    api_loaded = import_worker(EXAMPLE / "src" / "api_worker.py")
     assert api_loaded.asgi_app is not None  # the Quart app is served as ASGI
     return WorkerApp(
         "inference-ui-api",

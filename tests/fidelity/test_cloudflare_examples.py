@@ -17,7 +17,7 @@ from wranglerpy.config.load import load_worker as load_config
 from wranglerpy.runtime.app import WorkerApp
 from wranglerpy.runtime.env import Env
 from wranglerpy.runtime.events import ListEventSink
-from wranglerpy.runtime.loader import load_worker
+from wranglerpy.runtime.loader import import_worker
 
 EXAMPLES = Path(__file__).parent / "fixtures" / "cloudflare-examples"
 
@@ -34,7 +34,7 @@ def example_app(monkeypatch: pytest.MonkeyPatch, tmp_path: Path):
         monkeypatch.syspath_prepend(str(config.main.parent))
         for module in [m for m in sys.modules if m.startswith(("hello_django", "entry"))]:
             monkeypatch.delitem(sys.modules, module)
-        loaded = load_worker(config.main, config.compatibility_date, config.compatibility_flags)
+        loaded = import_worker(config.main, config.compatibility_date, config.compatibility_flags)
         env = Env({**config.vars_dict(), **build_storage_bindings(config, tmp_path / "state")})
         opened.append(env)
         app = WorkerApp(config.name, env, loaded, ListEventSink())

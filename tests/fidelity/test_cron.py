@@ -9,7 +9,7 @@ from datetime import datetime, timezone
 import pytest
 
 from wranglerpy.errors import ConfigError
-from wranglerpy.supervisor.cron import Cron
+from wranglerpy.host.cron import Cron
 
 START = datetime(2026, 11, 22, 18, 40, tzinfo=timezone.utc)  # a Sunday
 

@@ -9,7 +9,7 @@ import pytest
 from wranglerpy.runtime.entrypoint import ExecutionContext
 from wranglerpy.runtime.env import Env
 from wranglerpy.runtime.handlers import call_handler
-from wranglerpy.runtime.loader import WorkerLoadError, load_worker
+from wranglerpy.runtime.loader import WorkerLoadError, import_worker
 from wranglerpy.runtime.scheduled import ScheduledController
 
 MODULE_LEVEL = """
@@ -47,7 +47,7 @@ async def test_flag_turns_it_on_before_the_date(harness) -> None:
     path = harness.tmp_path / "flagged.py"
     path.write_text(MODULE_LEVEL)
     with pytest.raises(WorkerLoadError, match="has no handler"):
-        load_worker(path, "2024-01-01", ("python_no_global_handlers",))
+        import_worker(path, "2024-01-01", ("python_no_global_handlers",))
 
 
 async def test_before_the_date_default_fetch_is_named_on_fetch(harness) -> None:
@@ -77,7 +77,7 @@ class Default(WorkerEntrypoint):
 def _loaded(tmp_path: Path, source: str, date: str = "2025-09-01"):
     path = tmp_path / f"w{abs(hash(source))}.py"
     path.write_text(source)
-    return load_worker(path, date)
+    return import_worker(path, date)
 
 
 async def test_scheduled_gets_exactly_event_env_ctx(tmp_path: Path) -> None:
@@ -139,10 +139,10 @@ def test_entrypoint_classes_imported_into_main_count(tmp_path: Path) -> None:
     (tmp_path / "handlers.py").write_text(CLASS_FETCH)
     main = tmp_path / "entry_imported.py"
     main.write_text("from handlers import Default\n")
-    assert load_worker(main, "2025-09-01").default is not None
+    assert import_worker(main, "2025-09-01").default is not None
     hidden = tmp_path / "entry_all.py"
     hidden.write_text("from handlers import Default\n__all__ = []\nasync def app(s, r, x): pass\n")
-    assert load_worker(hidden, "2025-09-01").default is None
+    assert import_worker(hidden, "2025-09-01").default is None
 
 
 @pytest.mark.parametrize(
@@ -160,7 +160,7 @@ def test_top_level_entropy_fails(tmp_path: Path, statement: str, error: str) -> 
     main = tmp_path / "entropy_main.py"
     main.write_text(statement + "\n" + CLASS_FETCH)
     with pytest.raises(WorkerLoadError, match=error):
-        load_worker(main, "2025-09-01")
+        import_worker(main, "2025-09-01")
 
 
 async def test_entropy_works_inside_requests_even_through_top_level_imports(harness) -> None:

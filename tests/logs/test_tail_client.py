@@ -4,18 +4,18 @@ from pathlib import Path
 import pytest
 
 from wranglerpy.errors import UsageError
+from wranglerpy.host.locations import Locations, WorkerLocation
 from wranglerpy.logs.tail_client import choose_entry
-from wranglerpy.registry.dev_registry import DevRegistry, WorkerEntry
 
 
-def register(registry: DevRegistry, name: str, mode: str) -> None:
+def register(registry: Locations, name: str, mode: str) -> None:
     registry.register(
-        WorkerEntry(name, name, None, f"/tmp/{name}.sock", "", "t", os.getpid(), mode, "/tmp/t")
+        WorkerLocation(name, name, None, f"/tmp/{name}.sock", "", os.getpid(), mode, "/tmp/t")
     )
 
 
 def test_one_runtime_is_picked_without_flags(tmp_path: Path) -> None:
-    registry = DevRegistry(tmp_path)
+    registry = Locations(tmp_path)
     register(registry, "api", "edge")
     assert choose_entry(registry, "api", None).mode == "edge"
     with pytest.raises(UsageError, match="not running under `wranglerpy dev`"):
@@ -23,7 +23,7 @@ def test_one_runtime_is_picked_without_flags(tmp_path: Path) -> None:
 
 
 def test_both_runtimes_need_mode(tmp_path: Path) -> None:
-    registry = DevRegistry(tmp_path)
+    registry = Locations(tmp_path)
     register(registry, "api", "edge")
     register(registry, "api", "dev")
     with pytest.raises(UsageError, match="--mode dev or --mode edge"):
@@ -32,7 +32,7 @@ def test_both_runtimes_need_mode(tmp_path: Path) -> None:
 
 
 def test_unknown_worker_lists_what_runs(tmp_path: Path) -> None:
-    registry = DevRegistry(tmp_path)
+    registry = Locations(tmp_path)
     register(registry, "api", "dev")
     with pytest.raises(UsageError, match=r'"ghost" is not running.*Running now: api \(dev\)'):
         choose_entry(registry, "ghost", None)
@@ -41,7 +41,7 @@ def test_unknown_worker_lists_what_runs(tmp_path: Path) -> None:
 
 
 def test_a_worker_on_a_stopped_edge_is_told_to_start_it(tmp_path: Path) -> None:
-    registry = DevRegistry(tmp_path)
+    registry = Locations(tmp_path)
     with pytest.raises(UsageError, match=r"not running\. It is deployed.*`wranglerpy edge start`"):
         choose_entry(registry, "api", None, on_stopped_edge=True)
     with pytest.raises(UsageError, match="edge start"):

@@ -2,7 +2,8 @@ import asyncio
 
 import pytest
 
-from wranglerpy.runtime import protocol
+from wranglerpy.wire.client import FrameClient
+from wranglerpy.wire.frames import RpcHead, ServiceFetchHead
 
 BASIC = """
 from workers import WorkerEntrypoint, Response
@@ -62,19 +63,27 @@ async def test_edge_mode_hides_error_details(harness):
     assert "missing thing" not in response.text
 
 
-async def test_rpc_needs_the_binding_token(harness):
-    headers = {protocol.BINDING_TOKEN_HEADER: "tok", "content-type": "application/json"}
+async def test_rpc_reaches_the_method_directly(harness):
+    harness.build(BASIC)
+    client = FrameClient(await harness.serve_wire())
+    try:
+        ok = await client.call(RpcHead(method="add", args=[2, 3], caller="api"))
+        err = await client.call(RpcHead(method="fail"))
+        private = await client.call(RpcHead(method="_secret"))
+        handler = await client.call(RpcHead(method="fetch"))
+    finally:
+        client.close()
+    assert (ok.ok, ok.value) == (True, 5)
+    assert (err.ok, err.error_name, err.error_message) == (False, "PermissionError", "not allowed")
+    assert private.ok is False and handler.ok is False
+    event = harness.requests()[0]
+    assert event["rpcMethod"] == "add" and event["caller"] == "api"
+
+
+async def test_rpc_is_not_reachable_over_plain_http(harness):
     async with harness.build(BASIC) as client:
-        ok = await client.post(
-            protocol.RPC_PATH_PREFIX + "add", headers=headers, json={"args": [2, 3]}
-        )
-        err = await client.post(protocol.RPC_PATH_PREFIX + "fail", headers=headers, json={})
-        outsider = await client.post(protocol.RPC_PATH_PREFIX + "add", json={"args": [2, 3]})
-        private = await client.post(protocol.RPC_PATH_PREFIX + "_secret", headers=headers, json={})
-    assert ok.json() == {"ok": True, "result": 5}
-    assert err.json()["error"] == {"name": "PermissionError", "message": "not allowed"}
-    assert "ok" not in outsider.json()  # answered by fetch, not RPC
-    assert private.json()["ok"] is False
+        response = await client.post("/__wranglerpy/rpc/add", json={"args": [2, 3]})
+    assert response.json()["got"] == {"args": [2, 3]}  # answered by fetch, not RPC
 
 
 async def test_streaming_response(harness):
@@ -280,12 +289,12 @@ async def on_fetch(request, env):
 
 
 def test_a_javascript_main_is_a_clear_load_error(tmp_path):
-    from wranglerpy.runtime.loader import WorkerLoadError, load_worker
+    from wranglerpy.runtime.loader import WorkerLoadError, import_worker
 
     main = tmp_path / "index.ts"
     main.write_text("export default {}")
     with pytest.raises(WorkerLoadError, match="not a Python module"):
-        load_worker(main)
+        import_worker(main)
 
 
 async def test_binding_entrypoint_selects_the_class(harness):
@@ -300,12 +309,16 @@ class Admin(WorkerEntrypoint):
     async def fetch(self, request):
         return Response("admin")
 """
-    headers = {protocol.BINDING_TOKEN_HEADER: "tok", protocol.ENTRYPOINT_HEADER: "Admin"}
-    async with harness.build(source) as client:
-        via_binding = await client.get("/", headers=headers)
-        spoofed = await client.get("/", headers={protocol.ENTRYPOINT_HEADER: "Admin"})
-    assert via_binding.text == "admin"
-    assert spoofed.text == "default"  # without the token the header means nothing
+    async with harness.build(source) as http:
+        public = await http.get("/", headers={"x-wranglerpy-entrypoint": "Admin"})
+    client = FrameClient(await harness.serve_wire())
+    try:
+        head = ServiceFetchHead(url="http://w/", entrypoint="Admin", caller="api")
+        via_binding = await client.fetch(head)
+    finally:
+        client.close()
+    assert via_binding.body == b"admin"
+    assert public.text == "default"  # a header from outside means nothing
 
 
 async def test_quart_app_through_asgi_fetch_sees_env_and_streams(harness):

@@ -1,31 +1,11 @@
-import asyncio
-import socket
+import os
+from datetime import datetime, timezone
 
 import pytest
 
 from wranglerpy.config.schema import ServiceBinding
-from wranglerpy.registry.dev_registry import DevRegistry, WorkerEntry
-from wranglerpy.runtime.binding_client import UnixFrameTransport, _Connection
-from wranglerpy.runtime.binding_server import BindingServer
+from wranglerpy.host.locations import Locations, WorkerLocation
 from wranglerpy.runtime.service import RPCError, ServiceFetcher
-
-
-class InProcessTransport(UnixFrameTransport):
-    """The real frame protocol over an in-memory socket pair, to a BindingServer in this loop."""
-
-    def __init__(self, app) -> None:
-        super().__init__("unused")
-        self.server = BindingServer(app)
-        self.tasks = []
-
-    async def _connect(self):
-        ours, theirs = socket.socketpair()
-        server_reader, server_writer = await asyncio.open_connection(sock=theirs)
-        task = asyncio.ensure_future(self.server._connection(server_reader, server_writer))
-        self.tasks.append(task)
-        reader, writer = await asyncio.open_connection(sock=ours)
-        return _Connection(reader, writer)
-
 
 TARGET = """
 from workers import WorkerEntrypoint, Response
@@ -37,6 +17,12 @@ class Default(WorkerEntrypoint):
 
     async def generate(self, prompt, *, loud=False):
         return prompt.upper() if loud else prompt
+
+    async def echo(self, value):
+        return value
+
+    async def stream(self):
+        return Response("chunks")
 
     async def explode(self):
         raise ValueError("bad prompt")
@@ -50,33 +36,21 @@ class Default(WorkerEntrypoint):
 
 @pytest.fixture
 async def fetcher(harness, tmp_path):
-    client = harness.build(TARGET, token="secret-token")
-    registry = DevRegistry(tmp_path / "registry")
-    import os
-
+    harness.build(TARGET)
+    registry = Locations(tmp_path / "registry")
     registry.register(
-        WorkerEntry(
+        WorkerLocation(
             name="target",
             base_name="target",
             env=None,
-            socket="/unused",
+            socket=await harness.serve_wire(),
             url="http://target.local",
-            token="secret-token",
             pid=os.getpid(),
         )
     )
-
-    transport = InProcessTransport(harness.app)
-    fetcher = ServiceFetcher(
-        ServiceBinding("TARGET", "target"),
-        "caller",
-        registry,
-        transport_factory=lambda _socket: transport,
-    )
+    fetcher = ServiceFetcher(ServiceBinding("TARGET", "target"), "caller", registry)
     yield fetcher
     await fetcher.aclose()
-    await transport.server.close(grace=1.0)
-    del client
 
 
 async def test_fetch_keeps_method_path_query_headers_and_body(fetcher, harness):
@@ -111,43 +85,64 @@ async def test_rpc_custom_exception_keeps_its_type_name(fetcher):
     assert type(info.value).__name__ == "QuotaExceeded"
 
 
-async def test_rpc_arguments_must_be_json(fetcher):
-    with pytest.raises(TypeError, match="JSON-serialisable"):
+async def test_rpc_arguments_that_cannot_travel_are_a_type_error(fetcher):
+    with pytest.raises(TypeError, match="cannot be sent"):
         await fetcher.generate(object())
+
+
+async def test_rpc_values_keep_bytes_datetimes_big_ints_and_nesting(fetcher):
+    value = {
+        "raw": b"\x00\xff",
+        "when": datetime(2026, 12, 1, 14, 0, tzinfo=timezone.utc),
+        "big": 2**100,
+        "nested": [[1, {"a": [True, None, 1.5]}]],
+    }
+    assert await fetcher.echo(value) == value
+
+
+async def test_rpc_result_that_cannot_travel_is_a_type_error_in_the_caller(fetcher):
+    with pytest.raises(TypeError, match="the result cannot be sent"):
+        await fetcher.stream()  # a Response is not a value
+
+
+async def test_a_fetch_streams_and_the_connection_is_reused(fetcher, harness):
+    first = await fetcher.fetch("/a")
+    second = await fetcher.fetch("/b")
+    assert await first.text() == "GET http://target.local/a "
+    assert await second.text() == "GET http://target.local/b "
+    (client,) = fetcher._clients.values()
+    assert len(client._idle) == 1  # one connection served both calls
 
 
 async def test_missing_target_answers_503(tmp_path):
     fetcher = ServiceBinding("X", "nowhere")
-    missing = ServiceFetcher(fetcher, "caller", DevRegistry(tmp_path / "empty"))
+    missing = ServiceFetcher(fetcher, "caller", Locations(tmp_path / "empty"))
     response = await missing.fetch("http://x/")
     assert response.status == 503
     assert await response.text() == 'Worker "nowhere" not found. Make sure it is running locally.'
 
 
 def test_environment_prefers_the_env_worker(tmp_path):
-    import os
-
-    registry = DevRegistry(tmp_path)
-    base = dict(env=None, socket="s", url="u", token="t", pid=os.getpid())
-    registry.register(WorkerEntry(name="svc", base_name="svc", **base))
+    registry = Locations(tmp_path)
+    base = dict(env=None, socket="s", url="u", pid=os.getpid())
+    registry.register(WorkerLocation(name="svc", base_name="svc", **base))
     assert registry.lookup("svc", "production").name == "svc"
     registry.register(
-        WorkerEntry(name="svc-production", base_name="svc", **{**base, "env": "production"})
+        WorkerLocation(name="svc-production", base_name="svc", **{**base, "env": "production"})
     )
     assert registry.lookup("svc", "production").name == "svc-production"
     assert registry.lookup("svc").name == "svc"
 
 
 def test_entries_of_dead_processes_are_ignored(tmp_path):
-    registry = DevRegistry(tmp_path)
+    registry = Locations(tmp_path)
     registry.register(
-        WorkerEntry(
+        WorkerLocation(
             name="gone",
             base_name="gone",
             env=None,
             socket="s",
             url="u",
-            token="t",
             pid=2**22 + 12345,
         )
     )

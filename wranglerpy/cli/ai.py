@@ -8,9 +8,8 @@ from pathlib import Path
 import typer
 from rich.console import Console
 from rich.progress import BarColumn, DownloadColumn, Progress, TaskID, TextColumn, TimeElapsedColumn
-from rich.table import Table
-from rich.text import Text
 
+from wranglerpy.cli import tables
 from wranglerpy.cli.common import handle_errors
 
 app = typer.Typer(
@@ -90,13 +89,11 @@ def models(
     from wranglerpy.config.load import discover_configs, load_worker
 
     cache = ModelCache(cache_dir)
-    local = Table(title="Local models", title_justify="left")
-    for column in ("name", "task", "cached", "source"):
-        local.add_column(column)
+    local_rows = []
     for m in LOCAL_MODELS.values():
         source = ", ".join(f"{a.package}=={a.version}" for a in m.artifacts)
-        local.add_row(m.name, m.task, "yes" if cache.is_cached(m) else "no", source)
-    console.print(local)
+        local_rows.append((m.name, m.task, "yes" if cache.is_cached(m) else "no", source))
+    tables.print_table(("name", "task", "cached", "source"), local_rows, title="Local models")
     # Each config's [ai.models] entries, checked as the binding checks them.
     overridden: dict[str, tuple[str, str]] = {}
     for path in config or discover_configs(Path.cwd()):
@@ -105,17 +102,13 @@ def models(
             ModelTable(worker.ai.models)
             for cf_name, local_name in worker.ai.models:
                 overridden[cf_name] = (local_name, f"[ai.models] in {path.name}")
-    names = Table(title="Cloudflare names", title_justify="left")
-    names.add_column("model")
-    names.add_column("runs on")
-    names.add_column("from")
     table = {name: (target, "built-in table") for name, target in CLOUDFLARE_MODELS.items()}
     table.update(overridden)
-    for cf_name, (local_name, origin) in sorted(table.items()):
-        names.add_row(cf_name, local_name, Text(origin))  # Text: no markup in "[ai.models]"
-    console.print(names)
-    console.print(
+    rows = [(cf_name, local, origin) for cf_name, (local, origin) in sorted(table.items())]
+    tables.print_table(("model", "runs on", "from"), rows, title="Cloudflare names")
+    # Piped, stdout carries only the JSON; the advice goes to stderr.
+    typer.echo(
         f"Cache: {cache.root}. Missing models: `wranglerpy ai pull`. "
         "Override names with [ai.models] in the config.",
-        markup=False,
+        err=not tables.is_terminal(),
     )

@@ -13,6 +13,7 @@ from rich.console import Console
 from rich.table import Table
 from rich.text import Text
 
+from wranglerpy.cli import tables
 from wranglerpy.cli._local import LocalTarget, resolve_target
 from wranglerpy.cli._options import ConfigOption, EnvOption, LocalFlag, PersistOption, RemoteFlag
 from wranglerpy.cli.common import handle_errors
@@ -109,7 +110,7 @@ def query(
         for row in result.data:
             typer.echo(json.dumps(result.json_row(row), ensure_ascii=False))
         return
-    if as_json or fmt == "JSON":
+    if as_json or fmt == "JSON" or not tables.is_terminal():  # piped: JSON, never a cut table
         typer.echo(json.dumps(result.to_json(), indent=2, ensure_ascii=False))
         return
     table = Table(show_edge=True, highlight=False)

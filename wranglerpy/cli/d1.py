@@ -201,3 +201,9 @@ def migrations_apply(
         console.print(f"{len(applied)} migration(s) applied.")
     else:
         console.print("No migrations to apply!")
+
+
+# create|list|info|export|delete live in their own module; they join this group here.
+from wranglerpy.cli import d1_databases  # noqa: E402
+
+d1_databases.register(app)

@@ -81,6 +81,7 @@ def deploy(
     if not dry_run and edge is None:
         edge, _ = start_edge(edge_paths, port=edge_port)
         typer.echo(f"Started the local edge on {edge.url} (pid {edge.pid})")
+    hinted: set[str] = set()  # workers sharing a D1 database get its migration advice once
     for worker in ordered:
         publish(
             worker,
@@ -90,4 +91,5 @@ def deploy(
             message=message,
             dry_run=dry_run,
             secrets_file=secrets_file,
+            hinted_databases=hinted,
         )

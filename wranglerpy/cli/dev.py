@@ -38,6 +38,12 @@ def dev(
     port: int = typer.Option(
         None, "--port", help="Port of the first worker (default [dev] port or 8787)."
     ),
+    worker_port: list[str] = typer.Option(
+        None,
+        "--worker-port",
+        help="NAME=PORT: move one worker (repeatable; NAME * for every worker not named, "
+        "PORT 0 for any free port). A wranglerpy extension: wrangler runs one worker per dev.",
+    ),
     ip: str = typer.Option(
         None, "--ip", help="Address to listen on (default [dev] ip or 127.0.0.1)."
     ),
@@ -73,11 +79,11 @@ def dev(
     from dataclasses import replace
 
     from wranglerpy.config.load import load_worker
-    from wranglerpy.config.plan import assign_ports
+    from wranglerpy.config.plan import assign_ports, parse_worker_ports
     from wranglerpy.config.schema import WorkerConfig
-    from wranglerpy.supervisor.cron import Cron
+    from wranglerpy.host.cron import Cron
+    from wranglerpy.host.sockets import port_is_free
     from wranglerpy.supervisor.session import DevOptions, resolve_persist, run_dev
-    from wranglerpy.supervisor.sockets import port_is_free
     from wranglerpy.supervisor.supervisor import SupervisorOptions
 
     if not local:
@@ -106,7 +112,8 @@ def dev(
             f"Two configs define the same worker name: {', '.join(sorted(duplicates))}"
         )
     listen_ip = ip or workers[0].dev.ip or "127.0.0.1"
-    ports = assign_ports(workers, port, lambda p: port_is_free(listen_ip, p))
+    overrides = parse_worker_ports(worker_port or [], names)
+    ports = assign_ports(workers, port, lambda p: port_is_free(listen_ip, p), overrides)
     persist_dir, temp_dir = resolve_persist(persist_to, no_persist)
 
     def reload_config(current: WorkerConfig) -> WorkerConfig:

@@ -21,6 +21,10 @@ deployments_app = typer.Typer(
 versions_app = typer.Typer(help="Versions (snapshots) of workers.", no_args_is_help=True)
 
 WorkerArgument = Annotated[str | None, typer.Argument(help="Worker name (default: the config's).")]
+NameOption = Annotated[
+    str | None,
+    typer.Option("--name", help="Worker name, as wrangler's --name (default: the config's)."),
+]
 # Not the _options aliases: here the config only names the worker, and the help says so.
 ConfigOption = Annotated[
     Path | None, typer.Option("--config", "-c", help="Config whose worker to use.")
@@ -47,7 +51,7 @@ def _worker_name(worker: str | None, config: Path | None, env: str | None) -> st
     return load_worker(path, env).name
 
 
-def _locate(
+def locate(
     state_dir: Path | None, worker: str | None, config: Path | None, env: str | None
 ) -> tuple[EdgePaths, str]:
     """The edge's state folder and the worker's name, as every command here needs them."""
@@ -71,13 +75,14 @@ def _deployments(paths: EdgePaths, name: str) -> list[Deployment]:
 @handle_errors
 def deployments_list(
     worker: WorkerArgument = None,
+    name_option: NameOption = None,
     as_json: JsonFlag = False,
     config: ConfigOption = None,
     env: EnvOption = None,
     state_dir: StateDirOption = None,
 ) -> None:
     """The deployments of WORKER, oldest first; the last one is live."""
-    rows = _deployment_rows(*_locate(state_dir, worker, config, env))
+    rows = _deployment_rows(*locate(state_dir, worker or name_option, config, env))
     if as_json:
         typer.echo(json.dumps(rows, indent=2))
         return
@@ -89,6 +94,7 @@ def deployments_list(
 @handle_errors
 def deployments_status(
     worker: WorkerArgument = None,
+    name_option: NameOption = None,
     as_json: JsonFlag = False,
     config: ConfigOption = None,
     env: EnvOption = None,
@@ -97,7 +103,7 @@ def deployments_status(
     """WORKER's live deployment, and whether the local edge serves it right now."""
     from wranglerpy.deploy.client import running_edge
 
-    paths, name = _locate(state_dir, worker, config, env)
+    paths, name = locate(state_dir, worker or name_option, config, env)
     row = _deployment_rows(paths, name)[-1]
     edge = running_edge(paths)
     serving = None
@@ -148,6 +154,7 @@ def _print_deployment(row: dict[str, Any], active: bool) -> None:
 @handle_errors
 def versions_list(
     worker: WorkerArgument = None,
+    name_option: NameOption = None,
     as_json: JsonFlag = False,
     config: ConfigOption = None,
     env: EnvOption = None,
@@ -158,7 +165,7 @@ def versions_list(
     from wranglerpy.deploy.versions import list_versions
     from wranglerpy.errors import DeployError
 
-    paths, name = _locate(state_dir, worker, config, env)
+    paths, name = locate(state_dir, worker or name_option, config, env)
     versions = list_versions(paths, name)
     if not versions:
         raise DeployError(f'No versions of "{name}" in {paths.versions}.')
@@ -178,20 +185,23 @@ def versions_list(
 
 @handle_errors
 def rollback(
-    worker: WorkerArgument = None,
-    version_id: str = typer.Argument(None, help="Version id or unique prefix (default: previous)."),
+    version_id: str = typer.Argument(
+        None, help="Version id or unique prefix (default: the previous version)."
+    ),
+    name_option: NameOption = None,
     message: str = typer.Option("", "--message", "-m", help="Recorded with the rollback."),
     yes: YesFlag = False,
     config: ConfigOption = None,
     env: EnvOption = None,
     state_dir: StateDirOption = None,
 ) -> None:
-    """Switch WORKER back to an earlier version, with zero failed requests."""
+    """Switch a worker back to an earlier version (wrangler's `rollback [VERSION_ID] --name`),
+    with zero failed requests."""
     from wranglerpy.deploy.client import running_edge, start_edge
     from wranglerpy.deploy.versions import find_version
     from wranglerpy.errors import DeployError
 
-    paths, name = _locate(state_dir, worker, config, env)
+    paths, name = locate(state_dir, name_option, config, env)
     history = _deployments(paths, name)
     live = history[-1].version_id
     if version_id:
@@ -235,6 +245,7 @@ def _secret_changes(paths: EdgePaths, live: str, target: str) -> list[str]:
 @handle_errors
 def delete(
     worker: WorkerArgument = None,
+    name_option: NameOption = None,
     yes: YesFlag = False,
     force: bool = typer.Option(
         False, "--force", help="Delete even when other deployed workers bind to it."
@@ -248,7 +259,7 @@ def delete(
     from wranglerpy.deploy.history import DeploymentLog
     from wranglerpy.errors import DeployError
 
-    paths, name = _locate(state_dir, worker, config, env)
+    paths, name = locate(state_dir, worker or name_option, config, env)
     log = DeploymentLog(paths.deployments)
     if not log.history(name):
         raise DeployError(f'"{name}" is not deployed on the local edge ({paths.root}).')

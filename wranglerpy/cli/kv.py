@@ -7,7 +7,6 @@ import json
 from collections.abc import Awaitable, Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any, TypeVar
-from urllib.parse import unquote
 
 import typer
 
@@ -23,7 +22,7 @@ T = TypeVar("T")
 
 app = typer.Typer(help="Local Workers KV: keys and namespaces.", no_args_is_help=True)
 key_app = typer.Typer(help="Put, get, list and delete keys.", no_args_is_help=True)
-namespace_app = typer.Typer(help="List namespaces.", no_args_is_help=True)
+namespace_app = typer.Typer(help="Create, list and delete namespaces.", no_args_is_help=True)
 app.add_typer(key_app, name="key")
 app.add_typer(namespace_app, name="namespace")
 
@@ -62,7 +61,7 @@ def namespace_id(
     )
 
 
-def _with_namespace(
+def with_namespace(
     ident: str, target: LocalTarget, action: Callable[[KVNamespaceBinding], Awaitable[T]]
 ) -> T:
     from wranglerpy.bindings.kv import KVNamespaceBinding, namespace_path
@@ -73,7 +72,7 @@ def _with_namespace(
     )
 
 
-def _target(
+def local_target(
     config: Path | None, env: str | None, persist_to: Path | None, remote: bool, binding: str | None
 ) -> LocalTarget:
     return resolve_target(config, env, persist_to, remote, need_config=binding is not None)
@@ -118,9 +117,9 @@ def key_put(
             options["metadata"] = json.loads(metadata)
         except ValueError as exc:
             raise UsageError(f"--metadata is not valid JSON: {exc}") from None
-    target = _target(config, env, persist_to, remote, binding)
+    target = local_target(config, env, persist_to, remote, binding)
     ident = namespace_id(target, binding, namespace, preview)
-    _with_namespace(ident, target, lambda ns: ns.put(key, data, options))
+    with_namespace(ident, target, lambda ns: ns.put(key, data, options))
     what = f"the contents of {path}" if path is not None else f'the value "{value}"'
     typer.echo(f'Writing {what} to key "{key}" on namespace {ident}.')
 
@@ -140,9 +139,9 @@ def key_get(
     remote: RemoteFlag = False,
 ) -> None:
     """Print a key's value (raw bytes unless --text)."""
-    target = _target(config, env, persist_to, remote, binding)
+    target = local_target(config, env, persist_to, remote, binding)
     ident = namespace_id(target, binding, namespace, preview)
-    data = _with_namespace(ident, target, lambda ns: ns.get(key, "arrayBuffer"))
+    data = with_namespace(ident, target, lambda ns: ns.get(key, "arrayBuffer"))
     if data is None:
         from wranglerpy.bindings.kv import KVError
 
@@ -167,7 +166,7 @@ def key_list(
     remote: RemoteFlag = False,
 ) -> None:
     """Print every key (with expiration and metadata) as a JSON array."""
-    target = _target(config, env, persist_to, remote, binding)
+    target = local_target(config, env, persist_to, remote, binding)
     ident = namespace_id(target, binding, namespace, preview)
 
     async def every_key(ns: Any) -> list[Any]:
@@ -179,7 +178,7 @@ def key_list(
             keys += page["keys"]
         return keys
 
-    typer.echo(json.dumps(_with_namespace(ident, target, every_key), indent=2, ensure_ascii=False))
+    typer.echo(json.dumps(with_namespace(ident, target, every_key), indent=2, ensure_ascii=False))
 
 
 @key_app.command("delete")
@@ -196,15 +195,15 @@ def key_delete(
     remote: RemoteFlag = False,
 ) -> None:
     """Delete a key."""
-    target = _target(config, env, persist_to, remote, binding)
+    target = local_target(config, env, persist_to, remote, binding)
     ident = namespace_id(target, binding, namespace, preview)
-    _with_namespace(ident, target, lambda ns: ns.delete(key))
+    with_namespace(ident, target, lambda ns: ns.delete(key))
     typer.echo(f'Deleting the key "{key}" on namespace {ident}.')
 
 
 def namespaces(target: LocalTarget) -> list[dict[str, Any]]:
     """The config's namespaces, then any others that have state under the persist dir."""
-    from wranglerpy.bindings.kv import DB_FILE
+    from wranglerpy.cli import resources
 
     rows: list[dict[str, Any]] = []
     seen: set[str] = set()
@@ -213,13 +212,10 @@ def namespaces(target: LocalTarget) -> list[dict[str, Any]]:
             if ns.id not in seen:
                 seen.add(ns.id)
                 rows.append({"id": ns.id, "title": ns.binding, "binding": ns.binding})
-    folder = target.persist_dir / "kv"
-    if folder.is_dir():
-        for entry in sorted(folder.iterdir()):
-            ident = unquote(entry.name)
-            if (entry / DB_FILE).is_file() and ident not in seen:
-                seen.add(ident)
-                rows.append({"id": ident, "title": ident})
+    for resource in resources.listing(target.persist_dir, "kv"):
+        if resource.ident not in seen:
+            seen.add(resource.ident)
+            rows.append({"id": resource.ident, "title": resource.name})
     return rows
 
 
@@ -235,3 +231,62 @@ def namespace_list(
     """Print the namespaces of the config and of the local state, as JSON."""
     target = resolve_target(config, env, persist_to, remote, need_config=False)
     typer.echo(json.dumps(namespaces(target), indent=2, ensure_ascii=False))
+
+
+@namespace_app.command("create")
+@handle_errors
+def namespace_create(
+    title: str = typer.Argument(..., help="The new namespace's title (its binding name)."),
+    config: ConfigOption = None,
+    env: EnvOption = None,
+    persist_to: PersistOption = None,
+    local: LocalFlag = False,
+    remote: RemoteFlag = False,
+) -> None:
+    """Create a local namespace with a new id and print the config lines that bind it."""
+    import uuid
+
+    from wranglerpy.cli import resources
+
+    target = resolve_target(config, env, persist_to, remote, need_config=False)
+    ident = uuid.uuid4().hex  # Cloudflare's namespace ids are 32 hex digits
+    resources.create(target.persist_dir, "kv", ident, title)
+    typer.echo(f'✨ Created the local KV namespace "{title}" with id "{ident}".')
+    typer.echo("To bind it in your worker, add this to your configuration file:")
+    source = target.config.config_path if target.config else None
+    typer.echo(resources.snippet("kv_namespaces", {"binding": title, "id": ident}, source))
+
+
+@namespace_app.command("delete")
+@handle_errors
+def namespace_delete(
+    binding: BindingOption = None,
+    namespace: NamespaceOption = None,
+    preview: PreviewFlag = False,
+    yes: Annotated[bool, typer.Option("--yes", "-y", help="Do not ask.")] = False,
+    config: ConfigOption = None,
+    env: EnvOption = None,
+    persist_to: PersistOption = None,
+    local: LocalFlag = False,
+    remote: RemoteFlag = False,
+) -> None:
+    """Delete a local namespace and every key in it."""
+    import sys
+
+    from wranglerpy.cli import resources
+
+    target = local_target(config, env, persist_to, remote, binding)
+    ident = namespace_id(target, binding, namespace, preview)
+    found = resources.find(target.persist_dir, "kv", ident)
+    if found is None:
+        raise UsageError(f'No local KV namespace "{ident}" in {target.persist_dir}.')
+    if not yes and sys.stdin.isatty():
+        typer.confirm(f'Delete the namespace "{ident}" and all its keys?', abort=True)
+    resources.delete(found)
+    typer.echo(f'Deleted the local KV namespace "{ident}".')
+
+
+# `kv bulk put|delete` live in their own module; they join this group here.
+from wranglerpy.cli import kv_bulk  # noqa: E402
+
+app.add_typer(kv_bulk.bulk_app, name="bulk")

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import typer
 
 from wranglerpy import __version__
@@ -42,8 +44,11 @@ from wranglerpy.cli import history as _history  # noqa: E402
 from wranglerpy.cli import init as _init  # noqa: E402
 from wranglerpy.cli import kv as _kv  # noqa: E402
 from wranglerpy.cli import r2 as _r2  # noqa: E402
+from wranglerpy.cli import secret as _secret  # noqa: E402
 from wranglerpy.cli import state as _state  # noqa: E402
 from wranglerpy.cli import tail as _tail  # noqa: E402
+from wranglerpy.cli import types as _types  # noqa: E402
+from wranglerpy.cli import whoami as _whoami  # noqa: E402
 
 app.command("dev")(_dev.dev)
 app.command("init")(_init.init)
@@ -59,9 +64,21 @@ app.add_typer(_history.deployments_app, name="deployments")
 app.add_typer(_history.versions_app, name="versions")
 app.command("rollback")(_history.rollback)
 app.command("delete")(_history.delete)
+app.add_typer(_secret.app, name="secret")
 app.command("tail")(_tail.tail)
+app.command("types")(_types.types)
+app.command("whoami")(_whoami.whoami)
+
+
+def command() -> Any:
+    """The click command tree of ``app``, with help metavars in click's words."""
+    from wranglerpy.cli.help_format import tidy_metavars
+
+    tree = typer.main.get_command(app)
+    tidy_metavars(tree)
+    return tree
 
 
 def run() -> None:
     """Console-script entry point."""
-    app()
+    command()()

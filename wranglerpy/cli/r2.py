@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import os
+import re
 import sys
 from collections.abc import AsyncIterator, Awaitable, Callable
 from pathlib import Path
@@ -23,7 +24,7 @@ T = TypeVar("T")
 
 CHUNK = 1024 * 1024
 
-app = typer.Typer(help="Local R2: objects in buckets.", no_args_is_help=True)
+app = typer.Typer(help="Local R2: buckets and their objects.", no_args_is_help=True)
 object_app = typer.Typer(help="Put, get and delete objects.", no_args_is_help=True)
 app.add_typer(object_app, name="object")
 
@@ -206,3 +207,92 @@ def object_delete(
     typer.echo(f'Deleting object "{key}" from bucket "{bucket}".')
     _with_bucket(bucket, config, env, persist_to, remote, lambda store: store.delete(key))
     typer.echo("Delete complete.")
+
+
+bucket_app = typer.Typer(help="Create, list and delete buckets.", no_args_is_help=True)
+app.add_typer(bucket_app, name="bucket")
+
+# R2's bucket naming rules: 3-63 characters of a-z, 0-9 and "-", starting and ending with a
+# letter or digit.
+_BUCKET_NAME = re.compile(r"[a-z0-9][a-z0-9-]{1,61}[a-z0-9]")
+
+
+def _validate_bucket_name(name: str) -> None:
+    if not _BUCKET_NAME.fullmatch(name):
+        raise UsageError(
+            f'The bucket name "{name}" is invalid: bucket names are 3 to 63 characters of '
+            "lowercase letters (a-z), digits (0-9) and hyphens (-), and begin and end with a "
+            "letter or digit."
+        )
+
+
+@bucket_app.command("create")
+@handle_errors
+def bucket_create(
+    name: Annotated[str, typer.Argument(help="The new bucket's name.")],
+    config: ConfigOption = None,
+    env: EnvOption = None,
+    persist_to: PersistOption = None,
+    local: LocalFlag = False,
+    remote: RemoteFlag = False,
+) -> None:
+    """Create a local bucket and print the config lines that bind it."""
+    from wranglerpy.cli import resources
+
+    _validate_bucket_name(name)
+    target = resolve_target(config, env, persist_to, remote, need_config=False)
+    try:
+        resources.create(target.persist_dir, "r2", name, name)
+    except FileExistsError:
+        raise UsageError(f'The bucket "{name}" already exists locally.') from None
+    typer.echo(f'✨ Created the local bucket "{name}".')
+    typer.echo("To bind it in your worker, add this to your configuration file:")
+    source = target.config.config_path if target.config else None
+    fields = {"binding": name.upper().replace("-", "_"), "bucket_name": name}
+    typer.echo(resources.snippet("r2_buckets", fields, source))
+
+
+@bucket_app.command("list")
+@handle_errors
+def bucket_list(
+    config: ConfigOption = None,
+    env: EnvOption = None,
+    persist_to: PersistOption = None,
+    local: LocalFlag = False,
+    remote: RemoteFlag = False,
+) -> None:
+    """The local buckets, with when they were created (buckets made by a binding on first use
+    have no creation date)."""
+    from wranglerpy.cli import resources, tables
+
+    target = resolve_target(config, env, persist_to, remote, need_config=False)
+    rows = [(b.ident, b.created_on or "-") for b in resources.listing(target.persist_dir, "r2")]
+    tables.print_table(("name", "creation_date"), rows)
+
+
+@bucket_app.command("delete")
+@handle_errors
+def bucket_delete(
+    name: Annotated[str, typer.Argument(help="The bucket to delete.")],
+    config: ConfigOption = None,
+    env: EnvOption = None,
+    persist_to: PersistOption = None,
+    local: LocalFlag = False,
+    remote: RemoteFlag = False,
+) -> None:
+    """Delete an empty local bucket (as on R2, a bucket with objects cannot be deleted)."""
+    from wranglerpy.cli import resources
+
+    target = resolve_target(config, env, persist_to, remote, need_config=False)
+    found = resources.find(target.persist_dir, "r2", name)
+    if found is None:
+        raise UsageError(f'The bucket "{name}" does not exist locally ({target.persist_dir}).')
+
+    async def count(store: R2BucketBinding) -> int:
+        listed = await store.list({"limit": 1})
+        return len(listed.objects)
+
+    if _with_bucket(name, config, env, persist_to, remote, count):
+        raise UsageError(f'The bucket "{name}" is not empty: delete its objects first (as on R2).')
+    resources.delete(found)
+    typer.echo(f'Deleted the local bucket "{name}".')

@@ -38,11 +38,11 @@ def tail(
     from wranglerpy.deploy.history import DeploymentLog
     from wranglerpy.deploy.paths import EdgePaths
     from wranglerpy.errors import UsageError
+    from wranglerpy.host.locations import Locations
     from wranglerpy.logs.printer import _use_colour
     from wranglerpy.logs.tail_client import choose_entry, follow
     from wranglerpy.logs.tail_filter import TailFilter
     from wranglerpy.logs.tail_format import pretty, to_tail_event
-    from wranglerpy.registry.dev_registry import DevRegistry
 
     name = _worker_name(worker, config, env)
     output = fmt or ("pretty" if sys.stdout.isatty() else "json")
@@ -51,7 +51,7 @@ def tail(
     filters = TailFilter.build(
         status or (), method or (), header or (), search, ip or (), sampling_rate
     )
-    registry = DevRegistry()
+    registry = Locations()
     edge = EdgePaths.resolve()
     on_stopped_edge = (
         running_edge(edge) is None and name in DeploymentLog(edge.deployments).workers()

@@ -3,7 +3,7 @@ workers start so that service-binding targets come up before the workers that ca
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 
 from wranglerpy.config.schema import ServiceBinding, WorkerConfig
 from wranglerpy.errors import ConfigError
@@ -12,24 +12,58 @@ DEFAULT_PORT = 8787
 _MAX_PORT = 65535
 
 
+ANY_WORKER = "*"
+
+
+def parse_worker_ports(values: Sequence[str], names: Sequence[str]) -> dict[str, int]:
+    """``--worker-port NAME=PORT`` values -> ``{NAME: PORT}``; NAME ``*`` is every worker not
+    otherwise given a port, and PORT 0 any free port."""
+    ports: dict[str, int] = {}
+    for value in values:
+        name, sep, number = value.rpartition("=")
+        if not sep or not name or not number.isdigit() or int(number) > _MAX_PORT:
+            raise ConfigError(
+                f"--worker-port {value!r}: expected NAME=PORT (PORT 0-{_MAX_PORT}; NAME * for "
+                "every other worker)"
+            )
+        if name != ANY_WORKER and name not in names:
+            raise ConfigError(
+                f"--worker-port {value!r}: no worker named {name!r} (workers: {', '.join(names)})"
+            )
+        ports[name] = int(number)
+    return ports
+
+
 def assign_ports(
     workers: Sequence[WorkerConfig],
     primary_port: int | None,
     is_free: Callable[[int], bool],
+    worker_ports: Mapping[str, int] | None = None,
 ) -> dict[str, int]:
     """Worker name -> port.
 
     The first worker is the primary: it gets ``primary_port`` (the ``--port`` flag), else its
-    ``[dev] port``, else 8787. Every other worker keeps its own ``[dev] port`` unless an
-    earlier worker already holds it; the rest get the next free ports above the primary's,
-    in config order. Ports named explicitly are trusted (binding them reports a clash);
-    only picked ports are checked with ``is_free``. Port 0 means "any free port": it is
-    returned as 0 and the caller's bind chooses.
+    ``worker_ports`` entry, else its ``[dev] port``, else 8787. Every other worker gets its
+    ``worker_ports`` entry (``--worker-port NAME=PORT``; ``*`` for every worker not named),
+    else keeps its own ``[dev] port`` unless an earlier worker already holds it; the rest get
+    the next free ports above the primary's, in config order. Ports named explicitly are
+    trusted (binding them reports a clash); only picked ports are checked with ``is_free``.
+    Port 0 means "any free port": it is returned as 0 and the caller's bind chooses.
     """
     if not workers:
         return {}
+    overrides = dict(worker_ports or {})
+    fallback = overrides.pop(ANY_WORKER, None)
+
+    def override(worker: WorkerConfig) -> int | None:
+        return overrides.get(worker.name, fallback)
+
+    def configured(worker: WorkerConfig) -> int | None:
+        port = override(worker)
+        return port if port is not None else worker.dev.port
+
     first = workers[0]
-    primary = primary_port if primary_port is not None else first.dev.port
+    primary = primary_port if primary_port is not None else configured(first)
     if primary is None:
         primary = DEFAULT_PORT
     ports: dict[str, int] = {first.name: primary}
@@ -38,7 +72,7 @@ def assign_ports(
     # worker later in the list.
     wanted: dict[str, int | None] = {}
     for worker in workers[1:]:
-        port = worker.dev.port
+        port = configured(worker)
         if port is not None and port != 0 and port in taken:
             port = None  # a clash: resolved below, deterministically, by config order
         wanted[worker.name] = port

@@ -15,6 +15,7 @@ from typing import Any
 from wranglerpy.deploy import control
 from wranglerpy.deploy.paths import EdgePaths
 from wranglerpy.errors import DeployError
+from wranglerpy.host.locations import pid_alive
 
 DEFAULT_PORT = 8080
 START_TIMEOUT = 30.0
@@ -40,19 +41,9 @@ class EdgeStatus:
         return control.call(self.control, request, timeout)
 
 
-def _alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    return True
-
-
 def _is_daemon(pid: int) -> bool:
     """Alive and an edge daemon (a pid in an old status file may belong to anything now)."""
-    if not _alive(pid):
+    if not pid_alive(pid):
         return False
     try:
         cmdline = Path(f"/proc/{pid}/cmdline").read_bytes()
@@ -197,7 +188,7 @@ def stop_edge(paths: EdgePaths, timeout: float = 15.0) -> int | None:
     while time.monotonic() < deadline:
         if proc is not None and proc.poll() is not None:
             return pid
-        if proc is None and (not _alive(pid) or _zombie(pid)):
+        if proc is None and (not pid_alive(pid) or _zombie(pid)):
             return pid
         time.sleep(0.05)
     os.killpg(pid, signal.SIGKILL)

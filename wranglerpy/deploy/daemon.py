@@ -13,7 +13,6 @@ import asyncio
 import contextlib
 import json
 import os
-import secrets
 import signal
 import sys
 import time
@@ -22,7 +21,6 @@ from typing import Any
 
 from wranglerpy.config.plan import dependency_order
 from wranglerpy.deploy import control
-from wranglerpy.deploy.crons import EdgeCrons
 from wranglerpy.deploy.fleet import Fleet
 from wranglerpy.deploy.history import Deployment, DeploymentLog
 from wranglerpy.deploy.paths import EdgePaths
@@ -30,12 +28,14 @@ from wranglerpy.deploy.router import Router
 from wranglerpy.deploy.routes import build_table
 from wranglerpy.deploy.versions import Version, load_version
 from wranglerpy.errors import DeployError, WranglerError
+from wranglerpy.host.locations import Locations, WorkerLocation
+from wranglerpy.host.schedule import CronScheduler, fire_cron
+from wranglerpy.host.sockets import bind_tcp
 from wranglerpy.logs.hub import LogHub
 from wranglerpy.logs.printer import Printer
 from wranglerpy.logs.tail_server import TailServer
-from wranglerpy.registry.dev_registry import DevRegistry, WorkerEntry
+from wranglerpy.runtime.latency import model_for
 from wranglerpy.runtime.spec import WorkerSpec
-from wranglerpy.supervisor.sockets import bind_tcp
 
 
 class EdgeDaemon:
@@ -47,7 +47,7 @@ class EdgeDaemon:
         *,
         processes: int = 1,
         persist_dir: Path | None = None,
-        registry: DevRegistry | None = None,
+        registry: Locations | None = None,
         hub: LogHub | None = None,
         printer: Printer | None = None,
         simulate_latency: bool = False,
@@ -57,7 +57,7 @@ class EdgeDaemon:
         self.requested_port = port
         self.processes = processes
         self.persist_dir = persist_dir or paths.state
-        self.registry = registry or DevRegistry()
+        self.registry = registry or Locations()
         self.hub = hub or LogHub()
         self.printer = printer
         self.simulate_latency = simulate_latency
@@ -65,7 +65,6 @@ class EdgeDaemon:
         self.fleets: dict[str, Fleet] = {}
         self.draining: set[Fleet] = set()  # replaced versions, until they have stopped
         self.versions: dict[str, Version] = {}
-        self.tokens: dict[str, str] = {}
         self.router = Router(self.fleets.get)
         self.port = 0
         self.pid = os.getpid()
@@ -75,7 +74,7 @@ class EdgeDaemon:
         self._servers: list[asyncio.AbstractServer] = []
         self._tail = TailServer(self.hub, self.tail_path)
         self.stop_event = asyncio.Event()
-        self.crons = EdgeCrons(self.fire_scheduled)
+        self.crons = CronScheduler(self.fire_scheduled)
 
     # ------------------------------------------------------------------ life
     async def start(self) -> None:
@@ -156,16 +155,15 @@ class EdgeDaemon:
         name = config.name
         lock = self._locks.setdefault(name, asyncio.Lock())
         async with lock:
-            token = self.tokens.setdefault(name, secrets.token_hex(16))
             spec = WorkerSpec(
                 config=config,
                 persist_dir=self.persist_dir,
                 registry_dir=self.registry.directory,
-                token=token,
                 mode="edge",
                 expose_errors=False,
                 python_path=version.python_path,
                 drain_seconds=30.0,  # as long as the router lets a request finish
+                latency=model_for(config.placement) if self.simulate_latency else None,
             )
             if self.printer is not None:
                 self.printer.add_worker(name)
@@ -176,13 +174,12 @@ class EdgeDaemon:
             self.versions[name] = version
             self._rebuild_routes()
             self.registry.register(
-                WorkerEntry(
+                WorkerLocation(
                     name=name,
                     base_name=config.base_name or name,
                     env=config.env_name,
                     socket=str(fleet.frames_path),
                     url=self.public_url(name) if config.workers_dev else "",
-                    token=token,
                     pid=self.pid,
                     mode="edge",
                     tail=str(self.tail_path),
@@ -209,47 +206,15 @@ class EdgeDaemon:
                 drain.add_done_callback(lambda _t: self.draining.discard(fleet))
 
     def _fleet(self, spec: WorkerSpec, version: Version) -> Fleet:
-        if not self.simulate_latency:
-            return Fleet(spec, version.id, self.processes, self.hub)
-        from wranglerpy.deploy.edge_child import LatencyWorkerProcess
-        from wranglerpy.deploy.latency import model_for
-
-        return Fleet(
-            spec,
-            version.id,
-            self.processes,
-            self.hub,
-            process_factory=LatencyWorkerProcess,
-            client_delay=model_for(spec.config.placement).client_ms / 1000,
-        )
+        client_ms = spec.latency.client_ms if spec.latency is not None else 0.0
+        return Fleet(spec, version.id, self.processes, self.hub, client_delay=client_ms / 1000)
 
     async def fire_scheduled(self, name: str, cron: str, scheduled_ms: float) -> None:
-        """Run ``name``'s scheduled handler (as a binding call: it is not a public route)."""
-        from urllib.parse import quote
-
-        from wranglerpy.runtime import protocol
-        from wranglerpy.runtime.binding_client import UnixFrameTransport
-        from wranglerpy.runtime.messages import Request
-
+        """Run ``name``'s scheduled handler (a frame call: it is not a public route)."""
         fleet = self.fleets.get(name)
         if fleet is None:
             raise DeployError(f'"{name}" is not deployed on this edge.')
-        transport = UnixFrameTransport(str(fleet.frames_path))
-        request = Request(
-            f"{self.public_url(name)}/cdn-cgi/handler/scheduled?cron={quote(cron)}"
-            f"&time={scheduled_ms:.0f}"
-        )
-        try:
-            response = await transport.send(
-                request, {protocol.BINDING_TOKEN_HEADER: self.tokens[name]}
-            )
-            await response.bytes()
-        except ConnectionError as exc:
-            self.hub.system(
-                f"✘ cron {cron!r} could not reach {name}: {exc}", worker=name, level="error"
-            )
-        finally:
-            await transport.aclose()
+        await fire_cron(fleet.client, self.hub, name, cron, scheduled_ms)
 
     def _rebuild_routes(self) -> None:
         table: dict[str, tuple[bool, tuple[str, ...]]] = {}

@@ -18,7 +18,7 @@ import os
 from dataclasses import dataclass
 from pathlib import Path
 
-from wranglerpy.supervisor.sockets import runtime_dir
+from wranglerpy.host.sockets import runtime_dir
 
 EDGE_DIR_ENV = "WRANGLERPY_EDGE_DIR"
 

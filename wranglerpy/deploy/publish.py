@@ -83,8 +83,10 @@ def publish(
     message: str = "",
     dry_run: bool = False,
     secrets_file: Path | None = None,
+    hinted_databases: set[str] | None = None,
 ) -> Published:
-    """Build and snapshot ``config``; unless ``dry_run``, switch the edge to it."""
+    """Build and snapshot ``config``; unless ``dry_run``, switch the edge to it.
+    ``hinted_databases``: D1 storage ids whose migration advice this deploy printed already."""
     from wranglerpy.supervisor.build import run_build
     from wranglerpy.supervisor.python_deps import ensure_dependencies
 
@@ -119,7 +121,7 @@ def publish(
     if persist:
         from wranglerpy.deploy.hints import migration_hints
 
-        for hint in migration_hints(config, Path(persist)):
+        for hint in migration_hints(config, Path(persist), hinted_databases):
             echo(hint)
     return Published(config, version, True)
 

@@ -1,8 +1,8 @@
 """The edge's public port: a small HTTP/1.1 server that hands each request to a worker.
 
 It parses just enough HTTP (request line, headers, Content-Length or chunked bodies), picks
-the worker from the Host header and path, and relays the request to the worker's frame
-socket; the answer goes back with Content-Length when the worker buffered it, chunk by chunk
+the worker from the Host header and path, and relays the request to the worker as a
+``FETCH`` frame (see ``wranglerpy.wire``); the answer goes back with Content-Length when the worker buffered it, chunk by chunk
 (chunked encoding) when it streams, so SSE passes through as it is produced. Connections are
 kept alive on both sides.
 """
@@ -14,12 +14,13 @@ import contextlib
 import json
 from collections.abc import AsyncIterator, Callable
 from http import HTTPStatus
-from typing import Any
+from typing import Any, Protocol
 
-from wranglerpy.deploy import upstream
 from wranglerpy.deploy.routes import RouteTable
-from wranglerpy.runtime import frames
+from wranglerpy.host.pool import WorkerPool
 from wranglerpy.runtime.scheduled import SCHEDULED_PATHS
+from wranglerpy.wire.client import Answer, FrameClient
+from wranglerpy.wire.frames import FetchHead, FrameError
 
 MAX_HEAD = 64 * 1024
 BUFFER_LIMIT = 1 << 20  # request bodies up to this size are sent in one piece (and retryable)
@@ -47,15 +48,15 @@ class BadRequest(Exception):
     pass
 
 
-class Target:
+class Target(Protocol):
     """What the router needs of a deployed worker (a Fleet satisfies it)."""
 
-    pool: upstream.FramePool
-    inflight: int
+    client: FrameClient
+    pool: WorkerPool  # counts the requests in flight, so a replaced version drains them
     client_delay: float
 
 
-Lookup = Callable[[str], Any]  # worker name -> Target or None
+Lookup = Callable[[str], "Target | None"]  # worker name -> its live version
 
 
 class Router:
@@ -100,7 +101,7 @@ class Router:
             method, target, version = lines[0].split(" ", 2)
         except ValueError:
             raise BadRequest("malformed request line") from None
-        headers: list[list[str]] = []
+        headers: list[tuple[bytes, bytes]] = []
         host = ""
         length: int | None = None
         chunked = False
@@ -128,8 +129,8 @@ class Router:
             elif key == "expect":
                 expect_continue = value.lower() == "100-continue"
                 continue  # answered here; the worker gets the body as it is
-            if key not in HOP_BY_HOP and not key.startswith("x-wranglerpy-"):
-                headers.append([key, value])
+            if key not in HOP_BY_HOP:
+                headers.append((key.encode("latin-1"), value.encode("latin-1")))
         keep = "keep-alive" in connection if version == "HTTP/1.0" else "close" not in connection
         path = target.split("?", 1)[0]
         worker = self.table.match(host, path)
@@ -153,27 +154,22 @@ class Router:
                     pass
             await _simple(writer, 404, self._not_found(host), keep=keep)
             return keep
-        headers.append(["cf-connecting-ip", ip])
-        headers.append(["x-forwarded-proto", "http"])
-        request = {
-            "method": method,
-            "url": f"http://{host or '127.0.0.1'}{target}",
-            "headers": headers,
-        }
-        fleet.inflight += 1
-        try:
+        headers.append((b"cf-connecting-ip", ip.encode("latin-1")))
+        headers.append((b"x-forwarded-proto", b"http"))
+        request = FetchHead(
+            method=method, url=f"http://{host or '127.0.0.1'}{target}", headers=headers, client=ip
+        )
+        with fleet.pool.track():
             if fleet.client_delay:
                 await asyncio.sleep(fleet.client_delay)  # --simulate-latency: the client leg
             return await self._relay(
                 fleet, request, body, stream, writer, keep, method == "HEAD", version == "HTTP/1.0"
             )
-        finally:
-            fleet.inflight -= 1
 
     async def _relay(
         self,
-        fleet: Any,
-        request: dict[str, Any],
+        fleet: Target,
+        request: FetchHead,
         body: bytes | None,
         stream: AsyncIterator[bytes] | None,
         writer: asyncio.StreamWriter,
@@ -181,31 +177,17 @@ class Router:
         head_only: bool,
         http10: bool = False,
     ) -> bool:
-        pool: upstream.FramePool = fleet.pool
-        conn: upstream.Upstream | None = None
-        uploader: asyncio.Task[None] | None = None
-        for attempt in (0, 1):
-            try:
-                conn, reused = await pool.acquire()
-            except OSError:
-                await _simple(writer, 502, {"error": "the worker is not reachable"}, keep=keep)
-                return keep
-            try:
-                uploader = await upstream.send_head(conn, request, body, stream)
-                meta = await upstream.read_head(conn)
-                break
-            except (frames.FrameError, ConnectionError):
-                conn.close()
-                # A pooled connection the worker had closed: retry once if the body allows.
-                if attempt == 0 and reused and stream is None:
-                    continue
-                await _simple(writer, 502, {"error": "the worker closed the connection"}, keep)
-                return keep
-        assert conn is not None
-        status = int(meta.get("status", 502))
-        out = [f"HTTP/1.1 {status} {_REASONS.get(status, 'Unknown')}\r\n"]
+        client: FrameClient = fleet.client
+        try:
+            answer = await client.fetch(request, body, stream)
+        except OSError:  # FrameError is a ConnectionError, an OSError
+            await _simple(writer, 502, {"error": "the worker is not reachable"}, keep=keep)
+            return keep
+        meta = answer.head
+        out = [f"HTTP/1.1 {meta.status} {_REASONS.get(meta.status, 'Unknown')}\r\n"]
         declared: str | None = None
-        for key, value in meta.get("headers") or []:
+        for raw_key, raw_value in meta.headers:
+            key, value = raw_key.decode("latin-1"), raw_value.decode("latin-1")
             lower = key.lower()
             if lower == "content-length":
                 declared = value
@@ -213,50 +195,34 @@ class Router:
             if lower in ("transfer-encoding", "connection", "keep-alive"):
                 continue
             out.append(f"{key}: {value}\r\n")
-        streamed = not (meta.get("buffered") or head_only)
+        streamed = answer.body is None and not head_only
         if streamed and http10:
             keep = False  # HTTP/1.0 has no chunked encoding: the body ends when we close
+        if answer.uploading:
+            keep = False  # the rest of the request body is still unread on the socket
         if not keep:
             out.append("connection: close\r\n")
-        finished = False
         try:
             if not streamed:
-                chunks = []
-                while (chunk := await upstream.read_chunk(conn)) is not None:
-                    chunks.append(chunk)
-                data = b"".join(chunks)
+                data = answer.body if answer.body is not None else await answer.read_all()
                 size = declared if head_only and declared else str(len(data))
                 out.append(f"content-length: {size}\r\n\r\n")
                 writer.write("".join(out).encode("latin-1") + (b"" if head_only else data))
                 await writer.drain()
             elif http10:
                 writer.write("".join(out + ["\r\n"]).encode("latin-1"))
-                while (chunk := await upstream.read_chunk(conn)) is not None:
-                    writer.write(chunk)
-                    await writer.drain()
+                await _copy(answer, writer, chunked=False)
             else:
                 out.append("transfer-encoding: chunked\r\n\r\n")
                 writer.write("".join(out).encode("latin-1"))
                 await writer.drain()
-                while (chunk := await upstream.read_chunk(conn)) is not None:
-                    if chunk:
-                        writer.write(b"%x\r\n%b\r\n" % (len(chunk), chunk))
-                        await writer.drain()
+                await _copy(answer, writer, chunked=True)
                 writer.write(b"0\r\n\r\n")
                 await writer.drain()
-            finished = True
-        except frames.FrameError:
+        except FrameError:
             return False  # the worker went away mid-answer: the client sees a cut connection
         finally:
-            if uploader is not None and not uploader.done():
-                keep = False  # the rest of the request body is still unread on the socket
-                uploader.cancel()
-                with contextlib.suppress(BaseException):
-                    await uploader
-            if finished:
-                pool.release(conn)
-            else:
-                conn.close()  # tells the worker its client left, which cancels the stream
+            answer.close()  # a no-op once the answer was read; else the worker stops its stream
         return keep
 
     def _not_found(self, host: str) -> dict[str, Any]:
@@ -293,6 +259,13 @@ async def _simple(
     )
     writer.write(head.encode() + body)
     await writer.drain()
+
+
+async def _copy(answer: Answer, writer: asyncio.StreamWriter, *, chunked: bool) -> None:
+    async with contextlib.aclosing(answer.chunks()) as chunks:
+        async for chunk in chunks:
+            writer.write(b"%x\r\n%b\r\n" % (len(chunk), chunk) if chunked else chunk)
+            await writer.drain()
 
 
 async def _sized_body(reader: asyncio.StreamReader, length: int) -> AsyncIterator[bytes]:

@@ -15,7 +15,7 @@ from collections.abc import Callable
 from typing import Any
 
 from wranglerpy.errors import UsageError
-from wranglerpy.registry.dev_registry import DevRegistry, WorkerEntry
+from wranglerpy.host.locations import Locations, WorkerLocation
 
 MODES = ("dev", "edge")
 POLL_SECONDS = 0.25
@@ -25,8 +25,8 @@ OnEvent = Callable[[dict[str, Any]], None]
 
 
 def choose_entry(
-    registry: DevRegistry, worker: str, mode: str | None, on_stopped_edge: bool = False
-) -> WorkerEntry:
+    registry: Locations, worker: str, mode: str | None, on_stopped_edge: bool = False
+) -> WorkerLocation:
     """The registry entry to tail; a UsageError says why none (or which flag) when unclear.
 
     ``on_stopped_edge``: the worker is deployed on a local edge that is not running now.
@@ -62,13 +62,13 @@ def choose_entry(
     return next(iter(found.values()))
 
 
-def _running(registry: DevRegistry) -> str:
+def _running(registry: Locations) -> str:
     names = sorted({f"{e.name} ({e.mode})" for e in registry.entries()})
     return f" Running now: {', '.join(names)}." if names else ""
 
 
 async def follow(
-    registry: DevRegistry,
+    registry: Locations,
     worker: str,
     mode: str,
     on_event: OnEvent,

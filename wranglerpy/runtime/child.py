@@ -1,10 +1,11 @@
 """Entry point of a worker process: ``python -m wranglerpy.runtime.child <control-fd>``.
 
 The process imports the runtime first and reports ``warm``; then it waits for a ``load``
-message carrying the worker spec and its pre-bound listening sockets (TCP and unix, passed
-as file descriptors over the control socket). That split lets the supervisor keep a warm
-spare process, so a reload only pays for importing the user's code. Once loaded, the process
-serves with hypercorn until SIGTERM or until the supervisor goes away (control socket EOF).
+message carrying the worker spec and its pre-bound listening sockets (passed as file
+descriptors over the control socket): first the unix socket of frame calls (see
+``wranglerpy.wire``), then, in ``dev`` only, the public HTTP socket, served by hypercorn.
+That split lets the host keep a warm spare process, so a reload only pays for importing the
+user's code. It serves until SIGTERM or until the host goes away (control socket EOF).
 """
 
 from __future__ import annotations
@@ -21,24 +22,21 @@ import traceback
 from pathlib import Path
 from typing import Any
 
-from hypercorn.asyncio import serve
-from hypercorn.config import Config as HypercornConfig
-
-from wranglerpy.registry.dev_registry import DevRegistry
+from wranglerpy.host.locations import Locations
 from wranglerpy.runtime.app import WorkerApp
 from wranglerpy.runtime.assets import AssetServer
-from wranglerpy.runtime.binding_server import BindingServer
 from wranglerpy.runtime.console import EventLogHandler, LineWriter
 from wranglerpy.runtime.env import Env
 from wranglerpy.runtime.events import EventSink, SocketEventSink
 from wranglerpy.runtime.loader import (
     LoadedWorker,
     WorkerLoadError,
-    load_worker,
+    import_worker,
     project_modules,
 )
 from wranglerpy.runtime.service import ServiceFetcher
 from wranglerpy.runtime.spec import WorkerSpec
+from wranglerpy.wire.server import FrameServer
 
 SHIM_DIR = Path(__file__).parent / "shim"
 
@@ -49,7 +47,7 @@ def build_env(spec: WorkerSpec, sink: EventSink | None = None) -> Env:
 
     config = spec.config
     values: dict[str, Any] = dict(config.vars_dict())
-    registry = DevRegistry(spec.registry_dir)
+    registry = Locations(spec.registry_dir)
     for service in config.services:
         values[service.binding] = ServiceFetcher(service, config.name, registry, mode=spec.mode)
 
@@ -58,7 +56,12 @@ def build_env(spec: WorkerSpec, sink: EventSink | None = None) -> Env:
             message = f"▲ env.{binding} is not available: {reason}"
             sink.emit({"type": "log", "worker": config.name, "level": "warn", "message": message})
 
-    values.update(build_storage_bindings(config, spec.persist_dir, report))
+    storage = build_storage_bindings(config, spec.persist_dir, report)
+    if spec.latency is not None:
+        from wranglerpy.runtime.latency import binding_kinds, delay_bindings
+
+        storage = delay_bindings(storage, binding_kinds(config), spec.latency)
+    values.update(storage)
     if config.assets and config.assets.binding:
         values[config.assets.binding] = AssetFetcher(AssetServer(config.assets))
     return Env(values)
@@ -128,7 +131,7 @@ def make_app(spec: WorkerSpec, sink: EventSink) -> tuple[WorkerApp, float, list[
             )
         else:
             try:
-                loaded = load_worker(
+                loaded = import_worker(
                     config.main, config.compatibility_date, config.compatibility_flags
                 )
             except WorkerLoadError as exc:
@@ -148,7 +151,6 @@ def make_app(spec: WorkerSpec, sink: EventSink) -> tuple[WorkerApp, float, list[
         env,
         loaded,
         sink,
-        token=spec.token,
         load_error=error,
         assets=assets,
         expose_errors=spec.expose_errors,
@@ -171,32 +173,21 @@ async def _serve(
     for sig in (signal.SIGTERM, signal.SIGINT):
         loop.add_signal_handler(sig, stop.set)
 
-    async def watch_supervisor() -> None:
+    async def watch_host() -> None:
         control.setblocking(False)
         try:
             while await loop.sock_recv(control, 1024):
                 pass
         except OSError:
             pass
-        stop.set()  # the supervisor is gone: do not outlive it
+        stop.set()  # the host is gone: do not outlive it
 
-    watcher = asyncio.ensure_future(watch_supervisor())
-    http_fd, binding_fd = sockets
-    bindings = BindingServer(app)
-    await bindings.start(socket.socket(fileno=binding_fd))
-
-    async def shutdown_trigger() -> None:
-        await stop.wait()
-        # Binding callers hold pooled connections: close the idle ones at once so their next
-        # call reaches the new process, and let calls in flight finish.
-        asyncio.ensure_future(bindings.close(grace=drain_seconds))
-
-    config = HypercornConfig()
-    config.bind = [f"fd://{http_fd}"]
-    config.accesslog = None
-    config.loglevel = "ERROR"  # hypercorn's "Running on ..." lines would repeat our banner
-    config.graceful_timeout = drain_seconds
-    config.keep_alive_timeout = 75.0
+    watcher = asyncio.ensure_future(watch_host())
+    calls = FrameServer(app.wire_handlers())
+    await calls.start(socket.socket(fileno=sockets[0]))
+    http: asyncio.Future[None] | None = None
+    if len(sockets) > 1:
+        http = asyncio.ensure_future(_serve_http(app, sockets[1], stop, drain_seconds))
     sink.emit(
         {
             "type": "ready",
@@ -206,12 +197,30 @@ async def _serve(
             "modules": modules,
         }
     )
-    await serve(app, config, shutdown_trigger=shutdown_trigger)  # type: ignore[arg-type]
-    await bindings.close(grace=drain_seconds)
+    await stop.wait()
+    # Callers hold pooled connections: the idle ones close at once so their next call
+    # reaches the new process; calls in flight may finish.
+    closing = asyncio.ensure_future(calls.close(grace=drain_seconds))
+    if http is not None:
+        await http
+    await closing
     pending = [t for t in app.background if not t.done()]
     if pending:
         await asyncio.wait(pending, timeout=5)
     watcher.cancel()
+
+
+async def _serve_http(app: WorkerApp, fd: int, stop: asyncio.Event, drain_seconds: float) -> None:
+    from hypercorn.asyncio import serve
+    from hypercorn.config import Config as HypercornConfig
+
+    config = HypercornConfig()
+    config.bind = [f"fd://{fd}"]
+    config.accesslog = None
+    config.loglevel = "ERROR"  # hypercorn's "Running on ..." lines would repeat our banner
+    config.graceful_timeout = drain_seconds
+    config.keep_alive_timeout = 75.0
+    await serve(app, config, shutdown_trigger=stop.wait)  # type: ignore[arg-type]
 
 
 def run_event_loop(main_coroutine: Any) -> None:

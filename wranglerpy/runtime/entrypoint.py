@@ -1,8 +1,14 @@
-"""``WorkerEntrypoint`` and the execution context (``ctx.waitUntil``)."""
+"""``WorkerEntrypoint``, the execution context (``ctx.waitUntil``), and how handlers are called.
+
+Handlers are called as Pyodide's ``relaxed_call`` does: with only the arguments their
+signature takes. Cloudflare calls ``fetch``, ``scheduled`` and the other event handlers this
+way, so ``async def fetch(self)`` (no request) and ``on_fetch(request)`` (no env, ctx) work.
+"""
 
 from __future__ import annotations
 
 import asyncio
+import inspect
 from collections.abc import Awaitable
 from typing import Any
 
@@ -63,3 +69,18 @@ class DurableObject:
 
 class WorkflowEntrypoint(WorkerEntrypoint):
     """Imported for source compatibility; Workflows are not emulated by wranglerpy."""
+
+
+def relaxed_call(func: Any, *args: Any, **kwargs: Any) -> Any:
+    """Call ``func``, dropping positional and keyword arguments its signature cannot take."""
+    try:
+        params = list(inspect.signature(func).parameters.values())
+    except (TypeError, ValueError):  # builtins without a signature: pass everything
+        return func(*args, **kwargs)
+    if not any(p.kind == p.VAR_POSITIONAL for p in params):
+        room = sum(p.kind in (p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD) for p in params)
+        args = args[:room]
+    if not any(p.kind == p.VAR_KEYWORD for p in params):
+        named = {p.name for p in params if p.kind in (p.POSITIONAL_OR_KEYWORD, p.KEYWORD_ONLY)}
+        kwargs = {k: v for k, v in kwargs.items() if k in named}
+    return func(*args, **kwargs)

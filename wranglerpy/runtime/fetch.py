@@ -34,7 +34,7 @@ async def fetch(input: Any, init: Any = None, **options: Any) -> Response:
     options.pop("fetcher", None)
     request = make_request(input, init, base_url=None, **options)
     client = _shared_client()
-    response = await client.send(to_httpx(client, request), stream=True)
+    response = await client.send(await to_httpx(client, request), stream=True)
     result = from_httpx(response, method=request._method)
     result.url = str(response.url)
     result.redirected = bool(response.history)

@@ -6,11 +6,10 @@ from __future__ import annotations
 import inspect
 from typing import Any
 
-from wranglerpy.runtime.entrypoint import ExecutionContext
+from wranglerpy.runtime.entrypoint import ExecutionContext, relaxed_call
 from wranglerpy.runtime.env import Env
 from wranglerpy.runtime.ffi import drive
 from wranglerpy.runtime.loader import LoadedWorker
-from wranglerpy.runtime.relaxed import relaxed_call
 
 
 async def call_handler(

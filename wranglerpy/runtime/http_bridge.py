@@ -27,16 +27,16 @@ _DROP_OUTBOUND = frozenset(
 _DROP_INBOUND = frozenset({"connection", "keep-alive", "transfer-encoding", "content-length"})
 
 
-def to_httpx(
+async def to_httpx(
     client: httpx.AsyncClient, request: Request, extra: dict[str, str] | None = None
 ) -> httpx.Request:
-    headers = [(k, v) for k, v in request.headers._items if k not in _DROP_OUTBOUND]
+    headers = [(k, v) for k, v in request.headers if k not in _DROP_OUTBOUND]
     if extra:
         headers.extend(extra.items())
     content: Any = None
     if request.has_body():
-        buffer, stream = request._take()
-        content = stream if stream is not None else buffer
+        # A buffered body goes out whole (with Content-Length), a stream chunk by chunk.
+        content = await request.bytes() if request.is_buffered() else request.body
     return client.build_request(request.method, request.url, headers=headers, content=content)
 
 

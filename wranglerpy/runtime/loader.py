@@ -131,7 +131,7 @@ def _exported_entrypoints(module: ModuleType) -> dict[str, type[WorkerEntrypoint
     return found
 
 
-def load_worker(
+def import_worker(
     main: Path, compatibility_date: str | None = None, compatibility_flags: tuple[str, ...] = ()
 ) -> LoadedWorker:
     """Import the module and classify its handlers; raise WorkerLoadError with the traceback."""

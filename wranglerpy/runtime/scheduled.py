@@ -1,17 +1,14 @@
-"""Scheduled (cron) events: the ``scheduled`` handler, run by a trigger or a test URL."""
+"""Scheduled (cron) events: the ``scheduled`` handler, run by a cron trigger (a ``SCHEDULED``
+frame) or, in ``dev``, by wrangler's test URL."""
 
 from __future__ import annotations
 
-import time
-from collections.abc import Callable
 from typing import Any
-from urllib.parse import parse_qs
 
 from wranglerpy.runtime.entrypoint import ExecutionContext
 from wranglerpy.runtime.env import Env
 from wranglerpy.runtime.handlers import call_handler
 from wranglerpy.runtime.loader import LoadedWorker
-from wranglerpy.runtime.messages import Response
 
 # wranglerpy's path, plus the two wrangler has used, so existing scripts keep working.
 SCHEDULED_PATHS = frozenset(
@@ -32,29 +29,23 @@ class ScheduledController:
         self.retry = False
 
 
+class NoScheduledHandler(LookupError):
+    """The worker defines no ``scheduled`` handler."""
+
+
 async def run_scheduled(
     loaded: LoadedWorker,
     env: Env,
     ctx: ExecutionContext,
-    scope: dict[str, Any],
+    cron: str,
+    when: float,
     event: dict[str, Any],
-    on_error: Callable[[BaseException], None] | None = None,
-) -> Response:
-    """Answer ``/cdn-cgi/handler/scheduled`` as wrangler dev does: the outcome as text,
-    ``ok`` (200) or ``exception`` (500)."""
-    query = parse_qs(scope.get("query_string", b"").decode())
-    cron = (query.get("cron") or [""])[0]
-    when = float((query.get("time") or [time.time() * 1000])[0])
+) -> None:
+    """Run the ``scheduled`` handler for ``cron`` at ``when`` (ms) and its ``waitUntil`` work:
+    a ``Default`` method gets exactly ``(controller, env, ctx)`` (not a relaxed call, as in
+    workerd); a module-level ``on_scheduled`` (before 2025-08-14) is a relaxed call."""
     controller = ScheduledController(cron, when)
     event["scheduled"] = {"cron": cron, "scheduledTime": when}
-    try:
-        found = await call_handler(loaded, "scheduled", controller, env, ctx)
-        if not found:
-            raise TypeError("Handler does not export a scheduled() function.")
-    except Exception as exc:  # noqa: BLE001 - the user's failure is the outcome
-        if on_error is not None:
-            on_error(exc)
-        await ctx.drain()
-        return Response("exception", status=500)
+    if not await call_handler(loaded, "scheduled", controller, env, ctx):
+        raise NoScheduledHandler("Handler does not export a scheduled() function.")
     await ctx.drain()
-    return Response("ok")

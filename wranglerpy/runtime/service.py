@@ -1,21 +1,23 @@
 """Service bindings: ``env.STREAMING.fetch(...)`` and RPC to another local worker.
 
-Calls travel as HTTP over the target's unix socket (found through the dev registry), so they
-never leave the machine and stream both ways: an SSE response arrives chunk by chunk.
+Calls travel as frames (``wranglerpy.wire``) over the target's unix socket, found through the
+registry, so they never leave the machine and stream both ways: an SSE response arrives chunk
+by chunk. RPC arguments and results are CBOR: bytes, datetimes and big integers survive.
 """
 
 from __future__ import annotations
 
 import builtins
-import json
-from collections.abc import Callable
+from collections.abc import AsyncIterator, Callable
 from typing import Any
 
 from wranglerpy.config.schema import ServiceBinding
-from wranglerpy.registry.dev_registry import DevRegistry, WorkerEntry
-from wranglerpy.runtime import protocol, tracing
-from wranglerpy.runtime.binding_client import BindingTransport, UnixFrameTransport
-from wranglerpy.runtime.messages import Request, Response, make_request
+from wranglerpy.host.locations import Locations, WorkerLocation
+from wranglerpy.runtime import tracing
+from wranglerpy.runtime.headers import Headers
+from wranglerpy.runtime.messages import Response, make_request
+from wranglerpy.wire.client import FrameClient
+from wranglerpy.wire.frames import RpcHead, ServiceFetchHead, WireValueError
 
 
 class RPCError(Exception):
@@ -49,7 +51,7 @@ def not_found_response(service: str) -> Response:
     )
 
 
-TransportFactory = Callable[[str], BindingTransport]
+ClientFactory = Callable[[str], FrameClient]
 
 
 class ServiceFetcher:
@@ -59,40 +61,33 @@ class ServiceFetcher:
         self,
         binding: ServiceBinding,
         caller: str,
-        registry: DevRegistry,
+        registry: Locations,
         *,
         mode: str = "dev",
-        transport_factory: TransportFactory = UnixFrameTransport,
+        client_factory: ClientFactory = FrameClient,
     ) -> None:
         self._binding = binding
         self._caller = caller
         self._registry = registry
         self._mode = mode
-        self._transport_factory = transport_factory
-        self._transports: dict[str, BindingTransport] = {}
+        self._client_factory = client_factory
+        self._clients: dict[str, FrameClient] = {}
 
     def __repr__(self) -> str:
         return f"<ServiceFetcher {self._binding.binding} -> {self._binding.service}>"
 
-    def _target(self) -> WorkerEntry | None:
+    def _target(self) -> WorkerLocation | None:
         return self._registry.lookup(self._binding.service, self._binding.environment, self._mode)
 
-    def _transport(self, entry: WorkerEntry) -> BindingTransport:
-        transport = self._transports.get(entry.socket)
-        if transport is None:
-            transport = self._transport_factory(entry.socket)
-            self._transports[entry.socket] = transport
-        return transport
+    def _client(self, entry: WorkerLocation) -> FrameClient:
+        client = self._clients.get(entry.socket)
+        if client is None:
+            client = self._client_factory(entry.socket)
+            self._clients[entry.socket] = client
+        return client
 
-    def _internal_headers(self, entry: WorkerEntry) -> dict[str, str]:
-        headers = {
-            protocol.BINDING_TOKEN_HEADER: entry.token,
-            protocol.CALLER_HEADER: self._caller,
-            protocol.TRACE_HEADER: tracing.current_trace_id() or tracing.new_trace_id(),
-        }
-        if self._binding.entrypoint:
-            headers[protocol.ENTRYPOINT_HEADER] = self._binding.entrypoint
-        return headers
+    def _not_found(self) -> str:
+        return f'Worker "{self._binding.service}" not found. Make sure it is running locally.'
 
     async def fetch(
         self,
@@ -115,18 +110,37 @@ class ServiceFetcher:
         )
         if entry is None:
             return not_found_response(self._binding.service)
+        head = ServiceFetchHead(
+            method=request.method,
+            url=request.url,
+            headers=[(k, v) for k, v in request.headers.raw() if k not in _NOT_FORWARDED],
+            trace=tracing.current_trace_id() or tracing.new_trace_id(),
+            caller=self._caller,
+            entrypoint=self._binding.entrypoint,
+        )
+        buffer: bytes | None = None
+        stream: AsyncIterator[bytes] | None = None
+        if request.has_body():
+            if request.is_buffered():
+                buffer = await request.bytes()
+            else:
+                stream = request.body
         try:
-            return await self._transport(entry).send(request, self._internal_headers(entry))
+            answer = await self._client(entry).fetch(head, buffer, stream)
         except (ConnectionError, FileNotFoundError):
             return not_found_response(self._binding.service)
+        response_headers = Headers.from_raw(answer.head.headers)
+        if answer.body is not None:
+            return Response(
+                answer.body or None, status=answer.head.status, headers=response_headers
+            )
+        return Response(answer.chunks(), status=answer.head.status, headers=response_headers)
 
     async def aclose(self) -> None:
         """Close pooled connections (the process's exit does this too)."""
-        for transport in self._transports.values():
-            closer = getattr(transport, "aclose", None)
-            if closer is not None:
-                await closer()
-        self._transports.clear()
+        for client in self._clients.values():
+            client.close()
+        self._clients.clear()
 
     async def connect(self, *args: Any, **kwargs: Any) -> Any:
         raise TypeError("connect() (TCP sockets) is not supported on a local service binding")
@@ -144,31 +158,24 @@ class ServiceFetcher:
     async def _rpc(self, method: str, args: tuple[Any, ...], kwargs: dict[str, Any]) -> Any:
         entry = self._target()
         if entry is None:
-            raise remote_exception(
-                "Error",
-                f'Worker "{self._binding.service}" not found. Make sure it is running locally.',
-            )
-        try:
-            payload = json.dumps({"args": list(args), "kwargs": kwargs})
-        except TypeError as exc:
-            raise TypeError(
-                f"RPC arguments to {method}() must be JSON-serialisable: {exc}"
-            ) from None
-        request = Request(
-            f"http://{self._binding.service}{protocol.RPC_PATH_PREFIX}{method}",
-            method="POST",
-            headers={"content-type": "application/json", **self._internal_headers(entry)},
-            body=payload,
+            raise remote_exception("Error", self._not_found())
+        head = RpcHead(
+            method=method,
+            args=list(args),
+            kwargs=kwargs,
+            trace=tracing.current_trace_id() or tracing.new_trace_id(),
+            caller=self._caller,
+            entrypoint=self._binding.entrypoint,
         )
         try:
-            response = await self._transport(entry).send(request, {})
+            result = await self._client(entry).call(head)
+        except WireValueError as exc:
+            raise TypeError(f"RPC arguments to {method}() cannot be sent: {exc}") from None
         except (ConnectionError, FileNotFoundError):
-            raise remote_exception(
-                "Error",
-                f'Worker "{self._binding.service}" not found. Make sure it is running locally.',
-            ) from None
-        data = await response.json()
-        if data.get("ok"):
-            return data.get("result")
-        error = data.get("error") or {}
-        raise remote_exception(error.get("name", "Error"), error.get("message", "RPC call failed"))
+            raise remote_exception("Error", self._not_found()) from None
+        if result.ok:
+            return result.value
+        raise remote_exception(result.error_name or "Error", result.error_message)
+
+
+_NOT_FORWARDED = frozenset({b"host", b"content-length"})

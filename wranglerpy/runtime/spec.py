@@ -1,4 +1,4 @@
-"""What the supervisor tells a worker process to become (sent with the ``load`` message)."""
+"""What the host tells a worker process to become (sent with the ``load`` message)."""
 
 from __future__ import annotations
 
@@ -8,21 +8,22 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from wranglerpy.config.schema import WorkerConfig
+from wranglerpy.runtime.latency import LatencyModel
 
 
 @dataclass(frozen=True)
 class WorkerSpec:
-    """Everything a worker process needs, sent by the supervisor with the ``load`` message."""
+    """Everything a worker process needs, sent by the host with the ``load`` message."""
 
     config: WorkerConfig
     persist_dir: Path
     registry_dir: Path
-    token: str
-    mode: str = "dev"
+    mode: str = "dev"  # which registry entries its service bindings reach: "dev" or "edge"
     expose_errors: bool = True
     log_level: str = "info"
     python_path: tuple[str, ...] = ()  # folders of the project's own installed dependencies
-    drain_seconds: float = 5.0  # how long requests and binding calls in flight may finish on stop
+    drain_seconds: float = 5.0  # how long requests and calls in flight may finish on stop
+    latency: LatencyModel | None = None  # ``--simulate-latency``: delays of storage/AI calls
 
     def encode(self) -> str:
         return base64.b64encode(pickle.dumps(self)).decode()

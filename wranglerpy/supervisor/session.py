@@ -14,13 +14,12 @@ from typing import Any
 from wranglerpy.bindings.registry import describe
 from wranglerpy.config.schema import WorkerConfig
 from wranglerpy.errors import WranglerError
+from wranglerpy.host.pool import StartFailed
+from wranglerpy.host.sockets import runtime_dir
 from wranglerpy.logs.hub import LogHub
 from wranglerpy.logs.printer import Printer
 from wranglerpy.logs.tail_server import TailServer
-from wranglerpy.supervisor.process import ChildExited
-from wranglerpy.supervisor.sockets import runtime_dir
 from wranglerpy.supervisor.supervisor import ConfigReloader, Supervisor, SupervisorOptions
-from wranglerpy.supervisor.triggers import run_cron_triggers
 from wranglerpy.supervisor.watcher import watch
 
 
@@ -116,10 +115,10 @@ async def run_dev(
     gate = StartupGate(printer)
     hub.subscribe(gate)
     tail_path = runtime_dir() / f"tail-{os.getpid()}.sock"
-    tail_server = TailServer(hub, tail_path)
-    await tail_server.start()
     supervisor_options = replace(options.supervisor, tail_socket=tail_path)
     supervisor = Supervisor(workers, ports, hub, supervisor_options, reload_config=reload_config)
+    tail_server = TailServer(hub, tail_path)
+    await tail_server.start()
     stop = stop or asyncio.Event()
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGINT, signal.SIGTERM):
@@ -129,7 +128,7 @@ async def run_dev(
     try:
         try:
             seconds = await supervisor.start()
-        except (ChildExited, asyncio.TimeoutError) as exc:
+        except StartFailed as exc:
             gate.release()
             raise WranglerError(
                 f"A worker process could not start ({exc}); its output is above."
@@ -152,9 +151,7 @@ async def run_dev(
                 return {name: w.modules for name, w in supervisor.workers.items()}
 
             watcher = asyncio.ensure_future(watch(current, on_change, stop, imported))
-        crons = asyncio.ensure_future(run_cron_triggers(supervisor, hub))
         await stop.wait()
-        crons.cancel()
     finally:
         hub.system("Shutting down…")
         if watcher is not None:

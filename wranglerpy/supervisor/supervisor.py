@@ -1,7 +1,8 @@
-"""The supervisor: one process per worker, reloads one worker at a time, stops them all.
+"""``dev``'s host: one process per worker, reloads one worker at a time, stops them all.
 
-It binds every socket, spawns the worker processes, registers them in the dev registry so
-service bindings find them, turns file changes into reloads, and restarts crashed workers.
+It binds every socket, starts the workers (service-binding targets first), registers them so
+service bindings find them, turns file changes into reloads and runs their crons. Processes,
+crash restarts and spares are the host's (``wranglerpy.host``), shared with the edge.
 """
 
 from __future__ import annotations
@@ -9,25 +10,35 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import os
-import secrets
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from socket import socket
-from typing import Any
 
+from wranglerpy.config.plan import dependency_order, service_target
 from wranglerpy.config.schema import WorkerConfig
+from wranglerpy.host.locations import Locations, WorkerLocation
+from wranglerpy.host.pool import (
+    DEFAULT_BACKOFF,
+    Backoff,
+    ProcessFactory,
+    Spares,
+    StartFailed,
+    WorkerPool,
+)
+from wranglerpy.host.process import WorkerProcess
+from wranglerpy.host.schedule import CronScheduler, fire_cron
+from wranglerpy.host.sockets import bind_tcp, bind_unix
 from wranglerpy.logs.hub import LogHub
-from wranglerpy.registry.dev_registry import DevRegistry, WorkerEntry
 from wranglerpy.runtime.spec import WorkerSpec
 from wranglerpy.supervisor.build import run_build
 from wranglerpy.supervisor.migrations import apply_pending_migrations
-from wranglerpy.supervisor.process import ChildExited, WorkerProcess
 from wranglerpy.supervisor.python_deps import ensure_dependencies
-from wranglerpy.supervisor.sockets import bind_tcp, bind_unix
+from wranglerpy.wire.client import FrameClient
 
 ConfigReloader = Callable[[WorkerConfig], WorkerConfig]
+RETRY_SECONDS = 2.0  # a worker that could not start at all is tried again after this
 
 
 @dataclass
@@ -38,19 +49,20 @@ class ManagedWorker:
     tcp: socket
     uds: socket
     uds_path: Path
-    token: str = field(default_factory=lambda: secrets.token_hex(16))
-    process: WorkerProcess | None = None
+    pool: WorkerPool
+    client: FrameClient
     lock: asyncio.Lock = field(default_factory=asyncio.Lock)
-    modules: frozenset[str] = frozenset()  # the worker's own imported files, once loaded
-    last_crash: float = 0.0
 
     @property
     def name(self) -> str:
         return self.config.name
 
+    @property
+    def modules(self) -> frozenset[str]:
+        return self.pool.modules
+
     def alive(self) -> bool:
-        proc = self.process.proc if self.process is not None else None
-        return proc is not None and proc.returncode is None
+        return self.pool.alive()
 
     @property
     def url(self) -> str:
@@ -72,6 +84,24 @@ class SupervisorOptions:
     apply_migrations: bool = True
 
 
+def start_waves(workers: list[WorkerConfig]) -> list[list[WorkerConfig]]:
+    """Groups that start one after the other: each worker after its binding targets.
+
+    Raises ConfigError naming the cycle when service bindings form one.
+    """
+    wave_of: dict[str, int] = {}
+    for worker in dependency_order(workers):
+        targets = [service_target(b, workers) for b in worker.services]
+        wave_of[worker.name] = 1 + max(
+            (wave_of[t.name] for t in targets if t is not None and t.name != worker.name),
+            default=-1,
+        )
+    waves: list[list[WorkerConfig]] = [[] for _ in range(max(wave_of.values(), default=-1) + 1)]
+    for worker in workers:
+        waves[wave_of[worker.name]].append(worker)
+    return waves
+
+
 class Supervisor:
     def __init__(
         self,
@@ -82,17 +112,21 @@ class Supervisor:
         *,
         reload_config: ConfigReloader | None = None,
         default_persist_dir: Callable[[WorkerConfig], Path] | None = None,
+        process_factory: ProcessFactory = WorkerProcess,
+        backoff: Backoff = DEFAULT_BACKOFF,
     ) -> None:
         self.configs = workers
+        self.waves = start_waves(workers)  # a binding cycle fails here, before anything runs
         self.ports = ports
         self.hub = hub
         self.options = options
-        self.registry = DevRegistry(options.registry_dir)
+        self.registry = Locations(options.registry_dir)
         self.reload_config = reload_config
         self._default_persist = default_persist_dir
+        self.spares = Spares(process_factory, keep=1 if options.keep_spare else 0)
+        self.backoff = backoff
+        self.crons = CronScheduler(self._fire_cron)
         self.workers: dict[str, ManagedWorker] = {}
-        self._spare: WorkerProcess | None = None
-        self._spare_task: asyncio.Task[Any] | None = None
         self._stopping = False
         self._pid = os.getpid()
         self._python_paths: dict[str, list[Path]] = {}
@@ -100,14 +134,24 @@ class Supervisor:
 
     # ----------------------------------------------------------------- start
     async def start(self) -> float:
-        """Bind, build, spawn and load every worker concurrently; returns seconds taken."""
+        """Bind, build, spawn and load every worker, targets first; returns seconds taken."""
         started = time.perf_counter()
         for config in self.configs:
             ip = self.options.ip
             tcp = bind_tcp(ip, self.ports[config.name])
             uds, uds_path = bind_unix(config.name)
             port = tcp.getsockname()[1]
-            self.workers[config.name] = ManagedWorker(config, ip, port, tcp, uds, uds_path)
+            pool = WorkerPool(
+                config.name,
+                [uds.fileno(), tcp.fileno()],
+                self.hub,
+                spares=self.spares,
+                backoff=self.backoff,
+            )
+            client = FrameClient(str(uds_path))
+            self.workers[config.name] = ManagedWorker(
+                config, ip, port, tcp, uds, uds_path, pool, client
+            )
         for worker in self.workers.values():
             self._register(worker)
         await asyncio.gather(*(self._install_dependencies(w) for w in self.workers.values()))
@@ -120,11 +164,13 @@ class Supervisor:
                 if w.config.build.command
             ]
             await asyncio.gather(*builds)
-        await asyncio.gather(
-            *(self._launch(w, self._fresh_process()) for w in self.workers.values())
-        )
-        if self.options.keep_spare:
-            self._refill_spare()
+        self.spares.refill()
+        for wave in self.waves:
+            await asyncio.gather(
+                *(self.workers[c.name].pool.start(self._spec(self.workers[c.name])) for c in wave)
+            )
+        for worker in self.workers.values():
+            self.crons.schedule(worker.name, worker.config.triggers.crons)
         return time.perf_counter() - started
 
     async def _install_dependencies(self, worker: ManagedWorker) -> None:
@@ -136,9 +182,6 @@ class Supervisor:
             self._installs[root] = task
         path = await task
         self._python_paths[worker.name] = [path] if path is not None else []
-
-    def _fresh_process(self) -> WorkerProcess:
-        return WorkerProcess(self.hub.publish)
 
     def _persist_dir(self, config: WorkerConfig) -> Path:
         if self.options.persist_dir is not None:
@@ -154,61 +197,30 @@ class Supervisor:
             config=worker.config,
             persist_dir=self._persist_dir(worker.config),
             registry_dir=self.registry.directory,
-            token=worker.token,
             mode=self.options.mode,
             expose_errors=self.options.expose_errors,
             log_level=self.options.log_level,
             python_path=tuple(str(p) for p in self._python_paths.get(worker.name, ())),
         )
 
-    async def _launch(self, worker: ManagedWorker, process: WorkerProcess) -> dict[str, Any]:
-        if process.proc is None:
-            await process.spawn()
-        process.name = worker.name
-        ready = await process.load(self._spec(worker), [worker.tcp.fileno(), worker.uds.fileno()])
-        worker.modules = frozenset(ready.get("modules") or ())
-        old, worker.process = worker.process, process
-        asyncio.ensure_future(self._watch_exit(worker, process))
-        if old is not None:
-            asyncio.ensure_future(old.stop())
-        return ready
-
     def _register(self, worker: ManagedWorker) -> None:
         self.registry.register(
-            WorkerEntry(
+            WorkerLocation(
                 name=worker.name,
                 base_name=worker.config.base_name or worker.name,
                 env=worker.config.env_name,
                 socket=str(worker.uds_path),
                 url=worker.url,
-                token=worker.token,
                 pid=self._pid,
                 mode=self.options.mode,
                 tail=str(self.options.tail_socket or ""),
             )
         )
 
-    # ----------------------------------------------------------------- spare
-    def _refill_spare(self) -> None:
-        if self._stopping or not self.options.keep_spare:
-            return
-        if self._spare_task is None or self._spare_task.done():
-            self._spare_task = asyncio.ensure_future(self._make_spare())
-
-    async def _make_spare(self) -> None:
-        process = self._fresh_process()
-        await process.spawn()
-        if self._stopping:
-            await process.stop()
-            return
-        self._spare = process
-
-    async def _take_process(self) -> WorkerProcess:
-        spare, self._spare = self._spare, None
-        if spare is None or (spare.proc is not None and spare.proc.returncode is not None):
-            spare = self._fresh_process()
-        self._refill_spare()
-        return spare
+    async def _fire_cron(self, name: str, cron: str, scheduled_ms: float) -> None:
+        worker = self.workers.get(name)
+        if worker is not None:
+            await fire_cron(worker.client, self.hub, name, cron, scheduled_ms)
 
     # ---------------------------------------------------------------- reload
     async def reload(self, name: str, reason: str = "") -> None:
@@ -233,37 +245,18 @@ class Supervisor:
                 if not await run_build(worker.config, self.hub):
                     return
             try:
-                await self._launch(worker, await self._take_process())
-            except (ChildExited, asyncio.TimeoutError, OSError):
-                # The spare may have died with the crash being handled: once more, fresh.
-                try:
-                    await self._launch(worker, self._fresh_process())
-                except (ChildExited, asyncio.TimeoutError, OSError) as exc:
-                    self.hub.system(f"✘ {name} failed to start: {exc}", worker=name, level="error")
-                    if not worker.alive():
-                        # Nothing serves its port: keep trying rather than leave clients waiting.
-                        asyncio.get_running_loop().call_later(
-                            2.0, lambda: asyncio.ensure_future(self.reload(name, "retry"))
-                        )
-                    return
+                await worker.pool.replace(self._spec(worker))
+            except StartFailed as exc:
+                self.hub.system(f"✘ {exc}", worker=name, level="error")
+                if not worker.alive():
+                    # Nothing serves its port: keep trying rather than leave clients waiting.
+                    asyncio.get_running_loop().call_later(
+                        RETRY_SECONDS, lambda: asyncio.ensure_future(self.reload(name, "retry"))
+                    )
+                return
+            self.crons.schedule(name, worker.config.triggers.crons)
             elapsed = (time.perf_counter() - started) * 1000
             self.hub.system(f"⎔ {name} ready ({elapsed:.0f} ms)", worker=name)
-
-    async def _watch_exit(self, worker: ManagedWorker, process: WorkerProcess) -> None:
-        assert process.exited is not None
-        code = await process.exited
-        if process.stopping or self._stopping or worker.process is not process:
-            return
-        self.hub.system(
-            f"✘ {worker.name} exited unexpectedly (code {code}); restarting",
-            worker=worker.name,
-            level="error",
-        )
-        now = time.monotonic()
-        if now - worker.last_crash < 1.0:
-            await asyncio.sleep(1.0)  # a worker that keeps crashing must not spin the CPU
-        worker.last_crash = now
-        await self.reload(worker.name, "crash")
 
     # -------------------------------------------------------------- shutdown
     async def shutdown(self, grace: float = 4.0) -> None:
@@ -271,15 +264,15 @@ class Supervisor:
         if self._stopping:
             return
         self._stopping = True
-        if self._spare_task is not None and not self._spare_task.done():
-            with contextlib.suppress(BaseException):
-                await asyncio.wait_for(self._spare_task, 2.0)
-        processes = [w.process for w in self.workers.values() if w.process is not None]
-        if self._spare is not None:
-            processes.append(self._spare)
-        await asyncio.gather(*(p.stop(grace) for p in processes), return_exceptions=True)
+        self.crons.stop()
+        await asyncio.gather(
+            self.spares.close(),
+            *(w.pool.stop(grace) for w in self.workers.values()),
+            return_exceptions=True,
+        )
         for worker in self.workers.values():
             self.registry.unregister(worker.name, self._pid, self.options.mode)
+            worker.client.close()
             worker.tcp.close()
             worker.uds.close()
             with contextlib.suppress(FileNotFoundError):
@@ -287,7 +280,5 @@ class Supervisor:
 
     def kill_all(self) -> None:
         for worker in self.workers.values():
-            if worker.process is not None:
-                worker.process.kill_now()
-        if self._spare is not None:
-            self._spare.kill_now()
+            worker.pool.kill_all()
+        self.spares.kill_all()

@@ -19,7 +19,7 @@ from types import TracebackType
 
 import httpx
 
-from wranglerpy.registry.dev_registry import DevRegistry, WorkerEntry
+from wranglerpy.host.locations import Locations, WorkerLocation
 
 
 class DevServerError(RuntimeError):
@@ -59,7 +59,7 @@ class DevServer:
         self.timeout = timeout
         self.watch = watch
         self.process: subprocess.Popen[bytes] | None = None
-        self.workers: dict[str, WorkerEntry] = {}
+        self.workers: dict[str, WorkerLocation] = {}
         self._tmp = tempfile.TemporaryDirectory(prefix="wranglerpy-test-")
         self.registry_dir = Path(self._tmp.name) / "registry"
         self.log_path = Path(self._tmp.name) / "dev.log"
@@ -67,7 +67,10 @@ class DevServer:
 
     @property
     def args(self) -> list[str]:
+        # The first worker on a free port, every other on any free port (not its [dev] port),
+        # so a test runs while the project's own `dev` (or another test's) holds those.
         args = [sys.executable, "-m", "wranglerpy", "dev", "--port", str(self.port)]
+        args += ["--worker-port", "*=0"]
         for config in self.configs:
             args += ["-c", str(config)]
         if self.persist_to is not None:
@@ -111,7 +114,7 @@ class DevServer:
 
     def _wait_ready(self) -> None:
         assert self.process is not None
-        registry = DevRegistry(self.registry_dir)
+        registry = Locations(self.registry_dir)
         deadline = time.monotonic() + self.timeout
         expected = len(self.configs) or None
         while time.monotonic() < deadline:

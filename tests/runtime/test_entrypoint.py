@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from wranglerpy.runtime.relaxed import relaxed_call
+from wranglerpy.runtime.entrypoint import relaxed_call
 
 
 def test_extra_positional_arguments_are_dropped() -> None:

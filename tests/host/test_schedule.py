@@ -1,7 +1,7 @@
 import asyncio
 from datetime import datetime, timedelta, timezone
 
-from wranglerpy.deploy.crons import EdgeCrons
+from wranglerpy.host.schedule import CronScheduler
 
 
 def test_crons_fire_at_their_minute_and_follow_the_live_version() -> None:
@@ -18,7 +18,7 @@ def test_crons_fire_at_their_minute_and_follow_the_live_version() -> None:
         fired.append((worker, cron, when))
 
     async def scenario() -> None:
-        crons = EdgeCrons(fire, clock=lambda: now[0], sleep=sleep)
+        crons = CronScheduler(fire, clock=lambda: now[0], sleep=sleep)
         crons.schedule("api", ("0 3 * * *",))
         for _ in range(5):
             await asyncio.sleep(0)

@@ -1,7 +1,8 @@
-"""``[triggers] crons`` on the edge: each deployed worker's ``scheduled`` handler, on time.
+"""``[triggers] crons``: each worker's ``scheduled`` handler, at each matching minute (UTC).
 
-The schedule follows the live version: a deploy or rollback replaces the worker's cron tasks
-with those of the version now serving.
+One scheduler for ``dev`` and the edge. ``schedule`` replaces a worker's cron tasks, so on the
+edge the schedule follows the live version (a deploy or rollback) and in ``dev`` a reload
+that changed ``[triggers]``. ``fire`` does the call (a ``SCHEDULED`` frame, see ``fire_cron``).
 """
 
 from __future__ import annotations
@@ -10,7 +11,11 @@ import asyncio
 from collections.abc import Awaitable, Callable
 from datetime import datetime, timezone
 
-from wranglerpy.supervisor.cron import Cron
+from wranglerpy.host.cron import Cron
+from wranglerpy.logs.hub import LogHub
+from wranglerpy.runtime.tracing import new_trace_id
+from wranglerpy.wire.client import FrameClient
+from wranglerpy.wire.frames import ScheduledHead
 
 Fire = Callable[[str, str, float], Awaitable[None]]  # (worker, cron, scheduled time in ms)
 Clock = Callable[[], datetime]
@@ -20,7 +25,7 @@ def _utc_now() -> datetime:
     return datetime.now(timezone.utc)
 
 
-class EdgeCrons:
+class CronScheduler:
     def __init__(
         self,
         fire: Fire,
@@ -54,3 +59,21 @@ class EdgeCrons:
     def stop(self) -> None:
         for worker in list(self._tasks):
             self.cancel(worker)
+
+
+async def fire_cron(
+    client: FrameClient, hub: LogHub, name: str, cron: str, scheduled_ms: float
+) -> None:
+    """Send one ``SCHEDULED`` call; a failure is reported on the hub, not raised."""
+    head = ScheduledHead(cron=cron, scheduled_time=scheduled_ms, trace=new_trace_id())
+    try:
+        result = await client.call(head)
+    except OSError as exc:
+        hub.system(f"✘ cron {cron!r} could not reach {name}: {exc}", worker=name, level="error")
+        return
+    if not result.ok:
+        hub.system(
+            f"✘ cron {cron!r} of {name}: {result.error_name}: {result.error_message}",
+            worker=name,
+            level="error",
+        )

@@ -3,7 +3,7 @@ from datetime import datetime, timezone
 import pytest
 
 from wranglerpy.errors import ConfigError
-from wranglerpy.supervisor.cron import Cron
+from wranglerpy.host.cron import Cron
 
 SUNDAY = datetime(2026, 11, 22, 18, 40, 30, tzinfo=timezone.utc)
 

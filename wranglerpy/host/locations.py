@@ -1,8 +1,11 @@
-"""The dev registry: a folder of small JSON files, one per running worker.
+"""Where each running worker lives: a folder of small JSON files, one per worker and mode.
 
-Any ``wranglerpy dev`` on this machine writes an entry when a worker becomes ready and removes
-it on shutdown, so service bindings find their targets across separate ``dev`` processes (as
-wrangler's file-based dev registry does). Entries of dead processes are ignored.
+This is the registry (wrangler calls it the dev registry): every ``wranglerpy dev`` and the
+local edge on this machine write a location when a worker starts serving and remove it when
+it stops, so service bindings find their targets across separate processes, and ``tail``
+finds their event streams. Locations of dead processes are ignored. A location names the
+unix socket its frame calls go to (see ``wranglerpy.wire``); a Durable Object's location
+(which process holds an object id) will be one more kind of file in the same folder.
 """
 
 from __future__ import annotations
@@ -24,7 +27,7 @@ def default_registry_dir() -> Path:
 
 
 @dataclass(frozen=True)
-class WorkerEntry:
+class WorkerLocation:
     """Where a running worker can be reached from another process on this machine."""
 
     name: str  # the worker's name, with its env suffix (e.g. "api-production")
@@ -32,13 +35,13 @@ class WorkerEntry:
     env: str | None
     socket: str  # unix socket path for service-binding calls
     url: str  # public http URL
-    token: str  # proves a caller is a binding, for RPC and internal routes
     pid: int  # the supervising process; the entry is stale once it is gone
     mode: str = "dev"  # "dev" or "edge"
     tail: str = ""  # unix socket of the supervisor's tail server (live events)
 
 
-def _alive(pid: int) -> bool:
+def pid_alive(pid: int) -> bool:
+    """Whether process ``pid`` exists (it may belong to another user)."""
     try:
         os.kill(pid, 0)
     except ProcessLookupError:
@@ -48,18 +51,18 @@ def _alive(pid: int) -> bool:
     return True
 
 
-class DevRegistry:
+class Locations:
     """Reads and writes worker entries; lookups are cached by file mtime (cheap per call)."""
 
     def __init__(self, directory: Path | None = None) -> None:
         self.directory = directory or default_registry_dir()
-        self._cache: dict[str, tuple[float, WorkerEntry | None]] = {}
+        self._cache: dict[str, tuple[float, WorkerLocation | None]] = {}
 
     def _path(self, name: str, mode: str = "dev") -> Path:
         safe = "".join(c if c.isalnum() or c in "-_." else "_" for c in name)
         return self.directory / f"{safe}.{mode}.json"
 
-    def register(self, entry: WorkerEntry) -> None:
+    def register(self, entry: WorkerLocation) -> None:
         self.directory.mkdir(parents=True, exist_ok=True)
         target = self._path(entry.name, entry.mode)
         fd, tmp = tempfile.mkstemp(dir=self.directory, prefix=".tmp-", suffix=".json")
@@ -74,7 +77,7 @@ class DevRegistry:
         if entry is not None and entry.pid == pid:
             path.unlink(missing_ok=True)
 
-    def _read(self, path: Path) -> WorkerEntry | None:
+    def _read(self, path: Path) -> WorkerLocation | None:
         try:
             mtime = path.stat().st_mtime
         except FileNotFoundError:
@@ -84,21 +87,23 @@ class DevRegistry:
         if cached and cached[0] == mtime:
             return cached[1]
         try:
-            entry: WorkerEntry | None = WorkerEntry(**json.loads(path.read_text()))
+            data = json.loads(path.read_text())
+            data.pop("token", None)  # written by wranglerpy before the frame protocol
+            entry: WorkerLocation | None = WorkerLocation(**data)
         except (OSError, ValueError, TypeError):
             entry = None
         self._cache[str(path)] = (mtime, entry)
         return entry
 
-    def get(self, name: str, mode: str = "dev") -> WorkerEntry | None:
+    def get(self, name: str, mode: str = "dev") -> WorkerLocation | None:
         entry = self._read(self._path(name, mode))
-        if entry is None or not _alive(entry.pid):
+        if entry is None or not pid_alive(entry.pid):
             return None
         return entry
 
     def lookup(
         self, service: str, environment: str | None = None, mode: str = "dev"
-    ) -> WorkerEntry | None:
+    ) -> WorkerLocation | None:
         """The worker a ``[[services]]`` binding reaches.
 
         With ``environment``, the target's ``[env.X]`` worker (``<service>-<X>``) is preferred;
@@ -110,7 +115,7 @@ class DevRegistry:
                 return entry
         return self.get(service, mode)
 
-    def entries(self, mode: str | None = None) -> list[WorkerEntry]:
+    def entries(self, mode: str | None = None) -> list[WorkerLocation]:
         if not self.directory.is_dir():
             return []
         found = []
@@ -118,6 +123,6 @@ class DevRegistry:
             if path.name.startswith(".tmp-"):
                 continue
             entry = self._read(path)
-            if entry is not None and (mode is None or entry.mode == mode) and _alive(entry.pid):
+            if entry is not None and (mode is None or entry.mode == mode) and pid_alive(entry.pid):
                 found.append(entry)
         return found

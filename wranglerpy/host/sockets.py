@@ -1,12 +1,13 @@
-"""Listening sockets, bound once by the supervisor and handed to each worker process.
+"""The socket binder: listening sockets, bound once by the host, handed to worker processes.
 
-Because the supervisor holds them, a worker's port (and its service-binding unix socket)
-stays open across reloads and crashes: connections wait in the backlog for the new process.
+Because the host holds them, a worker's port (and the unix socket of its frame calls) stays
+open across reloads and crashes: connections wait in the backlog for the new process.
 """
 
 from __future__ import annotations
 
 import contextlib
+import itertools
 import os
 import socket
 import tempfile
@@ -15,6 +16,7 @@ from pathlib import Path
 from wranglerpy.errors import UsageError
 
 BACKLOG = 2048
+_serial = itertools.count(1)
 
 
 def bind_tcp(ip: str, port: int) -> socket.socket:
@@ -41,9 +43,11 @@ def runtime_dir() -> Path:
     return path
 
 
-def bind_unix(name: str) -> tuple[socket.socket, Path]:
-    safe = "".join(c if c.isalnum() or c in "-_" else "_" for c in name)[:60]
-    path = runtime_dir() / f"{safe}-{os.getpid()}.sock"
+def bind_unix(label: str) -> tuple[socket.socket, Path]:
+    """A new unix socket for ``label`` (a worker, or one version of it): never reused, so an
+    old version can drain on its own socket while callers already reach the new one."""
+    safe = "".join(c if c.isalnum() or c in "-_" else "_" for c in label)[:60]
+    path = runtime_dir() / f"{safe}-{os.getpid()}-{next(_serial)}.sock"
     with contextlib.suppress(FileNotFoundError):
         path.unlink()
     sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)

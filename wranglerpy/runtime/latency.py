@@ -1,5 +1,8 @@
 """``edge start --simulate-latency``: the network that placement implies, added locally.
 
+The edge puts the model for a worker's placement in its ``WorkerSpec``; the worker process
+wraps its storage and AI bindings with it as it builds ``env`` (see ``child.build_env``).
+
 On this machine every binding is a function call away, so placement changes nothing. With
 the model on, the edge adds the round trips a real deployment would pay, from the seeds'
 smart-placement table:
@@ -29,9 +32,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from wranglerpy.config.schema import Placement
-
-LATENCY_ENV = "WRANGLERPY_SIMULATE_LATENCY"
+from wranglerpy.config.schema import Placement, WorkerConfig
 
 
 @dataclass(frozen=True)
@@ -118,6 +119,16 @@ class Delayed:
     async def _after_delay(self, awaitable: Any) -> Any:
         await self._sleep(self._seconds)
         return await awaitable
+
+
+def binding_kinds(config: WorkerConfig) -> dict[str, str]:
+    kinds: dict[str, str] = {}
+    for kind in ("kv_namespaces", "d1_databases", "r2_buckets", "analytics_engine_datasets"):
+        for binding in getattr(config, kind):
+            kinds[binding.binding] = kind
+    if config.ai:
+        kinds[config.ai.binding] = "ai"
+    return kinds
 
 
 def delay_bindings(

@@ -1,0 +1,105 @@
+"""dev's Supervisor through a fake process factory: order, cycles, reloads, crash restarts."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from tests.host.fakes import FakeFactory, settle
+from wranglerpy.config.schema import ServiceBinding, WorkerConfig
+from wranglerpy.errors import ConfigError
+from wranglerpy.host.pool import Backoff
+from wranglerpy.logs.hub import LogHub
+from wranglerpy.supervisor.supervisor import Supervisor, SupervisorOptions, start_waves
+
+
+def worker(root: Path, name: str, *targets: str) -> WorkerConfig:
+    folder = root / name
+    folder.mkdir(exist_ok=True)
+    return WorkerConfig(
+        name=name,
+        config_path=folder / "wrangler.toml",
+        main=None,
+        services=tuple(ServiceBinding(f"S{i}", t) for i, t in enumerate(targets)),
+    )
+
+
+def names(waves: list[list[WorkerConfig]]) -> list[list[str]]:
+    return [[w.name for w in wave] for wave in waves]
+
+
+def test_binding_targets_start_in_an_earlier_wave(tmp_path):
+    api = worker(tmp_path, "api", "streaming", "auth")
+    streaming = worker(tmp_path, "streaming", "auth")
+    auth = worker(tmp_path, "auth")
+    other = worker(tmp_path, "other", "elsewhere")  # a target outside this dev: no constraint
+    waves = start_waves([api, streaming, auth, other])
+    assert names(waves) == [["auth", "other"], ["streaming"], ["api"]]
+
+
+def test_a_binding_cycle_is_a_config_error_naming_it(tmp_path):
+    a = worker(tmp_path, "a", "b")
+    b = worker(tmp_path, "b", "a")
+    with pytest.raises(ConfigError, match="a -> b -> a"):
+        Supervisor([a, b], {"a": 0, "b": 0}, LogHub())
+
+
+@pytest.fixture
+async def supervised(tmp_path):
+    factory = FakeFactory()
+    configs = [worker(tmp_path, "api", "streaming"), worker(tmp_path, "streaming")]
+    options = SupervisorOptions(
+        persist_dir=tmp_path / "state",
+        registry_dir=tmp_path / "registry",
+        run_build=False,
+        apply_migrations=False,
+    )
+    supervisor = Supervisor(
+        configs,
+        {"api": 0, "streaming": 0},
+        LogHub(),
+        options,
+        process_factory=factory,
+        backoff=Backoff(first=0.0),
+    )
+    await supervisor.start()
+    yield supervisor, factory
+    await supervisor.shutdown()
+
+
+async def test_start_loads_targets_first_and_registers_every_worker(supervised):
+    supervisor, factory = supervised
+    assert factory.loads() == ["streaming", "api"]
+    entries = {e.name: e for e in supervisor.registry.entries()}
+    assert set(entries) == {"api", "streaming"}
+    assert entries["api"].socket == str(supervisor.workers["api"].uds_path)
+    # Each worker process gets its frame socket first, then its public HTTP socket.
+    api = supervisor.workers["api"]
+    assert api.pool.processes[0].fds == [api.uds.fileno(), api.tcp.fileno()]
+
+
+async def test_reload_replaces_only_that_worker(supervised):
+    supervisor, factory = supervised
+    old = supervisor.workers["api"].pool.processes[0]
+    await supervisor.reload("api", "src/api.py changed")
+    await settle()
+    assert old.stopping
+    assert supervisor.workers["api"].pool.processes[0] is not old
+    assert factory.loads() == ["streaming", "api", "api"]
+    assert not supervisor.workers["streaming"].pool.processes[0].stopping
+
+
+async def test_a_crashed_worker_is_restarted(supervised):
+    supervisor, factory = supervised
+    supervisor.workers["streaming"].pool.processes[0].crash()
+    await settle(40)
+    assert factory.loads() == ["streaming", "api", "streaming"]
+    assert supervisor.workers["streaming"].alive()
+
+
+async def test_shutdown_stops_everything_and_unregisters(supervised, tmp_path):
+    supervisor, factory = supervised
+    await supervisor.shutdown()
+    assert all(p.stopping for p in factory.made)
+    assert supervisor.registry.entries() == []

@@ -1,0 +1,44 @@
+"""The one wire protocol between wranglerpy processes (router, supervisor, workers).
+
+Every call from one process to a worker process travels over the worker's unix socket as
+**frames**: a 4-byte big-endian payload length, a 1-byte kind, then the payload.
+
+A call starts with one *head* frame whose kind says what the call is; its payload is a CBOR
+array of the head's typed fields (see ``frames``: one dataclass per kind). Every head carries
+the call's metadata as fields, never as HTTP headers:
+
+========  ================  =================================================================
+kind      head              what the worker does
+========  ================  =================================================================
+``0x01``  ``FetchHead``      public HTTP request (the edge router): the worker's ``fetch``
+``0x02``  ``ServiceFetch``   ``env.SVC.fetch(...)`` from another worker: ``fetch`` of the
+                             binding's entrypoint
+``0x03``  ``RpcHead``        ``env.SVC.method(*args, **kwargs)``: a method of the entrypoint
+``0x04``  ``ScheduledHead``  a cron trigger: the ``scheduled`` handler
+``0x05``  ``QueueHead``      a batch of queue messages: the ``queue`` handler
+``0x06``  reserved           Durable Object calls
+``0x07``  reserved           Durable Object alarms
+``0x08``  reserved           WebSocket messages
+========  ================  =================================================================
+
+Common head fields: ``trace`` (one id for a request and every call it makes, so tails line
+up), ``caller`` (the calling worker's name), ``entrypoint`` (which ``WorkerEntrypoint``
+class answers), ``deadline`` (unix seconds after which the caller no longer waits; a call
+that arrives late is refused instead of run).
+
+Fetch kinds are followed by the request body as ``DATA`` frames and one ``END`` frame, and
+answered by a ``RESPONSE`` head (status, headers, ``buffered``), ``DATA`` frames and ``END``.
+A ``buffered`` answer is complete before it is sent (it can be read in one go); otherwise it
+streams chunk by chunk as the worker produces it. Other kinds are answered by one ``RESULT``
+frame: ``[true, value]`` or ``[false, error type name, message]``, so an exception keeps its
+type name across the hop.
+
+Values that are not HTTP bodies (RPC arguments and results, queue message bodies) are CBOR
+(RFC 8949, via ``cbor2``): bytes, datetimes, integers of any size, nested lists and maps
+survive the trip, which JSON would not give.
+
+One call at a time per connection; connections are pooled and reused (``client``). Closing
+a connection in the middle of a call cancels it: the worker sees its caller go away and
+stops producing a stream nobody reads. ``server`` dispatches each head to the one handler
+registered for its kind.
+"""

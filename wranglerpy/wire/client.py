@@ -1,0 +1,207 @@
+"""The caller's side: pooled frame connections to one worker socket.
+
+Service bindings, cron triggers, the edge router and the CLI (through the edge daemon) all
+call workers through ``FrameClient``. It moves heads and byte chunks only; turning them into
+``Request``/``Response`` objects is the service binding's business.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+from collections.abc import AsyncGenerator, AsyncIterator
+
+from wranglerpy.wire import frames
+from wranglerpy.wire.frames import CallHead, FetchHead, FrameError, ResponseHead, Result
+
+MAX_IDLE = 64
+
+
+class Connection:
+    """One open connection to a worker."""
+
+    __slots__ = ("reader", "writer")
+
+    def __init__(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        self.reader = reader
+        self.writer = writer
+
+    def usable(self) -> bool:
+        return not self.writer.is_closing() and not self.reader.at_eof()
+
+    def close(self) -> None:
+        self.writer.close()
+
+
+class Answer:
+    """The answer to a fetch: its head, then its body (buffered, or streamed once)."""
+
+    def __init__(
+        self,
+        client: FrameClient,
+        conn: Connection,
+        head: ResponseHead,
+        uploader: asyncio.Task[None] | None,
+    ) -> None:
+        self.head = head
+        self._client = client
+        self._conn: Connection | None = conn
+        self._uploader = uploader
+        self.body: bytes | None = None  # the whole body, once a buffered answer is read
+
+    async def read_all(self) -> bytes:
+        """Read the rest of the body; the connection goes back to the pool."""
+        chunks = [chunk async for chunk in self.chunks()]
+        self.body = b"".join(chunks)
+        return self.body
+
+    async def chunks(self) -> AsyncGenerator[bytes, None]:
+        """Body chunks as they arrive; leaving early closes the connection (cancels the call)."""
+        conn = self._conn
+        if conn is None:
+            return
+        finished = False
+        try:
+            while True:
+                kind, payload = await frames.read_frame(conn.reader)
+                if kind == frames.END:
+                    finished = True
+                    return
+                if kind != frames.DATA:
+                    raise FrameError("unexpected frame in a response body")
+                if payload:
+                    yield payload
+        finally:
+            self._conn = None
+            uploaded = self._uploader is None or self._uploader.done()
+            await _finish(self._uploader)
+            if finished and uploaded:
+                self._client.release(conn)
+            else:
+                conn.close()
+
+    def close(self) -> None:
+        """Give up on the answer: the worker sees its caller leave."""
+        if self._conn is not None:
+            self._conn.close()
+            self._conn = None
+        if self._uploader is not None and not self._uploader.done():
+            self._uploader.cancel()
+
+    @property
+    def uploading(self) -> bool:
+        """The request body is still being sent (the answer came before it was read)."""
+        return self._uploader is not None and not self._uploader.done()
+
+
+class FrameClient:
+    """Calls into the worker listening on ``socket_path``; idle connections are kept."""
+
+    def __init__(self, socket_path: str, *, max_idle: int = MAX_IDLE) -> None:
+        self.socket_path = socket_path
+        self.max_idle = max_idle
+        self._idle: list[Connection] = []
+        self.closed = False
+
+    async def _acquire(self) -> tuple[Connection, bool]:
+        while self._idle:
+            conn = self._idle.pop()
+            if conn.usable():
+                return conn, True
+            conn.close()
+        reader, writer = await asyncio.open_unix_connection(self.socket_path, limit=1 << 20)
+        return Connection(reader, writer), False
+
+    def release(self, conn: Connection) -> None:
+        if self.closed or len(self._idle) >= self.max_idle or not conn.usable():
+            conn.close()
+        else:
+            self._idle.append(conn)
+
+    async def fetch(
+        self,
+        head: FetchHead,
+        body: bytes | None = None,
+        stream: AsyncIterator[bytes] | None = None,
+    ) -> Answer:
+        """Send a request; a buffered answer is read in full before this returns."""
+        request = head.encode()
+        for attempt in (0, 1):
+            conn, reused = await self._acquire()
+            uploader: asyncio.Task[None] | None = None
+            try:
+                if stream is None:
+                    data = frames.frame(frames.DATA, body) if body else b""
+                    conn.writer.write(request + data + frames.END_FRAME)
+                else:
+                    conn.writer.write(request)
+                    uploader = asyncio.ensure_future(_upload(conn.writer, stream))
+                kind, payload = await frames.read_frame(conn.reader)
+                if kind != frames.RESPONSE:
+                    raise FrameError("unexpected answer from the worker")
+                response = frames.decode_head(kind, payload)
+                assert isinstance(response, ResponseHead)
+            except (FrameError, ConnectionError):
+                conn.close()
+                await _finish(uploader)
+                # A pooled connection the worker had closed (a reload): once more, fresh.
+                if attempt == 0 and reused and stream is None:
+                    continue
+                raise
+            except BaseException:
+                conn.close()  # cancelled mid-call: the worker sees its caller leave
+                await _finish(uploader)
+                raise
+            answer = Answer(self, conn, response, uploader)
+            if response.buffered:
+                await answer.read_all()
+            return answer
+        raise AssertionError("unreachable")
+
+    async def call(self, head: CallHead) -> Result:
+        """Send a call answered by one value (RPC, scheduled, queue); the value or the error."""
+        request = head.encode()
+        for attempt in (0, 1):
+            conn, reused = await self._acquire()
+            try:
+                conn.writer.write(request)
+                kind, payload = await frames.read_frame(conn.reader)
+                if kind != frames.RESULT:
+                    raise FrameError("unexpected answer from the worker")
+                result = Result.decode(payload)
+            except (FrameError, ConnectionError):
+                conn.close()
+                if attempt == 0 and reused:
+                    continue
+                raise
+            except BaseException:
+                conn.close()  # cancelled mid-call: the worker sees its caller leave
+                raise
+            self.release(conn)
+            return result
+        raise AssertionError("unreachable")
+
+    def close(self) -> None:
+        self.closed = True
+        for conn in self._idle:
+            conn.close()
+        self._idle.clear()
+
+
+async def _upload(writer: asyncio.StreamWriter, stream: AsyncIterator[bytes]) -> None:
+    with contextlib.suppress(ConnectionError):
+        async for chunk in stream:
+            if chunk:
+                writer.write(frames.frame(frames.DATA, chunk))
+                await writer.drain()
+        writer.write(frames.END_FRAME)
+        await writer.drain()
+
+
+async def _finish(uploader: asyncio.Task[None] | None) -> None:
+    if uploader is None:
+        return
+    if not uploader.done():
+        uploader.cancel()
+    with contextlib.suppress(BaseException):
+        await uploader

@@ -1,0 +1,222 @@
+"""Frame kinds, the typed heads of each kind, and their encoding (see the package docstring)."""
+
+from __future__ import annotations
+
+import asyncio
+import struct
+from dataclasses import dataclass, field, fields
+from datetime import timezone
+from typing import Any, ClassVar
+
+import cbor2
+
+# Heads of calls (caller -> worker).
+FETCH = 0x01
+SERVICE_FETCH = 0x02
+RPC = 0x03
+SCHEDULED = 0x04
+QUEUE = 0x05
+DURABLE_OBJECT = 0x06  # reserved
+ALARM = 0x07  # reserved
+WEBSOCKET = 0x08  # reserved
+# Bodies, both ways.
+DATA = 0x10
+END = 0x11
+# Answers (worker -> caller).
+RESPONSE = 0x20
+RESULT = 0x21
+
+_PREFIX = struct.Struct(">IB")
+MAX_FRAME = 64 * 1024 * 1024
+
+
+class FrameError(ConnectionError):
+    """The peer closed the connection or sent something that is not a frame."""
+
+
+class WireValueError(TypeError):
+    """A value cannot travel over the wire (CBOR has no encoding for its type)."""
+
+
+def dumps(value: Any) -> bytes:
+    """CBOR for a value; a naive datetime is taken as UTC."""
+    try:
+        return cbor2.dumps(value, timezone=timezone.utc)
+    except cbor2.CBOREncodeError as exc:
+        raise WireValueError(str(exc)) from None
+
+
+def loads(data: bytes) -> Any:
+    try:
+        return cbor2.loads(data)
+    except (cbor2.CBORDecodeError, ValueError) as exc:
+        raise FrameError(f"malformed frame payload: {exc}") from None
+
+
+def frame(kind: int, payload: bytes = b"") -> bytes:
+    return _PREFIX.pack(len(payload), kind) + payload
+
+
+END_FRAME = frame(END)
+
+
+async def read_frame(reader: asyncio.StreamReader) -> tuple[int, bytes]:
+    """``(kind, payload)``; raises FrameError at EOF or on a malformed frame."""
+    try:
+        prefix = await reader.readexactly(_PREFIX.size)
+    except (asyncio.IncompleteReadError, ConnectionError) as exc:
+        raise FrameError("connection closed") from exc
+    length, kind = _PREFIX.unpack(prefix)
+    if length > MAX_FRAME:
+        raise FrameError(f"frame of {length} bytes exceeds the {MAX_FRAME}-byte limit")
+    try:
+        payload = await reader.readexactly(length) if length else b""
+    except (asyncio.IncompleteReadError, ConnectionError) as exc:
+        raise FrameError("connection closed mid-frame") from exc
+    return kind, payload
+
+
+RawHeaders = list[tuple[bytes, bytes]]  # as ASGI: lower-case names, latin-1 bytes
+
+
+@dataclass(slots=True)
+class Head:
+    """Fields every head has; a subclass adds its own (encoded first, in order)."""
+
+    KIND: ClassVar[int] = 0
+
+    def encode(self) -> bytes:
+        return frame(self.KIND, dumps([getattr(self, name) for name in _names(type(self))]))
+
+
+@dataclass(slots=True)
+class CallHead(Head):
+    """The head of a call; the metadata fields come last, so subclasses list theirs first."""
+
+    trace: str = ""
+    caller: str | None = None
+    entrypoint: str | None = None
+    deadline: float | None = None  # unix seconds
+
+
+@dataclass(slots=True)
+class FetchHead(CallHead):
+    """A public HTTP request, relayed by the edge router."""
+
+    KIND: ClassVar[int] = FETCH
+    method: str = "GET"
+    url: str = "http://localhost/"
+    headers: RawHeaders = field(default_factory=list)
+    client: str = ""  # the client's IP address
+
+
+@dataclass(slots=True)
+class ServiceFetchHead(FetchHead):
+    """``env.SVC.fetch(request)`` from another worker."""
+
+    KIND: ClassVar[int] = SERVICE_FETCH
+
+
+@dataclass(slots=True)
+class RpcHead(CallHead):
+    KIND: ClassVar[int] = RPC
+    method: str = ""
+    args: list[Any] = field(default_factory=list)
+    kwargs: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass(slots=True)
+class ScheduledHead(CallHead):
+    KIND: ClassVar[int] = SCHEDULED
+    cron: str = ""
+    scheduled_time: float = 0.0  # ms since the epoch, as ``controller.scheduledTime``
+
+
+@dataclass(slots=True)
+class QueueMessage:
+    id: str
+    timestamp: Any  # datetime
+    body: Any
+    attempts: int = 1
+
+
+@dataclass(slots=True)
+class QueueHead(CallHead):
+    KIND: ClassVar[int] = QUEUE
+    queue: str = ""
+    messages: list[QueueMessage] = field(default_factory=list)
+
+    def encode(self) -> bytes:
+        messages = [[m.id, m.timestamp, m.body, m.attempts] for m in self.messages]
+        values = [getattr(self, name) for name in _names(type(self))]
+        values[_names(QueueHead).index("messages")] = messages
+        return frame(self.KIND, dumps(values))
+
+
+@dataclass(slots=True)
+class ResponseHead(Head):
+    KIND: ClassVar[int] = RESPONSE
+    status: int = 200
+    headers: RawHeaders = field(default_factory=list)
+    buffered: bool = True  # the whole body follows at once; else it streams
+
+
+HEADS: dict[int, type[Head]] = {
+    cls.KIND: cls
+    for cls in (FetchHead, ServiceFetchHead, RpcHead, ScheduledHead, QueueHead, ResponseHead)
+}
+
+_NAMES: dict[type[Head], tuple[str, ...]] = {}
+
+
+def _names(cls: type[Head]) -> tuple[str, ...]:
+    names = _NAMES.get(cls)
+    if names is None:
+        every = [f.name for f in fields(cls)]
+        meta = [f.name for f in fields(CallHead)] if issubclass(cls, CallHead) else []
+        names = tuple([n for n in every if n not in meta] + meta)
+        _NAMES[cls] = names
+    return names
+
+
+def decode_head(kind: int, payload: bytes) -> Head:
+    cls = HEADS.get(kind)
+    if cls is None:
+        raise FrameError(f"no call of frame kind {kind:#04x} is served here")
+    values = loads(payload)
+    names = _names(cls)
+    if not isinstance(values, list) or len(values) != len(names):
+        raise FrameError(f"malformed {cls.__name__} frame")
+    head = cls(**dict(zip(names, values, strict=True)))
+    if isinstance(head, QueueHead):
+        head.messages = [QueueMessage(*m) for m in head.messages]  # type: ignore[misc]
+    return head
+
+
+@dataclass(slots=True)
+class Result:
+    """The answer to a call that is not a fetch: a value, or an error by type name."""
+
+    ok: bool
+    value: Any = None
+    error_name: str = ""
+    error_message: str = ""
+
+    def encode(self) -> bytes:
+        if self.ok:
+            try:
+                return frame(RESULT, dumps([True, self.value]))
+            except WireValueError as exc:
+                return Result(
+                    False, None, "TypeError", f"the result cannot be sent: {exc}"
+                ).encode()
+        return frame(RESULT, dumps([False, self.error_name, self.error_message]))
+
+    @classmethod
+    def decode(cls, payload: bytes) -> Result:
+        data = loads(payload)
+        if isinstance(data, list) and data and data[0] is True and len(data) == 2:
+            return cls(True, data[1])
+        if isinstance(data, list) and len(data) == 3 and data[0] is False:
+            return cls(False, None, str(data[1]), str(data[2]))
+        raise FrameError("malformed result frame")

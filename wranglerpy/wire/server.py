@@ -1,0 +1,220 @@
+"""The worker's side: accepts calls on its unix socket and hands each to its kind's handler."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import socket
+import time
+from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
+from typing import Any
+
+from wranglerpy.wire import frames
+from wranglerpy.wire.frames import FetchHead, FrameError, Head, ResponseHead, Result
+
+_BODY_QUEUE = 16  # request body chunks read ahead of the handler
+
+
+class Call:
+    """One call on a connection, as its handler sees it: the request body, the way back."""
+
+    def __init__(self, writer: asyncio.StreamWriter, has_body: bool) -> None:
+        self.writer = writer
+        self.gone = asyncio.Event()  # the caller went away
+        self.answered = False
+        self.body_done = not has_body
+        self._queue: asyncio.Queue[bytes | None] = asyncio.Queue(_BODY_QUEUE)
+        self._abandoned = False
+
+    # ----------------------------------------------------------- request body
+    async def _feed(self, chunk: bytes | None) -> None:
+        if chunk is None:
+            self.body_done = True
+        if not self._abandoned:
+            await self._queue.put(chunk)
+
+    def _caller_left(self) -> None:
+        self.gone.set()
+        with contextlib.suppress(asyncio.QueueFull):
+            self._queue.put_nowait(None)
+
+    def abandon_body(self) -> None:
+        """Nobody will read the rest of the body: drop it as it arrives."""
+        self._abandoned = True
+        while not self._queue.empty():
+            self._queue.get_nowait()
+
+    async def body(self) -> AsyncIterator[bytes]:
+        """The request body, chunk by chunk; it ends early if the caller leaves."""
+        while True:
+            if self._queue.empty() and (self.gone.is_set() or self._abandoned):
+                return
+            chunk = await self._queue.get()
+            if chunk is None:
+                return
+            yield chunk
+
+    # ---------------------------------------------------------------- answers
+    def reply(self, result: Result) -> None:
+        self.answered = True
+        if not self.gone.is_set():
+            self.writer.write(result.encode())
+
+    async def respond(
+        self,
+        head: ResponseHead,
+        body: bytes | None = None,
+        stream: AsyncIterator[bytes] | None = None,
+    ) -> bool:
+        """Send an HTTP answer; False when the caller left before a stream ended (the stream
+        is then stopped, so whatever produces it stops too)."""
+        self.answered = True
+        head.buffered = stream is None
+        if self.gone.is_set():
+            await _aclose(stream)
+            return False
+        if stream is None:
+            data = frames.frame(frames.DATA, body) if body else b""
+            self.writer.write(head.encode() + data + frames.END_FRAME)
+            return True
+        self.writer.write(head.encode())
+        pump = asyncio.ensure_future(self._pump(stream))
+        gone = asyncio.ensure_future(self.gone.wait())
+        try:
+            await asyncio.wait({pump, gone}, return_when=asyncio.FIRST_COMPLETED)
+        finally:
+            gone.cancel()
+            if not pump.done():
+                pump.cancel()
+            results = await asyncio.gather(pump, return_exceptions=True)
+        return results[0] is True
+
+    async def _pump(self, stream: AsyncIterator[bytes]) -> bool:
+        try:
+            async for chunk in stream:
+                if chunk:
+                    self.writer.write(frames.frame(frames.DATA, chunk))
+                    await self.writer.drain()
+            self.writer.write(frames.END_FRAME)
+            await self.writer.drain()
+            return True
+        except ConnectionError:
+            self.gone.set()
+            return False
+        finally:
+            await _aclose(stream)
+
+
+async def _aclose(stream: Any) -> None:
+    aclose = getattr(stream, "aclose", None)
+    if aclose is not None:
+        with contextlib.suppress(Exception):
+            await aclose()
+
+
+Handler = Callable[[Any, Call], Awaitable[None]]
+Handlers = Mapping[int, Handler]  # frame kind -> the handler of that kind of call
+
+
+class FrameServer:
+    """Serves calls on an already-listening unix socket: one handler per frame kind."""
+
+    def __init__(self, handlers: Handlers, *, clock: Callable[[], float] = time.time) -> None:
+        self.handlers = handlers
+        self.clock = clock
+        self._server: asyncio.AbstractServer | None = None
+        self._connections: set[asyncio.Task[Any]] = set()
+        self._idle: dict[asyncio.Task[Any], asyncio.StreamWriter] = {}
+        self._closing = False
+
+    async def start(self, sock: socket.socket) -> None:
+        self._server = await asyncio.start_unix_server(self._connection, sock=sock, limit=1 << 20)
+
+    async def _connection(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        task = asyncio.current_task()
+        assert task is not None
+        self._connections.add(task)
+        self._idle[task] = writer
+        call: Call | None = None
+        handler: asyncio.Task[Any] | None = None
+        try:
+            while not self._closing:
+                try:
+                    kind, payload = await frames.read_frame(reader)
+                except FrameError:
+                    break
+                if kind == frames.DATA or kind == frames.END:
+                    if call is None or call.body_done:
+                        break  # a body with no call to go with it: not our protocol
+                    await call._feed(payload if kind == frames.DATA else None)
+                    continue
+                if handler is not None and not handler.done():
+                    break  # a second call before the first answered: not our protocol
+                self._idle.pop(task, None)
+                try:
+                    head = frames.decode_head(kind, payload)
+                except FrameError as exc:
+                    writer.write(Result(False, None, "Error", str(exc)).encode())
+                    continue
+                call = Call(writer, has_body=isinstance(head, FetchHead))
+                handler = asyncio.ensure_future(self._run(head, call))
+                handler.add_done_callback(lambda _t: self._mark_idle(task, writer))
+        finally:
+            self._idle.pop(task, None)
+            if call is not None:
+                call._caller_left()
+            if handler is not None and not handler.done():
+                with contextlib.suppress(BaseException):
+                    await handler
+            writer.close()
+            self._connections.discard(task)
+
+    def _mark_idle(self, task: asyncio.Task[Any], writer: asyncio.StreamWriter) -> None:
+        # Between calls a connection may be closed at once: no answer can be cut short.
+        if self._closing:
+            writer.close()
+        elif task in self._connections:
+            self._idle[task] = writer
+
+    async def _run(self, head: Head, call: Call) -> None:
+        handler = self.handlers.get(head.KIND)
+        deadline = getattr(head, "deadline", None)
+        try:
+            if handler is None:
+                await _refuse(head, call, "Error", "this worker does not serve such calls")
+            elif deadline is not None and self.clock() > deadline:
+                await _refuse(head, call, "TimeoutError", "the call arrived after its deadline")
+            else:
+                await handler(head, call)
+        except Exception as exc:  # noqa: BLE001 - handlers report their own errors; end cleanly
+            if call.answered:
+                call.writer.close()  # mid-answer: a cut connection is all that is left
+            else:
+                await _refuse(head, call, type(exc).__name__, str(exc))
+        else:
+            if not call.answered:
+                call.writer.close()
+        finally:
+            call.abandon_body()
+
+    async def close(self, grace: float = 5.0) -> None:
+        """Stop accepting, close idle connections, let calls in flight finish (bounded)."""
+        self._closing = True
+        if self._server is not None:
+            self._server.close()
+        for writer in list(self._idle.values()):
+            writer.close()
+        if self._connections:
+            await asyncio.wait(list(self._connections), timeout=grace)
+        for task in list(self._connections):
+            task.cancel()
+
+
+async def _refuse(head: Head, call: Call, name: str, message: str) -> None:
+    if isinstance(head, FetchHead):
+        status = 504 if name == "TimeoutError" else 500
+        body = f"{name}: {message}".encode()
+        headers = [(b"content-type", b"text/plain;charset=UTF-8")]
+        await call.respond(ResponseHead(status, headers), body)
+    else:
+        call.reply(Result(False, None, name, message))
