@@ -116,3 +116,39 @@ def test_rpc_round_trip_of_datetimes_and_objects() -> None:
     sent = workers.python_to_rpc({"when": moment, "items": [1, None]})
     back = workers.python_from_rpc(sent)
     assert back.when == moment and back["items"] == [1, None]
+
+
+RPC_TARGET = """
+from workers import WorkerEntrypoint
+
+class Default(WorkerEntrypoint):
+    async def pair(self):
+        return (1, 2)
+
+    async def echo(self, value):
+        return value
+"""
+
+
+async def test_rpc_refuses_tuples_both_ways(harness, tmp_path) -> None:
+    """SDK/rpc.py:127-128 through a real service binding: a tuple argument fails in the caller,
+    a tuple result comes back as the callee's TypeError."""
+    import os
+
+    from wranglerpy.config.schema import ServiceBinding
+    from wranglerpy.host.locations import Locations, WorkerLocation
+    from wranglerpy.runtime.service import ServiceFetcher
+
+    harness.build(RPC_TARGET)
+    registry = Locations(tmp_path / "registry")
+    socket = await harness.serve_wire()
+    registry.register(WorkerLocation("target", "target", None, socket, "http://t", os.getpid()))
+    service = ServiceFetcher(ServiceBinding("TARGET", "target"), "caller", registry)
+    try:
+        with pytest.raises(TypeError, match="cannot be sent over RPC"):
+            await service.echo((1, 2))
+        with pytest.raises(TypeError, match="cannot be sent over RPC"):
+            await service.pair()
+        assert await service.echo([1, {"a": None}]) == [1, {"a": None}]
+    finally:
+        await service.aclose()

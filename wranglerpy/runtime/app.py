@@ -28,6 +28,7 @@ from wranglerpy.runtime.ffi import drive
 from wranglerpy.runtime.headers import Headers
 from wranglerpy.runtime.loader import LoadedWorker, WorkerLoadError
 from wranglerpy.runtime.messages import Request, Response
+from wranglerpy.runtime.rpc import check_rpc_value
 from wranglerpy.runtime.scheduled import SCHEDULED_PATHS, run_scheduled
 from wranglerpy.wire import frames
 from wranglerpy.wire.frames import FetchHead, ResponseHead, Result, RpcHead, ScheduledHead
@@ -293,6 +294,7 @@ class WorkerApp:
             value = getattr(cls(ctx, self.env), method)(*head.args, **head.kwargs)
             if inspect.isawaitable(value):
                 value = await value
+            check_rpc_value(value)  # a tuple result is refused, as by the SDK
         except Exception as exc:  # noqa: BLE001 - the caller gets the type name and message
             self.record_exception(exc, event)
             return Result(False, None, type(exc).__name__, str(exc))

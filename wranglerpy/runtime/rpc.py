@@ -72,6 +72,12 @@ def _refuse(value: Any) -> None:
             _refuse(item)
 
 
+def check_rpc_value(value: Any) -> None:
+    """Raise the SDK's ``TypeError`` for what Python Workers refuse to send over RPC (tuples,
+    bytearrays, awaitables), before the wire sees it (SDK/rpc.py:118-137)."""
+    _refuse(value)
+
+
 def python_to_rpc(value: Any) -> Any:
     """Check and convert a value for an RPC call or result."""
     _refuse(value)
