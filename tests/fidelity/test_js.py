@@ -123,3 +123,17 @@ async def test_pyfetch_of_a_relative_url_is_a_type_error() -> None:
 
     with pytest.raises(TypeError, match="/relative"):
         await pyfetch("/relative")
+
+
+def test_js_api_errors_are_js_exceptions() -> None:
+    """Pyodide raises JS errors as JsException (name, message); SDK/utils.py:117-123 converts
+    RangeError/TypeError by name, so both spellings of the handler work."""
+    from js import URL, Response
+    from pyodide.ffi import JsException
+
+    with pytest.raises(JsException) as info:
+        Response.new("x", status=42)
+    assert info.value.name == "RangeError" and isinstance(info.value, ValueError)
+    with pytest.raises(JsException) as info:
+        URL.new("not a url")
+    assert info.value.name == "TypeError" and isinstance(info.value, TypeError)

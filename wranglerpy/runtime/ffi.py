@@ -34,6 +34,40 @@ class JsException(Exception):
         self.message = message
 
 
+class JsTypeError(JsException, TypeError):
+    """A JS ``TypeError`` thrown through Pyodide: ``except JsException`` catches it as on
+    Cloudflare (``e.name == "TypeError"``)."""
+
+    def __init__(self, message: str = "") -> None:
+        super().__init__("TypeError", message)
+
+
+class JsRangeError(JsException, ValueError):
+    """A JS ``RangeError`` thrown through Pyodide."""
+
+    def __init__(self, message: str = "") -> None:
+        super().__init__("RangeError", message)
+
+
+def js_errors(func: Any) -> Any:
+    """Raise what a JS API raises as Pyodide shows it: a ``JsException`` named after the JS
+    error (``TypeError``/``RangeError``), still catchable as the Python type."""
+    import functools
+
+    @functools.wraps(func)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        try:
+            return func(*args, **kwargs)
+        except JsException:
+            raise
+        except TypeError as exc:
+            raise JsTypeError(str(exc)) from None
+        except ValueError as exc:
+            raise JsRangeError(str(exc)) from None
+
+    return wrapper
+
+
 class JsMap(JsType, dict[Any, Any]):
     """What ``to_js(dict)`` gives without ``dict_converter``: a JS ``Map``, whose entries are
     not properties (so as an init object it sets nothing, as on Cloudflare)."""

@@ -17,7 +17,7 @@ from wranglerpy.jsobject import JSObject
 from wranglerpy.runtime import console as _console
 from wranglerpy.runtime.buffers import ArrayBuffer, JsType, Uint8Array, js_type_name
 from wranglerpy.runtime.fetch import fetch as _fetch
-from wranglerpy.runtime.ffi import JsMap, JsProxy, create_proxy, from_entries, to_js
+from wranglerpy.runtime.ffi import JsMap, JsProxy, create_proxy, from_entries, js_errors, to_js
 from wranglerpy.runtime.formdata import Blob, File, FormData, URLSearchParams
 from wranglerpy.runtime.headers import Headers as _Headers
 from wranglerpy.runtime.htmlrewriter import HTMLRewriter as HTMLRewriter
@@ -61,6 +61,7 @@ class Response:
     """``js.Response``: ``Response.new(body, init)``, ``Response.json``, ``Response.redirect``."""
 
     @staticmethod
+    @js_errors
     def new(body: Any = None, init: Any = None, **kwargs: Any) -> _Response:
         options = init_object(init, kwargs)
         if isinstance(init, _Response) and not kwargs:
@@ -75,6 +76,7 @@ class Response:
         )
 
     @staticmethod
+    @js_errors
     def json(data: Any, init: Any = None, **kwargs: Any) -> _Response:
         options = init_object(init, kwargs)
         headers = _Headers(options.get("headers"))
@@ -84,6 +86,7 @@ class Response:
         return _Response(text, options.get("status"), options.get("statusText") or "", headers)
 
     @staticmethod
+    @js_errors
     def redirect(url: str, status: int = 302) -> _Response:
         return _Response.redirect(url, status)
 
@@ -94,6 +97,7 @@ class Response:
 
 class Request:
     @staticmethod
+    @js_errors
     def new(input: Any, init: Any = None, **kwargs: Any) -> _Request:
         options = {k: v for k, v in init_object(init, kwargs).items() if v is not None}
         options.pop("status", None)
@@ -106,6 +110,7 @@ class Request:
 
 class Headers:
     @staticmethod
+    @js_errors
     def new(init: Any = None, **kwargs: Any) -> _Headers:
         if kwargs:
             return _Headers(kwargs)
@@ -136,6 +141,7 @@ class URL(JsType):
         self.hash = f"#{parts.fragment}" if parts.fragment else ""
 
     @staticmethod
+    @js_errors
     def new(url: str, base: str | None = None) -> URL:
         return URL(url, base)
 
