@@ -293,7 +293,7 @@ class WorkerApp:
         try:
             value = getattr(cls(ctx, self.env), method)(*head.args, **head.kwargs)
             if inspect.isawaitable(value):
-                value = await value
+                value = await drive(value)
             check_rpc_value(value)  # a tuple result is refused, as by the SDK
         except Exception as exc:  # noqa: BLE001 - the caller gets the type name and message
             self.record_exception(exc, event)
