@@ -95,3 +95,25 @@ async def test_request_body_is_a_readable_stream_of_buffers() -> None:
     assert body.constructor.name == "ReadableStream"
     assert [chunk.to_bytes() async for chunk in body] == [b"abc"]
     assert request.body_used
+
+
+async def test_a_pull_that_enqueues_nothing_waits_for_a_later_enqueue() -> None:
+    """WHATWG streams: pull is called again only once the stream needs more after a change;
+    a source may enqueue later (e.g. from a timer) without being pulled in a loop."""
+    calls = []
+    holder = {}
+
+    def start(controller):
+        holder["c"] = controller
+
+    def pull(controller):
+        calls.append(1)
+
+    stream = ReadableStream.new(start=start, pull=pull)
+    reading = asyncio.ensure_future(stream.getReader().read())
+    for _ in range(5):  # let the read run as far as it can
+        await asyncio.sleep(0)
+    assert not reading.done() and len(calls) == 1
+    holder["c"].enqueue(to_js(b"late"))
+    result = await reading
+    assert result.value.to_bytes() == b"late" and len(calls) == 1

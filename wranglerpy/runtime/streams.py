@@ -132,20 +132,25 @@ class ReadableStream(JsType):
             await self._started
             self._started = None
         pull = _member(self._source, "pull")
+        pulled = False
         while not self._queue:
             if self._error is not None:
                 raise _as_exception(self._error)
             if self._closed:
                 return _DONE
-            if pull is not None and not self._pulling:
+            if pull is not None and not self._pulling and not pulled:
+                # One pull per read, as the standard does; a pull that enqueues nothing
+                # leaves the read waiting for a later enqueue (no busy loop).
                 self._pulling = True
                 try:
                     await _settle(pull(self._controller))
                 finally:
                     self._pulling = False
+                pulled = True
                 continue
             self._waiter = asyncio.get_running_loop().create_future()
             await self._waiter
+            pulled = False
         return self._queue.popleft()
 
     def __aiter__(self) -> ReadableStream:
