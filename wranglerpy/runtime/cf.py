@@ -3,7 +3,6 @@ in workers-sdk ``packages/miniflare/src/cf.ts``), since no Cloudflare edge saw t
 
 from __future__ import annotations
 
-import copy
 from typing import Any
 
 LOCAL_CF: dict[str, Any] = {
@@ -58,5 +57,6 @@ LOCAL_CF: dict[str, Any] = {
 
 
 def local_cf() -> dict[str, Any]:
-    """A fresh copy per request (worker code may change its own)."""
-    return copy.deepcopy(LOCAL_CF)
+    """The shared values: ``request.cf`` builds a fresh attribute object from them on each
+    read, so worker code never changes them (and no copy is made per request)."""
+    return LOCAL_CF
