@@ -126,3 +126,40 @@ def test_headers_of_wrong_type_are_refused() -> None:
     """SDK/utils.py:172-181: headers must be a dict, a list of pairs or js Headers."""
     with pytest.raises(TypeError, match="unexpected type for headers"):
         Response("x", headers=42)
+
+
+def test_null_body_status_from_js_response_new_is_a_js_type_error() -> None:
+    """workerd http.c++:1089 through js.Response.new."""
+    from pyodide.ffi import JsException
+
+    with pytest.raises(JsException, match="null body status"):
+        JsResponse.new("x", status=204)
+
+
+async def test_an_asgi_apps_empty_204_is_relayed(harness, tmp_path) -> None:
+    """A main-module ASGI app answering 204 (its empty body chunk included) reaches a caller
+    through a service binding as a 204 with no body."""
+    import os
+
+    from wranglerpy.config.schema import ServiceBinding
+    from wranglerpy.host.locations import Locations, WorkerLocation
+    from wranglerpy.runtime.service import ServiceFetcher
+
+    harness.build(
+        """
+async def app(scope, receive, send):
+    if scope["type"] != "http":
+        return
+    await send({"type": "http.response.start", "status": 204, "headers": []})
+    await send({"type": "http.response.body", "body": b"", "more_body": False})
+"""
+    )
+    registry = Locations(tmp_path / "registry")
+    socket = await harness.serve_wire()
+    registry.register(WorkerLocation("target", "target", None, socket, "http://t", os.getpid()))
+    service = ServiceFetcher(ServiceBinding("TARGET", "target"), "caller", registry)
+    try:
+        response = await service.fetch("http://t/", method="OPTIONS")
+        assert response.status == 204 and await response.bytes() == b""
+    finally:
+        await service.aclose()

@@ -25,7 +25,7 @@ from wranglerpy.runtime.entrypoint import (
 from wranglerpy.runtime.fetch import fetch as _runtime_fetch
 from wranglerpy.runtime.formdata import Blob, File, FormData
 from wranglerpy.runtime.headers import HeadersInit
-from wranglerpy.runtime.messages import Request
+from wranglerpy.runtime.messages import NULL_BODY_MESSAGE, NULL_BODY_STATUSES, Request
 from wranglerpy.runtime.messages import Response as FetchResponse
 from wranglerpy.runtime.rpc import python_from_rpc, python_to_rpc
 from wranglerpy.runtime.scheduled import ScheduledController
@@ -69,6 +69,8 @@ class Response(FetchResponse):
                 raise TypeError(f"Unsupported type in Response: {kind}")
         elif body is not None and not isinstance(body, (str, bytes, FormData)):
             raise TypeError(f"Unsupported type in Response: {type(body).__name__}")
+        if body is not None and int(status or 200) in NULL_BODY_STATUSES:
+            raise TypeError(NULL_BODY_MESSAGE)
         if isinstance(body, FetchResponse):
             if status is not None or status_text or headers is not None:
                 raise ValueError(

@@ -21,6 +21,7 @@ from wranglerpy.runtime.ffi import JsMap, JsProxy, create_proxy, from_entries, j
 from wranglerpy.runtime.formdata import Blob, File, FormData, URLSearchParams
 from wranglerpy.runtime.headers import Headers as _Headers
 from wranglerpy.runtime.htmlrewriter import HTMLRewriter as HTMLRewriter
+from wranglerpy.runtime.messages import NULL_BODY_MESSAGE, NULL_BODY_STATUSES
 from wranglerpy.runtime.messages import Request as _Request
 from wranglerpy.runtime.messages import Response as _Response
 from wranglerpy.runtime.rpc import Date, JsError
@@ -67,6 +68,8 @@ class Response:
         if isinstance(init, _Response) and not kwargs:
             options = {"status": init.status, "statusText": init.statusText}
             options["headers"] = init._headers
+        if body is not None and int(options.get("status") or 200) in NULL_BODY_STATUSES:
+            raise TypeError(NULL_BODY_MESSAGE)
         return _Response(
             _js_body(body),
             options.get("status"),

@@ -171,8 +171,10 @@ class Response(JsType, Body):
         self.url = ""
         self.redirected = False
         self.type = "default"
-        if body is not None and code in NULL_BODY_STATUSES:
-            raise TypeError(NULL_BODY_MESSAGE)
+        if code in NULL_BODY_STATUSES:
+            # Worker code gets workerd's TypeError (api.Response, js Response.new); a body the
+            # runtime relays for such a status (an ASGI app's empty 204) is dropped.
+            body = None
         implied = self._init_body(body)
         if implied and "content-type" not in self._headers:
             self._headers.set("content-type", implied)
