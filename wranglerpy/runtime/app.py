@@ -17,6 +17,7 @@ import traceback
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
+from wranglerpy.logs.redact import REDACTED_HEADERS
 from wranglerpy.runtime import asgi_bridge, asgi_front, console, tracing
 from wranglerpy.runtime.assets import AssetServer
 from wranglerpy.runtime.cf import local_cf
@@ -25,7 +26,7 @@ from wranglerpy.runtime.env import Env
 from wranglerpy.runtime.error_page import error_response
 from wranglerpy.runtime.events import EventSink
 from wranglerpy.runtime.ffi import drive
-from wranglerpy.runtime.headers import Headers
+from wranglerpy.runtime.headers import Headers, HeadersCopy
 from wranglerpy.runtime.loader import LoadedWorker, WorkerLoadError
 from wranglerpy.runtime.messages import Request, Response
 from wranglerpy.runtime.rpc import check_rpc_value
@@ -34,7 +35,6 @@ from wranglerpy.wire import frames
 from wranglerpy.wire.frames import FetchHead, ResponseHead, Result, RpcHead, ScheduledHead
 from wranglerpy.wire.server import Call, Handler
 
-REDACTED_HEADERS = frozenset({"authorization", "cookie", "x-api-key"})
 NOT_RPC = frozenset({"fetch", "scheduled", "queue", "test"})  # handlers, not RPC methods
 
 
@@ -81,24 +81,28 @@ class WorkerApp:
         trace: str,
         method: str,
         url: str,
-        headers: Headers | None = None,
+        headers: Headers | HeadersCopy | None = None,
         client: str = "",
         caller: str | None = None,
         entrypoint: str | None = None,
     ) -> dict[str, Any]:
         """The ``request`` event of one call; its logs collect while the call runs."""
-        tracing.set_trace_id(trace)
+        span = tracing.enter(trace)
         logs: list[dict[str, Any]] = []
         console.request_logs.set(logs)
         return {
             "type": "request",
             "worker": self.name,
-            "trace": trace,
+            "trace": span.trace_id,
+            "span": span.span_id,
+            "parent_span": span.parent_id,
+            "start_ns": time.time_ns(),
             "method": method,
             "url": url,
             "path": urlsplit(url).path or "/",
             "headers": {
-                k: ("REDACTED" if k in REDACTED_HEADERS else v) for k, v in (headers or ())
+                k: ("REDACTED" if k in REDACTED_HEADERS else v)
+                for k, v in (headers.items() if headers is not None else ())
             },
             "client": client,
             "caller": caller,
@@ -222,7 +226,7 @@ class WorkerApp:
         binding = head.KIND == frames.SERVICE_FETCH
         headers = Headers.from_raw(head.headers)
         event = self.begin(
-            trace=head.trace or tracing.new_trace_id(),
+            trace=head.trace or headers.get("traceparent") or tracing.new_trace_id(),
             method=head.method,
             url=head.url,
             headers=headers,

@@ -33,6 +33,10 @@ async def fetch(input: Any, init: Any = None, **options: Any) -> Response:
 
     options.pop("fetcher", None)
     request = make_request(input, init, base_url=None, **options)
+    if (request._headers.get("upgrade") or "").lower() == "websocket":
+        from wranglerpy.runtime.websocket_client import fetch_websocket
+
+        return await fetch_websocket(request)
     client = _shared_client()
     response = await client.send(await to_httpx(client, request), stream=True)
     result = from_httpx(response, method=request._method)

@@ -153,7 +153,9 @@ class Response(JsType, Body):
         web_socket: Any = None,
         *,
         statusText: str | None = None,  # noqa: N803 - the Fetch API's name
+        webSocket: Any = None,  # noqa: N803 - the Fetch API's name
     ) -> None:
+        web_socket = web_socket if web_socket is not None else webSocket
         code = int(status) if status else 200
         # workerd's RangeError, which the SDK raises as ValueError (utils._to_python_exception).
         if web_socket is not None and code != 101:

@@ -39,10 +39,10 @@ from wranglerpy.runtime.jsweb import (
     queueMicrotask,
     setTimeout,
 )
+from wranglerpy.runtime.typed_arrays import Float32Array, Float64Array
+from wranglerpy.runtime.websocket import WebSocket, WebSocketPair, WebSocketRequestResponsePair
 
 __all__ = [
-    "JSON",
-    "URL",
     "AbortController",
     "AbortSignal",
     "Array",
@@ -52,9 +52,12 @@ __all__ = [
     "Date",
     "Error",
     "File",
+    "Float32Array",
+    "Float64Array",
     "FormData",
     "HTMLRewriter",
     "Headers",
+    "JSON",
     "Object",
     "ReadableStream",
     "Request",
@@ -62,8 +65,12 @@ __all__ = [
     "TextDecoder",
     "TextEncoder",
     "TransformStream",
+    "URL",
     "URLSearchParams",
     "Uint8Array",
+    "WebSocket",
+    "WebSocketPair",
+    "WebSocketRequestResponsePair",
     "WritableStream",
     "atob",
     "btoa",

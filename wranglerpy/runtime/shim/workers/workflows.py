@@ -1,5 +1,5 @@
-"""`workers.workflows`: ``NonRetryableError``."""
+"""`workers.workflows` as Cloudflare Python Workers provide it: ``NonRetryableError``."""
 
-from wranglerpy.runtime.workflows import NonRetryableError
+from wranglerpy.bindings.workflows.errors import NonRetryableError
 
 __all__ = ["NonRetryableError"]
