@@ -98,7 +98,47 @@ async def test_asgi_lifespan_startup_failure_is_an_error() -> None:
         await asgi.fetch(LifespanApp(fail_startup=True), Request("https://example.com/"), {})
 
 
-async def test_asgi_websocket_is_not_available_yet() -> None:
-    """SDK/asgi.py:411-415 needs WebSocketPair (docs/fidelity.md)."""
-    with pytest.raises(NotImplementedError, match="WebSocketPair"):
-        await asgi.websocket(LifespanApp(), Request("https://example.com/"), {})
+async def test_asgi_websocket_through_a_pair() -> None:
+    """SDK/asgi.py:320-395 process_websocket: connect first, text and bytes frames, the app's
+    sends reach the client end returned in a 101 response, a client close is a disconnect."""
+    import asyncio
+
+    seen: list[dict[str, Any]] = []
+    finished = asyncio.Event()
+
+    async def echo(scope: dict[str, Any], receive: Any, send: Any) -> None:
+        assert scope["type"] == "websocket" and scope["path"] == "/ws café"
+        while True:
+            message = await receive()
+            seen.append(message)
+            if message["type"] == "websocket.receive":
+                if message.get("text") is not None:
+                    await send({"type": "websocket.send", "text": message["text"].upper()})
+                else:
+                    await send({"type": "websocket.send", "bytes": message["bytes"][::-1]})
+            elif message["type"] == "websocket.disconnect":
+                finished.set()
+                return
+
+    response = await asgi.websocket(echo, Request("https://example.com/ws%20caf%C3%A9"), {})
+    assert response.status == 101
+    client = response.web_socket
+    got: list[Any] = []
+    replied = asyncio.Event()
+    client.addEventListener("message", lambda event: (got.append(event.data), replied.set()))
+    client.accept()
+    client.send("hi")
+    await replied.wait()
+    replied.clear()
+    client.send(b"\x01\x02")
+    await replied.wait()
+    client.close(1000, "done")
+    await finished.wait()
+    assert got[0] == "HI" and bytes(got[1]) == b"\x02\x01"
+    assert [m["type"] for m in seen] == [
+        "websocket.connect",
+        "websocket.receive",
+        "websocket.receive",
+        "websocket.disconnect",
+    ]
+    assert seen[2]["bytes"] == b"\x01\x02" and seen[3]["code"] == 1000

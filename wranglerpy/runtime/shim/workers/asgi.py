@@ -1,17 +1,11 @@
-"""`workers.asgi`: ``await asgi.fetch(app, request, env, ctx=None)``; ``asgi.env`` is a FastAPI
-dependency giving the env (SDK/asgi.py ``__getattr__``); ``asgi.websocket`` needs
-``WebSocketPair``, which comes with the Durable Objects work."""
+"""`workers.asgi`: ``await asgi.fetch(app, request, env, ctx=None)``,
+``await asgi.websocket(app, request, env)``; ``asgi.env`` is a FastAPI dependency giving the
+env (SDK/asgi.py ``__getattr__``)."""
 
 from typing import Any
 
 from wranglerpy.runtime.asgi_lifespan import sdk_fetch as fetch
-
-
-async def websocket(app: Any, req: Any, env: Any = None) -> Any:
-    raise NotImplementedError(
-        "asgi.websocket() needs WebSocketPair, which wranglerpy does not provide yet "
-        "(docs/fidelity.md)"
-    )
+from wranglerpy.runtime.asgi_websocket import websocket
 
 
 def __getattr__(name: str) -> Any:
