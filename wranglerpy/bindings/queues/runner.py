@@ -19,8 +19,7 @@ from wranglerpy.bindings.queues.consumer import QueueConsumerLoop
 from wranglerpy.bindings.queues.store import QueueStore, store_path
 from wranglerpy.config.schema import WorkerConfig
 from wranglerpy.runtime import console
-from wranglerpy.runtime.entrypoint import ExecutionContext
-from wranglerpy.runtime.relaxed import relaxed_call
+from wranglerpy.runtime.entrypoint import ExecutionContext, relaxed_call
 
 
 @dataclass
