@@ -15,6 +15,7 @@ import pytest
 from wranglerpy.bindings.registry import build_storage_bindings
 from wranglerpy.config.load import load_worker as load_config
 from wranglerpy.runtime.app import WorkerApp
+from wranglerpy.runtime.assets import AssetServer
 from wranglerpy.runtime.env import Env
 from wranglerpy.runtime.events import ListEventSink
 from wranglerpy.runtime.loader import import_worker
@@ -37,7 +38,12 @@ def example_app(monkeypatch: pytest.MonkeyPatch, tmp_path: Path):
         loaded = import_worker(config.main, config.compatibility_date, config.compatibility_flags)
         env = Env({**config.vars_dict(), **build_storage_bindings(config, tmp_path / "state")})
         opened.append(env)
-        app = WorkerApp(config.name, env, loaded, ListEventSink())
+        if config.assets and config.assets.binding:
+            from wranglerpy.runtime.child import AssetFetcher
+
+            env = Env({**env, config.assets.binding: AssetFetcher(AssetServer(config.assets))})
+        assets = AssetServer(config.assets) if config.assets else None
+        app = WorkerApp(config.name, env, loaded, ListEventSink(), assets=assets)
         client = httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://l")
         return client, env
 
@@ -73,6 +79,23 @@ async def test_04_query_d1(example_app) -> None:
         response = await client.get("/")
     data = response.json()
     assert response.status_code == 200 and set(data) == {"quote", "author"}
+
+
+async def test_06_assets(example_app) -> None:
+    """python-workers-examples tests/test_examples.py test_06_assets (env.ASSETS.fetch)."""
+    client, _ = example_app("06-assets")
+    pairs = [
+        ("", "text/html; charset=utf-8"),
+        ("image.svg", "image/svg+xml"),
+        ("style.css", "text/css; charset=utf-8"),
+        ("script.js", "text/javascript; charset=utf-8"),
+        ("favicon.ico", "image/vnd.microsoft.icon"),
+    ]
+    async with client:
+        for path, content_type in pairs:
+            response = await client.get(f"/{path}")
+            assert response.status_code == 200, path
+            assert response.headers["content-type"] == content_type, path
 
 
 async def test_08_cron(example_app) -> None:

@@ -14,6 +14,9 @@ from wranglerpy.config.schema import Assets
 from wranglerpy.runtime.headers import Headers, HeadersCopy
 from wranglerpy.runtime.messages import Response
 
+# Where the platform's table differs from Python's (which varies by OS and version).
+_TYPES = {".js": "text/javascript", ".mjs": "text/javascript", ".ico": "image/vnd.microsoft.icon"}
+
 # Files wrangler never uploads as assets (its own control files).
 NOT_ASSETS = (".assetsignore", "_headers", "_redirects", "_worker.js")
 
@@ -92,7 +95,11 @@ class AssetServer:
             found, status = fallback
         data = found.read_bytes()
         etag = '"' + hashlib.sha1(data).hexdigest()[:20] + '"'
-        content_type = mimetypes.guess_type(found.name)[0] or "application/octet-stream"
+        content_type = (
+            _TYPES.get(found.suffix.lower())
+            or mimetypes.guess_type(found.name)[0]
+            or "application/octet-stream"
+        )
         if content_type.startswith("text/") or content_type in (
             "application/javascript",
             "application/json",
