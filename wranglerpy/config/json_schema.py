@@ -122,6 +122,56 @@ def _bindings() -> dict[str, Schema]:
             _object({"binding": BINDING, "dataset": _string()}, ("binding",)),
             "Workers Analytics Engine datasets.",
         ),
+        "queues": _object(
+            {
+                "producers": _list_of(
+                    _object(
+                        {
+                            "binding": BINDING,
+                            "queue": _string("The queue's name."),
+                            "delivery_delay": {"type": "integer", "minimum": 0, "maximum": 86400},
+                            **REMOTE,
+                        },
+                        ("binding", "queue"),
+                    ),
+                    "Queue producers: `env.<binding>.send(...)`.",
+                ),
+                "consumers": _list_of(
+                    _object(
+                        {
+                            "queue": _string("The queue this worker's `queue` handler receives."),
+                            "type": {"enum": ["worker", "http_pull"]},
+                            "max_batch_size": {"type": "integer", "minimum": 1, "maximum": 100},
+                            "max_batch_timeout": {"type": "number", "minimum": 0, "maximum": 60},
+                            "max_retries": {"type": "integer", "minimum": 0, "maximum": 100},
+                            "dead_letter_queue": _string(),
+                            "max_concurrency": {"type": "integer", "minimum": 1},
+                            "retry_delay": {"type": "integer", "minimum": 0, "maximum": 86400},
+                            "visibility_timeout_ms": {"type": "integer"},
+                        },
+                        ("queue",),
+                    ),
+                    "Queue consumers, run in this worker's process.",
+                ),
+            },
+            description="Cloudflare Queues, run locally.",
+        ),
+        "workflows": _list_of(
+            _object(
+                {
+                    "name": _string(
+                        "The workflow's name.", pattern=r"^[a-zA-Z0-9_][a-zA-Z0-9-_]*$"
+                    ),
+                    "binding": BINDING,
+                    "class_name": _string("The WorkflowEntrypoint class."),
+                    "script_name": _string("The worker defining the class (default: this one)."),
+                    "limits": {"type": "object", "properties": {"steps": {"type": "integer"}}},
+                    **REMOTE,
+                },
+                ("name", "binding", "class_name"),
+            ),
+            "Workflows, run locally by the worker that defines the class.",
+        ),
         "ai": _object(
             {
                 "binding": BINDING,
@@ -198,6 +248,9 @@ def _worker_properties() -> dict[str, Schema]:
         props.setdefault(key, {"description": "Accepted; shapes bundling or deploys only."})
     for key in b.UNSUPPORTED_BINDINGS:
         props[key] = {"description": "Accepted with a warning: not emulated by wranglerpy."}
+    # Emulated bindings without a detailed schema yet are still known keys (no editor warning).
+    for key in (*b.BINDING_KEYS, "migrations"):
+        props.setdefault(key, {"description": "Emulated locally by wranglerpy; see the README."})
     return props
 
 

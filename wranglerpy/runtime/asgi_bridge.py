@@ -15,6 +15,7 @@ from wranglerpy.runtime.headers import Headers
 from wranglerpy.runtime.messages import Request, Response
 
 _END = object()
+DISCONNECT_GRACE = 2.0  # seconds an app gets to stop after its client left
 
 
 async def fetch(
@@ -60,6 +61,8 @@ async def fetch(
         return {"type": "http.disconnect"}
 
     async def send(message: dict[str, Any]) -> None:
+        if disconnected.is_set():
+            return  # nobody reads the answer any more
         if message["type"] == "http.response.start":
             started.set_result(message)
         elif message["type"] == "http.response.body":
@@ -93,7 +96,12 @@ async def fetch(
         finally:
             disconnected.set()
             if not task.done():
+                # Tell the app first: frameworks (Quart, Starlette) stop their own request
+                # tasks on http.disconnect, which a cancel of the outer call would not reach.
+                await asyncio.wait({task}, timeout=DISCONNECT_GRACE)
+            if not task.done():
                 task.cancel()
+                await asyncio.wait({task}, timeout=DISCONNECT_GRACE)
 
     headers = Headers.from_raw(start.get("headers") or [])
     return Response(body(), status=start["status"], headers=headers)

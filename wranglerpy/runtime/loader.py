@@ -14,6 +14,7 @@ from __future__ import annotations
 import importlib
 import importlib.util
 import inspect
+import os
 import sys
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -115,6 +116,26 @@ def import_main(main: Path) -> ModuleType:
     return importlib.import_module(name)
 
 
+_OWN = str(Path(__file__).resolve().parent.parent)  # wranglerpy's own files
+
+
+def user_traceback(exc: BaseException) -> str:
+    """The traceback of a failed import without the frames of the import machinery or of
+    wranglerpy (a syntax error then reads as its file, line and caret)."""
+    import traceback
+
+    tb = traceback.TracebackException.from_exception(exc)
+    tb.stack = traceback.StackSummary.from_list(
+        [
+            frame
+            for frame in tb.stack
+            if not frame.filename.startswith(("<frozen ", _OWN))
+            and not frame.filename.endswith(f"importlib{os.sep}__init__.py")
+        ]
+    )
+    return "".join(tb.format())
+
+
 def _exported_entrypoints(module: ModuleType) -> dict[str, type[WorkerEntrypoint]]:
     """The entrypoint classes the module exports, by class name (introspection.py:40-62)."""
     names = getattr(module, "__all__", None)
@@ -135,8 +156,6 @@ def import_worker(
     main: Path, compatibility_date: str | None = None, compatibility_flags: tuple[str, ...] = ()
 ) -> LoadedWorker:
     """Import the module and classify its handlers; raise WorkerLoadError with the traceback."""
-    import traceback
-
     from wranglerpy.runtime.entropy import top_level_scope
 
     compat = Compat.of(compatibility_date, compatibility_flags)
@@ -152,8 +171,7 @@ def import_worker(
         with top_level_scope():
             module = import_main(main)
     except (Exception, SystemExit) as exc:  # a user's import may raise anything
-        detail = "".join(traceback.format_exception(type(exc), exc, exc.__traceback__))
-        raise WorkerLoadError(str(exc), detail, type(exc).__name__) from None
+        raise WorkerLoadError(str(exc), user_traceback(exc), type(exc).__name__) from None
 
     loaded = LoadedWorker(module=module, legacy_handlers=not compat.no_global_handlers)
     loaded.entrypoints = _exported_entrypoints(module)
@@ -167,7 +185,9 @@ def import_worker(
     app = getattr(module, "app", None)
     if loaded.default is None and loaded.on_fetch is None and _is_asgi_app(app):
         loaded.asgi_app = app
-    handlers = (loaded.on_scheduled, loaded.on_queue, loaded.test)
+    # A consumer-only worker (queues) may define only a module-level on_queue.
+    queue_only = getattr(module, "on_queue", None) is not None
+    handlers = (loaded.on_scheduled, loaded.on_queue, loaded.test, queue_only)
     if not loaded.has_fetch() and not loaded.entrypoints and not any(handlers):
         if loaded.legacy_handlers:
             hint = "an `on_fetch(request, env)` function, or `class Default(WorkerEntrypoint)`"
