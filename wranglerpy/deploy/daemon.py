@@ -291,7 +291,7 @@ class EdgeDaemon:
             meta = self.versions[name].meta
             workers[name] = WorkerState(
                 version=fleet.version_id,
-                processes=[p.pid for p in fleet.processes],
+                processes=[p.pid for p in fleet.processes if p.pid is not None],
                 url=self.public_url(name) if meta.get("workers_dev") else "",
                 routes=list(meta.get("routes") or []),
                 placement=meta.get("placement"),
