@@ -118,7 +118,7 @@ def dev(tmp_path_factory: pytest.TempPathFactory) -> Iterator[DevServer]:
     """)
     )
     (root / "wrangler.toml").write_text(
-        'name = "fuzzdev"\nmain = "worker.py"\ncompatibility_date = "2025-01-01"\n'
+        'name = "fuzzdev"\nmain = "worker.py"\ncompatibility_date = "2025-09-01"\n'
     )
     with DevServer(
         root / "wrangler.toml",

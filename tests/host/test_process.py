@@ -28,7 +28,7 @@ async def test_a_config_of_twelve_5kb_vars_starts(tmp_path):
     script's 64 KB of environment); the spec travels framed, not in one socket read."""
     big = "x" * 5000
     (tmp_path / "worker.py").write_text(WORKER)
-    lines = ['name = "big"', 'main = "worker.py"', 'compatibility_date = "2025-01-01"', "[vars]"]
+    lines = ['name = "big"', 'main = "worker.py"', 'compatibility_date = "2025-09-01"', "[vars]"]
     lines += [f'V{i} = "{big}"' for i in range(12)]
     (tmp_path / "wrangler.toml").write_text("\n".join(lines) + "\n")
     config = load_worker(tmp_path / "wrangler.toml")

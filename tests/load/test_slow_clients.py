@@ -103,7 +103,7 @@ def dev(tmp_path: Path) -> Iterator[DevServer]:
     """)
     )
     (tmp_path / "wrangler.toml").write_text(
-        'name = "loaded"\nmain = "worker.py"\ncompatibility_date = "2025-01-01"\n'
+        'name = "loaded"\nmain = "worker.py"\ncompatibility_date = "2025-09-01"\n'
     )
     with DevServer(
         tmp_path / "wrangler.toml",

@@ -38,7 +38,7 @@ def dev(tmp_path_factory: pytest.TempPathFactory):
     root: Path = tmp_path_factory.mktemp("front")
     (root / "worker.py").write_text(textwrap.dedent(WORKER))
     (root / "wrangler.toml").write_text(
-        'name = "front"\nmain = "worker.py"\ncompatibility_date = "2025-01-01"\n'
+        'name = "front"\nmain = "worker.py"\ncompatibility_date = "2025-09-01"\n'
         'routes = ["api.example.test/*"]\n'
         '[[kv_namespaces]]\nbinding = "KV"\nid = "kv"\n'
     )

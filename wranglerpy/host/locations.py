@@ -16,8 +16,6 @@ import tempfile
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
-from wranglerpy.errors import UsageError
-
 REGISTRY_ENV = "WRANGLERPY_REGISTRY_PATH"
 
 
@@ -64,19 +62,7 @@ class Locations:
         safe = "".join(c if c.isalnum() or c in "-_." else "_" for c in name)
         return self.directory / f"{safe}.{mode}.json"
 
-    def claim(self, name: str, mode: str, pid: int) -> None:
-        """Refuse ``name`` when another live process serves it: a second owner would take
-        its bindings and tail from the first, which would then answer 503 (issue 18)."""
-        entry = self.get(name, mode)
-        if entry is not None and entry.pid != pid:
-            where = "the local edge" if mode == "edge" else "another `wranglerpy dev`"
-            raise UsageError(
-                f'Worker "{name}" is already running in {where} (pid {entry.pid}, {entry.url}). '
-                "Stop it first, or give this one another name (`--env` or `name`)."
-            )
-
     def register(self, entry: WorkerLocation) -> None:
-        self.claim(entry.name, entry.mode, entry.pid)
         self.directory.mkdir(parents=True, exist_ok=True)
         target = self._path(entry.name, entry.mode)
         fd, tmp = tempfile.mkstemp(dir=self.directory, prefix=".tmp-", suffix=".json")

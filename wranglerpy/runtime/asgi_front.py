@@ -163,7 +163,10 @@ async def _http(app: WorkerApp, scope: Scope, receive: Receive, send: Send) -> N
         )
         response = await app.route(request, ctx, event)
         event["status"] = response.status
-        await send_response(response, send, body, event, head=method == "HEAD")
+        # A process being replaced (a reload) tells keep-alive clients to reconnect: they
+        # reach the new process, and none sends into a connection that closes under it.
+        close = getattr(app, "closing", False)
+        await send_response(response, send, body, event, head=method == "HEAD", close=close)
         await ctx.drain()
     finally:
         app.finish(event)
@@ -175,12 +178,17 @@ async def send_response(
     body: RequestBody | None,
     event: dict[str, Any],
     head: bool = False,
+    close: bool = False,
 ) -> None:
+    headers = response.headers.raw()
+    if close:
+        headers = [(k, v) for k, v in headers if k.lower() != b"connection"]
+        headers.append((b"connection", b"close"))
     await send(
         {
             "type": "http.response.start",
             "status": response.status,
-            "headers": response.headers.raw(),
+            "headers": headers,
         }
     )
     if not response.has_body() or head:

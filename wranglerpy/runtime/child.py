@@ -42,6 +42,7 @@ from wranglerpy.runtime.service import ServiceFetcher
 from wranglerpy.runtime.spec import WorkerSpec
 from wranglerpy.wire.server import FrameServer
 
+HANDOVER_SECONDS = 1.0  # how long a replaced process answers keep-alive clients with close
 SHIM_DIR = Path(__file__).parent / "shim"
 
 
@@ -260,7 +261,15 @@ async def _serve_http(app: WorkerApp, fd: int, stop: asyncio.Event, drain_second
     config.read_timeout = int(max(1, limits.body_timeout))  # a silent client, head or body
     config.h11_max_incomplete_size = limits.max_head
     quiet_accept_errors(asyncio.get_running_loop())
-    await serve(app, config, shutdown_trigger=stop.wait)  # type: ignore[arg-type]
+
+    async def handover() -> None:
+        await stop.wait()
+        # Keep-alive clients get their next answer with `Connection: close` and reconnect
+        # (to the new process, on the same socket) before hypercorn closes idle connections.
+        app.closing = True  # type: ignore[attr-defined]
+        await asyncio.sleep(min(HANDOVER_SECONDS, drain_seconds))
+
+    await serve(app, config, shutdown_trigger=handover)  # type: ignore[arg-type]
 
 
 def run_event_loop(main_coroutine: Any) -> None:
