@@ -140,8 +140,6 @@ class Supervisor:
     async def start(self) -> float:
         """Bind, build, spawn and load every worker, targets first; returns seconds taken."""
         started = time.perf_counter()
-        for config in self.configs:  # before any port is bound or process started
-            self.registry.claim(config.name, self.options.mode, self._pid)
         for index, config in enumerate(self.configs):
             ip = self.options.ip
             flag = "--port PORT or " if index == 0 else ""
