@@ -19,6 +19,7 @@ import time
 from pathlib import Path
 from typing import Any
 
+from wranglerpy.bindings.version_metadata import VersionInfo
 from wranglerpy.config.plan import dependency_order
 from wranglerpy.deploy import control
 from wranglerpy.deploy.fleet import Fleet
@@ -171,6 +172,7 @@ class EdgeDaemon:
                 python_path=version.python_path,
                 drain_seconds=30.0,  # as long as the router lets a request finish
                 latency=model_for(config.placement) if self.simulate_latency else None,
+                version=VersionInfo(version.id, version.tag, version.created_on),
             )
             if self.printer is not None:
                 self.printer.add_worker(name)
