@@ -56,7 +56,8 @@ class Target(Protocol):
     client_delay: float
 
 
-Lookup = Callable[[str], "Target | None"]  # worker name -> its live version
+# (worker name, version-overrides header, version-key header) -> the version that answers
+Lookup = Callable[[str, str, str], "Target | None"]
 
 
 class Router:
@@ -136,7 +137,11 @@ class Router:
         worker = self.table.match(host, path)
         # Scheduled handlers run from cron triggers only, as on Cloudflare: not a public path.
         reserved = path in SCHEDULED_PATHS
-        fleet = self.lookup(worker) if worker is not None and not reserved else None
+        fleet = (
+            self.lookup(worker, *_version_headers(headers))
+            if worker is not None and not reserved
+            else None
+        )
         body: bytes | None = None
         stream: AsyncIterator[bytes] | None = None
         if expect_continue and (chunked or length):
@@ -246,6 +251,17 @@ class Router:
     async def close(self) -> None:
         for task in list(self._connections):
             task.cancel()
+
+
+def _version_headers(headers: list[tuple[bytes, bytes]]) -> tuple[str, str]:
+    """The gradual-deployment headers of a request (see ``deploy.split``)."""
+    overrides = key = ""
+    for name, value in headers:
+        if name == b"cloudflare-workers-version-overrides":
+            overrides = value.decode("latin-1")
+        elif name == b"cloudflare-workers-version-key":
+            key = value.decode("latin-1")
+    return overrides, key
 
 
 async def _simple(
