@@ -163,17 +163,10 @@ def versions_deploy(
     if not yes and sys.stdin.isatty():
         typer.confirm("Deploy these versions?", abort=True)
     edge = running_edge(paths) or start_edge(paths)[0]
-    answer = edge.call(
-        {
-            "op": "deploy",
-            "versions": [[v, p] for v, p in split],
-            "message": message,
-            "source": "versions deploy",
-        }
-    )
+    answer = edge.deploy(split[0][0], message, "versions deploy", split)
     # As wrangler words it (workers-sdk packages/wrangler/src/versions/deploy.ts).
     shares = " and ".join(f"version {v} at {p:g}%" for v, p in split)
-    typer.echo(f"✔ Deployed {name} {shares} ({answer.get('seconds', 0):.2f} sec)")
+    typer.echo(f"✔ Deployed {name} {shares} ({answer.seconds:.2f} sec)")
 
 
 def _show_change(paths: EdgePaths, name: str, split: list[tuple[str, float]]) -> None:

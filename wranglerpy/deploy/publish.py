@@ -128,10 +128,8 @@ def publish(
         )
         return Published(config, version, False)
     assert edge is not None
-    answer = edge.call(
-        {"op": "deploy", "version": version.id, "message": message, "source": "deploy"}
-    )
-    took = f"({answer.get('seconds', 0):.2f} sec)"
+    answer = edge.deploy(version.id, message, "deploy")
+    took = f"({answer.seconds:.2f} sec)"
     lines = where_lines(config, edge)
     if any(line.startswith(("http://", "schedule: ")) or "(route;" in line for line in lines):
         echo(f"Deployed {config.name} triggers {took}")
