@@ -266,7 +266,8 @@ def test_simulated_latency_follows_placement(edge: Edge) -> None:
             return time.perf_counter() - started
 
     assert timed("pair-api", "/kv") >= 0.2  # placement off: put + get, 100 ms each
-    assert timed("pair-api", "/health") < 0.1  # no storage call, no client leg
+    # Only lower bounds: the delays are minimums; how much longer a loaded machine takes is not
+    # this test's business (issue 17: no assertion may depend on machine speed).
     assert timed("pair-streaming-staging", "/health") >= 0.06  # smart: the longer first hop
     durations = [
         float(line.rsplit("(", 1)[1].split(" ms")[0])
