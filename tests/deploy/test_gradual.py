@@ -15,6 +15,7 @@ import pytest
 
 from tests.deploy.conftest import Edge
 from tests.waits import wait_until
+from wranglerpy.cli.main import app
 from wranglerpy.deploy.history import DeploymentLog
 
 pytestmark = pytest.mark.integration
@@ -93,6 +94,12 @@ def test_versions_upload_then_a_split_then_back_to_100_percent(edge: Edge) -> No
         listed = edge.cli("deployments", "list", "pair-api")
         assert f"(50%) {v1}" in listed and f"(50%) {v2}" in listed
         assert "(active, 50%)" in edge.cli("versions", "list", "pair-api")
+        # wrangler refuses a secret edit while the latest version is not fully deployed
+        # (workers-sdk packages/wrangler/src/secret/index.ts): it would end the split.
+        refused = edge.runner.invoke(
+            app, ["secret", "put", "TOKEN", "--name", "pair-api"], input="x\n"
+        )
+        assert refused.exit_code != 0 and "gradual deployment" in refused.output
         set_version(edge, "v3")
         edge.cli("deploy", "-m", "all in")  # a plain deploy: one version at 100% again
         wait_until(lambda: seen[-30:] == ["v3"] * 30, "traffic on v3 only")

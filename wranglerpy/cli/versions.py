@@ -129,7 +129,6 @@ def versions_deploy(
     version_specs: Annotated[
         list[str] | None,
         typer.Argument(
-            metavar="[VERSION_ID@PERCENT]...",
             help="One or two versions with their share of traffic, e.g. 1a2b3c4d@90% "
             "5e6f7a8b@10% (ids or unique prefixes; one percentage may be left out). "
             "Default: the newest version at 100%.",
