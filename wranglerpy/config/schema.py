@@ -10,6 +10,12 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Literal
 
+from wranglerpy.config.durable_objects import DurableObjectBinding, Migration
+from wranglerpy.config.queues import QueueConsumer, QueueProducer
+from wranglerpy.config.small_bindings import Hyperdrive, RateLimit, SendEmail, VersionMetadata
+from wranglerpy.config.vectorize import VectorizeIndex
+from wranglerpy.config.workflows import Workflow
+
 PlacementMode = Literal["off", "smart"]
 
 
@@ -166,6 +172,18 @@ class WorkerConfig:
     r2_buckets: tuple[R2Bucket, ...] = ()
     analytics_engine_datasets: tuple[AnalyticsEngineDataset, ...] = ()
     ai: AIBinding | None = None
+    durable_objects: tuple[DurableObjectBinding, ...] = ()
+    migrations: tuple[Migration, ...] = ()
+    queue_producers: tuple[QueueProducer, ...] = ()
+    queue_consumers: tuple[QueueConsumer, ...] = ()
+    workflows: tuple[Workflow, ...] = ()
+    vectorize: tuple[VectorizeIndex, ...] = ()
+    ratelimits: tuple[RateLimit, ...] = ()
+    version_metadata: VersionMetadata | None = None
+    hyperdrive: tuple[Hyperdrive, ...] = ()
+    send_email: tuple[SendEmail, ...] = ()
+    # (binding name, config key) of bindings whose kind wranglerpy does not emulate.
+    unsupported: tuple[tuple[str, str], ...] = ()
     build: Build = field(default_factory=Build)
     dev: Dev = field(default_factory=Dev)
     triggers: Triggers = field(default_factory=Triggers)
@@ -193,8 +211,17 @@ class WorkerConfig:
         names += [b.binding for b in self.d1_databases]
         names += [b.binding for b in self.r2_buckets]
         names += [b.binding for b in self.analytics_engine_datasets]
+        names += [b.binding for b in self.queue_producers]
+        names += [b.binding for b in self.workflows]
         if self.ai:
             names.append(self.ai.binding)
+        names += [b.name for b in self.durable_objects]
+        names += [b.binding for b in self.vectorize]
+        names += [b.binding for b in self.ratelimits]
+        names += [b.binding for b in self.hyperdrive]
+        names += [b.binding for b in self.send_email]
+        if self.version_metadata:
+            names.append(self.version_metadata.binding)
         if self.assets and self.assets.binding:
             names.append(self.assets.binding)
         return names

@@ -17,6 +17,7 @@ import traceback
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
+from wranglerpy.logs.redact import REDACTED_HEADERS
 from wranglerpy.runtime import asgi_bridge, asgi_front, console, tracing
 from wranglerpy.runtime.assets import AssetServer
 from wranglerpy.runtime.entrypoint import ExecutionContext, relaxed_call
@@ -31,7 +32,6 @@ from wranglerpy.wire import frames
 from wranglerpy.wire.frames import FetchHead, ResponseHead, Result, RpcHead, ScheduledHead
 from wranglerpy.wire.server import Call, Handler
 
-REDACTED_HEADERS = frozenset({"authorization", "cookie", "x-api-key"})
 NOT_RPC = frozenset({"fetch", "scheduled", "queue", "test"})  # handlers, not RPC methods
 
 

@@ -78,6 +78,10 @@ async def serve(app: WorkerApp, scope: Scope, receive: Receive, send: Send) -> N
         await _lifespan(app, scope, receive, send)
     elif scope["type"] == "http":
         await _http(app, scope, receive, send)
+    elif scope["type"] == "websocket" and (app.loaded is None or not app.loaded.asgi_app):
+        from wranglerpy.runtime.websocket_asgi import serve_websocket
+
+        await serve_websocket(app, scope, receive, send)
     elif app.loaded is not None and app.loaded.asgi_app is not None:
         await app.loaded.asgi_app(_with_env(app, scope), receive, send)
 

@@ -7,6 +7,7 @@ import pickle
 from dataclasses import dataclass
 from pathlib import Path
 
+from wranglerpy.bindings.version_metadata import VersionInfo
 from wranglerpy.config.schema import WorkerConfig
 from wranglerpy.runtime.latency import LatencyModel
 
@@ -24,6 +25,8 @@ class WorkerSpec:
     python_path: tuple[str, ...] = ()  # folders of the project's own installed dependencies
     drain_seconds: float = 5.0  # how long requests and calls in flight may finish on stop
     latency: LatencyModel | None = None  # ``--simulate-latency``: delays of storage/AI calls
+    # The deployed version behind env.<version_metadata binding>; None in dev (a fresh one).
+    version: VersionInfo | None = None
 
     def encode(self) -> str:
         return base64.b64encode(pickle.dumps(self)).decode()

@@ -11,9 +11,7 @@ import contextvars
 
 from wranglerpy.tracing import w3c
 
-_span: contextvars.ContextVar[w3c.SpanContext | None] = contextvars.ContextVar(
-    "span", default=None
-)
+_span: contextvars.ContextVar[w3c.SpanContext | None] = contextvars.ContextVar("span", default=None)
 
 
 def new_trace_id() -> str:

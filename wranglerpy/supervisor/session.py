@@ -11,6 +11,7 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
+from wranglerpy.bindings import state_lock
 from wranglerpy.bindings.registry import describe
 from wranglerpy.config.schema import WorkerConfig
 from wranglerpy.errors import WranglerError
@@ -117,6 +118,7 @@ async def run_dev(
         printer.add_worker(config.name)
     gate = StartupGate(printer)
     hub.subscribe(gate)
+    dev_lock = state_lock.hold_for_workers(workers, options.supervisor.persist_dir)  # issue 18
     spans = start_export(hub)  # OTLP, when OTEL_EXPORTER_OTLP_ENDPOINT is set
     tail_path = runtime_dir() / f"tail-{os.getpid()}.sock"
     supervisor_options = replace(options.supervisor, tail_socket=tail_path)
@@ -170,6 +172,7 @@ async def run_dev(
         except (asyncio.TimeoutError, Exception):  # noqa: BLE001 - leave nothing behind regardless
             supervisor.kill_all()
         await tail_server.close()
+        dev_lock.release()
         await stop_beside(services)
         await stop_export(spans)
         for sig in (signal.SIGINT, signal.SIGTERM):

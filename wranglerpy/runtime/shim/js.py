@@ -14,17 +14,24 @@ from wranglerpy.runtime.jsglobals import (
     console,
     fetch,
 )
+from wranglerpy.runtime.typed_arrays import Float32Array, Float64Array
+from wranglerpy.runtime.websocket import WebSocket, WebSocketPair, WebSocketRequestResponsePair
 
 __all__ = [
     "JSON",
     "URL",
     "ArrayBuffer",
+    "Float32Array",
+    "Float64Array",
     "Headers",
     "HTMLRewriter",
     "Object",
     "Request",
     "Response",
     "Uint8Array",
+    "WebSocket",
+    "WebSocketPair",
+    "WebSocketRequestResponsePair",
     "console",
     "fetch",
 ]
