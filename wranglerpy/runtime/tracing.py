@@ -8,9 +8,11 @@ caller's span. ``enter`` starts this call's span as its child; calls made meanwh
 from __future__ import annotations
 
 import contextvars
+import re
 
 from wranglerpy.tracing import w3c
 
+_TRACE_ID = re.compile(r"[0-9a-f]{32}")
 _span: contextvars.ContextVar[w3c.SpanContext | None] = contextvars.ContextVar("span", default=None)
 
 
@@ -20,8 +22,16 @@ def new_trace_id() -> str:
 
 
 def enter(trace: str) -> w3c.SpanContext:
-    """Start this call's span under the caller's ``trace`` (a new trace if it is not valid)."""
-    span = w3c.child(w3c.parse(trace))
+    """Start this call's span under the caller's ``trace`` (a new trace if it is not valid).
+
+    A bare 32-hex trace id (a caller that passed ``current_trace_id()``) keeps its trace,
+    without a parent span, so tails still line up.
+    """
+    parent = w3c.parse(trace)
+    if parent is None and _TRACE_ID.fullmatch(trace or "") and trace != w3c.INVALID_TRACE:
+        span = w3c.SpanContext(trace, w3c.new_span_id())
+    else:
+        span = w3c.child(parent)
     _span.set(span)
     return span
 
