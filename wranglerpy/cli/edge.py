@@ -6,15 +6,10 @@ from pathlib import Path
 
 import typer
 
+from wranglerpy.cli._options import StateDirOption
 from wranglerpy.cli.common import handle_errors
 
 app = typer.Typer(help="The local edge: serves deployed workers on one port.", no_args_is_help=True)
-
-STATE_OPTION = typer.Option(
-    None,
-    "--state-dir",
-    help="Edge state folder (default ~/.wranglerpy/edge or $WRANGLERPY_EDGE_DIR).",
-)
 
 
 @app.command("start")
@@ -37,7 +32,7 @@ def start(
         "--simulate-latency",
         help="Add the round trips placement implies (smart: near data; off: near the client).",
     ),
-    state_dir: Path = STATE_OPTION,
+    state_dir: StateDirOption = None,
 ) -> None:
     """Start the local edge in the background (no-op when it already runs)."""
     from wranglerpy.deploy.client import start_edge
@@ -78,7 +73,7 @@ def start(
 
 @app.command("stop")
 @handle_errors
-def stop(state_dir: Path = STATE_OPTION) -> None:
+def stop(state_dir: StateDirOption = None) -> None:
     """Stop the local edge (its workers stop with it; deployments are kept)."""
     from wranglerpy.deploy.client import stop_edge
     from wranglerpy.deploy.paths import EdgePaths
@@ -89,7 +84,7 @@ def stop(state_dir: Path = STATE_OPTION) -> None:
 
 @app.command("status")
 @handle_errors
-def status(state_dir: Path = STATE_OPTION) -> None:
+def status(state_dir: StateDirOption = None) -> None:
     """Whether the edge runs, where, and which version each worker serves."""
     from wranglerpy.deploy.client import running_edge
     from wranglerpy.deploy.paths import EdgePaths
@@ -123,7 +118,7 @@ def trigger(
     cron: str = typer.Option(
         None, "--cron", help="The cron passed to the handler (default: its first)."
     ),
-    state_dir: Path = STATE_OPTION,
+    state_dir: StateDirOption = None,
 ) -> None:
     """Run WORKER's scheduled handler now, as its cron trigger would (see `wranglerpy tail`)."""
     from wranglerpy.deploy.client import running_edge

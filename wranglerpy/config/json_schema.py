@@ -122,6 +122,56 @@ def _bindings() -> dict[str, Schema]:
             _object({"binding": BINDING, "dataset": _string()}, ("binding",)),
             "Workers Analytics Engine datasets.",
         ),
+        "queues": _object(
+            {
+                "producers": _list_of(
+                    _object(
+                        {
+                            "binding": BINDING,
+                            "queue": _string("The queue's name."),
+                            "delivery_delay": {"type": "integer", "minimum": 0, "maximum": 86400},
+                            **REMOTE,
+                        },
+                        ("binding", "queue"),
+                    ),
+                    "Queue producers: `env.<binding>.send(...)`.",
+                ),
+                "consumers": _list_of(
+                    _object(
+                        {
+                            "queue": _string("The queue this worker's `queue` handler receives."),
+                            "type": {"enum": ["worker", "http_pull"]},
+                            "max_batch_size": {"type": "integer", "minimum": 1, "maximum": 100},
+                            "max_batch_timeout": {"type": "number", "minimum": 0, "maximum": 60},
+                            "max_retries": {"type": "integer", "minimum": 0, "maximum": 100},
+                            "dead_letter_queue": _string(),
+                            "max_concurrency": {"type": "integer", "minimum": 1},
+                            "retry_delay": {"type": "integer", "minimum": 0, "maximum": 86400},
+                            "visibility_timeout_ms": {"type": "integer"},
+                        },
+                        ("queue",),
+                    ),
+                    "Queue consumers, run in this worker's process.",
+                ),
+            },
+            description="Cloudflare Queues, run locally.",
+        ),
+        "workflows": _list_of(
+            _object(
+                {
+                    "name": _string(
+                        "The workflow's name.", pattern=r"^[a-zA-Z0-9_][a-zA-Z0-9-_]*$"
+                    ),
+                    "binding": BINDING,
+                    "class_name": _string("The WorkflowEntrypoint class."),
+                    "script_name": _string("The worker defining the class (default: this one)."),
+                    "limits": {"type": "object", "properties": {"steps": {"type": "integer"}}},
+                    **REMOTE,
+                },
+                ("name", "binding", "class_name"),
+            ),
+            "Workflows, run locally by the worker that defines the class.",
+        ),
         "ai": _object(
             {
                 "binding": BINDING,
@@ -135,6 +185,48 @@ def _bindings() -> dict[str, Schema]:
             },
             ("binding",),
             description="Workers AI, run locally.",
+        ),
+        "durable_objects": _object(
+            {
+                "bindings": _list_of(
+                    _object(
+                        {
+                            "name": BINDING,
+                            "class_name": _string("The Durable Object class."),
+                            "script_name": _string(
+                                "The worker that defines it (default: this one)."
+                            ),
+                            "environment": _string(),
+                        },
+                        ("name", "class_name"),
+                    ),
+                    "Durable Object namespaces (`env.NAME`).",
+                )
+            },
+            description="Durable Objects.",
+        ),
+        "migrations": _list_of(
+            _object(
+                {
+                    "tag": _string("Applied once, in order; remembered under the persist dir."),
+                    "new_classes": _list_of(_string(), "Class names."),
+                    "new_sqlite_classes": _list_of(_string(), "Class names."),
+                    "deleted_classes": _list_of(_string(), "Class names."),
+                    "renamed_classes": _list_of(
+                        _object({"from": _string(), "to": _string()}, ("from", "to")),
+                        "Renames.",
+                    ),
+                    "transferred_classes": _list_of(
+                        _object(
+                            {"from": _string(), "from_script": _string(), "to": _string()},
+                            ("from", "from_script", "to"),
+                        ),
+                        "Classes moved from another worker.",
+                    ),
+                },
+                ("tag",),
+            ),
+            "Durable Object class migrations.",
         ),
     }
 

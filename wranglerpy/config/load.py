@@ -89,7 +89,7 @@ _NAME = re.compile(r"^[a-z0-9_][a-z0-9_-]*$")
 # cloudflare/workers-sdk: workerNameLengthLimit = 63).
 MAX_NAME_LENGTH = 63
 _ENV_NAME = re.compile(r"^[A-Za-z0-9_][A-Za-z0-9_-]*$")
-_DEFAULT_STEM = "wrangler"
+DEFAULT_STEM = "wrangler"
 # wrangler looks for wrangler.json, then wrangler.jsonc, then wrangler.toml.
 _SUFFIX_PREFERENCE = {".json": 0, ".jsonc": 1, ".toml": 2}
 
@@ -106,14 +106,14 @@ def discover_configs(folder: Path) -> list[Path]:
         raise ConfigError(f"not a folder: {folder}")
     best: dict[str, Path] = {}
     for path in folder.iterdir():
-        if path.suffix not in CONFIG_SUFFIXES or not path.name.startswith(_DEFAULT_STEM):
+        if path.suffix not in CONFIG_SUFFIXES or not path.name.startswith(DEFAULT_STEM):
             continue
         if not path.is_file():
             continue
         current = best.get(path.stem)
         if current is None or _SUFFIX_PREFERENCE[path.suffix] < _SUFFIX_PREFERENCE[current.suffix]:
             best[path.stem] = path
-    return sorted(best.values(), key=lambda p: (p.stem != _DEFAULT_STEM, p.name))
+    return sorted(best.values(), key=lambda p: (p.stem != DEFAULT_STEM, p.name))
 
 
 def load_worker(config_path: Path, env: str | None = None) -> WorkerConfig:
@@ -209,7 +209,10 @@ def load_worker(config_path: Path, env: str | None = None) -> WorkerConfig:
     )
     _check_binding_names(r, config, env_path, pick("assets")[1])
     do.check_bound_classes(r, config.durable_objects, config.migrations, env_path)
-    return replace(config, warnings=tuple(r.warnings))
+    producers = q.with_compatibility(
+        config.queue_producers, config.compatibility_flags, config.compatibility_date
+    )
+    return replace(config, queue_producers=producers, warnings=tuple(r.warnings))
 
 
 def _check_name(r: Reader, name: str, where: str) -> None:

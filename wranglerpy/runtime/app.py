@@ -69,6 +69,7 @@ class WorkerApp:
             frames.SERVICE_FETCH: self._on_fetch,
             frames.RPC: self._on_rpc,
             frames.SCHEDULED: self._on_scheduled,
+            frames.WEBSOCKET: self._on_websocket,
         }
 
     # ------------------------------------------------------------- the events
@@ -238,6 +239,11 @@ class WorkerApp:
             await ctx.drain()
         finally:
             self.finish(event)
+
+    async def _on_websocket(self, head: Any, call: Call) -> None:
+        from wranglerpy.runtime import websocket_wire
+
+        await websocket_wire.serve(self, head, call)
 
     # ------------------------------------------------------------------- RPC
     async def _on_rpc(self, head: RpcHead, call: Call) -> None:

@@ -110,6 +110,19 @@ class ServiceFetcher:
         )
         if entry is None:
             return not_found_response(self._binding.service)
+        if (request.headers.get("upgrade") or "").lower() == "websocket":
+            from wranglerpy.runtime.websocket_wire import connect_remote
+            from wranglerpy.wire.frames import WebSocketHead
+
+            upgrade = WebSocketHead(
+                url=request.url,
+                headers=request.headers.raw(),
+                trace=tracing.current_trace_id() or tracing.new_trace_id(),
+                caller=self._caller,
+                entrypoint=self._binding.entrypoint,
+            )
+            response: Response = await connect_remote(self._client(entry), upgrade)
+            return response
         head = ServiceFetchHead(
             method=request.method,
             url=request.url,

@@ -18,7 +18,7 @@ SCHEDULED = 0x04
 QUEUE = 0x05
 DURABLE_OBJECT = 0x06
 ALARM = 0x07  # reserved
-WEBSOCKET = 0x08  # reserved
+WEBSOCKET = 0x08
 # Bodies, both ways.
 DATA = 0x10
 END = 0x11
@@ -81,17 +81,24 @@ RawHeaders = list[tuple[bytes, bytes]]  # as ASGI: lower-case names, latin-1 byt
 
 @dataclass(slots=True)
 class Head:
-    """Fields every head has; a subclass adds its own (encoded first, in order)."""
+    """A head travels as the CBOR array of its fields, in declaration order."""
 
     KIND: ClassVar[int] = 0
 
+    def values(self) -> list[Any]:
+        return [getattr(self, name) for name in _names(type(self))]
+
+    @classmethod
+    def from_values(cls, values: list[Any]) -> Head:
+        return cls(*values)
+
     def encode(self) -> bytes:
-        return frame(self.KIND, dumps([getattr(self, name) for name in _names(type(self))]))
+        return frame(self.KIND, dumps(self.values()))
 
 
 @dataclass(slots=True)
 class CallHead(Head):
-    """The head of a call; the metadata fields come last, so subclasses list theirs first."""
+    """The head of a call: its metadata, then (in subclasses) what the call is."""
 
     trace: str = ""
     caller: str | None = None
@@ -146,11 +153,29 @@ class QueueHead(CallHead):
     queue: str = ""
     messages: list[QueueMessage] = field(default_factory=list)
 
-    def encode(self) -> bytes:
-        messages = [[m.id, m.timestamp, m.body, m.attempts] for m in self.messages]
-        values = [getattr(self, name) for name in _names(type(self))]
-        values[_names(QueueHead).index("messages")] = messages
-        return frame(self.KIND, dumps(values))
+    def values(self) -> list[Any]:
+        values = CallHead.values(self)  # (no zero-argument super() in slotted dataclasses)
+        values[-1] = [[m.id, m.timestamp, m.body, m.attempts] for m in self.messages]
+        return values
+
+    @classmethod
+    def from_values(cls, values: list[Any]) -> Head:
+        values[-1] = [QueueMessage(*m) for m in values[-1]]
+        return cls(*values)
+
+
+@dataclass(slots=True)
+class WebSocketHead(FetchHead):
+    """A WebSocket handshake relayed by the edge router. If the worker accepts (101), both
+    bodies stay open: each DATA frame is one message, CBOR ``["message", str | bytes]`` or
+    ``["close", code, reason, clean]`` (``runtime/websocket_wire.py``)."""
+
+    KIND: ClassVar[int] = WEBSOCKET
+    # Set when the upgrade is for a Durable Object owned by the receiving process.
+    object_worker: str = ""
+    object_class: str = ""
+    object_id: str = ""
+    object_name: str | None = None
 
 
 @dataclass(slots=True)
@@ -185,6 +210,7 @@ HEADS: dict[int, type[Head]] = {
         QueueHead,
         ResponseHead,
         DurableObjectHead,
+        WebSocketHead,
     )
 }
 
@@ -194,10 +220,7 @@ _NAMES: dict[type[Head], tuple[str, ...]] = {}
 def _names(cls: type[Head]) -> tuple[str, ...]:
     names = _NAMES.get(cls)
     if names is None:
-        every = [f.name for f in fields(cls)]
-        meta = [f.name for f in fields(CallHead)] if issubclass(cls, CallHead) else []
-        names = tuple([n for n in every if n not in meta] + meta)
-        _NAMES[cls] = names
+        names = _NAMES[cls] = tuple(f.name for f in fields(cls))
     return names
 
 
@@ -206,13 +229,12 @@ def decode_head(kind: int, payload: bytes) -> Head:
     if cls is None:
         raise FrameError(f"no call of frame kind {kind:#04x} is served here")
     values = loads(payload)
-    names = _names(cls)
-    if not isinstance(values, list) or len(values) != len(names):
+    if not isinstance(values, list) or len(values) != len(_names(cls)):
         raise FrameError(f"malformed {cls.__name__} frame")
-    head = cls(**dict(zip(names, values, strict=True)))
-    if isinstance(head, QueueHead):
-        head.messages = [QueueMessage(*m) for m in head.messages]  # type: ignore[misc]
-    return head
+    try:
+        return cls.from_values(values)
+    except TypeError as exc:
+        raise FrameError(f"malformed {cls.__name__} frame: {exc}") from None
 
 
 @dataclass(slots=True)
