@@ -11,7 +11,7 @@ from typing import Any
 
 import pytest
 
-from tests.tracing.test_otlp import Collector, collector, spans_by_service  # noqa: F401
+from tests.tracing.test_otlp import collector, wait_for_spans  # noqa: F401
 from wranglerpy.runtime import tracing
 from wranglerpy.testing.dev_server import DevServer
 from wranglerpy.tracing.binding_spans import Traced
@@ -87,28 +87,9 @@ def test_kv_and_d1_calls_are_children_of_the_request(tmp_path: Path, collector: 
     with DevServer(
         tmp_path / "wrangler.toml", cwd=tmp_path, environ=environ, extra_args=["--no-services"]
     ) as dev:
-        assert dev.client().get("/").text == "v"
-        spans_by_service(1)
-        with Collector.arrived:
-            Collector.arrived.wait_for(
-                lambda: (
-                    sum(
-                        len(s.spans)
-                        for r in Collector.requests
-                        for rs in r.resource_spans
-                        for s in rs.scope_spans
-                    )
-                    >= 4
-                ),
-                timeout=60,
-            )
-    spans = [
-        s
-        for r in Collector.requests
-        for rs in r.resource_spans
-        for sc in rs.scope_spans
-        for s in sc.spans
-    ]
+        reply = dev.client().get("/", headers={"traceparent": CALLER})
+        assert reply.text == "v"
+        spans = [span for _, span in wait_for_spans("4bf92f3577b34da6a3ce929d0e0e4736", 4)]
     request = next(s for s in spans if s.name == "GET /")
     children = [s for s in spans if s.parent_span_id == request.span_id]
     assert [s.name for s in children] == ["KV put", "KV get", "D1 all"]
