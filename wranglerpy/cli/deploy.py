@@ -60,7 +60,7 @@ def deploy(
     # A stopped edge brings back everything in its deployment log when it starts again.
     deployed = set(DeploymentLog(edge_paths.deployments).workers())
     if edge is not None:
-        deployed |= set(edge.call({"op": "status"}).get("workers", {}))
+        deployed |= set(edge.status().workers)
     ordered = plan(workers, deployed)
     if secrets_file is not None and len(ordered) > 1:
         raise UsageError("--secrets-file holds one worker's secrets: deploy that worker alone.")

@@ -94,19 +94,19 @@ def status(state_dir: StateDirOption = None) -> None:
     if edge is None:
         typer.echo(f"The local edge is not running (state: {paths.root}).")
         raise typer.Exit(1)
-    info = edge.call({"op": "status"})
+    info = edge.status()
     typer.echo(f"Local edge on {edge.url} (pid {edge.pid}), state {paths.root}")
     from wranglerpy.services.server import announced
 
     for line in announced(paths.root, edge.pid):
         typer.echo(f"  {line}")
-    if info.get("simulate_latency"):
+    if info.simulate_latency:
         typer.echo("  simulating placement latency (--simulate-latency)")
-    for name, worker in sorted(info.get("workers", {}).items()):
-        where = worker.get("url") or ", ".join(worker.get("routes") or []) or "internal"
-        placement = f"  placement: {worker['placement']}" if worker.get("placement") else ""
+    for name, worker in sorted(info.workers.items()):
+        where = worker.url or ", ".join(worker.routes) or "internal"
+        placement = f"  placement: {worker.placement}" if worker.placement else ""
         typer.echo(
-            f"  {name}  version {worker['version'][:12]}  {len(worker['processes'])} process(es)"
+            f"  {name}  version {worker.version[:12]}  {len(worker.processes)} process(es)"
             f"  {where}{placement}"
         )
 
@@ -128,5 +128,5 @@ def trigger(
     edge = running_edge(EdgePaths.resolve(state_dir))
     if edge is None:
         raise DeployError("The local edge is not running: `wranglerpy edge start` first.")
-    answer = edge.call({"op": "scheduled", "worker": worker, "cron": cron})
-    typer.echo(f"Ran the scheduled handler of {worker} (cron {answer.get('cron') or '(none)'!r}).")
+    ran = edge.trigger(worker, cron)
+    typer.echo(f"Ran the scheduled handler of {worker} (cron {ran or '(none)'!r}).")

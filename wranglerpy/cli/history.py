@@ -97,7 +97,8 @@ def deployments_status(
     edge = running_edge(paths)
     serving = None
     if edge is not None:
-        serving = (edge.call({"op": "status"}).get("workers", {}).get(name) or {}).get("version")
+        live = edge.status().workers.get(name)
+        serving = live.version if live else None
     row["serving"] = serving == row["version_id"]
     if as_json:
         typer.echo(json.dumps(row, indent=2))
@@ -212,10 +213,8 @@ def rollback(
     if not yes and sys.stdin.isatty():
         typer.confirm("Continue?", abort=True)
     edge = running_edge(paths) or start_edge(paths)[0]
-    answer = edge.call(
-        {"op": "deploy", "version": target, "message": message, "source": "rollback"}
-    )
-    typer.echo(f"✔ Rolled back {name} in {answer.get('seconds', 0):.2f} s")
+    answer = edge.deploy(target, message, "rollback")
+    typer.echo(f"✔ Rolled back {name} in {answer.seconds:.2f} s")
     typer.echo(f"Current Version ID: {target}")
 
 
@@ -266,7 +265,7 @@ def delete(
         typer.confirm("Continue?", abort=True)
     edge = running_edge(paths)
     if edge is not None:
-        edge.call({"op": "delete", "worker": name})
+        edge.delete(name)
     else:
         log.remove(name)
     typer.echo(f"✔ Deleted {name}")

@@ -20,7 +20,7 @@ from wranglerpy.config import queues as q
 from wranglerpy.config import sections as s
 from wranglerpy.config import small_bindings as sb
 from wranglerpy.config import workflows as wf
-from wranglerpy.config.dotenv import load_dev_vars
+from wranglerpy.config.dotenv import dev_vars_warnings, load_dev_vars
 from wranglerpy.config.fields import Reader, join
 from wranglerpy.config.read import CONFIG_SUFFIXES, display_path, read_raw
 from wranglerpy.config.schema import WorkerConfig
@@ -208,6 +208,8 @@ def load_worker(config_path: Path, env: str | None = None) -> WorkerConfig:
         secrets=tuple(load_dev_vars(root, env).items()),
     )
     _check_binding_names(r, config, env_path, pick("assets")[1])
+    for warning in dev_vars_warnings(root, env):
+        r.warn(warning)
     do.check_bound_classes(r, config.durable_objects, config.migrations, env_path)
     producers = q.with_compatibility(
         config.queue_producers, config.compatibility_flags, config.compatibility_date

@@ -169,6 +169,10 @@ class ServiceFetcher:
         return call
 
     async def _rpc(self, method: str, args: tuple[Any, ...], kwargs: dict[str, Any]) -> Any:
+        from wranglerpy.runtime.rpc import check_rpc_value
+
+        check_rpc_value(list(args))  # tuples refused as the SDK refuses them
+        check_rpc_value(kwargs)
         entry = self._target()
         if entry is None:
             raise remote_exception("Error", self._not_found())
