@@ -99,7 +99,7 @@ async def test_stop_ends_the_process(tmp_path: Path) -> None:
 def test_dev_serves_s3_beside_the_worker(tmp_path: Path) -> None:
     folder = project(tmp_path)
     with DevServer(
-        folder / "wrangler.toml", cwd=folder, extra_args=["--services-port", "0"]
+        folder / "wrangler.toml", cwd=folder, services=True, extra_args=["--services-port", "0"]
     ) as dev:
         output = dev.output()
         s3_url = re.search(r"S3 API \(local R2 buckets\) on (\S+)", output)
