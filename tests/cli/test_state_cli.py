@@ -105,3 +105,19 @@ def test_reset_refuses_folders_with_anything_but_state(tmp_path: Path, project: 
     empty = tmp_path / "empty"
     empty.mkdir()
     assert reset("--yes", "--persist-to", str(empty)).exit_code == 0 and not empty.exists()
+
+
+def test_reset_is_refused_while_dev_runs_on_the_folder(project: Path) -> None:
+    """Issue 18, finding 14: `state reset --yes` under a running dev lost its later writes."""
+    from wranglerpy.bindings import state_lock
+
+    state = project / ".wranglerpy" / "state"
+    session = state_lock.hold_for_dev([state])  # what run_dev holds for its lifetime
+    try:
+        result = reset("--yes")
+        assert result.exit_code == 1
+        assert "a running `wranglerpy dev` uses it" in result.output
+        assert state.is_dir() and any(state.iterdir())
+    finally:
+        session.release()
+    assert reset("--yes").exit_code == 0 and not state.exists()

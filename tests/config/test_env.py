@@ -123,14 +123,16 @@ def test_env_warnings_for_unknown_and_top_level_only_keys(write: Write) -> None:
     name = "w"
     [env.production]
     bogus = 1
-    queues = {}
+    dispatch_namespaces = []
     [env.production.dev]
     port = 1
     """
     w = load_worker(write("wrangler.toml", text), "production")
     assert 'Unexpected fields found in env.production field: "bogus"' in w.warnings
     assert any('"env.production.dev" is ignored' in x for x in w.warnings)
-    assert any('"env.production.queues" is not supported locally' in x for x in w.warnings)
+    assert any(
+        '"env.production.dispatch_namespaces" is not supported locally' in x for x in w.warnings
+    )
     assert w.dev.port is None
 
 

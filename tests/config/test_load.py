@@ -100,6 +100,8 @@ run_worker_first = true
 
 
 def test_full_config(write: Write, tmp_path: Path) -> None:
+    (tmp_path / "build").mkdir()
+    (tmp_path / "public").mkdir()
     path = write("wrangler.toml", FULL)
     w = load_worker(path)
     assert w.name == "api" and w.base_name == "api" and w.env_name is None
@@ -275,7 +277,7 @@ def test_top_level_must_be_object(write: Write) -> None:
         ),
         ('name = "w"\n[assets]\nbinding = "A"\n', "assets.directory", "is required"),
         (
-            'name = "w"\n[assets]\ndirectory = "p"\nhtml_handling = "x"\n',
+            'name = "w"\n[assets]\ndirectory = "."\nhtml_handling = "x"\n',
             "assets.html_handling",
             "expected one of",
         ),
@@ -331,7 +333,7 @@ def test_unknown_keys_warn(write: Write) -> None:
     bar = 2
     minify = true
     node_compat = true
-    durable_objects = { bindings = [] }
+    queues = { producers = [] }
     [placement]
     mode = "off"
     extra = 1
@@ -343,7 +345,7 @@ def test_unknown_keys_warn(write: Write) -> None:
     assert 'Unexpected fields found in top-level field: "foo", "bar"' in w.warnings
     assert 'Unexpected fields found in placement field: "extra"' in w.warnings
     assert 'Unexpected fields found in kv_namespaces[0] field: "typo"' in w.warnings
-    assert any("durable_objects" in x and "not supported locally" in x for x in w.warnings)
+    assert any("queues" in x and "not supported locally" in x for x in w.warnings)
     assert not any("minify" in x or "node_compat" in x for x in w.warnings)
     assert len(w.warnings) == 4
 
@@ -414,3 +416,77 @@ def test_error_label_is_absolute_outside_cwd(
     with pytest.raises(ConfigError) as info:
         load_worker(folder / "wrangler.toml")
     assert info.value.file == str(folder / "wrangler.toml")
+
+
+# -- issue 18: hostile or wrong configs get one-line errors ----------------------------------
+
+
+def test_a_250_character_worker_name_is_one_line_error(write: Write) -> None:
+    """wrangler's limit: packages/workers-utils/src/worker-name.ts (workerNameLengthLimit = 63)."""
+    with pytest.raises(ConfigError, match=r"\[name\]: .* is 250 characters long; .* at most 63"):
+        load_worker(write("wrangler.toml", f'name = "{"a" * 250}"\n'))
+    assert load_worker(write("wrangler.toml", f'name = "{"a" * 63}"\n')).name == "a" * 63
+    envs = f'name = "{"a" * 60}"\n[env.staging]\n'
+    with pytest.raises(ConfigError, match="68 characters long"):
+        load_worker(write("wrangler.toml", envs), "staging")
+
+
+def test_deeply_nested_vars_and_files_are_one_line_errors(write: Write) -> None:
+    deep_json = '{"name": "w", "vars": {"X": ' + "[" * 900 + "]" * 900 + "}}"
+    with pytest.raises(ConfigError, match=r"\[vars.X\]: the value nests more than 64 levels"):
+        load_worker(write("wrangler.json", deep_json))
+    deeper = '{"name": "w", "vars": {"X": ' + "[" * 3000 + "]" * 3000 + "}}"
+    with pytest.raises(ConfigError, match="invalid JSONC: nested too deeply"):
+        load_worker(write("wrangler.jsonc", deeper))
+    toml = 'name = "w"\n[vars]\nX = ' + "[" * 3000 + "]" * 3000 + "\n"
+    with pytest.raises(ConfigError, match="invalid TOML: nested too deeply"):
+        load_worker(write("wrangler.toml", toml))
+
+
+def test_missing_build_cwd_is_an_error(write: Write) -> None:
+    with pytest.raises(ConfigError, match=r"\[build.cwd\]: the folder .*nope does not exist"):
+        load_worker(write("wrangler.toml", 'name = "w"\n[build]\ncommand = "x"\ncwd = "nope"\n'))
+
+
+@pytest.mark.parametrize("watch", ['"/"', '["src", "/"]', '"~"'])
+def test_watching_the_whole_disk_is_refused(write: Write, watch: str) -> None:
+    text = f'name = "w"\n[build]\ncommand = "x"\nwatch_dir = {watch}\n'
+    with pytest.raises(ConfigError, match=r"\[build.watch_dir.*refusing to watch"):
+        load_worker(write("wrangler.toml", text))
+
+
+def test_a_missing_assets_directory_is_wranglers_error(write: Write) -> None:
+    """Worded as packages/wrangler/src/assets.ts (line 90) in cloudflare/workers-sdk."""
+    with pytest.raises(ConfigError) as info:
+        load_worker(write("wrangler.toml", 'name = "w"\n[assets]\ndirectory = "nope"\n'))
+    assert info.value.key == "assets.directory"
+    assert 'The directory specified by the "assets.directory" field' in str(info.value)
+    assert "\n" not in str(info.value)
+
+
+@pytest.mark.parametrize("value", ['"2999-01-01"', "2999-01-01"])
+def test_a_future_compatibility_date_is_refused(write: Write, value: str) -> None:
+    """Miniflare's ERR_FUTURE_COMPATIBILITY_DATE (packages/miniflare/src/plugins/core/index.ts:272)."""
+    with pytest.raises(ConfigError, match=r'Compatibility date "2999-01-01" is in the future'):
+        load_worker(write("wrangler.toml", f'name = "w"\ncompatibility_date = {value}\n'))
+
+
+@pytest.mark.parametrize("env", ["../../evil", "a/b", ".", "", "x y"])
+def test_an_env_name_cannot_be_a_path(write: Write, env: str) -> None:
+    text = 'name = "w"\n[env."../../evil"]\nname = "x"\n[env."a/b"]\n'
+    with pytest.raises(ConfigError, match="invalid environment name"):
+        load_worker(write("wrangler.toml", text), env)
+
+
+@pytest.mark.parametrize("name", ["__class__", "__dict__", "__init__"])
+def test_a_dunder_binding_name_is_refused(write: Write, name: str) -> None:
+    text = f'name = "w"\n[[kv_namespaces]]\nbinding = "{name}"\nid = "x"\n'
+    with pytest.raises(
+        ConfigError, match=rf'\[kv_namespaces\[0\].binding\]: binding name "{name}"'
+    ):
+        load_worker(write("wrangler.toml", text))
+
+
+def test_a_dunder_var_name_is_refused(write: Write) -> None:
+    with pytest.raises(ConfigError, match=r'\[vars.__class__\]: var name "__class__"'):
+        load_worker(write("wrangler.toml", 'name = "w"\n[vars]\n__class__ = "x"\n'))

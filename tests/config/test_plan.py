@@ -61,11 +61,14 @@ def test_auto_ports_skip_busy_and_reserved_ports() -> None:
     assert ports == {"a": 8787, "b": 8790, "c": 8789}
 
 
-def test_duplicate_dev_ports_resolved_in_config_order() -> None:
-    workers = [worker("a", 8787), worker("b", 8787), worker("c", 9000), worker("d", 9000)]
-    ports = assign_ports(workers, None, always)
-    assert ports == {"a": 8787, "b": 8788, "c": 9000, "d": 8789}
-    assert assign_ports(workers, None, always) == ports
+def test_duplicate_explicit_dev_ports_are_an_error() -> None:
+    """Issue 18, finding 16: the second config used to be moved to another port silently."""
+    with pytest.raises(ConfigError, match=r"/p/b/wrangler.toml \[dev.port\]: \[dev\] port 8787 "):
+        assign_ports([worker("a", 8787), worker("b", 8787)], None, always)
+    with pytest.raises(ConfigError, match="already the port of worker 'c'"):
+        assign_ports([worker("a"), worker("c", 9000), worker("d", 9000)], None, always)
+    with pytest.raises(ConfigError, match="already the port of worker 'a'"):
+        assign_ports([worker("a", 9000), worker("b", 7000)], 7000, always)
 
 
 def test_port_zero_means_any() -> None:

@@ -29,6 +29,9 @@ def test_two_starts_at_once_share_one_daemon(edge: Edge) -> None:
         thread.join()
     assert len({status.pid for status, _ in results}) == 1
     assert sorted(started for _, started in results) == [False, True]
+    # The edge's folder and log are private (issue 18, finding 15).
+    assert edge.paths.root.stat().st_mode & 0o777 == 0o700
+    assert edge.paths.log.stat().st_mode & 0o777 == 0o600
     assert stop_edge(edge.paths) == results[0][0].pid
     assert running_edge(edge.paths) is None
     assert stop_edge(edge.paths) is None

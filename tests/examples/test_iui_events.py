@@ -111,10 +111,13 @@ def test_store_writes_d1_summaries_and_analytics(env: FakeEnv) -> None:
         assert env.ANALYTICS.points[0]["indexes"] == [who.user_id]
         assert env.ANALYTICS.points[0]["blobs"][0] == "click"
 
+        # Without a key the events belong to nobody: a named userId is only kept as a label
+        # (issue 18, finding 17: anonymous events could charge and lock out another account).
         await events.store(env, batch[:1], None, NOW)
-        anonymous = env.DB.rows("SELECT user_id FROM events WHERE user_id = 'end-user-7'")
-        assert len(anonymous) == 1
-        assert env.ANALYTICS.points[-1]["indexes"] == ["end-user-7"]
+        assert env.DB.rows("SELECT user_id FROM events WHERE user_id = 'end-user-7'") == []
+        anonymous = env.DB.rows("SELECT properties FROM events WHERE user_id IS NULL")
+        assert [json.loads(r["properties"])["userId"] for r in anonymous] == ["end-user-7"]
+        assert env.ANALYTICS.points[-1]["indexes"] == ["anonymous"]
 
     run(go())
 

@@ -89,7 +89,11 @@ class ModelCache:
         self, model: LocalModel, progress: StepProgress | None = None, force: bool = False
     ) -> bool:
         """Fetch and prepare ``model``; False when it was already cached and verified."""
-        report = progress or (lambda step, done, total: None)
+        if progress is None:  # nobody shows a bar (a lazy pull in dev): log the progress
+            from wranglerpy.ai.pull_progress import log_progress
+
+            progress = log_progress(model.name)
+        report = progress
         self.root.mkdir(parents=True, exist_ok=True)
         with self._lock(model):
             if not force and self.verify(model):

@@ -18,6 +18,8 @@ BINDING_MODULES: dict[str, str] = {
     "r2_buckets": "wranglerpy.bindings.r2",
     "analytics_engine_datasets": "wranglerpy.bindings.analytics_engine",
     "ai": "wranglerpy.ai.binding",
+    "queue_producers": "wranglerpy.bindings.queues",
+    "workflows": "wranglerpy.bindings.workflows",
     "vectorize": "wranglerpy.bindings.vectorize",
     "ratelimits": "wranglerpy.bindings.ratelimit",
     "hyperdrive": "wranglerpy.bindings.hyperdrive",
@@ -34,6 +36,8 @@ KIND_NAMES = {
     "r2_buckets": "R2 Bucket",
     "analytics_engine_datasets": "Analytics Engine",
     "ai": "AI",
+    "queue_producers": "Queue",
+    "workflows": "Workflow",
     "vectorize": "Vectorize Index",
     "ratelimits": "Rate Limit",
     "hyperdrive": "Hyperdrive",
@@ -59,6 +63,16 @@ def describe(worker: WorkerConfig) -> list[tuple[str, str, str]]:
     rows += [(b.binding, "Analytics Engine", b.dataset) for b in worker.analytics_engine_datasets]
     if worker.ai:
         rows.append((worker.ai.binding, "AI", "local onnxruntime"))
+    rows += [
+        (
+            b.name,
+            "Durable Object",
+            f"{b.class_name}@{b.script_name}" if b.script_name else b.class_name,
+        )
+        for b in worker.durable_objects
+    ]
+    rows += [(b.binding, "Queue", b.queue) for b in worker.queue_producers]
+    rows += [(b.binding, "Workflow", b.name) for b in worker.workflows]
     rows += [(b.binding, "Vectorize Index", b.index_name) for b in worker.vectorize]
     rows += [
         (b.binding, "Rate Limit", f"{b.limit} per {b.period}s, namespace {b.namespace_id}")
@@ -102,7 +116,14 @@ def build_storage_bindings(
     env: dict[str, Any] = {}
     plan: list[tuple[str, Any]] = [
         (kind, config)
-        for kind in ("kv_namespaces", "d1_databases", "r2_buckets", "analytics_engine_datasets")
+        for kind in (
+            "kv_namespaces",
+            "d1_databases",
+            "r2_buckets",
+            "analytics_engine_datasets",
+            "queue_producers",
+            "workflows",
+        )
         for config in getattr(worker, kind)
     ]
     if worker.ai:

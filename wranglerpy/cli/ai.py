@@ -7,7 +7,15 @@ from pathlib import Path
 
 import typer
 from rich.console import Console
-from rich.progress import BarColumn, DownloadColumn, Progress, TaskID, TextColumn, TimeElapsedColumn
+from rich.progress import (
+    BarColumn,
+    DownloadColumn,
+    Progress,
+    TaskID,
+    TextColumn,
+    TimeElapsedColumn,
+    TransferSpeedColumn,
+)
 
 from wranglerpy.cli import tables
 from wranglerpy.cli.common import handle_errors
@@ -51,6 +59,7 @@ def pull(
         TextColumn("{task.description:<40}"),
         BarColumn(),
         DownloadColumn(),
+        TransferSpeedColumn(),  # pip's own byte counts while it downloads (pip >= 24.1)
         TimeElapsedColumn(),
         console=console,
         transient=False,

@@ -74,6 +74,14 @@ def dev(
     inspector_port: int = typer.Option(
         None, "--inspector-port", help="Accepted for wrangler compatibility; ignored."
     ),
+    services: bool = typer.Option(
+        True,
+        "--services/--no-services",
+        help="Serve the local S3 API (R2 buckets) and OpenAI-compatible API (models).",
+    ),
+    services_port: int = typer.Option(
+        None, "--services-port", help="Their 127.0.0.1 port (default 8990 if free, else any)."
+    ),
 ) -> None:
     """Run every worker locally, each on its own port, with its bindings and hot reload."""
     from dataclasses import replace
@@ -83,6 +91,7 @@ def dev(
     from wranglerpy.config.schema import WorkerConfig
     from wranglerpy.host.cron import Cron
     from wranglerpy.host.sockets import port_is_free
+    from wranglerpy.services.server import ServicesOptions
     from wranglerpy.supervisor.session import DevOptions, resolve_persist, run_dev
     from wranglerpy.supervisor.supervisor import SupervisorOptions
 
@@ -134,6 +143,7 @@ def dev(
         watch=watch,
         log_format=log_format,
         log_level=log_level,
+        services=ServicesOptions(enabled=services, port=services_port),
     )
     try:
         asyncio.run(run_dev(workers, ports, options, reload_config=reload_config))

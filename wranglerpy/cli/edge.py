@@ -101,6 +101,10 @@ def status(state_dir: Path = STATE_OPTION) -> None:
         raise typer.Exit(1)
     info = edge.call({"op": "status"})
     typer.echo(f"Local edge on {edge.url} (pid {edge.pid}), state {paths.root}")
+    from wranglerpy.services.server import announced
+
+    for line in announced(paths.root, edge.pid):
+        typer.echo(f"  {line}")
     if info.get("simulate_latency"):
         typer.echo("  simulating placement latency (--simulate-latency)")
     for name, worker in sorted(info.get("workers", {}).items()):

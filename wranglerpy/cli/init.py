@@ -37,12 +37,17 @@ def create_project(directory: Path, template: str, name: str | None = None) -> l
             "(as Cloudflare requires); pass --name to choose one."
         )
     shutil.copytree(source, directory, ignore=SKIP, dirs_exist_ok=True)
+    from wranglerpy.cli.schema import schema_ref
+
+    fills = {"{{name}}": name, "{{schema}}": schema_ref(directory)}
     written = []
     for path in sorted(directory.rglob("*")):
         if path.is_file():
             text = path.read_text()
-            if "{{name}}" in text:
-                path.write_text(text.replace("{{name}}", name))
+            if any(mark in text for mark in fills):
+                for mark, value in fills.items():
+                    text = text.replace(mark, value)
+                path.write_text(text)
             written.append(path)
     return written
 

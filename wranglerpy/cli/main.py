@@ -12,7 +12,7 @@ app = typer.Typer(
     name="wranglerpy",
     help="Run Cloudflare-Workers-style Python workers locally: dev, deploy, tail, bindings.",
     no_args_is_help=True,
-    add_completion=False,
+    add_completion=True,  # --install-completion / --show-completion (bash, zsh, fish, pwsh)
     pretty_exceptions_enable=False,
     rich_markup_mode=None,  # help texts mention [env.NAME] and [dev] literally
 )
@@ -39,18 +39,23 @@ from wranglerpy.cli import analytics as _analytics  # noqa: E402
 from wranglerpy.cli import d1 as _d1  # noqa: E402
 from wranglerpy.cli import deploy as _deploy  # noqa: E402
 from wranglerpy.cli import dev as _dev  # noqa: E402
+from wranglerpy.cli import durable_objects as _durable_objects  # noqa: E402
 from wranglerpy.cli import edge as _edge  # noqa: E402
 from wranglerpy.cli import email as _email  # noqa: E402
 from wranglerpy.cli import history as _history  # noqa: E402
 from wranglerpy.cli import init as _init  # noqa: E402
 from wranglerpy.cli import kv as _kv  # noqa: E402
+from wranglerpy.cli import queues as _queues  # noqa: E402
 from wranglerpy.cli import r2 as _r2  # noqa: E402
+from wranglerpy.cli import schema as _schema  # noqa: E402
 from wranglerpy.cli import secret as _secret  # noqa: E402
+from wranglerpy.cli import services as _services  # noqa: E402
 from wranglerpy.cli import state as _state  # noqa: E402
 from wranglerpy.cli import tail as _tail  # noqa: E402
 from wranglerpy.cli import types as _types  # noqa: E402
 from wranglerpy.cli import vectorize as _vectorize  # noqa: E402
 from wranglerpy.cli import whoami as _whoami  # noqa: E402
+from wranglerpy.cli import workflows as _workflows  # noqa: E402
 
 app.command("dev")(_dev.dev)
 app.command("init")(_init.init)
@@ -59,6 +64,7 @@ app.add_typer(_d1.app, name="d1")
 app.add_typer(_r2.app, name="r2")
 app.add_typer(_analytics.app, name="analytics")
 app.add_typer(_state.app, name="state")
+app.add_typer(_durable_objects.app, name="durable-objects")
 app.add_typer(_ai.app, name="ai")
 app.command("deploy")(_deploy.deploy)
 app.add_typer(_edge.app, name="edge")
@@ -68,8 +74,12 @@ app.command("rollback")(_history.rollback)
 app.command("delete")(_history.delete)
 app.add_typer(_secret.app, name="secret")
 app.command("tail")(_tail.tail)
+app.add_typer(_queues.app, name="queues")
+app.add_typer(_workflows.app, name="workflows")
 app.command("types")(_types.types)
 app.command("whoami")(_whoami.whoami)
+app.command("services")(_services.services)
+app.command("schema")(_schema.schema)
 app.add_typer(_vectorize.app, name="vectorize")
 app.add_typer(_email.app, name="email")
 

@@ -9,6 +9,7 @@ from urllib.parse import unquote
 
 import typer
 
+from wranglerpy.bindings import state_lock
 from wranglerpy.cli._local import CONFIG_OPTION, ENV_OPTION, PERSIST_OPTION, resolve_target
 from wranglerpy.cli.common import handle_errors
 from wranglerpy.errors import StateError
@@ -36,6 +37,8 @@ def describe(persist_dir: Path) -> list[str]:
     """One line per binding store (``R2 bucket photos``) and per other entry."""
     lines: list[str] = []
     for entry in sorted(persist_dir.iterdir()):
+        if entry.name == state_lock.LOCK_NAME:
+            continue
         label = KIND_LABELS.get(entry.name)
         if label is not None and entry.is_dir():
             for item in sorted(entry.iterdir()):
@@ -63,6 +66,7 @@ def check_safe(persist_dir: Path, cwd: Path) -> None:
         f"{p.name}{'/' if p.is_dir() else ''}"
         for p in resolved.iterdir()
         if not (p.name in KIND_LABELS and p.is_dir() and not p.is_symlink())
+        and not (p.name == state_lock.LOCK_NAME and p.is_file() and not p.is_symlink())
     )
     if strangers:
         shown = ", ".join(strangers[:5]) + (", ..." if len(strangers) > 5 else "")
@@ -107,7 +111,7 @@ def reset(
 ) -> None:
     """Delete all local state: every KV namespace, D1 database, R2 bucket and dataset.
 
-    Stop `wranglerpy dev` first: a running worker keeps its stores open.
+    Refused while a `wranglerpy dev` session uses the folder: stop it first.
     """
     target = resolve_target(config, env, persist_to, False, need_config=False)
     persist_dir = target.persist_dir
@@ -117,6 +121,11 @@ def reset(
     if not persist_dir.is_dir():
         raise StateError(f"{persist_dir} is not a folder; refusing to delete it.")
     check_safe(persist_dir, Path.cwd().resolve())
+    with state_lock.exclusive(persist_dir):
+        _reset(persist_dir, yes)
+
+
+def _reset(persist_dir: Path, yes: bool) -> None:
     contents = describe(persist_dir)
     typer.echo(f"Local state in {persist_dir}:")
     for line in contents or ["(empty)"]:

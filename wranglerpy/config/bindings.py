@@ -22,6 +22,9 @@ BINDING_KEYS = (
     "r2_buckets",
     "analytics_engine_datasets",
     "ai",
+    "durable_objects",
+    "queues",
+    "workflows",
     "vectorize",
     "ratelimits",
     "version_metadata",
@@ -31,11 +34,8 @@ BINDING_KEYS = (
 
 # Binding kinds wrangler knows but wranglerpy does not emulate: accepted with a warning.
 UNSUPPORTED_BINDINGS = (
-    "durable_objects",
-    "queues",
     "browser",
     "images",
-    "workflows",
     "mtls_certificates",
     "dispatch_namespaces",
     "pipelines",

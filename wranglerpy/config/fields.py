@@ -169,4 +169,12 @@ class Reader:
                 f'binding name "{value}" is not a valid identifier '
                 "(letters, digits and _, not starting with a digit)",
             )
+        if value.startswith("__") and value.endswith("__"):
+            # env.__class__ (or any dunder) is Python's own attribute on the env object, here
+            # and in Pyodide on Cloudflare: the binding could never be reached.
+            raise self.error(
+                join(path, key),
+                f'binding name "{value}" cannot be used: names that start and end with "__" '
+                "are Python's own attributes of env, so worker code could never reach it",
+            )
         return value

@@ -15,8 +15,11 @@ from pathlib import Path
 from typing import Any
 
 from wranglerpy.config import bindings as b
+from wranglerpy.config import durable_objects as do
+from wranglerpy.config import queues as q
 from wranglerpy.config import sections as s
 from wranglerpy.config import small_bindings as sb
+from wranglerpy.config import workflows as wf
 from wranglerpy.config.dotenv import load_dev_vars
 from wranglerpy.config.fields import Reader, join
 from wranglerpy.config.read import CONFIG_SUFFIXES, display_path, read_raw
@@ -41,6 +44,7 @@ INHERITABLE = (
     "placement",
     "observability",
     "assets",
+    "migrations",
 )
 # Must be repeated in each env section; never inherited.
 NOT_INHERITED = ("vars", *b.BINDING_KEYS)
@@ -58,7 +62,6 @@ BUILD_KNOBS = (
     "upload_source_maps",
     "keep_vars",
     "send_metrics",
-    "migrations",
     "rules",
     "find_additional_modules",
     "base_dir",
@@ -82,6 +85,10 @@ BUILD_KNOBS = (
 )
 _KNOWN_TOP = {*INHERITABLE, *NOT_INHERITED, *TOP_LEVEL_ONLY, *BUILD_KNOBS, *b.UNSUPPORTED_BINDINGS}
 _NAME = re.compile(r"^[a-z0-9_][a-z0-9_-]*$")
+# workers.dev names are one DNS label (packages/workers-utils/src/worker-name.ts in
+# cloudflare/workers-sdk: workerNameLengthLimit = 63).
+MAX_NAME_LENGTH = 63
+_ENV_NAME = re.compile(r"^[A-Za-z0-9_][A-Za-z0-9_-]*$")
 _DEFAULT_STEM = "wrangler"
 # wrangler looks for wrangler.json, then wrangler.jsonc, then wrangler.toml.
 _SUFFIX_PREFERENCE = {".json": 0, ".jsonc": 1, ".toml": 2}
@@ -127,6 +134,11 @@ def load_worker(config_path: Path, env: str | None = None) -> WorkerConfig:
         if not isinstance(env_value, dict):
             raise r.expect(join("env", env_key), "a table", env_value)
 
+    if env is not None and not _ENV_NAME.match(env):
+        raise ConfigError(
+            f'invalid environment name "{env}": use letters, digits, "-" and "_" only',
+            file=r.file,
+        )
     if env is None:
         src: dict[str, Any] = raw
         env_path = ""
@@ -142,6 +154,7 @@ def load_worker(config_path: Path, env: str | None = None) -> WorkerConfig:
         env_path = f"env.{env}"
         _check_env_section(r, raw, src, env_path)
         name = _env_name(r, raw, src, env_path, base_name, env)
+        _check_length(r, name, join(env_path, "name") if "name" in src else "name")
 
     def pick(*keys: str) -> tuple[dict[str, Any], str]:
         """The table (env or top level) that supplies ``keys``, and its key path."""
@@ -176,6 +189,11 @@ def load_worker(config_path: Path, env: str | None = None) -> WorkerConfig:
         r2_buckets=b.parse_r2(r, src, env_path),
         analytics_engine_datasets=b.parse_analytics(r, src, env_path),
         ai=b.parse_ai(r, src, env_path),
+        durable_objects=do.parse_durable_objects(r, src, env_path),
+        migrations=do.parse_migrations(r, *pick("migrations")),
+        queue_producers=q.parse_producers(r, src, env_path),
+        queue_consumers=q.parse_consumers(r, src, env_path),
+        workflows=wf.parse_workflows(r, src, env_path),
         vectorize=parse_vectorize(r, src, env_path),
         ratelimits=sb.parse_ratelimits(r, src, env_path),
         version_metadata=sb.parse_version_metadata(r, src, env_path),
@@ -190,14 +208,26 @@ def load_worker(config_path: Path, env: str | None = None) -> WorkerConfig:
         secrets=tuple(load_dev_vars(root, env).items()),
     )
     _check_binding_names(r, config, env_path, pick("assets")[1])
+    do.check_bound_classes(r, config.durable_objects, config.migrations, env_path)
     return replace(config, warnings=tuple(r.warnings))
 
 
 def _check_name(r: Reader, name: str, where: str) -> None:
     if not _NAME.match(name):
+        shown = name if len(name) <= 80 else name[:77] + "..."
         raise r.error(
             where,
-            f'invalid worker name "{name}": use lowercase letters, digits, "-" and "_" only',
+            f'invalid worker name "{shown}": use lowercase letters, digits, "-" and "_" only',
+        )
+    _check_length(r, name, where)
+
+
+def _check_length(r: Reader, name: str, where: str) -> None:
+    if len(name) > MAX_NAME_LENGTH:
+        raise r.error(
+            where,
+            f'worker name "{name[:20]}..." is {len(name)} characters long; Cloudflare allows '
+            f"at most {MAX_NAME_LENGTH}",
         )
 
 
@@ -245,7 +275,8 @@ def _compat_date(r: Reader, table: dict[str, Any], path: str) -> str | None:
     value = table["compatibility_date"]
     where = join(path, "compatibility_date")
     if isinstance(value, _dt.date) and not isinstance(value, _dt.datetime):
-        return value.isoformat()  # TOML reads an unquoted 2025-01-01 as a date
+        # TOML reads an unquoted 2025-01-01 as a date
+        return _not_future(r, where, value.isoformat())
     if not isinstance(value, str):
         raise r.expect(where, 'a date string "YYYY-MM-DD"', value)
     try:
@@ -254,6 +285,14 @@ def _compat_date(r: Reader, table: dict[str, Any], path: str) -> str | None:
         raise r.error(where, f'expected a date "YYYY-MM-DD", got "{value}"') from None
     if len(value) != 10:
         raise r.error(where, f'expected a date "YYYY-MM-DD", got "{value}"')
+    return _not_future(r, where, value)
+
+
+def _not_future(r: Reader, where: str, value: str) -> str:
+    # Miniflare refuses it (packages/miniflare/src/plugins/core/index.ts in workers-sdk,
+    # ERR_FUTURE_COMPATIBILITY_DATE); the date is compared with today in UTC.
+    if value > _dt.datetime.now(_dt.timezone.utc).date().isoformat():
+        raise r.error(where, f'Compatibility date "{value}" is in the future and unsupported')
     return value
 
 
@@ -266,16 +305,23 @@ def _check_binding_names(r: Reader, c: WorkerConfig, path: str, assets_path: str
         ("d1_databases", c.d1_databases),
         ("r2_buckets", c.r2_buckets),
         ("analytics_engine_datasets", c.analytics_engine_datasets),
+        ("workflows", c.workflows),
         ("vectorize", c.vectorize),
         ("ratelimits", c.ratelimits),
         ("hyperdrive", c.hyperdrive),
         ("send_email", c.send_email),
     ]
+    for i, producer in enumerate(c.queue_producers):
+        named.append(
+            (join(join(join(path, "queues"), "producers"), i) + ".binding", producer.binding)
+        )
     for key, items in lists:
         for i, item in enumerate(items):
             named.append((join(join(join(path, key), i), "binding"), item.binding))
     if c.ai:
         named.append((join(join(path, "ai"), "binding"), c.ai.binding))
+    for i, d in enumerate(c.durable_objects):
+        named.append((join(join(join(path, "durable_objects"), "bindings"), i), d.name))
     if c.version_metadata:
         named.append((join(join(path, "version_metadata"), "binding"), c.version_metadata.binding))
     if c.assets and c.assets.binding:

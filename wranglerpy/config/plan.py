@@ -45,10 +45,11 @@ def assign_ports(
     The first worker is the primary: it gets ``primary_port`` (the ``--port`` flag), else its
     ``worker_ports`` entry, else its ``[dev] port``, else 8787. Every other worker gets its
     ``worker_ports`` entry (``--worker-port NAME=PORT``; ``*`` for every worker not named),
-    else keeps its own ``[dev] port`` unless an earlier worker already holds it; the rest get
-    the next free ports above the primary's, in config order. Ports named explicitly are
-    trusted (binding them reports a clash); only picked ports are checked with ``is_free``.
-    Port 0 means "any free port": it is returned as 0 and the caller's bind chooses.
+    else keeps its own ``[dev] port``; the rest get the next free ports above the primary's,
+    in config order. Two workers asking for the same port is a ConfigError. Ports named
+    explicitly are trusted (binding them reports a clash); only picked ports are checked with
+    ``is_free``. Port 0 means "any free port": it is returned as 0 and the caller's bind
+    chooses.
     """
     if not workers:
         return {}
@@ -68,15 +69,29 @@ def assign_ports(
         primary = DEFAULT_PORT
     ports: dict[str, int] = {first.name: primary}
     taken: set[int] = {primary} - {0}
+    owner: dict[int, str] = {primary: first.name}
     # Explicit ports are reserved up front so an auto-picked port never steals one from a
     # worker later in the list.
     wanted: dict[str, int | None] = {}
     for worker in workers[1:]:
         port = configured(worker)
         if port is not None and port != 0 and port in taken:
-            port = None  # a clash: resolved below, deterministically, by config order
+            # Two configs asking for one port is a mistake to fix, not to paper over: moving
+            # one silently sends requests meant for it to the other worker.
+            if override(worker) is not None:
+                raise ConfigError(
+                    f"--worker-port {worker.name}={port}: port {port} is already the port of "
+                    f"worker {owner[port]!r}"
+                )
+            raise ConfigError(
+                f"[dev] port {port} is already the port of worker {owner[port]!r}; "
+                "give each config its own port, or remove one of them",
+                file=str(worker.config_path),
+                key="dev.port",
+            )
         wanted[worker.name] = port
         if port:
+            owner[port] = worker.name
             taken.add(port)
     cursor = (primary or DEFAULT_PORT) + 1
     for worker in workers[1:]:

@@ -10,8 +10,11 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Literal
 
+from wranglerpy.config.durable_objects import DurableObjectBinding, Migration
+from wranglerpy.config.queues import QueueConsumer, QueueProducer
 from wranglerpy.config.small_bindings import Hyperdrive, RateLimit, SendEmail, VersionMetadata
 from wranglerpy.config.vectorize import VectorizeIndex
+from wranglerpy.config.workflows import Workflow
 
 PlacementMode = Literal["off", "smart"]
 
@@ -105,6 +108,9 @@ class Dev:
     port: int | None = None
     ip: str | None = None
     local_protocol: str = "http"
+    # wranglerpy's own: the key pair of the local S3 API (see wranglerpy/services)
+    s3_access_key_id: str | None = None
+    s3_secret_access_key: str | None = None
 
 
 @dataclass(frozen=True)
@@ -166,6 +172,11 @@ class WorkerConfig:
     r2_buckets: tuple[R2Bucket, ...] = ()
     analytics_engine_datasets: tuple[AnalyticsEngineDataset, ...] = ()
     ai: AIBinding | None = None
+    durable_objects: tuple[DurableObjectBinding, ...] = ()
+    migrations: tuple[Migration, ...] = ()
+    queue_producers: tuple[QueueProducer, ...] = ()
+    queue_consumers: tuple[QueueConsumer, ...] = ()
+    workflows: tuple[Workflow, ...] = ()
     vectorize: tuple[VectorizeIndex, ...] = ()
     ratelimits: tuple[RateLimit, ...] = ()
     version_metadata: VersionMetadata | None = None
@@ -200,8 +211,11 @@ class WorkerConfig:
         names += [b.binding for b in self.d1_databases]
         names += [b.binding for b in self.r2_buckets]
         names += [b.binding for b in self.analytics_engine_datasets]
+        names += [b.binding for b in self.queue_producers]
+        names += [b.binding for b in self.workflows]
         if self.ai:
             names.append(self.ai.binding)
+        names += [b.name for b in self.durable_objects]
         names += [b.binding for b in self.vectorize]
         names += [b.binding for b in self.ratelimits]
         names += [b.binding for b in self.hyperdrive]

@@ -10,6 +10,7 @@ import datetime as _dt
 from pathlib import Path
 from typing import Any
 
+from wranglerpy.config.crons import check_cron
 from wranglerpy.config.fields import Reader, join
 from wranglerpy.config.schema import (
     Assets,
@@ -32,6 +33,8 @@ _DEV_KEYS = (
     "enable_containers",
     "container_engine",
     "generate_types",
+    "s3_access_key_id",
+    "s3_secret_access_key",
 )
 _NOT_FOUND = ("none", "404-page", "single-page-application")
 _HTML = ("auto-trailing-slash", "force-trailing-slash", "drop-trailing-slash", "none")
@@ -48,10 +51,40 @@ def plain_value(value: Any) -> Any:
     return value
 
 
+# How deep a JSON var may nest. The var travels to the worker as JSON and back into Python
+# objects; far below Python's recursion limit, far above any real config.
+MAX_VAR_DEPTH = 64
+
+
+def _depth_over(value: Any, limit: int) -> bool:
+    """True when ``value`` nests deeper than ``limit`` (checked without recursion)."""
+    stack = [(value, 1)]
+    while stack:
+        item, depth = stack.pop()
+        if isinstance(item, (dict, list)):
+            if depth > limit:
+                return True
+            children = item.values() if isinstance(item, dict) else item
+            stack.extend((child, depth + 1) for child in children)
+    return False
+
+
 def parse_vars(r: Reader, t: dict[str, Any], path: str) -> tuple[tuple[str, object], ...]:
     table = r.table(t, "vars", path)
     if table is None:
         return ()
+    for key, value in table.items():
+        if key.startswith("__") and key.endswith("__"):
+            raise r.error(
+                join(join(path, "vars"), key),
+                f'var name "{key}" cannot be used: names that start and end with "__" are '
+                "Python's own attributes of env, so worker code could never read it",
+            )
+        if _depth_over(value, MAX_VAR_DEPTH):
+            raise r.error(
+                join(join(path, "vars"), key),
+                f"the value nests more than {MAX_VAR_DEPTH} levels deep; flatten it",
+            )
     return tuple((k, plain_value(v)) for k, v in table.items())
 
 
@@ -133,11 +166,26 @@ def parse_build(r: Reader, t: dict[str, Any], path: str, root: Path) -> Build:
         watch = r.string_list(table, "watch_dir", where)
     else:
         raise r.expect(join(where, "watch_dir"), "a string or a list of strings", raw_watch)
-    return Build(
+    build = Build(
         command=command,
         cwd=_resolve(root, cwd) if cwd is not None else None,
         watch_dir=tuple(_resolve(root, w) for w in watch),
     )
+    if build.cwd is not None and not build.cwd.is_dir():
+        raise r.error(join(where, "cwd"), f"the folder {build.cwd} does not exist")
+    for i, folder in enumerate(build.watch_dir):
+        key = (
+            join(where, "watch_dir")
+            if isinstance(raw_watch, str)
+            else join(join(where, "watch_dir"), i)
+        )
+        if folder == Path(folder.anchor) or folder == Path.home():
+            raise r.error(
+                key,
+                f"refusing to watch {folder}: it would watch every file under it; "
+                "name the folder of your sources",
+            )
+    return build
 
 
 def parse_dev(r: Reader, t: dict[str, Any], path: str) -> Dev:
@@ -148,10 +196,17 @@ def parse_dev(r: Reader, t: dict[str, Any], path: str) -> Dev:
     r.unknown_keys(table, _DEV_KEYS, where)
     r.port(table, "inspector_port", where)  # validated only: there is no inspector
     protocol = r.choice(table, "local_protocol", where, ("http", "https"))
+    key_id = r.string(table, "s3_access_key_id", where)
+    secret = r.string(table, "s3_secret_access_key", where)
+    if (key_id is None) != (secret is None):
+        missing = "s3_secret_access_key" if secret is None else "s3_access_key_id"
+        raise r.error(join(where, missing), "is required when the other S3 key is set")
     return Dev(
         port=r.port(table, "port", where),
         ip=r.string(table, "ip", where),
         local_protocol=protocol or "http",
+        s3_access_key_id=key_id,
+        s3_secret_access_key=secret,
     )
 
 
@@ -161,7 +216,10 @@ def parse_triggers(r: Reader, t: dict[str, Any], path: str) -> Triggers:
     if table is None:
         return Triggers()
     r.unknown_keys(table, ("crons",), where)
-    return Triggers(crons=r.string_list(table, "crons", where))
+    crons = r.string_list(table, "crons", where)
+    for i, expression in enumerate(crons):
+        check_cron(r, expression, join(join(where, "crons"), i))
+    return Triggers(crons=crons)
 
 
 def parse_observability(r: Reader, t: dict[str, Any], path: str) -> Observability:
@@ -187,6 +245,13 @@ def parse_assets(r: Reader, t: dict[str, Any], path: str, root: Path) -> Assets 
     known = ("directory", "binding", "not_found_handling", "html_handling", "run_worker_first")
     r.unknown_keys(table, known, where)
     directory = r.required_string(table, "directory", where)
+    if not _resolve(root, directory).is_dir():
+        # wrangler's words (packages/wrangler/src/assets.ts), on one line.
+        raise r.error(
+            join(where, "directory"),
+            'The directory specified by the "assets.directory" field in your configuration '
+            f"file does not exist: {_resolve(root, directory)}",
+        )
     binding = r.identifier(table, "binding", where) if "binding" in table else None
     if isinstance(table.get("run_worker_first"), list):
         raise r.error(

@@ -16,6 +16,7 @@ from wranglerpy.deploy import control
 from wranglerpy.deploy.paths import EdgePaths
 from wranglerpy.errors import DeployError
 from wranglerpy.host.locations import pid_alive
+from wranglerpy.private_paths import private_dir, private_file
 
 DEFAULT_PORT = 8080
 START_TIMEOUT = 30.0
@@ -86,7 +87,7 @@ def start_edge(
     """
     import fcntl
 
-    paths.root.mkdir(parents=True, exist_ok=True)
+    private_dir(paths.root)  # edge.log and the versions are the user's own (issue 18)
     with open(paths.root / ".start.lock", "w") as lock:
         fcntl.flock(lock, fcntl.LOCK_EX)
         return _start_edge(paths, **options)
@@ -126,7 +127,7 @@ def _start_edge(
         command += ["--persist-to", str(persist_to.resolve())]
     if simulate_latency:
         command.append("--simulate-latency")
-    with open(paths.log, "ab") as log:
+    with open(private_file(paths.log), "ab") as log:
         proc = subprocess.Popen(
             command,
             stdin=subprocess.DEVNULL,

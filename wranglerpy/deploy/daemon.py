@@ -36,6 +36,8 @@ from wranglerpy.logs.printer import Printer
 from wranglerpy.logs.tail_server import TailServer
 from wranglerpy.runtime.latency import model_for
 from wranglerpy.runtime.spec import WorkerSpec
+from wranglerpy.services import server as services_server
+from wranglerpy.tracing.hooks import start_export, stop_export
 
 
 class EdgeDaemon:
@@ -298,6 +300,7 @@ async def run(args: argparse.Namespace) -> int:
     hub = LogHub()
     printer = Printer(log_format="pretty", colour=False)
     hub.subscribe(printer)
+    spans = start_export(hub)  # OTLP, when OTEL_EXPORTER_OTLP_ENDPOINT is set
     daemon = EdgeDaemon(
         paths,
         args.ip,
@@ -317,9 +320,19 @@ async def run(args: argparse.Namespace) -> int:
         await daemon.shutdown()
         daemon._write_status("failed", exc.message)  # read by the `edge start` that waits
         return 1
+    # The S3 + OpenAI APIs over the edge's state; their URLs in services.json for `edge status`.
+    options = services_server.ServicesOptions(
+        not args.no_services, args.services_port, services_server.EDGE_PORT
+    )
+    services = asyncio.ensure_future(
+        services_server.start_beside([], daemon.persist_dir, options, hub.system)
+    )
     try:
+        await services_server.announce(services, hub.system, paths.root)
         await daemon.stop_event.wait()
     finally:
+        await services_server.stop_beside(services)
+        await stop_export(spans)
         hub.system("Local edge shutting down…")
         with contextlib.suppress(Exception):
             await asyncio.wait_for(daemon.shutdown(), 10.0)
@@ -336,6 +349,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--processes", type=int, default=1)
     parser.add_argument("--persist-to", default=None)
     parser.add_argument("--simulate-latency", action="store_true")
+    parser.add_argument("--services-port", type=int, default=None)
+    parser.add_argument("--no-services", action="store_true")
     args = parser.parse_args(argv)
     from wranglerpy.runtime.child import run_event_loop
 

@@ -13,6 +13,8 @@ import time
 from http import HTTPStatus
 from typing import Any
 
+from wranglerpy.logs.redact import redact_headers, redact_url
+
 _PHRASES = {s.value: s.phrase for s in HTTPStatus}
 OUTCOME_COLOURS = {"ok": "32", "exception": "31", "canceled": "33"}
 LEVEL_COLOURS = {"error": "31", "warn": "33", "debug": "2"}
@@ -27,10 +29,11 @@ def to_tail_event(event: dict[str, Any]) -> dict[str, Any]:
     elif event.get("rpcMethod"):
         body = {"rpcMethod": event["rpcMethod"]}
     else:
-        headers = dict(event.get("headers") or {})
+        # Redacted again here: events from any source (dev, the edge) reach tail through this.
+        headers = redact_headers((event.get("headers") or {}).items())
         body = {
             "request": {
-                "url": event.get("url", ""),
+                "url": redact_url(str(event.get("url", ""))),
                 "method": event.get("method", "GET"),
                 "headers": headers,
                 "cf": {"colo": "LOCAL", "clientIp": client_ip(event)},
@@ -55,6 +58,8 @@ def to_tail_event(event: dict[str, Any]) -> dict[str, Any]:
         tail["scriptVersion"] = {"id": event["version"]}
     if event.get("caller"):
         tail["caller"] = event["caller"]
+    if event.get("durableObjectId"):  # a Durable Object event: the class is the entrypoint
+        tail["durableObjectId"] = event["durableObjectId"]
     return tail
 
 

@@ -17,6 +17,7 @@ import traceback
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
+from wranglerpy.logs.redact import REDACTED_HEADERS
 from wranglerpy.runtime import asgi_bridge, asgi_front, console, tracing
 from wranglerpy.runtime.assets import AssetServer
 from wranglerpy.runtime.entrypoint import ExecutionContext, relaxed_call
@@ -31,7 +32,6 @@ from wranglerpy.wire import frames
 from wranglerpy.wire.frames import FetchHead, ResponseHead, Result, RpcHead, ScheduledHead
 from wranglerpy.wire.server import Call, Handler
 
-REDACTED_HEADERS = frozenset({"authorization", "cookie", "x-api-key"})
 NOT_RPC = frozenset({"fetch", "scheduled", "queue", "test"})  # handlers, not RPC methods
 
 
@@ -84,13 +84,16 @@ class WorkerApp:
         entrypoint: str | None = None,
     ) -> dict[str, Any]:
         """The ``request`` event of one call; its logs collect while the call runs."""
-        tracing.set_trace_id(trace)
+        span = tracing.enter(trace)
         logs: list[dict[str, Any]] = []
         console.request_logs.set(logs)
         return {
             "type": "request",
             "worker": self.name,
-            "trace": trace,
+            "trace": span.trace_id,
+            "span": span.span_id,
+            "parent_span": span.parent_id,
+            "start_ns": time.time_ns(),
             "method": method,
             "url": url,
             "path": urlsplit(url).path or "/",
@@ -210,7 +213,7 @@ class WorkerApp:
         binding = head.KIND == frames.SERVICE_FETCH
         headers = Headers.from_raw(head.headers)
         event = self.begin(
-            trace=head.trace or tracing.new_trace_id(),
+            trace=head.trace or headers.get("traceparent") or tracing.new_trace_id(),
             method=head.method,
             url=head.url,
             headers=headers,

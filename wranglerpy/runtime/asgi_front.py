@@ -78,6 +78,10 @@ async def serve(app: WorkerApp, scope: Scope, receive: Receive, send: Send) -> N
         await _lifespan(app, scope, receive, send)
     elif scope["type"] == "http":
         await _http(app, scope, receive, send)
+    elif scope["type"] == "websocket" and (app.loaded is None or not app.loaded.asgi_app):
+        from wranglerpy.runtime.websocket_asgi import serve_websocket
+
+        await serve_websocket(app, scope, receive, send)
     elif app.loaded is not None and app.loaded.asgi_app is not None:
         await app.loaded.asgi_app(_with_env(app, scope), receive, send)
 
@@ -106,7 +110,7 @@ async def _http(app: WorkerApp, scope: Scope, receive: Receive, send: Send) -> N
     headers = Headers.from_raw(scope.get("headers") or [])
     url = request_url(scope)
     event = app.begin(
-        trace=tracing.new_trace_id(),
+        trace=headers.get("traceparent") or tracing.new_trace_id(),  # a W3C caller's trace
         method=scope["method"],
         url=url,
         headers=headers,

@@ -22,6 +22,7 @@ import traceback
 from pathlib import Path
 from typing import Any
 
+from wranglerpy.bindings.durable_objects import start_hosts as start_durable_objects
 from wranglerpy.host.locations import Locations
 from wranglerpy.runtime.app import WorkerApp
 from wranglerpy.runtime.assets import AssetServer
@@ -43,6 +44,7 @@ SHIM_DIR = Path(__file__).parent / "shim"
 
 def build_env(spec: WorkerSpec, sink: EventSink | None = None) -> Env:
     """vars, secrets and every binding of the worker, created in this process."""
+    from wranglerpy.bindings.durable_objects import build_bindings as build_durable_objects
     from wranglerpy.bindings.registry import build_storage_bindings
 
     config = spec.config
@@ -62,9 +64,27 @@ def build_env(spec: WorkerSpec, sink: EventSink | None = None) -> Env:
 
         storage = delay_bindings(storage, binding_kinds(config), spec.latency)
     values.update(storage)
+    values.update(
+        build_durable_objects(
+            config,
+            spec.persist_dir,
+            _do_log(sink, config.name),
+            sink.emit if sink else None,
+            registry_dir=registry.directory,
+            mode=spec.mode,
+        )
+    )
     if config.assets and config.assets.binding:
         values[config.assets.binding] = AssetFetcher(AssetServer(config.assets))
     return Env(values)
+
+
+def _do_log(sink: EventSink | None, worker: str) -> Any:
+    def log(level: str, message: str) -> None:
+        if sink is not None:
+            sink.emit({"type": "log", "worker": worker, "level": level, "message": message})
+
+    return log
 
 
 class AssetFetcher:
@@ -131,6 +151,10 @@ def make_app(spec: WorkerSpec, sink: EventSink) -> tuple[WorkerApp, float, list[
                 loaded = import_worker(config.main)
             except WorkerLoadError as exc:
                 error = exc
+    if loaded is not None:
+        from wranglerpy.bindings.durable_objects import attach
+
+        attach(config.name, env, loaded.module)
     if error is not None:
         sink.emit(
             {
@@ -162,6 +186,8 @@ async def _serve(
     load_ms: float,
     modules: list[str],
     drain_seconds: float = 5.0,
+    spec_config: Any = None,
+    persist_dir: Any = None,
 ) -> None:
     loop = asyncio.get_running_loop()
     stop = asyncio.Event()
@@ -180,6 +206,7 @@ async def _serve(
     watcher = asyncio.ensure_future(watch_host())
     calls = FrameServer(app.wire_handlers())
     await calls.start(socket.socket(fileno=sockets[0]))
+    start_durable_objects()  # alarms set before a restart fire without waiting for a call
     http: asyncio.Future[None] | None = None
     if len(sockets) > 1:
         http = asyncio.ensure_future(_serve_http(app, sockets[1], stop, drain_seconds))
@@ -192,7 +219,12 @@ async def _serve(
             "modules": modules,
         }
     )
+    # Queue consumers and workflow engines of this worker run beside its server.
+    from wranglerpy.bindings.background import start_background, stop_background
+
+    background = start_background(app, spec_config, persist_dir)
     await stop.wait()
+    await stop_background(background)
     # Callers hold pooled connections: the idle ones close at once so their next call
     # reaches the new process; calls in flight may finish.
     closing = asyncio.ensure_future(calls.close(grace=drain_seconds))
@@ -246,7 +278,19 @@ def main(argv: list[str]) -> int:
     _install_output_capture(sink, spec.config.name, spec.log_level)
     app, load_ms, modules = make_app(spec, sink)
     try:
-        run_event_loop(_serve(app, list(fds), control, sink, load_ms, modules, spec.drain_seconds))
+        run_event_loop(
+            _serve(
+                app,
+                list(fds),
+                control,
+                sink,
+                load_ms,
+                modules,
+                spec.drain_seconds,
+                spec.config,
+                spec.persist_dir,
+            )
+        )
     except KeyboardInterrupt:
         pass
     return 0

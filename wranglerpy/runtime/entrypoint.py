@@ -57,7 +57,9 @@ class WorkerEntrypoint:
 
 
 class DurableObject:
-    """Imported for source compatibility; Durable Objects are not emulated by wranglerpy."""
+    """Base class of a Durable Object: ``self.ctx`` is its state (``ctx.storage``, ``ctx.id``,
+    ``ctx.acceptWebSocket``...), ``self.env`` the worker's env. Other public methods are
+    callable through a stub as RPC."""
 
     def __init__(self, ctx: Any, env: Any) -> None:
         self.ctx = ctx

@@ -36,6 +36,10 @@ async def fetch(
     from wranglerpy.runtime.http_bridge import from_httpx, to_httpx
 
     request = make_request(input, init, method=method, headers=headers, body=body)
+    if (request.headers.get("upgrade") or "").lower() == "websocket":
+        from wranglerpy.runtime.websocket_client import fetch_websocket
+
+        return await fetch_websocket(request)
     client = _shared_client()
     response = await client.send(await to_httpx(client, request), stream=True)
     return from_httpx(response, method=request.method)

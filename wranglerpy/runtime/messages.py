@@ -111,8 +111,12 @@ class Response(Body):
         headers: HeadersInit | Any = None,
         statusText: str | None = None,  # noqa: N803 - the Fetch API's name
         status_text: str | None = None,
+        web_socket: Any = None,
+        webSocket: Any = None,  # noqa: N803 - the Fetch API's name
     ) -> None:
         options = dict(init or {})
+        # The client end of a WebSocketPair, served to the client by a 101 response.
+        self.webSocket: Any = web_socket or webSocket or options.get("webSocket")
         status = status if status is not None else options.get("status", 200)
         if not isinstance(status, int) or not (200 <= status <= 599 or status == 101):
             raise ValueError(f"Response status must be in the range 200 to 599, got {status!r}")

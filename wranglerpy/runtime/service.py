@@ -114,7 +114,7 @@ class ServiceFetcher:
             method=request.method,
             url=request.url,
             headers=[(k, v) for k, v in request.headers.raw() if k not in _NOT_FORWARDED],
-            trace=tracing.current_trace_id() or tracing.new_trace_id(),
+            trace=tracing.outgoing(),
             caller=self._caller,
             entrypoint=self._binding.entrypoint,
         )
@@ -163,7 +163,7 @@ class ServiceFetcher:
             method=method,
             args=list(args),
             kwargs=kwargs,
-            trace=tracing.current_trace_id() or tracing.new_trace_id(),
+            trace=tracing.outgoing(),
             caller=self._caller,
             entrypoint=self._binding.entrypoint,
         )

@@ -11,6 +11,7 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
+from wranglerpy.bindings import state_lock
 from wranglerpy.bindings.registry import describe
 from wranglerpy.config.schema import WorkerConfig
 from wranglerpy.errors import WranglerError
@@ -19,8 +20,10 @@ from wranglerpy.host.sockets import runtime_dir
 from wranglerpy.logs.hub import LogHub
 from wranglerpy.logs.printer import Printer
 from wranglerpy.logs.tail_server import TailServer
+from wranglerpy.services.server import ServicesOptions, services_banner, start_beside, stop_beside
 from wranglerpy.supervisor.supervisor import ConfigReloader, Supervisor, SupervisorOptions
 from wranglerpy.supervisor.watcher import watch
+from wranglerpy.tracing.hooks import start_export, stop_export
 
 
 @dataclass(frozen=True)
@@ -29,6 +32,7 @@ class DevOptions:
     watch: bool = True
     log_format: str = "pretty"
     log_level: str = "log"
+    services: ServicesOptions = ServicesOptions()  # the S3 + OpenAI APIs beside the workers
 
 
 def banner_lines(supervisor: Supervisor) -> list[str]:
@@ -114,6 +118,8 @@ async def run_dev(
         printer.add_worker(config.name)
     gate = StartupGate(printer)
     hub.subscribe(gate)
+    dev_lock = state_lock.hold_for_workers(workers, options.supervisor.persist_dir)  # issue 18
+    spans = start_export(hub)  # OTLP, when OTEL_EXPORTER_OTLP_ENDPOINT is set
     tail_path = runtime_dir() / f"tail-{os.getpid()}.sock"
     supervisor_options = replace(options.supervisor, tail_socket=tail_path)
     supervisor = Supervisor(workers, ports, hub, supervisor_options, reload_config=reload_config)
@@ -125,6 +131,9 @@ async def run_dev(
         # The handler only records the signal; the loop below does the work.
         loop.add_signal_handler(sig, stop.set)
     watcher: asyncio.Task[None] | None = None
+    services = asyncio.ensure_future(
+        start_beside(workers, options.supervisor.persist_dir, options.services, hub.system)
+    )
     try:
         try:
             seconds = await supervisor.start()
@@ -133,7 +142,7 @@ async def run_dev(
             raise WranglerError(
                 f"A worker process could not start ({exc}); its output is above."
             ) from None
-        for line in banner_lines(supervisor):
+        for line in [*banner_lines(supervisor), *await services_banner(services)]:
             hub.system(line)
         hub.system(f"Ready in {seconds:.2f} s. Press Ctrl-C to stop.")
         gate.release()
@@ -163,6 +172,9 @@ async def run_dev(
         except (asyncio.TimeoutError, Exception):  # noqa: BLE001 - leave nothing behind regardless
             supervisor.kill_all()
         await tail_server.close()
+        dev_lock.release()
+        await stop_beside(services)
+        await stop_export(spans)
         for sig in (signal.SIGINT, signal.SIGTERM):
             loop.remove_signal_handler(sig)
 

@@ -16,7 +16,7 @@ kind      head              what the worker does
 ``0x03``  ``RpcHead``        ``env.SVC.method(*args, **kwargs)``: a method of the entrypoint
 ``0x04``  ``ScheduledHead``  a cron trigger: the ``scheduled`` handler
 ``0x05``  ``QueueHead``      a batch of queue messages: the ``queue`` handler
-``0x06``  reserved           Durable Object calls
+``0x06``  ``DurableObject``   a Durable Object's RPC or fetch, to the process owning it
 ``0x07``  reserved           Durable Object alarms
 ``0x08``  reserved           WebSocket messages
 ========  ================  =================================================================

@@ -16,7 +16,7 @@ SERVICE_FETCH = 0x02
 RPC = 0x03
 SCHEDULED = 0x04
 QUEUE = 0x05
-DURABLE_OBJECT = 0x06  # reserved
+DURABLE_OBJECT = 0x06
 ALARM = 0x07  # reserved
 WEBSOCKET = 0x08  # reserved
 # Bodies, both ways.
@@ -154,6 +154,20 @@ class QueueHead(CallHead):
 
 
 @dataclass(slots=True)
+class DurableObjectHead(CallHead):
+    """A call to one Durable Object, sent to the process that owns its namespace: ``call`` is
+    an RPC or a buffered fetch, encoded by ``bindings.durable_objects.routing``; the answer is
+    a RESULT whose value is the encoded reply."""
+
+    KIND: ClassVar[int] = DURABLE_OBJECT
+    worker: str = ""
+    class_name: str = ""
+    object_id: str = ""
+    name: str | None = None
+    call: bytes = b""
+
+
+@dataclass(slots=True)
 class ResponseHead(Head):
     KIND: ClassVar[int] = RESPONSE
     status: int = 200
@@ -163,7 +177,15 @@ class ResponseHead(Head):
 
 HEADS: dict[int, type[Head]] = {
     cls.KIND: cls
-    for cls in (FetchHead, ServiceFetchHead, RpcHead, ScheduledHead, QueueHead, ResponseHead)
+    for cls in (
+        FetchHead,
+        ServiceFetchHead,
+        RpcHead,
+        ScheduledHead,
+        QueueHead,
+        ResponseHead,
+        DurableObjectHead,
+    )
 }
 
 _NAMES: dict[type[Head], tuple[str, ...]] = {}

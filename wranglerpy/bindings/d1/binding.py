@@ -1,9 +1,11 @@
 """The local D1 database: D1's API (prepare/bind/first/all/run/raw, batch, exec) over SQLite.
 
-Queries run inline on the event loop: a small query costs a few microseconds there, against
-about 150 µs for a hop to a thread (measured on the 2-core dev box). ``exec``, ``dump`` and
-batches of more than ``OFFLOAD_BATCH`` statements, which are usually schema work or bulk
-loads, run on a thread so they do not hold up other requests.
+Every query runs on the database's own thread, never on the worker's event loop, as on D1
+where a query never blocks the worker: a slow query, or a write lock another process holds
+(the CLI, another worker), delays only the requests waiting for that database. Each call is
+bounded by D1's 30 s limit (``QUERY_TIME_LIMIT``); a runaway query is interrupted and fails
+with D1's error. Worker SQL runs under the D1 sandbox (:mod:`wranglerpy.bindings.sql_authorizer`):
+``ATTACH``, ``VACUUM``, most PRAGMAs and unknown functions fail with ``not authorized``.
 
 Blob columns come back as ``bytes`` (D1 gives an ArrayBuffer, which Pyodide would show as a
 JsProxy). ``rows_read`` counts the rows returned and ``rows_written`` the rows changed: Python's
@@ -19,8 +21,10 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
+from wranglerpy.bindings import sql_authorizer
 from wranglerpy.bindings._sqlite import SQLiteStore
 from wranglerpy.bindings.d1.sql import (
+    NOT_AUTHORIZED,
     SCHEMA_WORDS,
     TRANSACTION_WORDS,
     D1Error,
@@ -30,7 +34,8 @@ from wranglerpy.bindings.d1.sql import (
 )
 from wranglerpy.jsobject import JSObject, options
 
-OFFLOAD_BATCH = 64
+# D1 stops a query after 30 s (https://developers.cloudflare.com/d1/platform/limits/).
+QUERY_TIME_LIMIT = 30.0
 SERVED_BY = "wranglerpy"
 _BINDABLE = (type(None), int, float, str, bytes, bool)
 
@@ -109,12 +114,18 @@ class D1PreparedStatement:
 class D1DatabaseBinding:
     """``env.<D1 binding>``: one persistent SQLite connection to ``path``."""
 
-    def __init__(self, path: Path, *, name: str = "") -> None:
+    def __init__(self, path: Path, *, name: str = "", time_limit: float = QUERY_TIME_LIMIT) -> None:
         self.name = name
-        self._store = SQLiteStore(path, _setup)
+        self._authorizer = sql_authorizer.SQLAuthorizer()
+        self._store = SQLiteStore(path, self._setup, own_thread=True, time_limit=time_limit)
         self._page_size: int = self._store.call(
             lambda c: int(c.execute("PRAGMA page_size").fetchone()[0])
         )
+
+    def _setup(self, conn: sqlite3.Connection) -> None:
+        # D1 enforces foreign keys.
+        conn.execute("PRAGMA foreign_keys = ON")
+        sql_authorizer.install(conn, self._authorizer)
 
     def __repr__(self) -> str:
         return f"D1Database({self.name!r})"
@@ -138,17 +149,20 @@ class D1DatabaseBinding:
                 )
         if not stmts:
             return []
-        return await self._store.run(
-            lambda c: self._batch(c, stmts), offload=len(stmts) > OFFLOAD_BATCH
-        )
+        return await self._store.run(lambda c: self._batch(c, stmts))
 
     async def exec(self, sql: str) -> JSObject:
         """Run every statement of ``sql`` in turn (no bindings): ``{count, duration}``."""
-        return await self._store.run(lambda c: self._exec(c, sql), offload=True)
+        return await self._store.run(lambda c: self._exec(c, sql))
 
     async def dump(self) -> bytes:
         """The whole database as an SQLite file image."""
-        return await self._store.run(_image, offload=True)
+
+        def image(conn: sqlite3.Connection) -> bytes:
+            with self._authorizer.trusted():  # serialize() reads pages through its own SQL
+                return _image(conn)
+
+        return await self._store.run(image)
 
     def close(self) -> None:
         self._store.close()
@@ -162,6 +176,8 @@ class D1DatabaseBinding:
                 f"D1_ERROR: {word} is not allowed: D1 runs each query in its own transaction; "
                 "use batch() to run several atomically: SQLITE_ERROR"
             )
+        if sql_authorizer.denied_statement(stmt.sql):
+            raise D1Error(NOT_AUTHORIZED)
         try:
             return conn.execute(stmt.sql, stmt.params)
         except sqlite3.ProgrammingError as exc:
@@ -201,7 +217,8 @@ class D1DatabaseBinding:
         last_row_id = cursor.lastrowid or 0
         cursor.close()
         changed = conn.total_changes != before or first_word(stmt.sql) in SCHEMA_WORDS
-        page_count = conn.execute("PRAGMA page_count").fetchone()[0]
+        with self._authorizer.trusted():
+            page_count = conn.execute("PRAGMA page_count -- wranglerpy").fetchone()[0]
         duration = (time.perf_counter() - started) * 1000
         return JSObject(
             success=True,
@@ -221,15 +238,18 @@ class D1DatabaseBinding:
 
     def _batch(self, conn: sqlite3.Connection, stmts: list[D1PreparedStatement]) -> list[JSObject]:
         try:
-            conn.execute("BEGIN IMMEDIATE")
+            with self._authorizer.trusted():
+                conn.execute("BEGIN IMMEDIATE")
         except sqlite3.Error as exc:
             raise sqlite_error(exc) from None
         try:
             results = [self._result(conn, stmt) for stmt in stmts]
-            conn.execute("COMMIT")
+            with self._authorizer.trusted():
+                conn.execute("COMMIT")
         except BaseException:
             if conn.in_transaction:
-                conn.execute("ROLLBACK")
+                with self._authorizer.trusted():
+                    conn.execute("ROLLBACK")
             raise
         return results
 
@@ -255,8 +275,3 @@ def _image(conn: sqlite3.Connection) -> bytes:
         conn.backup(target)
         target.close()
         return (Path(tmp) / "dump.sqlite").read_bytes()
-
-
-def _setup(conn: sqlite3.Connection) -> None:
-    # D1 enforces foreign keys.
-    conn.execute("PRAGMA foreign_keys = ON")

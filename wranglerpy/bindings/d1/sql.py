@@ -13,6 +13,12 @@ TRANSACTION_WORDS = frozenset({"BEGIN", "COMMIT", "END", "ROLLBACK", "SAVEPOINT"
 SCHEMA_WORDS = frozenset({"CREATE", "DROP", "ALTER"})
 
 
+# D1's words for a statement its sandbox refuses, and for a query stopped at its time limit
+# (https://developers.cloudflare.com/d1/observability/debug-d1/, "List of D1_ERRORs").
+NOT_AUTHORIZED = "D1_ERROR: not authorized: SQLITE_AUTH"
+TIMED_OUT = "D1_ERROR: D1 DB storage operation exceeded timeout which caused object to be reset."
+
+
 class D1Error(BindingError):
     """A D1 call failed; the message starts with D1's code (``D1_ERROR: ...``)."""
 
@@ -36,12 +42,17 @@ def _error_name(exc: sqlite3.Error) -> str:
     if isinstance(exc, sqlite3.IntegrityError):
         return "SQLITE_CONSTRAINT"
     text = str(exc)
+    if text == "not authorized":
+        return "SQLITE_AUTH"
     return next((name for words, name in _BY_MESSAGE if words in text), "SQLITE_ERROR")
 
 
 def sqlite_error(exc: sqlite3.Error, code: str = "D1_ERROR") -> D1Error:
     """``D1_ERROR: <sqlite message>: SQLITE_<CODE>``, as D1 words a failing query."""
     name = _error_name(exc)
+    if name == "SQLITE_INTERRUPT":
+        # Only the time limit interrupts a D1 query (SQLiteStore's progress handler).
+        return D1Error(TIMED_OUT)
     # D1 names the primary result code (SQLITE_CONSTRAINT, not SQLITE_CONSTRAINT_UNIQUE).
     primary = "_".join(name.split("_")[:2])
     return D1Error(f"{code}: {exc}: {primary}")

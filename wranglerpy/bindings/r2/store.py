@@ -160,3 +160,27 @@ def referenced_blobs(conn: sqlite3.Connection) -> set[str]:
         "SELECT blob FROM objects WHERE blob IS NOT NULL UNION SELECT blob FROM parts"
     ).fetchall()
     return {r[0] for r in rows}
+
+
+def list_parts(conn: sqlite3.Connection, upload_id: str) -> list[tuple[int, int, str]] | None:
+    """``(part number, size, etag)`` of an upload's parts in order; None when there is no such
+    upload (S3's ListParts; the binding has no Cloudflare call for it)."""
+    if conn.execute("SELECT 1 FROM uploads WHERE upload_id = ?", (upload_id,)).fetchone() is None:
+        return None
+    rows = conn.execute(
+        "SELECT part_number, size, etag FROM parts WHERE upload_id = ? ORDER BY part_number",
+        (upload_id,),
+    ).fetchall()
+    return [(r[0], r[1], r[2]) for r in rows]
+
+
+def list_uploads(conn: sqlite3.Connection, prefix: bytes) -> list[tuple[str, str, int]]:
+    """``(key, upload id, created ms)`` of the uploads in progress under ``prefix``, by key."""
+    rows = conn.execute(
+        "SELECT key, upload_id, created FROM uploads ORDER BY key, created"
+    ).fetchall()
+    return [
+        (bytes(r[0]).decode("utf-8", "surrogatepass"), r[1], r[2])
+        for r in rows
+        if bytes(r[0]).startswith(prefix)
+    ]

@@ -15,6 +15,7 @@ from wranglerpy.runtime.jsglobals import (
     fetch,
 )
 from wranglerpy.runtime.typed_arrays import Float32Array, Float64Array
+from wranglerpy.runtime.websocket import WebSocket, WebSocketPair, WebSocketRequestResponsePair
 
 __all__ = [
     "JSON",
@@ -28,6 +29,9 @@ __all__ = [
     "Request",
     "Response",
     "Uint8Array",
+    "WebSocket",
+    "WebSocketPair",
+    "WebSocketRequestResponsePair",
     "console",
     "fetch",
 ]

@@ -48,7 +48,7 @@ def create_app() -> Quart:
 
     @app.errorhandler(ApiError)
     async def api_error(error: ApiError) -> Any:
-        return jsonify(error.body()), error.status
+        return jsonify(error.body()), error.status, error.headers
 
     @app.errorhandler(HTTPException)
     async def http_error(error: HTTPException) -> Any:

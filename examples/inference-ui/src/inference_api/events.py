@@ -105,13 +105,13 @@ def parse_batch(raw_body: bytes) -> tuple[list[Event], list[dict[str, Any]]]:
 
 
 def _owner_and_properties(event: Event, principal: Principal | None) -> tuple[str | None, Any]:
-    """With a key the events belong to its owner; the client's own userId is kept in the
-    properties so it is not lost."""
-    if principal is None:
-        return event.user_id, event.properties
-    if event.user_id is not None and event.user_id != principal.user_id:
-        return principal.user_id, {**(event.properties or {}), "userId": event.user_id}
-    return principal.user_id, event.properties
+    """Events belong to the key that sends them: to its owner, or to nobody when no key was
+    sent. A userId the client names is only a label: it is kept in the properties, never used
+    as the owner (else anyone could charge events to, and lock out, another account)."""
+    owner = principal.user_id if principal is not None else None
+    if event.user_id is not None and event.user_id != owner:
+        return owner, {**(event.properties or {}), "userId": event.user_id}
+    return owner, event.properties
 
 
 async def check_quota(env: Any, principal: Principal | None, adding: int, now: int) -> None:

@@ -7,14 +7,17 @@ import sys
 import traceback
 from typing import Any
 
-from graphql import GraphQLError, graphql
+from graphql import ExecutionResult, GraphQLError, parse, specified_rules, validate
+from graphql import execute as execute_document
 
 from inference_api.errors import ApiError
+from inference_api.graphql_limits import MAX_TOKENS, QueryLimitsRule
 from inference_api.keys import Principal
 from inference_api.resolvers import CLIENT_ERRORS, Context, Root
 from inference_api.schema import SCHEMA
 
 ROOT = Root()
+RULES = (*specified_rules, QueryLimitsRule)
 
 
 def parse_body(raw: bytes) -> tuple[str, dict[str, Any] | None, str | None]:
@@ -49,17 +52,32 @@ def _format(error: GraphQLError) -> dict[str, Any]:
     return dict(error.formatted)
 
 
-async def execute(raw_body: bytes, env: Any, principal: Principal) -> dict[str, Any]:
-    """The GraphQL response document (always answered with HTTP 200)."""
-    query, variables, operation = parse_body(raw_body)
-    result = await graphql(
+async def _run(
+    query: str, variables: dict[str, Any] | None, operation: str | None, context: Context
+) -> ExecutionResult:
+    """Parse (bounded), validate (with the limits of graphql_limits), then execute."""
+    try:
+        document = parse(query, max_tokens=MAX_TOKENS)
+    except GraphQLError as error:
+        return ExecutionResult(data=None, errors=[error])
+    errors = validate(SCHEMA, document, RULES)
+    if errors:
+        return ExecutionResult(data=None, errors=errors)
+    result = execute_document(
         SCHEMA,
-        query,
+        document,
         root_value=ROOT,
-        context_value=Context(env=env, principal=principal),
+        context_value=context,
         variable_values=variables,
         operation_name=operation,
     )
+    return await result if not isinstance(result, ExecutionResult) else result
+
+
+async def execute(raw_body: bytes, env: Any, principal: Principal) -> dict[str, Any]:
+    """The GraphQL response document (always answered with HTTP 200)."""
+    query, variables, operation = parse_body(raw_body)
+    result = await _run(query, variables, operation, Context(env=env, principal=principal))
     document: dict[str, Any] = {"data": result.data}
     if result.errors:
         document["errors"] = [_format(e) for e in result.errors]

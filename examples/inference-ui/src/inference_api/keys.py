@@ -18,6 +18,8 @@ PREFIX_LENGTH = len(KEY_SCHEME) + 8
 DAY_MS = 24 * 60 * 60 * 1000
 MAX_EXPIRY_DAYS = 3650
 MAX_NAME_LENGTH = 100
+# Active (unrevoked) keys one user may hold: a bound on what one request can create.
+MAX_ACTIVE_KEYS = 50
 
 
 class KeyInputError(ValueError):
@@ -69,14 +71,20 @@ async def create_key(
     now = now_ms() if now is None else now
     expires_at = now + expires_in_days * DAY_MS if expires_in_days is not None else None
     key, prefix, digest = generate_key()
-    await (
+    # One statement checks the cap and inserts, so concurrent requests cannot overshoot it.
+    result = await (
         db.prepare(
             "INSERT INTO api_keys (id, user_id, key_hash, key_prefix, name, expires_at, created_at) "
-            "VALUES (?, ?, ?, ?, ?, ?, ?)"
+            "SELECT ?, ?, ?, ?, ?, ?, ? WHERE (SELECT COUNT(*) FROM api_keys "
+            "WHERE user_id = ? AND revoked_at IS NULL) < ?"
         )
-        .bind(new_id(), user_id, digest, prefix, name, expires_at, now)
+        .bind(new_id(), user_id, digest, prefix, name, expires_at, now, user_id, MAX_ACTIVE_KEYS)
         .run()
     )
+    if int(result["meta"]["changes"]) == 0:
+        raise KeyInputError(
+            f"you already have {MAX_ACTIVE_KEYS} active keys: revoke one before creating another"
+        )
     return {
         "apiKey": key,
         "keyPrefix": prefix,

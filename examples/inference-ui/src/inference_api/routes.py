@@ -12,8 +12,12 @@ from inference_api import graphql_http, proxy
 from inference_api.auth import principal_for
 from inference_api.errors import ApiError
 from inference_common.clock import now_ms
-from inference_common.tiers import exceeds, limits_for
-from inference_common.usage import ai_requests_this_month
+from inference_common.tiers import limits_for
+from inference_common.usage import (
+    ai_requests_this_month,
+    release_ai_request,
+    reserve_ai_request,
+)
 
 bp = Blueprint("api", __name__)
 
@@ -91,12 +95,17 @@ async def events_endpoint() -> Any:
     return jsonify(body), status
 
 
-async def _check_ai_quota(env: Any, tier: str, user_id: str) -> None:
+async def _reserve_ai_request(env: Any, tier: str, user_id: str) -> str | None:
+    """Count the request against the tier's monthly quota before any generation starts
+    (atomically: concurrent requests cannot all slip under the limit); 429 when it is used
+    up. The reservation id, or None for an unlimited tier."""
     limit = limits_for(tier, env).ai_requests_per_month
     if limit is None:
-        return
-    used = await ai_requests_this_month(env.DB, user_id, now_ms())
-    if exceeds(limit, used, 1):
+        return None
+    now = now_ms()
+    reservation = await reserve_ai_request(env.DB, user_id, limit, now)
+    if reservation is None:
+        used = max(limit, await ai_requests_this_month(env.DB, user_id, now))
         raise ApiError(
             429,
             f"Monthly AI request limit of the {tier} tier reached: {used} of {limit} used",
@@ -104,6 +113,7 @@ async def _check_ai_quota(env: Any, tier: str, user_id: str) -> None:
             limit=limit,
             used=used,
         )
+    return reservation
 
 
 @bp.route("/stream/<path:stream_path>", methods=["GET", "POST"])
@@ -111,8 +121,9 @@ async def _check_ai_quota(env: Any, tier: str, user_id: str) -> None:
 async def stream(stream_path: str) -> Any:
     env = _env()
     principal = await principal_for(request.headers, env, _ctx(), required=False)
+    reservation = None
     if principal is not None:
-        await _check_ai_quota(env, principal.tier, principal.user_id)
+        reservation = await _reserve_ai_request(env, principal.tier, principal.user_id)
     upstream = await proxy.forward(
         env.STREAMING,
         proxy.target_url(str(request.url), stream_path),
@@ -122,6 +133,9 @@ async def stream(stream_path: str) -> Any:
         principal,
     )
     content_type = upstream.headers.get("content-type") or ""
+    if reservation is not None and upstream.status >= 400:
+        # Refused before generating anything (bad input, worker down): not a used request.
+        await release_ai_request(env.DB, reservation)
     if not proxy.is_stream_worker_answer(content_type):
         # Not our worker's JSON or SSE: the runtime saying the worker is down or broken.
         detail = (await upstream.text()).strip()[:300]

@@ -26,8 +26,19 @@ UNSUPPORTED_AFTER_FROM = {
 }  # fmt: skip
 
 
+# How deeply parentheses and unary operators may nest. The parser and the translator recurse
+# once per level, so a bound keeps a hostile query from exhausting Python's stack;
+# ClickHouse has the same kind of guard (``max_parser_depth``).
+MAX_DEPTH = 64
+
+
 def parse(text: str) -> a.Select:
-    return Parser(text).query()
+    parser = Parser(text)
+    parser.check_depth()
+    try:
+        return parser.query()
+    except RecursionError:
+        raise QueryError(f"Maximum parse depth ({MAX_DEPTH}) exceeded.") from None
 
 
 class Parser:
@@ -37,6 +48,20 @@ class Parser:
         self.i = 0
 
     # -- helpers ---------------------------------------------------------------------------
+
+    def check_depth(self) -> None:
+        """Refuse a query nested deeper than MAX_DEPTH before recursing into it."""
+        depth = 0
+        for tok in self.tokens:
+            if tok.kind == "op" and tok.value == "(":
+                depth += 1
+            elif tok.kind == "op" and tok.value == ")":
+                depth = max(depth - 1, 0)
+            if depth > MAX_DEPTH:
+                raise QueryError(
+                    f"Maximum parse depth ({MAX_DEPTH}) exceeded at "
+                    f"{where(self.text, tok.pos)}: the query nests too deeply."
+                )
 
     @property
     def tok(self) -> Token:

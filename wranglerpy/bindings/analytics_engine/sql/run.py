@@ -82,7 +82,10 @@ def run_query(
     if query.format is not None and query.format.upper() not in FORMATS:
         raise QueryError(f"Unsupported FORMAT {query.format} (use JSON or JSONEachRow).")
     path, dataset = locate(query.table)
-    compiled = Translator(query, dataset, time.time() if now is None else now).compile()
+    try:
+        compiled = Translator(query, dataset, time.time() if now is None else now).compile()
+    except RecursionError:  # a long chain of unary operators (NOT NOT NOT ...)
+        raise QueryError("The query nests too deeply to run.") from None
     conn = connect(path)
     try:
         errors = register(conn)

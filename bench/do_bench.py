@@ -1,0 +1,214 @@
+"""Durable Objects speed and memory.
+
+In process (the object host, no HTTP): storage ``get``/``put`` through the async API inside
+the object, the synchronous ``ctx.storage.kv`` get/put, and stub RPC round trips (the stub
+and the object in one process). Under ``wranglerpy dev`` with Cloudflare's chatroom example
+(tests/bindings/durable_objects/fixtures/15-chatroom, hibernatable sockets): the worker
+process's memory with 1,000 connected sockets after the room object hibernated, and the time
+from one client's message until all 1,000 clients have the broadcast.
+
+    .venv/bin/python bench/do_bench.py            # SOCKETS=1000 OPS=20000 RUNS=3
+    .venv/bin/python bench/do_bench.py --json
+
+Goals (issue 12): sync kv get/put < 20 us; RPC p50 < 0.5 ms; 1,000 hibernated sockets < 100 MB;
+broadcast to 1,000 < 50 ms. Figures are medians of RUNS.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import os
+import statistics
+import sys
+import tempfile
+import time
+import types
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from wranglerpy.bindings.durable_objects.host import ObjectHost  # noqa: E402
+from wranglerpy.bindings.durable_objects.namespace import DurableObjectNamespace  # noqa: E402
+from wranglerpy.runtime.entrypoint import DurableObject  # noqa: E402
+
+OPS = int(os.environ.get("OPS", "20000"))
+RUNS = int(os.environ.get("RUNS", "3"))
+SOCKETS = int(os.environ.get("SOCKETS", "1000"))
+CHATROOM = ROOT / "tests" / "bindings" / "durable_objects" / "fixtures" / "15-chatroom"
+
+
+class Bench(DurableObject):
+    async def async_put_get(self, n: int) -> list[float]:
+        storage = self.ctx.storage
+        start = time.perf_counter()
+        for i in range(n):
+            await storage.put(f"k{i % 500}", {"n": i, "text": "hello"})
+        middle = time.perf_counter()
+        for i in range(n):
+            await storage.get(f"k{i % 500}")
+        end = time.perf_counter()
+        return [(middle - start) / n * 1e6, (end - middle) / n * 1e6]
+
+    def sync_put_get(self, n: int) -> list[float]:
+        kv = self.ctx.storage.kv
+        start = time.perf_counter()
+        for i in range(n):
+            kv.put(f"s{i % 500}", {"n": i, "text": "hello"})
+        middle = time.perf_counter()
+        for i in range(n):
+            kv.get(f"s{i % 500}")
+        end = time.perf_counter()
+        return [(middle - start) / n * 1e6, (end - middle) / n * 1e6]
+
+    async def ping(self, value: int) -> int:
+        return value + 1
+
+
+async def in_process() -> dict[str, Any]:
+    with tempfile.TemporaryDirectory() as folder:
+        host = ObjectHost("bench", Path(folder), {"Bench": True})
+        module = types.ModuleType("bench")
+        module.Bench = Bench  # type: ignore[attr-defined]
+        host.bind_module(module)
+        stub = DurableObjectNamespace("B", "Bench", host).getByName("one")
+        async_runs = [await stub.async_put_get(OPS) for _ in range(RUNS)]
+        sync_runs = [await stub.sync_put_get(OPS) for _ in range(RUNS)]
+        latencies = []
+        for i in range(min(OPS, 5000)):
+            start = time.perf_counter()
+            await stub.ping(i)
+            latencies.append((time.perf_counter() - start) * 1000)
+        await host.stop()
+    latencies.sort()
+    return {
+        "async_put_us": statistics.median(r[0] for r in async_runs),
+        "async_get_us": statistics.median(r[1] for r in async_runs),
+        "sync_kv_put_us": statistics.median(r[0] for r in sync_runs),
+        "sync_kv_get_us": statistics.median(r[1] for r in sync_runs),
+        "rpc_in_process_p50_ms": latencies[len(latencies) // 2],
+        "rpc_in_process_p99_ms": latencies[int(len(latencies) * 0.99)],
+    }
+
+
+def rss_mb(pid: int) -> float:
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith("VmRSS:"):
+            return int(line.split()[1]) / 1024
+    return 0.0
+
+
+def owner_pid(registry_dir: Path, namespace: str) -> int:
+    """The process that owns the namespace (and so holds its objects and sockets)."""
+    record = registry_dir / "durable-objects" / "dev" / f"{namespace}.json"
+    return int(json.loads(record.read_text())["pid"])
+
+
+async def sockets_under_dev() -> dict[str, Any]:
+    import websockets
+
+    from wranglerpy.testing.dev_server import DevServer
+
+    results: dict[str, Any] = {}
+    with (
+        tempfile.TemporaryDirectory() as state,
+        DevServer(
+            CHATROOM / "wrangler.jsonc",
+            cwd=CHATROOM,
+            persist_to=state,
+            watch=False,
+            environ={"WRANGLERPY_DO_IDLE_TIMEOUT": "1"},
+            extra_args=["--log-level", "debug"],
+        ) as dev,
+    ):
+        url = dev.url().replace("http://", "ws://") + "/room/bench"
+        warm = await websockets.connect(url)
+        await warm.recv()
+        pid = owner_pid(dev.registry_dir, "python-chatroom-Chatroom")
+        before = rss_mb(pid)
+        evictions = dev.output().count("evicted (idle)")
+        clients = []
+        for _ in range(SOCKETS):
+            ws = await websockets.connect(url, max_queue=None)
+            await ws.recv()  # the welcome (and, later, the history) message
+            clients.append(ws)
+        for ws in clients:  # drain histories sent to late joiners
+            while True:
+                try:
+                    await asyncio.wait_for(ws.recv(), 0.001)
+                except (asyncio.TimeoutError, TimeoutError):
+                    break
+        deadline = time.monotonic() + 30
+        while dev.output().count("evicted (idle)") == evictions and time.monotonic() < deadline:
+            await asyncio.sleep(0.1)
+        results["hibernated"] = dev.output().count("evicted (idle)") > evictions
+        results["rss_before_mb"] = before
+        results["rss_1000_hibernated_mb"] = rss_mb(pid)
+        results["rss_per_socket_kb"] = (results["rss_1000_hibernated_mb"] - before) * 1024 / SOCKETS
+        times = []
+        for run in range(RUNS):
+            text = json.dumps({"username": "bench", "text": f"run {run}"})
+            start = time.perf_counter()
+            await warm.send(text)
+            await asyncio.gather(*(ws.recv() for ws in clients))
+            times.append((time.perf_counter() - start) * 1000)
+            await warm.recv()
+        results["broadcast_ms"] = statistics.median(times)
+        results["broadcast_runs_ms"] = [round(t, 1) for t in times]
+        for ws in [warm, *clients]:
+            await ws.close()
+    return results
+
+
+async def rpc_across_processes() -> dict[str, Any]:
+    """Stub RPC from another process: the same DurableObjectHead frames a worker's stub sends
+    to the process owning the namespace (tests/.../fixtures/counter under ``dev``)."""
+    from wranglerpy.bindings.durable_objects.ids import IdFactory
+    from wranglerpy.bindings.durable_objects.remote import Ownership, WireCourier
+    from wranglerpy.bindings.durable_objects.routing import (
+        ObjectAddress,
+        decode_result,
+        encode_call,
+    )
+    from wranglerpy.testing.dev_server import DevServer
+
+    counter = ROOT / "tests" / "bindings" / "durable_objects" / "fixtures" / "counter"
+    with (
+        tempfile.TemporaryDirectory() as state,
+        DevServer(counter / "wrangler.toml", cwd=counter, persist_to=state, watch=False) as dev,
+    ):
+        dev.client().get("/hit")  # the owner is up and serving
+        owner = Ownership(dev.registry_dir).owner_socket("counter-Counter")
+        assert owner is not None
+        object_id = IdFactory("counter-Counter").from_name("c").toString()
+        address = ObjectAddress("counter", "Counter", object_id, "c")
+        courier = WireCourier()
+        call = encode_call("hit", [], {})
+        latencies = []
+        for _ in range(min(OPS, 3000)):
+            start = time.perf_counter()
+            decode_result(await courier.send(owner, address, call))
+            latencies.append((time.perf_counter() - start) * 1000)
+    latencies.sort()
+    return {
+        "rpc_cross_process_p50_ms": latencies[len(latencies) // 2],
+        "rpc_cross_process_p99_ms": latencies[int(len(latencies) * 0.99)],
+    }
+
+
+def main() -> None:
+    figures = asyncio.run(in_process())
+    figures.update(asyncio.run(rpc_across_processes()))
+    figures.update(asyncio.run(sockets_under_dev()))
+    if "--json" in sys.argv:
+        print(json.dumps(figures, indent=2))
+        return
+    for name, value in figures.items():
+        shown = f"{value:.3f}" if isinstance(value, float) else str(value)
+        print(f"{name:<28} {shown}")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,113 @@
+"""Workflows under the real ``wranglerpy dev``: Cloudflare's public example ``10-workflows``
+runs unchanged (start, then status until complete), and an instance survives a SIGKILL of
+the whole dev session without running a completed step again."""
+
+import shutil
+from pathlib import Path
+
+import httpx
+import pytest
+
+from tests.bindings.queues.crash import kill_dev, lines, wait_for
+from wranglerpy.testing import DevServer
+
+pytestmark = pytest.mark.integration
+
+EXAMPLE = Path(__file__).parent / "fixtures" / "10-workflows"
+
+
+def status_of(client: httpx.Client, path: str) -> dict[str, object]:
+    got = client.get(path)
+    assert got.status_code == 200, got.text
+    data: dict[str, object] = got.json()
+    return data
+
+
+def test_cloudflare_example_10_workflows_runs_unchanged(tmp_path: Path) -> None:
+    project = tmp_path / "10-workflows"
+    shutil.copytree(EXAMPLE, project)
+    with DevServer(project / "wrangler.jsonc", cwd=project, watch=False) as dev:
+        client = dev.client()
+        started = client.get("/start")
+        assert started.status_code == 200
+        assert started.text.startswith("Just kicked off a workflow with ID: ")
+        instance = started.text.rsplit(" ", 1)[1]
+        # The example sleeps 1-10 s and 5-15 s in its two dependency steps.
+        wait_for(
+            lambda: status_of(client, f"/status/{instance}")["status"] == "complete",
+            "the example workflow to complete",
+            timeout=90,
+        )
+        assert status_of(client, f"/status/{instance}") == {
+            "status": "complete",
+            "error": None,
+            "output": None,
+        }
+        output = dev.output()
+    assert "executing dep1" in output and "executing dep2" in output
+    assert "I awaited the first two steps and now I am done" in output
+
+
+WORKER = """
+from urllib.parse import urlparse
+
+from workers import Response, WorkerEntrypoint, WorkflowEntrypoint
+
+
+class Pipeline(WorkflowEntrypoint):
+    async def run(self, event, step):
+        @step.do("one")
+        async def one():
+            with open(self.env.LOG, "a") as log:
+                log.write("one\\n")
+            return event["payload"]["n"] + 1
+
+        value = await one()
+        await step.sleep("pause", "3 seconds")
+
+        @step.do("two")
+        async def two():
+            with open(self.env.LOG, "a") as log:
+                log.write("two\\n")
+            return value * 10
+
+        return await two()
+
+
+class Default(WorkerEntrypoint):
+    async def fetch(self, request):
+        path = urlparse(request.url).path
+        if path == "/start":
+            instance = await self.env.PIPELINE.create(id="run-1", params={"n": 4})
+            return Response(instance.id)
+        instance = await self.env.PIPELINE.get("run-1")
+        return Response.json(await instance.status())
+"""
+
+
+def test_an_instance_resumes_after_sigkill_without_repeating_steps(tmp_path: Path) -> None:
+    project = tmp_path / "p"
+    project.mkdir()
+    log = tmp_path / "steps.log"
+    (project / "entry.py").write_text(WORKER)
+    config = project / "wrangler.toml"
+    config.write_text(
+        f'name = "pipeline"\nmain = "entry.py"\n\n[vars]\nLOG = "{log}"\n\n'
+        '[[workflows]]\nname = "pipeline"\nbinding = "PIPELINE"\nclass_name = "Pipeline"\n'
+    )
+    state = tmp_path / "state"
+    with DevServer(config, cwd=project, persist_to=state, watch=False) as dev:
+        client = dev.client()
+        assert client.get("/start").text == "run-1"
+        wait_for(lambda: status_of(client, "/status")["status"] == "waiting", "the sleep")
+        assert lines(log) == ["one"]
+        kill_dev(dev)
+    with DevServer(config, cwd=project, persist_to=state, watch=False) as dev:
+        client = dev.client()
+        wait_for(lambda: status_of(client, "/status")["status"] == "complete", "completion")
+        assert status_of(client, "/status")["output"] == 50
+        output = dev.output()
+    # Step events are log lines, so `wranglerpy tail` shows them too.
+    assert 'WORKFLOW pipeline run-1 step "two" done (attempt 1)' in output
+    assert 'WORKFLOW pipeline run-1 step "one" done' not in output  # not run again
+    assert lines(log) == ["one", "two"]

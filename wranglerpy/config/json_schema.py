@@ -1,0 +1,262 @@
+"""A JSON Schema for wrangler.toml / wrangler.json(c) as wranglerpy reads them, for editors.
+
+``build()`` writes it from the loader's own key lists (the keys wrangler accepts that only
+shape bundling or deploys, the binding kinds wranglerpy does not emulate), so a key the loader
+learns shows up here; tests check that every key the loader accepts is described and that the
+shipped ``wrangler.schema.json`` equals ``build()``. Regenerate it with
+``python -m wranglerpy.config.json_schema``.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+from wranglerpy.config import bindings as b
+from wranglerpy.config.load import BUILD_KNOBS
+
+SCHEMA_PATH = Path(__file__).with_name("wrangler.schema.json")
+
+Schema = dict[str, Any]
+
+
+def _string(description: str = "", **extra: Any) -> Schema:
+    out: Schema = {"type": "string", **extra}
+    if description:
+        out["description"] = description
+    return out
+
+
+def _object(properties: dict[str, Schema], required: tuple[str, ...] = (), **extra: Any) -> Schema:
+    out: Schema = {"type": "object", "properties": properties, "additionalProperties": False}
+    if required:
+        out["required"] = list(required)
+    out.update(extra)
+    return out
+
+
+def _list_of(item: Schema, description: str) -> Schema:
+    return {"type": "array", "items": item, "description": description}
+
+
+BINDING = _string("The name of the binding in `env`.", pattern=r"^[A-Za-z_][A-Za-z0-9_]*$")
+REMOTE = {
+    "remote": {"type": "boolean", "description": "Ignored: wranglerpy keeps everything local."},
+    "experimental_remote": {"type": "boolean", "description": "Ignored (remote bindings)."},
+}
+PORT = {"type": "integer", "minimum": 0, "maximum": 65535}
+ROUTE = {
+    "anyOf": [
+        _string("A route pattern, e.g. `example.com/api/*`."),
+        _object(
+            {
+                "pattern": _string(),
+                "zone_name": _string(),
+                "zone_id": _string(),
+                "custom_domain": {"type": "boolean"},
+            },
+            ("pattern",),
+        ),
+    ]
+}
+
+
+def _bindings() -> dict[str, Schema]:
+    return {
+        "vars": {
+            "type": "object",
+            "description": "Environment variables (`env.NAME`); strings or any JSON value.",
+        },
+        "services": _list_of(
+            _object(
+                {
+                    "binding": BINDING,
+                    "service": _string("The worker to reach."),
+                    "environment": _string(),
+                    "entrypoint": _string("A named WorkerEntrypoint class of the target."),
+                    "props": {"type": "object"},
+                    **REMOTE,
+                },
+                ("binding", "service"),
+            ),
+            "Service bindings to other workers.",
+        ),
+        "kv_namespaces": _list_of(
+            _object(
+                {"binding": BINDING, "id": _string(), "preview_id": _string(), **REMOTE},
+                ("binding",),
+            ),
+            "Workers KV namespaces (locally keyed by `id`, default: the binding name).",
+        ),
+        "d1_databases": _list_of(
+            _object(
+                {
+                    "binding": BINDING,
+                    "database_name": _string(),
+                    "database_id": _string(),
+                    "preview_database_id": _string(),
+                    "migrations_dir": _string("Default `migrations`."),
+                    "migrations_table": _string("Default `d1_migrations`."),
+                    "database_internal_env": _string(),
+                    **REMOTE,
+                },
+                ("binding",),
+            ),
+            "D1 databases.",
+        ),
+        "r2_buckets": _list_of(
+            _object(
+                {
+                    "binding": BINDING,
+                    "bucket_name": _string("Default: the binding name."),
+                    "jurisdiction": _string(),
+                    "preview_bucket_name": _string(),
+                    **REMOTE,
+                },
+                ("binding",),
+            ),
+            "R2 buckets (also served by the local S3 API).",
+        ),
+        "analytics_engine_datasets": _list_of(
+            _object({"binding": BINDING, "dataset": _string()}, ("binding",)),
+            "Workers Analytics Engine datasets.",
+        ),
+        "ai": _object(
+            {
+                "binding": BINDING,
+                "staging": {"type": "boolean"},
+                "models": {
+                    "type": "object",
+                    "additionalProperties": {"type": "string"},
+                    "description": "wranglerpy: Cloudflare model name -> local model name.",
+                },
+                **REMOTE,
+            },
+            ("binding",),
+            description="Workers AI, run locally.",
+        ),
+    }
+
+
+def _worker_properties() -> dict[str, Schema]:
+    """What both the top level and each ``[env.NAME]`` may set."""
+    props: dict[str, Schema] = {
+        "name": _string("The worker's name.", pattern=r"^[a-z0-9_][a-z0-9_-]*$"),
+        "main": _string("The entry module, e.g. `src/entry.py`."),
+        "compatibility_date": _string(pattern=r"^\d{4}-\d{2}-\d{2}$"),
+        "compatibility_flags": _list_of(_string(), "e.g. `python_workers`."),
+        "account_id": _string(),
+        "workers_dev": {"type": "boolean"},
+        "routes": _list_of(ROUTE, "Routes the worker serves on the local edge."),
+        "route": ROUTE,
+        "triggers": _object({"crons": _list_of(_string(), "Cron expressions.")}),
+        "build": _object(
+            {
+                "command": _string("Run before start and on every reload."),
+                "cwd": _string(),
+                "watch_dir": {"anyOf": [_string(), _list_of(_string(), "Folders to watch.")]},
+            }
+        ),
+        "placement": _object(
+            {
+                "mode": {"enum": ["off", "smart"]},
+                "hint": _string(),
+                "region": _string(),
+                "host": _string(),
+                "hostname": _string(),
+            }
+        ),
+        "observability": _object(
+            {
+                "enabled": {"type": "boolean"},
+                "head_sampling_rate": {"type": "number", "minimum": 0, "maximum": 1},
+                "logs": {"type": "object"},
+                "traces": {"type": "object"},
+            }
+        ),
+        "assets": _object(
+            {
+                "directory": _string("The static folder."),
+                "binding": BINDING,
+                "not_found_handling": {"enum": ["none", "404-page", "single-page-application"]},
+                "html_handling": {
+                    "enum": [
+                        "auto-trailing-slash",
+                        "force-trailing-slash",
+                        "drop-trailing-slash",
+                        "none",
+                    ]
+                },
+                "run_worker_first": {"type": "boolean"},
+            },
+            ("directory",),
+        ),
+        **_bindings(),
+    }
+    for key in BUILD_KNOBS:
+        props.setdefault(key, {"description": "Accepted; shapes bundling or deploys only."})
+    for key in b.UNSUPPORTED_BINDINGS:
+        props[key] = {"description": "Accepted with a warning: not emulated by wranglerpy."}
+    return props
+
+
+def build() -> Schema:
+    # Sections are written once under "definitions" and referenced from the top level and from
+    # every [env.NAME], as editors resolve them.
+    definitions: dict[str, Schema] = {}
+    worker: dict[str, Schema] = {}
+    for key, schema in _worker_properties().items():
+        if set(schema) <= {"description"}:
+            worker[key] = schema
+        else:
+            definitions[key] = schema
+            worker[key] = {"$ref": f"#/definitions/{key}"}
+    dev = _object(
+        {
+            "port": PORT,
+            "ip": _string(),
+            "local_protocol": {"enum": ["http", "https"]},
+            "upstream_protocol": _string(),
+            "host": _string(),
+            "inspector_port": PORT,
+            "enable_containers": {"type": "boolean"},
+            "container_engine": _string(),
+            "generate_types": {"type": "boolean"},
+            "s3_access_key_id": _string("wranglerpy: access key id of the local S3 API."),
+            "s3_secret_access_key": _string("wranglerpy: its secret (set both or neither)."),
+        },
+        description="`wranglerpy dev` settings (top level only).",
+    )
+    env_section = {
+        "type": "object",
+        "properties": {k: v for k, v in worker.items() if k != "$schema"},
+        "additionalProperties": False,
+    }
+    return {
+        "$schema": "http://json-schema.org/draft-07/schema#",
+        "$id": "https://github.com/wranglerpy/wranglerpy/wrangler.schema.json",
+        "title": "wrangler config (as wranglerpy reads it)",
+        "type": "object",
+        "properties": {
+            **worker,
+            "$schema": _string("This schema's path."),
+            "dev": dev,
+            "env": {
+                "type": "object",
+                "additionalProperties": env_section,
+                "description": "Named environments (`--env NAME`).",
+            },
+        },
+        "additionalProperties": False,
+        "definitions": definitions,
+    }
+
+
+def render() -> str:
+    return json.dumps(build(), indent=2) + "\n"
+
+
+if __name__ == "__main__":
+    SCHEMA_PATH.write_text(render())
+    print(SCHEMA_PATH)

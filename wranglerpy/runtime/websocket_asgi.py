@@ -1,0 +1,158 @@
+"""Serving WebSocket upgrades: the ASGI ``websocket`` scope of a worker's HTTP server.
+
+The handshake becomes a ``Request`` (``GET`` with ``Upgrade: websocket``) for the worker's
+``fetch``. A ``Response(None, status=101, web_socket=client)`` accepts the connection and
+couples ``client`` to it; any other response refuses the upgrade with that response (through
+ASGI's websocket denial response when the server offers it, else a 403 close).
+"""
+
+from __future__ import annotations
+
+import asyncio
+from typing import TYPE_CHECKING, Any
+
+from wranglerpy.runtime import tracing
+from wranglerpy.runtime.headers import Headers
+from wranglerpy.runtime.messages import Request, Response
+from wranglerpy.runtime.websocket import Item, WebSocket
+
+if TYPE_CHECKING:
+    from wranglerpy.runtime.app import WorkerApp
+
+Scope = dict[str, Any]
+
+
+def handshake_request(scope: Scope) -> Request:
+    """The worker-facing request of a WebSocket handshake."""
+    from wranglerpy.runtime.asgi_front import request_url
+
+    headers = Headers.from_raw(scope.get("headers") or [])
+    if "upgrade" not in headers:
+        headers.set("upgrade", "websocket")
+    http_scope = dict(scope)
+    http_scope["scheme"] = "https" if scope.get("scheme") == "wss" else "http"
+    return Request(request_url(http_scope), method="GET", headers=headers)
+
+
+async def serve_websocket(app: WorkerApp, scope: Scope, receive: Any, send: Any) -> None:
+    first = await receive()
+    if first["type"] != "websocket.connect":
+        return
+    request = handshake_request(scope)
+    event = app.begin(
+        trace=tracing.new_trace_id(),
+        method="GET",
+        url=request.url,
+        headers=request.headers,
+        client=(scope.get("client") or ("", 0))[0],
+    )
+    event["path"] = scope["path"]
+    ctx = app.new_context()
+    try:
+        response = await app.route(request, ctx, event)
+        event["status"] = response.status
+    finally:
+        app.finish(event)
+    client = getattr(response, "webSocket", None)
+    if response.status != 101 or not isinstance(client, WebSocket):
+        await _refuse(scope, send, response)
+        return
+    await run_connection(client, receive, send, response)
+    await ctx.drain()
+
+
+async def _refuse(scope: Scope, send: Any, response: Response) -> None:
+    if "websocket.http.response" in (scope.get("extensions") or {}):
+        await send(
+            {
+                "type": "websocket.http.response.start",
+                "status": response.status if response.status != 101 else 500,
+                "headers": response.headers.raw(),
+            }
+        )
+        await send({"type": "websocket.http.response.body", "body": await response.bytes()})
+    else:
+        await send({"type": "websocket.close", "code": 1008})
+
+
+async def run_connection(client: WebSocket, receive: Any, send: Any, response: Response) -> None:
+    """Accept the connection and pump frames both ways until it closes."""
+    queue: asyncio.Queue[Item] = asyncio.Queue()
+    client.couple(queue.put_nowait)
+    accept: dict[str, Any] = {"type": "websocket.accept"}
+    protocol = response.headers.get("sec-websocket-protocol")
+    if protocol:
+        accept["subprotocol"] = protocol
+    extra = [
+        (k, v)
+        for k, v in response.headers.raw()
+        if k.lower() not in (b"sec-websocket-protocol", b"upgrade", b"connection")
+    ]
+    if extra:
+        accept["headers"] = extra
+    await send(accept)
+
+    async def writer() -> None:
+        while True:
+            item = await queue.get()
+            if item[0] == "message":
+                data = item[1]
+                key = "text" if isinstance(data, str) else "bytes"
+                await send({"type": "websocket.send", key: data})
+            elif item[0] == "close":
+                code = 1000 if item[1] == 1005 else item[1]
+                await send({"type": "websocket.close", "code": code, "reason": item[2]})
+                return
+
+    write_task = asyncio.ensure_future(writer())
+    try:
+        while True:
+            message = await receive()
+            if message["type"] == "websocket.receive":
+                text = message.get("text")
+                client.from_network(
+                    ("message", text if text is not None else message.get("bytes") or b"")
+                )
+            elif message["type"] == "websocket.disconnect":
+                code = int(message.get("code") or 1005)
+                client.from_network(("close", code, message.get("reason") or "", code != 1006))
+                break
+    finally:
+        # Let frames queued before the disconnect go out, then stop the writer.
+        await asyncio.sleep(0)
+        write_task.cancel()
+        await asyncio.gather(write_task, return_exceptions=True)
+
+
+def _report_peer_close_codes() -> None:
+    """hypercorn reports every close the app did not start as 1006 (abnormal), losing the
+    client's code and reason; Workers' close events carry them. Wrap its wsproto event
+    handler so a clean close from the client reaches the app with its own code and reason."""
+    try:
+        from hypercorn.protocol.ws_stream import WSStream
+        from wsproto.events import CloseConnection
+    except ImportError:  # pragma: no cover - hypercorn without websockets
+        return
+    original = getattr(WSStream, "_handle_events", None)
+    if original is None or getattr(original, "_wranglerpy", False):
+        return
+
+    async def handle_events(self: Any) -> None:
+        # One event at a time through the original, so frames before the close keep their order.
+        for event in list(self.connection.events()):
+            if isinstance(event, CloseConnection) and self.app_put is not None:
+                put, self.app_put = self.app_put, None  # no second (1006) disconnect later
+                await put(
+                    {"type": "websocket.disconnect", "code": event.code, "reason": event.reason}
+                )
+            self.connection.events = lambda event=event: iter([event])
+            try:
+                await original(self)
+            finally:
+                del self.connection.events
+
+    handle_events._wranglerpy = True  # type: ignore[attr-defined]
+    WSStream._handle_events = handle_events  # type: ignore[method-assign]
+
+
+_report_peer_close_codes()

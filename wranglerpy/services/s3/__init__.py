@@ -1,0 +1,20 @@
+"""R2's S3-compatible API for the local buckets: ``create_app(...)`` is an ASGI app over the
+same store the R2 binding uses (``wranglerpy.bindings.r2``)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from pathlib import Path
+
+from wranglerpy.services.s3.app import S3App
+from wranglerpy.services.s3.auth import DEFAULT_CREDENTIALS, Credentials, Verifier
+from wranglerpy.services.s3.buckets import Buckets
+
+__all__ = ["DEFAULT_CREDENTIALS", "Credentials", "S3App", "create_app"]
+
+
+def create_app(
+    persist_dir: Path, credentials: Mapping[str, str], buckets: Iterable[str] = ()
+) -> S3App:
+    """The S3 API over ``<persist_dir>/r2``; ``credentials`` maps access key id -> secret."""
+    return S3App(Buckets(persist_dir, buckets), Verifier(credentials))

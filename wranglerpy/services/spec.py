@@ -1,0 +1,60 @@
+"""What the services process serves: the persist dir, the local S3 keys, the configured
+buckets and the ``[ai.models]`` overrides, decided in the parent from the configs."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable
+from dataclasses import dataclass
+from pathlib import Path
+
+from wranglerpy.config.schema import WorkerConfig
+from wranglerpy.services.s3.auth import DEFAULT_CREDENTIALS
+
+
+@dataclass(frozen=True)
+class ServicesSpec:
+    persist_dir: Path
+    access_key_id: str = DEFAULT_CREDENTIALS.access_key_id
+    secret_access_key: str = DEFAULT_CREDENTIALS.secret_access_key
+    buckets: tuple[str, ...] = ()
+    ai_models: tuple[tuple[str, str], ...] = ()
+
+    def to_json(self) -> str:
+        return json.dumps(
+            {
+                "persist_dir": str(self.persist_dir),
+                "access_key_id": self.access_key_id,
+                "secret_access_key": self.secret_access_key,
+                "buckets": list(self.buckets),
+                "ai_models": [list(pair) for pair in self.ai_models],
+            }
+        )
+
+    @classmethod
+    def from_json(cls, text: str) -> ServicesSpec:
+        raw = json.loads(text)
+        return cls(
+            persist_dir=Path(raw["persist_dir"]),
+            access_key_id=raw["access_key_id"],
+            secret_access_key=raw["secret_access_key"],
+            buckets=tuple(raw["buckets"]),
+            ai_models=tuple((a, b) for a, b in raw["ai_models"]),
+        )
+
+
+def spec_for(workers: Iterable[WorkerConfig], persist_dir: Path) -> ServicesSpec:
+    """The first ``[dev] s3_access_key_id``/``s3_secret_access_key`` pair any config sets (else
+    the documented default), every bucket the configs bind, every ``[ai.models]`` entry."""
+    key_id, secret = DEFAULT_CREDENTIALS.access_key_id, DEFAULT_CREDENTIALS.secret_access_key
+    buckets: list[str] = []
+    models: list[tuple[str, str]] = []
+    chosen = False
+    for worker in workers:
+        dev = worker.dev
+        if not chosen and dev.s3_access_key_id and dev.s3_secret_access_key:
+            key_id, secret, chosen = dev.s3_access_key_id, dev.s3_secret_access_key, True
+        buckets += [b.bucket_name for b in worker.r2_buckets if b.bucket_name not in buckets]
+        if worker.ai is not None:
+            models += [m for m in worker.ai.models if m not in models]
+    return ServicesSpec(persist_dir, key_id, secret, tuple(buckets), tuple(models))

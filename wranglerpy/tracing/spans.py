@@ -1,0 +1,58 @@
+"""Spans from the ``request`` events workers already emit (one per fetch, binding fetch, RPC
+and cron call, with its trace, span and parent span ids), so tracing adds nothing to the
+worker's hot path beyond three ids and a timestamp."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+
+@dataclass(frozen=True)
+class Span:
+    trace_id: str
+    span_id: str
+    parent_id: str | None
+    name: str
+    service: str  # the worker: OpenTelemetry's service.name
+    start_ns: int
+    end_ns: int
+    error: bool
+    attributes: dict[str, str | int] = field(default_factory=dict)
+
+
+def span_name(event: dict[str, Any]) -> str:
+    method = str(event.get("method", ""))
+    if method == "RPC":
+        return f"RPC {event.get('entrypoint') or 'Default'}.{event.get('rpcMethod', '')}"
+    if method == "CRON":
+        return f"CRON {event.get('path', '')}"
+    return f"{method} {event.get('path', '/')}"
+
+
+def from_event(event: dict[str, Any]) -> Span | None:
+    """The span of one finished call, or None for events that are not one."""
+    if event.get("type") != "request" or not event.get("span") or not event.get("trace"):
+        return None
+    start = int(event.get("start_ns") or 0)
+    status = int(event.get("status") or 0)
+    attributes: dict[str, str | int] = {
+        "http.request.method": str(event.get("method", "")),
+        "url.full": str(event.get("url", "")),
+        "http.response.status_code": status,
+        "wranglerpy.outcome": str(event.get("outcome", "")),
+    }
+    for key in ("caller", "entrypoint"):
+        if event.get(key):
+            attributes[f"wranglerpy.{key}"] = str(event[key])
+    return Span(
+        trace_id=str(event["trace"]),
+        span_id=str(event["span"]),
+        parent_id=event.get("parent_span") or None,
+        name=span_name(event),
+        service=str(event.get("worker", "")),
+        start_ns=start,
+        end_ns=start + int(float(event.get("duration_ms") or 0) * 1_000_000),
+        error=event.get("outcome") not in (None, "ok") or status >= 500,
+        attributes=attributes,
+    )
