@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from wranglerpy.config import bindings as b
-from wranglerpy.config.load import BUILD_KNOBS
+from wranglerpy.config.load import BUILD_KNOBS, INHERITABLE, NOT_INHERITED
 
 SCHEMA_PATH = Path(__file__).with_name("wrangler.schema.json")
 
@@ -136,7 +136,57 @@ def _bindings() -> dict[str, Schema]:
             ("binding",),
             description="Workers AI, run locally.",
         ),
+        "vectorize": _list_of(
+            _object(
+                {"binding": BINDING, "index_name": _string(), **REMOTE}, ("binding", "index_name")
+            ),
+            "Vectorize indexes (create them with `wranglerpy vectorize create`).",
+        ),
+        "ratelimits": _list_of(RATELIMIT, "Rate limiters: `env.NAME.limit({key})`."),
+        "version_metadata": _object(
+            {"binding": BINDING}, ("binding",), description="The running version's id, tag, time."
+        ),
+        "hyperdrive": _list_of(
+            _object(
+                {
+                    "binding": BINDING,
+                    "id": _string(),
+                    "localConnectionString": _string(
+                        "postgres:// or mysql:// URL of the local database "
+                        "($CLOUDFLARE_HYPERDRIVE_LOCAL_CONNECTION_STRING_<BINDING> wins)."
+                    ),
+                },
+                ("binding", "id"),
+            ),
+            "Hyperdrive configs, pointing at a local database.",
+        ),
+        "send_email": _list_of(
+            _object(
+                {
+                    "name": BINDING,
+                    "destination_address": _string(),
+                    "allowed_destination_addresses": _list_of(_string(), "Allowed recipients."),
+                    "allowed_sender_addresses": _list_of(_string(), "Allowed senders."),
+                    **REMOTE,
+                },
+                ("name",),
+            ),
+            "Outgoing email, recorded locally (`wranglerpy email list`).",
+        ),
     }
+
+
+RATELIMIT = _object(
+    {
+        "name": BINDING,
+        "namespace_id": _string(),
+        "simple": _object(
+            {"limit": {"type": "integer", "minimum": 0}, "period": {"enum": [10, 60]}},
+            ("limit", "period"),
+        ),
+    },
+    ("name", "namespace_id", "simple"),
+)
 
 
 def _worker_properties() -> dict[str, Schema]:
@@ -198,6 +248,10 @@ def _worker_properties() -> dict[str, Schema]:
         props.setdefault(key, {"description": "Accepted; shapes bundling or deploys only."})
     for key in b.UNSUPPORTED_BINDINGS:
         props[key] = {"description": "Accepted with a warning: not emulated by wranglerpy."}
+    # Every key the loader reads is in the schema, even before its section gets a full schema
+    # here, so an editor never flags a key wranglerpy accepts.
+    for key in (*INHERITABLE, *NOT_INHERITED):
+        props.setdefault(key, {"description": "See the README for this section."})
     return props
 
 
