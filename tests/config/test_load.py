@@ -333,7 +333,7 @@ def test_unknown_keys_warn(write: Write) -> None:
     bar = 2
     minify = true
     node_compat = true
-    queues = { producers = [] }
+    dispatch_namespaces = []
     [placement]
     mode = "off"
     extra = 1
@@ -345,7 +345,7 @@ def test_unknown_keys_warn(write: Write) -> None:
     assert 'Unexpected fields found in top-level field: "foo", "bar"' in w.warnings
     assert 'Unexpected fields found in placement field: "extra"' in w.warnings
     assert 'Unexpected fields found in kv_namespaces[0] field: "typo"' in w.warnings
-    assert any("queues" in x and "not supported locally" in x for x in w.warnings)
+    assert any("dispatch_namespaces" in x and "not supported locally" in x for x in w.warnings)
     assert not any("minify" in x or "node_compat" in x for x in w.warnings)
     assert len(w.warnings) == 4
 

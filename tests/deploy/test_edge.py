@@ -13,6 +13,7 @@ import httpx
 import pytest
 
 from tests.deploy.conftest import Edge
+from tests.waits import wait_until
 from wranglerpy.deploy.client import running_edge
 from wranglerpy.deploy.history import DeploymentLog
 
@@ -114,12 +115,12 @@ def test_rollback_under_continuous_traffic_has_zero_failed_requests(edge: Edge) 
     for thread in threads:
         thread.start()
     try:
-        time.sleep(0.3)
+        wait_until(lambda: len(seen) >= 20, "traffic on v2")
         out = edge.cli("rollback", "-y", "-m", "bad release")
         assert "KV, D1, R2 and Analytics Engine data stay" in out
-        time.sleep(0.3)
+        wait_until(lambda: seen[-5:] == ["v1"] * 5, "traffic on v1")
         edge.cli("rollback", "-y")  # and forward again, to the v2 version
-        time.sleep(0.5)
+        wait_until(lambda: seen[-20:] == ["v2"] * 20, "traffic on v2 again")
     finally:
         stop.set()
         for thread in threads:
@@ -152,12 +153,12 @@ def test_a_crashed_worker_process_is_restarted(edge: Edge) -> None:
     workers = edge_status.call({"op": "status"})["workers"]
     pid = workers["pair-api"]["processes"][0]
     os.kill(pid, signal.SIGKILL)
-    deadline = time.monotonic() + 15
-    while time.monotonic() < deadline:
+
+    def replaced() -> bool:
         now = edge_status.call({"op": "status"})["workers"]["pair-api"]["processes"]
-        if now and pid not in now:
-            break
-        time.sleep(0.1)
+        return bool(now) and pid not in now
+
+    wait_until(replaced, "a new process")
     with edge.client("pair-api") as client:
         assert client.get("/health").status_code == 200
     assert "exited unexpectedly" in edge.paths.log.read_text()
@@ -227,12 +228,16 @@ def test_switching_a_binding_target_under_traffic_fails_no_call(edge: Edge) -> N
     for thread in threads:
         thread.start()
     try:
-        time.sleep(0.3)
+        wait_until(lambda: len(calls) >= 20, "traffic")
+        status = running_edge(edge.paths)
+        assert status is not None
         for n in range(2):
             index = edge.project / "src-streaming" / "index.py"
             index.write_text(index.read_text() + f"\n# release {n}\n")
             edge.cli("deploy", "-c", "wrangler-streaming.toml")
-            time.sleep(0.7)  # past the old version's drain
+            seen = len(calls)
+            wait_until(lambda: not status.call({"op": "status"})["draining"], "the old version")
+            wait_until(lambda n=seen: len(calls) >= n + 20, "traffic on the new version")
     finally:
         stop.set()
         for thread in threads:

@@ -11,6 +11,7 @@ from pathlib import Path
 import httpx
 import pytest
 
+from tests.waits import wait_until
 from wranglerpy.testing import DevServer
 
 pytestmark = pytest.mark.integration
@@ -78,7 +79,7 @@ def test_binding_to_a_worker_that_is_not_running(pair):
 
 def test_banner_and_logs(pair):
     pair.client("pair-api").get("/log")
-    time.sleep(0.3)
+    wait_until(lambda: "GET /log 200 OK" in pair.output(), "the request line")
     out = pair.output()
     assert "env.STREAMING" in out and "[connected]" in out
     assert "env.MISSING" in out and "[not connected]" in out
@@ -112,10 +113,7 @@ def test_ten_reloads_under_continuous_requests_fail_nothing(pair, pair_project):
         for i in range(1, 11):
             text = source.read_text()
             source.write_text(text.replace(f'VERSION = "v{i - 1}"', f'VERSION = "v{i}"'))
-            deadline = time.monotonic() + 15
-            while not any(v == f"v{i}" for _, v in results[-20:]):
-                assert time.monotonic() < deadline, f"reload {i} not seen"
-                time.sleep(0.02)
+            wait_until(lambda i=i: any(v == f"v{i}" for _, v in results[-20:]), f"reload {i}")
     finally:
         stop.set()
         for thread in threads:
@@ -131,10 +129,7 @@ def test_a_broken_worker_answers_500_and_recovers(pair, pair_project):
     good = source.read_text()
     api, streaming = pair.client("pair-api"), pair.client("pair-streaming")
     source.write_text(good + "\ndef broken(:\n")
-    deadline = time.monotonic() + 15
-    while streaming.get("/health").status_code != 500:
-        assert time.monotonic() < deadline
-        time.sleep(0.05)
+    wait_until(lambda: streaming.get("/health").status_code == 500, "the broken version")
     failed = streaming.get("/health")
     assert failed.json()["error"] == "Worker failed to load"
     assert "SyntaxError" in failed.json()["name"]
@@ -143,10 +138,7 @@ def test_a_broken_worker_answers_500_and_recovers(pair, pair_project):
     assert api.get("/health").status_code == 200  # the other worker keeps serving
     assert pair.output().count("SyntaxError") >= 1
     source.write_text(good.replace('VERSION = "v0"', 'VERSION = "fixed"'))
-    deadline = time.monotonic() + 15
-    while streaming.get("/health").status_code != 200:
-        assert time.monotonic() < deadline
-        time.sleep(0.05)
+    wait_until(lambda: streaming.get("/health").status_code == 200, "the fixed version")
     assert streaming.get("/health").json()["version"] == "fixed"
     assert pair.process.poll() is None  # dev itself never restarted
 
@@ -222,15 +214,14 @@ def test_a_crashed_worker_process_is_restarted(pair):
     assert pair.process is not None
     for child in _children(pair.process.pid):
         os.kill(child, signal.SIGKILL)  # every worker process, and the spare
-    deadline = time.monotonic() + 15
-    while True:
+
+    def answers() -> bool:
         try:
-            if streaming.get("/health").status_code == 200:
-                break
+            return streaming.get("/health").status_code == 200
         except httpx.HTTPError:
-            pass
-        assert time.monotonic() < deadline, pair.output()
-        time.sleep(0.1)
+            return False
+
+    wait_until(answers, "the restarted worker")
     assert pair.client("pair-api").get("/stream/health").status_code == 200
     assert "exited unexpectedly" in pair.output()
 

@@ -18,10 +18,10 @@ async def test_streams_matching_events_until_the_client_leaves(tmp_path):
         hub.publish({"type": "request", "worker": "api", "status": 201})
         event = json.loads(await asyncio.wait_for(reader.readline(), 2))
         assert event == {"type": "request", "worker": "api", "status": 201}
+        clients = list(server._clients)
         writer.close()
-        await asyncio.sleep(0.05)
-        hub.publish({"type": "request", "worker": "api", "status": 202})
-        await asyncio.sleep(0.05)
+        await asyncio.wait_for(asyncio.wait(clients), 10)  # the server saw the client leave
+        hub.publish({"type": "request", "worker": "api", "status": 202})  # nobody to send to
         assert not server._clients
     finally:
         await server.close()

@@ -103,3 +103,28 @@ async def test_shutdown_stops_everything_and_unregisters(supervised, tmp_path):
     await supervisor.shutdown()
     assert all(p.stopping for p in factory.made)
     assert supervisor.registry.entries() == []
+
+
+async def test_a_busy_port_names_the_worker_and_how_to_move_it(tmp_path):
+    import socket
+
+    from wranglerpy.errors import UsageError
+
+    busy = socket.socket()
+    busy.bind(("127.0.0.1", 0))
+    busy.listen(1)
+    port = busy.getsockname()[1]
+    configs = [worker(tmp_path, "api"), worker(tmp_path, "streaming")]
+    options = SupervisorOptions(registry_dir=tmp_path / "registry", run_build=False)
+    supervisor = Supervisor(
+        configs, {"api": 0, "streaming": port}, LogHub(), options, process_factory=FakeFactory()
+    )
+    try:
+        with pytest.raises(UsageError) as info:
+            await supervisor.start()
+    finally:
+        busy.close()
+        await supervisor.shutdown()
+    message = str(info.value)
+    assert message.startswith(f'Worker "streaming": address 127.0.0.1:{port} is already in use')
+    assert "--worker-port streaming=PORT" in message and "--port" not in message.split("Move")[1]

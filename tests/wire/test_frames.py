@@ -87,8 +87,8 @@ def test_a_result_that_cannot_travel_becomes_a_type_error():
 
 
 async def test_a_reserved_kind_has_no_head_here():
-    with pytest.raises(FrameError, match="no call of frame kind 0x06"):
-        frames.decode_head(frames.DURABLE_OBJECT, frames.dumps([]))
+    with pytest.raises(FrameError, match="no call of frame kind 0x07"):
+        frames.decode_head(frames.ALARM, frames.dumps([]))
 
 
 async def test_a_truncated_frame_is_a_frame_error():

@@ -5,6 +5,7 @@ state in SQLite under the persist dir, so nothing here depends on the inter-proc
 from __future__ import annotations
 
 import asyncio
+import importlib
 from pathlib import Path
 from typing import Any, Protocol
 
@@ -20,17 +21,21 @@ class Background(Protocol):
 def start_background(app: Any, config: WorkerConfig | None, persist_dir: Path | None) -> list[Any]:
     if config is None or persist_dir is None or getattr(app, "loaded", None) is None:
         return []
-    from wranglerpy.bindings.queues.runner import start_consumers
-    from wranglerpy.bindings.workflows.runner import start_engines
+    from wranglerpy.runtime import console
 
     running: list[Any] = []
-    for start in (start_consumers, start_engines):
+    wanted = []
+    # Imported only when configured, so other workers' start-up pays nothing for them.
+    if config.queue_consumers or config.queue_producers:
+        wanted.append(("wranglerpy.bindings.queues.runner", "start_consumers"))
+    if config.workflows:
+        wanted.append(("wranglerpy.bindings.workflows.runner", "start_engines"))
+    for module, name in wanted:
         try:
+            start = getattr(importlib.import_module(module), name)
             running += start(config, Path(persist_dir), app)
         except Exception as exc:  # noqa: BLE001 - the worker still serves requests
-            from wranglerpy.runtime import console
-
-            console.record(app.sink, config.name, "error", f"cannot start {start.__name__}: {exc}")
+            console.record(app.sink, config.name, "error", f"cannot start {name}: {exc}")
     return running
 
 

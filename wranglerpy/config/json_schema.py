@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from wranglerpy.config import bindings as b
-from wranglerpy.config.load import BUILD_KNOBS, INHERITABLE, NOT_INHERITED
+from wranglerpy.config.load import BUILD_KNOBS
 
 SCHEMA_PATH = Path(__file__).with_name("wrangler.schema.json")
 
@@ -121,6 +121,56 @@ def _bindings() -> dict[str, Schema]:
         "analytics_engine_datasets": _list_of(
             _object({"binding": BINDING, "dataset": _string()}, ("binding",)),
             "Workers Analytics Engine datasets.",
+        ),
+        "queues": _object(
+            {
+                "producers": _list_of(
+                    _object(
+                        {
+                            "binding": BINDING,
+                            "queue": _string("The queue's name."),
+                            "delivery_delay": {"type": "integer", "minimum": 0, "maximum": 86400},
+                            **REMOTE,
+                        },
+                        ("binding", "queue"),
+                    ),
+                    "Queue producers: `env.<binding>.send(...)`.",
+                ),
+                "consumers": _list_of(
+                    _object(
+                        {
+                            "queue": _string("The queue this worker's `queue` handler receives."),
+                            "type": {"enum": ["worker", "http_pull"]},
+                            "max_batch_size": {"type": "integer", "minimum": 1, "maximum": 100},
+                            "max_batch_timeout": {"type": "number", "minimum": 0, "maximum": 60},
+                            "max_retries": {"type": "integer", "minimum": 0, "maximum": 100},
+                            "dead_letter_queue": _string(),
+                            "max_concurrency": {"type": "integer", "minimum": 1},
+                            "retry_delay": {"type": "integer", "minimum": 0, "maximum": 86400},
+                            "visibility_timeout_ms": {"type": "integer"},
+                        },
+                        ("queue",),
+                    ),
+                    "Queue consumers, run in this worker's process.",
+                ),
+            },
+            description="Cloudflare Queues, run locally.",
+        ),
+        "workflows": _list_of(
+            _object(
+                {
+                    "name": _string(
+                        "The workflow's name.", pattern=r"^[a-zA-Z0-9_][a-zA-Z0-9-_]*$"
+                    ),
+                    "binding": BINDING,
+                    "class_name": _string("The WorkflowEntrypoint class."),
+                    "script_name": _string("The worker defining the class (default: this one)."),
+                    "limits": {"type": "object", "properties": {"steps": {"type": "integer"}}},
+                    **REMOTE,
+                },
+                ("name", "binding", "class_name"),
+            ),
+            "Workflows, run locally by the worker that defines the class.",
         ),
         "ai": _object(
             {
@@ -248,10 +298,9 @@ def _worker_properties() -> dict[str, Schema]:
         props.setdefault(key, {"description": "Accepted; shapes bundling or deploys only."})
     for key in b.UNSUPPORTED_BINDINGS:
         props[key] = {"description": "Accepted with a warning: not emulated by wranglerpy."}
-    # Every key the loader reads is in the schema, even before its section gets a full schema
-    # here, so an editor never flags a key wranglerpy accepts.
-    for key in (*INHERITABLE, *NOT_INHERITED):
-        props.setdefault(key, {"description": "See the README for this section."})
+    # Emulated bindings without a detailed schema yet are still known keys (no editor warning).
+    for key in (*b.BINDING_KEYS, "migrations"):
+        props.setdefault(key, {"description": "Emulated locally by wranglerpy; see the README."})
     return props
 
 

@@ -209,7 +209,10 @@ def load_worker(config_path: Path, env: str | None = None) -> WorkerConfig:
     )
     _check_binding_names(r, config, env_path, pick("assets")[1])
     do.check_bound_classes(r, config.durable_objects, config.migrations, env_path)
-    return replace(config, warnings=tuple(r.warnings))
+    producers = q.with_compatibility(
+        config.queue_producers, config.compatibility_flags, config.compatibility_date
+    )
+    return replace(config, queue_producers=producers, warnings=tuple(r.warnings))
 
 
 def _check_name(r: Reader, name: str, where: str) -> None:

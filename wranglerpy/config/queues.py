@@ -8,7 +8,7 @@ miniflare validates (workers-sdk packages/miniflare/src/workers/queues/schemas.t
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 from wranglerpy.config.fields import Reader, join
@@ -35,6 +35,9 @@ class QueueProducer:
     binding: str
     queue: str
     delivery_delay: int = 0
+    # What send() uses without contentType: "json" from compatibility date 2024-03-18 (or with
+    # the queues_json_messages flag), "v8" before (workerd compatibility-date.capnp).
+    default_content_type: str = "json"
 
 
 @dataclass(frozen=True)
@@ -48,6 +51,20 @@ class QueueConsumer:
     dead_letter_queue: str | None = None
     retry_delay: int = 0
     max_concurrency: int | None = None  # None: as many batches at once as there are
+
+
+JSON_MESSAGES_DATE = "2024-03-18"
+
+
+def with_compatibility(
+    producers: tuple[QueueProducer, ...], flags: tuple[str, ...], date: str | None
+) -> tuple[QueueProducer, ...]:
+    """Producers with the default content type their worker's compatibility settings give."""
+    json_default = "no_queues_json_messages" not in flags and (
+        "queues_json_messages" in flags or (date or "9999") >= JSON_MESSAGES_DATE
+    )
+    kind = "json" if json_default else "v8"
+    return tuple(replace(p, default_content_type=kind) for p in producers)
 
 
 def _bounded_int(

@@ -80,7 +80,12 @@ class EdgeDaemon:
 
     # ------------------------------------------------------------------ life
     async def start(self) -> None:
-        sock = bind_tcp(self.ip, self.requested_port)
+        sock = bind_tcp(
+            self.ip,
+            self.requested_port,
+            owner="The local edge",
+            hint="Start it on another with `wranglerpy edge start --port PORT`.",
+        )
         self.port = sock.getsockname()[1]
         self.router.public_port = self.port
         self._servers.append(
@@ -292,6 +297,7 @@ class EdgeDaemon:
             "port": self.port,
             "simulate_latency": self.simulate_latency,
             "workers": workers,
+            "draining": sorted(f"{f.name} {f.version_id[:8]}" for f in self.draining),
         }
 
 

@@ -9,9 +9,18 @@ on its own socket while the router and bindings already use the new one.
 from __future__ import annotations
 
 import contextlib
+from functools import partial
 
 from wranglerpy.errors import DeployError
-from wranglerpy.host.pool import DEFAULT_BACKOFF, Backoff, Process, StartFailed, WorkerPool
+from wranglerpy.host.pool import (
+    DEFAULT_BACKOFF,
+    Backoff,
+    Process,
+    Spares,
+    StartFailed,
+    WorkerPool,
+)
+from wranglerpy.host.process import WorkerProcess
 from wranglerpy.host.sockets import bind_unix
 from wranglerpy.logs.hub import LogHub
 from wranglerpy.runtime.spec import WorkerSpec
@@ -42,6 +51,8 @@ class Fleet:
             size=processes,
             require_clean_load=True,
             tag={"version": version_id},
+            # The router owns the public port: these processes serve frames only.
+            spares=Spares(partial(WorkerProcess, http=False), keep=0),
             backoff=backoff,
         )
 

@@ -14,33 +14,13 @@ import contextlib
 import time
 from collections.abc import Awaitable, Callable, Iterator, Sequence
 from dataclasses import dataclass
-from typing import Any, Protocol
+from typing import Any
 
 from wranglerpy.host.process import ChildExited, EventCallback, WorkerProcess
 from wranglerpy.logs.hub import LogHub
 from wranglerpy.runtime.spec import WorkerSpec
 
-
-class Process(Protocol):
-    """What the pool needs of a worker process (``WorkerProcess``; tests pass fakes)."""
-
-    on_event: EventCallback
-    name: str | None
-    stopping: bool
-    exited: asyncio.Future[int] | None
-
-    @property
-    def pid(self) -> int | None: ...
-
-    async def spawn(self) -> None: ...
-
-    async def load(self, spec: WorkerSpec, fds: list[int]) -> dict[str, Any]: ...
-
-    async def stop(self, grace: float = 5.0) -> None: ...
-
-    def kill_now(self) -> None: ...
-
-
+Process = WorkerProcess  # or any object with its methods (tests pass fakes)
 ProcessFactory = Callable[[EventCallback], Process]
 Sleep = Callable[[float], Awaitable[None]]
 

@@ -22,8 +22,9 @@ LINE_LIMIT = 16 * 1024 * 1024
 class WorkerProcess:
     """A child running ``wranglerpy.runtime.child``; ``load`` turns a warm spare into a worker."""
 
-    def __init__(self, on_event: EventCallback) -> None:
+    def __init__(self, on_event: EventCallback, *, http: bool = True) -> None:
         self.on_event = on_event
+        self.http = http  # it will serve HTTP (dev): import hypercorn while warming
         self.name: str | None = None
         self.proc: asyncio.subprocess.Process | None = None
         self._control: socket.socket | None = None
@@ -52,6 +53,7 @@ class WorkerProcess:
             "-m",
             "wranglerpy.runtime.child",
             str(child_end.fileno()),
+            *(["--http"] if self.http else []),
             pass_fds=(child_end.fileno(),),
             stdin=asyncio.subprocess.DEVNULL,
             stdout=asyncio.subprocess.PIPE,

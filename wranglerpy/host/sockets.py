@@ -19,7 +19,8 @@ BACKLOG = 2048
 _serial = itertools.count(1)
 
 
-def bind_tcp(ip: str, port: int) -> socket.socket:
+def bind_tcp(ip: str, port: int, *, owner: str = "", hint: str = "") -> socket.socket:
+    """A listening TCP socket; a busy port is a UsageError naming ``owner`` and ``hint``."""
     family = socket.AF_INET6 if ":" in ip else socket.AF_INET
     sock = socket.socket(family, socket.SOCK_STREAM)
     sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
@@ -28,9 +29,10 @@ def bind_tcp(ip: str, port: int) -> socket.socket:
         sock.bind((ip, port))
     except OSError as exc:
         sock.close()
+        whose = f"{owner}: address" if owner else "Address"
         raise UsageError(
-            f"Address {ip}:{port} is already in use or not available ({exc.strerror}). "
-            "Pick another with --port or [dev] port."
+            f"{whose} {ip}:{port} is already in use or not available ({exc.strerror})."
+            + (f" {hint}" if hint else "")
         ) from None
     sock.listen(BACKLOG)
     sock.set_inheritable(True)

@@ -87,6 +87,11 @@ class Printer:
 
     def format(self, event: dict[str, Any], level: str) -> str:
         kind = event.get("type")
+        if kind == "request" and event.get("queue_batch"):
+            batch = event["queue_batch"]
+            done = f"{batch.get('acked')}/{batch.get('batchSize')}"
+            code = "32" if batch.get("acked") == batch.get("batchSize") else "33"
+            return f"QUEUE {batch.get('queue')} {self._paint(code, done)} ({event.get('duration_ms', 0):.0f} ms)"
         if kind == "request":
             status = int(event.get("status", 0))
             code = "31" if status >= 500 else "33" if status >= 400 else "32"

@@ -28,6 +28,8 @@ def to_tail_event(event: dict[str, Any]) -> dict[str, Any]:
         body = dict(event["scheduled"])
     elif event.get("rpcMethod"):
         body = {"rpcMethod": event["rpcMethod"]}
+    elif event.get("queue_batch"):  # Cloudflare's queue event: {"queue": ..., "batchSize": ...}
+        body = {k: event["queue_batch"][k] for k in ("queue", "batchSize")}
     else:
         # Redacted again here: events from any source (dev, the edge) reach tail through this.
         headers = redact_headers((event.get("headers") or {}).items())
@@ -84,6 +86,8 @@ def pretty(tail: dict[str, Any], colour: bool = False) -> str:
         what = f"{body['request']['method']} {body['request']['url']} {phrase}"
     elif "rpcMethod" in body:
         what = f"RPC {body['rpcMethod']}()"
+    elif "batchSize" in body:
+        what = f"Queue {body.get('queue')} ({body['batchSize']} messages)"
     else:
         what = f"Scheduled cron {body.get('cron') or '(manual)'}"
     line = (

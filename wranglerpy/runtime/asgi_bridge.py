@@ -15,6 +15,7 @@ from wranglerpy.runtime.headers import Headers
 from wranglerpy.runtime.messages import Request, Response
 
 _END = object()
+DISCONNECT_GRACE = 2.0  # seconds an app gets to stop after its client left
 
 
 async def fetch(app: Any, request: Request, env: Any, ctx: Any = None) -> Response:
@@ -58,6 +59,8 @@ async def fetch(app: Any, request: Request, env: Any, ctx: Any = None) -> Respon
         return {"type": "http.disconnect"}
 
     async def send(message: dict[str, Any]) -> None:
+        if disconnected.is_set():
+            return  # nobody reads the answer any more
         if message["type"] == "http.response.start":
             started.set_result(message)
         elif message["type"] == "http.response.body":
@@ -91,7 +94,12 @@ async def fetch(app: Any, request: Request, env: Any, ctx: Any = None) -> Respon
         finally:
             disconnected.set()
             if not task.done():
+                # Tell the app first: frameworks (Quart, Starlette) stop their own request
+                # tasks on http.disconnect, which a cancel of the outer call would not reach.
+                await asyncio.wait({task}, timeout=DISCONNECT_GRACE)
+            if not task.done():
                 task.cancel()
+                await asyncio.wait({task}, timeout=DISCONNECT_GRACE)
 
     headers = Headers.from_raw(start.get("headers") or [])
     return Response(body(), status=start["status"], headers=headers)

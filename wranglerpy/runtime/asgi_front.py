@@ -2,7 +2,8 @@
 
 A request becomes a ``Request`` whose body streams from ASGI ``receive``; the ``Response``
 goes back through ``send``, chunk by chunk, and a client that leaves stops the stream (and
-whatever produces it). An ASGI ``app`` as the worker's main gets the scope itself.
+whatever produces it). An ASGI ``app`` as the worker's main is called as on Cloudflare, through
+``asgi.fetch`` (``asgi_bridge``) from that ``Request``, the same way the frames reach it.
 """
 
 from __future__ import annotations
@@ -12,7 +13,6 @@ from collections.abc import AsyncIterator
 from typing import TYPE_CHECKING, Any
 
 from wranglerpy.runtime import tracing
-from wranglerpy.runtime.error_page import error_response
 from wranglerpy.runtime.headers import Headers
 from wranglerpy.runtime.messages import Request, Response
 
@@ -119,59 +119,17 @@ async def _http(app: WorkerApp, scope: Scope, receive: Receive, send: Send) -> N
     event["path"] = scope["path"]
     ctx = app.new_context()
     try:
-        loaded = app.loaded
-        if (
-            app.load_error is None
-            and loaded is not None
-            and loaded.asgi_app is not None
-            and not app.asset_first()
-        ):
-            await _call_asgi(app, scope, receive, send, ctx, event)
-        else:
-            body = RequestBody(receive)
-            method = scope["method"]
-            request = Request(
-                url,
-                method=method,
-                headers=headers,
-                body=None if method in ("GET", "HEAD") else body,
-            )
-            response = await app.route(request, ctx, event)
-            event["status"] = response.status
-            await send_response(response, send, body, event, head=method == "HEAD")
+        body = RequestBody(receive)
+        method = scope["method"]
+        request = Request(
+            url, method=method, headers=headers, body=None if method in ("GET", "HEAD") else body
+        )
+        response = await app.route(request, ctx, event)
+        event["status"] = response.status
+        await send_response(response, send, body, event, head=method == "HEAD")
         await ctx.drain()
     finally:
         app.finish(event)
-
-
-async def _call_asgi(
-    app: WorkerApp,
-    scope: Scope,
-    receive: Receive,
-    send: Send,
-    ctx: ExecutionContext,
-    event: dict[str, Any],
-) -> None:
-    assert app.loaded is not None
-    started = False
-
-    async def tracking_send(message: dict[str, Any]) -> None:
-        nonlocal started
-        if message["type"] == "http.response.start":
-            started = True
-            event["status"] = message["status"]
-        await send(message)
-
-    try:
-        await app.loaded.asgi_app(_with_env(app, scope, ctx), receive, tracking_send)
-    except Exception as exc:  # noqa: BLE001 - report the user's failure, answer 500
-        app.record_exception(exc, event)
-        if not started:
-            response = error_response(
-                exc, Headers.from_raw(scope.get("headers") or []), expose=app.expose_errors
-            )
-            event["status"] = response.status
-            await send_response(response, send, None, event)
 
 
 async def send_response(

@@ -1,4 +1,4 @@
-"""Entry point of a worker process: ``python -m wranglerpy.runtime.child <control-fd>``.
+"""Entry point of a worker process: ``python -m wranglerpy.runtime.child <control-fd> [--http]``.
 
 The process imports the runtime first and reports ``warm``; then it waits for a ``load``
 message carrying the worker spec and its pre-bound listening sockets (passed as file
@@ -255,6 +255,10 @@ def run_event_loop(main_coroutine: Any) -> None:
     try:
         import uvloop
     except ImportError:
+        uvloop = None
+    # Outside the except block: a traceback from worker code must not say "During handling of
+    # the above exception (No module named 'uvloop')".
+    if uvloop is None:
         asyncio.run(main_coroutine)
     else:
         uvloop.run(main_coroutine)
@@ -265,6 +269,10 @@ def main(argv: list[str]) -> int:
     control.setblocking(True)
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # the supervisor decides when we stop
     sink = SocketEventSink(control.fileno())
+    if "--http" in argv:
+        # A process that will serve HTTP imports hypercorn while it is a spare: imported after
+        # "ready", it would hold the first requests (the old process is already stopping).
+        import hypercorn.asyncio  # noqa: F401
     sink.emit({"type": "warm", "pid": os.getpid()})
     try:
         message, fds, _flags, _addr = socket.recv_fds(control, 1 << 20, 8)

@@ -67,19 +67,51 @@ class DurableObject:
 
 
 class WorkflowEntrypoint(WorkerEntrypoint):
-    """Imported for source compatibility; Workflows are not emulated by wranglerpy."""
+    """Base class of a workflow: `async def run(self, event, step)`, run by the worker that
+    defines it (see wranglerpy.bindings.workflows)."""
+
+
+# (function, bound?) -> (positional room or None for any, keyword names or None for any)
+_Shape = tuple[int | None, frozenset[str] | None]
+_shapes: dict[tuple[Any, bool], _Shape | None] = {}
+
+
+def _shape(func: Any) -> _Shape | None:
+    # Handlers are called per request: read each function's signature once, not per call.
+    bound = inspect.ismethod(func)
+    key = (func.__func__ if bound else func, bound)
+    try:
+        return _shapes[key]
+    except KeyError:
+        pass
+    except TypeError:  # an unhashable callable: no cache
+        key = None  # type: ignore[assignment]
+    try:
+        params = list(inspect.signature(func).parameters.values())
+    except (TypeError, ValueError):  # builtins without a signature: pass everything
+        shape: _Shape | None = None
+    else:
+        room = None
+        if not any(p.kind == p.VAR_POSITIONAL for p in params):
+            room = sum(p.kind in (p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD) for p in params)
+        named = None
+        if not any(p.kind == p.VAR_KEYWORD for p in params):
+            kinds = (inspect.Parameter.POSITIONAL_OR_KEYWORD, inspect.Parameter.KEYWORD_ONLY)
+            named = frozenset(p.name for p in params if p.kind in kinds)
+        shape = (room, named)
+    if key is not None and len(_shapes) < 4096:
+        _shapes[key] = shape
+    return shape
 
 
 def relaxed_call(func: Any, *args: Any, **kwargs: Any) -> Any:
     """Call ``func``, dropping positional and keyword arguments its signature cannot take."""
-    try:
-        params = list(inspect.signature(func).parameters.values())
-    except (TypeError, ValueError):  # builtins without a signature: pass everything
+    shape = _shape(func)
+    if shape is None:
         return func(*args, **kwargs)
-    if not any(p.kind == p.VAR_POSITIONAL for p in params):
-        room = sum(p.kind in (p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD) for p in params)
+    room, named = shape
+    if room is not None:
         args = args[:room]
-    if not any(p.kind == p.VAR_KEYWORD for p in params):
-        named = {p.name for p in params if p.kind in (p.POSITIONAL_OR_KEYWORD, p.KEYWORD_ONLY)}
+    if named is not None and kwargs:
         kwargs = {k: v for k, v in kwargs.items() if k in named}
     return func(*args, **kwargs)

@@ -10,6 +10,7 @@ from __future__ import annotations
 import importlib
 import importlib.util
 import inspect
+import os
 import sys
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -97,10 +98,28 @@ def import_main(main: Path) -> ModuleType:
     return importlib.import_module(name)
 
 
-def import_worker(main: Path) -> LoadedWorker:
-    """Import the module and classify its handlers; raise WorkerLoadError with the traceback."""
+_OWN = str(Path(__file__).resolve().parent.parent)  # wranglerpy's own files
+
+
+def user_traceback(exc: BaseException) -> str:
+    """The traceback of a failed import without the frames of the import machinery or of
+    wranglerpy (a syntax error then reads as its file, line and caret)."""
     import traceback
 
+    tb = traceback.TracebackException.from_exception(exc)
+    tb.stack = traceback.StackSummary.from_list(
+        [
+            frame
+            for frame in tb.stack
+            if not frame.filename.startswith(("<frozen ", _OWN))
+            and not frame.filename.endswith(f"importlib{os.sep}__init__.py")
+        ]
+    )
+    return "".join(tb.format())
+
+
+def import_worker(main: Path) -> LoadedWorker:
+    """Import the module and classify its handlers; raise WorkerLoadError with the traceback."""
     if not main.is_file():
         raise WorkerLoadError(f"The entry-point file at {main} was not found.")
     if main.suffix != ".py":
@@ -111,8 +130,7 @@ def import_worker(main: Path) -> LoadedWorker:
     try:
         module = import_main(main)
     except (Exception, SystemExit) as exc:  # a user's import may raise anything
-        detail = "".join(traceback.format_exception(type(exc), exc, exc.__traceback__))
-        raise WorkerLoadError(str(exc), detail, type(exc).__name__) from None
+        raise WorkerLoadError(str(exc), user_traceback(exc), type(exc).__name__) from None
 
     loaded = LoadedWorker(module=module)
     for name, value in vars(module).items():
@@ -128,7 +146,13 @@ def import_worker(main: Path) -> LoadedWorker:
     app = getattr(module, "app", None)
     if loaded.default is None and loaded.on_fetch is None and _is_asgi_app(app):
         loaded.asgi_app = app
-    if not loaded.has_fetch() and not loaded.entrypoints and loaded.on_scheduled is None:
+    queue_only = getattr(module, "on_queue", None) is not None  # a consumer-only worker
+    if (
+        not loaded.has_fetch()
+        and not loaded.entrypoints
+        and loaded.on_scheduled is None
+        and not queue_only
+    ):
         raise WorkerLoadError(
             f"{main.name} has no handler: define `class Default(WorkerEntrypoint)` with "
             "`async def fetch(self, request)`, an `on_fetch(request, env)` function, or an ASGI `app`."

@@ -136,9 +136,15 @@ class Supervisor:
     async def start(self) -> float:
         """Bind, build, spawn and load every worker, targets first; returns seconds taken."""
         started = time.perf_counter()
-        for config in self.configs:
+        for index, config in enumerate(self.configs):
             ip = self.options.ip
-            tcp = bind_tcp(ip, self.ports[config.name])
+            flag = "--port PORT or " if index == 0 else ""
+            tcp = bind_tcp(
+                ip,
+                self.ports[config.name],
+                owner=f'Worker "{config.name}"',
+                hint=f"Move it with {flag}--worker-port {config.name}=PORT (or its [dev] port).",
+            )
             uds, uds_path = bind_unix(config.name)
             port = tcp.getsockname()[1]
             pool = WorkerPool(

@@ -81,17 +81,24 @@ RawHeaders = list[tuple[bytes, bytes]]  # as ASGI: lower-case names, latin-1 byt
 
 @dataclass(slots=True)
 class Head:
-    """Fields every head has; a subclass adds its own (encoded first, in order)."""
+    """A head travels as the CBOR array of its fields, in declaration order."""
 
     KIND: ClassVar[int] = 0
 
+    def values(self) -> list[Any]:
+        return [getattr(self, name) for name in _names(type(self))]
+
+    @classmethod
+    def from_values(cls, values: list[Any]) -> Head:
+        return cls(*values)
+
     def encode(self) -> bytes:
-        return frame(self.KIND, dumps([getattr(self, name) for name in _names(type(self))]))
+        return frame(self.KIND, dumps(self.values()))
 
 
 @dataclass(slots=True)
 class CallHead(Head):
-    """The head of a call; the metadata fields come last, so subclasses list theirs first."""
+    """The head of a call: its metadata, then (in subclasses) what the call is."""
 
     trace: str = ""
     caller: str | None = None
@@ -146,11 +153,15 @@ class QueueHead(CallHead):
     queue: str = ""
     messages: list[QueueMessage] = field(default_factory=list)
 
-    def encode(self) -> bytes:
-        messages = [[m.id, m.timestamp, m.body, m.attempts] for m in self.messages]
-        values = [getattr(self, name) for name in _names(type(self))]
-        values[_names(QueueHead).index("messages")] = messages
-        return frame(self.KIND, dumps(values))
+    def values(self) -> list[Any]:
+        values = CallHead.values(self)  # (no zero-argument super() in slotted dataclasses)
+        values[-1] = [[m.id, m.timestamp, m.body, m.attempts] for m in self.messages]
+        return values
+
+    @classmethod
+    def from_values(cls, values: list[Any]) -> Head:
+        values[-1] = [QueueMessage(*m) for m in values[-1]]
+        return cls(*values)
 
 
 @dataclass(slots=True)
@@ -194,10 +205,7 @@ _NAMES: dict[type[Head], tuple[str, ...]] = {}
 def _names(cls: type[Head]) -> tuple[str, ...]:
     names = _NAMES.get(cls)
     if names is None:
-        every = [f.name for f in fields(cls)]
-        meta = [f.name for f in fields(CallHead)] if issubclass(cls, CallHead) else []
-        names = tuple([n for n in every if n not in meta] + meta)
-        _NAMES[cls] = names
+        names = _NAMES[cls] = tuple(f.name for f in fields(cls))
     return names
 
 
@@ -206,13 +214,12 @@ def decode_head(kind: int, payload: bytes) -> Head:
     if cls is None:
         raise FrameError(f"no call of frame kind {kind:#04x} is served here")
     values = loads(payload)
-    names = _names(cls)
-    if not isinstance(values, list) or len(values) != len(names):
+    if not isinstance(values, list) or len(values) != len(_names(cls)):
         raise FrameError(f"malformed {cls.__name__} frame")
-    head = cls(**dict(zip(names, values, strict=True)))
-    if isinstance(head, QueueHead):
-        head.messages = [QueueMessage(*m) for m in head.messages]  # type: ignore[misc]
-    return head
+    try:
+        return cls.from_values(values)
+    except TypeError as exc:
+        raise FrameError(f"malformed {cls.__name__} frame: {exc}") from None
 
 
 @dataclass(slots=True)

@@ -74,3 +74,22 @@ def test_transaction_sync_rolls_back_on_error(tmp_path: Path) -> None:
     with pytest.raises(Error, match="Durable Object is not backed by SQL."):
         kv_only.transactionSync(lambda: None)
     kv_only.close()
+
+
+@pytest.mark.parametrize(
+    "query",
+    [
+        "ATTACH DATABASE '/tmp/other.sqlite' AS o",
+        "VACUUM INTO '/tmp/wranglerpy-do-copy.sqlite'",
+        "PRAGMA writable_schema = ON",
+        "PRAGMA database_list",
+        "CREATE TEMP TABLE scratch (a)",
+        "SELECT sqlite_version()",
+    ],
+)
+def test_do_sql_has_d1s_sandbox(sql: object, query: str) -> None:
+    """Issue 18, finding 4: DO SQL and D1 share workerd's SqliteDatabase::isAuthorized
+    (src/workerd/util/sqlite.c++): what reaches outside the object's database is refused."""
+    with pytest.raises(Error, match="not authorized"):
+        sql.exec(query)  # type: ignore[attr-defined]
+    assert not Path("/tmp/wranglerpy-do-copy.sqlite").exists()

@@ -28,19 +28,16 @@ class Default(WorkerEntrypoint):
 CONSUMER = """
 import asyncio
 
-from workers import WorkerEntrypoint
 
-
-class Default(WorkerEntrypoint):
-    async def queue(self, batch):
-        for message in batch.messages:
-            line = f"{batch.queue} {message.body['task'] if batch.queue == 'jobs' else message.body} {message.attempts}"
-            with open(self.env.LOG, "a") as log:
-                log.write(line + "\\n")
-            if batch.queue == "jobs" and message.body["task"] == "hang" and message.attempts == 1:
-                await asyncio.sleep(3600)  # killed here, mid-batch
-            if batch.queue == "jobs" and message.body["task"] == "poison":
-                raise ValueError("cannot handle poison")
+async def on_queue(batch, env):  # the module-level form; test_runner covers Default.queue
+    for message in batch.messages:
+        body = message.body["task"] if batch.queue == "jobs" else message.body
+        with open(env.LOG, "a") as log:
+            log.write(f"{batch.queue} {body} {message.attempts}\\n")
+        if batch.queue == "jobs" and body == "hang" and message.attempts == 1:
+            await asyncio.sleep(3600)  # killed here, mid-batch
+        if batch.queue == "jobs" and body == "poison":
+            raise ValueError("cannot handle poison")
 """
 
 
@@ -91,4 +88,5 @@ def test_a_failing_message_goes_to_the_dead_letter_queue(tmp_path: Path) -> None
     assert got.count("jobs poison 1") == 1 and got.count("jobs poison 2") == 1
     assert "jobs-dlq {'task': 'poison'} 1" in got
     assert "cannot handle poison" in output
+    assert "QUEUE jobs 1/1" in output and "QUEUE jobs-dlq 1/1" in output  # one line per batch
     assert 'to dead letter queue "jobs-dlq" after 2 failed attempts' in output

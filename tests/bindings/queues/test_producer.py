@@ -107,3 +107,10 @@ async def test_producer_delivery_delay_is_the_default(store: QueueStore, clock: 
     assert [m.body for m in delivered(store).messages] == ["b"]
     clock.now = NOW + 5
     assert [m.body for m in delivered(store).messages] == ["a"]
+
+
+async def test_v8_is_the_default_for_older_compatibility_dates(store: QueueStore) -> None:
+    queue = QueueProducerBinding(store, "jobs", default_content_type="v8")
+    await queue.send({"raw": b"\x00"})  # bytes inside: only v8 can carry this
+    (message,) = delivered(store).messages
+    assert message.body == {"raw": b"\x00"}

@@ -198,6 +198,8 @@ async def test_pause_resume_terminate_restart(wf: Harness) -> None:
 async def test_binding_errors(wf: Harness) -> None:
     with pytest.raises(WorkflowError, match="invalid id"):
         await wf.binding.create(id="no spaces")
+    with pytest.raises(WorkflowError, match="larger than 1 MiB"):
+        await wf.binding.create(params={"blob": "x" * (1024 * 1024)})
     await wf.binding.create(id="dup")
     with pytest.raises(WorkflowError, match="already_exists"):
         await wf.binding.create(id="dup")
@@ -208,3 +210,42 @@ async def test_binding_errors(wf: Harness) -> None:
     made = await wf.binding.create_batch([{"id": "b1"}, {"id": "b2", "params": {"x": 1}}])
     assert [i.id for i in made] == ["b1", "b2"]
     assert (await made[1].status())["status"] == "queued"  # no engine runs in this test
+
+
+async def test_a_sleep_keeps_its_wake_time_across_a_restart(wf: Harness) -> None:
+    """The wake-up time is stored when the sleep starts; a new engine waits for that same
+    moment instead of sleeping the whole duration again."""
+    GATE["asleep"] = asyncio.Event()
+
+    class Sleeper(WorkflowEntrypoint):
+        async def run(self, event: Any, step: Any) -> Any:
+            GATE["asleep"].set()
+            await step.sleep("nap", "1 second")
+            return "awake"
+
+    wf.start(Sleeper)
+    instance = await wf.binding.create(id="sleeper")
+    await asyncio.wait_for(GATE["asleep"].wait(), 10)
+    await wf.until(instance, "waiting")
+    (before,) = wf.store.steps("wf", "sleeper")
+    await wf.stop()
+    wf.start(Sleeper)
+    assert (await wf.until(instance, "complete"))["output"] == "awake"
+    (after,) = wf.store.steps("wf", "sleeper")
+    assert after.until == before.until and after.state == "done"
+    assert after.ended_on is not None and before.until is not None
+    assert after.ended_on >= before.until
+
+
+async def test_sleep_until_the_past_is_an_error(wf: Harness) -> None:
+    class TimeTraveler(WorkflowEntrypoint):
+        async def run(self, event: Any, step: Any) -> Any:
+            await step.sleep_until("yesterday", 1_000)  # epoch milliseconds, long gone
+
+    wf.start(TimeTraveler)
+    instance = await wf.binding.create()
+    status = await wf.until(instance, "errored")
+    assert status["error"] == {
+        "name": "ValueError",
+        "message": "You can't sleep until a time in the past, time-traveler",
+    }

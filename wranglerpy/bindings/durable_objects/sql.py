@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING, Any
 
 from wranglerpy.bindings.d1.sql import split_sql
 from wranglerpy.bindings.durable_objects.errors import Error
+from wranglerpy.bindings.sql_authorizer import SQLAuthorizer, denied_statement
 from wranglerpy.jsobject import JSObject
 
 if TYPE_CHECKING:
@@ -26,32 +27,10 @@ _NO_TRANSACTIONS = (
     "exceptions, and because it interacts correctly with Durable Objects' automatic atomic "
     "write coalescing."
 )
-_NAME_ACTIONS = {
-    sqlite3.SQLITE_CREATE_TABLE,
-    sqlite3.SQLITE_CREATE_INDEX,
-    sqlite3.SQLITE_CREATE_VIEW,
-    sqlite3.SQLITE_CREATE_TRIGGER,
-    sqlite3.SQLITE_DROP_TABLE,
-    sqlite3.SQLITE_DROP_INDEX,
-    sqlite3.SQLITE_DROP_VIEW,
-    sqlite3.SQLITE_DROP_TRIGGER,
-    sqlite3.SQLITE_INSERT,
-    sqlite3.SQLITE_UPDATE,
-    sqlite3.SQLITE_DELETE,
-    sqlite3.SQLITE_READ,
-    sqlite3.SQLITE_ALTER_TABLE,
-}
 _SQL_VALUE = (str, int, float, bytes, type(None))
-
-
-def _authorize(
-    action: int, arg1: str | None, arg2: str | None, db: str | None, trig: str | None
-) -> int:
-    if action in (sqlite3.SQLITE_TRANSACTION, sqlite3.SQLITE_SAVEPOINT):
-        return sqlite3.SQLITE_DENY
-    if action in _NAME_ACTIONS and arg1 and arg1[:4].lower() == "_cf_":
-        return sqlite3.SQLITE_DENY
-    return sqlite3.SQLITE_OK
+# workerd's rules for DO SQL are D1's (both are SqliteDatabase::isAuthorized): transactions,
+# ATTACH, temp objects, `_cf_` names, non-listed functions and PRAGMAs are refused.
+_SANDBOX = SQLAuthorizer()
 
 
 def _error_name(exc: sqlite3.Error) -> str:
@@ -84,11 +63,13 @@ class SqlStorage:
         statements = [s for _, s in split_sql(query)]
         if not statements:
             raise Error("SQL code did not contain a statement.")
+        if any(denied_statement(s) for s in statements):
+            raise Error("not authorized: SQLITE_AUTH")  # VACUUM: no authorizer action
         storage = self._storage
         conn = storage.conn
         storage.begin_write()
         before = conn.total_changes
-        conn.set_authorizer(_authorize)
+        conn.set_authorizer(_SANDBOX)  # D1's sandbox: no ATTACH, VACUUM, stray PRAGMAs (issue 18)
         try:
             for statement in statements[:-1]:
                 try:

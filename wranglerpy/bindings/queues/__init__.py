@@ -25,4 +25,6 @@ def create(config: QueueProducer, persist_dir: Path, worker: str = "") -> QueueP
     store = open_store(persist_dir)
     if worker:
         store.register(config.queue, worker, "producer")
-    return QueueProducerBinding(store, config.queue, config.delivery_delay)
+    return QueueProducerBinding(
+        store, config.queue, config.delivery_delay, config.default_content_type
+    )

@@ -19,6 +19,7 @@ from collections.abc import Awaitable, Callable
 from wranglerpy.bindings.queues.batch import MessageBatch
 from wranglerpy.bindings.queues.store import Lease, QueueStore
 from wranglerpy.config.queues import QueueConsumer
+from wranglerpy.runtime import console
 
 Handler = Callable[[MessageBatch], Awaitable[None]]
 Log = Callable[[str, str], None]  # (level, message)
@@ -95,6 +96,9 @@ class QueueConsumerLoop:
         c = self._consumer
         batch = MessageBatch(c.queue, lease.messages, lambda m: self._log("warn", m))
         renew = asyncio.ensure_future(self._keep_lease(lease.id))
+        # The batch's own log lines (prints in the handler) go with its tail event.
+        logs: list[dict[str, object]] = []
+        console.request_logs.set(logs)
         started = time.perf_counter()
         failed = False
         exceptions: list[dict[str, object]] = []
@@ -121,8 +125,10 @@ class QueueConsumerLoop:
                 self._log("debug", f'Retrying message "{mid}" on queue "{c.queue}"...')
         self._report_dead(settled.dead_lettered)
         total = len(lease.messages)
-        self._log("info", f"QUEUE {c.queue} {settled.acked}/{total} ({elapsed:.0f}ms)")
-        if self._on_batch is not None:
+        console.request_logs.set(None)
+        if self._on_batch is None:  # without a tail event, one log line per batch
+            self._log("info", f"QUEUE {c.queue} {settled.acked}/{total} ({elapsed:.0f}ms)")
+        else:
             self._on_batch(
                 {
                     "queue": c.queue,
@@ -131,6 +137,7 @@ class QueueConsumerLoop:
                     "retried": settled.retried,
                     "outcome": "exception" if failed else "ok",
                     "exceptions": exceptions,
+                    "logs": logs,
                     "duration_ms": round(elapsed, 3),
                 }
             )

@@ -56,13 +56,23 @@ def _delay(value: Any) -> float | None:
 class QueueProducerBinding:
     """One producer binding: ``queue`` is the queue name, ``delivery_delay`` its default."""
 
-    def __init__(self, store: QueueStore, queue: str, delivery_delay: int = 0) -> None:
+    def __init__(
+        self,
+        store: QueueStore,
+        queue: str,
+        delivery_delay: int = 0,
+        default_content_type: str = "json",
+    ) -> None:
         self._store = store
         self.queue_name = queue
         self._default_delay = float(delivery_delay)
+        self._default_type = default_content_type
 
     def _message(self, body: Any, content_type: Any, delay: Any) -> NewMessage:
-        ctype = "json" if content_type is None else codec.validate_content_type(content_type)
+        if content_type is None:
+            ctype = self._default_type
+        else:
+            ctype = codec.validate_content_type(content_type)
         data = codec.encode(body, ctype)
         own_delay = _delay(delay)
         return NewMessage(

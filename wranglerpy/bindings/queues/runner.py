@@ -18,7 +18,7 @@ from wranglerpy.bindings.queues.batch import MessageBatch
 from wranglerpy.bindings.queues.consumer import QueueConsumerLoop
 from wranglerpy.bindings.queues.store import QueueStore, store_path
 from wranglerpy.config.schema import WorkerConfig
-from wranglerpy.runtime import console
+from wranglerpy.runtime import console, tracing
 from wranglerpy.runtime.entrypoint import ExecutionContext, relaxed_call
 
 
@@ -82,8 +82,30 @@ def start_consumers(
     def log(level: str, message: str) -> None:
         console.record(app.sink, config.name, level, message)
 
+    def on_batch(info: dict[str, Any]) -> None:
+        """One ``request``-kind event per batch, shaped for ``tail`` like Cloudflare's queue
+        event (``{"queue", "batchSize"}``) and printed as ``QUEUE jobs 3/3 (12 ms)``."""
+        failed = info["outcome"] != "ok"
+        app.sink.emit(
+            {
+                "type": "request",
+                "worker": config.name,
+                "trace": tracing.new_trace_id(),
+                "method": "QUEUE",
+                "path": info["queue"],
+                "url": "",
+                "headers": {},
+                "status": 500 if failed else 200,
+                "outcome": "exception" if failed else "ok",
+                "queue_batch": {k: info[k] for k in ("queue", "batchSize", "acked", "retried")},
+                "logs": info["logs"],
+                "exceptions": info["exceptions"],
+                "duration_ms": info["duration_ms"],
+            }
+        )
+
     for consumer in config.queue_consumers:
         store.register(consumer.queue, config.name, "consumer")
-        loop = QueueConsumerLoop(store, consumer, handler, log, **loop_options)
+        loop = QueueConsumerLoop(store, consumer, handler, log, on_batch=on_batch, **loop_options)
         running.append(Running(loop, asyncio.ensure_future(loop.run())))
     return running

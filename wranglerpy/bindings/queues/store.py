@@ -252,6 +252,30 @@ class QueueStore:
             self._last_sweep = now
             self.sqlite.call(lambda conn: self._release_orphans(conn, queue))
 
+        def due(conn: sqlite3.Connection) -> Lease | None:
+            """Read-only: when no batch is due, say when to look again (no write lock taken,
+            so idle consumers polling the store cost no writes)."""
+            now = self._clock()
+            count, oldest = conn.execute(
+                "SELECT COUNT(*), MIN(visible_at) FROM (SELECT visible_at FROM messages"
+                " WHERE queue = ? AND visible_at <= ? AND (lease IS NULL OR lease_until <= ?)"
+                " LIMIT ?)",
+                (queue, now, now, max_batch),
+            ).fetchone()
+            if count == 0:
+                (upcoming,) = conn.execute(
+                    "SELECT MIN(visible_at) FROM messages WHERE queue = ? AND lease IS NULL",
+                    (queue,),
+                ).fetchone()
+                return Lease(next_due=None if upcoming is None else max(upcoming, now))
+            if count < max_batch and oldest + batch_timeout > now:
+                return Lease(next_due=oldest + batch_timeout)
+            return None
+
+        waiting = self.sqlite.call(due)
+        if waiting is not None:
+            return waiting
+
         def op(conn: sqlite3.Connection) -> Lease:
             now = self._clock()
             with _transaction(conn):

@@ -23,6 +23,7 @@ from wranglerpy.jsobject import JSObject, to_js
 
 MAX_INSTANCE_ID = 100
 MAX_BATCH = 100
+MAX_PARAMS_BYTES = 1024 * 1024  # Cloudflare's limit on an instance's params and an event payload
 _ID = re.compile(r"^[a-zA-Z0-9_][a-zA-Z0-9-_]*$")
 
 
@@ -93,9 +94,10 @@ class WorkflowInstance:
             raise WorkflowError(
                 f"(instance.not_running) Cannot send an event to an instance in status {row.status}"
             )
-        self._store.send_event(
-            self._workflow, self.id, event_type, clone_dumps(opts.get("payload"))
-        )
+        payload = clone_dumps(opts.get("payload"))
+        if len(payload.encode()) > MAX_PARAMS_BYTES:
+            raise WorkflowError("The event payload is larger than 1 MiB")
+        self._store.send_event(self._workflow, self.id, event_type, payload)
 
     sendEvent = send_event  # noqa: N815 - the JS spelling
 
@@ -120,6 +122,8 @@ class WorkflowBinding:
             text = clone_dumps({} if params is None else params)
         except TypeError as exc:
             raise TypeError(f"Workflow params could not be serialized: {exc}") from None
+        if len(text.encode()) > MAX_PARAMS_BYTES:
+            raise WorkflowError(f"Workflow params of instance {iid} are larger than 1 MiB")
         return iid, text
 
     async def create(self, options: Any = None, **kwargs: Any) -> WorkflowInstance:

@@ -284,6 +284,19 @@ class WorkflowStore:
         """Lease up to ``limit`` runnable instances nobody holds; ``(row, lease id)`` each."""
         self.sqlite.call(lambda c: self._release_orphans(c, workflow))
 
+        def any_runnable(conn: sqlite3.Connection) -> bool:
+            # Read-only first: an idle engine's poll takes no write lock.
+            return bool(
+                conn.execute(
+                    "SELECT 1 FROM instances WHERE workflow = ? AND status IN (?, ?, ?)"
+                    " AND (lease IS NULL OR lease_until <= ?) LIMIT 1",
+                    (workflow, *RUNNABLE, self._clock()),
+                ).fetchone()
+            )
+
+        if not self.sqlite.call(any_runnable):
+            return []
+
         def op(conn: sqlite3.Connection) -> list[tuple[InstanceRow, str]]:
             now = self._clock()
             with _transaction(conn):
