@@ -11,6 +11,8 @@ path, so it cannot shadow this project's packages):
     .venv/bin/python bench/ai_tokens.py                   # 3 runs each, 128 new tokens
     RUNS=5 TOKENS=64 .venv/bin/python bench/ai_tokens.py
     .venv/bin/python bench/ai_tokens.py --json            # one JSON object at the end
+    .venv/bin/python bench/ai_tokens.py --concurrency-only  # 1, 4, 8 concurrent streams
+    .venv/bin/python bench/ai_tokens.py --json-mode-only    # JSON mode vs plain, 64/512 tokens
 
 Needs the models in the cache (``wranglerpy ai pull``). Figures are medians; on a shared
 2-core box single runs vary by tens of percent.
@@ -117,6 +119,122 @@ def bench_binding() -> dict[str, Any]:
     return asyncio.run(main())
 
 
+def bench_concurrent(streams: tuple[int, ...] = (1, 4, 8)) -> dict[str, Any]:
+    """Aggregate tokens/s of N concurrent greedy chats through the engine (continuous
+    batching): every stream generates TOKENS tokens; wall time from the first request to
+    the last token, prefill included."""
+    from wranglerpy.ai.engine import Engine, TextRequest, TextResult
+    from wranglerpy.ai.models import SMOLLM2
+    from wranglerpy.ai.sampling import SamplingParams
+
+    case = REFERENCE["cases"]["short"]
+    request = TextRequest(
+        params=SamplingParams(max_tokens=TOKENS, temperature=0),
+        messages=[{"role": "user", "content": case["user_message"]}],
+    )
+
+    async def one(engine: Engine) -> int:
+        async for item in engine.stream(SMOLLM2, request):
+            if isinstance(item, TextResult):
+                return len(item.generation.token_ids)
+        return 0
+
+    async def main() -> dict[str, Any]:
+        engine = Engine(threads=THREADS, max_batch=max(streams))
+        await one(engine)  # load
+        out: dict[str, Any] = {}
+        for n in streams:
+            rates = []
+            for _ in range(RUNS):
+                start = time.perf_counter()
+                counts = await asyncio.gather(*(one(engine) for _ in range(n)))
+                rates.append(sum(counts) / (time.perf_counter() - start))
+            out[str(n)] = round(statistics.median(rates), 1)
+        out["ratio_8_to_1"] = round(out[str(streams[-1])] / out[str(streams[0])], 2)
+        return out
+
+    return asyncio.run(main())
+
+
+JSON_SCHEMA = {
+    "type": "object",
+    "properties": {
+        "title": {"type": "string"},
+        # minItems keeps a small model writing until the 512-token budget runs out
+        "steps": {"type": "array", "items": {"type": "string"}, "minItems": 80},
+    },
+    "required": ["title", "steps"],
+}
+
+
+def bench_json_mode(model_dir: Path, budgets: tuple[int, ...] = (64, 512)) -> dict[str, Any]:
+    """Decode tokens/s with a JSON schema (llguidance mask each step) against the same prompt
+    unconstrained, at 64 and 512 new tokens. Long string items keep the answer going."""
+    from wranglerpy.ai.generate import Generation, TextModel
+    from wranglerpy.ai.guided import JsonGuide, guidance_tokenizer
+    from wranglerpy.ai.sampling import SamplingParams
+
+    model = TextModel(model_dir, THREADS)
+    guidance_tokenizer(model)  # built once per model; not part of a request
+    prompt = model.encode(
+        model.template.render(
+            [{"role": "user", "content": "Write a long recipe as JSON: a title and many steps."}]
+        )
+    )
+    out: dict[str, Any] = {}
+    for budget in budgets:
+        params = SamplingParams(max_tokens=budget, temperature=0, repetition_penalty=1.1)
+        row: dict[str, Any] = {}
+        for mode in ("plain", "json"):
+
+            def run(
+                mode: str = mode, params: SamplingParams = params
+            ) -> tuple[float, float, list[Any]]:
+                guide = JsonGuide(model, JSON_SCHEMA) if mode == "json" else None
+                state = Generation(len(prompt))
+                return timed_stream(model.tokens(prompt, params, constraint=guide, state=state))
+
+            m = median_of(run)
+            row[mode] = {"decode_tok_s": m["decode_tok_s"], "tokens": len(m["tokens"])}
+            if mode == "json":
+                row["mask_ms_per_token"] = mask_cost(model, m["tokens"])
+        row["json_vs_plain"] = round(row["json"]["decode_tok_s"] / row["plain"]["decode_tok_s"], 3)
+        out[str(budget)] = row
+    return out
+
+
+def mask_cost(model: Any, tokens: list[int]) -> dict[str, float]:
+    """The constraint's own time per token (mask + advance), replayed over an answer: median
+    over its first and its last 64 tokens (flat means the cost does not grow with length)."""
+    import numpy as np
+
+    from wranglerpy.ai.guided import JsonGuide
+
+    guide = JsonGuide(model, JSON_SCHEMA)
+    logits = np.zeros(model.vocab_size, np.float32)
+    times = []
+    for token in tokens:
+        start = time.perf_counter()
+        guide.restrict(logits)
+        guide.advance(token)
+        times.append((time.perf_counter() - start) * 1000)
+    return {
+        "first_64": round(statistics.median(times[:64]), 3),
+        "last_64": round(statistics.median(times[-64:]), 3),
+    }
+
+
+def print_json_mode(j: dict[str, Any]) -> None:
+    for budget, row in j.items():
+        print(
+            f"  JSON mode, {budget} max tokens: {row['json']['decode_tok_s']} tok/s "
+            f"({row['json']['tokens']} tokens) vs plain {row['plain']['decode_tok_s']} tok/s "
+            f"({row['plain']['tokens']} tokens): {row['json_vs_plain']}x; mask "
+            f"{row['mask_ms_per_token']['first_64']} ms/token (first 64), "
+            f"{row['mask_ms_per_token']['last_64']} (last 64)"
+        )
+
+
 def bench_embeddings(model_dir: Path) -> dict[str, Any]:
     from wranglerpy.ai.embeddings import EmbeddingModel
 
@@ -177,6 +295,11 @@ def bench_llamacpp() -> dict[str, Any] | str:
         return out
 
 
+def print_concurrent(c: dict[str, Any]) -> None:
+    rates = ", ".join(f"{n} streams {c[n]} tok/s" for n in c if n.isdigit())
+    print(f"  concurrent greedy chats (aggregate): {rates}; 8 vs 1: {c['ratio_8_to_1']}x")
+
+
 def main() -> int:
     from wranglerpy.ai.cache import ModelCache
     from wranglerpy.ai.models import MINILM, SMOLLM2
@@ -187,8 +310,22 @@ def main() -> int:
         print(f"not cached: {', '.join(missing)}; run `wranglerpy ai pull` first", file=sys.stderr)
         return 1
     report: dict[str, Any] = {"runs": RUNS, "new_tokens": TOKENS, "threads": THREADS}
+    if "--concurrency-only" in sys.argv:
+        report["concurrent_tok_s"] = bench_concurrent()
+        print_concurrent(report["concurrent_tok_s"])
+        if "--json" in sys.argv:
+            print(json.dumps(report))
+        return 0
+    if "--json-mode-only" in sys.argv:
+        report["json_mode"] = bench_json_mode(cache.path(SMOLLM2))
+        print_json_mode(report["json_mode"])
+        if "--json" in sys.argv:
+            print(json.dumps(report))
+        return 0
     report["onnxruntime"] = bench_onnx(cache.path(SMOLLM2))
     report["binding_stream"] = bench_binding()
+    report["concurrent_tok_s"] = bench_concurrent()
+    report["json_mode"] = bench_json_mode(cache.path(SMOLLM2))
     report["embeddings"] = bench_embeddings(cache.path(MINILM))
     report["llama_cpp"] = bench_llamacpp()
     ort_ = report["onnxruntime"]
@@ -202,6 +339,8 @@ def main() -> int:
         )
     b = report["binding_stream"]
     print(f"  env.AI.run stream (short): TTFT {b['ttft_s']:.3f} s, {b['decode_pieces_s']} pieces/s")
+    print_concurrent(report["concurrent_tok_s"])
+    print_json_mode(report["json_mode"])
     e = report["embeddings"]
     print(
         f"  embeddings ({e['dimensions']} dims): {e['ms_per_sentence_single']} ms/sentence alone, "

@@ -1,6 +1,6 @@
 """Print wranglerpy's benchmark summary beside wrangler's, with ratios and the issue's goals.
 
-    python bench/compare.py RESULTS/summary-wranglerpy.json PEER/results/wrangler-4.86.0.summary.json
+python bench/compare.py RESULTS/summary-wranglerpy.json PEER/results/wrangler-4.86.0.summary.json
 """
 
 from __future__ import annotations

@@ -15,6 +15,13 @@ from wranglerpy.ai.models import MINILM, SMOLLM2, Artifact, ModelTable
 from wranglerpy.ai.tokenizer import save_tokenizer
 
 
+@pytest.fixture(autouse=True)
+def _models_in_process(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Bindings made with ``create()`` load models in the test process: only tests that are
+    about the shared model host start one (and stop it)."""
+    monkeypatch.setenv("WRANGLERPY_AI_HOST", "process")
+
+
 @pytest.fixture(scope="session")
 def tiny_gguf(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return write_tiny_gguf(tmp_path_factory.mktemp("gguf") / "tiny.gguf")

@@ -56,6 +56,8 @@ def test_offline_first_call_tries_a_lazy_pull_and_names_the_command(tmp_path: Pa
     folder = project(tmp_path)
     environ = {
         "WRANGLERPY_MODEL_CACHE": str(tmp_path / "empty-cache"),
+        "WRANGLERPY_AI_HOST": "shared",
+        "WRANGLERPY_AI_HOST_IDLE": "2",  # the model host leaves soon after the test
         # Offline: no pip config (extra indexes, local wheel folders), and nothing listens there.
         "PIP_CONFIG_FILE": os.devnull,
         "PIP_FIND_LINKS": "",
@@ -75,7 +77,11 @@ def test_real_models_answer_in_a_worker(tmp_path: Path) -> None:
     if not (cache.is_cached(SMOLLM2) and cache.is_cached(MINILM)):
         pytest.skip("models not cached; run `wranglerpy ai pull --all`")
     folder = project(tmp_path)
-    environ = {"WRANGLERPY_MODEL_CACHE": str(cache.root)}
+    environ = {
+        "WRANGLERPY_MODEL_CACHE": str(cache.root),
+        "WRANGLERPY_AI_HOST": "shared",
+        "WRANGLERPY_AI_HOST_IDLE": "2",
+    }
     with DevServer(folder / "wrangler.toml", cwd=folder, environ=environ) as dev:
         client = dev.client(timeout=60)
         chat = client.get("/chat")

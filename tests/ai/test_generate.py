@@ -3,11 +3,12 @@ from __future__ import annotations
 import threading
 from pathlib import Path
 
+import numpy as np
 import pytest
 
-from wranglerpy.ai import generate
+from wranglerpy.ai import batch
 from wranglerpy.ai.generate import Constraint, Generation, TextModel, TextStream
-from wranglerpy.ai.sampling import SamplingParams, TokenFilter
+from wranglerpy.ai.sampling import SamplingParams
 
 
 @pytest.fixture(scope="module")
@@ -40,7 +41,7 @@ def test_growing_the_shared_kv_buffer_changes_nothing(
     """The cache starts at prompt + 1 position here and doubles three times mid-answer."""
     params = SamplingParams(max_tokens=20, temperature=1.0, seed=5)
     roomy = list(model.tokens(prompt(model), params))
-    monkeypatch.setattr(generate, "KV_FIRST_CHUNK", 1)
+    monkeypatch.setattr(batch, "KV_FIRST_CHUNK", 1)
     assert list(model.tokens(prompt(model), params)) == roomy
     assert len(roomy) > 8  # long enough to have grown the buffer
 
@@ -48,11 +49,13 @@ def test_growing_the_shared_kv_buffer_changes_nothing(
 def test_stop_token_ends_generation(model: TextModel) -> None:
     # Forbid everything but the end-of-turn token: generation stops at once, with no output.
     class OnlyStop(Constraint):
-        def allowed(self, text: str) -> TokenFilter:
-            return lambda token: token == model.meta.eos_token_id
+        def restrict(self, logits: np.ndarray) -> np.ndarray:
+            out = np.full_like(logits, -np.inf)
+            out[model.meta.eos_token_id] = 0.0
+            return out
 
-        def done(self, text: str) -> bool:
-            return False
+        def advance(self, token: int) -> None:
+            raise AssertionError("only the stop token may come")
 
     state = Generation(prompt_tokens=0)
     out = list(

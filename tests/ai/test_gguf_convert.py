@@ -90,6 +90,7 @@ def test_graph_matches_reference_through_the_kv_cache(
         feeds = {
             "input_ids": np.asarray([feed_ids], np.int64),
             "total_sequence_length": np.array(len(ids), np.int32),
+            "seqlens_k": np.array([len(ids) - 1], np.int32),
         }
         outs = sess.run(None, {**feeds, **past})
         got = outs[0][0, -1]

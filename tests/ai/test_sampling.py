@@ -11,8 +11,12 @@ def test_greedy_takes_the_argmax() -> None:
     assert Sampler(SamplingParams(temperature=0)).pick(LOGITS, []) == 1
 
 
-def test_greedy_with_a_filter_takes_the_best_allowed() -> None:
-    assert Sampler(SamplingParams(temperature=0)).pick(LOGITS, [], lambda t: t in (0, 2)) == 2
+def test_masked_tokens_are_never_picked() -> None:
+    masked = LOGITS.copy()
+    masked[[1, 3, 4]] = -np.inf  # what a constraint leaves: only 0 and 2 may come next
+    assert Sampler(SamplingParams(temperature=0)).pick(masked, []) == 2
+    hot = Sampler(SamplingParams(temperature=5.0, seed=2))
+    assert {hot.pick(masked, []) for _ in range(40)} == {0, 2}
 
 
 def test_top_k_one_is_greedy_whatever_the_temperature() -> None:

@@ -88,7 +88,7 @@ def test_processes_per_worker(edge: Edge) -> None:  # noqa: F811
     edge.cli("deploy", "-c", "wrangler-streaming.toml", "--env", "staging")
     status = running_edge(edge.paths)
     assert status is not None
-    pids = status.call({"op": "status"})["workers"]["pair-streaming-staging"]["processes"]
+    pids = status.status().workers["pair-streaming-staging"].processes
     assert len(pids) == 2
     with edge.client("pair-streaming-staging") as client:
         assert all(client.get("/health").status_code == 200 for _ in range(20))
@@ -151,12 +151,10 @@ def test_delete_refuses_a_binding_target_then_removes_workers(edge: Edge) -> Non
     with edge.client("pair-api") as api:
         assert api.get("/health").status_code == 404
     status = running_edge(edge.paths)
-    assert status is not None and set(status.call({"op": "status"})["workers"]) == {
-        "pair-streaming"
-    }
+    assert status is not None and set(status.status().workers) == {"pair-streaming"}
     edge.cli("edge", "stop")
     edge.cli("delete", "pair-streaming", "-y")  # a stopped edge: only its log changes
     assert DeploymentLog(edge.paths.deployments).workers() == []
     edge.cli("edge", "start", "--port", "0")
-    assert running_edge(edge.paths).call({"op": "status"})["workers"] == {}
+    assert running_edge(edge.paths).status().workers == {}
     assert "is not deployed" in edge.cli("delete", "pair-api", "-y", ok=False)

@@ -80,3 +80,29 @@ def test_unknown_class_is_one_clear_line(project: Path) -> None:
     assert result.exit_code != 0
     assert 'No Durable Object class or binding named "Nope"' in result.output
     assert "Traceback" not in result.output
+
+
+def test_types_give_durable_object_namespaces(project: Path) -> None:
+    import subprocess
+    import sys
+
+    (project / "entry.py").write_text(
+        "from typing import TYPE_CHECKING\n"
+        "if TYPE_CHECKING:\n"
+        "    from js import Env\n\n"
+        "async def handle(env: 'Env') -> None:\n"
+        "    stub = env.LISTS.getByName('groceries')\n"
+        "    reveal_type(stub)\n"
+        "    reveal_type(env.LISTS.idFromName('x').toString())\n"
+    )
+    result = runner.invoke(app, ["types"])
+    assert result.exit_code == 0, result.output
+    checked = subprocess.run(
+        [sys.executable, "-m", "mypy", "--no-incremental", "entry.py"],
+        cwd=project,
+        env={"MYPYPATH": str(project / "typings"), "PATH": "/usr/bin:/bin"},
+        capture_output=True,
+        text=True,
+    ).stdout
+    assert 'Revealed type is "js.DurableObjectStub"' in checked, checked
+    assert 'Revealed type is "str"' in checked, checked

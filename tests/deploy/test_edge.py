@@ -150,12 +150,12 @@ def test_a_crashed_worker_process_is_restarted(edge: Edge) -> None:
     deploy_all(edge)
     edge_status = running_edge(edge.paths)
     assert edge_status is not None
-    workers = edge_status.call({"op": "status"})["workers"]
-    pid = workers["pair-api"]["processes"][0]
+    workers = edge_status.status().workers
+    pid = workers["pair-api"].processes[0]
     os.kill(pid, signal.SIGKILL)
 
     def replaced() -> bool:
-        now = edge_status.call({"op": "status"})["workers"]["pair-api"]["processes"]
+        now = edge_status.status().workers["pair-api"].processes
         return bool(now) and pid not in now
 
     wait_until(replaced, "a new process")
@@ -236,7 +236,7 @@ def test_switching_a_binding_target_under_traffic_fails_no_call(edge: Edge) -> N
             index.write_text(index.read_text() + f"\n# release {n}\n")
             edge.cli("deploy", "-c", "wrangler-streaming.toml")
             seen = len(calls)
-            wait_until(lambda: not status.call({"op": "status"})["draining"], "the old version")
+            wait_until(lambda: not status.status().draining, "the old version")
             wait_until(lambda n=seen: len(calls) >= n + 20, "traffic on the new version")
     finally:
         stop.set()

@@ -8,7 +8,7 @@ from collections.abc import AsyncIterator
 from typing import Any
 
 import pytest
-from workers import Response
+from workers import FetchResponse, Response
 
 from inference_api import keys, users
 from inference_api.app import create_app
@@ -40,7 +40,8 @@ class FakeStreaming:
             finally:
                 self.closed = True
 
-        return Response(
+        # What a service binding returns: the runtime's response, whose body is a stream.
+        return FetchResponse(
             stream(),
             status=self.status,
             headers={"content-type": self.content_type, "content-length": "999"},
@@ -212,7 +213,7 @@ def test_a_stream_broken_upstream_ends_with_an_error_event(env: FakeEnv) -> None
                 yield b'data: {"type":"message-start"}\n\n'
                 raise ConnectionResetError("streaming worker went away")
 
-            return Response(stream(), headers={"content-type": "text/event-stream"})
+            return FetchResponse(stream(), headers={"content-type": "text/event-stream"})
 
     env.STREAMING = Broken([])
     status, _, body = call(env, "POST", "/stream/chat", body=b"{}")

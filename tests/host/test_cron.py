@@ -16,7 +16,7 @@ SUNDAY = datetime(2026, 11, 22, 18, 40, 30, tzinfo=timezone.utc)
         ("0 0 * * MON", datetime(2026, 11, 23, 0, 0, tzinfo=timezone.utc)),
         ("30 9 1 * *", datetime(2026, 12, 1, 9, 30, tzinfo=timezone.utc)),
         ("0 12 29 2 *", datetime(2028, 2, 29, 12, 0, tzinfo=timezone.utc)),
-        ("0 0 * * 7", datetime(2026, 11, 29, 0, 0, tzinfo=timezone.utc)),
+        ("0 0 * * 7", datetime(2026, 11, 28, 0, 0, tzinfo=timezone.utc)),  # 7 = Saturday
         ("15 10-12/2 * JAN,DEC *", datetime(2026, 12, 1, 10, 15, tzinfo=timezone.utc)),
         ("0 0 1 * FRI", datetime(2026, 11, 27, 0, 0, tzinfo=timezone.utc)),  # either day field
     ],
@@ -31,7 +31,7 @@ def test_next_run(expression, expected):
         ("* * *", "expected 5 fields"),
         ("61 * * * *", "out of range for minute"),
         ("*/0 * * * *", "bad step"),
-        ("0 0 L * *", "does not run locally"),
+        ("0 0 L5 * *", "not valid in the day of month field"),
         ("0 0 * * FUNDAY", "not a valid day of week"),
     ],
 )

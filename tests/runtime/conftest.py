@@ -26,7 +26,13 @@ class AppHarness:
         self.cleanup: list = []
         self.server: FrameServer | None = None
 
-    def build(self, source: str, env: dict | None = None, **kwargs) -> httpx.AsyncClient:
+    def build(
+        self,
+        source: str,
+        env: dict | None = None,
+        compatibility_date: str | None = None,
+        **kwargs,
+    ) -> httpx.AsyncClient:
         self.counter += 1
         # Set here, in the test's call phase: pytest swaps sys.stdout between phases.
         self.monkeypatch.setattr(sys, "stdout", LineWriter(self.sink, "test-worker", "log"))
@@ -36,7 +42,7 @@ class AppHarness:
         main.write_text(textwrap.dedent(source))
         loaded, error = None, None
         try:
-            loaded = import_worker(main)
+            loaded = import_worker(main, compatibility_date)
         except WorkerLoadError as exc:
             error = exc
         self.app = WorkerApp(

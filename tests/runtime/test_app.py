@@ -91,15 +91,25 @@ async def test_streaming_response(harness):
 import asyncio
 
 import pytest
+from js import ReadableStream, TextEncoder
+from pyodide.ffi import create_proxy
 from workers import WorkerEntrypoint, Response
 
 class Default(WorkerEntrypoint):
     async def fetch(self, request):
-        async def events():
-            for i in range(3):
-                yield f"data: {i}\\n\\n"
-                await asyncio.sleep(0)
-        return Response(events(), headers={"content-type": "text/event-stream"})
+        encoder = TextEncoder.new()
+        count = iter(range(3))
+
+        async def pull(controller):
+            i = next(count, None)
+            if i is None:
+                controller.close()
+                return
+            await asyncio.sleep(0)
+            controller.enqueue(encoder.encode(f"data: {i}\\n\\n"))
+
+        stream = ReadableStream.new(pull=create_proxy(pull))
+        return Response(stream, headers={"content-type": "text/event-stream"})
 """
     async with harness.build(source) as client:
         response = await client.get("/sse")
@@ -137,7 +147,8 @@ from workers import Response
 async def on_fetch(request, env):
     return Response(env.GREETING + " from on_fetch")
 """
-    async with harness.build(source) as client:
+    # Module-level handlers only exist before python_no_global_handlers (2025-08-14).
+    async with harness.build(source, compatibility_date="2025-08-13") as client:
         response = await client.get("/")
     assert response.text == "hi from on_fetch"
 
@@ -153,7 +164,7 @@ class Default(WorkerEntrypoint):
     async def fetch(self):
         return Response("no request needed " + str(relaxed_call(lambda a: a, 1, 2)))
 
-    async def scheduled(self, controller):
+    async def scheduled(self, controller, env, ctx):  # not a relaxed call on Cloudflare
         print("cron", controller.cron)
 """
     async with harness.build(source) as client:
@@ -270,7 +281,7 @@ async def on_fetch(request, env):
     console.log("pyodide style")
     return Response.new(JSON.stringify({"ok": True}), {"status": 201, "headers": {"content-type": "application/json"}})
 """
-    async with harness.build(source) as client:
+    async with harness.build(source, compatibility_date="2024-05-06") as client:
         response = await client.get("/")
     assert response.status_code == 201
     assert response.json() == {"ok": True}

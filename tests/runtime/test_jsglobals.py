@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from wranglerpy.runtime.jsglobals import ArrayBuffer, Uint8Array, to_js
+from wranglerpy.runtime.ffi import JsMap
+from wranglerpy.runtime.jsglobals import ArrayBuffer, Object, Uint8Array, to_js
 
 
 def test_to_js_turns_bytes_into_a_uint8array_with_a_buffer() -> None:
@@ -16,9 +17,12 @@ def test_to_js_turns_bytes_into_a_uint8array_with_a_buffer() -> None:
     assert to_js(array) is array
 
 
-def test_to_js_passes_other_values_through() -> None:
+def test_to_js_gives_a_map_or_an_object_and_passes_scalars_through() -> None:
+    """Pyodide: to_js(dict) is a JS Map unless dict_converter says otherwise."""
     value = {"a": [1, 2]}
-    assert to_js(value) is value
+    converted = to_js(value)
+    assert isinstance(converted, JsMap) and converted.get("a") == [1, 2]
+    assert to_js(value, dict_converter=Object.fromEntries).a == [1, 2]
     assert to_js("text") == "text"
 
 

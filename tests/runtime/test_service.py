@@ -22,10 +22,7 @@ class Default(WorkerEntrypoint):
         return value
 
     async def stream(self):
-        async def chunks():
-            for n in range(3):
-                yield f"chunk {n}".encode()
-        return Response(chunks())
+        return Response("chunks")
 
     async def explode(self):
         raise ValueError("bad prompt")

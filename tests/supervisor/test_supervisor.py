@@ -8,7 +8,6 @@ import pytest
 
 from tests.host.fakes import FakeFactory, settle
 from wranglerpy.config.schema import ServiceBinding, WorkerConfig
-from wranglerpy.errors import ConfigError
 from wranglerpy.host.pool import Backoff
 from wranglerpy.logs.hub import LogHub
 from wranglerpy.supervisor.supervisor import Supervisor, SupervisorOptions, start_waves
@@ -38,11 +37,13 @@ def test_binding_targets_start_in_an_earlier_wave(tmp_path):
     assert names(waves) == [["auth", "other"], ["streaming"], ["api"]]
 
 
-def test_a_binding_cycle_is_a_config_error_naming_it(tmp_path):
+def test_workers_that_bind_each_other_both_start(tmp_path):
+    """Mutual service bindings run under `wrangler dev` (each worker is its own process there
+    and bindings resolve when called), so dev starts both instead of refusing the cycle."""
     a = worker(tmp_path, "a", "b")
     b = worker(tmp_path, "b", "a")
-    with pytest.raises(ConfigError, match="a -> b -> a"):
-        Supervisor([a, b], {"a": 0, "b": 0}, LogHub())
+    c = worker(tmp_path, "c", "a")
+    assert names(start_waves([a, b, c])) == [["b"], ["a"], ["c"]]
 
 
 @pytest.fixture

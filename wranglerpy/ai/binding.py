@@ -19,10 +19,12 @@ deps.require(deps.RUNTIME)  # a clear reason for the stand-in binding when the e
 
 from wranglerpy.ai import inputs as check  # noqa: E402
 from wranglerpy.ai import responses_api  # noqa: E402
-from wranglerpy.ai.constrained import json_constraint  # noqa: E402
-from wranglerpy.ai.engine import Engine, TextEvents, TextRequest, TextResult, get_engine  # noqa: E402
+from wranglerpy.ai.guided import grammar_for  # noqa: E402
 from wranglerpy.ai.json_close import closing_suffix  # noqa: E402
+from wranglerpy.ai.json_refs import SchemaRefs  # noqa: E402
 from wranglerpy.ai.models import LocalModel, ModelTable  # noqa: E402
+from wranglerpy.ai.service import ModelService, default_service  # noqa: E402
+from wranglerpy.ai.text import TextEvents, TextRequest, TextResult  # noqa: E402
 from wranglerpy.config.schema import AIBinding  # noqa: E402
 from wranglerpy.errors import AIError  # noqa: E402
 from wranglerpy.jsobject import JSObject, options, to_js  # noqa: E402
@@ -75,7 +77,9 @@ class AIStream:
 
 
 class AI:
-    def __init__(self, table: ModelTable, engine: Callable[[], Engine] = get_engine) -> None:
+    def __init__(
+        self, table: ModelTable, engine: Callable[[], ModelService] = default_service
+    ) -> None:
         self._table = table
         self._engine = engine
 
@@ -125,11 +129,18 @@ class AI:
             messages=messages,
             prompt=given.get("prompt") if messages is None else None,
             raw=bool(given.get("raw", False)),
-            constraint=json_constraint(schema) if schema is not None else None,
+            schema=schema,
         )
+        if schema is not None:
+            # Refused before generating: a $ref that cannot be followed, a schema llguidance
+            # cannot compile.
+            SchemaRefs(schema).check()
+            grammar_for(schema)
         engine = self._engine()
         if given.get("stream"):
-            return AIStream(engine.stream(local, request), schema)
+            events = engine.stream(local, request)
+            await events.accepted()  # the capacity error comes from run(), as on Cloudflare
+            return AIStream(events, schema)
         result = await engine.complete(local, request)
         response: Any = result.text
         if schema is not None:

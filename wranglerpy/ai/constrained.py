@@ -1,11 +1,10 @@
-"""JSON-schema constrained decoding: only tokens that keep the answer a valid prefix may come next.
+"""A JSON prefix parser that knows a schema's shape, for finishing answers cut off by max_tokens.
 
 :func:`check` parses a text prefix against the schema's shape (objects with their properties
 and required keys, arrays, strings, numbers, integers, booleans, null, enum/const, anyOf/oneOf
 and type lists) and says whether it is invalid, an incomplete but valid prefix, or a complete
-value. The decode loop asks it about the most likely tokens first, so a step usually costs a
-few checks. Strings are capped (``maxLength`` or :data:`MAX_STRING`) and whitespace runs are
-short, so a model cannot stall inside the JSON; generation stops once the value is complete.
+value. json_close.py uses it to find the shortest suffix that completes a truncated answer.
+Decoding itself is constrained by llguidance (guided.py).
 """
 
 from __future__ import annotations
@@ -14,10 +13,8 @@ import json
 from enum import Enum
 from typing import Any
 
-from wranglerpy.ai.generate import Constraint, TextModel
 from wranglerpy.ai.json_bounds import Bounds, bounds_of, prefix_viable
 from wranglerpy.ai.json_refs import SchemaRefs
-from wranglerpy.ai.sampling import TokenFilter
 
 MAX_STRING = 256
 MAX_DIGITS = 16
@@ -294,51 +291,3 @@ class _Parser:
 
 def _dump(value: Any) -> str:
     return json.dumps(value, ensure_ascii=False)
-
-
-# One stand-in per character class that only strings accept, so the per-step probe stays small.
-_NON_ASCII = "\u00e9"
-_PROBES = [chr(c) for c in range(0x20, 0x7F)] + ["\n", _NON_ASCII]
-
-
-class JsonConstraint(Constraint):
-    def __init__(self, model: TextModel, schema: dict[str, Any]) -> None:
-        self.pieces = model.token_pieces()
-        self.schema = schema
-
-    def allowed(self, text: str) -> TokenFilter:
-        pieces, schema = self.pieces, self.schema
-        # Which first characters could follow at all: rejects most tokens with a set lookup.
-        firsts = {c for c in _PROBES if check(text + c, schema) is not Status.INVALID}
-        non_ascii = _NON_ASCII in firsts
-
-        heads: dict[
-            str, bool
-        ] = {}  # two-character prefix -> may it follow? (most tokens share one)
-
-        def ok(token: int) -> bool:
-            piece = pieces[token]
-            if not piece:
-                return False
-            first = piece[0]
-            if first not in firsts and not (non_ascii and ord(first) > 0x7F):
-                return False
-            if len(piece) > 2:
-                head = piece[:2]
-                if head not in heads:
-                    heads[head] = check(text + head, schema) is not Status.INVALID
-                if not heads[head]:
-                    return False
-            return check(text + piece, schema) is not Status.INVALID
-
-        return ok
-
-    def done(self, text: str) -> bool:
-        return check(text, self.schema) is Status.COMPLETE
-
-
-def json_constraint(schema: dict[str, Any]) -> Any:
-    """A factory the engine calls with the loaded model; a ``$ref`` that cannot be followed
-    is refused here, before any generation."""
-    SchemaRefs(schema).check()
-    return lambda model: JsonConstraint(model, schema)

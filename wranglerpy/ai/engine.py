@@ -1,8 +1,9 @@
 """One engine per process: models loaded once on first use, requests run on worker threads.
 
-Generation runs on one dedicated thread (one model instance, one request at a time; a 2-core
-box gains nothing from interleaving) and embeddings on another, so the worker's event loop
-never blocks. Tokens travel back through ``loop.call_soon_threadsafe``. Requests past
+Generation runs on one thread (scheduler.py) with continuous batching: up to ``max_batch``
+concurrent generations of a model share each decode step, joining and leaving between steps.
+Embeddings run on another thread, so the worker's event loop never blocks. Tokens travel
+back through ``loop.call_soon_threadsafe``. Requests past
 ``max_pending`` (running + waiting) fail at once with Workers AI's capacity error instead of
 queueing without bound. Closing or cancelling a stream sets an event the decode loop checks
 before every step.
@@ -14,94 +15,28 @@ import asyncio
 import logging
 import os
 import threading
-import weakref
 from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
 
+from wranglerpy.ai.batch import Decoding
 from wranglerpy.ai.cache import ModelCache
 from wranglerpy.ai.embeddings import EmbeddingModel
-from wranglerpy.ai.generate import Constraint, Generation, TextModel, TextStream
+from wranglerpy.ai.generate import TextModel, TextStream
+from wranglerpy.ai.guided import JsonGuide
 from wranglerpy.ai.models import LocalModel
-from wranglerpy.ai.sampling import SamplingParams
+from wranglerpy.ai.scheduler import TextScheduler
+from wranglerpy.ai.text import Generation, TextEvents, TextRequest, TextResult, collect_result
 from wranglerpy.errors import AIError
 
 log = logging.getLogger("wranglerpy.ai")
 
 CAPACITY_ERROR = "AiError: 3040: Capacity temporarily exceeded, please try again."
 DEFAULT_MAX_PENDING = 64  # running + waiting; apps usually put their own bound in front
+DEFAULT_MAX_BATCH = 8  # sequences sharing one decode step; more wait for a free row
 MAX_CONTEXT = 8192  # positions in the converted model's rotary cache
-
-
-@dataclass
-class TextRequest:
-    """A prompt, already validated: chat ``messages`` or a ``prompt`` (``raw``: no template)."""
-
-    params: SamplingParams
-    messages: list[dict[str, str]] | None = None
-    prompt: str | None = None
-    raw: bool = False
-    # Built on the generation thread (it needs the loaded tokenizer).
-    constraint: Callable[[TextModel], Constraint] | None = None
-
-
-@dataclass
-class TextResult:
-    text: str
-    generation: Generation
-    pieces: list[str] = field(default_factory=list)
-
-    @property
-    def usage(self) -> dict[str, int]:
-        prompt, completion = self.generation.prompt_tokens, len(self.generation.token_ids)
-        return {
-            "prompt_tokens": prompt,
-            "completion_tokens": completion,
-            "total_tokens": prompt + completion,
-        }
-
-
-class TextEvents:
-    """Text pieces as they are generated, then one :class:`TextResult`.
-
-    ``cancel()`` (also run by ``aclose()`` and when the object is garbage collected) tells the
-    decode loop to stop at its next step.
-    """
-
-    def __init__(self, queue: asyncio.Queue[tuple[str, Any]], cancel: threading.Event) -> None:
-        self._queue = queue
-        self._cancel = cancel
-        self._finished = False
-        weakref.finalize(self, cancel.set)
-
-    def cancel(self) -> None:
-        self._cancel.set()
-
-    async def aclose(self) -> None:
-        self._finished = True
-        self._cancel.set()
-
-    def __aiter__(self) -> TextEvents:
-        return self
-
-    async def __anext__(self) -> str | TextResult:
-        if self._finished:
-            raise StopAsyncIteration
-        try:
-            kind, value = await self._queue.get()
-        except BaseException:
-            self._cancel.set()  # the reading task was cancelled
-            raise
-        if kind == "piece":
-            return str(value)
-        self._finished = True
-        if kind == "done":
-            assert isinstance(value, TextResult)
-            return value
-        raise value
 
 
 class Engine:
@@ -111,6 +46,7 @@ class Engine:
         threads: int = 1,
         max_pending: int = DEFAULT_MAX_PENDING,
         pull_missing: bool = True,
+        max_batch: int = DEFAULT_MAX_BATCH,
     ) -> None:
         self.cache = cache or ModelCache()
         self.threads = threads
@@ -121,9 +57,7 @@ class Engine:
         self._pending = 0
         self._pending_lock = threading.Lock()
         self._active: set[threading.Event] = set()  # cancel events of running/queued generations
-        self._text_thread = ThreadPoolExecutor(
-            max_workers=1, thread_name_prefix="wranglerpy-ai-text"
-        )
+        self._scheduler = TextScheduler(max_batch)
         self._embed_thread = ThreadPoolExecutor(
             max_workers=1, thread_name_prefix="wranglerpy-ai-embed"
         )
@@ -186,20 +120,7 @@ class Engine:
             self._release()
 
     async def complete(self, model: LocalModel, request: TextRequest) -> TextResult:
-        pieces: list[str] = []
-        result: TextResult | None = None
-        events = self.stream(model, request)
-        try:
-            async for item in events:
-                if isinstance(item, TextResult):
-                    result = item
-                else:
-                    pieces.append(item)
-        finally:
-            events.cancel()
-        assert result is not None
-        result.pieces = pieces
-        return result
+        return await collect_result(self.stream(model, request))
 
     def stream(self, model: LocalModel, request: TextRequest) -> TextEvents:
         """Start generating now (or fail at once when the queue is full); read the events later."""
@@ -215,38 +136,54 @@ class Engine:
             except RuntimeError:  # the loop is gone: nobody is listening any more
                 cancel.set()
 
-        def job() -> None:
-            outcome: tuple[str, Any]
-            try:
-                outcome = (
-                    "done",
-                    self._generate(model, request, cancel, lambda piece: post("piece", piece)),
-                )
-            except BaseException as exc:  # handed to the awaiting task
-                outcome = ("error", exc)
+        def finish(kind: str, value: Any) -> None:
             # Free the slot before the caller hears "done", so its next call finds it free.
             self._active.discard(cancel)
             self._release()
-            post(*outcome)
+            post(kind, value)
 
-        try:
-            loop.run_in_executor(self._text_thread, job)
-        except BaseException:
-            self._active.discard(cancel)
-            self._release()
-            raise
-        return TextEvents(queue, cancel)
+        self._scheduler.submit(_TextJob(self, model, request, cancel, post, finish))
+        return TextEvents(queue, cancel.set)
 
-    def _generate(
+
+class _TextJob:
+    """One request on its way through the generation thread (see scheduler.py)."""
+
+    def __init__(
         self,
+        engine: Engine,
         model: LocalModel,
         request: TextRequest,
         cancel: threading.Event,
-        emit: Callable[[str], None],
-    ) -> TextResult:
-        if cancel.is_set():  # abandoned while waiting in the queue
-            return TextResult("", Generation(0, finish_reason="cancelled"))
-        text_model: TextModel = self.load(model)
+        post: Callable[[str, Any], None],
+        finish: Callable[[str, Any], None],
+    ) -> None:
+        self.engine = engine
+        self.model = model
+        self.request = request
+        self.cancel = cancel
+        self.post = post
+        self.finish = finish
+        self.text_model: TextModel | None = None
+        self.text: TextStream | None = None
+
+    @property
+    def key(self) -> str:
+        return self.model.name
+
+    def start(self) -> Decoding | None:
+        try:
+            return self._start()
+        except BaseException as exc:  # handed to the awaiting task
+            self.finish("error", exc)
+            return None
+
+    def _start(self) -> Decoding | None:
+        if self.cancel.is_set():  # abandoned while waiting in the queue
+            self.finish("done", TextResult("", Generation(0, finish_reason="cancelled")))
+            return None
+        request = self.request
+        text_model: TextModel = self.engine.load(self.model)
         if request.raw:
             prompt = request.prompt or ""
         else:
@@ -258,17 +195,36 @@ class Engine:
             raise AIError(
                 f"AiError: 5021: The input ({len(ids)} tokens) plus max_tokens exceeds the model's context window of {MAX_CONTEXT} tokens"
             )
-        constraint = request.constraint(text_model) if request.constraint else None
-        state = Generation(prompt_tokens=len(ids))
-        stream = TextStream(text_model)
-        for token in text_model.tokens(ids, request.params, cancel, constraint, state):
-            piece = stream.push(token)
-            if piece:
-                emit(piece)
-        rest = stream.flush()
+        constraint = JsonGuide(text_model, request.schema) if request.schema else None
+        self.text_model = text_model
+        self.text = TextStream(text_model)
+        return Decoding(
+            text_model,
+            ids,
+            request.params,
+            Generation(prompt_tokens=len(ids)),
+            self.cancel,
+            constraint,
+            self._token,
+            self._done,
+        )
+
+    def _token(self, token: int) -> None:
+        assert self.text is not None
+        piece = self.text.push(token)
+        if piece:
+            self.post("piece", piece)
+
+    def _done(self, seq: Decoding) -> None:
+        if seq.error is not None:
+            self.finish("error", seq.error)
+            return
+        assert self.text is not None and self.text_model is not None
+        rest = self.text.flush()
         if rest:
-            emit(rest)
-        return TextResult(text_model.decode(state.token_ids), state)
+            self.post("piece", rest)
+        text = self.text_model.decode(seq.state.token_ids)
+        self.finish("done", TextResult(text, seq.state))
 
 
 _engine: Engine | None = None
@@ -282,7 +238,8 @@ def get_engine() -> Engine:
         if _engine is None:
             pending = _env_int("WRANGLERPY_AI_MAX_PENDING", DEFAULT_MAX_PENDING)
             threads = _env_int("WRANGLERPY_AI_THREADS", default_threads())
-            _engine = Engine(threads=threads, max_pending=pending)
+            batch = _env_int("WRANGLERPY_AI_MAX_BATCH", DEFAULT_MAX_BATCH)
+            _engine = Engine(threads=threads, max_pending=pending, max_batch=batch)
             # Interpreter exit joins executor threads before atexit handlers run; stop generating
             # first so a worker restart does not wait for max_tokens.
             register = getattr(threading, "_register_atexit", None)

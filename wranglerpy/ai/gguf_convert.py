@@ -3,9 +3,10 @@
 The graph uses onnxruntime's fused contrib ops: ``MatMulNBits`` for the 4-bit weights,
 ``GroupQueryAttention`` (rotary embedding and KV cache inside), ``SkipSimplifiedLayerNormalization``.
 Q4_1 blocks map to ``MatMulNBits`` one to one, so the weights are bit-identical to the GGUF and
-greedy output matches llama.cpp. Inputs: ``input_ids [1, S]`` and ``past_key.i``/``past_value.i``
-``[1, kv_heads, P, head_dim]``; outputs: ``logits [1, 1, vocab]`` (last position only) and the
-``present_*`` caches.
+greedy output matches llama.cpp. The graph is built for one sequence and then given a free
+batch dimension (batched_graph.py): inputs ``input_ids [B, S]``, ``past_key.i``/``past_value.i``
+``[B, kv_heads, P, head_dim]``, ``seqlens_k [B]``, ``total_sequence_length``; outputs ``logits
+[B, 1, vocab]`` (last position only) and the ``present_*`` caches.
 """
 
 from __future__ import annotations
@@ -21,6 +22,7 @@ from gguf import GGMLQuantizationType, GGUFReader
 from gguf.quants import dequantize
 from onnx import TensorProto, helper, numpy_helper
 
+from wranglerpy.ai.batched_graph import make_batched
 from wranglerpy.errors import AIError
 
 MS_DOMAIN = "com.microsoft"
@@ -320,11 +322,12 @@ class _LlamaBuilder:
         )
         g.node("Identity", [head(last)], ["logits"])
         graph = helper.make_graph(g.nodes, "llama_from_gguf", ins, outs, g.inits)
-        return helper.make_model(
+        model = helper.make_model(
             graph,
             opset_imports=[helper.make_opsetid("", 18), helper.make_opsetid(MS_DOMAIN, 1)],
             ir_version=9,
         )
+        return make_batched(model)
 
 
 def convert_gguf(gguf_path: Path, onnx_path: Path, max_positions: int = 8192) -> LlamaShape:

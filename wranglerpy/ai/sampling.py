@@ -2,13 +2,24 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from abc import ABC, abstractmethod
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 import numpy as np
 
-# Returns whether a token may come next; used by constrained decoding.
-TokenFilter = Callable[[int], bool]
+
+class Constraint(ABC):
+    """Restricts which token may come next (JSON mode): masks the logits before each pick and
+    follows each picked token. Once the answer is complete only stop tokens stay allowed."""
+
+    @abstractmethod
+    def restrict(self, logits: np.ndarray) -> np.ndarray:
+        """A copy of ``logits`` with every token that may not come next at -inf."""
+
+    @abstractmethod
+    def advance(self, token: int) -> None:
+        """``token`` was picked (never a stop token)."""
 
 
 @dataclass(frozen=True)
@@ -33,30 +44,23 @@ def apply_repetition_penalty(logits: np.ndarray, seen: Sequence[int], penalty: f
 
 
 class Sampler:
-    """Picks tokens; with ``allowed`` it only picks tokens the filter accepts, best first."""
+    """Picks tokens from logits (already restricted by a constraint, if any)."""
 
     def __init__(self, params: SamplingParams) -> None:
         self.params = params
         self.rng = np.random.default_rng(params.seed)
 
-    def pick(
-        self, logits: np.ndarray, seen: Sequence[int], allowed: TokenFilter | None = None
-    ) -> int:
+    def pick(self, logits: np.ndarray, seen: Sequence[int]) -> int:
         p = self.params
         logits = apply_repetition_penalty(
             logits.astype(np.float32, copy=False), seen, p.repetition_penalty
         )
         if p.temperature <= 0:
-            if allowed is None:
-                return int(np.argmax(logits))
-            return _first_allowed(np.argsort(-logits, kind="stable"), allowed)
+            return int(np.argmax(logits))
         order = np.argsort(-logits, kind="stable")
         if p.top_k > 0:
             order = order[: p.top_k]
-        if allowed is not None:
-            scaled = logits[order] / p.temperature
-            weights = np.exp(scaled - scaled[0])
-            order = _allowed_prefix(order, allowed, np.cumsum(weights) / weights.sum())
+        order = order[np.isfinite(logits[order])]  # masked tokens never come back
         scaled = logits[order] / p.temperature
         probs = np.exp(scaled - scaled[0])
         probs /= probs.sum()
@@ -64,32 +68,3 @@ class Sampler:
             keep = int(np.searchsorted(np.cumsum(probs), p.top_p) + 1)
             order, probs = order[:keep], probs[:keep] / probs[:keep].sum()
         return int(order[self.rng.choice(len(order), p=probs)])
-
-
-def _first_allowed(order: np.ndarray, allowed: TokenFilter) -> int:
-    for tok in order:
-        if allowed(int(tok)):
-            return int(tok)
-    raise ValueError("no token is allowed here")
-
-
-def _allowed_prefix(
-    order: np.ndarray,
-    allowed: TokenFilter,
-    cumulative: np.ndarray,
-    want: int = 16,
-    mass: float = 0.999,
-) -> np.ndarray:
-    """Allowed candidates in probability order: ``want`` of them, or fewer once the tokens not
-    yet checked hold under ``1 - mass`` of the probability (checking every token is slow)."""
-    picked: list[int] = []
-    for i, tok in enumerate(order):
-        if allowed(int(tok)):
-            picked.append(int(tok))
-            if len(picked) >= want:
-                break
-        if picked and cumulative[i] >= mass:
-            break
-    if not picked:
-        raise ValueError("no token is allowed here")
-    return np.asarray(picked, dtype=np.int64)

@@ -19,9 +19,6 @@ from wranglerpy.cli._options import CONFIG_HELP, ENV_HELP, PERSIST_HELP
 from wranglerpy.config.schema import WorkerConfig
 from wranglerpy.errors import ConfigError, UsageError
 
-# wrangler's order of preference for the default config.
-DEFAULT_CONFIGS = ("wrangler.json", "wrangler.jsonc", "wrangler.toml")
-
 # The default-value spelling of the _options aliases, for `state reset`, which still uses it.
 CONFIG_OPTION = typer.Option(None, "--config", "-c", help=CONFIG_HELP)
 ENV_OPTION = typer.Option(None, "--env", "-e", help=ENV_HELP)
@@ -50,11 +47,10 @@ def find_config(config: Path | None, cwd: Path | None = None) -> Path | None:
         if not config.is_file():
             raise ConfigError(f"Config file not found: {config}")
         return config.resolve()
-    folder = (cwd or Path.cwd()).resolve()
-    for name in DEFAULT_CONFIGS:
-        if (folder / name).is_file():
-            return folder / name
-    return None
+    from wranglerpy.config.load import DEFAULT_STEM, discover_configs
+
+    found = discover_configs((cwd or Path.cwd()).resolve())  # the default one first, if any
+    return found[0] if found and found[0].stem == DEFAULT_STEM else None
 
 
 def resolve_target(

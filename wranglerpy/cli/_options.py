@@ -1,5 +1,5 @@
-"""The options every local-state command (``kv``, ``d1``, ``r2``, ``analytics``) takes, written
-once as ``Annotated`` aliases so the flags and their help read the same everywhere.
+"""Every flag more than one command takes, written once as ``Annotated`` aliases so the flags
+and their help read the same everywhere (state commands, dev, deploy, the edge's commands).
 
 A command lists them as ``config: ConfigOption = None``; typer takes the flag names and help
 from the alias and the default from the ``=``.
@@ -21,3 +21,33 @@ EnvOption = Annotated[str | None, typer.Option("--env", "-e", help=ENV_HELP)]
 PersistOption = Annotated[Path | None, typer.Option("--persist-to", help=PERSIST_HELP)]
 LocalFlag = Annotated[bool, typer.Option("--local", help="Accepted for wrangler compatibility.")]
 RemoteFlag = Annotated[bool, typer.Option("--remote", help="Not supported: all state is local.")]
+
+# Commands that run several workers (dev, deploy): -c is repeatable.
+ConfigsOption = Annotated[
+    list[Path] | None,
+    typer.Option(
+        "--config",
+        "-c",
+        help="Config file; repeat for more workers. Default: every wrangler*.toml/json/jsonc here.",
+    ),
+]
+# Commands about one deployed or running worker, which the config only names.
+WorkerConfigOption = Annotated[
+    Path | None, typer.Option("--config", "-c", help="Config whose worker to use.")
+]
+WorkerEnvOption = Annotated[
+    str | None, typer.Option("--env", "-e", help="Use the config's [env.NAME] worker.")
+]
+NameOption = Annotated[
+    str | None,
+    typer.Option("--name", help="Worker name, as wrangler's --name (default: the config's)."),
+]
+StateDirOption = Annotated[
+    Path | None,
+    typer.Option(
+        "--state-dir",
+        help="Edge state folder (default ~/.wranglerpy/edge or $WRANGLERPY_EDGE_DIR).",
+    ),
+]
+JsonFlag = Annotated[bool, typer.Option("--json", help="Print JSON.")]
+YesFlag = Annotated[bool, typer.Option("--yes", "-y", help="Do not ask for confirmation.")]

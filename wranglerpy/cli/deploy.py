@@ -6,18 +6,14 @@ from pathlib import Path
 
 import typer
 
+from wranglerpy.cli._options import ConfigsOption, EnvOption, StateDirOption
 from wranglerpy.cli.common import handle_errors
 
 
 @handle_errors
 def deploy(
-    config: list[Path] = typer.Option(
-        None,
-        "--config",
-        "-c",
-        help="Config file (repeatable). Default: wrangler.json/jsonc/toml here.",
-    ),
-    env: str = typer.Option(None, "--env", "-e", help="Deploy the [env.NAME] section."),
+    config: ConfigsOption = None,
+    env: EnvOption = None,
     all_workers: bool = typer.Option(
         False, "--all", help="Deploy every config in the folder, binding targets first."
     ),
@@ -28,7 +24,7 @@ def deploy(
         "--edge-port",
         help="Port if deploy starts the edge (default: its last port, else 8080).",
     ),
-    state_dir: Path = typer.Option(None, "--state-dir", help="Edge state folder."),
+    state_dir: StateDirOption = None,
     secrets_file: Path = typer.Option(
         None,
         "--secrets-file",
@@ -64,7 +60,7 @@ def deploy(
     # A stopped edge brings back everything in its deployment log when it starts again.
     deployed = set(DeploymentLog(edge_paths.deployments).workers())
     if edge is not None:
-        deployed |= set(edge.call({"op": "status"}).get("workers", {}))
+        deployed |= set(edge.status().workers)
     ordered = plan(workers, deployed)
     if secrets_file is not None and len(ordered) > 1:
         raise UsageError("--secrets-file holds one worker's secrets: deploy that worker alone.")

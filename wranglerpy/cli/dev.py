@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import asyncio
 import shutil
-from pathlib import Path
 
 import typer
 
+from wranglerpy.cli._options import ConfigsOption, EnvOption, PersistOption
 from wranglerpy.cli.common import handle_errors, resolve_configs
 from wranglerpy.errors import UsageError
 
@@ -26,15 +26,8 @@ def _parse_vars(pairs: list[str]) -> tuple[tuple[str, object], ...]:
 
 @handle_errors
 def dev(
-    config: list[Path] = typer.Option(
-        None,
-        "--config",
-        "-c",
-        help="Config file; repeat for more workers. Default: every wrangler*.toml/json/jsonc here.",
-    ),
-    env: str = typer.Option(
-        None, "--env", "-e", help="Use the [env.NAME] section of every config."
-    ),
+    config: ConfigsOption = None,
+    env: EnvOption = None,
     port: int = typer.Option(
         None, "--port", help="Port of the first worker (default [dev] port or 8787)."
     ),
@@ -47,11 +40,7 @@ def dev(
     ip: str = typer.Option(
         None, "--ip", help="Address to listen on (default [dev] ip or 127.0.0.1)."
     ),
-    persist_to: Path = typer.Option(
-        None,
-        "--persist-to",
-        help="Folder for local KV/D1/R2/AE state (default .wranglerpy/state beside the config).",
-    ),
+    persist_to: PersistOption = None,
     no_persist: bool = typer.Option(
         False, "--no-persist", help="Keep state in a throw-away temporary folder."
     ),

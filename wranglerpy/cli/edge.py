@@ -6,15 +6,10 @@ from pathlib import Path
 
 import typer
 
+from wranglerpy.cli._options import StateDirOption
 from wranglerpy.cli.common import handle_errors
 
 app = typer.Typer(help="The local edge: serves deployed workers on one port.", no_args_is_help=True)
-
-STATE_OPTION = typer.Option(
-    None,
-    "--state-dir",
-    help="Edge state folder (default ~/.wranglerpy/edge or $WRANGLERPY_EDGE_DIR).",
-)
 
 
 @app.command("start")
@@ -37,7 +32,7 @@ def start(
         "--simulate-latency",
         help="Add the round trips placement implies (smart: near data; off: near the client).",
     ),
-    state_dir: Path = STATE_OPTION,
+    state_dir: StateDirOption = None,
 ) -> None:
     """Start the local edge in the background (no-op when it already runs)."""
     from wranglerpy.deploy.client import start_edge
@@ -78,7 +73,7 @@ def start(
 
 @app.command("stop")
 @handle_errors
-def stop(state_dir: Path = STATE_OPTION) -> None:
+def stop(state_dir: StateDirOption = None) -> None:
     """Stop the local edge (its workers stop with it; deployments are kept)."""
     from wranglerpy.deploy.client import stop_edge
     from wranglerpy.deploy.paths import EdgePaths
@@ -89,7 +84,7 @@ def stop(state_dir: Path = STATE_OPTION) -> None:
 
 @app.command("status")
 @handle_errors
-def status(state_dir: Path = STATE_OPTION) -> None:
+def status(state_dir: StateDirOption = None) -> None:
     """Whether the edge runs, where, and which version each worker serves."""
     from wranglerpy.deploy.client import running_edge
     from wranglerpy.deploy.paths import EdgePaths
@@ -99,19 +94,19 @@ def status(state_dir: Path = STATE_OPTION) -> None:
     if edge is None:
         typer.echo(f"The local edge is not running (state: {paths.root}).")
         raise typer.Exit(1)
-    info = edge.call({"op": "status"})
+    info = edge.status()
     typer.echo(f"Local edge on {edge.url} (pid {edge.pid}), state {paths.root}")
     from wranglerpy.services.server import announced
 
     for line in announced(paths.root, edge.pid):
         typer.echo(f"  {line}")
-    if info.get("simulate_latency"):
+    if info.simulate_latency:
         typer.echo("  simulating placement latency (--simulate-latency)")
-    for name, worker in sorted(info.get("workers", {}).items()):
-        where = worker.get("url") or ", ".join(worker.get("routes") or []) or "internal"
-        placement = f"  placement: {worker['placement']}" if worker.get("placement") else ""
+    for name, worker in sorted(info.workers.items()):
+        where = worker.url or ", ".join(worker.routes) or "internal"
+        placement = f"  placement: {worker.placement}" if worker.placement else ""
         typer.echo(
-            f"  {name}  version {worker['version'][:12]}  {len(worker['processes'])} process(es)"
+            f"  {name}  version {worker.version[:12]}  {len(worker.processes)} process(es)"
             f"  {where}{placement}"
         )
 
@@ -123,7 +118,7 @@ def trigger(
     cron: str = typer.Option(
         None, "--cron", help="The cron passed to the handler (default: its first)."
     ),
-    state_dir: Path = STATE_OPTION,
+    state_dir: StateDirOption = None,
 ) -> None:
     """Run WORKER's scheduled handler now, as its cron trigger would (see `wranglerpy tail`)."""
     from wranglerpy.deploy.client import running_edge
@@ -133,5 +128,5 @@ def trigger(
     edge = running_edge(EdgePaths.resolve(state_dir))
     if edge is None:
         raise DeployError("The local edge is not running: `wranglerpy edge start` first.")
-    answer = edge.call({"op": "scheduled", "worker": worker, "cron": cron})
-    typer.echo(f"Ran the scheduled handler of {worker} (cron {answer.get('cron') or '(none)'!r}).")
+    ran = edge.trigger(worker, cron)
+    typer.echo(f"Ran the scheduled handler of {worker} (cron {ran or '(none)'!r}).")

@@ -96,6 +96,23 @@ class Ai:
 class Fetcher:
     async def fetch(self, input: Any, init: Any = ..., /, **kwargs: Any) -> Any: ...
     def __getattr__(self, method: str) -> Any: ...  # RPC to the target's entrypoint
+
+class DurableObjectId:
+    name: str | None
+    def toString(self) -> str: ...
+    def equals(self, other: DurableObjectId) -> bool: ...
+
+class DurableObjectStub(Fetcher):
+    id: DurableObjectId
+    name: str | None
+
+class DurableObjectNamespace:
+    def idFromName(self, name: str) -> DurableObjectId: ...
+    def idFromString(self, id: str) -> DurableObjectId: ...
+    def newUniqueId(self, options: Any = ..., /, **kwargs: Any) -> DurableObjectId: ...
+    def get(self, id: DurableObjectId, options: Any = ..., /, **kwargs: Any) -> DurableObjectStub: ...
+    def getByName(self, name: str, options: Any = ..., /, **kwargs: Any) -> DurableObjectStub: ...
+    def jurisdiction(self, name: str) -> DurableObjectNamespace: ...
 """
 
 
@@ -122,6 +139,7 @@ def env_attributes(worker: WorkerConfig) -> list[tuple[str, str]]:
     attributes += [(b.binding, "AnalyticsEngineDataset") for b in worker.analytics_engine_datasets]
     if worker.ai is not None:
         attributes.append((worker.ai.binding, "Ai"))
+    attributes += [(b.name, "DurableObjectNamespace") for b in worker.durable_objects]
     if worker.assets is not None and worker.assets.binding:
         attributes.append((worker.assets.binding, "Fetcher"))
     return attributes

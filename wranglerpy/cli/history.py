@@ -9,6 +9,9 @@ from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
+from wranglerpy.cli._options import JsonFlag, NameOption, StateDirOption, YesFlag
+from wranglerpy.cli._options import WorkerConfigOption as ConfigOption
+from wranglerpy.cli._options import WorkerEnvOption as EnvOption
 from wranglerpy.cli.common import handle_errors
 
 if TYPE_CHECKING:
@@ -21,23 +24,9 @@ deployments_app = typer.Typer(
 versions_app = typer.Typer(help="Versions (snapshots) of workers.", no_args_is_help=True)
 
 WorkerArgument = Annotated[str | None, typer.Argument(help="Worker name (default: the config's).")]
-NameOption = Annotated[
-    str | None,
-    typer.Option("--name", help="Worker name, as wrangler's --name (default: the config's)."),
-]
-# Not the _options aliases: here the config only names the worker, and the help says so.
-ConfigOption = Annotated[
-    Path | None, typer.Option("--config", "-c", help="Config whose worker to use.")
-]
-EnvOption = Annotated[
-    str | None, typer.Option("--env", "-e", help="Use the config's [env.NAME] worker.")
-]
-StateDirOption = Annotated[Path | None, typer.Option("--state-dir", help="Edge state folder.")]
-JsonFlag = Annotated[bool, typer.Option("--json", help="Print JSON.")]
-YesFlag = Annotated[bool, typer.Option("--yes", "-y", help="Do not ask for confirmation.")]
 
 
-def _worker_name(worker: str | None, config: Path | None, env: str | None) -> str:
+def worker_name(worker: str | None, config: Path | None, env: str | None) -> str:
     """WORKER as given, else the name in the config here (as wrangler does)."""
     if worker:
         return worker
@@ -57,7 +46,7 @@ def locate(
     """The edge's state folder and the worker's name, as every command here needs them."""
     from wranglerpy.deploy.paths import EdgePaths
 
-    return EdgePaths.resolve(state_dir), _worker_name(worker, config, env)
+    return EdgePaths.resolve(state_dir), worker_name(worker, config, env)
 
 
 def _deployments(paths: EdgePaths, name: str) -> list[Deployment]:
@@ -108,7 +97,8 @@ def deployments_status(
     edge = running_edge(paths)
     serving = None
     if edge is not None:
-        serving = (edge.call({"op": "status"}).get("workers", {}).get(name) or {}).get("version")
+        live = edge.status().workers.get(name)
+        serving = live.version if live else None
     row["serving"] = serving == row["version_id"]
     if as_json:
         typer.echo(json.dumps(row, indent=2))
@@ -223,10 +213,8 @@ def rollback(
     if not yes and sys.stdin.isatty():
         typer.confirm("Continue?", abort=True)
     edge = running_edge(paths) or start_edge(paths)[0]
-    answer = edge.call(
-        {"op": "deploy", "version": target, "message": message, "source": "rollback"}
-    )
-    typer.echo(f"✔ Rolled back {name} in {answer.get('seconds', 0):.2f} s")
+    answer = edge.deploy(target, message, "rollback")
+    typer.echo(f"✔ Rolled back {name} in {answer.seconds:.2f} s")
     typer.echo(f"Current Version ID: {target}")
 
 
@@ -277,7 +265,7 @@ def delete(
         typer.confirm("Continue?", abort=True)
     edge = running_edge(paths)
     if edge is not None:
-        edge.call({"op": "delete", "worker": name})
+        edge.delete(name)
     else:
         log.remove(name)
     typer.echo(f"✔ Deleted {name}")

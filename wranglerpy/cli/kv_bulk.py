@@ -31,7 +31,9 @@ from wranglerpy.errors import UsageError
 if TYPE_CHECKING:
     from wranglerpy.bindings.kv import KVNamespaceBinding
 
-bulk_app = typer.Typer(help="Put or delete many keys from a JSON file.", no_args_is_help=True)
+bulk_app: typer.Typer = typer.Typer(
+    help="Put or delete many keys from a JSON file.", no_args_is_help=True
+)
 FileArgument = Annotated[Path, typer.Argument(help="The JSON file.")]
 
 

@@ -13,8 +13,11 @@ from typing import Annotated
 
 import typer
 
+from wranglerpy.cli._options import NameOption, StateDirOption
+from wranglerpy.cli._options import WorkerConfigOption as ConfigOption
+from wranglerpy.cli._options import WorkerEnvOption as EnvOption
 from wranglerpy.cli.common import handle_errors
-from wranglerpy.cli.history import ConfigOption, EnvOption, NameOption, StateDirOption, locate
+from wranglerpy.cli.history import locate
 from wranglerpy.errors import UsageError
 
 app = typer.Typer(

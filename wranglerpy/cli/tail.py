@@ -7,10 +7,10 @@ import contextlib
 import json
 import os
 import sys
-from pathlib import Path
 
 import typer
 
+from wranglerpy.cli._options import WorkerConfigOption, WorkerEnvOption
 from wranglerpy.cli.common import err_console, handle_errors
 
 
@@ -29,11 +29,11 @@ def tail(
     mode: str = typer.Option(
         None, "--mode", help="dev or edge: needed when the worker runs under both."
     ),
-    config: Path = typer.Option(None, "--config", "-c", help="Config whose worker to tail."),
-    env: str = typer.Option(None, "--env", "-e", help="Use the config's [env.NAME] worker."),
+    config: WorkerConfigOption = None,
+    env: WorkerEnvOption = None,
 ) -> None:
     """Stream WORKER's requests, logs and exceptions as they happen (Ctrl-C to stop)."""
-    from wranglerpy.cli.history import _worker_name
+    from wranglerpy.cli.history import worker_name
     from wranglerpy.deploy.client import running_edge
     from wranglerpy.deploy.history import DeploymentLog
     from wranglerpy.deploy.paths import EdgePaths
@@ -44,7 +44,7 @@ def tail(
     from wranglerpy.logs.tail_filter import TailFilter
     from wranglerpy.logs.tail_format import pretty, to_tail_event
 
-    name = _worker_name(worker, config, env)
+    name = worker_name(worker, config, env)
     output = fmt or ("pretty" if sys.stdout.isatty() else "json")
     if output not in ("json", "pretty"):
         raise UsageError(f"--format must be json or pretty, got {fmt!r}")

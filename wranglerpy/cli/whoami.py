@@ -6,20 +6,16 @@ There is nothing to log in to: this says so, and shows what stands in for an acc
 
 from __future__ import annotations
 
-from pathlib import Path
-from typing import Annotated
-
 import typer
 
 from wranglerpy import __version__
+from wranglerpy.cli._options import StateDirOption
 from wranglerpy.cli.common import handle_errors
 
 
 @handle_errors
 def whoami(
-    state_dir: Annotated[
-        Path | None, typer.Option("--state-dir", help="Edge state folder.")
-    ] = None,
+    state_dir: StateDirOption = None,
 ) -> None:
     """Where your local "account" lives: no login, local state, the local edge."""
     from wranglerpy.cli._local import find_config

@@ -223,6 +223,48 @@ def _bindings() -> dict[str, Schema]:
             ),
             "Outgoing email, recorded locally (`wranglerpy email list`).",
         ),
+        "durable_objects": _object(
+            {
+                "bindings": _list_of(
+                    _object(
+                        {
+                            "name": BINDING,
+                            "class_name": _string("The Durable Object class."),
+                            "script_name": _string(
+                                "The worker that defines it (default: this one)."
+                            ),
+                            "environment": _string(),
+                        },
+                        ("name", "class_name"),
+                    ),
+                    "Durable Object namespaces (`env.NAME`).",
+                )
+            },
+            description="Durable Objects.",
+        ),
+        "migrations": _list_of(
+            _object(
+                {
+                    "tag": _string("Applied once, in order; remembered under the persist dir."),
+                    "new_classes": _list_of(_string(), "Class names."),
+                    "new_sqlite_classes": _list_of(_string(), "Class names."),
+                    "deleted_classes": _list_of(_string(), "Class names."),
+                    "renamed_classes": _list_of(
+                        _object({"from": _string(), "to": _string()}, ("from", "to")),
+                        "Renames.",
+                    ),
+                    "transferred_classes": _list_of(
+                        _object(
+                            {"from": _string(), "from_script": _string(), "to": _string()},
+                            ("from", "from_script", "to"),
+                        ),
+                        "Classes moved from another worker.",
+                    ),
+                },
+                ("tag",),
+            ),
+            "Durable Object class migrations.",
+        ),
     }
 
 

@@ -20,7 +20,7 @@ from wranglerpy.config import queues as q
 from wranglerpy.config import sections as s
 from wranglerpy.config import small_bindings as sb
 from wranglerpy.config import workflows as wf
-from wranglerpy.config.dotenv import load_dev_vars
+from wranglerpy.config.dotenv import dev_vars_warnings, load_dev_vars
 from wranglerpy.config.fields import Reader, join
 from wranglerpy.config.read import CONFIG_SUFFIXES, display_path, read_raw
 from wranglerpy.config.schema import WorkerConfig
@@ -89,7 +89,7 @@ _NAME = re.compile(r"^[a-z0-9_][a-z0-9_-]*$")
 # cloudflare/workers-sdk: workerNameLengthLimit = 63).
 MAX_NAME_LENGTH = 63
 _ENV_NAME = re.compile(r"^[A-Za-z0-9_][A-Za-z0-9_-]*$")
-_DEFAULT_STEM = "wrangler"
+DEFAULT_STEM = "wrangler"
 # wrangler looks for wrangler.json, then wrangler.jsonc, then wrangler.toml.
 _SUFFIX_PREFERENCE = {".json": 0, ".jsonc": 1, ".toml": 2}
 
@@ -106,14 +106,14 @@ def discover_configs(folder: Path) -> list[Path]:
         raise ConfigError(f"not a folder: {folder}")
     best: dict[str, Path] = {}
     for path in folder.iterdir():
-        if path.suffix not in CONFIG_SUFFIXES or not path.name.startswith(_DEFAULT_STEM):
+        if path.suffix not in CONFIG_SUFFIXES or not path.name.startswith(DEFAULT_STEM):
             continue
         if not path.is_file():
             continue
         current = best.get(path.stem)
         if current is None or _SUFFIX_PREFERENCE[path.suffix] < _SUFFIX_PREFERENCE[current.suffix]:
             best[path.stem] = path
-    return sorted(best.values(), key=lambda p: (p.stem != _DEFAULT_STEM, p.name))
+    return sorted(best.values(), key=lambda p: (p.stem != DEFAULT_STEM, p.name))
 
 
 def load_worker(config_path: Path, env: str | None = None) -> WorkerConfig:
@@ -208,6 +208,8 @@ def load_worker(config_path: Path, env: str | None = None) -> WorkerConfig:
         secrets=tuple(load_dev_vars(root, env).items()),
     )
     _check_binding_names(r, config, env_path, pick("assets")[1])
+    for warning in dev_vars_warnings(root, env):
+        r.warn(warning)
     do.check_bound_classes(r, config.durable_objects, config.migrations, env_path)
     producers = q.with_compatibility(
         config.queue_producers, config.compatibility_flags, config.compatibility_date

@@ -123,11 +123,15 @@ def service_target(binding: ServiceBinding, workers: Sequence[WorkerConfig]) -> 
     return None
 
 
-def dependency_order(workers: Sequence[WorkerConfig]) -> list[WorkerConfig]:
+def dependency_order(
+    workers: Sequence[WorkerConfig], *, allow_cycles: bool = False
+) -> list[WorkerConfig]:
     """``workers`` with service-binding targets before the workers that bind them.
 
     Otherwise config order is kept. Bindings to workers outside the set, and a worker
-    binding itself, do not constrain the order. A cycle raises ConfigError naming it.
+    binding itself, do not constrain the order. A cycle raises ConfigError naming it, unless
+    ``allow_cycles`` (``dev``: mutual bindings work in ``wrangler dev``, each worker reaching
+    the other once both are up), where the binding that closes the cycle is not a constraint.
     """
     ordered: list[WorkerConfig] = []
     done: set[str] = set()
@@ -138,6 +142,8 @@ def dependency_order(workers: Sequence[WorkerConfig]) -> list[WorkerConfig]:
         if worker.name in done:
             return
         if worker.name in visiting:
+            if allow_cycles:
+                return
             cycle = [*visiting[visiting.index(worker.name) :], worker.name]
             raise ConfigError(f"service bindings form a cycle: {' -> '.join(cycle)}")
         visiting.append(worker.name)

@@ -136,7 +136,7 @@ class Assets:
     binding: str | None = None
     not_found_handling: str = "none"  # none | 404-page | single-page-application
     html_handling: str = "auto-trailing-slash"
-    run_worker_first: bool = False
+    run_worker_first: bool | tuple[str, ...] = False  # or route patterns, "!" excludes
 
 
 @dataclass(frozen=True)

@@ -253,15 +253,22 @@ def parse_assets(r: Reader, t: dict[str, Any], path: str, root: Path) -> Assets 
             f"file does not exist: {_resolve(root, directory)}",
         )
     binding = r.identifier(table, "binding", where) if "binding" in table else None
+    run_worker_first: bool | tuple[str, ...]
     if isinstance(table.get("run_worker_first"), list):
-        raise r.error(
-            join(where, "run_worker_first"),
-            "a list of route patterns is not supported by wranglerpy; use true or false",
-        )
+        # Route patterns ("/api/*", "!/api/docs/*"): the worker runs first where they match.
+        run_worker_first = r.string_list(table, "run_worker_first", where)
+        for pattern in run_worker_first:
+            if not pattern.lstrip("!").startswith("/"):
+                raise r.error(
+                    join(where, "run_worker_first"),
+                    f'route pattern "{pattern}" must start with "/" (or "!/" to exclude)',
+                )
+    else:
+        run_worker_first = r.boolean(table, "run_worker_first", where, False)
     return Assets(
         directory=_resolve(root, directory),
         binding=binding,
         not_found_handling=r.choice(table, "not_found_handling", where, _NOT_FOUND) or "none",
         html_handling=r.choice(table, "html_handling", where, _HTML) or "auto-trailing-slash",
-        run_worker_first=r.boolean(table, "run_worker_first", where, False),
+        run_worker_first=run_worker_first,
     )

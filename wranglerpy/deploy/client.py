@@ -13,6 +13,17 @@ from pathlib import Path
 from typing import Any
 
 from wranglerpy.deploy import control
+from wranglerpy.deploy.control_messages import (
+    ControlRequest,
+    DeleteRequest,
+    DeployAnswer,
+    DeployRequest,
+    EdgeState,
+    StatusRequest,
+    StopRequest,
+    TriggerRequest,
+    encode_request,
+)
 from wranglerpy.deploy.paths import EdgePaths
 from wranglerpy.errors import DeployError
 from wranglerpy.host.locations import pid_alive
@@ -38,8 +49,28 @@ class EdgeStatus:
         host = f"[{self.ip}]" if ":" in self.ip else self.ip
         return f"http://{host}:{self.port}"
 
-    def call(self, request: dict[str, Any], timeout: float = 120.0) -> dict[str, Any]:
-        return control.call(self.control, request, timeout)
+    def _ask(self, request: ControlRequest, timeout: float = 120.0) -> dict[str, Any]:
+        return control.call(self.control, encode_request(request), timeout)
+
+    def status(self) -> EdgeState:
+        return EdgeState.from_answer(self._ask(StatusRequest()))
+
+    def deploy(self, version_id: str, message: str = "", source: str = "deploy") -> DeployAnswer:
+        """Switch the version's worker to it, with zero failed requests."""
+        answer = self._ask(DeployRequest(version_id, message, source))
+        return DeployAnswer(
+            str(answer["deployment"]), float(answer["seconds"]), EdgeState.from_answer(answer)
+        )
+
+    def trigger(self, worker: str, cron: str | None = None) -> str:
+        """Run ``worker``'s scheduled handler now; returns the cron it ran with."""
+        return str(self._ask(TriggerRequest(worker, cron)).get("cron", ""))
+
+    def delete(self, worker: str) -> None:
+        self._ask(DeleteRequest(worker))
+
+    def stop(self) -> None:
+        self._ask(StopRequest(), timeout=15.0)
 
 
 def _is_daemon(pid: int) -> bool:

@@ -2,8 +2,8 @@
 
 One request per connection: the client writes one JSON object on one line, the daemon
 answers with one JSON object on one line: ``{"ok": true, ...}`` or ``{"ok": false,
-"error": "..."}``. Operations: ``status``, ``deploy`` (version, message, source),
-``scheduled`` (worker, cron), ``delete`` (worker), ``stop``.
+"error": "..."}``. The operations and their fields are the classes of ``control_messages``;
+the CLI reaches them through ``client.EdgeStatus`` (``status()``, ``deploy()``, ...).
 """
 
 from __future__ import annotations

@@ -21,6 +21,15 @@ from typing import Any
 
 from wranglerpy.config.plan import dependency_order
 from wranglerpy.deploy import control
+from wranglerpy.deploy.control_messages import (
+    DeleteRequest,
+    DeployRequest,
+    EdgeState,
+    StatusRequest,
+    TriggerRequest,
+    WorkerState,
+    decode_request,
+)
 from wranglerpy.deploy.fleet import Fleet
 from wranglerpy.deploy.history import Deployment, DeploymentLog
 from wranglerpy.deploy.paths import EdgePaths
@@ -235,19 +244,17 @@ class EdgeDaemon:
         self.router.internal = internal
 
     # ---------------------------------------------------------------- control
-    async def handle(self, request: dict[str, Any]) -> dict[str, Any]:
-        op = request.get("op")
-        if op == "status":
+    async def handle(self, data: dict[str, Any]) -> dict[str, Any]:
+        """One control request (see ``control_messages``) -> its answer."""
+        request = decode_request(data)
+        if isinstance(request, StatusRequest):
             return {"ok": True, **self.describe()}
-        if op == "deploy":
-            version = load_version(self.paths, str(request["version"]))
+        if isinstance(request, DeployRequest):
+            version = load_version(self.paths, request.version)
             started = time.perf_counter()
             await self._switch(version)
             deployment = Deployment.new(
-                version.worker,
-                version.id,
-                str(request.get("message") or ""),
-                str(request.get("source") or "deploy"),
+                version.worker, version.id, request.message, request.source or "deploy"
             )
             self.log.record(deployment)
             self.hub.system(
@@ -260,45 +267,42 @@ class EdgeDaemon:
                 "seconds": round(time.perf_counter() - started, 3),
                 **self.describe(),
             }
-        if op == "scheduled":
-            name = str(request.get("worker"))
-            live = self.versions.get(name)
+        if isinstance(request, TriggerRequest):
+            live = self.versions.get(request.worker)
             if live is None:
-                raise DeployError(f'"{name}" is not deployed on this edge.')
+                raise DeployError(f'"{request.worker}" is not deployed on this edge.')
             crons = live.config().triggers.crons
-            cron = str(request.get("cron") or (crons[0] if crons else ""))
-            await self.fire_scheduled(name, cron, time.time() * 1000)
+            cron = request.cron or (crons[0] if crons else "")
+            await self.fire_scheduled(request.worker, cron, time.time() * 1000)
             return {"ok": True, "cron": cron}
-        if op == "delete":
-            name = str(request.get("worker"))
-            await self.remove(name)
-            self.log.remove(name)
-            self.hub.system(f"✔ {name} was deleted from the edge", worker=name)
+        if isinstance(request, DeleteRequest):
+            await self.remove(request.worker)
+            self.log.remove(request.worker)
+            self.hub.system(f"✔ {request.worker} was deleted from the edge", worker=request.worker)
             return {"ok": True}
-        if op == "stop":
-            self.stop_event.set()
-            return {"ok": True}
-        raise DeployError(f"unknown control operation {op!r}")
+        self.stop_event.set()  # StopRequest
+        return {"ok": True}
 
     def describe(self) -> dict[str, Any]:
+        """The ``status`` answer: an ``EdgeState`` as JSON."""
         workers = {}
         for name, fleet in self.fleets.items():
             meta = self.versions[name].meta
-            workers[name] = {
-                "version": fleet.version_id,
-                "processes": [p.pid for p in fleet.processes],
-                "url": self.public_url(name) if meta.get("workers_dev") else "",
-                "routes": meta.get("routes") or [],
-                "placement": meta.get("placement"),
-            }
-        return {
-            "pid": self.pid,
-            "ip": self.ip,
-            "port": self.port,
-            "simulate_latency": self.simulate_latency,
-            "workers": workers,
-            "draining": sorted(f"{f.name} {f.version_id[:8]}" for f in self.draining),
-        }
+            workers[name] = WorkerState(
+                version=fleet.version_id,
+                processes=[p.pid for p in fleet.processes if p.pid is not None],
+                url=self.public_url(name) if meta.get("workers_dev") else "",
+                routes=list(meta.get("routes") or []),
+                placement=meta.get("placement"),
+            )
+        return EdgeState(
+            pid=self.pid,
+            ip=self.ip,
+            port=self.port,
+            simulate_latency=self.simulate_latency,
+            workers=workers,
+            draining=sorted(f"{f.name} {f.version_id[:8]}" for f in self.draining),
+        ).to_answer()
 
 
 async def run(args: argparse.Namespace) -> int:

@@ -109,11 +109,9 @@ def publish(
         echo(f"--dry-run: {config.name} was validated and built; the edge was not changed.")
         return Published(config, version, False)
     assert edge is not None
-    answer = edge.call(
-        {"op": "deploy", "version": version.id, "message": message, "source": "deploy"}
-    )
+    answer = edge.deploy(version.id, message, "deploy")
     env = config.env_name or "production"
-    echo(f"✔ Successfully published {config.name} ({env}) in {answer.get('seconds', 0):.2f} s")
+    echo(f"✔ Successfully published {config.name} ({env}) in {answer.seconds:.2f} s")
     for line in where_lines(config, edge):
         echo(f"  {line}")
     echo(f"Current Version ID: {version.id}")

@@ -107,6 +107,7 @@ class Router:
         chunked = False
         connection = ""
         expect_continue = False
+        upgrade = ws_key = ""
         for line in lines[1:]:
             if not line:
                 continue
@@ -126,6 +127,10 @@ class Router:
                 chunked = "chunked" in value.lower()
             elif key == "connection":
                 connection = value.lower()
+            elif key == "upgrade":
+                upgrade = value.lower()
+            elif key == "sec-websocket-key":
+                ws_key = value
             elif key == "expect":
                 expect_continue = value.lower() == "100-continue"
                 continue  # answered here; the worker gets the body as it is
@@ -159,6 +164,17 @@ class Router:
         request = FetchHead(
             method=method, url=f"http://{host or '127.0.0.1'}{target}", headers=headers, client=ip
         )
+        if upgrade == "websocket" and ws_key and method == "GET":
+            from wranglerpy.runtime.websocket_wire import relay
+            from wranglerpy.wire.frames import WebSocketHead
+
+            handshake = WebSocketHead(
+                url=f"http://{host or '127.0.0.1'}{target}", headers=headers, client=ip
+            )
+            handshake.headers.append((b"upgrade", b"websocket"))
+            with fleet.pool.track():
+                await relay(fleet.client, handshake, ws_key, reader, writer)
+            return False  # the connection was the WebSocket's
         with fleet.pool.track():
             if fleet.client_delay:
                 await asyncio.sleep(fleet.client_delay)  # --simulate-latency: the client leg

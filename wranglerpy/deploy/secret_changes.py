@@ -63,5 +63,4 @@ def change_secrets(
     if new.id == live.id:
         return new, 0.0
     edge = running_edge(paths) or start_edge(paths)[0]
-    answer = edge.call({"op": "deploy", "version": new.id, "message": message, "source": "secret"})
-    return new, float(answer.get("seconds", 0))
+    return new, edge.deploy(new.id, message, "secret").seconds

@@ -1,14 +1,17 @@
 """Cron expressions of ``[triggers] crons``: parse, validate, and find the next run time.
 
-Five fields (minute hour day-of-month month day-of-week), in UTC as on Cloudflare, with
-``*``, lists, ranges, steps and month/day names. Cloudflare's ``L``, ``W`` and ``#`` forms are
-reported as unsupported locally rather than guessed at.
+Five fields (minute hour day-of-month month day-of-week), in UTC, with Cloudflare's Cron
+Triggers syntax: ``*``, lists, ranges, steps, month and day names; days of the week run from
+1 = Sunday to 7 = Saturday (``SUN``-``SAT``); the day of the month takes ``L`` (last day),
+``LW`` (last weekday) and ``15W`` (the weekday nearest the 15th); the day of the week takes
+``5L`` (the month's last Thursday) and ``6#3`` (its third Friday).
 """
 
 from __future__ import annotations
 
+import calendar
 from dataclasses import dataclass
-from datetime import datetime, timedelta, timezone
+from datetime import date, datetime, timedelta, timezone
 
 from wranglerpy.errors import ConfigError
 
@@ -19,14 +22,19 @@ _MONTHS = {
         start=1,
     )
 }
-_DAYS = {d: i for i, d in enumerate(["SUN", "MON", "TUE", "WED", "THU", "FRI", "SAT"])}
+# Cloudflare numbers the days of the week 1 = Sunday ... 7 = Saturday.
+_DAYS = {d: i for i, d in enumerate(["SUN", "MON", "TUE", "WED", "THU", "FRI", "SAT"], start=1)}
 _FIELDS: tuple[tuple[str, int, int, dict[str, int]], ...] = (
     ("minute", 0, 59, {}),
     ("hour", 0, 23, {}),
     ("day of month", 1, 31, {}),
     ("month", 1, 12, _MONTHS),
-    ("day of week", 0, 7, _DAYS),
+    ("day of week", 1, 7, _DAYS),
 )
+
+# A day rule: ("L", 0) last day, ("LW", 0) last weekday, ("W", n) weekday nearest n,
+# ("lastdow", d) last weekday d of the month, ("nth", d * 10 + k) k-th weekday d.
+DayRule = tuple[str, int]
 
 
 def _value(text: str, names: dict[str, int], expression: str, field: str) -> int:
@@ -40,16 +48,59 @@ def _value(text: str, names: dict[str, int], expression: str, field: str) -> int
     return int(text)
 
 
+def _out_of_range(expression: str, item: str, field: str, low: int, high: int) -> ConfigError:
+    hint = " (1 = Sunday ... 7 = Saturday, as Cloudflare counts)" if field == "day of week" else ""
+    return ConfigError(
+        f"Invalid cron expression {expression!r}: {item!r} is out of range for {field} "
+        f"({low}-{high}){hint}"
+    )
+
+
+def _special(item: str, field: str, expression: str) -> DayRule | None:
+    """``L``/``W``/``#`` forms of the two day fields, or None for an ordinary item."""
+    upper = item.upper()
+    if field == "day of month":
+        if upper == "L":
+            return ("L", 0)
+        if upper == "LW":
+            return ("LW", 0)
+        if upper.endswith("W") and upper[:-1].isdigit():
+            day = int(upper[:-1])
+            if not 1 <= day <= 31:
+                raise _out_of_range(expression, item, field, 1, 31)
+            return ("W", day)
+    if field == "day of week":
+        if upper == "L":
+            return ("lastdow", 6)  # a lone L: the last day of the week, Saturday
+        if upper.endswith("L") and len(upper) > 1:
+            return ("lastdow", _value(upper[:-1], _DAYS, expression, field) - 1)
+        if "#" in upper:
+            day_text, _, nth_text = upper.partition("#")
+            day = _value(day_text, _DAYS, expression, field)
+            if not 1 <= day <= 7:
+                raise _out_of_range(expression, item, field, 1, 7)
+            if not nth_text.isdigit() or not 1 <= int(nth_text) <= 5:
+                raise ConfigError(
+                    f"Invalid cron expression {expression!r}: {item!r} needs # followed by 1-5"
+                )
+            return ("nth", (day - 1) * 10 + int(nth_text))
+    if any(c in upper for c in "LW#"):
+        raise ConfigError(
+            f"Invalid cron expression {expression!r}: {item!r} is not valid in the {field} field"
+        )
+    return None
+
+
 def _field(
     part: str, low: int, high: int, names: dict[str, int], expression: str, field: str
-) -> frozenset[int]:
+) -> tuple[frozenset[int], tuple[DayRule, ...]]:
     values: set[int] = set()
+    rules: list[DayRule] = []
     for item in part.split(","):
-        if any(c in item.upper() for c in "LW#?") and item not in ("?",):
-            raise ConfigError(
-                f"Cron expression {expression!r} uses {item!r}, which wranglerpy does not run locally "
-                "(L, W and # forms); use the /cdn-cgi/local/scheduled URL to trigger it by hand"
-            )
+        rule = _special(item, field, expression)
+        if rule is not None:
+            rules.append(rule)
+            continue
         body, _, step_text = item.partition("/")
         step = int(step_text) if step_text.isdigit() and int(step_text) > 0 else None
         if step_text and step is None:
@@ -63,11 +114,38 @@ def _field(
             start = _value(body, names, expression, field)
             end = high if step else start
         if not (low <= start <= high and low <= end <= high and start <= end):
-            raise ConfigError(
-                f"Invalid cron expression {expression!r}: {item!r} is out of range for {field} ({low}-{high})"
-            )
+            raise _out_of_range(expression, item, field, low, high)
         values.update(range(start, end + 1, step or 1))
-    return frozenset(values)
+    return frozenset(values), tuple(rules)
+
+
+def _nearest_weekday(year: int, month: int, day: int) -> int:
+    """The weekday nearest ``day``, without leaving the month (Quartz's ``W``)."""
+    last = calendar.monthrange(year, month)[1]
+    day = min(day, last)
+    weekday = date(year, month, day).weekday()  # Monday = 0
+    if weekday == 5:  # Saturday: Friday before, or Monday after on the 1st
+        return day - 1 if day > 1 else day + 2
+    if weekday == 6:  # Sunday: Monday after, or Friday before on the last day
+        return day + 1 if day < last else day - 2
+    return day
+
+
+def _rule_matches(rule: DayRule, when: datetime) -> bool:
+    kind, arg = rule
+    last = calendar.monthrange(when.year, when.month)[1]
+    weekday = when.isoweekday() % 7  # Sunday = 0
+    if kind == "L":
+        return when.day == last
+    if kind == "LW":
+        return when.day == _nearest_weekday(when.year, when.month, last)
+    if kind == "W":
+        return when.day == _nearest_weekday(when.year, when.month, arg)
+    if kind == "lastdow":
+        return weekday == arg and when.day + 7 > last
+    if kind == "nth":
+        return weekday == arg // 10 and (when.day - 1) // 7 + 1 == arg % 10
+    return False
 
 
 @dataclass(frozen=True)
@@ -77,9 +155,11 @@ class Cron:
     hours: frozenset[int]
     days: frozenset[int]
     months: frozenset[int]
-    weekdays: frozenset[int]
+    weekdays: frozenset[int]  # Sunday = 0 ... Saturday = 6
     any_day: bool
     any_weekday: bool
+    day_rules: tuple[DayRule, ...] = ()
+    weekday_rules: tuple[DayRule, ...] = ()
 
     @classmethod
     def parse(cls, expression: str) -> Cron:
@@ -88,20 +168,21 @@ class Cron:
             raise ConfigError(
                 f"Invalid cron expression {expression!r}: expected 5 fields, got {len(parts)}"
             )
-        sets = [
+        fields = [
             _field(p, lo, hi, names, expression, name)
             for p, (name, lo, hi, names) in zip(parts, _FIELDS, strict=True)
         ]
-        weekdays = frozenset(0 if d == 7 else d for d in sets[4])
         return cls(
             expression,
-            sets[0],
-            sets[1],
-            sets[2],
-            sets[3],
-            weekdays,
+            fields[0][0],
+            fields[1][0],
+            fields[2][0],
+            fields[3][0],
+            frozenset(d - 1 for d in fields[4][0]),
             parts[2] in ("*", "?"),
             parts[4] in ("*", "?"),
+            fields[2][1],
+            fields[4][1],
         )
 
     def matches(self, when: datetime) -> bool:
@@ -136,8 +217,10 @@ class Cron:
 
     def _day_possible(self, when: datetime) -> bool:
         # Classic cron: when both day fields are restricted, either one may match.
-        day_ok = when.day in self.days
-        weekday_ok = (when.isoweekday() % 7) in self.weekdays
+        day_ok = when.day in self.days or any(_rule_matches(r, when) for r in self.day_rules)
+        weekday_ok = (when.isoweekday() % 7) in self.weekdays or any(
+            _rule_matches(r, when) for r in self.weekday_rules
+        )
         if self.any_day or self.any_weekday:
             return day_ok and weekday_ok
         return day_ok or weekday_ok

@@ -20,14 +20,17 @@ from urllib.parse import parse_qs, urlsplit
 from wranglerpy.logs.redact import REDACTED_HEADERS
 from wranglerpy.runtime import asgi_bridge, asgi_front, console, tracing
 from wranglerpy.runtime.assets import AssetServer
+from wranglerpy.runtime.cf import local_cf
 from wranglerpy.runtime.entrypoint import ExecutionContext, relaxed_call
 from wranglerpy.runtime.env import Env
 from wranglerpy.runtime.error_page import error_response
 from wranglerpy.runtime.events import EventSink
-from wranglerpy.runtime.headers import Headers
+from wranglerpy.runtime.ffi import drive
+from wranglerpy.runtime.headers import Headers, HeadersCopy
 from wranglerpy.runtime.loader import LoadedWorker, WorkerLoadError
 from wranglerpy.runtime.messages import Request, Response
-from wranglerpy.runtime.scheduled import SCHEDULED_PATHS, NoScheduledHandler, run_scheduled
+from wranglerpy.runtime.rpc import check_rpc_value
+from wranglerpy.runtime.scheduled import SCHEDULED_PATHS, run_scheduled
 from wranglerpy.wire import frames
 from wranglerpy.wire.frames import FetchHead, ResponseHead, Result, RpcHead, ScheduledHead
 from wranglerpy.wire.server import Call, Handler
@@ -69,6 +72,7 @@ class WorkerApp:
             frames.SERVICE_FETCH: self._on_fetch,
             frames.RPC: self._on_rpc,
             frames.SCHEDULED: self._on_scheduled,
+            frames.WEBSOCKET: self._on_websocket,
         }
 
     # ------------------------------------------------------------- the events
@@ -78,7 +82,7 @@ class WorkerApp:
         trace: str,
         method: str,
         url: str,
-        headers: Headers | None = None,
+        headers: Headers | HeadersCopy | None = None,
         client: str = "",
         caller: str | None = None,
         entrypoint: str | None = None,
@@ -98,7 +102,8 @@ class WorkerApp:
             "url": url,
             "path": urlsplit(url).path or "/",
             "headers": {
-                k: ("REDACTED" if k in REDACTED_HEADERS else v) for k, v in (headers or ())
+                k: ("REDACTED" if k in REDACTED_HEADERS else v)
+                for k, v in (headers.items() if headers is not None else ())
             },
             "client": client,
             "caller": caller,
@@ -161,12 +166,15 @@ class WorkerApp:
             query = parse_qs(parts.query)
             cron = (query.get("cron") or [""])[0]
             when = float((query.get("time") or [str(time.time() * 1000)])[0])
+            # Answered as wrangler dev does: the outcome, "ok" or 500 "exception".
             try:
                 await run_scheduled(self.loaded, self.env, ctx, cron, when, event)
-            except NoScheduledHandler as exc:
-                return Response(str(exc), status=404)
-            return Response("Ran scheduled event")
-        if self.assets is not None and self.asset_first():
+            except Exception as exc:  # noqa: BLE001 - NoScheduledHandler included
+                self.record_exception(exc, event)
+                await ctx.drain()
+                return Response("exception", status=500)
+            return Response("ok")
+        if self.assets is not None and self.asset_first(path):
             found = self.assets.lookup(request.method, path, headers)
             if found is not None:
                 return found
@@ -178,12 +186,13 @@ class WorkerApp:
                 self.record_exception(exc, event)
                 return error_response(exc, headers, expose=self.expose_errors)
         response = await self._call_fetch(request, ctx, event, entrypoint or "Default")
-        if response.status == 404 and self.assets is not None and not self.asset_first():
+        if response.status == 404 and self.assets is not None and not self.asset_first(path):
             response = self.assets.lookup(request.method, path, headers) or response
         return response
 
-    def asset_first(self) -> bool:
-        return self.assets is not None and not self.assets.run_worker_first
+    def asset_first(self, path: str = "/") -> bool:
+        """Assets answer ``path`` before the worker (``run_worker_first`` may be patterns)."""
+        return self.assets is not None and not self.assets.worker_first(path)
 
     async def _call_fetch(
         self, request: Request, ctx: ExecutionContext, event: dict[str, Any], entry: str
@@ -194,14 +203,19 @@ class WorkerApp:
             cls = self.loaded.entrypoints.get(entry)
             if cls is None and entry != "Default":
                 raise TypeError(f'Worker "{self.name}" has no entrypoint named "{entry}"')
-            if cls is not None and hasattr(cls, "fetch"):
-                result = relaxed_call(getattr(cls(ctx, self.env), "fetch"), request)  # noqa: B009
+            fetch_name = self.loaded.method_name("fetch")
+            if cls is not None:
+                # Only fetch (and test) are relaxed calls (python-entrypoint-helper.ts:466).
+                method = getattr(cls(ctx, self.env), fetch_name, None)
+                if not callable(method):
+                    raise TypeError(f"Method {fetch_name} does not exist")
+                result = relaxed_call(method, request, self.env, ctx)
             elif self.loaded.on_fetch is not None:
                 result = relaxed_call(self.loaded.on_fetch, request, self.env, ctx)
             else:
                 return Response("This worker has no fetch handler.", status=501)
             if inspect.isawaitable(result):
-                result = await result
+                result = await drive(result)  # run_sync works inside, as JSPI allows
             if not isinstance(result, Response):
                 raise TypeError(f"fetch() must return a Response, got {type(result).__name__}")
             return result
@@ -224,7 +238,9 @@ class WorkerApp:
         ctx = self.new_context()
         try:
             body = None if head.method in ("GET", "HEAD") else call.body()
-            request = Request(head.url, method=head.method, headers=headers, body=body)
+            request = Request(
+                head.url, method=head.method, headers=headers, body=body, cf=local_cf()
+            )
             response = await self.route(request, ctx, event, head.entrypoint if binding else None)
             event["status"] = response.status
             answer = ResponseHead(response.status, response.headers.raw())
@@ -237,6 +253,11 @@ class WorkerApp:
             await ctx.drain()
         finally:
             self.finish(event)
+
+    async def _on_websocket(self, head: Any, call: Call) -> None:
+        from wranglerpy.runtime import websocket_wire
+
+        await websocket_wire.serve(self, head, call)
 
     # ------------------------------------------------------------------- RPC
     async def _on_rpc(self, head: RpcHead, call: Call) -> None:
@@ -282,7 +303,8 @@ class WorkerApp:
         try:
             value = getattr(cls(ctx, self.env), method)(*head.args, **head.kwargs)
             if inspect.isawaitable(value):
-                value = await value
+                value = await drive(value)
+            check_rpc_value(value)  # a tuple result is refused, as by the SDK
         except Exception as exc:  # noqa: BLE001 - the caller gets the type name and message
             self.record_exception(exc, event)
             return Result(False, None, type(exc).__name__, str(exc))

@@ -9,7 +9,7 @@ from __future__ import annotations
 import asyncio
 from collections.abc import AsyncIterator
 from typing import Any
-from urllib.parse import urlsplit
+from urllib.parse import unquote, urlsplit
 
 from wranglerpy.runtime.headers import Headers
 from wranglerpy.runtime.messages import Request, Response
@@ -18,7 +18,9 @@ _END = object()
 DISCONNECT_GRACE = 2.0  # seconds an app gets to stop after its client left
 
 
-async def fetch(app: Any, request: Request, env: Any, ctx: Any = None) -> Response:
+async def fetch(
+    app: Any, request: Request, env: Any, ctx: Any = None, state: dict[str, Any] | None = None
+) -> Response:
     parts = urlsplit(request.url)
     scope = {
         "type": "http",
@@ -26,7 +28,7 @@ async def fetch(app: Any, request: Request, env: Any, ctx: Any = None) -> Respon
         "http_version": "1.1",
         "method": request.method,
         "scheme": parts.scheme or "http",
-        "path": parts.path or "/",
+        "path": unquote(parts.path or "/"),  # ASGI: percent-decoded; raw_path keeps it
         "raw_path": (parts.path or "/").encode(),
         "query_string": parts.query.encode(),
         "root_path": "",
@@ -38,7 +40,7 @@ async def fetch(app: Any, request: Request, env: Any, ctx: Any = None) -> Respon
         "client": ("127.0.0.1", 0),
         "env": env,
         "ctx": ctx,
-        "state": {},
+        "state": dict(state) if state is not None else {},
     }
     body_iter = request.body if request.has_body() else None
     started: asyncio.Future[dict[str, Any]] = asyncio.get_running_loop().create_future()

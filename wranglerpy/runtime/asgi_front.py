@@ -13,6 +13,7 @@ from collections.abc import AsyncIterator
 from typing import TYPE_CHECKING, Any
 
 from wranglerpy.runtime import tracing
+from wranglerpy.runtime.cf import local_cf
 from wranglerpy.runtime.headers import Headers
 from wranglerpy.runtime.messages import Request, Response
 
@@ -122,7 +123,11 @@ async def _http(app: WorkerApp, scope: Scope, receive: Receive, send: Send) -> N
         body = RequestBody(receive)
         method = scope["method"]
         request = Request(
-            url, method=method, headers=headers, body=None if method in ("GET", "HEAD") else body
+            url,
+            method=method,
+            headers=headers,
+            body=None if method in ("GET", "HEAD") else body,
+            cf=local_cf(),
         )
         response = await app.route(request, ctx, event)
         event["status"] = response.status

@@ -4,12 +4,26 @@ from __future__ import annotations
 
 import hashlib
 import mimetypes
+import re
 from pathlib import Path
 from urllib.parse import unquote
 
+import pathspec
+
 from wranglerpy.config.schema import Assets
-from wranglerpy.runtime.headers import Headers
+from wranglerpy.runtime.headers import Headers, HeadersCopy
 from wranglerpy.runtime.messages import Response
+
+# Where the platform's table differs from Python's (which varies by OS and version).
+_TYPES = {".js": "text/javascript", ".mjs": "text/javascript", ".ico": "image/vnd.microsoft.icon"}
+
+# Files wrangler never uploads as assets (its own control files).
+NOT_ASSETS = (".assetsignore", "_headers", "_redirects", "_worker.js")
+
+
+def _pattern(route: str) -> re.Pattern[str]:
+    """A ``run_worker_first`` route pattern: ``*`` matches any run of characters."""
+    return re.compile("^" + ".*".join(re.escape(part) for part in route.split("*")) + "$")
 
 
 class AssetServer:
@@ -17,8 +31,31 @@ class AssetServer:
         self.root = config.directory.resolve()
         self.not_found_handling = config.not_found_handling
         self.run_worker_first = config.run_worker_first
+        rules = config.run_worker_first if isinstance(config.run_worker_first, tuple) else ()
+        self._include = [_pattern(p) for p in rules if not p.startswith("!")]
+        self._exclude = [_pattern(p[1:]) for p in rules if p.startswith("!")]
+        ignore = self.root / ".assetsignore"
+        lines = ignore.read_text(encoding="utf-8").splitlines() if ignore.is_file() else []
+        self._ignored = pathspec.GitIgnoreSpec.from_lines(lines)
+
+    def worker_first(self, path: str) -> bool:
+        """Whether the worker answers ``path`` before the assets (``run_worker_first``)."""
+        if isinstance(self.run_worker_first, bool):
+            return self.run_worker_first
+        if any(p.match(path) for p in self._exclude):
+            return False
+        return any(p.match(path) for p in self._include)
 
     def _file(self, path: str) -> Path | None:
+        found = self._candidate(path)
+        if found is None:
+            return None
+        relative = found.relative_to(self.root).as_posix()
+        if found.name in NOT_ASSETS or self._ignored.match_file(relative):
+            return None  # .assetsignore: not uploaded, so not served
+        return found
+
+    def _candidate(self, path: str) -> Path | None:
         relative = unquote(path).lstrip("/")
         candidate = (self.root / relative).resolve()
         if candidate != self.root and self.root not in candidate.parents:
@@ -45,7 +82,7 @@ class AssetServer:
                 folder = folder.parent
         return None
 
-    def lookup(self, method: str, path: str, headers: Headers) -> Response | None:
+    def lookup(self, method: str, path: str, headers: Headers | HeadersCopy) -> Response | None:
         """The asset answering ``path``, or None to let the worker answer."""
         if method not in ("GET", "HEAD"):
             return None
@@ -58,7 +95,11 @@ class AssetServer:
             found, status = fallback
         data = found.read_bytes()
         etag = '"' + hashlib.sha1(data).hexdigest()[:20] + '"'
-        content_type = mimetypes.guess_type(found.name)[0] or "application/octet-stream"
+        content_type = (
+            _TYPES.get(found.suffix.lower())
+            or mimetypes.guess_type(found.name)[0]
+            or "application/octet-stream"
+        )
         if content_type.startswith("text/") or content_type in (
             "application/javascript",
             "application/json",

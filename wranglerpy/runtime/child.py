@@ -133,6 +133,9 @@ def _prepare_imports(extra_paths: tuple[str, ...] = ()) -> None:
 def make_app(spec: WorkerSpec, sink: EventSink) -> tuple[WorkerApp, float, list[str]]:
     started = time.perf_counter()
     config = spec.config
+    from wranglerpy.runtime import current
+
+    current.set_persist_dir(spec.persist_dir)  # the Cache API's entries live there
     loaded: LoadedWorker | None = None
     error: WorkerLoadError | None = None
     try:
@@ -148,7 +151,9 @@ def make_app(spec: WorkerSpec, sink: EventSink) -> tuple[WorkerApp, float, list[
             )
         else:
             try:
-                loaded = import_worker(config.main)
+                loaded = import_worker(
+                    config.main, config.compatibility_date, config.compatibility_flags
+                )
             except WorkerLoadError as exc:
                 error = exc
     if loaded is not None:

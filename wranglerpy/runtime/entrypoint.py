@@ -20,6 +20,9 @@ class ExecutionContext:
         self._pending: list[asyncio.Task[Any]] = []
         self._on_error = on_error
         self.props: dict[str, Any] = {}
+        from wranglerpy.runtime import current
+
+        current.request_ctx.set(self)  # `from workers import wait_until` reaches this request
 
     def waitUntil(self, awaitable: Awaitable[Any]) -> None:  # noqa: N802 - Workers' name
         """Keep ``awaitable`` running after the response is sent; its failure is logged."""

@@ -5,18 +5,18 @@ from __future__ import annotations
 import html
 import traceback
 
-from wranglerpy.runtime.headers import Headers
+from wranglerpy.runtime.headers import Headers, HeadersCopy
 from wranglerpy.runtime.messages import Response
 
 
-def wants_html(headers: Headers) -> bool:
+def wants_html(headers: Headers | HeadersCopy) -> bool:
     accept = headers.get("accept") or ""
     return "text/html" in accept
 
 
 def error_response(
     exc: BaseException,
-    headers: Headers,
+    headers: Headers | HeadersCopy,
     *,
     expose: bool,
     detail: str | None = None,

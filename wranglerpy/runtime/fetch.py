@@ -24,22 +24,22 @@ def _shared_client() -> httpx.AsyncClient:
     return _client
 
 
-async def fetch(
-    input: Any,
-    init: dict[str, Any] | None = None,
-    *,
-    method: str | None = None,
-    headers: Any = None,
-    body: Any = None,
-) -> Response:
-    """``await fetch(url, method=..., headers=..., body=...)`` → a streamed ``Response``."""
+async def fetch(input: Any, init: Any = None, **options: Any) -> Response:
+    """``await fetch(url, method=..., headers=..., body=...)`` → a streamed ``Response``.
+
+    A relative URL is ``TypeError: Fetch API cannot load: /x`` as in workerd's global fetch.
+    """
     from wranglerpy.runtime.http_bridge import from_httpx, to_httpx
 
-    request = make_request(input, init, method=method, headers=headers, body=body)
-    if (request.headers.get("upgrade") or "").lower() == "websocket":
+    options.pop("fetcher", None)
+    request = make_request(input, init, base_url=None, **options)
+    if (request._headers.get("upgrade") or "").lower() == "websocket":
         from wranglerpy.runtime.websocket_client import fetch_websocket
 
         return await fetch_websocket(request)
     client = _shared_client()
     response = await client.send(await to_httpx(client, request), stream=True)
-    return from_httpx(response, method=request.method)
+    result = from_httpx(response, method=request._method)
+    result.url = str(response.url)
+    result.redirected = bool(response.history)
+    return result

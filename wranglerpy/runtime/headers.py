@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterable, Iterator, Mapping
+from http.client import HTTPMessage
 from typing import Any, Union
 
 HeadersInit = Union["Headers", Mapping[str, str], Iterable[tuple[str, str]], None]
@@ -94,6 +95,21 @@ class Headers:
     def copy(self) -> Headers:
         return Headers(self)
 
+    def js_entries(self) -> list[tuple[str, str]]:
+        """What iterating JS ``Headers`` yields: sorted lower-case names, repeated values
+        joined by ``", "``, except ``set-cookie`` whose values come one by one."""
+        entries: list[tuple[str, str]] = []
+        for name in sorted(self.keys()):
+            if name == "set-cookie":
+                entries.extend((name, v) for v in self.get_all(name))
+            else:
+                entries.append((name, self.get(name) or ""))
+        return entries
+
+    def message(self) -> HeadersCopy:
+        """The copy Cloudflare's SDK hands to Python code (``request.headers``)."""
+        return HeadersCopy(self)
+
     def __contains__(self, name: object) -> bool:
         if not isinstance(name, str):
             return False
@@ -140,3 +156,22 @@ def _value(value: Any) -> str:
     if "\r" in text or "\n" in text or "\0" in text:
         raise TypeError(f"Invalid header value: {text!r}")
     return text.strip(" \t")
+
+
+class HeadersCopy(HTTPMessage):
+    """``request.headers`` / ``response.headers`` as Cloudflare's Python SDK gives them: an
+    ``http.client.HTTPMessage`` copy (``headers["x"]`` is ``None`` when missing, iteration
+    yields names, changes do not reach the request). It also keeps the exact pairs, so the
+    runtime can forward them unchanged (``raw()``)."""
+
+    def __init__(self, source: Headers) -> None:
+        super().__init__()
+        self._items = list(source._items)
+        for name, value in source.js_entries():
+            self[name] = value.strip()
+
+    def raw(self) -> list[tuple[bytes, bytes]]:
+        return [(k.encode("latin-1"), v.encode("latin-1")) for k, v in self._items]
+
+    def getSetCookie(self) -> list[str]:  # noqa: N802 - the Fetch API's name
+        return [v for k, v in self._items if k == "set-cookie"]

@@ -30,7 +30,7 @@ _DROP_INBOUND = frozenset({"connection", "keep-alive", "transfer-encoding", "con
 async def to_httpx(
     client: httpx.AsyncClient, request: Request, extra: dict[str, str] | None = None
 ) -> httpx.Request:
-    headers = [(k, v) for k, v in request.headers if k not in _DROP_OUTBOUND]
+    headers = [(k, v) for k, v in request._headers._items if k not in _DROP_OUTBOUND]
     if extra:
         headers.extend(extra.items())
     content: Any = None

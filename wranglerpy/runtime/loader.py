@@ -1,8 +1,12 @@
 """Import a worker's ``main`` module and find what handles its requests.
 
-Three shapes are accepted, as on Cloudflare Python Workers: a ``WorkerEntrypoint`` subclass
-(``Default`` answers fetch; any subclass can be a named entrypoint), module-level
-``on_fetch(request, env[, ctx])`` functions (the older style), or an ASGI ``app``.
+As workerd's Python entrypoint does it (``src/pyodide/python-entrypoint-helper.ts``), by
+compatibility date: from 2025-08-14 (``python_no_global_handlers``) a ``WorkerEntrypoint``
+subclass named ``Default`` answers with its ``fetch`` method and module-level handlers are
+ignored; before, module-level ``on_fetch``/``on_scheduled``/``on_queue``/``test`` are the
+handlers, and ``Default``'s fetch method is named ``on_fetch``. Entrypoint classes count when
+the main module exports them (imported ones too; ``__all__`` is honoured). An ASGI ``app``
+is wranglerpy's own convenience.
 """
 
 from __future__ import annotations
@@ -17,6 +21,7 @@ from pathlib import Path
 from types import ModuleType
 from typing import Any
 
+from wranglerpy.runtime.compat import Compat
 from wranglerpy.runtime.entrypoint import WorkerEntrypoint
 
 
@@ -50,16 +55,29 @@ class LoadedWorker:
     entrypoints: dict[str, type[WorkerEntrypoint]] = field(default_factory=dict)
     on_fetch: Any = None
     on_scheduled: Any = None
+    on_queue: Any = None
+    test: Any = None
     asgi_app: Any = None
+    legacy_handlers: bool = False
 
     @property
     def default(self) -> type[WorkerEntrypoint] | None:
         return self.entrypoints.get("Default")
 
+    def method_name(self, handler: str) -> str:
+        """The Python method that answers ``handler`` on an entrypoint class: before
+        ``python_no_global_handlers``, ``fetch``/``connect`` are looked up as ``on_fetch``/
+        ``on_connect`` (python-entrypoint-helper.ts:418-426)."""
+        if self.legacy_handlers and handler in ("fetch", "connect"):
+            return "on_" + handler
+        return handler
+
     def has_fetch(self) -> bool:
         default = self.default
         return bool(
-            (default is not None and hasattr(default, "fetch")) or self.on_fetch or self.asgi_app
+            (default is not None and hasattr(default, self.method_name("fetch")))
+            or self.on_fetch
+            or self.asgi_app
         )
 
 
@@ -118,8 +136,30 @@ def user_traceback(exc: BaseException) -> str:
     return "".join(tb.format())
 
 
-def import_worker(main: Path) -> LoadedWorker:
+def _exported_entrypoints(module: ModuleType) -> dict[str, type[WorkerEntrypoint]]:
+    """The entrypoint classes the module exports, by class name (introspection.py:40-62)."""
+    names = getattr(module, "__all__", None)
+    keys = list(names) if names is not None else [k for k in dir(module) if not k.startswith("_")]
+    found: dict[str, type[WorkerEntrypoint]] = {}
+    for key in keys:
+        value = getattr(module, key, None)
+        if (
+            inspect.isclass(value)
+            and issubclass(value, WorkerEntrypoint)
+            and value is not WorkerEntrypoint
+        ):
+            found[value.__name__] = value
+    return found
+
+
+def import_worker(
+    main: Path, compatibility_date: str | None = None, compatibility_flags: tuple[str, ...] = ()
+) -> LoadedWorker:
     """Import the module and classify its handlers; raise WorkerLoadError with the traceback."""
+    from wranglerpy.runtime.entropy import top_level_scope
+
+    compat = Compat.of(compatibility_date, compatibility_flags)
+
     if not main.is_file():
         raise WorkerLoadError(f"The entry-point file at {main} was not found.")
     if main.suffix != ".py":
@@ -128,33 +168,38 @@ def import_worker(main: Path) -> LoadedWorker:
             "(Cloudflare Python Workers); point `main` at a .py file."
         )
     try:
-        module = import_main(main)
+        with top_level_scope():
+            module = import_main(main)
     except (Exception, SystemExit) as exc:  # a user's import may raise anything
         raise WorkerLoadError(str(exc), user_traceback(exc), type(exc).__name__) from None
 
-    loaded = LoadedWorker(module=module)
-    for name, value in vars(module).items():
-        if (
-            inspect.isclass(value)
-            and issubclass(value, WorkerEntrypoint)
-            and value is not WorkerEntrypoint
-            and value.__module__ == module.__name__
-        ):
-            loaded.entrypoints[name] = value
-    loaded.on_fetch = getattr(module, "on_fetch", None)
-    loaded.on_scheduled = getattr(module, "on_scheduled", None)
+    loaded = LoadedWorker(module=module, legacy_handlers=not compat.no_global_handlers)
+    loaded.entrypoints = _exported_entrypoints(module)
+    if loaded.legacy_handlers and loaded.default is None:
+        # A Default class is the default export; module-level handlers only count without
+        # one (python-entrypoint.js:63, python-entrypoint-helper.ts:608-622).
+        loaded.on_fetch = _function(module, "on_fetch")
+        loaded.on_scheduled = _function(module, "on_scheduled")
+        loaded.on_queue = _function(module, "on_queue")
+        loaded.test = _function(module, "test")
     app = getattr(module, "app", None)
     if loaded.default is None and loaded.on_fetch is None and _is_asgi_app(app):
         loaded.asgi_app = app
-    queue_only = getattr(module, "on_queue", None) is not None  # a consumer-only worker
-    if (
-        not loaded.has_fetch()
-        and not loaded.entrypoints
-        and loaded.on_scheduled is None
-        and not queue_only
-    ):
-        raise WorkerLoadError(
-            f"{main.name} has no handler: define `class Default(WorkerEntrypoint)` with "
-            "`async def fetch(self, request)`, an `on_fetch(request, env)` function, or an ASGI `app`."
-        )
+    # A consumer-only worker (queues) may define only a module-level on_queue.
+    queue_only = getattr(module, "on_queue", None) is not None
+    handlers = (loaded.on_scheduled, loaded.on_queue, loaded.test, queue_only)
+    if not loaded.has_fetch() and not loaded.entrypoints and not any(handlers):
+        if loaded.legacy_handlers:
+            hint = "an `on_fetch(request, env)` function, or `class Default(WorkerEntrypoint)`"
+        else:
+            hint = (
+                "`class Default(WorkerEntrypoint)` with `async def fetch(self, request)` "
+                "(module-level `on_fetch` is ignored from compatibility date 2025-08-14)"
+            )
+        raise WorkerLoadError(f"{main.name} has no handler: define {hint}, or an ASGI `app`.")
     return loaded
+
+
+def _function(module: ModuleType, name: str) -> Any:
+    value = getattr(module, name, None)
+    return value if callable(value) else None

@@ -3,11 +3,11 @@ frame) or, in ``dev``, by wrangler's test URL."""
 
 from __future__ import annotations
 
-import inspect
 from typing import Any
 
-from wranglerpy.runtime.entrypoint import ExecutionContext, relaxed_call
+from wranglerpy.runtime.entrypoint import ExecutionContext
 from wranglerpy.runtime.env import Env
+from wranglerpy.runtime.handlers import call_handler
 from wranglerpy.runtime.loader import LoadedWorker
 
 # wranglerpy's path, plus the two wrangler has used, so existing scripts keep working.
@@ -41,17 +41,11 @@ async def run_scheduled(
     when: float,
     event: dict[str, Any],
 ) -> None:
-    """Run the ``scheduled`` handler for ``cron`` at ``when`` (ms) and its ``waitUntil`` work."""
+    """Run the ``scheduled`` handler for ``cron`` at ``when`` (ms) and its ``waitUntil`` work:
+    a ``Default`` method gets exactly ``(controller, env, ctx)`` (not a relaxed call, as in
+    workerd); a module-level ``on_scheduled`` (before 2025-08-14) is a relaxed call."""
     controller = ScheduledController(cron, when)
     event["scheduled"] = {"cron": cron, "scheduledTime": when}
-    handler: Any = None
-    if loaded.default is not None and hasattr(loaded.default, "scheduled"):
-        handler = getattr(loaded.default(ctx, env), "scheduled")  # noqa: B009 - user-defined
-    elif loaded.on_scheduled is not None:
-        handler = loaded.on_scheduled
-    if handler is None:
-        raise NoScheduledHandler("This worker has no scheduled handler.")
-    result = relaxed_call(handler, controller, env, ctx)
-    if inspect.isawaitable(result):
-        await result
+    if not await call_handler(loaded, "scheduled", controller, env, ctx):
+        raise NoScheduledHandler("Handler does not export a scheduled() function.")
     await ctx.drain()

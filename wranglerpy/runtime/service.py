@@ -110,6 +110,19 @@ class ServiceFetcher:
         )
         if entry is None:
             return not_found_response(self._binding.service)
+        if (request.headers.get("upgrade") or "").lower() == "websocket":
+            from wranglerpy.runtime.websocket_wire import connect_remote
+            from wranglerpy.wire.frames import WebSocketHead
+
+            upgrade = WebSocketHead(
+                url=request.url,
+                headers=request.headers.raw(),
+                trace=tracing.current_trace_id() or tracing.new_trace_id(),
+                caller=self._caller,
+                entrypoint=self._binding.entrypoint,
+            )
+            response: Response = await connect_remote(self._client(entry), upgrade)
+            return response
         head = ServiceFetchHead(
             method=request.method,
             url=request.url,
@@ -156,6 +169,10 @@ class ServiceFetcher:
         return call
 
     async def _rpc(self, method: str, args: tuple[Any, ...], kwargs: dict[str, Any]) -> Any:
+        from wranglerpy.runtime.rpc import check_rpc_value
+
+        check_rpc_value(list(args))  # tuples refused as the SDK refuses them
+        check_rpc_value(kwargs)
         entry = self._target()
         if entry is None:
             raise remote_exception("Error", self._not_found())

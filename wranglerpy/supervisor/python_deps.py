@@ -88,8 +88,28 @@ async def ensure_dependencies(project_root: Path, hub: LogHub, worker: str) -> P
     """Install what the running environment lacks; the folder to add to ``sys.path``, if any."""
     declared = [d for d in declared_dependencies(project_root) if not provided_by_runtime(d)]
     missing = [d for d in declared if not is_satisfied(d)]
-    if not missing:
-        return None
+    target = await _install(project_root, hub, worker, missing) if missing else None
+    _warn_undeployable(declared, target, hub, worker)
+    return target
+
+
+def _warn_undeployable(declared: list[str], target: Path | None, hub: LogHub, worker: str) -> None:
+    from wranglerpy.supervisor.pyodide_packages import undeployable, warning
+
+    if Requirement is None:
+        return
+    names = []
+    for requirement in declared:
+        try:
+            names.append(Requirement(requirement).name)
+        except InvalidRequirement:
+            continue
+    native = undeployable(names, [target] if target is not None else [])
+    if native:
+        hub.system(warning(native), worker=worker, level="warn")
+
+
+async def _install(project_root: Path, hub: LogHub, worker: str, missing: list[str]) -> Path | None:
     target = modules_dir(project_root, missing)
     marker = target / ".complete"
     if marker.exists():

@@ -87,13 +87,15 @@ class SupervisorOptions:
 def start_waves(workers: list[WorkerConfig]) -> list[list[WorkerConfig]]:
     """Groups that start one after the other: each worker after its binding targets.
 
-    Raises ConfigError naming the cycle when service bindings form one.
+    Workers that bind each other (a cycle) are allowed, as in ``wrangler dev``: the binding
+    that closes the cycle does not hold its worker back, and each reaches the other once both
+    are up.
     """
     wave_of: dict[str, int] = {}
-    for worker in dependency_order(workers):
+    for worker in dependency_order(workers, allow_cycles=True):
         targets = [service_target(b, workers) for b in worker.services]
         wave_of[worker.name] = 1 + max(
-            (wave_of[t.name] for t in targets if t is not None and t.name != worker.name),
+            (wave_of[t.name] for t in targets if t is not None and t.name in wave_of),
             default=-1,
         )
     waves: list[list[WorkerConfig]] = [[] for _ in range(max(wave_of.values(), default=-1) + 1)]

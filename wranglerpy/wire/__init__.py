@@ -18,7 +18,7 @@ kind      head              what the worker does
 ``0x05``  ``QueueHead``      a batch of queue messages: the ``queue`` handler
 ``0x06``  ``DurableObject``   a Durable Object's RPC or fetch, to the process owning it
 ``0x07``  reserved           Durable Object alarms
-``0x08``  reserved           WebSocket messages
+``0x08``  ``WebSocket``       a WebSocket handshake; once accepted, messages both ways
 ========  ================  =================================================================
 
 Common head fields: ``trace`` (one id for a request and every call it makes, so tails line

@@ -18,7 +18,7 @@ SCHEDULED = 0x04
 QUEUE = 0x05
 DURABLE_OBJECT = 0x06
 ALARM = 0x07  # reserved
-WEBSOCKET = 0x08  # reserved
+WEBSOCKET = 0x08
 # Bodies, both ways.
 DATA = 0x10
 END = 0x11
@@ -165,6 +165,20 @@ class QueueHead(CallHead):
 
 
 @dataclass(slots=True)
+class WebSocketHead(FetchHead):
+    """A WebSocket handshake relayed by the edge router. If the worker accepts (101), both
+    bodies stay open: each DATA frame is one message, CBOR ``["message", str | bytes]`` or
+    ``["close", code, reason, clean]`` (``runtime/websocket_wire.py``)."""
+
+    KIND: ClassVar[int] = WEBSOCKET
+    # Set when the upgrade is for a Durable Object owned by the receiving process.
+    object_worker: str = ""
+    object_class: str = ""
+    object_id: str = ""
+    object_name: str | None = None
+
+
+@dataclass(slots=True)
 class DurableObjectHead(CallHead):
     """A call to one Durable Object, sent to the process that owns its namespace: ``call`` is
     an RPC or a buffered fetch, encoded by ``bindings.durable_objects.routing``; the answer is
@@ -196,6 +210,7 @@ HEADS: dict[int, type[Head]] = {
         QueueHead,
         ResponseHead,
         DurableObjectHead,
+        WebSocketHead,
     )
 }
 

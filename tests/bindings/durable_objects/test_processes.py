@@ -12,6 +12,7 @@ import pytest
 from wranglerpy.testing.dev_server import DevServer
 
 COUNTER = Path(__file__).parent / "fixtures" / "counter"
+PROCESSES = "2"  # the edge fleet: an upgrade may land in either process
 pytestmark = pytest.mark.integration
 
 
@@ -95,3 +96,97 @@ def test_edge_processes_share_one_instance(tmp_path: Path, monkeypatch: pytest.M
         stop_edge(paths)
     assert len({a["pid"] for a in answers}) == 1
     assert [a["hits"] for a in answers] == list(range(1, 13))
+
+
+def test_the_chatroom_on_the_edge_through_the_router(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The router relays WebSocket upgrades to the worker (WebSocketHead frames)."""
+    import asyncio
+    import json
+    import shutil
+
+    import websockets
+    from typer.testing import CliRunner
+
+    from wranglerpy.cli.main import app
+    from wranglerpy.deploy.client import running_edge, stop_edge
+    from wranglerpy.deploy.paths import EdgePaths
+
+    project = tmp_path / "chat"
+    shutil.copytree(COUNTER.parent / "15-chatroom", project)
+    paths = EdgePaths.resolve(tmp_path / "edge")
+    monkeypatch.setenv("WRANGLERPY_EDGE_DIR", str(paths.root))
+    monkeypatch.setenv("WRANGLERPY_REGISTRY_PATH", str(tmp_path / "registry"))
+    monkeypatch.chdir(project)
+    runner = CliRunner()
+    try:
+        started = runner.invoke(app, ["edge", "start", "--port", "0", "--processes", PROCESSES])
+        assert started.exit_code == 0, started.output
+        deployed = runner.invoke(app, ["deploy", "-c", "wrangler.jsonc"])
+        assert deployed.exit_code == 0, deployed.output
+        edge = running_edge(paths)
+        assert edge is not None
+        url = f"ws://python-chatroom.localhost:{edge.port}/room/edge"
+
+        async def talk() -> None:
+            def connect() -> websockets.connect:
+                return websockets.connect(url, host="127.0.0.1", port=edge.port)
+
+            async with connect() as ann, connect() as bob:
+                for ws in (ann, bob):
+                    assert json.loads(await asyncio.wait_for(ws.recv(), 20))["type"] == "system"
+                await ann.send(json.dumps({"username": "ann", "text": "over the edge"}))
+                for ws in (ann, bob):
+                    message = json.loads(await asyncio.wait_for(ws.recv(), 20))
+                    assert message["text"] == "over the edge"
+
+        asyncio.run(talk())
+    finally:
+        stop_edge(paths)
+
+
+def test_chatroom_clients_of_two_dev_processes_share_the_room(tmp_path: Path) -> None:
+    """One client per ``dev`` process: the non-owner bridges its client to the owner."""
+    import asyncio
+    import json
+
+    import websockets
+
+    chat = COUNTER.parent / "15-chatroom"
+
+    def chat_dev(registry: Path | None = None) -> DevServer:
+        dev = DevServer(chat / "wrangler.jsonc", cwd=chat, persist_to=tmp_path, watch=False)
+        if registry is not None:
+            dev.registry_dir = registry
+        return dev
+
+    with chat_dev() as first, chat_dev(first.registry_dir) as second:
+        urls = [d.url().replace("http://", "ws://") + "/room/shared" for d in (first, second)]
+
+        async def talk() -> None:
+            async with websockets.connect(urls[0]) as ann, websockets.connect(urls[1]) as bob:
+                for ws in (ann, bob):
+                    assert json.loads(await asyncio.wait_for(ws.recv(), 20))["type"] == "system"
+                await bob.send(json.dumps({"username": "bob", "text": "from the other dev"}))
+                for ws in (ann, bob):
+                    message = json.loads(await asyncio.wait_for(ws.recv(), 20))
+                    assert message["text"] == "from the other dev"
+
+        asyncio.run(talk())
+
+
+def test_a_websocket_through_a_service_binding(tmp_path: Path) -> None:
+    import asyncio
+
+    import websockets
+
+    with counter_dev(tmp_path, "wrangler.toml", "wrangler-front.toml") as dev:
+        url = dev.url("front").replace("http://", "ws://") + "/ws"
+
+        async def talk() -> None:
+            async with websockets.connect(url) as ws:
+                await ws.send("hi")
+                assert await asyncio.wait_for(ws.recv(), 20) == "echo:hi"
+
+        asyncio.run(talk())

@@ -61,6 +61,7 @@ async def test_response_keeps_status_and_headers_but_not_content_length() -> Non
     source = Response(
         "<p>hi</p>",
         status=404,
+        status_text="Not Found",
         headers={"content-type": "text/html", "x-a": "1", "content-length": "9"},
     )
     result = HTMLRewriter().on("p", {"element": lambda el: el.append("!")}).transform(source)

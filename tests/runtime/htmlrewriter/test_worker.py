@@ -8,7 +8,7 @@ OPENGRAPH_WORKER = """
 from html import escape
 from urllib.parse import urlparse
 
-from js import HTMLRewriter
+from js import HTMLRewriter, ReadableStream, TextEncoder
 from pyodide.ffi import create_proxy
 from workers import Response, WorkerEntrypoint
 
@@ -43,11 +43,18 @@ class Default(WorkerEntrypoint):
         path = urlparse(request.url).path
         og_data = {"title": f"Page <{path}>", "url": f"https://yoursite.com{path}"}
 
-        async def upstream():
-            for i in range(0, len(PAGE), 7):
-                yield PAGE[i : i + 7]
+        encoder = TextEncoder.new()
+        pieces = iter([PAGE[i : i + 7] for i in range(0, len(PAGE), 7)])
 
-        response = Response(upstream(), headers={"content-type": "text/html; charset=utf-8"})
+        def pull(controller):
+            piece = next(pieces, None)
+            if piece is None:
+                controller.close()
+            else:
+                controller.enqueue(encoder.encode(piece))
+
+        upstream = ReadableStream.new(pull=create_proxy(pull))
+        response = Response(upstream, headers={"content-type": "text/html; charset=utf-8"})
         rewriter = HTMLRewriter.new()
         meta_remover = create_proxy(ExistingMetaRemover())
         rewriter.on('meta[property^="og:"]', meta_remover)

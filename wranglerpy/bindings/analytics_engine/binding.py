@@ -20,7 +20,7 @@ MAX_BLOBS = 20
 MAX_DOUBLES = 20
 MAX_INDEXES = 1
 MAX_INDEX_BYTES = 96
-MAX_BLOB_BYTES = 16 * 1024
+MAX_BLOB_BYTES = 800 * MAX_BLOBS  # 16,000 (workerd analytics-engine-impl.h:14)
 
 BLOB_COLUMNS = [f"blob{i}" for i in range(1, MAX_BLOBS + 1)]
 DOUBLE_COLUMNS = [f"double{i}" for i in range(1, MAX_DOUBLES + 1)]
@@ -84,31 +84,24 @@ def row_for(point: dict[str, Any], now: float) -> tuple[Any, ...]:
     blobs = _sequence(point, "blobs")
     doubles = _sequence(point, "doubles")
     indexes = _sequence(point, "indexes")
-    if len(blobs) > MAX_BLOBS:
-        raise AnalyticsEngineError(
-            f"writeDataPoint(): Maximum of {MAX_BLOBS} blobs supported (got {len(blobs)})."
-        )
-    if len(doubles) > MAX_DOUBLES:
-        raise AnalyticsEngineError(
-            f"writeDataPoint(): Maximum of {MAX_DOUBLES} doubles supported (got {len(doubles)})."
-        )
+    # workerd's order and words (analytics-engine.c++:46-55, analytics-engine-impl.h).
     if len(indexes) > MAX_INDEXES:
-        raise AnalyticsEngineError(
-            f"writeDataPoint(): Maximum of {MAX_INDEXES} indexes supported (got {len(indexes)})."
-        )
+        raise AnalyticsEngineError(f"writeDataPoint(): Maximum of {MAX_INDEXES} indexes supported.")
     index, index_size = _text(indexes[0] if indexes else None, "indexes[0]")
     if index_size > MAX_INDEX_BYTES:
         raise AnalyticsEngineError(
-            f"writeDataPoint(): Size of indexes[0] exceeds {MAX_INDEX_BYTES} bytes "
-            f"(got {index_size})."
+            f"writeDataPoint(): Size of indexes[0] exceeds {MAX_INDEX_BYTES} bytes)."
         )
+    if len(blobs) > MAX_BLOBS:
+        raise AnalyticsEngineError(f"writeDataPoint(): Maximum of {MAX_BLOBS} blobs supported.")
     texts = [_text(b, f"blobs[{i}]") for i, b in enumerate(blobs)]
     total = sum(size for _, size in texts)
     if total > MAX_BLOB_BYTES:
         raise AnalyticsEngineError(
-            f"writeDataPoint(): Cumulative size of blobs exceeds {MAX_BLOB_BYTES} bytes "
-            f"(got {total})."
+            f"writeDataPoint(): Cumulative size of blobs exceeds {MAX_BLOB_BYTES} bytes)."
         )
+    if len(doubles) > MAX_DOUBLES:
+        raise AnalyticsEngineError(f"writeDataPoint(): Maximum of {MAX_DOUBLES} doubles supported.")
     numbers: list[float] = []
     for i, d in enumerate(doubles):
         if isinstance(d, bool) or not isinstance(d, (int, float)):

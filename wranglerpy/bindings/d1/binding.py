@@ -171,6 +171,8 @@ class D1DatabaseBinding:
 
     def _execute(self, conn: sqlite3.Connection, stmt: D1PreparedStatement) -> sqlite3.Cursor:
         word = first_word(stmt.sql)
+        if not word:
+            raise D1Error("D1_ERROR: No SQL statements detected.")
         if word in TRANSACTION_WORDS:
             raise D1Error(
                 f"D1_ERROR: {word} is not allowed: D1 runs each query in its own transaction; "

@@ -13,6 +13,7 @@ import random
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
+from wranglerpy.bindings.durable_objects.ids import DurableObjectId
 from wranglerpy.bindings.durable_objects.metadata import DueAlarm, now_ms
 from wranglerpy.runtime.entrypoint import relaxed_call
 
@@ -86,7 +87,8 @@ class AlarmScheduler:
             )
             meta.delete_alarm(alarm.namespace, alarm.object_id, alarm.time_ms)
             return
-        object_id = host.factory(info.name).from_string(alarm.object_id, alarm.name)
+        # From our own index: trusted, and possibly of a jurisdiction's namespace (another key).
+        object_id = DurableObjectId(bytes.fromhex(alarm.object_id), alarm.name)
         invocation = AlarmInvocationInfo(alarm.retry)
         ok = False
 

@@ -1,7 +1,8 @@
 """The JS error types workerd raises from Durable Object APIs, as Python exceptions.
 
 ``TypeError`` is Python's own; the others carry JS's names so ``type(e).__name__`` and the
-message read as on Cloudflare.
+message read as on Cloudflare. (The WebSocket API's DOMException types live with it, in
+``runtime/websocket.py``.)
 """
 
 from __future__ import annotations
@@ -13,15 +14,3 @@ class Error(Exception):
 
 class RangeError(ValueError):
     """JS ``RangeError``."""
-
-
-class InvalidAccessError(Exception):
-    """DOMException ``InvalidAccessError``."""
-
-
-class SyntaxError_(Exception):  # noqa: N801 - Python's SyntaxError means something else
-    """DOMException ``SyntaxError``."""
-
-
-SyntaxError_.__name__ = "SyntaxError"
-SyntaxError_.__qualname__ = "SyntaxError"

@@ -64,9 +64,7 @@ class IdFactory:
         base = hmac.new(self._key, name.encode(), hashlib.sha256).digest()[:BASE_LENGTH]
         return DurableObjectId(base + self._mac(base), name)
 
-    def new_unique(self, jurisdiction: str | None = None) -> DurableObjectId:
-        if jurisdiction is not None:
-            raise Error("Jurisdiction restrictions are not implemented in workerd.")
+    def new_unique(self) -> DurableObjectId:
         base = os.urandom(BASE_LENGTH)
         return DurableObjectId(base + self._mac(base))
 
@@ -80,7 +78,3 @@ class IdFactory:
         if not hmac.compare_digest(self._mac(raw[:BASE_LENGTH]), raw[BASE_LENGTH:]):
             raise TypeError("Durable Object ID is not valid for this namespace.")
         return DurableObjectId(raw, name)
-
-
-class Error(Exception):
-    """JS's plain ``Error``, for failures workerd reports as ``Error`` (not a TypeError)."""

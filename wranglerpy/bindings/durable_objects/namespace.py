@@ -129,6 +129,10 @@ class DurableObjectStub:
         host.start()  # serving (and so owning) needs the host's socket up
         owner = host.locator.owner(address)
         if owner is not None and host.courier is not None:
+            upgrade = (request.headers.get("upgrade") or "").lower() == "websocket"
+            if upgrade and hasattr(host.courier, "upgrade"):
+                response: Response = await host.courier.upgrade(owner, address, request)
+                return response
             body = await request.bytes() if request.has_body() else b""
             call = encode_fetch(request.method, request.url, list(request.headers.items()), body)
             status, headers, content = decode_result(await host.courier.send(owner, address, call))

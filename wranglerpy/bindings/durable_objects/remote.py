@@ -25,7 +25,7 @@ from wranglerpy.bindings.durable_objects.routing import ObjectAddress
 from wranglerpy.host.locations import pid_alive
 from wranglerpy.wire import frames
 from wranglerpy.wire.client import FrameClient
-from wranglerpy.wire.frames import DurableObjectHead, Result
+from wranglerpy.wire.frames import DurableObjectHead, Result, WebSocketHead
 from wranglerpy.wire.server import Call, FrameServer
 
 if TYPE_CHECKING:
@@ -131,6 +131,23 @@ class WireCourier:
             raise Error(f"{result.error_name}: {result.error_message}")
         return bytes(result.value)
 
+    async def upgrade(self, owner: str, address: ObjectAddress, request: Any) -> Any:
+        """``stub.fetch`` of a WebSocket upgrade on an object another process owns."""
+        from wranglerpy.runtime import websocket_wire
+
+        client = self._clients.get(owner)
+        if client is None:
+            client = self._clients[owner] = FrameClient(owner)
+        head = WebSocketHead(
+            url=request.url,
+            headers=request.headers.raw(),
+            object_worker=address.worker,
+            object_class=address.class_name,
+            object_id=address.object_id,
+            object_name=address.name,
+        )
+        return await websocket_wire.connect_remote(client, head)
+
 
 def bind_socket() -> tuple[socket.socket, str]:
     """A listening unix socket for this process's Durable Object frames. It lives in a short
@@ -153,4 +170,19 @@ def frame_server(host: ObjectHost) -> FrameServer:
         reply = await host.handle_call(head.class_name, head.object_id, head.name, head.call)
         call.reply(Result(True, reply))
 
-    return FrameServer({frames.DURABLE_OBJECT: on_call})
+    async def on_websocket(head: Any, call: Call) -> None:
+        """A WebSocket upgrade for an object this process owns, from another process."""
+        from wranglerpy.bindings.durable_objects.namespace import invoke_fetch
+        from wranglerpy.runtime import websocket_wire
+        from wranglerpy.runtime.headers import Headers
+        from wranglerpy.runtime.messages import Request
+
+        assert isinstance(head, WebSocketHead)
+        oid = host.factory(head.object_class).from_string(head.object_id, head.object_name)
+        request = Request(head.url, headers=Headers.from_raw(head.headers))
+        response = await host.run_event(
+            head.object_class, oid, "fetch", lambda inst: invoke_fetch(inst, request)
+        )
+        await websocket_wire.answer(response, call)
+
+    return FrameServer({frames.DURABLE_OBJECT: on_call, frames.WEBSOCKET: on_websocket})

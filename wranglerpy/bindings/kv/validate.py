@@ -22,6 +22,10 @@ class KVError(BindingError):
     """A KV call was rejected, as Cloudflare rejects it (same status and message)."""
 
 
+class KVKeyError(KVError, TypeError):
+    """A key name workerd refuses before any request (``TypeError``, kv.c++ validateKeyName)."""
+
+
 def fail(op: str, status: int, message: str) -> KVError:
     return KVError(f"KV {op} failed: {status} {message}")
 
@@ -31,9 +35,9 @@ def check_key(op: str, key: Any) -> bytes:
     if not isinstance(key, str):
         raise KVError(f"KV {op} failed: key must be a string, got {type(key).__name__}")
     if key == "":
-        raise fail(op, 400, "Key names must not be empty")
+        raise KVKeyError("Key name cannot be empty.")
     if key in (".", ".."):
-        raise fail(op, 400, f'Illegal key name "{key}". Please use a different name.')
+        raise KVKeyError(f'"{key}" is not allowed as a key name.')
     encoded = key.encode("utf-8", "surrogatepass")
     if len(encoded) > MAX_KEY_SIZE:
         raise fail(

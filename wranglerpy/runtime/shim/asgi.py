@@ -1,3 +1,7 @@
-"""`asgi` as Cloudflare Python Workers provide it: ``await asgi.fetch(app, request, env)``."""
+"""`asgi` (the older top-level name): the same module as ``workers.asgi``."""
 
-from wranglerpy.runtime.asgi_bridge import fetch  # noqa: F401
+import sys
+
+from workers import asgi as _asgi
+
+sys.modules[__name__] = _asgi

@@ -83,7 +83,8 @@ async def relay(body: AsyncIterator[bytes] | None, *, sse: bool = False) -> Asyn
         return
     try:
         async for chunk in body:
-            yield chunk
+            # A JS ReadableStream yields Uint8Arrays: to_bytes() gives the Python bytes.
+            yield chunk.to_bytes() if hasattr(chunk, "to_bytes") else chunk
     except Exception as exc:  # noqa: BLE001 - a broken upstream, reported in-band
         print(f"stream relay failed: {type(exc).__name__}: {exc}", file=sys.stderr)
         if not sse:

@@ -147,7 +147,7 @@ async def stream(stream_path: str) -> Any:
     response = Response(
         proxy.relay(upstream.body, sse=content_type.startswith("text/event-stream")),
         status=upstream.status,
-        headers=Headers(proxy.response_headers(upstream.headers)),
+        headers=Headers(proxy.response_headers(upstream.headers.items())),
     )
     response.timeout = None  # an SSE answer lasts as long as generation does
     return response

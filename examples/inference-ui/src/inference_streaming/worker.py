@@ -10,7 +10,7 @@ from urllib.parse import urlsplit
 from workers import Response
 
 from inference_common.clock import now_ms
-from inference_streaming import generate, sse
+from inference_streaming import generate, sse, stream
 from inference_streaming.gate import gate_for
 from inference_streaming.requests import PARSERS, InvalidRequest
 
@@ -90,4 +90,4 @@ async def _route(request: Any, env: Any, ctx: Any) -> Response:
         )
     user_id = request.headers.get(USER_HEADER) or None
     body = generate.events(env, ctx, generation, user_id, generate.PRODUCERS[endpoint], gate)
-    return Response(body, headers={**sse.SSE_HEADERS, **CORS_HEADERS})
+    return Response(stream.readable(body), headers={**sse.SSE_HEADERS, **CORS_HEADERS})

@@ -1,1 +1,3 @@
-"""A small part of Pyodide's API, as worker code imports it on Cloudflare."""
+"""A part of Pyodide's API, as worker code imports it on Cloudflare."""
+
+__version__ = "0.28.2"

@@ -1,6 +1,26 @@
-"""`pyodide.ffi`: ``to_js`` (bytes become a ``Uint8Array``; the rest passes through) and
-``create_proxy`` (a no-op locally)."""
+"""`pyodide.ffi` as Python Workers import it (see wranglerpy.runtime.ffi)."""
 
-from wranglerpy.runtime.jsglobals import JsProxy, create_proxy, to_js
+from wranglerpy.runtime.ffi import (
+    JsException,
+    JsProxy,
+    create_once_callable,
+    create_proxy,
+    destroy_proxies,
+    run_sync,
+    to_js,
+)
 
-__all__ = ["JsProxy", "create_proxy", "to_js"]
+JsBuffer = JsProxy
+jsnull = None
+
+__all__ = [
+    "JsBuffer",
+    "JsException",
+    "JsProxy",
+    "create_once_callable",
+    "create_proxy",
+    "destroy_proxies",
+    "jsnull",
+    "run_sync",
+    "to_js",
+]

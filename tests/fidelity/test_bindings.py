@@ -1,0 +1,42 @@
+"""Deliver 8: binding errors and limits in workerd's words."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from wranglerpy.bindings.analytics_engine.binding import MAX_BLOB_BYTES
+
+
+def test_analytics_engine_blobs_total_16000_bytes() -> None:
+    """workerd src/workerd/api/analytics-engine-impl.h:13-14: 800 bytes x 20 blobs."""
+    assert MAX_BLOB_BYTES == 16_000
+
+
+async def test_kv_key_name_errors_are_type_errors(tmp_path: Path) -> None:
+    """workerd src/workerd/api/kv.c++:37-43 validateKeyName."""
+    from wranglerpy.bindings.kv.binding import KVNamespaceBinding
+
+    kv = KVNamespaceBinding(tmp_path / "kv.sqlite")
+    try:
+        with pytest.raises(TypeError, match=r"^Key name cannot be empty\.$"):
+            await kv.get("")
+        with pytest.raises(TypeError, match=r'^"\.\." is not allowed as a key name\.$'):
+            await kv.put("..", "v")
+        with pytest.raises(Exception, match="KV GET failed: 414 UTF-8 encoded length of 513"):
+            await kv.get("k" * 513)
+    finally:
+        kv.close()
+
+
+async def test_d1_empty_sql(tmp_path: Path) -> None:
+    """D1 answers a statement with no SQL with "No SQL statements detected."."""
+    from wranglerpy.bindings.d1.binding import D1DatabaseBinding
+
+    db = D1DatabaseBinding(tmp_path / "db.sqlite")
+    try:
+        with pytest.raises(Exception, match=r"D1_ERROR: No SQL statements detected\."):
+            await db.prepare("  -- nothing\n").run()
+    finally:
+        db.close()

@@ -1,0 +1,52 @@
+"""``workers.fetch``: outbound HTTP to a real local server, answered as a ``workers.Response``."""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Iterator
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+import pytest
+import workers
+
+
+class Echo(BaseHTTPRequestHandler):
+    def do_POST(self) -> None:  # noqa: N802 - http.server's name
+        body = self.rfile.read(int(self.headers.get("content-length") or 0))
+        reply = f"{self.command} {self.path} {self.headers.get('x-a')} {body.decode()}".encode()
+        self.send_response(201)
+        self.send_header("content-length", str(len(reply)))
+        self.send_header("x-multi", "1")
+        self.send_header("x-multi", "2")
+        self.end_headers()
+        self.wfile.write(reply)
+
+    def log_message(self, *args: object) -> None:
+        pass
+
+
+@pytest.fixture
+def server() -> Iterator[str]:
+    httpd = ThreadingHTTPServer(("127.0.0.1", 0), Echo)
+    thread = threading.Thread(target=httpd.serve_forever, daemon=True)
+    thread.start()
+    yield f"http://127.0.0.1:{httpd.server_address[1]}"
+    httpd.shutdown()
+    httpd.server_close()
+    thread.join()
+
+
+async def test_fetch_returns_a_workers_response(server: str) -> None:
+    """SDK/fetch.py:34-44: fetch(resource, **FetchKwargs) → workers.Response."""
+    response = await workers.fetch(
+        server + "/p?q=1", method="POST", headers={"x-a": "1"}, body="hi"
+    )
+    assert isinstance(response, workers.Response)
+    assert response.status == 201 and response.url == server + "/p?q=1"
+    assert response.headers["x-multi"] == "1, 2"
+    assert await response.text() == "POST /p?q=1 1 hi"
+
+
+async def test_a_relative_url_is_a_type_error() -> None:
+    with pytest.raises(TypeError, match="Fetch API cannot load: /x"):
+        await workers.fetch("/x")

@@ -1,0 +1,124 @@
+"""The edge's control requests and answers, typed: what the CLI may ask the daemon.
+
+They travel as one JSON object each (see ``control``): a request is its fields plus ``op``,
+the answer the daemon's fields plus ``ok``. Both sides build and read them only through these
+classes, so an operation's fields are written down once.
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field, fields
+from typing import Any, ClassVar
+
+from wranglerpy.errors import DeployError
+
+
+@dataclass(frozen=True)
+class StatusRequest:
+    OP: ClassVar[str] = "status"
+
+
+@dataclass(frozen=True)
+class DeployRequest:
+    """Switch ``version``'s worker to it (a deploy, rollback or secret change)."""
+
+    OP: ClassVar[str] = "deploy"
+    version: str
+    message: str = ""
+    source: str = "deploy"
+
+
+@dataclass(frozen=True)
+class TriggerRequest:
+    """Run ``worker``'s scheduled handler now (``cron``: default its first cron)."""
+
+    OP: ClassVar[str] = "scheduled"
+    worker: str
+    cron: str | None = None
+
+
+@dataclass(frozen=True)
+class DeleteRequest:
+    OP: ClassVar[str] = "delete"
+    worker: str
+
+
+@dataclass(frozen=True)
+class StopRequest:
+    OP: ClassVar[str] = "stop"
+
+
+ControlRequest = StatusRequest | DeployRequest | TriggerRequest | DeleteRequest | StopRequest
+_KINDS: dict[str, type[Any]] = {
+    k.OP: k for k in (StatusRequest, DeployRequest, TriggerRequest, DeleteRequest, StopRequest)
+}
+
+
+def encode_request(request: ControlRequest) -> dict[str, Any]:
+    return {"op": request.OP, **asdict(request)}
+
+
+def decode_request(data: Any) -> ControlRequest:
+    """The typed request in ``data``; a DeployError naming what is wrong otherwise."""
+    if not isinstance(data, dict):
+        raise DeployError("bad control request: not a JSON object")
+    kind = _KINDS.get(str(data.get("op")))
+    if kind is None:
+        raise DeployError(f"unknown control operation {data.get('op')!r}")
+    names = {f.name for f in fields(kind)}
+    try:
+        request: ControlRequest = kind(**{k: v for k, v in data.items() if k in names})
+    except TypeError as exc:
+        raise DeployError(f"bad {kind.OP} request: {exc}") from None
+    return request
+
+
+@dataclass(frozen=True)
+class WorkerState:
+    """One deployed worker as the edge serves it now."""
+
+    version: str
+    processes: list[int] = field(default_factory=list)
+    url: str = ""
+    routes: list[str] = field(default_factory=list)
+    placement: str | None = None
+
+
+@dataclass(frozen=True)
+class EdgeState:
+    """The answer to ``status`` (and part of ``deploy``'s)."""
+
+    pid: int
+    ip: str
+    port: int
+    simulate_latency: bool = False
+    workers: dict[str, WorkerState] = field(default_factory=dict)
+    draining: list[str] = field(default_factory=list)
+
+    @staticmethod
+    def from_answer(answer: dict[str, Any]) -> EdgeState:
+        workers = {
+            name: WorkerState(**{k: v for k, v in w.items() if k in _WORKER_FIELDS})
+            for name, w in (answer.get("workers") or {}).items()
+        }
+        return EdgeState(
+            pid=int(answer["pid"]),
+            ip=str(answer["ip"]),
+            port=int(answer["port"]),
+            simulate_latency=bool(answer.get("simulate_latency")),
+            workers=workers,
+            draining=list(answer.get("draining") or []),
+        )
+
+    def to_answer(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+_WORKER_FIELDS = {f.name for f in fields(WorkerState)}
+
+
+@dataclass(frozen=True)
+class DeployAnswer:
+    deployment: str
+    seconds: float
+    state: EdgeState

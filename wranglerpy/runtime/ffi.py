@@ -1,0 +1,290 @@
+"""``pyodide.ffi`` as Python Workers use it: ``to_js``, ``create_proxy``,
+``create_once_callable``, ``destroy_proxies``, ``JsProxy``, ``JsException`` and ``run_sync``.
+
+``run_sync(awaitable)`` lets synchronous code wait for an awaitable on the worker's own event
+loop, as JSPI allows on Cloudflare. Locally each handler coroutine runs inside a greenlet
+(``drive``); ``run_sync`` switches out to the loop, awaits there, and switches back.
+"""
+
+from __future__ import annotations
+
+import inspect
+from collections.abc import Generator
+from typing import Any
+
+from wranglerpy.jsobject import JSObject
+from wranglerpy.runtime.buffers import ArrayBuffer, JsType, Uint8Array
+
+try:
+    import greenlet
+except ImportError:  # pragma: no cover - greenlet is a core dependency
+    greenlet = None
+
+
+class JsProxy(JsType):
+    """Base of every JS object seen from Python (``isinstance(x, JsProxy)``)."""
+
+
+class JsException(Exception):
+    """An error thrown by JavaScript: ``name`` (``"TypeError"``...) and ``message``."""
+
+    def __init__(self, name: str = "Error", message: str = "") -> None:
+        super().__init__(f"{name}: {message}" if message else name)
+        self.name = name
+        self.message = message
+
+
+class JsTypeError(JsException, TypeError):
+    """A JS ``TypeError`` thrown through Pyodide: ``except JsException`` catches it as on
+    Cloudflare (``e.name == "TypeError"``)."""
+
+    def __init__(self, message: str = "") -> None:
+        super().__init__("TypeError", message)
+
+
+class JsRangeError(JsException, ValueError):
+    """A JS ``RangeError`` thrown through Pyodide."""
+
+    def __init__(self, message: str = "") -> None:
+        super().__init__("RangeError", message)
+
+
+def js_errors(func: Any) -> Any:
+    """Raise what a JS API raises as Pyodide shows it: a ``JsException`` named after the JS
+    error (``TypeError``/``RangeError``), still catchable as the Python type."""
+    import functools
+
+    @functools.wraps(func)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        try:
+            return func(*args, **kwargs)
+        except JsException:
+            raise
+        except TypeError as exc:
+            raise JsTypeError(str(exc)) from None
+        except ValueError as exc:
+            raise JsRangeError(str(exc)) from None
+
+    return wrapper
+
+
+class JsMap(JsType, dict[Any, Any]):
+    """What ``to_js(dict)`` gives without ``dict_converter``: a JS ``Map``, whose entries are
+    not properties (so as an init object it sets nothing, as on Cloudflare)."""
+
+    js_name = "Map"
+
+    @property
+    def size(self) -> int:
+        return len(self)
+
+    def has(self, key: Any) -> bool:
+        return key in self
+
+    def set(self, key: Any, value: Any) -> JsMap:
+        self[key] = value
+        return self
+
+    def delete(self, key: Any) -> bool:
+        return self.pop(key, _MISSING) is not _MISSING
+
+    def to_py(self) -> dict[Any, Any]:
+        return dict(self)
+
+
+_MISSING = object()
+
+
+def to_js(
+    value: Any,
+    *,
+    depth: int = -1,
+    pyproxies: Any = None,
+    create_pyproxies: bool = True,
+    dict_converter: Any = None,
+    default_converter: Any = None,
+    eager_converter: Any = None,
+) -> Any:
+    """Python → JS as Pyodide converts: buffers become ``Uint8Array``; dicts become ``Map``
+    unless ``dict_converter`` is given (``Object.fromEntries`` gives an object with
+    attributes); lists stay lists; JS objects pass through."""
+    if isinstance(value, JsType):
+        return value
+    if isinstance(value, (bytes, bytearray, memoryview)):
+        return Uint8Array(bytes(value))
+    if depth == 0:
+        return value
+    if isinstance(value, dict):
+        items = [
+            (k, to_js(v, depth=depth - 1, dict_converter=dict_converter)) for k, v in value.items()
+        ]
+        if dict_converter is not None:
+            return dict_converter(items)
+        return JsMap(items)
+    if isinstance(value, (list, tuple)):
+        return [to_js(v, depth=depth - 1, dict_converter=dict_converter) for v in value]
+    return value
+
+
+def from_entries(entries: Any) -> JSObject:
+    """``Object.fromEntries``: an object whose keys are attributes."""
+    return JSObject(
+        (str(k), v) for k, v in (entries.items() if isinstance(entries, dict) else entries)
+    )
+
+
+class _Proxy:
+    """``create_proxy(f)``: callable like ``f``; ``destroy()`` makes later calls fail."""
+
+    def __init__(self, target: Any, once: bool = False) -> None:
+        self._target = target
+        self._once = once
+        self._destroyed = False
+
+    def __call__(self, *args: Any, **kwargs: Any) -> Any:
+        if self._destroyed:
+            raise RuntimeError(
+                "This borrowed proxy was automatically destroyed at the end of a function "
+                "call. Try using create_proxy or create_once_callable."
+                if self._once
+                else "Object has already been destroyed"
+            )
+        if self._once:
+            self._destroyed = True
+        return self._target(*args, **kwargs)
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._target, name)
+
+    def destroy(self) -> None:
+        self._destroyed = True
+
+    def getBuffer(self, type: str = "u8") -> _PyBuffer:  # noqa: N802 - Pyodide's name
+        """The proxied buffer's bytes as a JS ``Uint8Array`` (``.data``); ``release()``."""
+        return _PyBuffer(Uint8Array(bytes(memoryview(self._target))))
+
+
+class _PyBuffer:
+    def __init__(self, data: Uint8Array) -> None:
+        self.data = data
+
+    def release(self) -> None:
+        """Nothing to release: locally the data is a copy."""
+
+
+def create_proxy(obj: Any, *, capture_this: bool = False, roundtrip: bool = True) -> Any:
+    return _Proxy(obj)
+
+
+def create_once_callable(obj: Any, *, _may_syncify: bool = False) -> Any:
+    return _Proxy(obj, once=True)
+
+
+def destroy_proxies(proxies: Any) -> None:
+    for proxy in list(proxies or []):
+        destroy = getattr(proxy, "destroy", None)
+        if destroy is not None:
+            destroy()
+
+
+class _Await:
+    __slots__ = ("awaitable",)
+
+    def __init__(self, awaitable: Any) -> None:
+        self.awaitable = awaitable
+
+
+def run_sync(awaitable: Any) -> Any:
+    """Block synchronous code on ``awaitable`` while the worker's loop keeps running.
+
+    Works inside a handler (fetch, scheduled, ...), as JSPI does on Cloudflare; elsewhere it is
+    ``RuntimeError("No suspender")`` as in Pyodide without a suspender.
+    """
+    current = greenlet.getcurrent() if greenlet is not None else None
+    if current is None or not getattr(current, "_wranglerpy_driver", False):
+        if inspect.iscoroutine(awaitable):
+            awaitable.close()
+        raise RuntimeError("No suspender")
+    kind, value = current.parent.switch(_Await(awaitable))
+    if kind == "error":
+        raise value
+    return value
+
+
+class _Driver:
+    """Run a coroutine one step at a time inside a greenlet, so ``run_sync`` can leave it."""
+
+    def __init__(self, coroutine: Any) -> None:
+        self._coroutine = coroutine
+
+    def __await__(self) -> Generator[Any, Any, Any]:
+        coroutine = self._coroutine
+
+        def step(kind: str, value: Any) -> Any:
+            # Runs in the child greenlet; each call is one send/throw of the coroutine.
+            while True:
+                try:
+                    if kind == "throw":
+                        yielded = coroutine.throw(value)
+                    else:
+                        yielded = coroutine.send(value)
+                except StopIteration as stop:
+                    return ("return", stop.value)
+                except BaseException as exc:  # noqa: BLE001 - handed to the awaiting task
+                    return ("raise", exc)
+                kind, value = child.parent.switch(("yield", yielded))
+
+        child = greenlet.greenlet(step)
+        child._wranglerpy_driver = True
+        child.gr_context = greenlet.getcurrent().gr_context  # same contextvars as the task
+        message: Any = child.switch("send", None)
+        while True:
+            if isinstance(message, _Await):
+                try:
+                    result = yield from _await(message.awaitable)
+                except BaseException as exc:  # noqa: BLE001 - re-raised inside run_sync
+                    message = child.switch(("error", exc))
+                else:
+                    message = child.switch(("ok", result))
+                continue
+            kind, value = message
+            if kind == "return":
+                return value
+            if kind == "raise":
+                raise value
+            try:
+                sent = yield value
+            except BaseException as exc:  # noqa: BLE001 - thrown into the coroutine
+                message = child.switch("throw", exc)
+            else:
+                message = child.switch("send", sent)
+
+
+def _await(awaitable: Any) -> Generator[Any, Any, Any]:
+    return (yield from awaitable.__await__())
+
+
+def drive(awaitable: Any) -> Any:
+    """Wrap a handler's coroutine so ``run_sync`` works inside it (greenlet permitting)."""
+    if greenlet is None or not inspect.iscoroutine(awaitable):
+        return awaitable
+    from wranglerpy.runtime import webloop
+
+    webloop.install()  # run_until_complete inside a handler waits as Pyodide's WebLoop does
+    return _Driver(awaitable)
+
+
+__all__ = [
+    "ArrayBuffer",
+    "JsException",
+    "JsMap",
+    "JsProxy",
+    "Uint8Array",
+    "create_once_callable",
+    "create_proxy",
+    "destroy_proxies",
+    "drive",
+    "from_entries",
+    "run_sync",
+    "to_js",
+]
