@@ -186,6 +186,43 @@ def _bindings() -> dict[str, Schema]:
             ("binding",),
             description="Workers AI, run locally.",
         ),
+        "vectorize": _list_of(
+            _object(
+                {"binding": BINDING, "index_name": _string(), **REMOTE}, ("binding", "index_name")
+            ),
+            "Vectorize indexes (create them with `wranglerpy vectorize create`).",
+        ),
+        "ratelimits": _list_of(RATELIMIT, "Rate limiters: `env.NAME.limit({key})`."),
+        "version_metadata": _object(
+            {"binding": BINDING}, ("binding",), description="The running version's id, tag, time."
+        ),
+        "hyperdrive": _list_of(
+            _object(
+                {
+                    "binding": BINDING,
+                    "id": _string(),
+                    "localConnectionString": _string(
+                        "postgres:// or mysql:// URL of the local database "
+                        "($CLOUDFLARE_HYPERDRIVE_LOCAL_CONNECTION_STRING_<BINDING> wins)."
+                    ),
+                },
+                ("binding", "id"),
+            ),
+            "Hyperdrive configs, pointing at a local database.",
+        ),
+        "send_email": _list_of(
+            _object(
+                {
+                    "name": BINDING,
+                    "destination_address": _string(),
+                    "allowed_destination_addresses": _list_of(_string(), "Allowed recipients."),
+                    "allowed_sender_addresses": _list_of(_string(), "Allowed senders."),
+                    **REMOTE,
+                },
+                ("name",),
+            ),
+            "Outgoing email, recorded locally (`wranglerpy email list`).",
+        ),
         "durable_objects": _object(
             {
                 "bindings": _list_of(
@@ -260,17 +297,6 @@ def _more_bindings() -> dict[str, Schema]:
             }
         ),
         "workflows": _list_of(_keys_object(workflows._KEYS), "Workflows."),
-        "vectorize": _list_of(
-            _keys_object(("binding", "index_name", *REMOTE), ("binding",)), "Vectorize indexes."
-        ),
-        "ratelimits": _list_of(
-            _keys_object(("name", "namespace_id", "simple"), ("name",)), "Rate limiters."
-        ),
-        "version_metadata": _keys_object(("binding",), ("binding",)),
-        "hyperdrive": _list_of(
-            _keys_object(("binding", "id", "localConnectionString"), ("binding",)), "Hyperdrive."
-        ),
-        "send_email": _list_of({"type": "object"}, "Email sending bindings."),
         "migrations": _list_of(
             _keys_object(durable_objects._MIGRATION_KEYS, ("tag",)), "Durable Object migrations."
         ),
@@ -281,6 +307,17 @@ def _known_top() -> set[str]:
     from wranglerpy.config.load import _KNOWN_TOP
 
     return set(_KNOWN_TOP)
+RATELIMIT = _object(
+    {
+        "name": BINDING,
+        "namespace_id": _string(),
+        "simple": _object(
+            {"limit": {"type": "integer", "minimum": 0}, "period": {"enum": [10, 60]}},
+            ("limit", "period"),
+        ),
+    },
+    ("name", "namespace_id", "simple"),
+)
 
 
 def _worker_properties() -> dict[str, Schema]:
