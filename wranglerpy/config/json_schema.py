@@ -307,6 +307,8 @@ def _known_top() -> set[str]:
     from wranglerpy.config.load import _KNOWN_TOP
 
     return set(_KNOWN_TOP)
+
+
 RATELIMIT = _object(
     {
         "name": BINDING,
