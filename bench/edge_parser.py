@@ -51,7 +51,7 @@ async def main():
     server = FrameServer({frames.FETCH: fetch})
     await server.start(sock)
     targets = {"api": T(FrameClient(path), WorkerPool("api", [], LogHub()))}
-    router = module.Router(targets.get)
+    router = module.Router(lambda name, *_headers: targets.get(name))
     router.table = build_table({"api": (True, ())})
     public = await asyncio.start_server(router.handle, "127.0.0.1", int(sys.argv[2]))
     print("ready", flush=True)

@@ -58,7 +58,7 @@ async def main(port_file: Path, items: list[str]) -> None:
     server = FrameServer({frames.FETCH: fetch})
     await server.start(sock)
     targets = {"api": Target(FrameClient(path), WorkerPool("api", [], LogHub()))}
-    router = Router(targets.get, parse_limits(items))
+    router = Router(lambda name, *_headers: targets.get(name), parse_limits(items))
     router.table = build_table({"api": (True, ())})
     public = await asyncio.start_server(router.handle, "127.0.0.1", 0, backlog=1024)
     port_file.write_text(str(public.sockets[0].getsockname()[1]))

@@ -26,9 +26,9 @@ def test_missing_target_fails_before_anything_changes(edge: Edge) -> None:  # no
 
 def test_deploying_the_target_first_then_the_caller_works(edge: Edge) -> None:  # noqa: F811
     first = edge.cli("deploy", "-c", "wrangler-streaming.toml", "--edge-port", "0")
-    assert "✔ Successfully published pair-streaming (production)" in first
+    assert "No targets deployed for pair-streaming" in first
     second = edge.cli("deploy", "-m", "api after streaming")
-    assert "✔ Successfully published pair-api (production)" in second
+    assert "Deployed pair-api triggers" in second
     with edge.client("pair-api") as api:
         assert api.get("/rpc").json() == {"sum": 5}
     assert (
@@ -40,7 +40,7 @@ def test_all_stops_at_the_first_failure_and_keeps_earlier_workers(edge: Edge) ->
     api = edge.project / "src" / "api.py"
     api.write_text(api.read_text() + "\nraise ImportError('broken api')\n")
     out = edge.cli("deploy", "--all", "--edge-port", "0", ok=False)
-    assert "✔ Successfully published pair-streaming" in out
+    assert "No targets deployed for pair-streaming" in out
     assert "broken api" in out
     log = DeploymentLog(edge.paths.deployments)
     assert log.workers() == ["pair-streaming"]
@@ -78,7 +78,7 @@ def test_env_deploys_the_env_worker_under_its_name(edge: Edge) -> None:  # noqa:
     out = edge.cli(
         "deploy", "-c", "wrangler-streaming.toml", "--env", "staging", "--edge-port", "0"
     )
-    assert "✔ Successfully published pair-streaming-staging (staging)" in out
+    assert "Deployed pair-streaming-staging triggers" in out
     with edge.client("pair-streaming-staging") as client:
         assert client.get("/health").json() == {"worker": "pair-streaming"}
 
@@ -133,7 +133,7 @@ def test_a_target_deployed_on_a_stopped_edge_counts(edge: Edge) -> None:  # noqa
     status = edge.cli("deployments", "status", "pair-streaming")
     assert "(active)" in status and "The local edge is not running" in status
     out = edge.cli("deploy")  # pair-streaming is restored when deploy starts the edge
-    assert "✔ Successfully published pair-api (production)" in out
+    assert "Deployed pair-api triggers" in out
     with edge.client("pair-api") as api:
         assert api.get("/rpc").json() == {"sum": 5}
     assert "Served by the local edge" in edge.cli("deployments", "status", "pair-streaming")

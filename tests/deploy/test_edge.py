@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import signal
 import socket
 import threading
@@ -32,9 +33,14 @@ def set_version(edge: Edge, version: str) -> None:
 def test_deploy_all_orders_targets_first_and_prints_like_the_seeds(edge: Edge) -> None:
     out = deploy_all(edge)
     assert "Deploy order (service-binding targets first): pair-streaming → pair-api" in out
-    assert out.index("published pair-streaming") < out.index("published pair-api")
+    assert out.index("Uploaded pair-streaming (") < out.index("Uploaded pair-api (")
     assert "✨ Built successfully" in out
-    assert "✔ Successfully published pair-api (production)" in out
+    # wrangler's wording: workers-sdk packages/deploy-helpers/src/deploy/deploy.ts (Uploaded,
+    # Current Version ID), helpers/bundle-reporter.ts (Total Upload), triggers/deploy.ts.
+    assert re.search(r"Total Upload: [0-9.]+ KiB / gzip: [0-9.]+ KiB", out)
+    assert re.search(r"Deployed pair-api triggers \([0-9.]+ sec\)", out)
+    assert "No targets deployed for pair-streaming (" in out
+    assert "  schedule: 0 3 * * *" in out
     assert f"http://pair-api.localhost:{edge.port}" in out
     assert "(internal: reachable only through service bindings)" in out
     assert "placement: smart" in out
@@ -257,7 +263,8 @@ def test_simulated_latency_follows_placement(edge: Edge) -> None:
             return time.perf_counter() - started
 
     assert timed("pair-api", "/kv") >= 0.2  # placement off: put + get, 100 ms each
-    assert timed("pair-api", "/health") < 0.1  # no storage call, no client leg
+    # Only lower bounds: the delays are minimums; how much longer a loaded machine takes is not
+    # this test's business (issue 17: no assertion may depend on machine speed).
     assert timed("pair-streaming-staging", "/health") >= 0.06  # smart: the longer first hop
     durations = [
         float(line.rsplit("(", 1)[1].split(" ms")[0])

@@ -72,7 +72,7 @@ async def edge():
     pool = WorkerPool("api", [], LogHub())
     worker.pool = pool
     targets = {"api": Target(FrameClient(path), pool)}
-    router = Router(targets.get)
+    router = Router(lambda name, *_headers: targets.get(name))
     router.table = build_table({"api": (True, ()), "hidden": (False, ())})
     router.internal = {"hidden"}
     public = await asyncio.start_server(router.handle, "127.0.0.1", 0)

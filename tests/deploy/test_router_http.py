@@ -60,7 +60,7 @@ async def edge_http():
     worker.pool = pool
     targets = {"api": Target(FrameClient(path), pool)}
     router = Router(
-        targets.get,
+        lambda name, *_headers: targets.get(name),
         HttpLimits(header_timeout=0.5, idle_timeout=0.5, body_timeout=0.5, max_body=1000),
     )
     router.table = build_table({"api": (True, ())})

@@ -57,8 +57,9 @@ def test_sse_first_event_arrives_before_the_producer_finishes(pair):
                     lines.append(line)
     total = time.perf_counter() - started
     assert lines == ['data: {"n": 0}', 'data: {"n": 1}', "data: [DONE]"]
-    assert first_at is not None and first_at < 1.0, first_at
-    assert total >= 1.5
+    # The first event came a whole pause before the end: streamed, not buffered. (No upper
+    # bound on first_at: a loaded machine may be slow to start; issue 17.)
+    assert first_at is not None and total - first_at >= 1.4, (first_at, total)
 
 
 def test_rpc_result_and_error(pair):

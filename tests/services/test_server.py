@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import re
 import socket
+import time
 from pathlib import Path
 
 import boto3
@@ -98,7 +99,7 @@ async def test_stop_ends_the_process(tmp_path: Path) -> None:
 def test_dev_serves_s3_beside_the_worker(tmp_path: Path) -> None:
     folder = project(tmp_path)
     with DevServer(
-        folder / "wrangler.toml", cwd=folder, extra_args=["--services-port", "0"]
+        folder / "wrangler.toml", cwd=folder, services=True, extra_args=["--services-port", "0"]
     ) as dev:
         output = dev.output()
         s3_url = re.search(r"S3 API \(local R2 buckets\) on (\S+)", output)
@@ -115,3 +116,41 @@ def test_dev_serves_s3_beside_the_worker(tmp_path: Path) -> None:
         )
         s3.put_object(Bucket="photos", Key="hello.txt", Body=b"written with boto3")
         assert dev.client().get("/").text == "written with boto3"
+
+
+@pytest.mark.integration
+def test_edge_serves_them_and_status_prints_them(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from typer.testing import CliRunner
+
+    from wranglerpy.cli.main import app
+    from wranglerpy.deploy.client import stop_edge
+    from wranglerpy.deploy.paths import EdgePaths
+
+    paths = EdgePaths.resolve(tmp_path / "edge")
+    monkeypatch.setenv("WRANGLERPY_EDGE_DIR", str(paths.root))
+    monkeypatch.setenv("WRANGLERPY_REGISTRY_PATH", str(tmp_path / "registry"))
+    runner = CliRunner()
+    try:
+        started = runner.invoke(app, ["edge", "start", "--port", "0"])
+        assert started.exit_code == 0, started.output
+        # The services come up beside the edge, just after it reports ready: wait for them.
+        status, found = "", None
+        deadline = time.monotonic() + 60
+        while found is None and time.monotonic() < deadline:
+            status = runner.invoke(app, ["edge", "status"]).output
+            found = re.search(r"S3 API \(local R2 buckets\) on (\S+)", status)
+            if found is None:
+                time.sleep(0.2)
+        assert found, status
+        listing = boto3.client(
+            "s3",
+            endpoint_url=found.group(1),
+            aws_access_key_id="wranglerpy-local",
+            aws_secret_access_key="wranglerpy-local-secret",
+            region_name="auto",
+        ).list_buckets()
+        assert listing["Buckets"] == []
+    finally:
+        stop_edge(paths)

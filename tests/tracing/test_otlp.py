@@ -113,15 +113,23 @@ def collector() -> Iterator[str]:
     thread.join()
 
 
-def spans_by_service(wanted: int) -> dict[str, Any]:
-    def found() -> dict[str, Any]:
-        return {
-            rs.resource.attributes[0].value.string_value: span
-            for request in Collector.requests
-            for rs in request.resource_spans
-            for scope in rs.scope_spans
-            for span in scope.spans
-        }
+def received() -> list[tuple[str, Any]]:
+    """(service name, span) of everything the collector got so far."""
+    return [
+        (rs.resource.attributes[0].value.string_value, span)
+        for request in Collector.requests
+        for rs in request.resource_spans
+        for scope in rs.scope_spans
+        for span in scope.spans
+    ]
+
+
+def wait_for_spans(trace_id: str, wanted: int) -> list[tuple[str, Any]]:
+    """(service, span) of one trace, once ``wanted`` of them arrived (other requests, such as
+    the dev server's readiness checks, have traces of their own)."""
+
+    def found() -> list[tuple[str, Any]]:
+        return [(svc, span) for svc, span in received() if span.trace_id.hex() == trace_id]
 
     with Collector.arrived:
         Collector.arrived.wait_for(lambda: len(found()) >= wanted, timeout=60)
@@ -138,7 +146,7 @@ def test_one_trace_across_two_workers(tmp_path: Path, collector: str) -> None:
         incoming = "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01"
         reply = dev.client("traced-gateway").get("/shout", headers={"traceparent": incoming})
         assert reply.status_code == 200, reply.text
-        spans = spans_by_service(2)
+        spans = dict(wait_for_spans(TRACE, 2))
     gateway, backend = spans["traced-gateway"], spans["traced-backend"]
     assert gateway.trace_id.hex() == backend.trace_id.hex() == TRACE  # the caller's trace
     assert gateway.parent_span_id.hex() == "00f067aa0ba902b7"

@@ -12,7 +12,7 @@ from rich.console import Console
 from rich.table import Table
 
 from wranglerpy.cli._local import resolve_target
-from wranglerpy.cli._options import ConfigOption, EnvOption, PersistOption
+from wranglerpy.cli._options import ConfigOption, EnvOption, JsonFlag, PersistOption
 from wranglerpy.cli.common import handle_errors
 from wranglerpy.errors import UsageError
 
@@ -30,7 +30,7 @@ def _outbox(config: Path | None, env: str | None, persist_to: Path | None) -> Pa
 @handle_errors
 def list_(
     limit: int = typer.Option(20, "--limit", help="How many messages, newest first."),
-    as_json: bool = typer.Option(False, "--json", help="Print JSON."),
+    as_json: JsonFlag = False,
     config: ConfigOption = None,
     env: EnvOption = None,
     persist_to: PersistOption = None,

@@ -40,7 +40,11 @@ def tidy_metavars(command: Any) -> None:
         label = _label(descriptor.annotation)
         if label is None:
             continue
-        is_argument = param.param_type_name == "argument"
-        param.metavar = (param.name or label).upper() if is_argument else label
+        if param.param_type_name == "argument":
+            # click shows an argument by its name alone (VERSION_ID); typer adds "<str>".
+            param.metavar = (param.name or label).upper()
+            param.display_type_rich = lambda ctx: None
+        else:
+            param.metavar = label
     for sub in (getattr(command, "commands", None) or {}).values():
         tidy_metavars(sub)

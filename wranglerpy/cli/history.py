@@ -98,8 +98,9 @@ def deployments_status(
     serving = None
     if edge is not None:
         live = edge.status().workers.get(name)
-        serving = live.version if live else None
-    row["serving"] = serving == row["version_id"]
+        if live is not None:
+            serving = live.versions or [[live.version, 100.0]]
+    row["serving"] = serving is not None and _same_split(serving, row["versions"])
     if as_json:
         typer.echo(json.dumps(row, indent=2))
         return
@@ -121,6 +122,7 @@ def _deployment_rows(paths: EdgePaths, name: str) -> list[dict[str, Any]]:
     rows = []
     for item in _deployments(paths, name):
         row: dict[str, Any] = asdict(item)
+        row["versions"] = [[v, p] for v, p in item.split]
         try:
             row["placement"] = load_version(paths, item.version_id).meta.get("placement")
         except DeployError:
@@ -129,13 +131,19 @@ def _deployment_rows(paths: EdgePaths, name: str) -> list[dict[str, Any]]:
     return rows
 
 
+def _same_split(a: list[list[Any]], b: list[list[Any]]) -> bool:
+    return sorted((str(v), float(p)) for v, p in a) == sorted((str(v), float(p)) for v, p in b)
+
+
 def _print_deployment(row: dict[str, Any], active: bool) -> None:
     typer.echo(f"Created:     {row['created_on']}{'  (active)' if active else ''}")
     typer.echo(f"Author:      {row['author']}")
     typer.echo(f"Source:      {row['source']}")
     typer.echo(f"Message:     {row['message'] or '-'}")
     typer.echo(f"Deployment:  {row['id']}")
-    typer.echo(f"Version(s):  (100%) {row['version_id']}")
+    for index, (version, pct) in enumerate(row["versions"]):
+        label = "Version(s):  " if index == 0 else " " * 13
+        typer.echo(f"{label}({pct:g}%) {version}")
     typer.echo(f"Placement:   {row['placement'] or 'off (default)'}")
     typer.echo("")
 
@@ -160,14 +168,20 @@ def versions_list(
     if not versions:
         raise DeployError(f'No versions of "{name}" in {paths.versions}.')
     current = DeploymentLog(paths.deployments).current(name)
-    live = current.version_id if current else None
+    shares = dict(current.split) if current else {}
     if as_json:
-        typer.echo(json.dumps([v.meta | {"active": v.id == live} for v in versions], indent=2))
+        rows = [
+            v.meta | {"active": v.id in shares, "percentage": shares.get(v.id, 0.0)}
+            for v in versions
+        ]
+        typer.echo(json.dumps(rows, indent=2))
         return
     for version in versions:
-        mark = "  (active)" if version.id == live else ""
+        mark = f"  (active, {shares[version.id]:g}%)" if version.id in shares else ""
         typer.echo(f"Version ID:  {version.id}{mark}")
         typer.echo(f"Created:     {version.created_on}")
+        typer.echo(f"Tag:         {version.tag or '-'}")
+        typer.echo(f"Message:     {version.message or '-'}")
         typer.echo(f"Files:       {version.meta.get('files')} from {version.meta.get('source')}")
         typer.echo(f"Placement:   {version.meta.get('placement') or 'off (default)'}")
         typer.echo("")
@@ -201,9 +215,9 @@ def rollback(
         if not earlier:
             raise DeployError(f'"{name}" has no earlier version to roll back to.')
         target = earlier[-1]
-    if target == live:
+    if history[-1].split == [(target, 100.0)]:
         raise DeployError(f'"{name}" already runs version {target}.')
-    typer.echo(f"Rolling back {name} from {live[:12]} to {target}.")
+    typer.echo(f"Rolling back {name} from {live} to {target} (100% of traffic).")
     typer.echo(
         "▲ Only code, config and vars roll back: KV, D1, R2 and Analytics Engine data stay as "
         "they are now."
@@ -289,3 +303,7 @@ def _callers(paths: EdgePaths, log: DeploymentLog, name: str) -> list[str]:
         if any(binding_target_deployed(s, {name}) for s in services):
             found.append(other)
     return found
+
+
+# `versions upload|view|deploy` live in their own module and register on versions_app.
+from wranglerpy.cli import versions as _versions  # noqa: E402, F401

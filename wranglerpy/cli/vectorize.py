@@ -16,14 +16,13 @@ from rich.console import Console
 from rich.table import Table
 
 from wranglerpy.cli._local import resolve_target
-from wranglerpy.cli._options import ConfigOption, EnvOption, PersistOption
+from wranglerpy.cli._options import ConfigOption, EnvOption, JsonFlag, PersistOption
 from wranglerpy.cli.common import handle_errors
 from wranglerpy.errors import UsageError
 
 app = typer.Typer(help="Local Vectorize indexes.", no_args_is_help=True)
 
 NameArgument = Annotated[str, typer.Argument(help="The name of the Vectorize index.")]
-JsonFlag = Annotated[bool, typer.Option("--json", help="Return output as JSON.")]
 # wrangler's "--vector 1 2 3" and "--ids a b c": the values after the first arrive as extra args.
 MANY = {"allow_extra_args": True, "ignore_unknown_options": True}
 

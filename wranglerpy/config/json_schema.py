@@ -186,6 +186,43 @@ def _bindings() -> dict[str, Schema]:
             ("binding",),
             description="Workers AI, run locally.",
         ),
+        "vectorize": _list_of(
+            _object(
+                {"binding": BINDING, "index_name": _string(), **REMOTE}, ("binding", "index_name")
+            ),
+            "Vectorize indexes (create them with `wranglerpy vectorize create`).",
+        ),
+        "ratelimits": _list_of(RATELIMIT, "Rate limiters: `env.NAME.limit({key})`."),
+        "version_metadata": _object(
+            {"binding": BINDING}, ("binding",), description="The running version's id, tag, time."
+        ),
+        "hyperdrive": _list_of(
+            _object(
+                {
+                    "binding": BINDING,
+                    "id": _string(),
+                    "localConnectionString": _string(
+                        "postgres:// or mysql:// URL of the local database "
+                        "($CLOUDFLARE_HYPERDRIVE_LOCAL_CONNECTION_STRING_<BINDING> wins)."
+                    ),
+                },
+                ("binding", "id"),
+            ),
+            "Hyperdrive configs, pointing at a local database.",
+        ),
+        "send_email": _list_of(
+            _object(
+                {
+                    "name": BINDING,
+                    "destination_address": _string(),
+                    "allowed_destination_addresses": _list_of(_string(), "Allowed recipients."),
+                    "allowed_sender_addresses": _list_of(_string(), "Allowed senders."),
+                    **REMOTE,
+                },
+                ("name",),
+            ),
+            "Outgoing email, recorded locally (`wranglerpy email list`).",
+        ),
         "durable_objects": _object(
             {
                 "bindings": _list_of(
@@ -229,6 +266,60 @@ def _bindings() -> dict[str, Schema]:
             "Durable Object class migrations.",
         ),
     }
+
+
+def _keys_object(keys: tuple[str, ...], required: tuple[str, ...] = ()) -> Schema:
+    """An object with exactly the keys the loader accepts (their types are the loader's job)."""
+    props: dict[str, Schema] = {k: BINDING if k == "binding" else {} for k in keys}
+    return _object(props, required)
+
+
+def _more_bindings() -> dict[str, Schema]:
+    """The binding kinds other modules parse, shaped from their parsers' own key lists."""
+    from wranglerpy.config import durable_objects, queues, workflows
+
+    return {
+        "durable_objects": _object(
+            {
+                "bindings": _list_of(
+                    _keys_object(
+                        ("name", "class_name", "script_name", "environment"),
+                        ("name", "class_name"),
+                    ),
+                    "Durable Object namespaces.",
+                )
+            }
+        ),
+        "queues": _object(
+            {
+                "producers": _list_of(_keys_object(queues._PRODUCER_KEYS), "Queue producers."),
+                "consumers": _list_of(_keys_object(queues._CONSUMER_KEYS), "Queue consumers."),
+            }
+        ),
+        "workflows": _list_of(_keys_object(workflows._KEYS), "Workflows."),
+        "migrations": _list_of(
+            _keys_object(durable_objects._MIGRATION_KEYS, ("tag",)), "Durable Object migrations."
+        ),
+    }
+
+
+def _known_top() -> set[str]:
+    from wranglerpy.config.load import _KNOWN_TOP
+
+    return set(_KNOWN_TOP)
+
+
+RATELIMIT = _object(
+    {
+        "name": BINDING,
+        "namespace_id": _string(),
+        "simple": _object(
+            {"limit": {"type": "integer", "minimum": 0}, "period": {"enum": [10, 60]}},
+            ("limit", "period"),
+        ),
+    },
+    ("name", "namespace_id", "simple"),
+)
 
 
 def _worker_properties() -> dict[str, Schema]:
@@ -286,13 +377,16 @@ def _worker_properties() -> dict[str, Schema]:
         ),
         **_bindings(),
     }
+    more = _more_bindings()
+    for key in (*b.BINDING_KEYS, *_known_top()):
+        if key in more or key in b.BINDING_KEYS:
+            props.setdefault(key, more.get(key, {"description": "A binding; see wrangler's docs."}))
     for key in BUILD_KNOBS:
         props.setdefault(key, {"description": "Accepted; shapes bundling or deploys only."})
     for key in b.UNSUPPORTED_BINDINGS:
         props[key] = {"description": "Accepted with a warning: not emulated by wranglerpy."}
-    # Emulated bindings without a detailed schema yet are still known keys (no editor warning).
-    for key in (*b.BINDING_KEYS, "migrations"):
-        props.setdefault(key, {"description": "Emulated locally by wranglerpy; see the README."})
+    for key in sorted(_known_top() - set(props) - {"dev", "env"}):
+        props[key] = {"description": "Read by wranglerpy (no detailed schema yet)."}
     return props
 
 

@@ -56,9 +56,17 @@ class EdgeStatus:
     def status(self) -> EdgeState:
         return EdgeState.from_answer(self._ask(StatusRequest()))
 
-    def deploy(self, version_id: str, message: str = "", source: str = "deploy") -> DeployAnswer:
-        """Switch the version's worker to it, with zero failed requests."""
-        answer = self._ask(DeployRequest(version_id, message, source))
+    def deploy(
+        self,
+        version_id: str,
+        message: str = "",
+        source: str = "deploy",
+        versions: list[tuple[str, float]] | None = None,
+    ) -> DeployAnswer:
+        """Switch the version's worker to it (or to ``versions``, a split: [(id, percentage)]),
+        with zero failed requests."""
+        split = [[v, p] for v, p in versions] if versions else []
+        answer = self._ask(DeployRequest(version_id, message, source, split))
         return DeployAnswer(
             str(answer["deployment"]), float(answer["seconds"]), EdgeState.from_answer(answer)
         )

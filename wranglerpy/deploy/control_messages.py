@@ -26,6 +26,9 @@ class DeployRequest:
     version: str
     message: str = ""
     source: str = "deploy"
+    # A gradual deployment (``versions deploy``): [[version id, percentage], ...] of one
+    # worker; ``version`` is then its first version.
+    versions: list[list[Any]] = field(default_factory=list)
 
 
 @dataclass(frozen=True)
@@ -77,7 +80,9 @@ def decode_request(data: Any) -> ControlRequest:
 class WorkerState:
     """One deployed worker as the edge serves it now."""
 
-    version: str
+    version: str  # the main version (the larger share)
+    # Every version served with its percentage: [[id, percentage], ...].
+    versions: list[list[Any]] = field(default_factory=list)
     processes: list[int] = field(default_factory=list)
     url: str = ""
     routes: list[str] = field(default_factory=list)

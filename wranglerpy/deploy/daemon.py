@@ -19,6 +19,7 @@ import time
 from pathlib import Path
 from typing import Any
 
+from wranglerpy.bindings.version_metadata import VersionInfo
 from wranglerpy.config.plan import dependency_order
 from wranglerpy.deploy import control
 from wranglerpy.deploy.control_messages import (
@@ -35,6 +36,7 @@ from wranglerpy.deploy.history import Deployment, DeploymentLog
 from wranglerpy.deploy.paths import EdgePaths
 from wranglerpy.deploy.router import Router
 from wranglerpy.deploy.routes import build_table
+from wranglerpy.deploy.split import pick
 from wranglerpy.deploy.versions import Version, load_version
 from wranglerpy.errors import DeployError, WranglerError
 from wranglerpy.host.http_limits import parse_limits, quiet_accept_errors
@@ -76,8 +78,10 @@ class EdgeDaemon:
         self.log = DeploymentLog(paths.deployments)
         self.fleets: dict[str, Fleet] = {}
         self.draining: set[Fleet] = set()  # replaced versions, until they have stopped
-        self.versions: dict[str, Version] = {}
-        self.router = Router(self.fleets.get)
+        self.versions: dict[str, Version] = {}  # the main version of each worker
+        # Every version each worker serves, with its percentage (two during a split).
+        self.splits: dict[str, list[tuple[Fleet, float]]] = {}
+        self.router = Router(self.pick)
         self.port = 0
         self.pid = os.getpid()
         self.tail_path = paths.socket("tail")
@@ -108,22 +112,27 @@ class EdgeDaemon:
         self.hub.system(f"⎔ Local edge ready on http://{self.ip}:{self.port} (pid {self.pid})")
 
     async def _restore(self) -> None:
-        """Start the workers that were deployed when the edge last ran (targets first)."""
-        configs = {}
+        """Start the workers that were deployed when the edge last ran (targets first), each
+        with the split of its last deployment."""
+        splits: dict[str, list[tuple[Version, float]]] = {}
+        configs = []
         for worker in self.log.workers():
             current = self.log.current(worker)
             if current is None:
                 continue
             try:
-                version = load_version(self.paths, current.version_id)
-                configs[worker] = (version, version.config())
-            except (WranglerError, OSError) as exc:
+                split = [(load_version(self.paths, v), p) for v, p in current.split]
+                main = next(v for v, _ in split if v.id == current.version_id)
+                configs.append(main.config())
+                splits[worker] = split
+            except (WranglerError, OSError, StopIteration) as exc:
                 self.hub.system(f"✘ cannot restore {worker}: {exc}", worker=worker, level="error")
-        for config in dependency_order([c for _, c in configs.values()]):
-            version = configs[config.name][0]
+        for config in dependency_order(configs):
+            split = splits[config.name]
             try:
-                await self._switch(version)
-                self.hub.system(f"⎔ Restored {config.name} (version {version.short_id})")
+                await self._deploy(split)
+                ids = ", ".join(v.short_id for v, _ in split)
+                self.hub.system(f"⎔ Restored {config.name} (version {ids})")
             except WranglerError as exc:
                 self.hub.system(f"✘ {exc}", worker=config.name, level="error")
 
@@ -132,7 +141,7 @@ class EdgeDaemon:
         for server in self._servers:
             server.close()
         await self.router.close()
-        fleets = [*self.fleets.values(), *self.draining]
+        fleets = [*self._serving(), *self.draining]
         await asyncio.gather(*(f.stop(3.0) for f in fleets), return_exceptions=True)
         for name in list(self.fleets):
             self.registry.unregister(name, self.pid, "edge")
@@ -167,28 +176,55 @@ class EdgeDaemon:
         return f"http://{name.lower()}.localhost:{self.port}"
 
     async def _switch(self, version: Version) -> Fleet:
-        """Start ``version``, point the router and the registry at it, drain the old one."""
+        """Serve ``version`` alone (100%)."""
+        return await self._deploy([(version, 100.0)])
+
+    def _spec(self, version: Version) -> WorkerSpec:
         config = version.config()
-        name = config.name
+        return WorkerSpec(
+            config=config,
+            persist_dir=self.persist_dir,
+            registry_dir=self.registry.directory,
+            mode="edge",
+            expose_errors=False,
+            python_path=version.python_path,
+            drain_seconds=30.0,  # as long as the router lets a request finish
+            latency=model_for(config.placement) if self.simulate_latency else None,
+            version=VersionInfo(version.id, version.tag, version.created_on),
+        )
+
+    async def _deploy(self, split: list[tuple[Version, float]]) -> Fleet:
+        """Serve ``split`` (one or two versions of one worker with their percentages): start
+        the versions not running yet (each must load), point the router and the registry at
+        the new split, then drain the versions that left it. Returns the main version's fleet.
+        """
+        name = split[0][0].worker
         lock = self._locks.setdefault(name, asyncio.Lock())
         async with lock:
-            spec = WorkerSpec(
-                config=config,
-                persist_dir=self.persist_dir,
-                registry_dir=self.registry.directory,
-                mode="edge",
-                expose_errors=False,
-                python_path=version.python_path,
-                drain_seconds=30.0,  # as long as the router lets a request finish
-                latency=model_for(config.placement) if self.simulate_latency else None,
-            )
-            if self.printer is not None:
-                self.printer.add_worker(name)
-            fleet = self._fleet(spec, version)
-            await fleet.start()
-            old = self.fleets.get(name)
+            running = {f.version_id: f for f, _ in self.splits.get(name, [])}
+            started: list[Fleet] = []
+            try:
+                for version, _ in split:
+                    if version.id in running:
+                        continue
+                    if self.printer is not None:
+                        self.printer.add_worker(name)
+                    fleet = self._fleet(self._spec(version), version)
+                    await fleet.start()
+                    started.append(fleet)
+                    running[version.id] = fleet
+            except BaseException:
+                await asyncio.gather(*(f.stop(3.0) for f in started), return_exceptions=True)
+                raise
+            serving = [(running[v.id], pct) for v, pct in split]
+            main_index = max(range(len(split)), key=lambda i: (split[i][1], -i))
+            main_version = split[main_index][0]
+            fleet = serving[main_index][0]
+            config = fleet.spec.config
+            old = self.splits.get(name, [])
+            self.splits[name] = serving
             self.fleets[name] = fleet
-            self.versions[name] = version
+            self.versions[name] = main_version
             self._rebuild_routes()
             self.registry.register(
                 WorkerLocation(
@@ -200,27 +236,46 @@ class EdgeDaemon:
                     pid=self.pid,
                     mode="edge",
                     tail=str(self.tail_path),
+                    split=tuple((str(f.frames_path), pct) for f, pct in serving)
+                    if len(serving) > 1
+                    else (),
                 )
             )
             self.crons.schedule(name, config.triggers.crons)
-            if old is not None:
-                self.draining.add(old)
-                drain = asyncio.ensure_future(old.drain_and_stop())
-                drain.add_done_callback(lambda _t: self.draining.discard(old))
+            kept = {id(f) for f, _ in serving}
+            for gone, _ in old:
+                if id(gone) not in kept:
+                    self._drain(gone)
             return fleet
+
+    def _drain(self, fleet: Fleet, settle: float = 0.5) -> None:
+        """Let ``fleet`` finish its requests and stop, in the background."""
+        self.draining.add(fleet)
+        task = asyncio.ensure_future(fleet.drain_and_stop(settle=settle))
+        task.add_done_callback(lambda _t: self.draining.discard(fleet))
+
+    def pick(self, name: str, overrides: str = "", key: str = "") -> Fleet | None:
+        """The fleet that answers one request for ``name`` (see ``split.pick``)."""
+        serving = self.splits.get(name)
+        if not serving:
+            return None
+        return pick([(f.version_id, pct, f) for f, pct in serving], name, overrides, key)
 
     async def remove(self, name: str) -> None:
         """Stop serving ``name``: no route, no registry entry, no crons; its requests drain."""
         async with self._locks.setdefault(name, asyncio.Lock()):
             fleet = self.fleets.pop(name, None)
+            serving = self.splits.pop(name, [])
             self.versions.pop(name, None)
             self._rebuild_routes()
             self.crons.cancel(name)
             self.registry.unregister(name, self.pid, "edge")
-            if fleet is not None:
-                self.draining.add(fleet)
-                drain = asyncio.ensure_future(fleet.drain_and_stop(settle=0.0))
-                drain.add_done_callback(lambda _t: self.draining.discard(fleet))
+            gone = [f for f, _ in serving] or ([fleet] if fleet is not None else [])
+            for each in gone:
+                self._drain(each, settle=0.0)
+
+    def _serving(self) -> list[Fleet]:
+        return [f for serving in self.splits.values() for f, _ in serving]
 
     def _fleet(self, spec: WorkerSpec, version: Version) -> Fleet:
         client_ms = spec.latency.client_ms if spec.latency is not None else 0.0
@@ -251,16 +306,27 @@ class EdgeDaemon:
         if isinstance(request, StatusRequest):
             return {"ok": True, **self.describe()}
         if isinstance(request, DeployRequest):
-            version = load_version(self.paths, request.version)
+            # versions deploy: [[id, percentage], ...]; otherwise ``version`` at 100%.
+            wanted = request.versions or [[request.version, 100.0]]
+            split = [(load_version(self.paths, str(v)), float(p)) for v, p in wanted]
+            if len({v.worker for v, _ in split}) != 1:
+                raise DeployError("The versions of one deployment must belong to one worker.")
             started = time.perf_counter()
-            await self._switch(version)
+            fleet = await self._deploy(split)
             deployment = Deployment.new(
-                version.worker, version.id, request.message, request.source or "deploy"
+                fleet.name,
+                fleet.version_id,
+                request.message,
+                request.source or "deploy",
+                tuple((v.id, p) for v, p in split),
             )
             self.log.record(deployment)
+            shares = ", ".join(f"{v.short_id} ({p:g}%)" for v, p in split)
             self.hub.system(
-                f"✔ {version.worker} now serves version {version.short_id}",
-                worker=version.worker,
+                f"✔ {fleet.name} now serves version {shares}"
+                if len(split) > 1
+                else f"✔ {fleet.name} now serves version {split[0][0].short_id}",
+                worker=fleet.name,
             )
             return {
                 "ok": True,
@@ -289,9 +355,11 @@ class EdgeDaemon:
         workers = {}
         for name, fleet in self.fleets.items():
             meta = self.versions[name].meta
+            serving = self.splits.get(name, [])
             workers[name] = WorkerState(
                 version=fleet.version_id,
-                processes=[p.pid for p in fleet.processes if p.pid is not None],
+                versions=[[f.version_id, pct] for f, pct in serving],
+                processes=[p.pid for f, _ in serving for p in f.processes if p.pid is not None],
                 url=self.public_url(name) if meta.get("workers_dev") else "",
                 routes=list(meta.get("routes") or []),
                 placement=meta.get("placement"),
@@ -349,7 +417,7 @@ async def run(args: argparse.Namespace) -> int:
         hub.system("Local edge shutting down…")
         with contextlib.suppress(Exception):
             await asyncio.wait_for(daemon.shutdown(), 10.0)
-        for fleet in [*daemon.fleets.values(), *daemon.draining]:
+        for fleet in [*daemon._serving(), *daemon.draining]:
             fleet.kill_all()
     return 0
 

@@ -2,6 +2,10 @@
 
 ``deployments.json`` maps a worker name to its deployments, oldest first; the last one is
 live. Only the edge daemon writes it (after a switch succeeded); anyone may read it.
+
+A deployment serves one version at 100% or, after ``versions deploy A@90% B@10%``, two
+versions with their shares (``versions``); ``version_id`` is then the one with the larger
+share (the first one on a tie), so readers that know only one version still find the main one.
 """
 
 from __future__ import annotations
@@ -13,6 +17,7 @@ import time
 import uuid
 from dataclasses import asdict, dataclass
 from pathlib import Path
+from typing import Any
 
 from wranglerpy.errors import DeployError
 
@@ -25,10 +30,23 @@ class Deployment:
     created_on: str
     message: str = ""
     author: str = "local"
-    source: str = "deploy"  # "deploy" or "rollback"
+    source: str = "deploy"  # "deploy", "rollback" or "versions deploy"
+    # [(version id, percentage), ...] of a split deployment; empty: version_id at 100%.
+    versions: tuple[tuple[str, float], ...] = ()
+
+    @property
+    def split(self) -> list[tuple[str, float]]:
+        """Every version of this deployment with its percentage."""
+        return [(str(v), float(p)) for v, p in self.versions] or [(self.version_id, 100.0)]
 
     @staticmethod
-    def new(worker: str, version_id: str, message: str = "", source: str = "deploy") -> Deployment:
+    def new(
+        worker: str,
+        version_id: str,
+        message: str = "",
+        source: str = "deploy",
+        versions: tuple[tuple[str, float], ...] = (),
+    ) -> Deployment:
         return Deployment(
             id=str(uuid.uuid4()),
             worker=worker,
@@ -36,6 +54,7 @@ class Deployment:
             created_on=time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
             message=message,
             source=source,
+            versions=versions if len(versions) > 1 else (),
         )
 
 
@@ -43,7 +62,7 @@ class DeploymentLog:
     def __init__(self, path: Path) -> None:
         self.path = path
 
-    def _read(self) -> dict[str, list[dict[str, str]]]:
+    def _read(self) -> dict[str, list[dict[str, Any]]]:
         try:
             data = json.loads(self.path.read_text())
         except FileNotFoundError:
@@ -56,7 +75,11 @@ class DeploymentLog:
         return sorted(name for name, items in self._read().items() if items)
 
     def history(self, worker: str) -> list[Deployment]:
-        return [Deployment(**item) for item in self._read().get(worker, [])]
+        known = set(Deployment.__dataclass_fields__)
+        return [
+            Deployment(**{k: v for k, v in item.items() if k in known})
+            for item in self._read().get(worker, [])
+        ]
 
     def current(self, worker: str) -> Deployment | None:
         items = self.history(worker)
@@ -75,7 +98,7 @@ class DeploymentLog:
         self._write(data)
         return True
 
-    def _write(self, data: dict[str, list[dict[str, str]]]) -> None:
+    def _write(self, data: dict[str, list[dict[str, Any]]]) -> None:
         self.path.parent.mkdir(parents=True, exist_ok=True)
         fd, tmp = tempfile.mkstemp(dir=self.path.parent, prefix=".deployments-", suffix=".json")
         with os.fdopen(fd, "w") as out:

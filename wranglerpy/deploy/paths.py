@@ -2,7 +2,8 @@
 
 ``~/.wranglerpy/edge/`` by default (``WRANGLERPY_EDGE_DIR`` or ``--state-dir`` override it)::
 
-    versions/<sha256>/        an immutable snapshot: src/, config.pickle, meta.json
+    versions/<uuid>/          an immutable snapshot: src/, config.json, meta.json
+                              (before UUID ids: versions/<sha256>/ with config.pickle)
     deployments.json          the deployment history of every worker
     state/                    KV/D1/R2/AE data of deployed workers (unless --persist-to)
     python_modules/<hash>/    packages installed from a project's pyproject.toml

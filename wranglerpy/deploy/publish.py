@@ -8,9 +8,11 @@ part of this deploy.
 from __future__ import annotations
 
 import asyncio
+import gzip
 import os
 import shutil
 import tempfile
+import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -84,8 +86,11 @@ def publish(
     dry_run: bool = False,
     secrets_file: Path | None = None,
     hinted_databases: set[str] | None = None,
+    upload_only: bool = False,
+    tag: str = "",
 ) -> Published:
-    """Build and snapshot ``config``; unless ``dry_run``, switch the edge to it.
+    """Build and snapshot ``config``; unless ``dry_run`` or ``upload_only`` (``versions
+    upload``: ``message`` and ``tag`` annotate the version), switch the edge to it.
     ``hinted_databases``: D1 storage ids whose migration advice this deploy printed already."""
     from wranglerpy.supervisor.build import run_build
     from wranglerpy.supervisor.python_deps import ensure_dependencies
@@ -103,16 +108,34 @@ def publish(
         echo(secrets_note)
     if deps is not None:
         deps = keep_dependencies(deps, paths)
-    version = snapshot(config, paths, (str(deps),) if deps else ())
-    echo(f"Snapshot of {config.name}: {version.meta.get('files')} files, version {version.id}")
+    started = time.perf_counter()
+    version = snapshot(
+        config, paths, (str(deps),) if deps else (), message=message if upload_only else "", tag=tag
+    )
+    size, gzipped = upload_size(version)
+    # wrangler's wording (workers-sdk packages/deploy-helpers/src/deploy/deploy.ts,
+    # versions-upload.ts, helpers/bundle-reporter.ts; triggers/deploy.ts for "triggers").
+    echo(f"Total Upload: {size / 1024:.2f} KiB / gzip: {gzipped / 1024:.2f} KiB")
     if dry_run:
         echo(f"--dry-run: {config.name} was validated and built; the edge was not changed.")
         return Published(config, version, False)
+    echo(f"Uploaded {config.name} ({time.perf_counter() - started:.2f} sec)")
+    if upload_only:
+        echo(f"Worker Version ID: {version.id}")
+        echo(
+            f"To deploy this version to production traffic use the command "
+            f"`wranglerpy versions deploy {version.id}@100% --name {config.name}`"
+        )
+        return Published(config, version, False)
     assert edge is not None
     answer = edge.deploy(version.id, message, "deploy")
-    env = config.env_name or "production"
-    echo(f"✔ Successfully published {config.name} ({env}) in {answer.seconds:.2f} s")
-    for line in where_lines(config, edge):
+    took = f"({answer.seconds:.2f} sec)"
+    lines = where_lines(config, edge)
+    if any(line.startswith(("http://", "schedule: ")) or "(route;" in line for line in lines):
+        echo(f"Deployed {config.name} triggers {took}")
+    else:
+        echo(f"No targets deployed for {config.name} {took}")
+    for line in lines:
         echo(f"  {line}")
     echo(f"Current Version ID: {version.id}")
     persist = edge.raw.get("persist_dir")
@@ -141,12 +164,30 @@ def keep_dependencies(modules: Path, paths: EdgePaths) -> Path:
     return kept
 
 
+def upload_size(version: Version) -> tuple[int, int]:
+    """Bytes of the version's code (its static assets left out, as wrangler counts them) and
+    their gzip size."""
+    source = version.directory / "src"
+    assets = version.config().assets
+    skip = assets.directory if assets is not None else None
+    size = gzipped = 0
+    for path in sorted(source.rglob("*")):
+        if not path.is_file() or (skip is not None and path.is_relative_to(skip)):
+            continue
+        data = path.read_bytes()
+        size += len(data)
+        gzipped += len(gzip.compress(data, mtime=0))
+    return size, gzipped
+
+
 def where_lines(config: WorkerConfig, edge: EdgeStatus) -> list[str]:
     lines = []
     if config.workers_dev:
         lines.append(f"http://{config.name.lower()}.localhost:{edge.port}")
     for route in config.routes:
         lines.append(f"{route.pattern} (route; Host header on {edge.url})")
+    for cron in config.triggers.crons:
+        lines.append(f"schedule: {cron}")
     if not lines:
         lines.append("(internal: reachable only through service bindings)")
     placement = describe_placement(config)

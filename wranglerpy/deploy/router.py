@@ -59,7 +59,8 @@ class Target(Protocol):
     client_delay: float
 
 
-Lookup = Callable[[str], "Target | None"]  # worker name -> its live version
+# (worker name, version-overrides header, version-key header) -> the version that answers
+Lookup = Callable[[str, str, str], "Target | None"]
 
 
 def request_path(target: str) -> str:
@@ -78,12 +79,12 @@ class Router:
         self.public_port = 0
         self._connections: set[asyncio.Task[Any]] = set()
 
-    def route_for(self, host: str, path: str) -> Target | None:
+    def route_for(self, host: str, path: str, headers: list[tuple[bytes, bytes]]) -> Target | None:
         """Which worker (and version) answers a request: the one routing decision."""
         if path.startswith(RESERVED_PREFIX):
             return None
         worker = self.table.match(host, path)
-        return self.lookup(worker) if worker is not None else None
+        return self.lookup(worker, *_version_headers(headers)) if worker is not None else None
 
     async def handle(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
         task = asyncio.current_task()
@@ -131,7 +132,7 @@ class Router:
         headers = [(k, v) for k, v in request.headers if k.decode("latin-1") not in HOP_BY_HOP]
         keep = request.keep_alive and not request.upgrade
         path = request_path(target)
-        fleet = self.route_for(host, path)
+        fleet = self.route_for(host, path, request.headers)
         if request.has_body and request.header(b"expect").lower() == b"100-continue":
             exchange.writer.write(b"HTTP/1.1 100 Continue\r\n\r\n")
         # Small bodies are read whole first: a malformed one is a 400 before any worker runs.
@@ -265,6 +266,17 @@ class Router:
     async def close(self) -> None:
         for task in list(self._connections):
             task.cancel()
+
+
+def _version_headers(headers: list[tuple[bytes, bytes]]) -> tuple[str, str]:
+    """The gradual-deployment headers of a request (see ``deploy.split``)."""
+    overrides = key = ""
+    for name, value in headers:
+        if name == b"cloudflare-workers-version-overrides":
+            overrides = value.decode("latin-1")
+        elif name == b"cloudflare-workers-version-key":
+            key = value.decode("latin-1")
+    return overrides, key
 
 
 async def _copy(answer: Answer, writer: asyncio.StreamWriter, *, chunked: bool) -> None:

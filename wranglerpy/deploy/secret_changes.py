@@ -56,6 +56,15 @@ def change_secrets(
 ) -> tuple[Version, float]:
     """Snapshot the live version with ``change(secrets)`` and deploy it; returns the new
     version and the switch's seconds. The same secrets again give the same version (no-op)."""
+    current = DeploymentLog(paths.deployments).current(worker)
+    if current is not None and len(current.split) > 1:
+        # As wrangler refuses it (workers-sdk packages/wrangler/src/secret/index.ts): the new
+        # version would silently end the gradual deployment.
+        raise DeployError(
+            f'Secret edit failed: "{worker}" is in a gradual deployment '
+            f"({', '.join(f'{v} at {p:g}%' for v, p in current.split)}). Deploy one version "
+            "at 100% first (`wranglerpy versions deploy VERSION_ID@100%`), then change secrets."
+        )
     live = live_version(paths, worker)
     config = live.config()
     secrets = change(dict(config.secrets))

@@ -1,9 +1,14 @@
 """Versions: immutable, content-addressed snapshots of a worker (code, config, vars).
 
-A version's id is the sha256 of its files and of its config with paths made relative, so
-deploying the same code and config twice yields the same version. The snapshot keeps a copy
-of the worker's folder; the config stored beside it points into that copy, so later edits to
-the project never change what a deployment runs.
+A version's content hash is the sha256 of its files and of its config with paths made
+relative. Its id is a UUID, as wrangler shows them, derived from that hash (``uuid5`` in
+wranglerpy's namespace): deploying the same code and config twice yields the same version,
+with no index to look up and no race between two deploys. The hash stays in ``meta.json``
+(``content_hash``). Versions made before UUIDs (64-hex ids) keep their ids and still load.
+
+The snapshot keeps a copy of the worker's folder; the config stored beside it
+(``config.json``, see ``config_json``) points into that copy, so later edits to the project
+never change what a deployment runs. Older versions hold ``config.pickle``; they still load.
 """
 
 from __future__ import annotations
@@ -15,11 +20,13 @@ import pickle
 import shutil
 import tempfile
 import time
+import uuid
 from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
 from wranglerpy.config.schema import Assets, Build, WorkerConfig
+from wranglerpy.deploy import config_json
 from wranglerpy.deploy.paths import EdgePaths
 from wranglerpy.errors import DeployError
 
@@ -30,6 +37,10 @@ KEPT_DOT_DIRS = frozenset({".well-known"})
 MAX_FILES = 5000
 MAX_BYTES = 200 * 1024 * 1024
 _PLACEHOLDER = Path("/__snapshot__")
+# The namespace of version ids (uuid5 of the content hash); fixed forever, or ids change.
+VERSION_NAMESPACE = uuid.UUID("8f0f6c1e-3d0b-5b8e-9a57-7a1f2b9c4d10")
+CONFIG_FILE = "config.json"
+LEGACY_CONFIG_FILE = "config.pickle"  # versions made before config.json
 
 
 @dataclass(frozen=True)
@@ -42,11 +53,31 @@ class Version:
 
     @property
     def short_id(self) -> str:
-        return self.id[:12]
+        return self.id[:8]
+
+    @property
+    def content_hash(self) -> str:
+        """The sha256 of the content; the id itself for versions made before UUID ids."""
+        return str(self.meta.get("content_hash") or self.id)
+
+    @property
+    def tag(self) -> str:
+        return str(self.meta.get("tag") or "")
+
+    @property
+    def message(self) -> str:
+        return str(self.meta.get("message") or "")
 
     def config(self) -> WorkerConfig:
-        data = (self.directory / "config.pickle").read_bytes()
-        config = pickle.loads(data)
+        path = self.directory / CONFIG_FILE
+        if path.is_file():
+            try:
+                data = json.loads(path.read_text())
+            except (OSError, ValueError) as exc:
+                raise DeployError(f"{path} is unreadable ({exc}).") from None
+            return config_json.decode(data, path)
+        # A version from before config.json: its own snapshot, written by this edge.
+        config = pickle.loads((self.directory / LEGACY_CONFIG_FILE).read_bytes())
         assert isinstance(config, WorkerConfig)
         return config
 
@@ -132,8 +163,21 @@ def rebase(config: WorkerConfig, old: Path, new: Path) -> WorkerConfig:
     )
 
 
-def snapshot(config: WorkerConfig, paths: EdgePaths, python_path: tuple[str, ...] = ()) -> Version:
-    """Copy the worker into ``versions/<id>/`` (once) and return that version."""
+def version_id_for(content_hash: str) -> str:
+    return str(uuid.uuid5(VERSION_NAMESPACE, content_hash))
+
+
+def snapshot(
+    config: WorkerConfig,
+    paths: EdgePaths,
+    python_path: tuple[str, ...] = (),
+    *,
+    message: str = "",
+    tag: str = "",
+) -> Version:
+    """Copy the worker into ``versions/<id>/`` (once) and return that version. ``message``
+    and ``tag`` (``versions upload``) annotate it; given again for the same content, the
+    latest annotation wins."""
     if config.main is None:
         raise DeployError(
             f'Worker "{config.name}" has no `main` entry point in {config.config_path}.'
@@ -148,8 +192,11 @@ def snapshot(config: WorkerConfig, paths: EdgePaths, python_path: tuple[str, ...
         digest.update(hashlib.sha256(path.read_bytes()).digest())
     digest.update(repr(rebase(config, root, _PLACEHOLDER)).encode())
     digest.update(repr(python_path).encode())
-    version_id = digest.hexdigest()
+    content_hash = digest.hexdigest()
     paths.ensure()
+    if (paths.versions / content_hash / "meta.json").is_file():
+        return _annotate(load_version(paths, content_hash), message, tag)  # pre-UUID version
+    version_id = version_id_for(content_hash)
     target = paths.versions / version_id
     if not (target / "meta.json").is_file():
         staging = Path(tempfile.mkdtemp(dir=paths.versions, prefix=".new-"))
@@ -159,15 +206,29 @@ def snapshot(config: WorkerConfig, paths: EdgePaths, python_path: tuple[str, ...
                 dest.parent.mkdir(parents=True, exist_ok=True)
                 shutil.copy2(path, dest)
             frozen = rebase(config, root, target / "src")
-            (staging / "config.pickle").write_bytes(pickle.dumps(frozen))
-            (staging / "config.pickle").chmod(0o600)  # it holds the version's secrets
+            stored = staging / CONFIG_FILE
+            stored.touch(0o600)  # it holds the version's secrets
+            stored.write_text(json.dumps(config_json.encode(frozen), indent=2))
             meta = _meta(version_id, frozen, root, len(files), python_path)
+            meta |= {"content_hash": content_hash, "message": message, "tag": tag}
             (staging / "meta.json").write_text(json.dumps(meta, indent=2))
             shutil.rmtree(target, ignore_errors=True)
             os.replace(staging, target)
         finally:
             shutil.rmtree(staging, ignore_errors=True)
-    return load_version(paths, version_id)
+    return _annotate(load_version(paths, version_id), message, tag)
+
+
+def _annotate(version: Version, message: str, tag: str) -> Version:
+    """Record a new message/tag for ``version`` (they are not part of its content)."""
+    changes = {k: v for k, v in (("message", message), ("tag", tag)) if v}
+    if not changes or all(version.meta.get(k) == v for k, v in changes.items()):
+        return version
+    meta = version.meta | changes
+    tmp = version.directory / ".meta.json.tmp"
+    tmp.write_text(json.dumps(meta, indent=2))
+    os.replace(tmp, version.directory / "meta.json")
+    return replace(version, meta=meta)
 
 
 def _meta(

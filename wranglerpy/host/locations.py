@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import json
 import os
+import random
 import tempfile
 from dataclasses import asdict, dataclass
 from pathlib import Path
@@ -38,6 +39,19 @@ class WorkerLocation:
     pid: int  # the supervising process; the entry is stale once it is gone
     mode: str = "dev"  # "dev" or "edge"
     tail: str = ""  # unix socket of the supervisor's tail server (live events)
+    # A gradual deployment on the edge: [(socket, percentage), ...]; calls follow the split.
+    split: tuple[tuple[str, float], ...] = ()
+
+    def pick_socket(self) -> str:
+        """The socket one call goes to: ``socket``, or one of ``split`` by its share."""
+        if len(self.split) < 2:
+            return self.socket
+        point = random.random() * 100.0
+        for path, pct in self.split:
+            point -= pct
+            if point < 0:
+                return str(path)
+        return self.socket
 
 
 def pid_alive(pid: int) -> bool:

@@ -100,6 +100,7 @@ class WorkerApp:
             "span": span.span_id,
             "parent_span": span.parent_id,
             "start_ns": time.time_ns(),
+            "child_spans": tracing.children(),  # None unless spans are exported
             "method": method,
             "url": url,
             "path": urlsplit(url).path or "/",

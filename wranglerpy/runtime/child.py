@@ -26,6 +26,7 @@ from wranglerpy.bindings.durable_objects import start_hosts as start_durable_obj
 from wranglerpy.host.handoff import HandoffError, recv_load
 from wranglerpy.host.http_limits import HttpLimits, quiet_accept_errors
 from wranglerpy.host.locations import Locations
+from wranglerpy.runtime import tracing
 from wranglerpy.runtime.app import WorkerApp
 from wranglerpy.runtime.assets import AssetServer
 from wranglerpy.runtime.console import EventLogHandler, LineWriter
@@ -67,6 +68,11 @@ def build_env(spec: WorkerSpec, sink: EventSink | None = None) -> Env:
         from wranglerpy.runtime.latency import binding_kinds, delay_bindings
 
         storage = delay_bindings(storage, binding_kinds(config), spec.latency)
+    if tracing.EXPORTING:  # OTLP export on: each binding call becomes a child span
+        from wranglerpy.runtime.latency import binding_kinds
+        from wranglerpy.tracing.binding_spans import trace_bindings
+
+        storage = trace_bindings(storage, binding_kinds(config))
     values.update(storage)
     values.update(
         build_durable_objects(

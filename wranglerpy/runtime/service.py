@@ -80,10 +80,11 @@ class ServiceFetcher:
         return self._registry.lookup(self._binding.service, self._binding.environment, self._mode)
 
     def _client(self, entry: WorkerLocation) -> FrameClient:
-        client = self._clients.get(entry.socket)
+        socket = entry.pick_socket()  # a gradual deployment: each call picks by the shares
+        client = self._clients.get(socket)
         if client is None:
-            client = self._client_factory(entry.socket)
-            self._clients[entry.socket] = client
+            client = self._client_factory(socket)
+            self._clients[socket] = client
         return client
 
     def _not_found(self) -> str:

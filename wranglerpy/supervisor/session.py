@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import json
 import os
 import signal
 from collections.abc import Callable
@@ -36,25 +37,30 @@ class DevOptions:
 
 
 def banner_lines(supervisor: Supervisor) -> list[str]:
-    """Each worker, its URL, and every binding with its connection state."""
+    """Each worker's bindings as wrangler 4 prints them (workers-sdk packages/deploy-helpers/
+    src/deploy/helpers/print-bindings.ts: a title, then Binding / Resource / Mode columns), its
+    notes, and its "Ready on URL" line."""
     lines: list[str] = []
+    several = len(supervisor.workers) > 1
     for worker in supervisor.workers.values():
         config = worker.config
-        env = f" ({config.env_name})" if config.env_name else ""
-        lines.append(f"⎔ {worker.name}{env} ready on {worker.url}")
-        rows: list[tuple[str, str, str]] = []
+        rows: list[tuple[str, str, str]] = []  # (env.NAME (value), resource, mode)
         for service in config.services:
             target = supervisor.registry.lookup(
                 service.service, service.environment, supervisor.options.mode
             )
             state = "[connected]" if target is not None else "[not connected]"
             name = service.service + (f"#{service.entrypoint}" if service.entrypoint else "")
-            rows.append((service.binding, "Worker", f"{name} {state}"))
-        rows += [(b, kind, target) for b, kind, target in describe(config)]
-        rows += [(k, "Environment Variable", _short(v)) for k, v in config.vars]
-        rows += [(k, "Secret (.dev.vars)", "(hidden)") for k, _ in config.secrets]
+            rows.append((f"env.{service.binding} ({name})", "Worker", f"local {state}"))
+        rows += [(f"env.{b} ({target})", kind, "local") for b, kind, target in describe(config)]
+        rows += [
+            (f"env.{k} ({_short(v)})", "Environment Variable", "local") for k, v in config.vars
+        ]
+        rows += [
+            (f'env.{k} ("(hidden)")', "Environment Variable", "local") for k, _ in config.secrets
+        ]
         if config.assets and config.assets.binding:
-            rows.append((config.assets.binding, "Assets", str(config.assets.directory)))
+            rows.append((f"env.{config.assets.binding}", "Assets", "local"))
         notes: list[str] = []
         if config.assets:
             notes.append(f"assets: {config.assets.directory}")
@@ -65,19 +71,28 @@ def banner_lines(supervisor: Supervisor) -> list[str]:
                 + (placement.mode or f"hint {placement.hint or placement.region}")
                 + " (locally every binding is on this machine)"
             )
+        env = f" ({config.env_name})" if config.env_name else ""
         if rows:
-            width = max(len(r[0]) for r in rows)
-            kind_width = max(len(r[1]) for r in rows)
-            for binding, kind, where in rows:
-                lines.append(f"    env.{binding.ljust(width)}  {kind.ljust(kind_width)}  {where}")
+            who = f"{worker.name}{env}" if several else "Your Worker"
+            lines.append(f"{who} has access to the following bindings:")
+            width = max(len("Binding"), *(len(r[0]) for r in rows))
+            kind_width = max(len("Resource"), *(len(r[1]) for r in rows))
+            gap = " " * 6
+            lines.append(f"{'Binding'.ljust(width)}{gap}{'Resource'.ljust(kind_width)}{gap}Mode")
+            for binding, kind, mode in rows:
+                lines.append(f"{binding.ljust(width)}{gap}{kind.ljust(kind_width)}{gap}{mode}")
+            lines.append("")
+        elif not several:
+            lines.append("No bindings found.")
         lines.extend(f"    {note}" for note in notes)
         for warning in config.warnings:
             lines.append(f"    ▲ {warning}")
+        lines.append(f"⎔ Ready on {worker.url}" + (f" ({worker.name}{env})" if several else ""))
     return lines
 
 
 def _short(value: object) -> str:
-    text = repr(value) if not isinstance(value, str) else f'"{value}"'
+    text = json.dumps(value, default=str) if not isinstance(value, str) else f'"{value}"'
     return text if len(text) <= 60 else text[:57] + "..."
 
 

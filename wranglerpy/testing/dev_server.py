@@ -48,6 +48,7 @@ class DevServer:
         environ: dict[str, str] | None = None,
         timeout: float = 60.0,
         watch: bool = True,
+        services: bool = False,
     ) -> None:
         self.configs = [Path(c) for c in configs]
         self.cwd = Path(cwd) if cwd else None
@@ -58,6 +59,8 @@ class DevServer:
         self.environ = environ or {}
         self.timeout = timeout
         self.watch = watch
+        # The local S3 and OpenAI APIs are a process of their own: started only when asked for.
+        self.services = services
         self.process: subprocess.Popen[bytes] | None = None
         self.workers: dict[str, WorkerLocation] = {}
         self._tmp = tempfile.TemporaryDirectory(prefix="wranglerpy-test-")
@@ -81,6 +84,8 @@ class DevServer:
             args += ["--env", self.env]
         if not self.watch:
             args.append("--no-watch")
+        if not self.services:
+            args.append("--no-services")
         return args + self.extra_args
 
     def start(self) -> DevServer:

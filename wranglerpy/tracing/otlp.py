@@ -18,7 +18,7 @@ from urllib.parse import unquote
 
 import httpx
 
-from wranglerpy.tracing.spans import Span, from_event
+from wranglerpy.tracing.spans import Span, spans_from_event
 
 BATCH = 512
 INTERVAL_S = 1.0
@@ -109,10 +109,9 @@ class OtlpExporter:
         return self
 
     def __call__(self, event: dict[str, Any]) -> None:
-        span = from_event(event)
-        if span is None or len(self._queue) >= MAX_QUEUE:
+        if event.get("type") != "request" or len(self._queue) >= MAX_QUEUE:
             return
-        self._queue.append(span)
+        self._queue.extend(spans_from_event(event))
         if len(self._queue) >= BATCH:
             self._wake.set()
 

@@ -56,3 +56,26 @@ def from_event(event: dict[str, Any]) -> Span | None:
         error=event.get("outcome") not in (None, "ok") or status >= 500,
         attributes=attributes,
     )
+
+
+def spans_from_event(event: dict[str, Any]) -> list[Span]:
+    """The call's span and the child spans of its binding calls (KV, D1, R2, AI, ...)."""
+    span = from_event(event)
+    if span is None:
+        return []
+    out = [span]
+    for child in event.get("child_spans") or ():
+        out.append(
+            Span(
+                trace_id=span.trace_id,
+                span_id=str(child["span"]),
+                parent_id=span.span_id,
+                name=str(child["name"]),
+                service=span.service,
+                start_ns=int(child["start_ns"]),
+                end_ns=int(child["end_ns"]),
+                error=bool(child.get("error")),
+                attributes=dict(child.get("attributes") or {}),
+            )
+        )
+    return out

@@ -97,3 +97,14 @@ async def test_errors_in_openai_shape(client: openai.AsyncOpenAI) -> None:
         )
     with pytest.raises(openai.BadRequestError, match="max_tokens"):  # the binding's own check
         await client.chat.completions.create(model=CHAT, messages=MESSAGES, max_tokens=0)
+
+
+async def test_responses_for_gpt_oss(client: openai.AsyncOpenAI) -> None:
+    """Workers AI's /v1/responses takes its gpt-oss models (the local chat model answers)."""
+    reply = await client.responses.create(
+        model="@cf/openai/gpt-oss-120b", input="hi", instructions="Be brief.", max_output_tokens=5
+    )
+    assert reply.object == "response" and reply.output[0].type == "message"
+    assert reply.usage is not None and reply.usage.output_tokens <= 5
+    with pytest.raises(openai.BadRequestError, match="gpt-oss"):
+        await client.responses.create(model=CHAT, input="hi")

@@ -22,9 +22,13 @@ ANN_FILE = "ann.usearch"
 # cosine similarity, L2 and dot product as usearch names them; scores are recomputed exactly
 # from the stored vectors, so only the ranking of candidates comes from the graph.
 USEARCH_METRICS = {"cosine": "cos", "euclidean": "l2sq", "dot-product": "ip"}
+# The graph keeps half-precision copies (the stored float32 vectors re-rank its candidates):
+# on embedding-like 384-d data at 20k vectors this built 3x faster and searched 2x faster than
+# float32 with expansion_add=128/expansion_search=160, for recall@10 0.989 instead of 0.996.
+DTYPE = "f16"
 CONNECTIVITY = 16
-EXPANSION_ADD = 128
-EXPANSION_SEARCH = 160
+EXPANSION_ADD = 64
+EXPANSION_SEARCH = 128
 
 
 def available() -> bool:
@@ -49,7 +53,7 @@ class Ann:
         index = Index(
             ndim=dimensions,
             metric=USEARCH_METRICS[metric],
-            dtype="f32",
+            dtype=DTYPE,
             connectivity=CONNECTIVITY,
             expansion_add=EXPANSION_ADD,
             expansion_search=EXPANSION_SEARCH,
@@ -114,5 +118,6 @@ class Ann:
         """Keys of up to ``count`` approximate nearest neighbours."""
         if count <= 0 or len(self.index) == 0:
             return np.empty(0, dtype=np.int64)
-        found = self.index.search(query, count)
+        # One query: usearch's thread pool would only add hand-off latency.
+        found = self.index.search(query, count, threads=1)
         return np.asarray(found.keys, dtype=np.int64)

@@ -104,6 +104,7 @@ class Engine:
         self.warned_no_ann = False
         self._builder: threading.Thread | None = None
         self._built: Ann | None = None
+        self._build_failed = False
 
     # -- keeping up with the store -------------------------------------------------------
 
@@ -216,6 +217,8 @@ class Engine:
             return
         if self.ann is not None:
             return
+        if self._build_failed:
+            return
         if not ann_available():
             if not self.warned_no_ann:
                 self.warned_no_ann = True
@@ -250,7 +253,8 @@ class Engine:
                 if path is not None:
                     ann.save(path)
                 self._built = ann
-            except Exception:  # noqa: BLE001 - logged; queries stay exact and it is retried
+            except Exception:  # noqa: BLE001 - logged; queries stay exact in this process
+                self._build_failed = True
                 log.exception("building the Vectorize graph failed; searching exactly")
 
         self._builder = threading.Thread(target=build, name="vectorize-ann-build", daemon=True)

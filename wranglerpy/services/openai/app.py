@@ -81,6 +81,7 @@ class OpenAIApp:
             "/v1/chat/completions": self.chat,
             "/v1/completions": self.completions,
             "/v1/embeddings": self.embeddings,
+            "/v1/responses": self.responses,
         }
         handler = handlers.get(path)
         if handler is None:
@@ -182,6 +183,20 @@ class OpenAIApp:
         text, usage, finish = await generate.complete(run, model, inputs, stops)
         choice = {"index": 0, "text": text, "logprobs": None, "finish_reason": finish}
         return json_response({**base, "choices": [choice], "usage": usage})
+
+    async def responses(self, body: dict[str, Any]) -> Response:
+        """Workers AI serves the Responses API for its gpt-oss models; so does the binding."""
+        from wranglerpy.ai.models import CLOUDFLARE_MODELS
+
+        model = req.model_name(body)
+        gpt_oss = [name for name in CLOUDFLARE_MODELS if name.startswith("@cf/openai/")]
+        if model not in gpt_oss:
+            raise req.bad(f"/v1/responses serves {', '.join(sorted(gpt_oss))}", "model")
+        if body.get("stream"):
+            raise req.bad("streaming Responses API events is not supported locally", "stream")
+        allowed = ("input", "instructions", "max_output_tokens", "temperature", "top_p", "seed")
+        inputs = {k: body[k] for k in allowed if body.get(k) is not None}
+        return json_response(generate.plain(await self._binding().run(model, inputs)))
 
     async def embeddings(self, body: dict[str, Any]) -> Response:
         model = req.model_name(body)

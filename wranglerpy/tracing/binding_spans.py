@@ -1,0 +1,110 @@
+"""Child spans for binding calls (KV, D1, R2, Analytics Engine, AI), when spans are exported.
+
+The worker process wraps its storage and AI bindings as it builds ``env`` (only when an OTLP
+endpoint is configured, so nothing changes otherwise): every call that returns an awaitable
+is timed and recorded under the current call's span; objects a binding hands out for further
+calls (a D1 statement) are wrapped too. The records travel in the request event and become
+child spans in the parent's exporter.
+"""
+
+from __future__ import annotations
+
+import inspect
+import time
+from typing import Any
+
+from wranglerpy.runtime import tracing
+
+LABELS = {
+    "kv_namespaces": "KV",
+    "d1_databases": "D1",
+    "r2_buckets": "R2",
+    "analytics_engine_datasets": "AnalyticsEngine",
+    "ai": "AI",
+}
+
+
+def _unwrap(value: Any) -> Any:
+    if isinstance(value, Traced):
+        return value._target
+    if isinstance(value, list):
+        return [_unwrap(v) for v in value]
+    if isinstance(value, tuple):
+        return tuple(_unwrap(v) for v in value)
+    return value
+
+
+def _binding_object(value: Any) -> bool:
+    module = type(value).__module__
+    return module.startswith(("wranglerpy.bindings.", "wranglerpy.ai.")) and not isinstance(
+        value, (dict, list, str, bytes)
+    )
+
+
+def _usage(result: Any) -> dict[str, int]:
+    """Token counts of an AI answer (``usage``), as OpenTelemetry's gen_ai attributes."""
+    try:
+        usage = result["usage"]
+        return {
+            "gen_ai.usage.input_tokens": int(usage["prompt_tokens"]),
+            "gen_ai.usage.output_tokens": int(usage["completion_tokens"]),
+        }
+    except (KeyError, TypeError, ValueError):
+        return {}
+
+
+class Traced:
+    """A binding (or an object it handed out) whose awaited calls become child spans."""
+
+    __slots__ = ("_target", "_label", "_binding")
+
+    def __init__(self, target: Any, label: str, binding: str) -> None:
+        self._target = target
+        self._label = label
+        self._binding = binding
+
+    def __repr__(self) -> str:
+        return repr(self._target)
+
+    def __getattr__(self, name: str) -> Any:
+        attribute = getattr(self._target, name)
+        if not callable(attribute):
+            return attribute
+
+        def call(*args: Any, **kwargs: Any) -> Any:
+            result = attribute(*_unwrap(args), **{k: _unwrap(v) for k, v in kwargs.items()})
+            if inspect.isawaitable(result):
+                return self._timed(name, args, result)
+            if _binding_object(result):
+                return Traced(result, self._label, self._binding)
+            return result
+
+        return call
+
+    async def _timed(self, method: str, args: tuple[Any, ...], awaitable: Any) -> Any:
+        attributes: dict[str, str | int] = {"wranglerpy.binding": self._binding}
+        if self._label == "AI" and args and isinstance(args[0], str):
+            attributes["gen_ai.request.model"] = args[0]
+        start = time.time_ns()
+        error = False
+        try:
+            result = await awaitable
+        except BaseException:
+            error = True
+            raise
+        finally:
+            end = time.time_ns()
+            if not error and self._label == "AI":
+                attributes.update(_usage(result))
+            tracing.record_child(f"{self._label} {method}", start, end, attributes, error)
+        if _binding_object(result):
+            return Traced(result, self._label, self._binding)
+        return result
+
+
+def trace_bindings(bindings: dict[str, Any], kinds: dict[str, str]) -> dict[str, Any]:
+    """``bindings`` with each storage/AI binding wrapped (others unchanged)."""
+    return {
+        name: Traced(binding, LABELS[kinds[name]], name) if kinds.get(name) in LABELS else binding
+        for name, binding in bindings.items()
+    }
