@@ -4,8 +4,11 @@ Each router (the old one read from a git revision, the new one from this tree) r
 process with a worker played by a FrameServer in that process, and wrk drives it; the runs
 alternate (old, new, old, new, ...) and the medians are printed.
 
-    .venv/bin/python bench/edge_parser.py                  # old = main~0 before the change
-    BEFORE=e7df204 ROUNDS=3 DURATION=5 .venv/bin/python bench/edge_parser.py
+    .venv/bin/python bench/edge_parser.py        # before: e7df204, the hand-written parser
+    BEFORE=3d678cc ROUNDS=3 DURATION=5 .venv/bin/python bench/edge_parser.py   # vs h11
+
+Measured (2 shared cores, wrk -c16, medians of 3 x 4 s): hand-written 5,763 req/s, httptools
+4,989 (0.87x); in another run h11 2,010, httptools 3,079 (1.53x).
 """
 
 from __future__ import annotations
@@ -100,7 +103,7 @@ def run(router_file: Path, duration: int, connections: int) -> float:
 
 
 def main() -> None:
-    before = os.environ.get("BEFORE", "main")
+    before = os.environ.get("BEFORE", "e7df204")
     rounds = int(os.environ.get("ROUNDS", "3"))
     duration = int(os.environ.get("DURATION", "5"))
     connections = int(os.environ.get("CONNECTIONS", "16"))
