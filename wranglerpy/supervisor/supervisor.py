@@ -42,6 +42,9 @@ ConfigReloader = Callable[[WorkerConfig], WorkerConfig]
 RETRY_SECONDS = 2.0  # a worker that could not start at all is tried again after this
 
 
+REGISTRY_CHECK_SECONDS = 2.0  # how often a session checks its registry entries are there
+
+
 @dataclass
 class ManagedWorker:
     config: WorkerConfig
@@ -132,6 +135,7 @@ class Supervisor:
         self.crons = CronScheduler(self._fire_cron)
         self.workers: dict[str, ManagedWorker] = {}
         self._stopping = False
+        self._registry_watch: asyncio.Task[None] | None = None
         self._pid = os.getpid()
         self._python_paths: dict[str, list[Path]] = {}
         self._installs: dict[Path, asyncio.Task[Path | None]] = {}
@@ -181,7 +185,22 @@ class Supervisor:
             )
         for worker in self.workers.values():
             self.crons.schedule(worker.name, worker.config.triggers.crons)
+        self._registry_watch = asyncio.ensure_future(self._keep_registered())
         return time.perf_counter() - started
+
+    async def _keep_registered(self) -> None:
+        """Take our registry entries back when they vanish: another session of the same
+        worker that overwrote them and then stopped would otherwise leave this one's bindings
+        and tail unreachable (503) until a restart (issue 18, finding 9)."""
+        while not self._stopping:
+            await asyncio.sleep(REGISTRY_CHECK_SECONDS)
+            for worker in self.workers.values():
+                if not self._stopping and self.registry.get(worker.name, self.options.mode) is None:
+                    self._register(worker)
+                    self.hub.system(
+                        f"⎔ {worker.name}: service bindings and tail reach this session again",
+                        worker=worker.name,
+                    )
 
     async def _install_dependencies(self, worker: ManagedWorker) -> None:
         root = worker.config.root.resolve()
@@ -216,6 +235,15 @@ class Supervisor:
         )
 
     def _register(self, worker: ManagedWorker) -> None:
+        other = self.registry.get(worker.name, self.options.mode)
+        if other is not None and other.pid != self._pid:
+            self.hub.system(
+                f'▲ [WARNING] Worker "{worker.name}" is also running in another wranglerpy dev '
+                f"(pid {other.pid}, {other.url}): service bindings and tail reach this session "
+                "now, and go back to the other one when this one stops.",
+                worker=worker.name,
+                level="warn",
+            )
         self.registry.register(
             WorkerLocation(
                 name=worker.name,
@@ -277,6 +305,8 @@ class Supervisor:
             return
         self._stopping = True
         self.crons.stop()
+        if self._registry_watch is not None:
+            self._registry_watch.cancel()
         await asyncio.gather(
             self.spares.close(),
             *(w.pool.stop(grace) for w in self.workers.values()),
