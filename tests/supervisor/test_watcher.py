@@ -1,7 +1,9 @@
 from pathlib import Path
 
+from watchfiles import Change
+
 from wranglerpy.config.schema import Build, WorkerConfig
-from wranglerpy.supervisor.watcher import affected, watch_roots
+from wranglerpy.supervisor.watcher import SourceFilter, affected, named_first, watch_roots
 
 
 def worker(tmp_path: Path, name: str, folder: str, **kwargs) -> WorkerConfig:
@@ -49,3 +51,17 @@ def test_a_python_file_reloads_only_the_workers_that_import_it(tmp_path):
     }
     broken = {"api": frozenset(), "streaming": modules["streaming"]}
     assert set(affected([str(helper)], workers, broken)) == {"api", "streaming"}
+
+
+def test_editor_temp_files_are_not_sources(tmp_path):
+    """vim's "4913" probe and rename-on-save temp files never trigger or name a reload."""
+    source_filter = SourceFilter()
+    for name in ("4913", "entry.py.tmp", "entry.py.tmp.1234", "entry.py.tmp42", "entry.py~"):
+        assert not source_filter(Change.added, str(tmp_path / name)), name
+    assert source_filter(Change.modified, str(tmp_path / "entry.py"))
+
+
+def test_the_reload_line_names_the_file_that_exists(tmp_path):
+    real = tmp_path / "entry.py"
+    real.write_text("")
+    assert named_first([str(tmp_path / "gone.swp-x"), str(real)])[0] == str(real)

@@ -27,9 +27,25 @@ def watch_roots(config: WorkerConfig) -> list[Path]:
     return roots
 
 
+# Editors' scratch files, beside watchfiles' own list (swap files, `~` backups, JetBrains'):
+# vim's write probe ("4913"), and temp files renamed over the real one on save.
+EDITOR_TEMP_PATTERNS = (r"^\d+$", r"\.tmp(\.\w+)?$", r"\.\w+\.tmp\d*$")
+
+
 class SourceFilter(DefaultFilter):
     def __init__(self) -> None:
-        super().__init__(ignore_dirs=tuple(DefaultFilter.ignore_dirs) + tuple(IGNORED_DIRS))
+        super().__init__(
+            ignore_dirs=tuple(DefaultFilter.ignore_dirs) + tuple(IGNORED_DIRS),
+            ignore_entity_patterns=tuple(DefaultFilter.ignore_entity_patterns)
+            + EDITOR_TEMP_PATTERNS,
+        )
+
+
+def named_first(paths: Iterable[str]) -> list[str]:
+    """Files that exist now before those that vanished: a save that wrote a temp file and
+    renamed it over the source names the source, not the temp file, in the reload line."""
+    ordered = list(paths)
+    return sorted(ordered, key=lambda p: not Path(p).exists())
 
 
 def affected(
@@ -91,5 +107,5 @@ async def watch(
             if kind in (Change.added, Change.modified, Change.deleted)
         ]
         imported = modules() if modules is not None else None
-        for name, path in affected(changed, workers(), imported).items():
+        for name, path in affected(named_first(changed), workers(), imported).items():
             await on_change(name, Path(path).name)
