@@ -92,8 +92,10 @@ def test_versions_upload_then_a_split_then_back_to_100_percent(edge: Edge) -> No
         status = json.loads(edge.cli("deployments", "status", "pair-api", "--json"))
         assert status["versions"] == [[v1, 50.0], [v2, 50.0]] and status["serving"] is True
         listed = edge.cli("deployments", "list", "pair-api")
+        assert listed.startswith("Deployments of pair-api (other workers: --name WORKER)")
         assert f"(50%) {v1}" in listed and f"(50%) {v2}" in listed
-        assert "(active, 50%)" in edge.cli("versions", "list", "pair-api")
+        versions = edge.cli("versions", "list", "pair-api")
+        assert versions.startswith("Versions of pair-api") and "(active, 50%)" in versions
         # wrangler refuses a secret edit while the latest version is not fully deployed
         # (workers-sdk packages/wrangler/src/secret/index.ts): it would end the split.
         refused = edge.runner.invoke(

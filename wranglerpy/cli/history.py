@@ -75,6 +75,7 @@ def deployments_list(
     if as_json:
         typer.echo(json.dumps(rows, indent=2))
         return
+    typer.echo(f"Deployments of {rows[-1]['worker']} (other workers: --name WORKER)\n")
     for index, row in enumerate(rows):
         _print_deployment(row, active=index == len(rows) - 1)
 
@@ -176,6 +177,7 @@ def versions_list(
         ]
         typer.echo(json.dumps(rows, indent=2))
         return
+    typer.echo(f"Versions of {name} (other workers: --name WORKER)\n")
     for version in versions:
         mark = f"  (active, {shares[version.id]:g}%)" if version.id in shares else ""
         typer.echo(f"Version ID:  {version.id}{mark}")
