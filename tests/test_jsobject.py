@@ -1,10 +1,10 @@
 import pytest
 
-from wranglerpy.jsobject import JSObject, options, to_js
+from wranglerpy.jsobject import JSObject, as_js_object, options
 
 
 def test_item_and_attribute_access_recursively():
-    result = to_js({"results": [{"id": 1}], "meta": {"changes": 2}})
+    result = as_js_object({"results": [{"id": 1}], "meta": {"changes": 2}})
     assert result.results[0].id == 1
     assert result["meta"]["changes"] == 2 and result.meta.changes == 2
 
@@ -17,7 +17,7 @@ def test_keys_win_over_dict_methods():
 
 
 def test_missing_attribute_and_to_py():
-    obj = to_js({"a": {"b": [{"c": 1}]}})
+    obj = as_js_object({"a": {"b": [{"c": 1}]}})
     with pytest.raises(AttributeError):
         _ = obj.missing
     plain = obj.to_py()

@@ -50,14 +50,14 @@ def _to_py(value: Any) -> Any:
     return value
 
 
-def to_js(value: Any) -> Any:
+def as_js_object(value: Any) -> Any:
     """Wrap mappings (recursively, also inside lists) as :class:`JSObject`."""
     if isinstance(value, JSObject):
         return value
     if isinstance(value, Mapping):
-        return JSObject({k: to_js(v) for k, v in value.items()})
+        return JSObject({k: as_js_object(v) for k, v in value.items()})
     if isinstance(value, list):
-        return [to_js(v) for v in value]
+        return [as_js_object(v) for v in value]
     return value
 
 

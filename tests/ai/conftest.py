@@ -9,8 +9,8 @@ from tests.ai.tiny import write_tiny_embedder, write_tiny_gguf
 from wranglerpy.ai.binding import AI
 from wranglerpy.ai.cache import ModelCache
 from wranglerpy.ai.engine import Engine
-from wranglerpy.ai.fetch import Progress
 from wranglerpy.ai.gguf_convert import convert_gguf
+from wranglerpy.ai.model_download import Progress
 from wranglerpy.ai.models import MINILM, SMOLLM2, Artifact, ModelTable
 from wranglerpy.ai.tokenizer import save_tokenizer
 

@@ -18,7 +18,7 @@ import pytest
 from wranglerpy.ai.binding import AI, AIStream, create
 from wranglerpy.ai.cache import ModelCache
 from wranglerpy.ai.engine import Engine
-from wranglerpy.ai.fetch import Progress
+from wranglerpy.ai.model_download import Progress
 from wranglerpy.ai.models import Artifact, ModelTable
 from wranglerpy.config.schema import AIBinding
 from wranglerpy.errors import AIError

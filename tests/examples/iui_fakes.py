@@ -10,7 +10,7 @@ from collections.abc import AsyncIterator, Coroutine
 from pathlib import Path
 from typing import Any, TypeVar
 
-from wranglerpy.jsobject import JSObject, to_js
+from wranglerpy.jsobject import JSObject, as_js_object
 
 EXAMPLE = Path(__file__).resolve().parents[2] / "examples" / "inference-ui"
 
@@ -35,15 +35,15 @@ class FakeStatement:
         row = self._execute().fetchone()
         if row is None:
             return None
-        return row[column] if column else to_js(dict(row))
+        return row[column] if column else as_js_object(dict(row))
 
     async def all(self) -> JSObject:
         rows = [dict(r) for r in self._execute().fetchall()]
-        return to_js({"results": rows, "success": True, "meta": {"rows_read": len(rows)}})
+        return as_js_object({"results": rows, "success": True, "meta": {"rows_read": len(rows)}})
 
     async def run(self) -> JSObject:
         cursor = self._execute()
-        return to_js(
+        return as_js_object(
             {
                 "results": [],
                 "success": True,
@@ -128,7 +128,7 @@ class FakeKV:
         value = self.data.get(key)
         if value is None or type != "json":
             return value
-        return to_js(json.loads(value))
+        return as_js_object(json.loads(value))
 
     async def put(self, key: str, value: str, expirationTtl: int | None = None) -> None:  # noqa: N803
         self.data[key] = value
@@ -195,7 +195,7 @@ class FakeAI:
             stream = FakeAIStream(sse_chunks(self.pieces, self.usage), self.delay)
             self.streams.append(stream)
             return stream
-        return to_js({"response": self.objects.pop(0)})
+        return as_js_object({"response": self.objects.pop(0)})
 
 
 class FakeCtx:

@@ -14,7 +14,7 @@ from wranglerpy.runtime.assets import AssetServer
 from wranglerpy.runtime.env import Env
 from wranglerpy.runtime.events import ListEventSink
 from wranglerpy.runtime.loader import import_worker
-from wranglerpy.runtime.messages import Request, Response
+from wranglerpy.runtime.request_response import Request, Response
 
 from iui_fakes import EXAMPLE, FakeEnv, call_asgi, run, sse_events
 

@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 
 from wranglerpy.runtime.cache_api import CacheStorage
-from wranglerpy.runtime.messages import Request, Response
+from wranglerpy.runtime.request_response import Request, Response
 
 URL = "https://example.com/page"
 

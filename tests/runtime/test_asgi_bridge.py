@@ -3,7 +3,7 @@
 import asyncio
 
 from wranglerpy.runtime import asgi_bridge
-from wranglerpy.runtime.messages import Request
+from wranglerpy.runtime.request_response import Request
 
 
 async def test_closing_the_body_tells_the_app_its_client_left():

@@ -27,7 +27,7 @@ from wranglerpy.ai.service import ModelService, default_service  # noqa: E402
 from wranglerpy.ai.text import TextEvents, TextRequest, TextResult  # noqa: E402
 from wranglerpy.config.schema import AIBinding  # noqa: E402
 from wranglerpy.errors import AIError  # noqa: E402
-from wranglerpy.jsobject import JSObject, options, to_js  # noqa: E402
+from wranglerpy.jsobject import JSObject, as_js_object, options  # noqa: E402
 
 
 def sse(payload: Any) -> bytes:
@@ -114,12 +114,14 @@ class AI:
             result.usage,
             truncated=result.generation.finish_reason == "length",
         )
-        return to_js(answer)
+        return as_js_object(answer)
 
     async def _embed(self, local: LocalModel, given: dict[str, Any]) -> JSObject:
         texts = check.embedding_texts(given)
         vectors = await self._engine().embed(local, texts)
-        return to_js({"shape": list(vectors.shape), "data": vectors.tolist(), "pooling": "mean"})
+        return as_js_object(
+            {"shape": list(vectors.shape), "data": vectors.tolist(), "pooling": "mean"}
+        )
 
     async def _generate(self, local: LocalModel, given: dict[str, Any]) -> Any:
         messages = check.chat_messages(given)
@@ -152,7 +154,7 @@ class AI:
                 raise AIError(
                     f"AiError: 5024: JSON Mode couldn't be met: the answer was cut off after {len(result.generation.token_ids)} tokens; raise max_tokens"
                 ) from None
-        return to_js({"response": response, "usage": result.usage})
+        return as_js_object({"response": response, "usage": result.usage})
 
 
 def create(config: AIBinding, persist_dir: Path) -> AI:

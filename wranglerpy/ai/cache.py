@@ -16,7 +16,7 @@ from contextlib import contextmanager
 from dataclasses import asdict
 from pathlib import Path
 
-from wranglerpy.ai.fetch import Progress, fetch_artifact, sha256_of
+from wranglerpy.ai.model_download import Progress, fetch_artifact, sha256_of
 from wranglerpy.ai.models import Artifact, LocalModel
 from wranglerpy.errors import AIError
 

@@ -18,8 +18,8 @@ import os
 from collections.abc import Iterable, Iterator
 from pathlib import Path
 
+from wranglerpy.config.persist import default_persist_dir
 from wranglerpy.config.schema import WorkerConfig
-from wranglerpy.config.state import default_persist_dir
 from wranglerpy.errors import StateError
 from wranglerpy.private_paths import FILE_MODE, private_dir
 

@@ -14,9 +14,9 @@ from rich.table import Table
 from rich.text import Text
 
 from wranglerpy.cli import tables
-from wranglerpy.cli._local import LocalTarget, resolve_target
 from wranglerpy.cli._options import ConfigOption, EnvOption, LocalFlag, PersistOption, RemoteFlag
 from wranglerpy.cli.common import handle_errors
+from wranglerpy.cli.local_state import LocalTarget, resolve_target
 from wranglerpy.errors import UsageError
 
 app = typer.Typer(

@@ -12,9 +12,9 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
-from wranglerpy.cli._local import LocalTarget, resolve_target, run_on
 from wranglerpy.cli._options import ConfigOption, EnvOption, LocalFlag, PersistOption, RemoteFlag
 from wranglerpy.cli.common import handle_errors
+from wranglerpy.cli.local_state import LocalTarget, resolve_target, run_on
 from wranglerpy.config.schema import D1Database
 from wranglerpy.errors import ConfigError, UsageError
 

@@ -19,9 +19,9 @@ from typing import Annotated
 import typer
 
 from wranglerpy.cli import resources, tables
-from wranglerpy.cli._local import LocalTarget, resolve_target
 from wranglerpy.cli._options import ConfigOption, EnvOption, LocalFlag, PersistOption, RemoteFlag
 from wranglerpy.cli.common import handle_errors
+from wranglerpy.cli.local_state import LocalTarget, resolve_target
 from wranglerpy.errors import UsageError
 
 NameArgument = Annotated[str, typer.Argument(help="The database's name, binding or id.")]

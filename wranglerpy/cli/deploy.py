@@ -33,8 +33,8 @@ def deploy(
     ),
 ) -> None:
     """Deploy workers to the local edge (started on demand) with zero failed requests."""
-    from wranglerpy.cli._local import find_config
     from wranglerpy.cli.common import resolve_configs
+    from wranglerpy.cli.local_state import find_config
     from wranglerpy.config.load import load_worker
     from wranglerpy.deploy.client import running_edge, start_edge
     from wranglerpy.deploy.history import DeploymentLog

@@ -7,9 +7,9 @@ from typing import Annotated, Any
 
 import typer
 
-from wranglerpy.cli._local import LocalTarget, resolve_target
 from wranglerpy.cli._options import ConfigOption, EnvOption, PersistOption
 from wranglerpy.cli.common import handle_errors
+from wranglerpy.cli.local_state import LocalTarget, resolve_target
 from wranglerpy.errors import UsageError
 
 app = typer.Typer(help="Local Durable Objects: classes, objects, keys.", no_args_is_help=True)

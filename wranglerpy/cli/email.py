@@ -11,9 +11,9 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
-from wranglerpy.cli._local import resolve_target
 from wranglerpy.cli._options import ConfigOption, EnvOption, JsonFlag, PersistOption
 from wranglerpy.cli.common import handle_errors
+from wranglerpy.cli.local_state import resolve_target
 from wranglerpy.errors import UsageError
 
 app = typer.Typer(help="Mail sent by send_email bindings (recorded locally).", no_args_is_help=True)

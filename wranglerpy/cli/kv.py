@@ -10,9 +10,9 @@ from typing import TYPE_CHECKING, Annotated, Any, TypeVar
 
 import typer
 
-from wranglerpy.cli._local import LocalTarget, resolve_target, run_on
 from wranglerpy.cli._options import ConfigOption, EnvOption, LocalFlag, PersistOption, RemoteFlag
 from wranglerpy.cli.common import handle_errors
+from wranglerpy.cli.local_state import LocalTarget, resolve_target, run_on
 from wranglerpy.errors import ConfigError, UsageError
 
 if TYPE_CHECKING:

@@ -38,11 +38,11 @@ from wranglerpy.cli import ai as _ai  # noqa: E402
 from wranglerpy.cli import analytics as _analytics  # noqa: E402
 from wranglerpy.cli import d1 as _d1  # noqa: E402
 from wranglerpy.cli import deploy as _deploy  # noqa: E402
+from wranglerpy.cli import deployments as _deployments  # noqa: E402
 from wranglerpy.cli import dev as _dev  # noqa: E402
 from wranglerpy.cli import durable_objects as _durable_objects  # noqa: E402
 from wranglerpy.cli import edge as _edge  # noqa: E402
 from wranglerpy.cli import email as _email  # noqa: E402
-from wranglerpy.cli import history as _history  # noqa: E402
 from wranglerpy.cli import init as _init  # noqa: E402
 from wranglerpy.cli import kv as _kv  # noqa: E402
 from wranglerpy.cli import queues as _queues  # noqa: E402
@@ -50,7 +50,7 @@ from wranglerpy.cli import r2 as _r2  # noqa: E402
 from wranglerpy.cli import schema as _schema  # noqa: E402
 from wranglerpy.cli import secret as _secret  # noqa: E402
 from wranglerpy.cli import services as _services  # noqa: E402
-from wranglerpy.cli import state as _state  # noqa: E402
+from wranglerpy.cli import state_reset as _state_reset  # noqa: E402
 from wranglerpy.cli import tail as _tail  # noqa: E402
 from wranglerpy.cli import types as _types  # noqa: E402
 from wranglerpy.cli import vectorize as _vectorize  # noqa: E402
@@ -63,15 +63,15 @@ app.add_typer(_kv.app, name="kv")
 app.add_typer(_d1.app, name="d1")
 app.add_typer(_r2.app, name="r2")
 app.add_typer(_analytics.app, name="analytics")
-app.add_typer(_state.app, name="state")
+app.add_typer(_state_reset.app, name="state")
 app.add_typer(_durable_objects.app, name="durable-objects")
 app.add_typer(_ai.app, name="ai")
 app.command("deploy")(_deploy.deploy)
 app.add_typer(_edge.app, name="edge")
-app.add_typer(_history.deployments_app, name="deployments")
-app.add_typer(_history.versions_app, name="versions")
-app.command("rollback")(_history.rollback)
-app.command("delete")(_history.delete)
+app.add_typer(_deployments.deployments_app, name="deployments")
+app.add_typer(_deployments.versions_app, name="versions")
+app.command("rollback")(_deployments.rollback)
+app.command("delete")(_deployments.delete)
 app.add_typer(_secret.app, name="secret")
 app.command("tail")(_tail.tail)
 app.add_typer(_queues.app, name="queues")

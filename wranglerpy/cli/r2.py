@@ -12,9 +12,9 @@ from typing import IO, TYPE_CHECKING, Annotated, Any, TypeVar
 
 import typer
 
-from wranglerpy.cli._local import resolve_target, run_on
 from wranglerpy.cli._options import ConfigOption, EnvOption, LocalFlag, PersistOption, RemoteFlag
 from wranglerpy.cli.common import err_console, handle_errors
+from wranglerpy.cli.local_state import resolve_target, run_on
 from wranglerpy.errors import BindingError, UsageError
 
 if TYPE_CHECKING:

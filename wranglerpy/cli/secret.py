@@ -17,7 +17,7 @@ from wranglerpy.cli._options import NameOption, StateDirOption
 from wranglerpy.cli._options import WorkerConfigOption as ConfigOption
 from wranglerpy.cli._options import WorkerEnvOption as EnvOption
 from wranglerpy.cli.common import handle_errors
-from wranglerpy.cli.history import locate
+from wranglerpy.cli.deployments import locate
 from wranglerpy.errors import UsageError
 
 app = typer.Typer(

@@ -26,7 +26,7 @@ def services(
     port: PortOption = None,
 ) -> None:
     """Serve the local R2 buckets over S3 and the local models over OpenAI's API until Ctrl-C."""
-    from wranglerpy.cli._local import resolve_target
+    from wranglerpy.cli.local_state import resolve_target
     from wranglerpy.services.server import start_services
     from wranglerpy.services.spec import spec_for
 

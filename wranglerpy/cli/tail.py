@@ -33,7 +33,7 @@ def tail(
     env: WorkerEnvOption = None,
 ) -> None:
     """Stream WORKER's requests, logs and exceptions as they happen (Ctrl-C to stop)."""
-    from wranglerpy.cli.history import worker_name
+    from wranglerpy.cli.deployments import worker_name
     from wranglerpy.deploy.client import running_edge
     from wranglerpy.deploy.history import DeploymentLog
     from wranglerpy.deploy.paths import EdgePaths

@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, Annotated, Any
 import typer
 
 from wranglerpy.cli.common import handle_errors
-from wranglerpy.cli.history import (
+from wranglerpy.cli.deployments import (
     ConfigOption,
     EnvOption,
     JsonFlag,
@@ -57,7 +57,7 @@ def versions_upload(
 ) -> None:
     """Build and store a new version of the worker without deploying it; `versions deploy`
     sends traffic to it."""
-    from wranglerpy.cli._local import find_config
+    from wranglerpy.cli.local_state import find_config
     from wranglerpy.config.load import load_worker
     from wranglerpy.deploy.paths import EdgePaths
     from wranglerpy.deploy.publish import publish

@@ -18,9 +18,9 @@ def whoami(
     state_dir: StateDirOption = None,
 ) -> None:
     """Where your local "account" lives: no login, local state, the local edge."""
-    from wranglerpy.cli._local import find_config
+    from wranglerpy.cli.local_state import find_config
     from wranglerpy.config.load import load_worker
-    from wranglerpy.config.state import default_persist_dir
+    from wranglerpy.config.persist import default_persist_dir
     from wranglerpy.deploy.client import running_edge
     from wranglerpy.deploy.history import DeploymentLog
     from wranglerpy.deploy.paths import EdgePaths

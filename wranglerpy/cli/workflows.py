@@ -19,9 +19,9 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
-from wranglerpy.cli._local import LocalTarget, resolve_target
 from wranglerpy.cli._options import ConfigOption, EnvOption, PersistOption
 from wranglerpy.cli.common import handle_errors
+from wranglerpy.cli.local_state import LocalTarget, resolve_target
 from wranglerpy.errors import UsageError
 
 if TYPE_CHECKING:

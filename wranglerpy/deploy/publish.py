@@ -140,7 +140,7 @@ def publish(
     echo(f"Current Version ID: {version.id}")
     persist = edge.raw.get("persist_dir")
     if persist:
-        from wranglerpy.deploy.hints import migration_hints
+        from wranglerpy.deploy.migration_hints import migration_hints
 
         for hint in migration_hints(config, Path(persist), hinted_databases):
             echo(hint)

@@ -28,7 +28,7 @@ from wranglerpy.runtime.events import EventSink
 from wranglerpy.runtime.ffi import drive
 from wranglerpy.runtime.headers import Headers, HeadersCopy
 from wranglerpy.runtime.loader import LoadedWorker, WorkerLoadError
-from wranglerpy.runtime.messages import Request, Response
+from wranglerpy.runtime.request_response import Request, Response
 from wranglerpy.runtime.rpc import check_rpc_value
 from wranglerpy.runtime.scheduled import SCHEDULED_PATHS, run_scheduled
 from wranglerpy.wire import frames

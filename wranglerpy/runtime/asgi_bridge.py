@@ -12,7 +12,7 @@ from typing import Any
 from urllib.parse import unquote, urlsplit
 
 from wranglerpy.runtime.headers import Headers
-from wranglerpy.runtime.messages import Request, Response
+from wranglerpy.runtime.request_response import Request, Response
 
 _END = object()
 DISCONNECT_GRACE = 2.0  # seconds an app gets to stop after its client left

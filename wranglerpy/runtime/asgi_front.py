@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING, Any
 from wranglerpy.runtime import tracing
 from wranglerpy.runtime.cf import local_cf
 from wranglerpy.runtime.headers import Headers
-from wranglerpy.runtime.messages import Request, Response
+from wranglerpy.runtime.request_response import Request, Response
 
 if TYPE_CHECKING:
     from wranglerpy.runtime.app import WorkerApp

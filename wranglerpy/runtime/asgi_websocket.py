@@ -11,7 +11,7 @@ import logging
 from typing import Any
 from urllib.parse import unquote, urlsplit
 
-from wranglerpy.runtime.messages import Response
+from wranglerpy.runtime.request_response import Response
 from wranglerpy.runtime.websocket import WebSocketPair
 
 logger = logging.getLogger("asgi")

@@ -12,7 +12,7 @@ import pathspec
 
 from wranglerpy.config.schema import Assets
 from wranglerpy.runtime.headers import Headers, HeadersCopy
-from wranglerpy.runtime.messages import Response
+from wranglerpy.runtime.request_response import Response
 
 # Where the platform's table differs from Python's (which varies by OS and version).
 _TYPES = {".js": "text/javascript", ".mjs": "text/javascript", ".ico": "image/vnd.microsoft.icon"}

@@ -22,7 +22,7 @@ from urllib.parse import quote, urlsplit
 
 from wranglerpy.runtime.buffers import JsType
 from wranglerpy.runtime.headers import Headers
-from wranglerpy.runtime.messages import Request, Response
+from wranglerpy.runtime.request_response import Request, Response
 
 MAX_CACHE_NAME_LENGTH = 1024
 _SCHEMA = (

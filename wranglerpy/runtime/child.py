@@ -106,7 +106,7 @@ class AssetFetcher:
     async def fetch(self, input: Any, init: Any = None, **kwargs: Any) -> Any:
         from urllib.parse import urlsplit
 
-        from wranglerpy.runtime.messages import Response, make_request
+        from wranglerpy.runtime.request_response import Response, make_request
 
         request = make_request(input, init, **kwargs)
         found = self._server.lookup(request.method, urlsplit(request.url).path, request.headers)

@@ -10,11 +10,11 @@ class Env(Mapping[str, Any]):
     """Attribute and item access to the bindings; unknown names raise AttributeError/KeyError."""
 
     def __init__(self, values: Mapping[str, Any]) -> None:
-        from wranglerpy.jsobject import to_js
+        from wranglerpy.jsobject import as_js_object
         from wranglerpy.runtime import current
 
         # JSON [vars] read as JS objects do on Cloudflare: env.CONFIG.feature.enabled.
-        plain = {k: to_js(v) if type(v) in (dict, list) else v for k, v in values.items()}
+        plain = {k: as_js_object(v) if type(v) in (dict, list) else v for k, v in values.items()}
         object.__setattr__(self, "_values", plain)
         current.set_process_env(self)
 

@@ -6,7 +6,7 @@ import html
 import traceback
 
 from wranglerpy.runtime.headers import Headers, HeadersCopy
-from wranglerpy.runtime.messages import Response
+from wranglerpy.runtime.request_response import Response
 
 
 def wants_html(headers: Headers | HeadersCopy) -> bool:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from wranglerpy.runtime.messages import Response, make_request
+from wranglerpy.runtime.request_response import Response, make_request
 
 if TYPE_CHECKING:
     import httpx

@@ -8,7 +8,7 @@ from typing import Any
 import httpx
 
 from wranglerpy.runtime.headers import Headers
-from wranglerpy.runtime.messages import Request, Response
+from wranglerpy.runtime.request_response import Request, Response
 
 # Hop-by-hop headers (RFC 9110 §7.6.1) and framing headers httpx recomputes itself.
 _DROP_OUTBOUND = frozenset(

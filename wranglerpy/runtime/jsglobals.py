@@ -17,13 +17,20 @@ from wranglerpy.jsobject import JSObject
 from wranglerpy.runtime import console as _console
 from wranglerpy.runtime.buffers import ArrayBuffer, JsType, Uint8Array, js_type_name
 from wranglerpy.runtime.fetch import fetch as _fetch
-from wranglerpy.runtime.ffi import JsMap, JsProxy, create_proxy, from_entries, js_errors, to_js
+from wranglerpy.runtime.ffi import (
+    JsMap,
+    JsProxy,
+    create_proxy,
+    from_entries,
+    js_errors,
+    to_js,
+)
 from wranglerpy.runtime.formdata import Blob, File, FormData, URLSearchParams
 from wranglerpy.runtime.headers import Headers as _Headers
 from wranglerpy.runtime.htmlrewriter import HTMLRewriter as HTMLRewriter
-from wranglerpy.runtime.messages import NULL_BODY_MESSAGE, NULL_BODY_STATUSES
-from wranglerpy.runtime.messages import Request as _Request
-from wranglerpy.runtime.messages import Response as _Response
+from wranglerpy.runtime.request_response import NULL_BODY_MESSAGE, NULL_BODY_STATUSES
+from wranglerpy.runtime.request_response import Request as _Request
+from wranglerpy.runtime.request_response import Response as _Response
 from wranglerpy.runtime.rpc import Date, JsError
 from wranglerpy.runtime.streams import ReadableStream, TransformStream, WritableStream
 
@@ -212,7 +219,7 @@ class JSON:
 
     @staticmethod
     def parse(text: str) -> Any:
-        from wranglerpy.jsobject import to_js as attrs
+        from wranglerpy.jsobject import as_js_object as attrs
 
         return attrs(_json.loads(str(text)))
 

@@ -6,7 +6,7 @@ from __future__ import annotations
 from typing import Any
 
 from wranglerpy.runtime.fetch import fetch
-from wranglerpy.runtime.messages import Response
+from wranglerpy.runtime.request_response import Response
 
 
 async def pyfetch(url: Any, **kwargs: Any) -> Response:

@@ -9,7 +9,7 @@ import datetime
 import inspect
 from typing import Any
 
-from wranglerpy.jsobject import to_js
+from wranglerpy.jsobject import as_js_object
 from wranglerpy.runtime.buffers import JsType
 
 
@@ -100,7 +100,7 @@ def python_from_rpc(value: Any) -> Any:
     if isinstance(value, JsError):
         return Exception(value.toString())
     if isinstance(value, dict):
-        return to_js({k: python_from_rpc(v) for k, v in value.items()})
+        return as_js_object({k: python_from_rpc(v) for k, v in value.items()})
     if isinstance(value, list):
         return [python_from_rpc(v) for v in value]
     return value

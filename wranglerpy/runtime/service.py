@@ -15,7 +15,7 @@ from wranglerpy.config.schema import ServiceBinding
 from wranglerpy.host.locations import Locations, WorkerLocation
 from wranglerpy.runtime import tracing
 from wranglerpy.runtime.headers import Headers
-from wranglerpy.runtime.messages import Response, make_request
+from wranglerpy.runtime.request_response import Response, make_request
 from wranglerpy.wire.client import FrameClient
 from wranglerpy.wire.frames import RpcHead, ServiceFetchHead, WireValueError
 

@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING, Any
 
 from wranglerpy.runtime import tracing
 from wranglerpy.runtime.headers import Headers
-from wranglerpy.runtime.messages import Request, Response
+from wranglerpy.runtime.request_response import Request, Response
 from wranglerpy.runtime.websocket import Item, WebSocket
 
 if TYPE_CHECKING:

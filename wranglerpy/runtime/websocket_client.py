@@ -10,7 +10,7 @@ import asyncio
 from typing import Any
 from urllib.parse import urlsplit
 
-from wranglerpy.runtime.messages import Response
+from wranglerpy.runtime.request_response import Response
 from wranglerpy.runtime.websocket import CLOSED, CONNECTING, DOMSyntaxError, Item, WebSocket
 
 _ERR = "WebSocket Constructor: "

@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, Any
 
 from wranglerpy.runtime import tracing
 from wranglerpy.runtime.headers import Headers
-from wranglerpy.runtime.messages import Request
+from wranglerpy.runtime.request_response import Request
 from wranglerpy.runtime.websocket import Item, WebSocket
 from wranglerpy.wire import frames
 from wranglerpy.wire.frames import ResponseHead, WebSocketHead
@@ -84,7 +84,7 @@ async def answer(response: Any, call: Call) -> None:
 async def connect_remote(client: FrameClient, head: WebSocketHead) -> Any:
     """A WebSocket upgrade answered by another process (the owner of a Durable Object): the
     local response's ``webSocket`` is the near end of a pair bridged to the remote one."""
-    from wranglerpy.runtime.messages import Response
+    from wranglerpy.runtime.request_response import Response
     from wranglerpy.runtime.websocket import WebSocketPair
 
     to_remote: asyncio.Queue[bytes | None] = asyncio.Queue()

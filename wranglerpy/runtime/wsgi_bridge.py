@@ -14,7 +14,7 @@ from collections.abc import AsyncIterator, Iterator
 from typing import Any
 from urllib.parse import unquote, urlsplit
 
-from wranglerpy.runtime.messages import NULL_BODY_STATUSES, Request, Response
+from wranglerpy.runtime.request_response import NULL_BODY_STATUSES, Request, Response
 
 _END = object()
 

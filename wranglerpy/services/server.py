@@ -159,7 +159,7 @@ async def start_beside(
     if not options.enabled:
         return None
     if persist_dir is None:
-        from wranglerpy.config.state import default_persist_dir
+        from wranglerpy.config.persist import default_persist_dir
 
         persist_dir = default_persist_dir(workers[0].root if workers else Path.cwd())
     spec = spec_for(workers, persist_dir)

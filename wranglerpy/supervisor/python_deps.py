@@ -14,7 +14,7 @@ import sys
 from importlib import metadata
 from pathlib import Path
 
-from wranglerpy.config.state import STATE_DIRNAME
+from wranglerpy.config.persist import STATE_DIRNAME
 from wranglerpy.errors import ConfigError
 from wranglerpy.logs.hub import LogHub
 

@@ -217,7 +217,7 @@ class Supervisor:
             return self.options.persist_dir
         if self._default_persist is not None:
             return self._default_persist(config)
-        from wranglerpy.config.state import default_persist_dir
+        from wranglerpy.config.persist import default_persist_dir
 
         return default_persist_dir(config.root)
 

@@ -12,7 +12,7 @@ from tests.bindings.durable_objects.conftest import MakeHost, namespace
 from wranglerpy.bindings.durable_objects.errors import Error
 from wranglerpy.bindings.durable_objects.paths import object_file
 from wranglerpy.runtime.entrypoint import DurableObject
-from wranglerpy.runtime.messages import Request, Response
+from wranglerpy.runtime.request_response import Request, Response
 
 constructed: list[str] = []
 INIT_STARTED = asyncio.Event()

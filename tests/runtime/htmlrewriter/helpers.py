@@ -1,5 +1,5 @@
 from wranglerpy.runtime.htmlrewriter import HTMLRewriter
-from wranglerpy.runtime.messages import Response
+from wranglerpy.runtime.request_response import Response
 
 
 async def rewrite(rewriter: HTMLRewriter, html: str | list[str], **headers: str) -> str:

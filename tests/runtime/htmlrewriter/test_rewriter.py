@@ -6,7 +6,7 @@ import pytest
 
 from tests.runtime.htmlrewriter.helpers import rewrite
 from wranglerpy.runtime.htmlrewriter import HTMLRewriter, SelectorError
-from wranglerpy.runtime.messages import Response
+from wranglerpy.runtime.request_response import Response
 
 
 def marking_rewriter(texts: list[str] | None = None) -> HTMLRewriter:

@@ -38,7 +38,7 @@ from wranglerpy.bindings.durable_objects.routing import (
     encode_result,
 )
 from wranglerpy.runtime import websocket
-from wranglerpy.runtime.messages import Request
+from wranglerpy.runtime.request_response import Request
 
 DEFAULT_IDLE_TIMEOUT = 70.0  # Cloudflare evicts an idle object after 70-140 s
 IDLE_ENV = "WRANGLERPY_DO_IDLE_TIMEOUT"

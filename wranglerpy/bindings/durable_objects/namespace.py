@@ -17,7 +17,7 @@ from wranglerpy.bindings.durable_objects.routing import (
     encode_fetch,
 )
 from wranglerpy.runtime.entrypoint import relaxed_call
-from wranglerpy.runtime.messages import Request, Response, make_request
+from wranglerpy.runtime.request_response import Request, Response, make_request
 from wranglerpy.runtime.service import remote_exception
 
 JURISDICTIONS = ("eu", "fedramp", "fedramp-high")

@@ -175,7 +175,7 @@ def frame_server(host: ObjectHost) -> FrameServer:
         from wranglerpy.bindings.durable_objects.namespace import invoke_fetch
         from wranglerpy.runtime import websocket_wire
         from wranglerpy.runtime.headers import Headers
-        from wranglerpy.runtime.messages import Request
+        from wranglerpy.runtime.request_response import Request
 
         assert isinstance(head, WebSocketHead)
         oid = host.factory(head.object_class).from_string(head.object_id, head.object_name)

@@ -14,7 +14,7 @@ from typing import Any
 from wranglerpy.bindings._sqlite import SQLiteStore
 from wranglerpy.bindings.kv import validate as v
 from wranglerpy.bindings.streams import ByteStream, read_limited
-from wranglerpy.jsobject import JSObject, options, to_js
+from wranglerpy.jsobject import JSObject, as_js_object, options
 
 # Values this large are written on a thread so other requests keep flowing meanwhile.
 OFFLOAD_BYTES = 1024 * 1024
@@ -71,7 +71,7 @@ def _decode(value: bytes, kind: str, key: str) -> Any:
     text = bytes(value).decode("utf-8", "replace")
     if kind == "json":
         try:
-            return to_js(json.loads(text))
+            return as_js_object(json.loads(text))
         except ValueError as exc:
             raise v.KVError(
                 f"KV GET failed: the value of {key!r} is not valid JSON ({exc})"
@@ -288,7 +288,7 @@ def _expired(expiration: int | None, now: float) -> bool:
 
 
 def _metadata(text: str | None) -> Any:
-    return None if text is None else to_js(json.loads(text))
+    return None if text is None else as_js_object(json.loads(text))
 
 
 async def _value_bytes(value: Any) -> bytes:

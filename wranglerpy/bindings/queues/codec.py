@@ -14,7 +14,7 @@ import datetime as _dt
 import json
 from typing import Any
 
-from wranglerpy.jsobject import JSObject, to_js
+from wranglerpy.jsobject import JSObject, as_js_object
 
 CONTENT_TYPES = ("text", "bytes", "json", "v8")
 
@@ -67,7 +67,7 @@ def decode(data: bytes, content_type: str) -> Any:
     if content_type == "bytes":
         return bytes(data)
     if content_type == "json":
-        return to_js(json.loads(data))
+        return as_js_object(json.loads(data))
     return clone_loads(data)
 
 

@@ -104,7 +104,7 @@ class R2Object:
         return f"R2Object(key={self.key!r}, size={self.size}, etag={self.etag!r})"
 
 
-class BodyUsedError(BindingError, TypeError):
+class R2BodyUsedError(BindingError, TypeError):
     """A body was read twice, as ``TypeError: Body has already been used`` in JS."""
 
 
@@ -150,7 +150,7 @@ class R2ObjectBody(R2Object):
 
     async def arrayBuffer(self) -> bytes:  # noqa: N802 - the JS name
         if self.bodyUsed or (self._stream is not None and self._stream.locked):
-            raise BodyUsedError(
+            raise R2BodyUsedError(
                 "Body has already been used. It can only be used once. "
                 "Use tee() first if you need to read it twice."
             )
@@ -169,6 +169,6 @@ class R2ObjectBody(R2Object):
         return (await self.arrayBuffer()).decode("utf-8", "replace")
 
     async def json(self) -> Any:
-        from wranglerpy.jsobject import to_js
+        from wranglerpy.jsobject import as_js_object
 
-        return to_js(json.loads(await self.text()))
+        return as_js_object(json.loads(await self.text()))

@@ -37,7 +37,7 @@ from wranglerpy.bindings.vectorize.values import (
     float_array,
     plain,
 )
-from wranglerpy.jsobject import options, to_js
+from wranglerpy.jsobject import as_js_object, options
 
 T = TypeVar("T")
 log = logging.getLogger("wranglerpy.vectorize")
@@ -127,7 +127,7 @@ class VectorizeIndexBinding:
         store, _ = self._open(operation)
         records = self._records(vectors, operation, store.config.dimensions)
         mutation = store.write(records, replace=replace)
-        return to_js({"mutationId": mutation})
+        return as_js_object({"mutationId": mutation})
 
     async def insert(self, vectors: Any) -> Any:
         """Insert vectors; ids already in the index are left as they are."""
@@ -141,7 +141,7 @@ class VectorizeIndexBinding:
         def run() -> Any:
             store, _ = self._open(lim.DELETE)
             mutation = store.delete(check_ids(ids, lim.DELETE))
-            return to_js({"mutationId": mutation})
+            return as_js_object({"mutationId": mutation})
 
         return await self._run(run)
 
@@ -150,14 +150,14 @@ class VectorizeIndexBinding:
     async def getByIds(self, ids: Any) -> Any:  # noqa: N802 - the JS name
         def run() -> Any:
             store, _ = self._open(lim.GET)
-            return to_js(store.get(check_ids(ids, lim.GET)))
+            return as_js_object(store.get(check_ids(ids, lim.GET)))
 
         return await self._run(run)
 
     async def describe(self) -> Any:
         def run() -> Any:
             store, _ = self._open(lim.INDEX_GET)
-            return to_js(store.info())
+            return as_js_object(store.info())
 
         return await self._run(run)
 
@@ -179,14 +179,14 @@ class VectorizeIndexBinding:
             vector_id = check_id(vector_id, lim.QUERY)
             row = engine.row_of_id.get(vector_id)
             if row is None:
-                return to_js({"count": 0, "matches": []})
+                return as_js_object({"count": 0, "matches": []})
             query = engine.matrix[row].copy()
         else:
             query = float_array(vector, engine.dimensions, lim.QUERY, "query vector")
         self._warn_unindexed(clauses, engine)
         engine.ensure_ann(wait=self._wait_for_ann)
         hits = engine.search(query, top_k, engine.mask(namespace, clauses))
-        return to_js(self._matches(store, engine, hits, return_values, level))
+        return as_js_object(self._matches(store, engine, hits, return_values, level))
 
     def _matches(
         self,

@@ -19,7 +19,7 @@ from typing import Any
 from wranglerpy.bindings.queues.codec import clone_dumps, clone_loads
 from wranglerpy.bindings.workflows.errors import WorkflowError
 from wranglerpy.bindings.workflows.store import FINAL, WorkflowStore
-from wranglerpy.jsobject import JSObject, to_js
+from wranglerpy.jsobject import JSObject, as_js_object
 
 MAX_INSTANCE_ID = 100
 MAX_BATCH = 100
@@ -40,8 +40,8 @@ def _merge(options: Any, kwargs: dict[str, Any], what: str) -> dict[str, Any]:
 def status_shape(row_status: str, output: str | None, error: str | None) -> JSObject:
     """``{"status", "error", "output"}`` as ``instance.status()`` returns it."""
     shape = JSObject({"status": row_status})
-    shape["error"] = to_js(json.loads(error)) if error else None
-    shape["output"] = to_js(clone_loads(output)) if output is not None else None
+    shape["error"] = as_js_object(json.loads(error)) if error else None
+    shape["output"] = as_js_object(clone_loads(output)) if output is not None else None
     return shape
 
 

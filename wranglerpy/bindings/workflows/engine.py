@@ -29,7 +29,7 @@ from wranglerpy.bindings.workflows.errors import (
 from wranglerpy.bindings.workflows.step import WorkflowStep
 from wranglerpy.bindings.workflows.steps import OnStep, StepRunner
 from wranglerpy.bindings.workflows.store import InstanceRow, WorkflowStore
-from wranglerpy.jsobject import JSObject, to_js
+from wranglerpy.jsobject import JSObject, as_js_object
 
 LEASE_SECONDS = 30.0
 POLL_SECONDS = 0.1
@@ -144,7 +144,7 @@ class WorkflowEngine:
         step = WorkflowStep(runner, implicit=self._options.implicit_dependencies)
         event = JSObject(
             {
-                "payload": to_js(clone_loads(row.params)),
+                "payload": as_js_object(clone_loads(row.params)),
                 "timestamp": _dt.datetime.fromtimestamp(row.created_on, tz=_dt.timezone.utc),
                 "instanceId": iid,
             }

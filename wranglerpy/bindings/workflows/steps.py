@@ -28,7 +28,7 @@ from wranglerpy.bindings.workflows.errors import (
     is_non_retryable,
 )
 from wranglerpy.bindings.workflows.store import WorkflowStore
-from wranglerpy.jsobject import JSObject, to_js
+from wranglerpy.jsobject import JSObject, as_js_object
 
 MAX_STEP_NAME = 256
 MAX_RESULT_BYTES = 1024 * 1024
@@ -176,7 +176,9 @@ class StepRunner:
                 args: tuple[Any, ...] = ()
                 if ctx_arg:
                     step_ctx = {"step": {"name": name, "count": int(key.rsplit("-", 1)[1])}}
-                    args = (to_js({**step_ctx, "attempt": attempts, "config": public_config}),)
+                    args = (
+                        as_js_object({**step_ctx, "attempt": attempts, "config": public_config}),
+                    )
                 result = await asyncio.wait_for(
                     _call(callback, *args), timeout=resolved["_timeout_ms"] / 1000
                 )

@@ -14,7 +14,7 @@ from typing import Any
 from wranglerpy.runtime.headers import Headers
 from wranglerpy.runtime.htmlrewriter.engine import Engine
 from wranglerpy.runtime.htmlrewriter.selector import Selector
-from wranglerpy.runtime.messages import Response
+from wranglerpy.runtime.request_response import Response
 
 _NULL_BODY_STATUSES = (101, 204, 205, 304)
 

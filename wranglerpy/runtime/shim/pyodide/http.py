@@ -1,6 +1,6 @@
 """`pyodide.http`: ``pyfetch`` and ``FetchResponse`` (see wranglerpy.runtime.pyfetch)."""
 
-from wranglerpy.runtime.messages import Response as FetchResponse
 from wranglerpy.runtime.pyfetch import pyfetch
+from wranglerpy.runtime.request_response import Response as FetchResponse
 
 __all__ = ["FetchResponse", "pyfetch"]

@@ -6,8 +6,9 @@ The names and signatures are the SDK's (cloudflare/workers-py src/workers/__init
 
 from typing import Any
 
-from wranglerpy.runtime import api as _api
-from wranglerpy.runtime.api import (
+from wranglerpy.runtime import workers_api as _api
+from wranglerpy.runtime.headers import Headers
+from wranglerpy.runtime.workers_api import (
     Blob,
     DurableObject,
     FetchResponse,
@@ -24,7 +25,6 @@ from wranglerpy.runtime.api import (
     python_from_rpc,
     python_to_rpc,
 )
-from wranglerpy.runtime.headers import Headers
 
 from . import asgi, workflows, wsgi
 

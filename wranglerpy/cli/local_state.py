@@ -64,7 +64,7 @@ def resolve_target(
 ) -> LocalTarget:
     """Load the config (when there is one) and pick the persist dir."""
     from wranglerpy.config.load import load_worker
-    from wranglerpy.config.state import default_persist_dir
+    from wranglerpy.config.persist import default_persist_dir
 
     if remote:
         raise UsageError(

@@ -30,7 +30,7 @@ def worker_name(worker: str | None, config: Path | None, env: str | None) -> str
     """WORKER as given, else the name in the config here (as wrangler does)."""
     if worker:
         return worker
-    from wranglerpy.cli._local import find_config
+    from wranglerpy.cli.local_state import find_config
     from wranglerpy.config.load import load_worker
     from wranglerpy.errors import UsageError
 

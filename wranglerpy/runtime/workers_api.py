@@ -25,8 +25,8 @@ from wranglerpy.runtime.entrypoint import (
 from wranglerpy.runtime.fetch import fetch as _runtime_fetch
 from wranglerpy.runtime.formdata import Blob, File, FormData
 from wranglerpy.runtime.headers import HeadersInit
-from wranglerpy.runtime.messages import NULL_BODY_MESSAGE, NULL_BODY_STATUSES, Request
-from wranglerpy.runtime.messages import Response as FetchResponse
+from wranglerpy.runtime.request_response import NULL_BODY_MESSAGE, NULL_BODY_STATUSES, Request
+from wranglerpy.runtime.request_response import Response as FetchResponse
 from wranglerpy.runtime.rpc import python_from_rpc, python_to_rpc
 from wranglerpy.runtime.scheduled import ScheduledController
 from wranglerpy.runtime.service import RPCError

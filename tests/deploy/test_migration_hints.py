@@ -4,7 +4,7 @@ from pathlib import Path
 from wranglerpy.bindings.d1 import create
 from wranglerpy.bindings.d1.admin import apply_migrations
 from wranglerpy.config.load import load_worker
-from wranglerpy.deploy.hints import migration_hints
+from wranglerpy.deploy.migration_hints import migration_hints
 
 
 def test_unapplied_d1_migrations_are_pointed_out_until_applied(tmp_path: Path) -> None:

@@ -10,8 +10,8 @@ from urllib.parse import unquote
 import typer
 
 from wranglerpy.bindings import state_lock
-from wranglerpy.cli._local import CONFIG_OPTION, ENV_OPTION, PERSIST_OPTION, resolve_target
 from wranglerpy.cli.common import handle_errors
+from wranglerpy.cli.local_state import CONFIG_OPTION, ENV_OPTION, PERSIST_OPTION, resolve_target
 from wranglerpy.errors import StateError
 
 app = typer.Typer(help="Local state (KV, D1, R2, Analytics Engine).", no_args_is_help=True)

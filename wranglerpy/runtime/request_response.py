@@ -3,7 +3,7 @@
 ``request.headers``/``response.headers`` are ``http.client.HTTPMessage`` copies, ``method`` an
 ``http.HTTPMethod``, ``cf`` an attribute object. This ``Response`` is the runtime's: it takes
 any body the runtime produces (streams of bytes included) and is what the SDK calls
-``FetchResponse``; ``workers.Response`` (``wranglerpy.runtime.api``) is its subclass whose
+``FetchResponse``; ``workers.Response`` (``wranglerpy.runtime.workers_api``) is its subclass whose
 constructor accepts only what Cloudflare's accepts.
 """
 
@@ -15,7 +15,7 @@ from http import HTTPStatus
 from typing import Any
 from urllib.parse import urljoin, urlsplit
 
-from wranglerpy.jsobject import to_js as _to_attrs
+from wranglerpy.jsobject import as_js_object as _to_attrs
 from wranglerpy.runtime.body import Body, BodyInit
 from wranglerpy.runtime.buffers import JsType
 from wranglerpy.runtime.headers import Headers, HeadersCopy, HeadersInit

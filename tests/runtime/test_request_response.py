@@ -3,7 +3,7 @@ import json
 import pytest
 
 from wranglerpy.runtime.body import BodyUsedError
-from wranglerpy.runtime.messages import Request, Response
+from wranglerpy.runtime.request_response import Request, Response
 
 
 async def test_response_json_static_and_instance():
