@@ -274,7 +274,7 @@ def bench_llamacpp() -> dict[str, Any] | str:
             "source build took ~12 min in the study). Its figures from the study, same box: "
             "decode 52 tok/s (1 thread), TTFT 0.31 s (36 tokens) and 3.7-4.4 s (484 tokens)."
         )
-    from wranglerpy.ai.fetch import fetch_artifact
+    from wranglerpy.ai.model_download import fetch_artifact
     from wranglerpy.ai.models import SMOLLM2
 
     with tempfile.TemporaryDirectory(prefix="wranglerpy-bench-") as tmp:

@@ -15,21 +15,24 @@ def deploy(
     config: ConfigsOption = None,
     env: EnvOption = None,
     all_workers: bool = typer.Option(
-        False, "--all", help="Deploy every config in the folder, binding targets first."
+        False,
+        "--all",
+        help="Deploy every config in the folder, binding targets first (wranglerpy extension).",
     ),
     dry_run: bool = typer.Option(False, "--dry-run", help="Validate and build; change nothing."),
     message: str = typer.Option("", "--message", "-m", help="Recorded with the deployment."),
     edge_port: int = typer.Option(
         None,
         "--edge-port",
-        help="Port if deploy starts the edge (default: its last port, else 8080).",
+        help="Port if deploy starts the edge (default: its last port, else 8080; wranglerpy "
+        "extension).",
     ),
     state_dir: StateDirOption = None,
     secrets_file: Path = typer.Option(
         None,
         "--secrets-file",
-        help="Secrets of the new version (KEY=VALUE lines). Default: those of the live "
-        "version; .dev.vars is never deployed.",
+        help="Secrets of the new version (KEY=VALUE lines; wranglerpy extension, wrangler uses "
+        "`secret put`). Default: those of the live version; .dev.vars is never deployed.",
     ),
 ) -> None:
     """Deploy workers to the local edge (started on demand) with zero failed requests."""

@@ -35,7 +35,7 @@ def dev(
         None,
         "--worker-port",
         help="NAME=PORT: move one worker (repeatable; NAME * for every worker not named, "
-        "PORT 0 for any free port). A wranglerpy extension: wrangler runs one worker per dev.",
+        "PORT 0 for any free port). wranglerpy extension: wrangler runs one worker per dev.",
     ),
     ip: str = typer.Option(
         None, "--ip", help="Address to listen on (default [dev] ip or 127.0.0.1)."
@@ -66,7 +66,8 @@ def dev(
     services: bool = typer.Option(
         True,
         "--services/--no-services",
-        help="Serve the local S3 API (R2 buckets) and OpenAI-compatible API (models).",
+        help="Serve the local S3 API (R2 buckets) and OpenAI-compatible API (models); "
+        "wranglerpy extension.",
     ),
     services_port: int = typer.Option(
         None, "--services-port", help="Their 127.0.0.1 port (default 8990 if free, else any)."
@@ -75,7 +76,7 @@ def dev(
         None,
         "--http-limit",
         help="KEY=VALUE (repeatable): header_timeout, body_timeout, idle_timeout (seconds), "
-        "max_body (bytes, default 100 MB as Cloudflare), max_head (bytes).",
+        "max_body (bytes, default 100 MB as Cloudflare), max_head (bytes); wranglerpy extension.",
     ),
 ) -> None:
     """Run every worker locally, each on its own port, with its bindings and hot reload."""
