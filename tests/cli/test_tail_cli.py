@@ -117,6 +117,8 @@ def test_shared_trace_redaction_and_filters(edge: Edge, tails: list[TailProcess]
     assert failure["outcome"] == "exception"
     assert failure["exceptions"][0]["name"] == "RuntimeError"
     assert failure["exceptions"][0]["message"] == "boom from api"
+    # The traceback is one exception and at most one log entry, not one entry per line.
+    assert len(failure["exceptions"]) == 1 and len(failure["logs"]) <= 1, failure["logs"]
     assert api_tail.events(1, timeout=0.3) == []
 
 
