@@ -150,3 +150,15 @@ def test_kill_9_mid_write_leaves_a_readable_store(tmp_path: Path) -> None:
     again = AnalyticsEngineBinding(path)
     again.writeDataPoint({"blobs": ["after"]})
     again.close()
+
+
+def test_a_nan_double_is_refused_not_stored_as_null(tmp_path) -> None:
+    """SQLite turns NaN into NULL; the point is refused with a clear error instead of being
+    lost (found by tests/fuzz/test_fuzz_bindings.py; listed in docs/fidelity.md)."""
+    dataset = AnalyticsEngineBinding(tmp_path / "points.sqlite", dataset="nan")
+    try:
+        with pytest.raises(AnalyticsEngineError, match=r"doubles\[1\] is NaN"):
+            dataset.writeDataPoint({"doubles": [1.0, float("nan")]})
+        dataset.writeDataPoint({"doubles": [float("inf")]})  # infinities are kept
+    finally:
+        dataset.close()

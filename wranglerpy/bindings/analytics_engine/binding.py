@@ -6,6 +6,7 @@ buffered in memory and a point survives even a ``kill -9`` right after the call 
 
 from __future__ import annotations
 
+import math
 import sqlite3
 import time
 from collections.abc import Callable, Sequence
@@ -108,7 +109,14 @@ def row_for(point: dict[str, Any], now: float) -> tuple[Any, ...]:
             raise AnalyticsEngineError(
                 f"writeDataPoint(): doubles[{i}] must be a number, got {type(d).__name__}."
             )
-        numbers.append(float(d))
+        number = float(d)
+        if math.isnan(number):
+            # SQLite stores NaN as NULL, so the point could not be read back as written: refused
+            # here (a listed deviation, docs/fidelity.md) rather than lost or changed.
+            raise AnalyticsEngineError(
+                f"writeDataPoint(): doubles[{i}] is NaN, which the local dataset cannot store."
+            )
+        numbers.append(number)
     padded_blobs = [t for t, _ in texts] + [""] * (MAX_BLOBS - len(texts))
     padded_doubles = numbers + [0.0] * (MAX_DOUBLES - len(numbers))
     return (now, 1, index, *padded_blobs, *padded_doubles)
