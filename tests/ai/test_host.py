@@ -177,14 +177,23 @@ async def test_capacity_error_and_cancel_over_the_host(client: HostClient) -> No
 
 async def test_a_crashed_host_is_replaced_on_the_next_request(client: HostClient) -> None:
     ai = AI(ModelTable(), lambda: client)
-    first = await client.host_pid()
-    stream = await ai.run(
-        CHAT, {"messages": MESSAGES, "max_tokens": 300, "temperature": 1.0, "stream": True}
-    )
-    await stream.__anext__()
-    stop(first)
-    with pytest.raises(AIError, match=f"model host \\(pid {first}\\) exited"):
-        await stream.read_all()
+    # The tiny model can finish a whole answer before a loaded machine gets to kill its host:
+    # then there was nothing to interrupt, and the next try does it again (the error must be
+    # seen at least once).
+    for _ in range(3):
+        first = await client.host_pid()
+        stream = await ai.run(
+            CHAT, {"messages": MESSAGES, "max_tokens": 300, "temperature": 1.0, "stream": True}
+        )
+        await stream.__anext__()
+        stop(first)
+        try:
+            await stream.read_all()
+        except AIError as exc:
+            assert f"model host (pid {first}) exited" in str(exc)
+            break
+    else:
+        pytest.fail("every answer was complete before its host was killed (3 tries)")
     result = await ai.run(CHAT, {"messages": MESSAGES, "max_tokens": 4, "temperature": 0})
     assert result["usage"]["completion_tokens"] >= 1
     assert await client.host_pid() != first
