@@ -88,6 +88,14 @@ def test_import_from_javascript_of_an_unknown_module_is_import_error() -> None:
         workers.import_from_javascript("npm:left-pad")
 
 
+def test_cloudflare_sockets_is_a_listed_deviation_not_a_stub() -> None:
+    """SDK/utils.py:84: Cloudflare offers cloudflare:sockets; wranglerpy does not emulate TCP
+    sockets, so the import fails at once, naming it (docs/fidelity.md), instead of returning a
+    connect() that only fails when called."""
+    with pytest.raises(ImportError, match="'cloudflare:sockets': TCP sockets"):
+        workers.import_from_javascript("cloudflare:sockets")
+
+
 async def test_wait_until_reaches_the_current_request() -> None:
     """SDK/__init__.py:58-60: wait_until is cloudflare:workers' waitUntil."""
     from wranglerpy.runtime.entrypoint import ExecutionContext

@@ -23,7 +23,7 @@ import threading
 import time
 from collections.abc import Sequence
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
 
 import numpy as np
 
@@ -188,18 +188,17 @@ def _retrieve(future: asyncio.Future[None]) -> None:
         future.exception()
 
 
-class _Handle:
+class _Handle(Protocol):
     """What a request id's answers go to."""
 
-    def fail(self, exc: Exception) -> None:
-        raise NotImplementedError
+    def fail(self, exc: Exception) -> None: ...
 
     def receive(self, frame: dict[str, Any]) -> bool:
         """Take one answer; True when it was the last one for this id."""
-        raise NotImplementedError
+        ...
 
 
-class _TextHandle(_Handle):
+class _TextHandle:
     def __init__(self, queue: asyncio.Queue[tuple[str, Any]], accepted: asyncio.Future[None]):
         self.queue = queue
         self.accepted = accepted
@@ -240,7 +239,7 @@ class _TextHandle(_Handle):
             conn.loop.call_soon_threadsafe(conn.cancel, rid)
 
 
-class _EmbedHandle(_Handle):
+class _EmbedHandle:
     def __init__(self, future: asyncio.Future[np.ndarray]) -> None:
         self.future = future
 

@@ -90,12 +90,3 @@ def cloudflare_workers_module() -> Any:
         DurableObject=entrypoint.DurableObject,
         WorkflowEntrypoint=entrypoint.WorkflowEntrypoint,
     )
-
-
-def cloudflare_sockets_module() -> Any:
-    def connect(*args: Any, **kwargs: Any) -> Any:
-        raise NotImplementedError(
-            "cloudflare:sockets connect() is not emulated by wranglerpy (docs/fidelity.md)"
-        )
-
-    return SimpleNamespace(connect=connect)

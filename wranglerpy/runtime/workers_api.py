@@ -107,15 +107,20 @@ def handler(func: Any) -> Any:
 
 
 def import_from_javascript(module_name: str) -> Any:
-    """``cloudflare:workers`` (``env``, ``waitUntil``, the base classes) and
-    ``cloudflare:sockets``; any other module is an ``ImportError`` as no JS module is bundled."""
+    """``cloudflare:workers`` (``env``, ``waitUntil``, the base classes); any other module is
+    an ``ImportError`` as no JS module is bundled. ``cloudflare:sockets`` exists on Cloudflare
+    but is not emulated: importing it says so at once, rather than handing out a ``connect``
+    that fails later (docs/fidelity.md)."""
     if module_name == "cloudflare:workers":
         return current.cloudflare_workers_module()
     if module_name == "cloudflare:sockets":
-        return current.cloudflare_sockets_module()
+        raise ImportError(
+            "Failed to import 'cloudflare:sockets': TCP sockets (connect()) are not emulated "
+            "by wranglerpy; see docs/fidelity.md."
+        )
     raise ImportError(
         f"Failed to import '{module_name}': wranglerpy workers have no JavaScript modules; "
-        "only 'cloudflare:workers' and 'cloudflare:sockets' exist."
+        "only 'cloudflare:workers' exists."
     )
 
 
