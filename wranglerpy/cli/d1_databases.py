@@ -80,10 +80,9 @@ def create(
     ident = str(uuid.uuid4())
     resources.create(target.persist_dir, "d1", ident, name)
     typer.echo(f'✅ Created the local D1 database "{name}" ({ident}).')
-    typer.echo("To bind it in your worker, add this to your configuration file:")
     source = target.config.config_path if target.config else None
     fields = {"binding": "DB", "database_name": name, "database_id": ident}
-    typer.echo(resources.snippet("d1_databases", fields, source))
+    typer.echo(resources.binding_advice("d1_databases", fields, source))
 
 
 def list_databases(

@@ -252,9 +252,8 @@ def namespace_create(
     ident = uuid.uuid4().hex  # Cloudflare's namespace ids are 32 hex digits
     resources.create(target.persist_dir, "kv", ident, title)
     typer.echo(f'✨ Created the local KV namespace "{title}" with id "{ident}".')
-    typer.echo("To bind it in your worker, add this to your configuration file:")
     source = target.config.config_path if target.config else None
-    typer.echo(resources.snippet("kv_namespaces", {"binding": title, "id": ident}, source))
+    typer.echo(resources.binding_advice("kv_namespaces", {"binding": title, "id": ident}, source))
 
 
 @namespace_app.command("delete")

@@ -246,10 +246,9 @@ def bucket_create(
     except FileExistsError:
         raise UsageError(f'The bucket "{name}" already exists locally.') from None
     typer.echo(f'✨ Created the local bucket "{name}".')
-    typer.echo("To bind it in your worker, add this to your configuration file:")
     source = target.config.config_path if target.config else None
     fields = {"binding": name.upper().replace("-", "_"), "bucket_name": name}
-    typer.echo(resources.snippet("r2_buckets", fields, source))
+    typer.echo(resources.binding_advice("r2_buckets", fields, source))
 
 
 @bucket_app.command("list")

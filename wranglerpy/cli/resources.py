@@ -81,6 +81,13 @@ def delete(resource: LocalResource) -> None:
     shutil.rmtree(resource.folder)
 
 
+def binding_advice(section: str, fields: dict[str, str], config: Path | None) -> str:
+    """What ``create`` prints after making a resource: the config lines that bind it."""
+    return "To bind it in your worker, add this to your configuration file:\n" + snippet(
+        section, fields, config
+    )
+
+
 def snippet(section: str, fields: dict[str, str], config: Path | None) -> str:
     """The config lines that bind a new resource, in the config's own format."""
     if config is not None and config.suffix in (".json", ".jsonc"):
