@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import Any, TypeVar
 
 import pytest
-from hypothesis import given
+from hypothesis import example, given
 from hypothesis import strategies as st
 
 from tests.fuzz.conftest import FUZZ
@@ -133,6 +133,7 @@ def d1(tmp_path: Path, no_fd_leak: None) -> Iterator[D1DatabaseBinding]:
 
 @FUZZ
 @given(sql=SQL, params=PARAMS)
+@example(sql="\x00 ;", params=[])  # once a ValueError out of exec()'s statement splitter
 def test_d1(loop: Loop, d1: D1DatabaseBinding, sql: str, params: list[Any]) -> None:
     try:
         stmt = d1.prepare(sql).bind(*params)
@@ -163,6 +164,7 @@ def bucket(tmp_path: Path, no_fd_leak: None) -> Iterator[R2BucketBinding]:
     value=st.none() | st.text(max_size=50) | st.binary(max_size=50) | ANY,
     opts=OPTIONS,
 )
+@example(key="", value=None, opts={"include": 1})  # once a TypeError out of list()
 def test_r2(
     loop: Loop, bucket: R2BucketBinding, tmp_path: Path, key: Any, value: Any, opts: Any
 ) -> None:

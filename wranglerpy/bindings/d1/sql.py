@@ -81,6 +81,11 @@ def split_sql(script: str) -> list[tuple[int, str]]:
     Ends of statements are found with SQLite's own ``complete_statement``, so semicolons in
     strings, comments and ``CREATE TRIGGER ... BEGIN ...; END;`` bodies do not split.
     """
+    if "\x00" in script:
+        # sqlite3.complete_statement cannot read past a NUL; SQLite itself refuses one too.
+        raise D1Error(
+            f"D1_ERROR: SQL contains a NUL character at offset {script.index(chr(0))}: SQLITE_ERROR"
+        )
     out: list[tuple[int, str]] = []
     start = 0
     for index, char in enumerate(script):

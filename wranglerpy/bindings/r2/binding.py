@@ -127,7 +127,10 @@ class R2BucketBinding:
             limit = e.MAX_LIST_LIMIT
         if not isinstance(limit, int) or isinstance(limit, bool) or not 1 <= limit <= 1000:
             raise e.fail("list", e.INVALID_MAX_KEYS)
-        include = tuple(merged.get("include") or ())
+        raw_include = merged.get("include") or ()
+        if isinstance(raw_include, str) or not isinstance(raw_include, (list, tuple)):
+            raise e.fail("list", e.INVALID_ARGUMENT, "(include must be a list of strings)")
+        include = tuple(raw_include)
         bad = [i for i in include if i not in LIST_INCLUDE]
         if bad:
             raise e.fail("list", e.INVALID_ARGUMENT, f"(include accepts {list(LIST_INCLUDE)})")
