@@ -406,7 +406,14 @@ async def run(args: argparse.Namespace) -> int:
         not args.no_services, args.services_port, services_server.EDGE_PORT
     )
     services = asyncio.ensure_future(
-        services_server.start_beside([], daemon.persist_dir, options, hub.system)
+        services_server.start_beside(
+            [],
+            daemon.persist_dir,
+            options,
+            hub.system,
+            tail_socket=daemon.tail_path,
+            edge_root=paths.root,
+        )
     )
     try:
         await services_server.announce(services, hub.system, paths.root)

@@ -147,7 +147,13 @@ async def run_dev(
         loop.add_signal_handler(sig, stop.set)
     watcher: asyncio.Task[None] | None = None
     services = asyncio.ensure_future(
-        start_beside(workers, options.supervisor.persist_dir, options.services, hub.system)
+        start_beside(
+            workers,
+            options.supervisor.persist_dir,
+            options.services,
+            hub.system,
+            tail_socket=tail_path,  # the dashboard's live events
+        )
     )
     try:
         try:
