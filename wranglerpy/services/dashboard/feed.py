@@ -30,6 +30,13 @@ def _clip(text: Any) -> str:
     return value if len(value) <= MAX_TEXT else value[:MAX_TEXT] + f"… ({len(value)} chars)"
 
 
+def _clip_message(message: Any) -> Any:
+    """A request log's message: the console call's arguments (a list), each part cut."""
+    if isinstance(message, list):
+        return [_clip(part) if isinstance(part, str) else part for part in message[:20]]
+    return _clip(message)
+
+
 def trim(event: Event) -> Event:
     """The event as the dashboard shows it: bounded logs, texts and exceptions."""
     out = dict(event)
@@ -38,7 +45,9 @@ def trim(event: Event) -> Event:
     logs = out.get("logs")
     if isinstance(logs, list):
         out["logs"] = [
-            {**log, "message": _clip(log.get("message", ""))} if isinstance(log, dict) else log
+            {**log, "message": _clip_message(log.get("message", ""))}
+            if isinstance(log, dict)
+            else log
             for log in logs[:MAX_LOGS]
         ]
         if len(logs) > MAX_LOGS:

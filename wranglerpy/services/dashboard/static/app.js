@@ -1,6 +1,11 @@
 // The dashboard page: routing between views, the live event stream (SSE), and the workers,
 // requests (with a waterfall per trace) and logs views. The state browsers are in views.js.
 import { el, clear, table, api, json, errorBox } from "./dom.js";
+
+// A console call's arguments (a list) as one line, as a terminal shows them.
+function logText(message) {
+  return Array.isArray(message) ? message.map((part) => (typeof part === "string" ? part : JSON.stringify(part))).join(" ") : json(message);
+}
 import { stateViews } from "./views.js";
 
 const KEPT = 1000; // events kept in the page, as the server keeps them
@@ -131,7 +136,7 @@ function waterfall(trace) {
   return el("section", { class: "card", id: "trace", "data-trace": trace },
     el("h3", {}, "Trace ", el("span", { class: "mono" }, trace), ` · ${spans.length} call(s) across ${new Set(spans.map((s) => s.worker)).size} worker(s)`),
     el("div", { class: "waterfall" }, rows),
-    logs.length ? el("div", {}, el("h3", {}, "Logs"), logs.map((l) => el("pre", { class: "mono log-" + (l.level || "log") }, `[${l.worker}] ${l.level || "log"}: ${json(l.message)}`))) : null,
+    logs.length ? el("div", {}, el("h3", {}, "Logs"), logs.map((l) => el("pre", { class: "mono log-" + (l.level || "log") }, `[${l.worker}] ${l.level || "log"}: ${logText(l.message)}`))) : null,
     errors.length ? el("div", {}, el("h3", {}, "Exceptions"), errors.map((x) => el("pre", { class: "mono error" }, `[${x.worker}] ${x.stack || x.message}`))) : null);
 }
 
@@ -161,19 +166,17 @@ const requestsView = {
 
 // ---------------------------------------------------------------------------- logs
 function logLines(event) {
-  if (event.type === "request") {
-    return (event.logs || []).map((l) => ({ level: l.level || "log", worker: event.worker, message: l.message, ns: event.start_ns }))
-      .concat((event.exceptions || []).map((x) => ({ level: "error", worker: event.worker, message: x.stack || x.message, ns: event.start_ns })));
-  }
+  // Every console line (inside a request or not) and each uncaught exception also arrives as
+  // a log event of its own (with its trace id), so request events add nothing here.
   if (event.type === "log" || event.type === "system" || event.type === "load_error") {
-    return [{ level: event.level || "log", worker: event.worker || "wranglerpy", message: event.message ?? event.error ?? "", ns: null }];
+    return [{ level: event.level || "log", worker: event.worker || "wranglerpy", message: event.message ?? event.error ?? "" }];
   }
   return [];
 }
 
 function logRow(line) {
   return el("tr", { class: "log-" + line.level },
-    el("td", {}, line.worker || ""), el("td", {}, line.level), el("td", {}, el("pre", { class: "mono" }, json(line.message))));
+    el("td", {}, line.worker || ""), el("td", {}, line.level), el("td", {}, el("pre", { class: "mono" }, logText(line.message))));
 }
 
 const logsView = {

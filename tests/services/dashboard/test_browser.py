@@ -1,0 +1,98 @@
+"""The dashboard in a real headless Chromium, against a real `wranglerpy dev` of two workers.
+
+browser/dashboard_page.mjs drives Debian's Chromium with playwright-core (no browser download,
+as tests/examples/test_iui_chat_page_browser.py does): once the page's live stream is open it
+sends a request to the front worker, waits (on the DOM) for it and its service-binding hop to
+the back worker to appear, opens their trace's waterfall, then a D1 table's rows and the SQL
+console's refusal of a write. The screenshots stay in test-artifacts/dashboard/ for CI to keep.
+`.ci/run` installs Chromium and playwright-core.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import shutil
+import subprocess
+from pathlib import Path
+
+import pytest
+
+from wranglerpy.testing import DevServer
+
+pytestmark = [pytest.mark.slow, pytest.mark.integration]
+
+HERE = Path(__file__).resolve().parent
+PROJECT = HERE / "project"
+BROWSER = HERE / "browser"
+ARTIFACTS = Path(os.environ.get("WRANGLERPY_TEST_ARTIFACTS", HERE.parents[2] / "test-artifacts"))
+CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
+NODE = shutil.which("node")
+BANNER = re.compile(r"Dashboard .* on (http://127\.0\.0\.1:\d+/_dashboard/)")
+
+
+@pytest.fixture(scope="module")
+def dev(tmp_path_factory: pytest.TempPathFactory):
+    if CHROMIUM is None:
+        pytest.skip("headless Chromium is not installed (apt-get install chromium)")
+    if NODE is None or not (BROWSER / "node_modules" / "playwright-core").is_dir():
+        pytest.skip(
+            "playwright-core is not installed (cd tests/services/dashboard/browser && npm install)"
+        )
+    with DevServer(
+        PROJECT / "front" / "wrangler.toml",
+        PROJECT / "back" / "wrangler.toml",
+        persist_to=tmp_path_factory.mktemp("state"),
+        watch=False,
+        services=True,
+        extra_args=["--services-port", "0"],
+        timeout=120,
+    ) as server:
+        yield server
+
+
+def test_the_dashboard_shows_a_live_request_its_trace_and_a_d1_table(dev: DevServer) -> None:
+    found = BANNER.search(dev.output())
+    assert found, dev.output()
+    shots = ARTIFACTS / "dashboard"
+    shots.mkdir(parents=True, exist_ok=True)
+    for old in shots.glob("*.png"):
+        old.unlink()
+    result = subprocess.run(
+        [
+            str(NODE),
+            str(BROWSER / "dashboard_page.mjs"),
+            found.group(1),
+            dev.url("front"),
+            str(shots),
+        ],
+        capture_output=True,
+        text=True,
+        timeout=300,
+        cwd=BROWSER,
+        env={"PATH": "/usr/bin:/bin", "CHROMIUM": str(CHROMIUM), "HOME": str(shots.parent)},
+    )
+    assert result.returncode == 0, result.stderr[-3000:] + dev.output()[-3000:]
+    seen = json.loads(result.stdout.strip().splitlines()[-1])
+    assert seen["answer"] == "front + back ok"
+    # One trace across both workers: the front's request and its hop to the back worker.
+    assert seen["trace"] == seen["backTrace"] and re.fullmatch(r"[0-9a-f]{32}", seen["trace"])
+    assert any(s.startswith("front: GET /hello-dashboard") for s in seen["spans"]), seen["spans"]
+    assert any(s.startswith("back: GET /inner/hello-dashboard") for s in seen["spans"])
+    assert "[front] log: front saw /hello-dashboard" in seen["traceLogs"]
+    assert (
+        any(h.startswith("front") for h in seen["workers"]) and "env.BACK" in seen["frontBindings"]
+    )
+    # The D1 table's rows, the hostile note shown as text (no element made, no script run).
+    assert seen["d1Columns"] == ["id", "path", "note"]
+    note = "<img src=x onerror=\"document.title='pwned'\">"
+    assert [row[1:] for row in seen["d1Rows"]].count(["/hello-dashboard", note]) == 1
+    assert seen["imagesInPage"] == 0 and seen["title"] != "pwned"
+    assert "read-only" in seen["refusal"] and "DELETE" in seen["refusal"]
+    assert int(seen["count"]) >= 1
+    assert seen["foreign"] == [] and seen["consoleErrors"] == []
+    assert seen["failed"] == [["/_dashboard/api/d1/query", 400]]  # the refused DELETE only
+    for name in ("requests", "logs", "workers", "d1-table", "d1-refusal", "d1-console"):
+        data = (shots / f"{name}.png").read_bytes()
+        assert data[:8] == b"\x89PNG\r\n\x1a\n" and len(data) > 10_000, name
