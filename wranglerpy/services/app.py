@@ -42,7 +42,6 @@ class ServicesApp:
         while True:
             message = await receive()
             if message["type"] == "lifespan.startup":
-                self.dashboard.start()
                 await send({"type": "lifespan.startup.complete"})
             elif message["type"] == "lifespan.shutdown":
                 await self.dashboard.stop()

@@ -49,8 +49,8 @@ def test_the_feed_follows_a_tail_server_and_waits_for_it(tmp_path: Path) -> None
         server = TailServer(hub, path)
         await server.start()
         _, queue = feed.open_stream(0)
-        while not feed.connected:
-            await asyncio.sleep(0.01)
+        await feed.ready()
+        assert feed.connected
         hub.publish({"type": "request", "worker": "w", "path": "/x"})
         hub.publish({"type": "internal"})  # not a tailed type: never reaches the feed
         hub.system("hello")

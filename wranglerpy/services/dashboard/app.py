@@ -101,9 +101,6 @@ class DashboardApp:
             ("GET", "/api/workflows/instances"): self.workflow_instances,
         }
 
-    def start(self) -> None:
-        self.feed.start()
-
     async def stop(self) -> None:
         await self.feed.stop()
         self.state.close()
@@ -115,6 +112,7 @@ class DashboardApp:
         if not LOCAL_HOST.fullmatch(request.headers.get("host", "")):
             await send_response(send, _error(403, "The dashboard answers only to 127.0.0.1."))
             return
+        await self.feed.ready()  # live events from the first visit on
         if path == "/api/stream" and request.method == "GET":
             await self.stream(request, send)
             return

@@ -4,6 +4,11 @@
 socket (``logs/tail_server.py``) for ``wranglerpy tail``; the services process connects to it
 like one more tail client, keeps the latest events in a bounded ring and hands them to each
 open event stream. When the socket is not there (yet, or any more) it retries.
+
+It starts following at the dashboard's first request, not with the services process: each
+tail client costs the supervisor a JSON encoding and a socket write per event (about 0.3 ms of
+CPU per request on the bench machine, ``bench/dashboard_overhead.py``), which a session whose
+dashboard is never opened should not pay.
 """
 
 from __future__ import annotations
@@ -18,6 +23,7 @@ from typing import Any
 KEPT = 1000  # events kept for a page that opens (or reconnects) later
 PER_CLIENT = 1000  # events queued per stream before that stream drops some
 RETRY_S = 0.25
+FIRST_CONNECT_S = 5.0  # how long the first page waits for the tail server before going on
 MAX_TEXT = 4000  # characters of one log message or exception kept
 MAX_LOGS = 100  # log lines kept per request
 LINE_LIMIT = 1 << 24
@@ -71,12 +77,25 @@ class EventFeed:
         self.events: deque[Event] = deque(maxlen=kept)
         self.seq = 0
         self.connected = False
+        self._connected = asyncio.Event()
+        self._waited = False
         self._streams: set[asyncio.Queue[Event | None]] = set()
         self._task: asyncio.Task[None] | None = None
 
     def start(self) -> None:
         if self.socket_path is not None and self._task is None:
             self._task = asyncio.ensure_future(self._follow(self.socket_path))
+
+    async def ready(self) -> None:
+        """Follow the tail server (from now on) and wait, the first time only and briefly,
+        until connected, so that a request sent right after the page opens is seen."""
+        if self.socket_path is None:
+            return
+        self.start()
+        if not self._waited:
+            self._waited = True
+            with contextlib.suppress(asyncio.TimeoutError):
+                await asyncio.wait_for(self._connected.wait(), FIRST_CONNECT_S)
 
     def publish(self, event: Event) -> None:
         self.seq += 1
@@ -127,6 +146,7 @@ class EventFeed:
                 await writer.drain()
                 await reader.readline()  # {"type": "hello"}
                 self.connected = True
+                self._connected.set()
                 while line := await reader.readline():
                     with contextlib.suppress(ValueError):
                         event = json.loads(line)
