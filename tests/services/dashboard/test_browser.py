@@ -4,7 +4,8 @@ browser/dashboard_page.mjs drives Debian's Chromium with playwright-core (no bro
 as tests/examples/test_iui_chat_page_browser.py does): once the page's live stream is open it
 sends a request to the front worker, waits (on the DOM) for it and its service-binding hop to
 the back worker to appear, opens their trace's waterfall, then a D1 table's rows and the SQL
-console's refusal of a write. The screenshots stay in test-artifacts/dashboard/ for CI to keep.
+console's refusal of a write. browser/state_pages.mjs opens the KV, R2, Durable Object, queue
+and workflow browsers over a state folder full of hostile keys. The screenshots stay in test-artifacts/dashboard/ for CI to keep.
 `.ci/run` installs Chromium and playwright-core.
 """
 
@@ -16,9 +17,11 @@ import re
 import shutil
 import subprocess
 from pathlib import Path
+from typing import Any
 
 import pytest
 
+from tests.services.dashboard.conftest import HOSTILE, KEYS, Dashboard
 from wranglerpy.testing import DevServer
 
 pytestmark = [pytest.mark.slow, pytest.mark.integration]
@@ -32,14 +35,42 @@ NODE = shutil.which("node")
 BANNER = re.compile(r"Dashboard .* on (http://127\.0\.0\.1:\d+/_dashboard/)")
 
 
-@pytest.fixture(scope="module")
-def dev(tmp_path_factory: pytest.TempPathFactory):
+def need_browser() -> None:
     if CHROMIUM is None:
         pytest.skip("headless Chromium is not installed (apt-get install chromium)")
     if NODE is None or not (BROWSER / "node_modules" / "playwright-core").is_dir():
         pytest.skip(
             "playwright-core is not installed (cd tests/services/dashboard/browser && npm install)"
         )
+
+
+def run_page(script: str, *args: str) -> dict[str, Any]:
+    """Run one of browser/*.mjs; what it printed (JSON)."""
+    shots = ARTIFACTS / "dashboard"
+    result = subprocess.run(
+        [str(NODE), str(BROWSER / script), *args, str(shots)],
+        capture_output=True,
+        text=True,
+        timeout=300,
+        cwd=BROWSER,
+        env={"PATH": "/usr/bin:/bin", "CHROMIUM": str(CHROMIUM), "HOME": str(shots.parent)},
+    )
+    assert result.returncode == 0, result.stderr[-3000:]
+    return dict(json.loads(result.stdout.strip().splitlines()[-1]))
+
+
+@pytest.fixture(scope="module")
+def shots() -> Path:
+    folder = ARTIFACTS / "dashboard"
+    folder.mkdir(parents=True, exist_ok=True)
+    for old in folder.glob("*.png"):
+        old.unlink()
+    return folder
+
+
+@pytest.fixture(scope="module")
+def dev(tmp_path_factory: pytest.TempPathFactory):
+    need_browser()
     with DevServer(
         PROJECT / "front" / "wrangler.toml",
         PROJECT / "back" / "wrangler.toml",
@@ -52,29 +83,12 @@ def dev(tmp_path_factory: pytest.TempPathFactory):
         yield server
 
 
-def test_the_dashboard_shows_a_live_request_its_trace_and_a_d1_table(dev: DevServer) -> None:
+def test_the_dashboard_shows_a_live_request_its_trace_and_a_d1_table(
+    dev: DevServer, shots: Path
+) -> None:
     found = BANNER.search(dev.output())
     assert found, dev.output()
-    shots = ARTIFACTS / "dashboard"
-    shots.mkdir(parents=True, exist_ok=True)
-    for old in shots.glob("*.png"):
-        old.unlink()
-    result = subprocess.run(
-        [
-            str(NODE),
-            str(BROWSER / "dashboard_page.mjs"),
-            found.group(1),
-            dev.url("front"),
-            str(shots),
-        ],
-        capture_output=True,
-        text=True,
-        timeout=300,
-        cwd=BROWSER,
-        env={"PATH": "/usr/bin:/bin", "CHROMIUM": str(CHROMIUM), "HOME": str(shots.parent)},
-    )
-    assert result.returncode == 0, result.stderr[-3000:] + dev.output()[-3000:]
-    seen = json.loads(result.stdout.strip().splitlines()[-1])
+    seen = run_page("dashboard_page.mjs", found.group(1), dev.url("front"))
     assert seen["answer"] == "front + back ok"
     # One trace across both workers: the front's request and its hop to the back worker.
     assert seen["trace"] == seen["backTrace"] and re.fullmatch(r"[0-9a-f]{32}", seen["trace"])
@@ -94,5 +108,22 @@ def test_the_dashboard_shows_a_live_request_its_trace_and_a_d1_table(dev: DevSer
     assert seen["foreign"] == [] and seen["consoleErrors"] == []
     assert seen["failed"] == [["/_dashboard/api/d1/query", 400]]  # the refused DELETE only
     for name in ("requests", "logs", "workers", "d1-table", "d1-refusal", "d1-console"):
+        data = (shots / f"{name}.png").read_bytes()
+        assert data[:8] == b"\x89PNG\r\n\x1a\n" and len(data) > 10_000, name
+
+
+def test_the_state_browsers_show_hostile_keys_as_text(dashboard: Dashboard, shots: Path) -> None:
+    need_browser()
+    seen = run_page("state_pages.mjs", dashboard.base)
+    assert seen["errors"] == [] and seen["dialogs"] == 0 and seen["images"] == 0
+    assert len(seen["kvKeys"]) == 100  # one page
+    everything = seen["kvKeysAfterNext"]  # the second page added below the first
+    assert len(everything) == KEYS + len(HOSTILE) + 1 and set(HOSTILE) <= set(everything)
+    assert seen["kvValue"] == f"value of {HOSTILE[0]}"
+    assert HOSTILE[0] in seen["r2Rows"] and "cats/" in seen["r2Rows"]
+    assert seen["r2Value"] == "meow"
+    assert seen["doKeys"] == [HOSTILE[0], "count"]
+    assert seen["messages"] == 3 and seen["instances"] == ["inst-1"]
+    for name in ("kv", "r2", "durable-objects", "queues", "workflows"):
         data = (shots / f"{name}.png").read_bytes()
         assert data[:8] == b"\x89PNG\r\n\x1a\n" and len(data) > 10_000, name

@@ -177,7 +177,11 @@ class DashboardApp:
         gone = asyncio.ensure_future(_disconnected(request.receive))
         try:
             await send({"type": "http.response.start", "status": 200, "headers": headers})
-            hello = {"seq": self.feed.seq, "live": self.feed.connected}
+            hello = {
+                "seq": self.feed.seq,
+                "live": self.feed.connected,
+                "follows": self.feed.socket_path is not None,  # False: `wranglerpy services`
+            }
             await _event(send, "hello", hello)
             for event in backlog:
                 await _event(send, "event", event, event["seq"])

@@ -22,7 +22,8 @@ function connect() {
   source.addEventListener("hello", (message) => {
     const hello = JSON.parse(message.data);
     document.body.dataset.stream = "open";
-    statusLine.textContent = hello.live ? "live" : "live (waiting for dev/edge events)";
+    statusLine.textContent = !hello.follows ? "state only (no dev or edge attached)"
+      : hello.live ? "live" : "live (waiting for dev/edge events)";
   });
   source.addEventListener("event", (message) => receive(JSON.parse(message.data)));
   source.onerror = () => {
