@@ -3,10 +3,15 @@
 from __future__ import annotations
 
 import fnmatch
-import tomllib
+import sys
 from pathlib import Path
 
 from wranglerpy.services.dashboard import app
+
+if sys.version_info >= (3, 11):
+    import tomllib
+else:  # pragma: no cover
+    import tomli as tomllib
 
 ROOT = Path(__file__).resolve().parents[3]
 STATIC = Path(app.__file__).parent / "static"
