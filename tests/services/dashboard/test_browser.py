@@ -105,6 +105,7 @@ def test_the_dashboard_shows_a_live_request_its_trace_and_a_d1_table(
     assert seen["imagesInPage"] == 0 and seen["title"] != "pwned"
     assert "read-only" in seen["refusal"] and "DELETE" in seen["refusal"]
     assert int(seen["count"]) >= 1
+    assert seen["refreshed"]  # a later request's row, after the view's refresh hint
     assert seen["foreign"] == [] and seen["consoleErrors"] == []
     assert seen["failed"] == [["/_dashboard/api/d1/query", 400]]  # the refused DELETE only
     for name in ("requests", "logs", "workers", "d1-table", "d1-refusal", "d1-console"):

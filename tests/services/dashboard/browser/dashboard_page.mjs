@@ -71,6 +71,15 @@ try {
   await page.waitForSelector(".console-output table.rows", wait);
   seen.count = await page.locator(".console-output tbody td").first().textContent();
   await page.screenshot({ path: `${shots}/d1-console.png`, fullPage: true });
+
+  // A request made while the table is open: the view offers a refresh, which shows its row.
+  await fetch(worker + "/second-visit");
+  await page.waitForSelector("button.refresh:has-text('requests since')", wait);
+  await page.click("button.refresh");
+  await page.click("ul.resources li", wait);
+  await page.click('li[data-table="visits"]', wait);
+  await page.waitForFunction(() => [...document.querySelectorAll(".table-rows tbody td")].some((td) => td.textContent === "/second-visit"), null, wait);
+  seen.refreshed = true;
   seen.foreign = foreign;
   console.log(JSON.stringify(seen));
 } finally {

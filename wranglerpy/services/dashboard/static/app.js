@@ -205,7 +205,16 @@ async function render() {
   for (const link of document.querySelectorAll("#nav a")) link.classList.toggle("active", link.dataset.view === name);
   clear(main);
   const section = el("section", { "data-view": name });
-  main.append(el("h2", {}, current.title), section);
+  const heading = el("h2", {}, current.title);
+  if (name in stateViews || name === "workers") {
+    // State is read when the view opens; requests that finish later may have changed it.
+    const refresh = el("button", { class: "refresh", on: { click: render } }, "Refresh");
+    heading.append(" ", refresh);
+    current.onEvent = (event) => {
+      if (event.type === "request") refresh.textContent = "Refresh (requests since)";
+    };
+  }
+  main.append(heading, section);
   try {
     await current.render(section);
   } catch (error) {

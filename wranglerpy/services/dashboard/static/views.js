@@ -173,7 +173,7 @@ const durableObjects = {
             return { node: table(["Key", "Value"], rows), next: keys.complete ? null : keys.cursor };
           });
         } } }, el("td", { class: "mono" }, o.id), el("td", {}, o.name ?? ""), el("td", {}, String(o.keys)), el("td", {}, `${o.size} bytes`)));
-        if (offset === page.objects.length) detail.prepend(keysBox);
+        if (offset === page.objects.length) detail.append(keysBox);
         return { node: table(["Id", "Name", "Keys", "Size"], rows), next: offset < page.total ? offset : null };
       });
     });
