@@ -18,6 +18,10 @@ from importlib import resources as package_files
 from pathlib import Path
 from typing import Any
 
+from wranglerpy.bindings.d1.sql import D1Error
+from wranglerpy.bindings.kv import KVError
+from wranglerpy.bindings.r2 import R2Error
+from wranglerpy.errors import StateError
 from wranglerpy.services.asgi import (
     BodyTooLarge,
     Receive,
@@ -63,6 +67,7 @@ SECURITY_HEADERS = [
 ]
 
 Handler = Callable[[Request], Awaitable[Any]]
+BINDING_ERRORS = (KVError, R2Error, D1Error, StateError)
 
 
 def _json(status: int, body: Any) -> Response:
@@ -131,11 +136,8 @@ class DashboardApp:
             return _json(200, await handler(request))
         except DashboardError as exc:
             return _error(exc.status, exc.message)
-        except Exception as exc:  # noqa: BLE001 - a binding's own error for hostile input
-            name = type(exc).__name__
-            if name in ("KVError", "R2Error", "StateError", "D1Error"):
-                return _error(400, str(exc))
-            raise
+        except BINDING_ERRORS as exc:  # the binding's own words for a bad key or argument
+            return _error(400, str(exc))
 
     def static(self, path: str) -> Response:
         name = "index.html" if path in ("/", "") else path.removeprefix("/static/")
@@ -213,12 +215,7 @@ class DashboardApp:
 
     # ----------------------------------------------------------------------- KV
     async def kv(self, request: Request) -> Any:
-        configured = [
-            b["target"]
-            for _, rows in self.spec.workers
-            for b in ({"kind": k, "target": t} for _, k, t in rows)
-            if b["kind"] == "KV Namespace"
-        ]
+        configured = [t for _, rows in self.spec.workers for _, k, t in rows if k == "KV Namespace"]
         return {"namespaces": self.state.kv_namespaces(list(dict.fromkeys(configured)))}
 
     async def kv_keys(self, request: Request) -> Any:
