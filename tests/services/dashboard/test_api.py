@@ -7,6 +7,7 @@ from __future__ import annotations
 import json
 from collections.abc import Iterator
 from typing import Any
+from urllib.parse import quote
 
 import httpx
 import pytest
@@ -283,3 +284,32 @@ def test_workflow_instances(dashboard: Dashboard) -> None:
     assert signup["name"] == "signup" and signup["instances"] == 1
     (instance,) = dashboard.get("api/workflows/instances", workflow="signup").json()["instances"]
     assert instance["id"] == "inst-1" and instance["params"] == '{"email": "a@b"}'
+
+
+@pytest.mark.parametrize(
+    ("path", "params", "status"),
+    [
+        ("api/kv/keys", {"ns": "ns-1", "cursor": "a"}, 400),
+        ("api/r2/objects", {"bucket": "photos", "cursor": "!!"}, 400),
+        ("api/events", {"after": "-1"}, 400),
+        ("api/do/objects", {"ns": "counter-worker-Counter", "offset": "x"}, 400),
+        ("api/kv/keys", {"ns": "ns-1", "prefix": "\udcff\x00"}, 200),
+        ("api/workflows/instances", {"workflow": "nope"}, 200),
+    ],
+)
+def test_bad_arguments_get_one_line_errors(
+    dashboard: Dashboard, path: str, params: dict[str, str], status: int
+) -> None:
+    raw = "&".join(f"{k}={quote(v.encode('utf-8', 'surrogateescape'))}" for k, v in params.items())
+    answer = dashboard.client.get(f"{path}?{raw}")
+    assert answer.status_code == status, answer.text
+    if status == 400:
+        message = answer.json()["error"]
+        assert message and "\n" not in message and "Traceback" not in message
+
+
+def test_an_oversized_query_is_refused(dashboard: Dashboard) -> None:
+    answer = dashboard.client.post(
+        "api/d1/query", json={"db": "db-1", "sql": "SELECT 1 -- " + "x" * 300_000}
+    )
+    assert answer.status_code == 413 and "larger than" in answer.json()["error"]
