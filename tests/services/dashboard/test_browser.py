@@ -11,11 +11,13 @@ and workflow browsers over a state folder full of hostile keys. The screenshots 
 
 from __future__ import annotations
 
+import http.server
 import json
 import os
 import re
 import shutil
 import subprocess
+import threading
 from pathlib import Path
 from typing import Any
 
@@ -68,19 +70,41 @@ def shots() -> Path:
     return folder
 
 
+class Collector(http.server.BaseHTTPRequestHandler):
+    """An OTLP receiver that takes every post: with an endpoint set, workers record their
+    binding calls (KV, D1, ...) as child spans, which the waterfall shows too."""
+
+    def do_POST(self) -> None:  # noqa: N802 - http.server's name
+        self.rfile.read(int(self.headers.get("content-length") or 0))
+        self.send_response(200)
+        self.send_header("content-length", "0")
+        self.end_headers()
+
+    def log_message(self, format: str, *args: object) -> None:  # noqa: A002
+        pass
+
+
 @pytest.fixture(scope="module")
 def dev(tmp_path_factory: pytest.TempPathFactory):
     need_browser()
-    with DevServer(
-        PROJECT / "front" / "wrangler.toml",
-        PROJECT / "back" / "wrangler.toml",
-        persist_to=tmp_path_factory.mktemp("state"),
-        watch=False,
-        services=True,
-        extra_args=["--services-port", "0"],
-        timeout=120,
-    ) as server:
-        yield server
+    collector = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Collector)
+    threading.Thread(target=collector.serve_forever, daemon=True).start()
+    endpoint = f"http://127.0.0.1:{collector.server_address[1]}"
+    try:
+        with DevServer(
+            PROJECT / "front" / "wrangler.toml",
+            PROJECT / "back" / "wrangler.toml",
+            persist_to=tmp_path_factory.mktemp("state"),
+            watch=False,
+            services=True,
+            extra_args=["--services-port", "0"],
+            environ={"OTEL_EXPORTER_OTLP_ENDPOINT": endpoint},
+            timeout=120,
+        ) as server:
+            yield server
+    finally:
+        collector.shutdown()
+        collector.server_close()
 
 
 def test_the_dashboard_shows_a_live_request_its_trace_and_a_d1_table(
@@ -94,6 +118,7 @@ def test_the_dashboard_shows_a_live_request_its_trace_and_a_d1_table(
     assert seen["trace"] == seen["backTrace"] and re.fullmatch(r"[0-9a-f]{32}", seen["trace"])
     assert any(s.startswith("front: GET /hello-dashboard") for s in seen["spans"]), seen["spans"]
     assert any(s.startswith("back: GET /inner/hello-dashboard") for s in seen["spans"])
+    assert "front: D1 run" in seen["spans"], seen["spans"]  # a binding call inside the request
     assert "[front] log: front saw /hello-dashboard" in seen["traceLogs"]
     assert (
         any(h.startswith("front") for h in seen["workers"]) and "env.BACK" in seen["frontBindings"]
