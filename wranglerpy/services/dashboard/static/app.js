@@ -109,29 +109,41 @@ function waterfall(trace) {
   const start = Math.min(...spans.map((s) => Number(s.start_ns)));
   const end = Math.max(...spans.map((s) => Number(s.start_ns) + Number(s.duration_ms || 0) * 1e6));
   const total = Math.max(end - start, 1);
-  const depthOf = new Map();
-  const bySpan = new Map(spans.map((s) => [s.span, s]));
-  const depth = (s, seen = 0) => {
-    if (depthOf.has(s.span)) return depthOf.get(s.span);
-    const parent = s.parent_span && bySpan.get(s.parent_span);
-    const d = parent && seen < 20 ? depth(parent, seen + 1) + 1 : 0;
-    depthOf.set(s.span, d);
-    return d;
-  };
-  const rows = [];
-  const bar = (label, indent, begin, ms, cls) => el("div", { class: "wf-row span" },
-    el("div", { class: "wf-label", title: label, style: { "padding-left": `${indent}em` } }, label),
-    el("div", { class: "wf-track" }, el("div", { class: "wf-bar " + cls, style: {
-      left: `${(100 * (begin - start)) / total}%`, width: `${Math.max((100 * ms * 1e6) / total, 0.3)}%` } })),
-    el("div", { class: "wf-time" }, `${Number(ms).toFixed(1)} ms`));
+  // One tree: calls under the call that made them, binding calls under their call, each
+  // level in start order; a call whose parent is not kept (or another trace's) is a root.
+  const items = [];
   for (const s of spans) {
-    const d = depth(s);
     const name = s.method === "RPC" ? `RPC ${s.entrypoint || "Default"}.${s.rpcMethod || ""}` : `${s.method} ${s.path}`;
-    rows.push(bar(`${s.worker}: ${name}`, d, Number(s.start_ns), Number(s.duration_ms || 0), statusClass(s) === "status-err" ? "error" : ""));
+    items.push({ id: s.span, parent: s.parent_span, label: `${s.worker}: ${name}`, begin: Number(s.start_ns),
+      ms: Number(s.duration_ms || 0), cls: statusClass(s) === "status-err" ? "error" : "" });
     for (const c of s.child_spans || []) {
-      rows.push(bar(`${s.worker}: ${c.name}`, d + 1, Number(c.start_ns), (Number(c.end_ns) - Number(c.start_ns)) / 1e6, "child" + (c.error ? " error" : "")));
+      items.push({ id: c.span, parent: s.span, label: `${s.worker}: ${c.name}`, begin: Number(c.start_ns),
+        ms: (Number(c.end_ns) - Number(c.start_ns)) / 1e6, cls: "child" + (c.error ? " error" : "") });
     }
   }
+  const known = new Set(items.map((i) => i.id));
+  const children = new Map();
+  for (const item of items) {
+    const key = item.parent && known.has(item.parent) && item.parent !== item.id ? item.parent : null;
+    if (!children.has(key)) children.set(key, []);
+    children.get(key).push(item);
+  }
+  const rows = [];
+  const bar = (item, indent) => el("div", { class: "wf-row span" },
+    el("div", { class: "wf-label", title: item.label, style: { "padding-left": `${indent}em` } }, item.label),
+    el("div", { class: "wf-track" }, el("div", { class: "wf-bar " + item.cls, style: {
+      left: `${(100 * (item.begin - start)) / total}%`, width: `${Math.max((100 * item.ms * 1e6) / total, 0.3)}%` } })),
+    el("div", { class: "wf-time" }, `${item.ms.toFixed(1)} ms`));
+  const placed = new Set();
+  const walk = (key, depth) => {
+    for (const item of (children.get(key) || []).sort((a, b) => a.begin - b.begin)) {
+      if (placed.has(item.id) || depth > 50) continue; // ids repeat only in a broken trace
+      placed.add(item.id);
+      rows.push(bar(item, depth));
+      walk(item.id, depth + 1);
+    }
+  };
+  walk(null, 0);
   const logs = spans.flatMap((s) => (s.logs || []).map((l) => ({ ...l, worker: s.worker })));
   const errors = spans.flatMap((s) => (s.exceptions || []).map((x) => ({ ...x, worker: s.worker })));
   return el("section", { class: "card", id: "trace", "data-trace": trace },
