@@ -313,3 +313,9 @@ def test_an_oversized_query_is_refused(dashboard: Dashboard) -> None:
         "api/d1/query", json={"db": "db-1", "sql": "SELECT 1 -- " + "x" * 300_000}
     )
     assert answer.status_code == 413 and "larger than" in answer.json()["error"]
+
+
+def test_the_banner_prints_the_dashboard_first(dashboard: Dashboard) -> None:
+    lines = dashboard.handle.banner_lines()
+    assert lines[0].endswith(f"on http://127.0.0.1:{dashboard.handle.port}/_dashboard/")
+    assert lines[0].startswith("⎔ Dashboard") and len(lines) == 3
