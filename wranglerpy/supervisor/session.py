@@ -133,11 +133,12 @@ async def run_dev(
         printer.add_worker(config.name)
     gate = StartupGate(printer)
     hub.subscribe(gate)
-    dev_lock = state_lock.hold_for_workers(workers, options.supervisor.persist_dir)  # issue 18
-    spans = start_export(hub)  # OTLP, when OTEL_EXPORTER_OTLP_ENDPOINT is set
     tail_path = runtime_dir() / f"tail-{os.getpid()}.sock"
     supervisor_options = replace(options.supervisor, tail_socket=tail_path)
     supervisor = Supervisor(workers, ports, hub, supervisor_options, reload_config=reload_config)
+    supervisor.claim()  # a worker another live session runs: one-line error, nothing started
+    dev_lock = state_lock.hold_for_workers(workers, options.supervisor.persist_dir)  # issue 18
+    spans = start_export(hub)  # OTLP, when OTEL_EXPORTER_OTLP_ENDPOINT is set
     tail_server = TailServer(hub, tail_path)
     await tail_server.start()
     stop = stop or asyncio.Event()

@@ -18,6 +18,7 @@ from socket import socket
 
 from wranglerpy.config.plan import dependency_order, service_target
 from wranglerpy.config.schema import WorkerConfig
+from wranglerpy.errors import UsageError
 from wranglerpy.host.http_limits import HttpLimits
 from wranglerpy.host.locations import Locations, WorkerLocation
 from wranglerpy.host.pool import (
@@ -40,9 +41,6 @@ from wranglerpy.wire.client import FrameClient
 
 ConfigReloader = Callable[[WorkerConfig], WorkerConfig]
 RETRY_SECONDS = 2.0  # a worker that could not start at all is tried again after this
-
-
-REGISTRY_CHECK_SECONDS = 2.0  # how often a session checks its registry entries are there
 
 
 @dataclass
@@ -135,15 +133,33 @@ class Supervisor:
         self.crons = CronScheduler(self._fire_cron)
         self.workers: dict[str, ManagedWorker] = {}
         self._stopping = False
-        self._registry_watch: asyncio.Task[None] | None = None
+        self._claims: list[int] = []  # registry locks on the worker names, held until shutdown
         self._pid = os.getpid()
         self._python_paths: dict[str, list[Path]] = {}
         self._installs: dict[Path, asyncio.Task[Path | None]] = {}
 
     # ----------------------------------------------------------------- start
+    def claim(self) -> None:
+        """Own every worker name in the registry until shutdown; a name another live session
+        serves is a UsageError naming it, and nothing is held."""
+        if self._claims:
+            return
+        try:
+            for config in self.configs:
+                self._claims.append(self.registry.claim(config.name, self.options.mode))
+        except UsageError:
+            self._release_claims()
+            raise
+
+    def _release_claims(self) -> None:
+        claims, self._claims = self._claims, []
+        for fd in claims:
+            os.close(fd)
+
     async def start(self) -> float:
         """Bind, build, spawn and load every worker, targets first; returns seconds taken."""
         started = time.perf_counter()
+        self.claim()
         for index, config in enumerate(self.configs):
             ip = self.options.ip
             flag = "--port PORT or " if index == 0 else ""
@@ -185,22 +201,7 @@ class Supervisor:
             )
         for worker in self.workers.values():
             self.crons.schedule(worker.name, worker.config.triggers.crons)
-        self._registry_watch = asyncio.ensure_future(self._keep_registered())
         return time.perf_counter() - started
-
-    async def _keep_registered(self) -> None:
-        """Take our registry entries back when they vanish: another session of the same
-        worker that overwrote them and then stopped would otherwise leave this one's bindings
-        and tail unreachable (503) until a restart (issue 18, finding 9)."""
-        while not self._stopping:
-            await asyncio.sleep(REGISTRY_CHECK_SECONDS)
-            for worker in self.workers.values():
-                if not self._stopping and self.registry.get(worker.name, self.options.mode) is None:
-                    self._register(worker)
-                    self.hub.system(
-                        f"⎔ {worker.name}: service bindings and tail reach this session again",
-                        worker=worker.name,
-                    )
 
     async def _install_dependencies(self, worker: ManagedWorker) -> None:
         root = worker.config.root.resolve()
@@ -235,15 +236,6 @@ class Supervisor:
         )
 
     def _register(self, worker: ManagedWorker) -> None:
-        other = self.registry.get(worker.name, self.options.mode)
-        if other is not None and other.pid != self._pid:
-            self.hub.system(
-                f'▲ [WARNING] Worker "{worker.name}" is also running in another wranglerpy dev '
-                f"(pid {other.pid}, {other.url}): service bindings and tail reach this session "
-                "now, and go back to the other one when this one stops.",
-                worker=worker.name,
-                level="warn",
-            )
         self.registry.register(
             WorkerLocation(
                 name=worker.name,
@@ -305,8 +297,6 @@ class Supervisor:
             return
         self._stopping = True
         self.crons.stop()
-        if self._registry_watch is not None:
-            self._registry_watch.cancel()
         await asyncio.gather(
             self.spares.close(),
             *(w.pool.stop(grace) for w in self.workers.values()),
@@ -319,6 +309,7 @@ class Supervisor:
             worker.uds.close()
             with contextlib.suppress(FileNotFoundError):
                 worker.uds_path.unlink()
+        self._release_claims()
 
     def kill_all(self) -> None:
         for worker in self.workers.values():
