@@ -24,6 +24,8 @@ def _entry(name: str, pid: int) -> WorkerLocation:
 def test_a_claimed_name_is_refused_until_its_owner_lets_go(tmp_path: Path) -> None:
     owner = Locations(tmp_path)
     held = owner.claim("api")
+    with pytest.raises(UsageError, match=rf"dev \(pid {os.getpid()}\)\. Stop"):
+        Locations(tmp_path).claim("api")  # claimed, its entry not written yet
     owner.register(_entry("api", os.getpid()))
     with pytest.raises(UsageError) as refused:
         Locations(tmp_path).claim("api")  # another open of the lock: another session

@@ -92,14 +92,17 @@ class Locations:
         try:
             fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
         except BlockingIOError:
+            owner = os.read(fd, 32).decode(errors="replace")  # its pid, before it registers
             os.close(fd)
             other = self.get(name, mode)
-            where = f" (pid {other.pid}, {other.url})" if other is not None else ""
+            where = f" (pid {other.pid}, {other.url})" if other is not None else f" (pid {owner})"
             raise UsageError(
                 f'Worker "{name}" is already running in another wranglerpy {mode}{where}. '
                 "Stop that session, or run this one under another worker name (`name` in "
                 "its config, or another config)."
             ) from None
+        os.ftruncate(fd, 0)
+        os.write(fd, str(os.getpid()).encode())
         return fd
 
     def register(self, entry: WorkerLocation) -> None:
