@@ -24,6 +24,28 @@ def _parse_vars(pairs: list[str]) -> tuple[tuple[str, object], ...]:
     return tuple(parsed)
 
 
+def _inspector_ports(
+    names: list[str], first: int | None, http_ports: dict[str, int]
+) -> dict[str, int]:
+    """``--inspector-port N``: worker k's debugpy port is N + k (checked before anything runs)."""
+    from wranglerpy.runtime import debugger
+
+    if first is None:
+        return {}
+    if not 1 <= first <= 65535 - (len(names) - 1):
+        raise UsageError(f"--inspector-port must leave room for {len(names)} port(s), got {first}")
+    if not debugger.available():
+        raise UsageError(f"--inspector-port needs debugpy: {debugger.EXTRA}")
+    ports = debugger.assign(names, first)
+    clash = debugger.ports_in_use(ports, http_ports)
+    if clash:
+        raise UsageError(
+            f"--inspector-port {first}: port {ports[clash[0]]} ({clash[0]}'s debugger) is also "
+            "a worker's HTTP port; choose another"
+        )
+    return ports
+
+
 @handle_errors
 def dev(
     config: ConfigsOption = None,
@@ -61,7 +83,10 @@ def dev(
         True, "--local/--remote", help="Always local; --remote is not supported."
     ),
     inspector_port: int = typer.Option(
-        None, "--inspector-port", help="Accepted for wrangler compatibility; ignored."
+        None,
+        "--inspector-port",
+        help="Let a debugger (debugpy, e.g. VS Code) attach: worker k listens on this port + k "
+        "(needs the debug extra).",
     ),
     services: bool = typer.Option(
         True,
@@ -120,6 +145,7 @@ def dev(
     listen_ip = ip or workers[0].dev.ip or "127.0.0.1"
     overrides = parse_worker_ports(worker_port or [], names)
     ports = assign_ports(workers, port, lambda p: port_is_free(listen_ip, p), overrides)
+    inspectors = _inspector_ports(names, inspector_port, ports)
     persist_dir, temp_dir = resolve_persist(persist_to, no_persist)
 
     def reload_config(current: WorkerConfig) -> WorkerConfig:
@@ -137,6 +163,7 @@ def dev(
             apply_migrations=apply_migrations,
             log_level="debug" if log_level == "debug" else "info",
             http_limits=parse_limits(http_limit or []),
+            inspector_ports=tuple(inspectors.items()),
         ),
         watch=watch,
         log_format=log_format,
