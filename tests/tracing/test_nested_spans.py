@@ -9,8 +9,8 @@ and ``wranglerpy tail`` of the consumer shows that same trace id."""
 from __future__ import annotations
 
 import asyncio
-import contextvars
 import contextlib
+import contextvars
 import json
 import socket
 import threading
