@@ -4,6 +4,9 @@ from __future__ import annotations
 
 import asyncio
 import shutil
+import sys
+from collections.abc import Callable
+from typing import Any, TextIO
 
 import typer
 
@@ -44,6 +47,36 @@ def _inspector_ports(
             "a worker's HTTP port; choose another"
         )
     return ports
+
+
+async def with_hotkeys(
+    run: Any,
+    workers: list[Any],
+    ports: dict[str, int],
+    options: Any,
+    reload_config: Any,
+    url: Callable[[], str | None],
+    *,
+    stdin: TextIO | None = None,
+    stdout: TextIO | None = None,
+) -> None:
+    """``run_dev`` with wrangler's hotkeys once it is ready (on an interactive terminal only);
+    the terminal's mode is restored however it ends."""
+    from wranglerpy.cli.hotkeys import Hotkeys
+
+    ready, stop = asyncio.Event(), asyncio.Event()
+    keys = Hotkeys(url, stop.set, stdin=stdin or sys.stdin, stdout=stdout or sys.stdout)
+
+    async def when_ready() -> None:
+        await ready.wait()
+        keys.start()
+
+    waiter = asyncio.ensure_future(when_ready())
+    try:
+        await run(workers, ports, options, reload_config=reload_config, ready=ready, stop=stop)
+    finally:
+        waiter.cancel()
+        keys.restore()
 
 
 @handle_errors
@@ -170,8 +203,15 @@ def dev(
         log_level=log_level,
         services=ServicesOptions(enabled=services, port=services_port),
     )
+
+    def first_url() -> str | None:  # the first worker's, as wrangler's [b] opens its own
+        from wranglerpy.host.locations import Locations
+
+        entry = Locations(options.supervisor.registry_dir).get(names[0], "dev")
+        return entry.url if entry is not None else None
+
     try:
-        asyncio.run(run_dev(workers, ports, options, reload_config=reload_config))
+        asyncio.run(with_hotkeys(run_dev, workers, ports, options, reload_config, first_url))
     finally:
         if temp_dir is not None:
             shutil.rmtree(temp_dir, ignore_errors=True)
