@@ -60,22 +60,22 @@ def get_in_thread(url: str) -> tuple[threading.Thread, list[httpx.Response]]:
     return thread, answers
 
 
-def hit_breakpoint(port: int, source: Path, url: str) -> str:
-    """Attach, break at LINE, check where it stopped, continue; the HTTP answer's text."""
-    client = DapClient(port)
-    try:
-        client.attach_with_breakpoint(str(source), LINE)
-        thread, answers = get_in_thread(url)
-        thread_id, path, line = client.stopped_at()
-        assert (Path(path).resolve(), line) == (source.resolve(), LINE)
-        assert not answers  # the request waits on the breakpoint
-        client.request("continue", threadId=thread_id)
-        thread.join(60)
-        client.request("disconnect", terminateDebuggee=False)
-    finally:
-        client.close()
+def hit_breakpoint(client: DapClient, source: Path, url: str) -> str:
+    """Break at LINE during a request, check where it stopped, continue; the answer's text."""
+    thread, answers = get_in_thread(url)
+    thread_id, path, line = client.stopped_at()
+    assert (Path(path).resolve(), line) == (source.resolve(), LINE)
+    assert not answers  # the request waits on the breakpoint
+    client.request("continue", threadId=thread_id)
+    thread.join(60)
     assert answers and answers[0].status_code == 200
     return answers[0].text
+
+
+def attach(port: int, source: Path) -> DapClient:
+    client = DapClient(port)
+    client.attach_with_breakpoint(str(source), LINE)
+    return client
 
 
 @pytest.mark.integration
@@ -91,20 +91,29 @@ def test_breakpoint_in_each_worker_and_after_reload(tmp_path: Path) -> None:
         assert f"listening on 127.0.0.1:{inspector} (dbg-a)" in output
         assert f"listening on 127.0.0.1:{inspector + 1} (dbg-b)" in output
         source_a = tmp_path / "a" / "src" / "entry.py"
-        assert hit_breakpoint(inspector, source_a, dev.workers["dbg-a"].url) == "from a"
         source_b = tmp_path / "b" / "src" / "entry.py"
-        assert hit_breakpoint(inspector + 1, source_b, dev.workers["dbg-b"].url) == "from b"
+        client_b = attach(inspector + 1, source_b)
+        assert hit_breakpoint(client_b, source_b, dev.workers["dbg-b"].url) == "from b"
+        client_b.request("disconnect", terminateDebuggee=False)  # detaching leaves it running
+        client_b.close()
+        client_a = attach(inspector, source_a)
+        assert hit_breakpoint(client_a, source_a, dev.workers["dbg-a"].url) == "from a"
 
-        # Hot reload: the new process listens on the same port once the old one is gone.
+        # Hot reload while attached: the debugger's session ends with the old process, and
+        # the new process listens on the same port once the old one is gone.
         source_a.write_text(WORKER.format(answer="reloaded"))
         wait_until(lambda: "dbg-a ready" in dev.output(), "the reload")
+        client_a.event("terminated")
+        client_a.close()
         wait_until(
             lambda: (
                 dev.output().count(f"⎔ Debugger (debugpy) listening on 127.0.0.1:{inspector}") >= 2
             ),
             "the new process's debugger",
         )
-        assert hit_breakpoint(inspector, source_a, dev.workers["dbg-a"].url) == "reloaded"
+        client_a = attach(inspector, source_a)
+        assert hit_breakpoint(client_a, source_a, dev.workers["dbg-a"].url) == "reloaded"
+        client_a.close()
 
 
 def test_inspector_port_without_room_is_a_usage_error(tmp_path: Path) -> None:
