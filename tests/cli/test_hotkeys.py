@@ -8,6 +8,7 @@ Keys and labels follow workers-sdk packages/wrangler/src/dev/hotkeys.ts (``b``, 
 from __future__ import annotations
 
 import asyncio
+import fcntl
 import os
 import pty
 import signal
@@ -111,7 +112,8 @@ def test_hotkeys_in_a_real_terminal(tmp_path: Path) -> None:
         [sys.executable, "-m", "wranglerpy", "dev", "-c", str(config), "--port", str(port),
          "--no-persist", "--no-services", "--no-watch"],
         stdin=terminal.slave, stdout=terminal.slave, stderr=terminal.slave, env=environ,
-        start_new_session=True,
+        start_new_session=True,  # and the terminal is its controlling one, as in a shell:
+        preexec_fn=lambda: fcntl.ioctl(0, termios.TIOCSCTTY, 0),
     )  # fmt: skip
     try:
         wait_until(lambda: "[x] to exit" in terminal.text(), "the hotkeys box")
@@ -139,6 +141,33 @@ def test_no_hotkeys_without_a_terminal(tmp_path: Path) -> None:
     with DevServer(project(tmp_path / "app"), cwd=tmp_path) as dev:  # stdin: /dev/null
         assert "Ready in" in dev.output()
         assert "[b] open a browser" not in dev.output()
+
+
+def test_no_hotkeys_for_a_background_job() -> None:
+    """``wranglerpy dev &``: the terminal belongs to the shell's foreground job."""
+    script = textwrap.dedent("""
+        import os, sys
+        from wranglerpy.cli.hotkeys import interactive
+        child = os.fork()
+        if child == 0:  # a job of its own, not the terminal's foreground one
+            os.setpgid(0, 0)
+            print("background", interactive(sys.stdin, sys.stdout), flush=True)
+            os._exit(0)
+        os.waitpid(child, 0)
+        print("foreground", interactive(sys.stdin, sys.stdout), flush=True)
+    """)
+    terminal = Terminal()
+    try:
+        process = subprocess.Popen(
+            [sys.executable, "-c", script], stdin=terminal.slave, stdout=terminal.slave,
+            start_new_session=True, preexec_fn=lambda: fcntl.ioctl(0, termios.TIOCSCTTY, 0),
+        )  # fmt: skip
+        assert process.wait(30) == 0
+        wait_until(lambda: "foreground" in terminal.text(), "the answers")
+        assert "background False" in terminal.text()
+        assert "foreground True" in terminal.text()
+    finally:
+        terminal.close()
 
 
 def test_the_terminal_mode_comes_back_after_a_crash() -> None:

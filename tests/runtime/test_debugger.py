@@ -7,6 +7,7 @@ inspector; a Python worker's debugger is debugpy, so the port speaks DAP instead
 
 from __future__ import annotations
 
+import socket
 import threading
 from pathlib import Path
 
@@ -116,7 +117,7 @@ def test_breakpoint_in_each_worker_and_after_reload(tmp_path: Path) -> None:
         client_a.close()
 
 
-def test_inspector_port_without_room_is_a_usage_error(tmp_path: Path) -> None:
+def test_inspector_port_without_room_or_in_use_is_a_usage_error(tmp_path: Path) -> None:
     from typer.testing import CliRunner
 
     from wranglerpy.cli.main import app
@@ -125,3 +126,11 @@ def test_inspector_port_without_room_is_a_usage_error(tmp_path: Path) -> None:
     result = CliRunner().invoke(app, ["dev", "-c", str(config), "--inspector-port", "70000"])
     assert result.exit_code != 0
     assert "--inspector-port must leave room" in result.output
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        args = ["dev", "-c", str(config), "--inspector-port", str(port)]
+        result = CliRunner().invoke(app, args)
+    assert result.exit_code != 0
+    assert f"port {port} (dbg's debugger) is in use on 127.0.0.1" in result.output

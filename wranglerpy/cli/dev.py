@@ -46,6 +46,12 @@ def _inspector_ports(
             f"--inspector-port {first}: port {ports[clash[0]]} ({clash[0]}'s debugger) is also "
             "a worker's HTTP port; choose another"
         )
+    for name, port in ports.items():
+        if not debugger.port_free(port):
+            raise UsageError(
+                f"--inspector-port {first}: port {port} ({name}'s debugger) is in use on "
+                f"{debugger.HOST}; choose another"
+            )
     return ports
 
 

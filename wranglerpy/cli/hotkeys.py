@@ -37,10 +37,18 @@ def box(columns: int | None = None) -> str:
 
 
 def interactive(stdin: TextIO, stdout: TextIO) -> bool:
+    """Both ends are a terminal and ``dev`` is its foreground job (``wranglerpy dev &`` is not:
+    touching the terminal's mode from the background would stop the process, SIGTTOU)."""
     try:
-        return stdin.isatty() and stdout.isatty()
-    except (AttributeError, ValueError):
+        if not (stdin.isatty() and stdout.isatty()):
+            return False
+        fd = stdin.fileno()
+    except (AttributeError, ValueError, OSError):
         return False
+    try:
+        return os.tcgetpgrp(fd) == os.getpgrp()
+    except OSError:  # not our controlling terminal: no job control, no SIGTTOU
+        return True
 
 
 class Hotkeys:
