@@ -15,6 +15,7 @@ import atexit
 import os
 import sys
 import termios
+import threading
 import webbrowser
 from collections.abc import Callable
 from typing import Any, TextIO
@@ -126,15 +127,19 @@ class Hotkeys:
         for char in data:
             self.press(char)
 
+    def _browse(self, url: str) -> None:
+        try:
+            self._open(url)
+        except Exception as exc:  # noqa: BLE001 - no browser here: say so, keep running
+            self._print(f"✘ Could not open a browser for {url}: {exc}")
+
     def press(self, char: str) -> None:
         key = char.lower()  # Caps Lock on: still the key
         if key == "b":
             url = self._url()
             if url is not None:
-                try:
-                    self._open(url)
-                except Exception as exc:  # noqa: BLE001 - no browser here: say so, keep running
-                    self._print(f"✘ Could not open a browser for {url}: {exc}")
+                # On a thread: a $BROWSER command may run until the browser closes.
+                threading.Thread(target=self._browse, args=(url,), daemon=True).start()
         elif key == "c":
             self._stdout.write(CLEAR)
             self._print(box(self._columns()))
