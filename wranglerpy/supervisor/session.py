@@ -21,6 +21,7 @@ from wranglerpy.host.sockets import runtime_dir
 from wranglerpy.logs.hub import LogHub
 from wranglerpy.logs.printer import Printer
 from wranglerpy.logs.tail_server import TailServer
+from wranglerpy.runtime import debugger
 from wranglerpy.services.server import ServicesOptions, services_banner, start_beside, stop_beside
 from wranglerpy.supervisor.supervisor import ConfigReloader, Supervisor, SupervisorOptions
 from wranglerpy.supervisor.watcher import watch
@@ -85,6 +86,8 @@ def banner_lines(supervisor: Supervisor) -> list[str]:
         for warning in config.warnings:
             lines.append(f"    ▲ {warning}")
         lines.append(f"⎔ Ready on {worker.url}" + (f" ({worker.name}{env})" if several else ""))
+        inspector = dict(getattr(supervisor.options, "inspector_ports", ())).get(worker.name)
+        lines.extend(debugger.banner_line(worker.name, inspector, several))
     return lines
 
 

@@ -72,6 +72,7 @@ class SupervisorOptions:
     run_build: bool = True
     apply_migrations: bool = True
     http_limits: HttpLimits | None = None  # dev's public ports (--http-limit)
+    inspector_ports: tuple[tuple[str, int], ...] = ()  # (worker, debugpy port): --inspector-port
 
 
 def start_waves(workers: list[WorkerConfig]) -> list[list[WorkerConfig]]:
@@ -196,6 +197,7 @@ class Supervisor:
             python_path=tuple(str(p) for p in self._python_paths.get(worker.name, ())),
             http_limits=self.options.http_limits,
             allowed_hosts=(self.options.ip,),
+            inspector_port=dict(self.options.inspector_ports).get(worker.name),
         )
 
     def _register(self, worker: ManagedWorker) -> None:
