@@ -265,13 +265,16 @@ def _await(awaitable: Any) -> Generator[Any, Any, Any]:
 
 
 def drive(awaitable: Any) -> Any:
-    """Wrap a handler's coroutine so ``run_sync`` works inside it (greenlet permitting)."""
+    """Wrap a handler's coroutine so ``run_sync`` works inside it (greenlet permitting), its
+    CPU time charged to the invocation's ``[limits] cpu_ms``."""
+    from wranglerpy.runtime import limits
+
     if greenlet is None or not inspect.iscoroutine(awaitable):
-        return awaitable
+        return limits.metered(awaitable)
     from wranglerpy.runtime import webloop
 
     webloop.install()  # run_until_complete inside a handler waits as Pyodide's WebLoop does
-    return _Driver(awaitable)
+    return limits.metered(_Driver(awaitable))
 
 
 __all__ = [

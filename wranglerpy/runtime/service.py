@@ -13,7 +13,7 @@ from typing import Any
 
 from wranglerpy.config.schema import ServiceBinding
 from wranglerpy.host.locations import Locations, WorkerLocation
-from wranglerpy.runtime import tracing
+from wranglerpy.runtime import limits, tracing
 from wranglerpy.runtime.headers import Headers
 from wranglerpy.runtime.request_response import Response, make_request
 from wranglerpy.wire.client import FrameClient
@@ -100,6 +100,7 @@ class ServiceFetcher:
         body: Any = None,
     ) -> Response:
         """Send a request to the target worker; the response streams back as it is produced."""
+        limits.count_subrequest()
         entry = self._target()
         request = make_request(
             input,
@@ -174,6 +175,7 @@ class ServiceFetcher:
 
         check_rpc_value(list(args))  # tuples refused as the SDK refuses them
         check_rpc_value(kwargs)
+        limits.count_subrequest()
         entry = self._target()
         if entry is None:
             raise remote_exception("Error", self._not_found())
