@@ -8,6 +8,9 @@ from dataclasses import dataclass
 
 # compatibility-date.capnp:915-918 pythonNoGlobalHandlers.
 NO_GLOBAL_HANDLERS_DATE = "2025-08-14"
+# compatibility-date.capnp:655-659 pythonWorkers20250116 (Pyodide 0.28.2).
+PYODIDE_028_DATE = "2025-09-29"
+LATER_PYODIDE_FLAGS = ("python_workers_20260610", "python_workers_20260817")
 
 
 @dataclass(frozen=True)
@@ -33,4 +36,15 @@ class Compat:
             "python_no_global_handlers",
             "disable_python_no_global_handlers",
             NO_GLOBAL_HANDLERS_DATE,
+        )
+
+    @property
+    def pyodide_028_or_later(self) -> bool:
+        """Pyodide 0.28+ (``python_workers_20250116``, implied from 2025-09-29,
+        compatibility-date.capnp:655-659; the later 3.14 bundles are flag-only,
+        build/python_metadata.bzl) rather than 0.26.0a2."""
+        if any(flag in self.flags for flag in LATER_PYODIDE_FLAGS):
+            return True
+        return self.enabled(
+            "python_workers_20250116", "no_python_workers_20250116", PYODIDE_028_DATE
         )

@@ -194,6 +194,13 @@ class _Await:
         self.awaitable = awaitable
 
 
+def can_run_sync() -> bool:
+    """Whether ``run_sync`` can suspend here (Pyodide's ``pyodide.ffi.can_run_sync``): inside
+    a handler's call, not at import time or in a task of its own."""
+    current = greenlet.getcurrent() if greenlet is not None else None
+    return current is not None and bool(getattr(current, "_wranglerpy_driver", False))
+
+
 def run_sync(awaitable: Any) -> Any:
     """Block synchronous code on ``awaitable`` while the worker's loop keeps running.
 
@@ -279,6 +286,7 @@ def drive(awaitable: Any) -> Any:
 
 __all__ = [
     "ArrayBuffer",
+    "can_run_sync",
     "JsException",
     "JsMap",
     "JsProxy",

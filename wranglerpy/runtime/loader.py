@@ -159,6 +159,9 @@ def import_worker(
     from wranglerpy.runtime.entropy import top_level_scope
 
     compat = Compat.of(compatibility_date, compatibility_flags)
+    from wranglerpy.runtime import webloop
+
+    webloop.set_asyncio_run_waits(compat.pyodide_028_or_later)  # Pyodide's asyncio.run patch
 
     if not main.is_file():
         raise WorkerLoadError(f"The entry-point file at {main} was not found.")
