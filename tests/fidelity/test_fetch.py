@@ -47,6 +47,32 @@ async def test_fetch_returns_a_workers_response(server: str) -> None:
     assert await response.text() == "POST /p?q=1 1 hi"
 
 
-async def test_a_relative_url_is_a_type_error() -> None:
-    with pytest.raises(TypeError, match="Fetch API cannot load: /x"):
+async def test_a_relative_url_is_an_os_error_through_pyfetch() -> None:
+    """workerd api/http.c++:353-356: with fetch_standard_url (compatibility-date.capnp:460-463,
+    from 2024-06-03) the Request constructor throws ``TypeError: Invalid URL: /x``; the SDK's
+    fetch goes through pyfetch (SDK/fetch.py:34-44), which raises a JsException as
+    ``pyodide.http.AbortError`` (an OSError with the message; pyodide http.py pyfetch)."""
+    from pyodide.http import AbortError
+
+    with pytest.raises(AbortError, match="^Invalid URL: /x$") as info:
         await workers.fetch("/x")
+    assert isinstance(info.value, OSError)
+
+
+async def test_before_2024_06_03_the_message_is_the_legacy_parsers(monkeypatch) -> None:
+    """workerd api/http.c++:2577-2579, 2634-2635: Fetcher::parseUrl with a required host."""
+    from wranglerpy.runtime import compat
+
+    monkeypatch.setattr(compat, "_process", compat.Compat.of("2024-06-02"))
+    with pytest.raises(OSError, match="^Fetch API cannot load: /x$"):
+        await workers.fetch("/x")
+
+
+async def test_the_js_fetch_throws_the_js_type_error() -> None:
+    """``js.fetch`` is the JS function itself: a JsException named TypeError, no pyfetch."""
+    import js
+    from pyodide.ffi import JsException
+
+    with pytest.raises(JsException) as info:
+        await js.fetch("/x")
+    assert (info.value.name, info.value.message) == ("TypeError", "Invalid URL: /x")

@@ -173,7 +173,6 @@ def server() -> Iterator[str]:
 
 
 FETCHES = """
-from pyodide.ffi import JsException
 from workers import Response, WorkerEntrypoint, fetch
 
 class Default(WorkerEntrypoint):
@@ -184,8 +183,8 @@ class Default(WorkerEntrypoint):
             for _ in range(int(request.headers["x-count"])):
                 await fetch(target)
                 done += 1
-        except JsException as exc:
-            return Response(f"{done} {exc.name}: {exc.message}")
+        except OSError as exc:  # the JS Error, through pyfetch (SDK fetch.py:34-44)
+            return Response(f"{done} {type(exc).__name__}: {exc}")
         return Response(f"{done} ok")
 """
 
@@ -194,7 +193,7 @@ async def test_the_subrequest_past_the_limit_throws(harness, server: str) -> Non
     async with harness.build(FETCHES, limits=Limits(subrequests=3)) as client:
         over = await client.get("/", headers={"x-target": server, "x-count": "4"})
         within = await client.get("/", headers={"x-target": server, "x-count": "3"})
-    assert over.text == "3 Error: Too many subrequests by single Worker invocation."
+    assert over.text == "3 AbortError: Too many subrequests by single Worker invocation."
     assert within.text == "3 ok"  # the count starts again with each invocation
 
 
@@ -202,4 +201,26 @@ async def test_a_followed_redirect_counts_as_a_subrequest(harness, server: str) 
     async with harness.build(FETCHES, limits=Limits(subrequests=3)) as client:
         response = await client.get("/", headers={"x-target": server + "/redirect", "x-count": "2"})
     # 1st fetch: 2 subrequests (the redirect and its target); the 2nd fetch's redirect is over.
-    assert response.text == "1 Error: Too many subrequests by single Worker invocation."
+    assert response.text == "1 AbortError: Too many subrequests by single Worker invocation."
+
+
+JS_FETCHES = """
+import js
+from pyodide.ffi import JsException
+from workers import Response, WorkerEntrypoint
+
+class Default(WorkerEntrypoint):
+    async def fetch(self, request):
+        try:
+            for _ in range(2):
+                await js.fetch(request.headers["x-target"])
+        except JsException as exc:
+            return Response(f"{exc.name}: {exc.message}")
+        return Response("ok")
+"""
+
+
+async def test_the_js_fetch_throws_a_js_error(harness, server: str) -> None:
+    async with harness.build(JS_FETCHES, limits=Limits(subrequests=1)) as client:
+        response = await client.get("/", headers={"x-target": server})
+    assert response.text == "Error: Too many subrequests by single Worker invocation."

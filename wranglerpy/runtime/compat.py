@@ -11,6 +11,8 @@ NO_GLOBAL_HANDLERS_DATE = "2025-08-14"
 # compatibility-date.capnp:655-659 pythonWorkers20250116 (Pyodide 0.28.2).
 PYODIDE_028_DATE = "2025-09-29"
 LATER_PYODIDE_FLAGS = ("python_workers_20260610", "python_workers_20260817")
+# compatibility-date.capnp:460-464 fetchStandardUrl.
+FETCH_STANDARD_URL_DATE = "2024-06-03"
 
 
 @dataclass(frozen=True)
@@ -48,3 +50,23 @@ class Compat:
         return self.enabled(
             "python_workers_20250116", "no_python_workers_20250116", PYODIDE_028_DATE
         )
+
+    @property
+    def fetch_standard_url(self) -> bool:
+        """WHATWG URL parsing in ``fetch``/``Request`` (a relative URL: ``Invalid URL: /x``);
+        before, the legacy parser (``Fetch API cannot load: /x``)."""
+        return self.enabled("fetch_standard_url", "fetch_legacy_url", FETCH_STANDARD_URL_DATE)
+
+
+_process: Compat | None = None
+
+
+def set_process(compat: Compat) -> None:
+    """The compatibility of the worker this process runs (set when its module is imported)."""
+    global _process
+    _process = compat
+
+
+def process() -> Compat:
+    """This process's worker's compatibility; today's behaviour before a worker is loaded."""
+    return _process or Compat.of()

@@ -99,17 +99,35 @@ class ServiceFetcher:
         headers: Any = None,
         body: Any = None,
     ) -> Response:
-        """Send a request to the target worker; the response streams back as it is produced."""
+        """Send a request to the target worker; the response streams back as it is produced.
+
+        As the SDK's ``_FetcherWrapper.fetch`` (SDK ``rpc.py:352-354``), through ``pyfetch``:
+        what the binding's JS fetch throws is ``AbortError`` (an ``OSError``), e.g. for a
+        relative URL, which a service binding does not resolve (its Fetcher requires a host,
+        workerd ``server/server.c++:4784``): ``Invalid URL: /x``.
+        """
+        from wranglerpy.runtime.ffi import JsException
+        from wranglerpy.runtime.pyfetch import AbortError
+
+        try:
+            return await self._fetch(input, init, method=method, headers=headers, body=body)
+        except JsException as exc:
+            raise AbortError(exc.message) from None
+
+    async def _fetch(
+        self,
+        input: Any,
+        init: dict[str, Any] | None = None,
+        *,
+        method: str | None = None,
+        headers: Any = None,
+        body: Any = None,
+    ) -> Response:
         limits.count_subrequest()
-        entry = self._target()
         request = make_request(
-            input,
-            init,
-            method=method,
-            headers=headers,
-            body=body,
-            base_url=entry.url if entry else "http://localhost",
+            input, init, method=method, headers=headers, body=body, base_url=None
         )
+        entry = self._target()
         if entry is None:
             return not_found_response(self._binding.service)
         if (request.headers.get("upgrade") or "").lower() == "websocket":
