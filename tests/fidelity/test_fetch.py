@@ -76,3 +76,33 @@ async def test_the_js_fetch_throws_the_js_type_error() -> None:
     with pytest.raises(JsException) as info:
         await js.fetch("/x")
     assert (info.value.name, info.value.message) == ("TypeError", "Invalid URL: /x")
+
+
+CALLER = """
+from workers import Response, WorkerEntrypoint
+
+class Default(WorkerEntrypoint):
+    async def fetch(self, request):
+        try:
+            await self.env.OTHER.fetch("/x")
+        except OSError as exc:
+            return Response(f"{type(exc).__name__}: {exc}")
+        return Response("resolved")
+"""
+
+
+async def test_a_service_binding_refuses_a_relative_url(harness, tmp_path) -> None:
+    """workerd server/server.c++:4778-4785: a service binding is a Fetcher with
+    ``requiresHost = true``, so ``/x`` is not resolved against ``https://fake-host/`` (only
+    Fetchers without a required host are, api/http.c++:2576-2584: legacy Durable Object stubs,
+    compatibility-date.capnp:104-108); the Request constructor throws ``Invalid URL: /x``
+    (api/http.c++:353-356). In Python the binding is the SDK's ``_FetcherWrapper``, whose fetch
+    goes through pyfetch (SDK/rpc.py:352-354, 426-433): ``AbortError``, an OSError."""
+    from wranglerpy.config.schema import ServiceBinding
+    from wranglerpy.host.locations import Locations
+    from wranglerpy.runtime.service import ServiceFetcher
+
+    other = ServiceFetcher(ServiceBinding("OTHER", "other"), "caller", Locations(tmp_path))
+    async with harness.build(CALLER, env={"OTHER": other}) as client:
+        response = await client.get("/")
+    assert response.text == "AbortError: Invalid URL: /x"
