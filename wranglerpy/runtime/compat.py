@@ -13,6 +13,8 @@ PYODIDE_028_DATE = "2025-09-29"
 LATER_PYODIDE_FLAGS = ("python_workers_20260610", "python_workers_20260817")
 # compatibility-date.capnp:460-464 fetchStandardUrl.
 FETCH_STANDARD_URL_DATE = "2024-06-03"
+# compatibility-date.capnp:1237-1240 fetchIterableTypeSupport.
+FETCH_ITERABLE_TYPE_SUPPORT_DATE = "2026-02-19"
 
 
 @dataclass(frozen=True)
@@ -56,6 +58,15 @@ class Compat:
         """WHATWG URL parsing in ``fetch``/``Request`` (a relative URL: ``Invalid URL: /x``);
         before, the legacy parser (``Fetch API cannot load: /x``)."""
         return self.enabled("fetch_standard_url", "fetch_legacy_url", FETCH_STANDARD_URL_DATE)
+
+    @property
+    def fetch_iterable_type_support(self) -> bool:
+        """Iterables as ``fetch``/``Response`` bodies are iterated (before: stringified)."""
+        return self.enabled(
+            "fetch_iterable_type_support",
+            "no_fetch_iterable_type_support",
+            FETCH_ITERABLE_TYPE_SUPPORT_DATE,
+        )
 
 
 _process: Compat | None = None

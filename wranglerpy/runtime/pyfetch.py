@@ -21,9 +21,13 @@ class AbortError(OSError):
 
 
 async def pyfetch(url: Any, /, *, fetcher: Any = None, **kwargs: Any) -> Response:
+    from wranglerpy.runtime.sdk_body import sdk_request_body
+
     if fetcher is None:
         from wranglerpy.runtime.fetch import fetch as fetcher
     try:
+        if kwargs.get("body") is not None:
+            kwargs["body"] = await sdk_request_body(kwargs["body"])
         response: Response = await fetcher(url, **kwargs)
     except JsException as exc:
         raise AbortError(exc.message) from None

@@ -108,8 +108,11 @@ class ServiceFetcher:
         """
         from wranglerpy.runtime.ffi import JsException
         from wranglerpy.runtime.pyfetch import AbortError
+        from wranglerpy.runtime.sdk_body import sdk_request_body
 
         try:
+            if body is not None:
+                body = await sdk_request_body(body)  # a Python iterator fails as on Cloudflare
             return await self._fetch(input, init, method=method, headers=headers, body=body)
         except JsException as exc:
             raise AbortError(exc.message) from None
