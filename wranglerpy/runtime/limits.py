@@ -155,6 +155,8 @@ def _on_sigxcpu(signum: int, frame: Any) -> None:
 class _Metered:
     """An awaitable whose every resumption is timed and charged to ``invocation``."""
 
+    __slots__ = ("_awaitable", "_invocation")
+
     def __init__(self, awaitable: Any, invocation: Invocation) -> None:
         self._awaitable = awaitable
         self._invocation = invocation
@@ -162,40 +164,43 @@ class _Metered:
     def __await__(self) -> Generator[Any, Any, Any]:
         inner = self._awaitable.__await__()
         invocation = self._invocation
+        clock = time.thread_time
+        step = _Step(invocation, 0.0)  # one per call, re-armed at each resumption
         to_send: Any = None
         to_throw: BaseException | None = None
         while True:
             watchdog = _Watchdog.instance
-            started = time.thread_time()
+            started = clock()
             if watchdog is not None:
-                left = invocation.cpu_limit - invocation.cpu_used
-                watchdog.started(_Step(invocation, started + left))
+                step.deadline = started + invocation.cpu_limit - invocation.cpu_used
+                step.fired = False
+                watchdog.started(step)
             try:
                 if to_throw is not None:
                     yielded = inner.throw(to_throw)
                 else:
                     yielded = inner.send(to_send)
             except StopIteration as stop:
-                self._charge(started)
+                _charge(invocation, started)
                 return stop.value
             except BaseException:
-                self._charge(started, check=False)
+                _charge(invocation, started, check=False)
                 raise
-            self._charge(started)
+            _charge(invocation, started)
             try:
                 to_send, to_throw = (yield yielded), None
             except BaseException as exc:  # noqa: BLE001 - thrown into the handler
                 to_send, to_throw = None, exc
 
-    def _charge(self, started: float, check: bool = True) -> None:
-        watchdog = _Watchdog.instance
-        if watchdog is not None:
-            watchdog.step = None
-        invocation = self._invocation
-        invocation.cpu_used += time.thread_time() - started
-        if check and invocation.cpu_used > invocation.cpu_limit:
-            # Over budget inside C code the signal could not interrupt: fail it now.
-            raise CpuLimitExceeded(CPU_EXCEEDED)
+
+def _charge(invocation: Invocation, started: float, check: bool = True) -> None:
+    watchdog = _Watchdog.instance
+    if watchdog is not None:
+        watchdog.step = None
+    invocation.cpu_used += time.thread_time() - started
+    if check and invocation.cpu_used > invocation.cpu_limit:
+        # Over budget inside C code the signal could not interrupt: fail it now.
+        raise CpuLimitExceeded(CPU_EXCEEDED)
 
 
 def metered(awaitable: Any) -> Any:
