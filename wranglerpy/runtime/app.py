@@ -32,7 +32,7 @@ from wranglerpy.runtime.limits import CpuLimitExceeded
 from wranglerpy.runtime.loader import LoadedWorker, WorkerLoadError
 from wranglerpy.runtime.request_response import Request, Response
 from wranglerpy.runtime.rpc import check_rpc_value
-from wranglerpy.runtime.scheduled import SCHEDULED_PATHS, run_scheduled
+from wranglerpy.runtime.scheduled import SCHEDULED_PATHS, NoScheduledHandler, run_scheduled
 from wranglerpy.wire import frames
 from wranglerpy.wire.frames import FetchHead, ResponseHead, Result, RpcHead, ScheduledHead
 from wranglerpy.wire.server import Call, Handler
@@ -135,8 +135,15 @@ class WorkerApp:
         text = "".join(traceback.format_exception(type(error), error, error.__traceback__))
         console.record(self.sink, self.name, "error", f"Uncaught (in waitUntil) {text.rstrip()}")
 
-    def record_exception(self, exc: BaseException, event: dict[str, Any]) -> None:
-        text = "".join(traceback.format_exception(type(exc), exc, exc.__traceback__))
+    def record_exception(
+        self, exc: BaseException, event: dict[str, Any], *, with_stack: bool = True
+    ) -> None:
+        """Record ``exc`` on the tail event and print it; ``with_stack=False`` for the runtime's
+        own errors about the worker (no user frames to show), printed as one line."""
+        if with_stack:
+            text = "".join(traceback.format_exception(type(exc), exc, exc.__traceback__))
+        else:
+            text = f"Error: {exc}"
         event["exceptions"].append(
             {
                 "name": type(exc).__name__,
@@ -185,7 +192,10 @@ class WorkerApp:
             except CpuLimitExceeded as exc:
                 self.record_exceeded_cpu(exc, event)
                 return Response("exceededCpu", status=500)
-            except Exception as exc:  # noqa: BLE001 - NoScheduledHandler included
+            except NoScheduledHandler as exc:
+                self.record_exception(exc, event, with_stack=False)
+                return Response("exception", status=500)
+            except Exception as exc:  # noqa: BLE001 - the user's scheduled() failed
                 self.record_exception(exc, event)
                 await ctx.drain()
                 return Response("exception", status=500)
@@ -352,7 +362,8 @@ class WorkerApp:
             self.record_exceeded_cpu(exc, event)
             call.reply(Result(False, None, "Error", limits.RESOURCE_LIMITS))
         except Exception as exc:  # noqa: BLE001 - reported in the event and to the caller
-            self.record_exception(exc, event)
+            own = isinstance(exc, NoScheduledHandler)
+            self.record_exception(exc, event, with_stack=not own)
             call.reply(Result(False, None, type(exc).__name__, str(exc)))
         finally:
             self.finish(event)
