@@ -189,6 +189,7 @@ def make_app(spec: WorkerSpec, sink: EventSink) -> tuple[WorkerApp, float, list[
         assets=assets,
         expose_errors=spec.expose_errors,
         test_paths=spec.mode == "dev",  # on the edge, as on Cloudflare, crons alone run it
+        limits=config.limits,  # [limits] cpu_ms and subrequests, enforced per call
     )
     modules = project_modules(config.main.parent) if loaded and config.main else []
     return app, (time.perf_counter() - started) * 1000, modules
