@@ -155,6 +155,23 @@ def scan(
     return conn.execute(sql, (start, upper, limit)).fetchall()
 
 
+def scan_after(
+    conn: sqlite3.Connection, prefix: bytes, after: bytes | None, limit: int
+) -> list[tuple[Any, ...]]:
+    """Up to ``limit`` object rows (metadata only) with keys starting with ``prefix`` and
+    above ``after``, in key order."""
+    where = ["key >= ?"]
+    args: list[Any] = [prefix]
+    if prefix:
+        where.append("key < ?")
+        args.append(prefix[:-1] + bytes([prefix[-1] + 1]))  # UTF-8 never has 0xFF
+    if after is not None:
+        where.append("key > ?")
+        args.append(after)
+    sql = f"SELECT {META_COLUMNS} FROM objects WHERE {' AND '.join(where)} ORDER BY key LIMIT ?"
+    return conn.execute(sql, (*args, limit)).fetchall()
+
+
 def referenced_blobs(conn: sqlite3.Connection) -> set[str]:
     rows = conn.execute(
         "SELECT blob FROM objects WHERE blob IS NOT NULL UNION SELECT blob FROM parts"
