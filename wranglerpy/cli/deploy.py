@@ -88,7 +88,9 @@ def deploy(
     if not dry_run and edge is None:
         from wranglerpy.state.backends import activate
 
-        activate(kv_backend, r2_backend)  # the edge daemon and its workers inherit them
+        backends = activate(kv_backend, r2_backend)  # the edge daemon and workers inherit them
+        if backends.kv or backends.r2:
+            typer.echo(f"State backends: {backends.describe()}")
         edge, _ = start_edge(edge_paths, port=edge_port)
         typer.echo(f"Started the local edge on {edge.url} (pid {edge.pid})")
     hinted: set[str] = set()  # workers sharing a D1 database get its migration advice once

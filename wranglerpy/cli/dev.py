@@ -130,7 +130,9 @@ def dev(
     overrides = parse_worker_ports(worker_port or [], names)
     ports = assign_ports(workers, port, lambda p: port_is_free(listen_ip, p), overrides)
     persist_dir, temp_dir = resolve_persist(persist_to, no_persist)
-    activate(kv_backend, r2_backend)  # checked before any worker starts; workers inherit it
+    backends = activate(kv_backend, r2_backend)  # checked before any worker starts
+    if backends.kv or backends.r2:
+        typer.echo(f"State backends: {backends.describe()}")
 
     def reload_config(current: WorkerConfig) -> WorkerConfig:
         fresh = load_worker(current.config_path, current.env_name)

@@ -47,7 +47,9 @@ def start(
     from wranglerpy.deploy.paths import EdgePaths
     from wranglerpy.state.backends import activate
 
-    activate(kv_backend, r2_backend)  # the edge daemon and its workers inherit them
+    backends = activate(kv_backend, r2_backend)  # the edge daemon and its workers inherit them
+    if backends.kv or backends.r2:
+        typer.echo(f"State backends: {backends.describe()}")
     status, started = start_edge(
         EdgePaths.resolve(state_dir),
         ip=ip or "127.0.0.1",

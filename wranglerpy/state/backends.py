@@ -22,6 +22,7 @@ from typing import TYPE_CHECKING
 from urllib.parse import parse_qs, quote, unquote, urlsplit
 
 from wranglerpy.errors import UsageError
+from wranglerpy.logs.redact import redact_url_credentials
 
 if TYPE_CHECKING:
     from wranglerpy.bindings.kv.store import KVStore
@@ -38,22 +39,14 @@ _R2_PARAMS = ("region", "bucket_prefix")
 
 def redact(url: str) -> str:
     """``url`` with its password (the S3 secret, the Redis password) replaced by ``***``."""
-    try:
-        parts = urlsplit(url)
-    except ValueError:
-        return "<unparsable URL>"
-    if parts.password is None:
-        return url
-    user = parts.username or ""
-    host = parts.netloc.rpartition("@")[2]
-    return parts._replace(netloc=f"{user}:***@{host}").geturl()
+    return redact_url_credentials(url)
 
 
 @dataclass(frozen=True)
 class RedisURL:
     """A parsed ``redis://`` backend URL."""
 
-    url: str
+    url: str = field(repr=False)
     host: str
     port: int
     db: int
@@ -65,7 +58,7 @@ class RedisURL:
 class S3URL:
     """A parsed ``s3://`` backend URL: the endpoint, credentials and bucket naming."""
 
-    url: str
+    url: str = field(repr=False)
     endpoint: str  # http(s)://HOST:PORT
     access_key: str
     secret_key: str = field(repr=False)
@@ -144,6 +137,11 @@ class StateBackends:
 
     kv: str | None = None
     r2: str | None = None
+
+    def __repr__(self) -> str:
+        kv = redact(self.kv) if self.kv else None
+        r2 = redact(self.r2) if self.r2 else None
+        return f"StateBackends(kv={kv!r}, r2={r2!r})"
 
     def __post_init__(self) -> None:
         if self.kv is not None:
