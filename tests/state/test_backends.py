@@ -1,5 +1,6 @@
 """Backend URLs: parsing, redaction, selection (flags, env), and the one-line errors."""
 
+import uuid
 from pathlib import Path
 
 import pytest
@@ -203,3 +204,68 @@ async def test_a_server_that_goes_away_is_a_state_error(tmp_path: Path) -> None:
         await store.read(b"k", 0)
     assert "pw" not in str(info.value)
     await store.aclose()
+
+
+def test_the_cli_reads_and_writes_the_backends_the_env_names(
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    redis_server: Server,
+    s3_server: Server,
+) -> None:
+    """``wranglerpy kv key``/``r2 object`` on another node reach the same data as the
+    workers there: they follow WRANGLERPY_KV_BACKEND / WRANGLERPY_R2_BACKEND."""
+    monkeypatch.setenv(KV_ENV, redis_server.url)
+    monkeypatch.setenv(R2_ENV, s3_server.url)
+    monkeypatch.chdir(tmp_path)
+    runner = CliRunner()
+    ident = f"cli-{uuid.uuid4().hex[:8]}"
+    put = runner.invoke(app, ["kv", "key", "put", "k", "v", "--namespace-id", ident])
+    assert put.exit_code == 0, put.output
+    source = tmp_path / "a.txt"
+    source.write_text("object body")
+    bucket = f"cli-{uuid.uuid4().hex[:8]}"
+    obj = runner.invoke(app, ["r2", "object", "put", f"{bucket}/dir/a.txt", "--file", str(source)])
+    assert obj.exit_code == 0, obj.output
+    assert not (tmp_path / ".wranglerpy").exists()  # nothing local
+    other = tmp_path / "elsewhere"  # another folder: another local persist dir, same servers
+    other.mkdir()
+    monkeypatch.chdir(other)
+    got = runner.invoke(app, ["kv", "key", "get", "k", "--namespace-id", ident])
+    assert got.exit_code == 0 and got.output.strip() == "v", got.output
+    body = runner.invoke(app, ["r2", "object", "get", f"{bucket}/dir/a.txt", "--pipe"])
+    assert body.exit_code == 0 and body.stdout_bytes == b"object body", body.output
+
+
+def test_the_local_s3_api_points_to_the_backend_instead_of_stale_folders(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """With --r2-backend, dev's local S3 API would show the local folders the workers no
+    longer use: it answers NotImplemented and names the real server (secret redacted)."""
+    import boto3
+    from botocore.config import Config
+    from botocore.exceptions import ClientError
+
+    from tests.services.conftest import LoopThread, serve
+    from wranglerpy.services.s3.auth import DEFAULT_CREDENTIALS
+    from wranglerpy.services.spec import ServicesSpec
+
+    monkeypatch.setenv(R2_ENV, f"s3://AK:{S3_SECRET_KEY}@127.0.0.1:9")
+    runner = LoopThread()
+    try:
+        for handle in serve(runner, ServicesSpec(tmp_path, buckets=("b-one",))):
+            s3 = boto3.client(
+                "s3",
+                endpoint_url=handle.s3_url,
+                aws_access_key_id=DEFAULT_CREDENTIALS.access_key_id,
+                aws_secret_access_key=DEFAULT_CREDENTIALS.secret_access_key,
+                region_name="auto",
+                config=Config(retries={"max_attempts": 1}),
+            )
+            with pytest.raises(ClientError) as info:
+                s3.list_objects_v2(Bucket="b-one")
+            error = info.value.response["Error"]
+            assert error["Code"] == "NotImplemented"
+            assert "http://127.0.0.1:9" in error["Message"]
+            assert S3_SECRET_KEY not in error["Message"]
+    finally:
+        runner.close()

@@ -1,6 +1,6 @@
 """KV namespaces in Redis, so workers on every node see the same keys.
 
-Layout, per namespace id ``N`` (all names under ``wranglerpy:kv:N:``):
+Layout, per namespace id ``N`` (all names under ``wranglerpy:kv:N:``, ``N`` percent-encoded):
 
 * ``…:v:<key>``: a hash with the value (``v``), expiration (``e``, epoch seconds) and
   metadata (``m``, JSON). Redis expires it at its expiration (``EXPIREAT``), which only gives
@@ -24,7 +24,7 @@ from redis.exceptions import RedisError
 
 from wranglerpy.bindings.kv.store import ListRow, Row, prefix_upper
 from wranglerpy.errors import StateError
-from wranglerpy.state.backends import RedisURL, redact
+from wranglerpy.state.backends import RedisURL, quote_id, redact
 
 # Batches a list reads past expired members before it gives up on filling a page in one go.
 _SCAN_ROUNDS = 50
@@ -71,7 +71,8 @@ class RedisKVStore:
     def __init__(self, url: RedisURL, namespace_id: str) -> None:
         self.url = url
         self.namespace_id = namespace_id
-        self._prefix = f"wranglerpy:kv:{namespace_id}:".encode("utf-8", "surrogatepass")
+        # Percent-encoded, the id holds no ':', so no id's names can reach another's.
+        self._prefix = f"wranglerpy:kv:{quote_id(namespace_id)}:".encode()
         self._index = self._prefix + b"keys"
         # One client per event loop: an asyncio connection belongs to the loop that made it.
         self._clients: dict[int, aredis.Redis] = {}
@@ -155,31 +156,21 @@ class RedisKVStore:
             client = self._redis()
             for _ in range(_SCAN_ROUNDS):
                 want = limit - len(out)
-                members: list[bytes] = await client.zrangebylex(  # type: ignore[assignment]
-                    self._index, low, high, start=0, num=want
+                # One round trip per batch: the range, each key's fields, the index cleaned.
+                found, seen, last = await client.eval(
+                    _SCAN, 1, self._index, self._prefix + b"v:", low, high, want
                 )
-                if not members:
-                    break
-                async with client.pipeline(transaction=False) as pipe:
-                    for member in members:
-                        pipe.hmget(self._hash(member), ["e", "m", "v"])
-                    rows = await pipe.execute()
-                gone = []
-                for member, (expiration, metadata, value) in zip(members, rows, strict=True):
-                    if value is None:
-                        gone.append(member)  # expired in Redis: drop it from the index
-                    elif _live(expiration, now):
+                for member, expiration, metadata in found:
+                    if _live(expiration, now):
                         exp = None if expiration is None else int(expiration)
                         text = None if metadata is None else metadata.decode()
                         out.append((member, exp, text))
-                if gone:
-                    await _drop_gone(client, self._index, self._prefix, gone)
-                low = b"(" + members[-1]
-                if len(members) < want or len(out) >= limit:
+                if seen < want or len(out) >= limit:
                     break
+                low = b"(" + last
         except RedisError as exc:
             raise self._fail("LIST", exc) from None
-        return out
+        return out[:limit]
 
     def close(self) -> None:
         clients, self._clients = list(self._clients.values()), {}
@@ -200,21 +191,23 @@ class RedisKVStore:
 
 _closing: set[asyncio.Task[None]] = set()
 
-# Drop index members only if their hash is still absent (a writer may have re-added the key).
-_DROP_GONE = """
-for i, member in ipairs(ARGV) do
-  if redis.call('EXISTS', KEYS[2] .. 'v:' .. member) == 0 then
+# KEYS[1]: the index; ARGV: hash prefix, low, high, count. Returns the live members with
+# their expiration and metadata (expired-by-Redis ones are dropped from the index), how many
+# the range gave, and the last of them (where the next batch starts).
+_SCAN = """
+local members = redis.call('ZRANGEBYLEX', KEYS[1], ARGV[2], ARGV[3], 'LIMIT', 0, tonumber(ARGV[4]))
+local out = {}
+for _, member in ipairs(members) do
+  local name = ARGV[1] .. member
+  if redis.call('EXISTS', name) == 0 then
     redis.call('ZREM', KEYS[1], member)
+  else
+    local fields = redis.call('HMGET', name, 'e', 'm')
+    out[#out + 1] = {member, fields[1], fields[2]}
   end
 end
-return 0
+return {out, #members, members[#members] or ''}
 """
-
-
-async def _drop_gone(
-    client: aredis.Redis, index: bytes, prefix: bytes, members: list[bytes]
-) -> None:
-    await client.eval(_DROP_GONE, 2, index, prefix, *members)
 
 
 def _row(value: Any, expiration: Any, metadata: Any, now: float) -> Row | None:

@@ -21,6 +21,7 @@ boto3 is synchronous: every call runs on this store's small thread pool.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import hashlib
 import json
 import re
@@ -48,6 +49,8 @@ SEGMENT = 200  # hex characters per name segment
 SPOOL_BYTES = 8 * 1024 * 1024  # streamed content past this goes to a temporary file
 READ_ALL_BYTES = 1024 * 1024  # ranges up to this are read in one go, larger ones streamed
 READ_CHUNK = 256 * 1024
+# A read fetches this much with the record: a small object's get is then one request.
+FIRST_BYTES = 64 * 1024
 PUT_RETRIES = 8
 MAX_KEY_BYTES = 500  # its name, hex and all, stays within S3's 1024-byte limit
 _BUCKET = re.compile(r"[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]")
@@ -166,10 +169,13 @@ def _record(key: bytes, response: dict[str, Any]) -> Record:
             checksums=data["checksums"],
         )
     modified = response.get("LastModified")
+    size = int(response.get("ContentLength", 0))
+    if response.get("ContentRange"):  # a ranged GET: "bytes 0-99/TOTAL"
+        size = int(str(response["ContentRange"]).rpartition("/")[2])
     return Record(
         key=key.decode("utf-8", "surrogatepass"),
         version=etag,
-        size=int(response.get("ContentLength", 0)),
+        size=size,
         etag=etag,
         uploaded=int(modified.timestamp() * 1000) if modified else 0,
         checksums={"md5": etag} if re.fullmatch(r"[0-9a-f]{32}", etag) else {},
@@ -296,15 +302,40 @@ class S3R2Store:
 
     # -- objects -------------------------------------------------------------------------
 
+    def _first(self, key: bytes) -> Record | None:
+        """The record, with the whole content when the object is small, in one GET."""
+        name = object_name(key)
+        try:
+            response = self._s3.get_object(
+                Bucket=self.bucket, Key=name, Range=f"bytes=0-{FIRST_BYTES - 1}"
+            )
+        except ClientError as exc:
+            if _missing(exc):
+                return None
+            if _status(exc) != 416:
+                raise
+            head = self._head(name)  # an empty object has no byte 0
+            if head is None:
+                return None
+            record = _record(key, head)
+            record.data = b"" if record.size == 0 else None
+            return record
+        with contextlib.closing(response["Body"]) as body:
+            data: bytes = body.read()
+        record = _record(key, response)
+        record.data = data if len(data) == record.size else None
+        return record
+
     async def read(self, key: bytes) -> Record | None:
-        head = await self._run("head", self._head, object_name(key))
-        return None if head is None else _record(key, head)
+        return await self._run("get", self._first, key)
 
     async def content(
         self, record: Record, offset: int, length: int
     ) -> bytes | AsyncIterator[bytes] | None:
         if length == 0:
             return b""
+        if record.data is not None:  # read whole with the record
+            return record.data[offset : offset + length]
         key = record.key.encode("utf-8", "surrogatepass")
 
         def fetch() -> Any:

@@ -197,6 +197,14 @@ class KVNamespaceBinding:
     def close(self) -> None:
         self._store.close()
 
+    async def aclose(self) -> None:
+        """``close()`` that also waits for a server backend's connections to close."""
+        aclose = getattr(self._store, "aclose", None)
+        if aclose is not None:
+            await aclose()
+        else:
+            self._store.close()
+
 
 def _metadata(text: str | None) -> Any:
     return None if text is None else as_js_object(json.loads(text))
