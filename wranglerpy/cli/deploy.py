@@ -85,6 +85,11 @@ def deploy(
         typer.echo(
             "Deploy order (service-binding targets first): " + " → ".join(w.name for w in ordered)
         )
+    if edge is not None and (kv_backend or r2_backend):
+        typer.echo(
+            "▲ --kv-backend/--r2-backend apply when the edge starts: the running edge keeps its "
+            "state backends. Run `wranglerpy edge stop` first to change them."
+        )
     if not dry_run and edge is None:
         from wranglerpy.state.backends import activate
 

@@ -72,6 +72,8 @@ def start(
             for flag, value in wanted.items()
             if value is not None and value != running[flag] and not (flag == "--port" and not value)
         ]
+        if kv_backend or r2_backend:
+            differ.append("--kv-backend/--r2-backend (set when it started)")
         if differ:
             typer.echo(
                 "▲ The running edge keeps its options: " + ", ".join(differ) + ". "
