@@ -111,8 +111,9 @@ def _segments(hexed: str) -> str:
     return "/".join(hexed[i : i + SEGMENT] for i in range(0, len(hexed), SEGMENT))
 
 
-def object_name(key: bytes) -> str:
-    if len(key) > MAX_KEY_BYTES:
+def object_name(key: bytes, *, checked: bool = True) -> str:
+    """The S3 name of the object ``key`` (``checked=False``: a list position, not a key)."""
+    if checked and len(key) > MAX_KEY_BYTES:
         # S3 names are at most 1024 bytes; hex doubles the key. R2 allows 1024-byte keys.
         raise StateError(
             f"R2 keys longer than {MAX_KEY_BYTES} bytes cannot be stored on the S3 backend "
@@ -421,17 +422,19 @@ class S3R2Store:
     async def delete(self, keys: list[bytes]) -> None:
         await self._run("delete", self._delete_names, [object_name(k) for k in keys])
 
-    async def scan(self, prefix: bytes, after: bytes | None, limit: int) -> list[Record]:
-        start = object_name(after) if after is not None else None
+    async def scan(self, prefix: bytes, after: bytes | None, limit: int) -> list[bytes]:
+        start = object_name(after, checked=False) if after is not None else None
         under = prefix_name(prefix)
         if start is not None and start < under:
             start = None
         entries = await self._run("list", self._names, under, start, limit)
         keys = [k for k in (key_of(str(e["Key"])) for e in entries) if k is not None]
-        keys = [k for k in keys if k.startswith(prefix)]
+        return [k for k in keys if k.startswith(prefix)]
+
+    async def records(self, keys: list[bytes]) -> list[Record | None]:
+        # S3 listings carry no custom metadata: one HEAD per key, on the store's threads.
         heads = await asyncio.gather(*(self._run("list", self._head, object_name(k)) for k in keys))
-        # An object deleted between the listing and its HEAD is simply not listed.
-        return [_record(k, h) for k, h in zip(keys, heads, strict=True) if h is not None]
+        return [None if h is None else _record(k, h) for k, h in zip(keys, heads, strict=True)]
 
     # -- multipart -----------------------------------------------------------------------
 

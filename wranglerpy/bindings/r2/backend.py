@@ -59,9 +59,12 @@ class R2Store(Protocol):
     async def delete(self, keys: list[bytes]) -> None:
         """Remove the objects; missing keys are not an error."""
 
-    async def scan(self, prefix: bytes, after: bytes | None, limit: int) -> list[Record]:
-        """Up to ``limit`` records (no content) with keys starting with ``prefix`` and above
-        ``after``, in byte order."""
+    async def scan(self, prefix: bytes, after: bytes | None, limit: int) -> list[bytes]:
+        """Up to ``limit`` keys starting with ``prefix`` and above ``after``, in byte order."""
+
+    async def records(self, keys: list[bytes]) -> list[Record | None]:
+        """The records (no content) of ``keys``, in that order; None for a key deleted since
+        it was listed."""
 
     async def create_upload(
         self, key: bytes, http: dict[str, object], custom: dict[str, str], created: int

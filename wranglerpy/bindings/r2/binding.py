@@ -139,24 +139,29 @@ class R2BucketBinding:
     ) -> tuple[builtins.list[Record], builtins.list[str], bytes | None, bool]:
         """One page: records, delimited prefixes (both count toward ``limit``), the key the
         next page starts after, and whether anything is left."""
-        records: builtins.list[Record] = []
+        keys: builtins.list[bytes] = []
         prefixes: builtins.list[str] = []
-        while len(records) + len(prefixes) < limit:
-            batch = await self._store.scan(prefix, after, limit - len(records) - len(prefixes))
+        more = True
+        while len(keys) + len(prefixes) < limit:
+            batch = await self._store.scan(prefix, after, limit - len(keys) - len(prefixes))
             if not batch:
-                return records, prefixes, after, False
-            for record in batch:
-                key = record.key.encode("utf-8", "surrogatepass")
+                more = False
+                break
+            for key in batch:
                 cut = key.find(delimiter, len(prefix)) if delimiter else -1
                 if cut >= 0:
                     common = key[: cut + len(delimiter)]
                     prefixes.append(common.decode("utf-8", "surrogatepass"))
                     after = common + PAST_PREFIX
                     break  # everything under ``common`` is skipped: scan again from past it
-                records.append(record)
+                keys.append(key)
                 after = key
-        more = bool(await self._store.scan(prefix, after, 1))
-        return records, prefixes, after, more
+        if more:
+            more = bool(await self._store.scan(prefix, after, 1))
+        # Records only for the keys listed as objects (not those folded into a prefix); one
+        # deleted meanwhile is left out.
+        found = await self._store.records(keys)
+        return [r for r in found if r is not None], prefixes, after, more
 
     @staticmethod
     def _text(name: str, value: Any) -> str:

@@ -112,11 +112,16 @@ class LocalR2Store:
         gone = await self.db.run(lambda c: store.delete(c, keys))
         blobs.remove(self.blobs, gone)
 
-    async def scan(self, prefix: bytes, after: bytes | None, limit: int) -> list[Record]:
-        rows = await self.db.run(
-            lambda c: store.scan_after(c, prefix, after, limit), offload=limit > 100
-        )
-        return [store.to_record(r) for r in rows]
+    async def scan(self, prefix: bytes, after: bytes | None, limit: int) -> list[bytes]:
+        # Keys only, off the primary key index: cheap enough to stay on the loop.
+        return await self.db.run(lambda c: store.keys_after(c, prefix, after, limit))
+
+    async def records(self, keys: list[bytes]) -> list[Record | None]:
+        if not keys:
+            return []
+        rows = await self.db.run(lambda c: store.read_many(c, keys), offload=len(keys) > 100)
+        found = {bytes(r[0]): r for r in rows}
+        return [None if k not in found else store.to_record(found[k]) for k in keys]
 
     # -- multipart -----------------------------------------------------------------------
 

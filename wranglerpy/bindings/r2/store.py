@@ -155,11 +155,10 @@ def scan(
     return conn.execute(sql, (start, upper, limit)).fetchall()
 
 
-def scan_after(
+def keys_after(
     conn: sqlite3.Connection, prefix: bytes, after: bytes | None, limit: int
-) -> list[tuple[Any, ...]]:
-    """Up to ``limit`` object rows (metadata only) with keys starting with ``prefix`` and
-    above ``after``, in key order."""
+) -> list[bytes]:
+    """Up to ``limit`` keys starting with ``prefix`` and above ``after``, in key order."""
     where = ["key >= ?"]
     args: list[Any] = [prefix]
     if prefix:
@@ -168,8 +167,19 @@ def scan_after(
     if after is not None:
         where.append("key > ?")
         args.append(after)
-    sql = f"SELECT {META_COLUMNS} FROM objects WHERE {' AND '.join(where)} ORDER BY key LIMIT ?"
-    return conn.execute(sql, (*args, limit)).fetchall()
+    sql = f"SELECT key FROM objects WHERE {' AND '.join(where)} ORDER BY key LIMIT ?"
+    return [bytes(r[0]) for r in conn.execute(sql, (*args, limit))]
+
+
+def read_many(conn: sqlite3.Connection, keys: list[bytes]) -> list[tuple[Any, ...]]:
+    """The object rows (metadata only) of ``keys`` that exist, in no particular order."""
+    rows: list[tuple[Any, ...]] = []
+    for i in range(0, len(keys), 500):  # under SQLite's bound-parameter limit
+        batch = keys[i : i + 500]
+        marks = ",".join("?" * len(batch))
+        sql = f"SELECT {META_COLUMNS} FROM objects WHERE key IN ({marks})"
+        rows += conn.execute(sql, batch).fetchall()
+    return rows
 
 
 def referenced_blobs(conn: sqlite3.Connection) -> set[str]:
