@@ -1,5 +1,7 @@
 """The Redis KV store's own duties, against a real redis-server."""
 
+import asyncio
+import sys
 import time
 import uuid
 
@@ -52,3 +54,41 @@ async def test_namespaces_are_apart_on_one_server(redis_server: Server) -> None:
     assert [k.name for k in (await two.list()).keys] == ["k"]
     await one.aclose()
     await two.aclose()
+
+
+WRITER = """
+import asyncio, sys
+from wranglerpy.bindings.kv import KVNamespaceBinding
+from wranglerpy.state.backends import parse_kv_url
+from wranglerpy.state.redis_kv import RedisKVStore
+
+async def main(url, namespace, tag):
+    store = RedisKVStore(parse_kv_url(url), namespace)
+    ns = KVNamespaceBinding(store)
+    for i in range(300):
+        await ns.put(f"{tag}-{i:04d}", tag)
+    await store.aclose()
+
+asyncio.run(main(*sys.argv[1:]))
+"""
+
+
+async def test_two_processes_write_one_namespace_and_lose_nothing(redis_server: Server) -> None:
+    namespace = f"race-{uuid.uuid4().hex[:8]}"
+    procs = [
+        await asyncio.create_subprocess_exec(
+            sys.executable, "-c", WRITER, redis_server.url, namespace, tag
+        )
+        for tag in ("a", "b")
+    ]
+    assert [await p.wait() for p in procs] == [0, 0]
+    store = RedisKVStore(parse_kv_url(redis_server.url), namespace)
+    ns = KVNamespaceBinding(store)
+    names: list[str] = []
+    page = await ns.list()
+    names += [k.name for k in page.keys]
+    while not page.list_complete:
+        page = await ns.list(cursor=page.cursor)
+        names += [k.name for k in page.keys]
+    assert names == sorted(f"{t}-{i:04d}" for t in "ab" for i in range(300))
+    await store.aclose()
