@@ -68,7 +68,7 @@ def _wait(server: Server, ready: Callable[[], bool]) -> None:
     deadline = time.monotonic() + READY_TIMEOUT_S
     while time.monotonic() < deadline:
         if server.process.poll() is not None:
-            raise RuntimeError(f"server exited: {server.log.read_text()[-2000:]}")
+            raise ServerExited(f"server exited: {server.log.read_text()[-2000:]}")
         if ready():
             return
         time.sleep(0.05)
@@ -175,9 +175,21 @@ def start_seaweedfs(folder: Path) -> Server:
     return server
 
 
+class ServerExited(RuntimeError):
+    """The server stopped before it was ready (a port taken meanwhile by someone else)."""
+
+
 @contextlib.contextmanager
 def running(start: Callable[[Path], Server], folder: Path) -> Iterator[Server]:
-    server = start(folder)
+    # Free ports are picked, then bound by the server: another process on this shared machine
+    # may take one in between, so a server that exits at start gets fresh ports, twice.
+    for attempt in range(3):
+        try:
+            server = start(folder / f"try-{attempt}")
+            break
+        except ServerExited:
+            if attempt == 2:
+                raise
     try:
         yield server
     finally:
