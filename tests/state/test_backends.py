@@ -269,3 +269,14 @@ def test_the_local_s3_api_points_to_the_backend_instead_of_stale_folders(
             assert S3_SECRET_KEY not in error["Message"]
     finally:
         runner.close()
+
+
+def test_a_database_the_redis_server_lacks_is_one_line(
+    redis_server: Server, tmp_path: Path
+) -> None:
+    config = _project(tmp_path)
+    url = redis_server.url.rsplit("/", 1)[0] + "/99"  # redis-server has 16 databases
+    result = CliRunner().invoke(app, ["dev", "-c", str(config), "--kv-backend", url])
+    assert result.exit_code == 2
+    assert result.output.count("\n") == 1, result.output
+    assert "--kv-backend" in result.output and "refused the connection" in result.output

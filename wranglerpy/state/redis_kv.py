@@ -54,8 +54,10 @@ def ping(url: RedisURL, timeout: float = 5.0) -> str | None:
     )
     try:
         client.ping()
-    except RedisError as exc:
+    except (redis.ConnectionError, redis.TimeoutError) as exc:
         return f"cannot reach the Redis server ({exc})"
+    except RedisError as exc:  # a wrong password, a database number the server lacks
+        return f"the Redis server refused the connection ({exc})"
     finally:
         client.close()
     return None
