@@ -280,3 +280,46 @@ def test_a_database_the_redis_server_lacks_is_one_line(
     assert result.exit_code == 2
     assert result.output.count("\n") == 1, result.output
     assert "--kv-backend" in result.output and "refused the connection" in result.output
+
+
+def test_the_dashboard_reads_kv_and_r2_from_the_backends(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, redis_server: Server, s3_server: Server
+) -> None:
+    """The dashboard's KV and R2 browsers show what the workers wrote to Redis and S3."""
+    import asyncio
+
+    import httpx
+
+    from tests.services.conftest import LoopThread, serve
+    from wranglerpy.bindings.kv import KVNamespaceBinding
+    from wranglerpy.bindings.r2 import R2BucketBinding
+    from wranglerpy.services.spec import ServicesSpec
+    from wranglerpy.state.s3_r2 import S3R2Store
+
+    ident, bucket = f"dash-{uuid.uuid4().hex[:8]}", f"dash-{uuid.uuid4().hex[:8]}"
+
+    async def fill() -> None:
+        store = RedisKVStore(parse_kv_url(redis_server.url), ident)
+        await KVNamespaceBinding(store).put("from-a-worker", "kv value")
+        await store.aclose()
+        files = R2BucketBinding(S3R2Store(parse_r2_url(s3_server.url), bucket))
+        await files.put("docs/a.txt", "r2 value")
+        files.close()
+
+    asyncio.run(fill())
+    monkeypatch.setenv(KV_ENV, redis_server.url)
+    monkeypatch.setenv(R2_ENV, s3_server.url)
+    runner = LoopThread()
+    workers = (("api", (("KV", "KV Namespace", ident), ("FILES", "R2 Bucket", bucket))),)
+    try:
+        spec = ServicesSpec(tmp_path, buckets=(bucket,), workers=workers)
+        for handle in serve(runner, spec):
+            with httpx.Client(base_url=handle.dashboard_url, timeout=30) as client:
+                keys = client.get("api/kv/keys", params={"ns": ident}).json()
+                assert [k["name"] for k in keys["keys"]] == ["from-a-worker"], keys
+                objects = client.get("api/r2/objects", params={"bucket": bucket}).json()
+                assert objects["prefixes"] == ["docs/"], objects
+                one = client.get("api/r2/object", params={"bucket": bucket, "key": "docs/a.txt"})
+                assert one.status_code == 200 and "r2 value" in one.text
+    finally:
+        runner.close()
