@@ -63,6 +63,7 @@ def build_env(spec: WorkerSpec, sink: EventSink | None = None) -> Env:
             message = f"▲ env.{binding} is not available: {reason}"
             sink.emit({"type": "log", "worker": config.name, "level": "warn", "message": message})
 
+    spec.state.export()  # the spec's KV/R2 backends, for every binding built below
     storage = build_storage_bindings(config, spec.persist_dir, report, spec.version)
     if spec.latency is not None:
         from wranglerpy.runtime.latency import binding_kinds, delay_bindings
