@@ -104,6 +104,7 @@ class ObjectHost:
         self.env: Any = None
         self._log = log
         self._emit = emit
+        self._tail_events: list[dict[str, Any]] = []
         self.locator: Locator = locator or LocalOnly()
         self.courier = courier
         self.ownership = ownership  # remote.Ownership when calls may cross processes
@@ -224,7 +225,7 @@ class ObjectHost:
             raise
         finally:
             if self._emit is not None:
-                self._emit(
+                self._tail(
                     tail_event(self.worker, class_name, object_id, name, detail, error, started)
                 )
 
@@ -317,6 +318,27 @@ class ObjectHost:
             self.evict_idle()
 
     # --- helpers -----------------------------------------------------------------------
+
+    def _tail(self, event: dict[str, Any]) -> None:
+        """Report an event once the loop turn is over, so the result leaves first (the
+        supervisor's pipe is a syscall and a wake-up of another process per event)."""
+        try:
+            loop = asyncio.get_running_loop()
+        except RuntimeError:
+            loop = None
+        if loop is None or self._emit is None:
+            if self._emit is not None:
+                self._emit(event)
+            return
+        self._tail_events.append(event)
+        if len(self._tail_events) == 1:
+            loop.call_soon(self._flush_tail)
+
+    def _flush_tail(self) -> None:
+        events, self._tail_events = self._tail_events, []
+        for event in events:
+            assert self._emit is not None
+            self._emit(event)
 
     def spawn(self, coro: Coroutine[Any, Any, Any]) -> None:
         task = asyncio.ensure_future(coro)
