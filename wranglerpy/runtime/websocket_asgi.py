@@ -155,8 +155,11 @@ def _deflate_without_context_takeover() -> None:
     except ImportError:  # pragma: no cover - hypercorn without websockets
         return
 
+    from wranglerpy.runtime.websocket_deflate import SmallMessagesPlain
+
     def lean() -> PerMessageDeflate:
-        return PerMessageDeflate(client_no_context_takeover=True, server_no_context_takeover=True)
+        # Small messages uncompressed: see websocket_deflate.py.
+        return SmallMessagesPlain(client_no_context_takeover=True, server_no_context_takeover=True)
 
     setattr(ws_stream, "PerMessageDeflate", lean)  # noqa: B010 - a patch, on purpose
 
