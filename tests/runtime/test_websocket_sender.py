@@ -101,3 +101,20 @@ def test_items_become_asgi_events() -> None:
         "reason": "bye",
     }
     assert asgi_message(("open",)) is None
+
+
+async def test_a_send_that_returns_a_future_still_goes_out_in_order() -> None:
+    sent: list[dict[str, Any]] = []
+    loop = asyncio.get_running_loop()
+
+    def send(message: dict[str, Any]) -> asyncio.Future[None]:
+        done: asyncio.Future[None] = loop.create_future()
+        loop.call_soon(lambda: (sent.append(message), done.set_result(None)))
+        return done
+
+    sender = EagerSender(send)
+    sender.start()
+    sender.push(("message", "one"))
+    sender.push(("message", "two"))
+    await sender.flushed()
+    assert [m["text"] for m in sent] == ["one", "two"]

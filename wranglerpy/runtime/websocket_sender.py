@@ -87,20 +87,28 @@ class EagerSender:
             return
         if item[0] == "close":
             self._finished = True
-        coro = self._send(message)
         try:
-            pending = coro.send(None)  # type: ignore[attr-defined]
+            sending = self._send(message)
+            if not isinstance(sending, Coroutine):
+                # Not a coroutine to step (a future, say): it completes in a task.
+                self._continue(sending)
+                return
+            pending = sending.send(None)
         except StopIteration:
             return  # written without suspending: the common case
         except Exception:  # noqa: BLE001 - the connection is gone; the reader reports the close
             self._finished = True
             return
-        self._backlog = deque()
-        self._task = asyncio.ensure_future(self._finish(coro, pending))
+        self._continue(_Resume(sending, pending))
 
-    async def _finish(self, coro: Any, pending: Any) -> None:
+    def _continue(self, first: Awaitable[Any]) -> None:
+        """A send must wait: finish it in a task, and queue what is pushed meanwhile."""
+        self._backlog = deque()
+        self._task = asyncio.ensure_future(self._finish(first))
+
+    async def _finish(self, first: Awaitable[Any]) -> None:
         try:
-            await _Resume(coro, pending)
+            await first
             while self._backlog:
                 message = asgi_message(self._backlog.popleft())
                 if message is None:
