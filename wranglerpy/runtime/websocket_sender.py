@@ -15,6 +15,7 @@ from __future__ import annotations
 import asyncio
 from collections import deque
 from collections.abc import Awaitable, Callable, Coroutine, Generator
+from types import CoroutineType
 from typing import Any
 
 from wranglerpy.runtime.websocket import Item
@@ -89,8 +90,8 @@ class EagerSender:
             self._finished = True
         try:
             sending = self._send(message)
-            if not isinstance(sending, Coroutine):
-                # Not a coroutine to step (a future, say): it completes in a task.
+            if type(sending) is not CoroutineType:
+                # Not a native coroutine to step (a future, say): it completes in a task.
                 self._continue(sending)
                 return
             pending = sending.send(None)
