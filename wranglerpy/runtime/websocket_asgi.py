@@ -8,13 +8,13 @@ ASGI's websocket denial response when the server offers it, else a 403 close).
 
 from __future__ import annotations
 
-import asyncio
 from typing import TYPE_CHECKING, Any
 
 from wranglerpy.runtime import tracing
 from wranglerpy.runtime.headers import Headers
 from wranglerpy.runtime.request_response import Request, Response
-from wranglerpy.runtime.websocket import Item, WebSocket
+from wranglerpy.runtime.websocket import WebSocket
+from wranglerpy.runtime.websocket_sender import EagerSender
 
 if TYPE_CHECKING:
     from wranglerpy.runtime.app import WorkerApp
@@ -77,8 +77,9 @@ async def _refuse(scope: Scope, send: Any, response: Response) -> None:
 
 async def run_connection(client: WebSocket, receive: Any, send: Any, response: Response) -> None:
     """Accept the connection and pump frames both ways until it closes."""
-    queue: asyncio.Queue[Item] = asyncio.Queue()
-    client.couple(queue.put_nowait)
+    # Frames go out inside ws.send() (no writer task per socket): see websocket_sender.py.
+    sender = EagerSender(send)
+    client.couple(sender.push)
     accept: dict[str, Any] = {"type": "websocket.accept"}
     protocol = response.headers.get("sec-websocket-protocol")
     if protocol:
@@ -91,20 +92,7 @@ async def run_connection(client: WebSocket, receive: Any, send: Any, response: R
     if extra:
         accept["headers"] = extra
     await send(accept)
-
-    async def writer() -> None:
-        while True:
-            item = await queue.get()
-            if item[0] == "message":
-                data = item[1]
-                key = "text" if isinstance(data, str) else "bytes"
-                await send({"type": "websocket.send", key: data})
-            elif item[0] == "close":
-                code = 1000 if item[1] == 1005 else item[1]
-                await send({"type": "websocket.close", "code": code, "reason": item[2]})
-                return
-
-    write_task = asyncio.ensure_future(writer())
+    sender.start()
     try:
         while True:
             message = await receive()
@@ -118,10 +106,8 @@ async def run_connection(client: WebSocket, receive: Any, send: Any, response: R
                 client.from_network(("close", code, message.get("reason") or "", code != 1006))
                 break
     finally:
-        # Let frames queued before the disconnect go out, then stop the writer.
-        await asyncio.sleep(0)
-        write_task.cancel()
-        await asyncio.gather(write_task, return_exceptions=True)
+        # Let a send that had to wait finish, then stop.
+        await sender.stop()
 
 
 def _report_peer_close_codes() -> None:
@@ -169,8 +155,11 @@ def _deflate_without_context_takeover() -> None:
     except ImportError:  # pragma: no cover - hypercorn without websockets
         return
 
+    from wranglerpy.runtime.websocket_deflate import SmallMessagesPlain
+
     def lean() -> PerMessageDeflate:
-        return PerMessageDeflate(client_no_context_takeover=True, server_no_context_takeover=True)
+        # Small messages uncompressed: see websocket_deflate.py.
+        return SmallMessagesPlain(client_no_context_takeover=True, server_no_context_takeover=True)
 
     setattr(ws_stream, "PerMessageDeflate", lean)  # noqa: B010 - a patch, on purpose
 

@@ -198,6 +198,7 @@ async def test_events_name_the_class_and_object_for_tail(make_host: MakeHost) ->
     await stub.increment()
     with pytest.raises(QuotaError):
         await stub.fail()
+    await host.stop()  # events are reported in batches, a moment after the results; stop() flushes
     tail = [to_tail_event(e) for e in events]
     assert [t["event"] for t in tail] == [{"rpcMethod": "increment"}, {"rpcMethod": "fail"}]
     assert {t["entrypoint"] for t in tail} == {"Counter"}

@@ -19,6 +19,10 @@ from wranglerpy.jsobject import JSObject
 _DATETIME = "\x00dt"
 _SET = "\x00set"
 _PLAIN = (str, int, float, bool, type(None))
+# Exact types stored as they are: a flat record or list of these needs no walk (the fast path
+# of encode/decode; subclasses and containers take the full walk).
+_SCALARS = frozenset({str, int, float, bool, type(None), bytes})
+_KEYS = frozenset({str, int, float})
 
 
 class DataCloneError(Exception):
@@ -66,17 +70,42 @@ def _from_stored(value: Any) -> Any:
     return value
 
 
+def _flat(value: Any) -> bool:
+    """A dict or list of scalars only (the usual record): marshal stores it as it is."""
+    kind = type(value)
+    scalars = _SCALARS
+    if kind is dict:
+        keys = _KEYS
+        for k, v in value.items():
+            if type(v) not in scalars or type(k) not in keys:
+                return False
+        return True
+    if kind is list:
+        for v in value:
+            if type(v) not in scalars:
+                return False
+        return True
+    return False
+
+
 def encode(value: Any) -> bytes:
     """Serialise a storage value; ``DataCloneError`` for what JS could not clone either."""
-    if isinstance(value, str):
-        return marshal.dumps(value)  # the common case, without walking anything
+    if type(value) in _SCALARS or _flat(value):
+        return marshal.dumps(value)  # the common cases, without copying anything
     return marshal.dumps(_to_stored(value))
 
 
 def decode(data: bytes) -> Any:
     value = marshal.loads(data)
-    if isinstance(value, _PLAIN) or isinstance(value, bytes):
+    kind = type(value)
+    if kind in _SCALARS:
         return value
+    if kind is dict:
+        scalars = _SCALARS
+        for v in value.values():
+            if type(v) not in scalars:
+                return _from_stored(value)
+        return JSObject(value)
     return _from_stored(value)
 
 

@@ -42,6 +42,7 @@ from wranglerpy.runtime.request_response import Request
 
 DEFAULT_IDLE_TIMEOUT = 70.0  # Cloudflare evicts an idle object after 70-140 s
 IDLE_ENV = "WRANGLERPY_DO_IDLE_TIMEOUT"
+TAIL_BATCH_DELAY = 0.02  # tail/log lines of object events may trail their events by this much
 
 current_object: contextvars.ContextVar[LiveObject | None] = contextvars.ContextVar(
     "wranglerpy_do_current", default=None
@@ -104,6 +105,7 @@ class ObjectHost:
         self.env: Any = None
         self._log = log
         self._emit = emit
+        self._tail_events: list[dict[str, Any]] = []
         self.locator: Locator = locator or LocalOnly()
         self.courier = courier
         self.ownership = ownership  # remote.Ownership when calls may cross processes
@@ -162,6 +164,7 @@ class ObjectHost:
             self._background.append(asyncio.ensure_future(self._server.start(sock)))
 
     async def stop(self) -> None:
+        self.flush_tail()
         for task in self._background:
             task.cancel()
         await asyncio.gather(*self._background, return_exceptions=True)
@@ -227,7 +230,7 @@ class ObjectHost:
             span.close()
             if self._emit is not None:
                 event = tail_event(self.worker, class_name, object_id, name, detail, error, started)
-                self._emit(event | span.fields())
+                self._tail(event | span.fields())
 
     async def _run(
         self, class_name: str, object_id: DurableObjectId, fn: Callable[[Any], Any]
@@ -318,6 +321,28 @@ class ObjectHost:
             self.evict_idle()
 
     # --- helpers -----------------------------------------------------------------------
+
+    def _tail(self, event: dict[str, Any]) -> None:
+        """Report an event a little later, with the others of that moment: the result leaves
+        first, and a busy object costs the supervisor one wake-up per batch, not per event."""
+        try:
+            loop = asyncio.get_running_loop()
+        except RuntimeError:
+            loop = None
+        if loop is None:
+            self._tail_events.append(event)
+            self.flush_tail()
+            return
+        self._tail_events.append(event)
+        if len(self._tail_events) == 1:
+            loop.call_later(TAIL_BATCH_DELAY, self.flush_tail)
+
+    def flush_tail(self) -> None:
+        """Report the events held back by :meth:`_tail` now."""
+        events, self._tail_events = self._tail_events, []
+        if self._emit is not None:
+            for event in events:
+                self._emit(event)
 
     def spawn(self, coro: Coroutine[Any, Any, Any]) -> None:
         task = asyncio.ensure_future(coro)

@@ -58,10 +58,11 @@ class IdFactory:
         self._key = hashlib.sha256(key_source.encode()).digest()
 
     def _mac(self, base: bytes) -> bytes:
-        return hmac.new(self._key, base, hashlib.sha256).digest()[:BASE_LENGTH]
+        # hmac.digest: OpenSSL's one-shot HMAC, a fraction of hmac.new()'s cost per call.
+        return hmac.digest(self._key, base, "sha256")[:BASE_LENGTH]
 
     def from_name(self, name: str) -> DurableObjectId:
-        base = hmac.new(self._key, name.encode(), hashlib.sha256).digest()[:BASE_LENGTH]
+        base = hmac.digest(self._key, name.encode(), "sha256")[:BASE_LENGTH]
         return DurableObjectId(base + self._mac(base), name)
 
     def new_unique(self) -> DurableObjectId:

@@ -51,6 +51,8 @@ _NO_SQL = (
 def check_key(key: Any) -> str:
     if not isinstance(key, str):
         raise TypeError(f"Storage keys must be strings, got {type(key).__name__}.")
+    if len(key) <= MAX_KEY_SIZE // 4:
+        return key  # at most 4 UTF-8 bytes a character: short keys need no encoding
     size = len(key.encode())
     if size > MAX_KEY_SIZE:
         raise RangeError(
