@@ -157,7 +157,7 @@ class WorkerPool:
         self.spec = spec
         old, self.processes = self.processes, fresh
         for process in old:
-            self._spawn_task(process.stop(spec.drain_seconds))
+            self._spawn_task(process.stop(spec.drain_seconds, handover=True))
 
     async def _start_all(self, spec: WorkerSpec) -> list[Process]:
         results = await asyncio.gather(
