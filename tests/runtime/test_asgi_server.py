@@ -4,6 +4,7 @@ the limits uvicorn lacks (issue 18, finding 7) and the reload handover (finding 
 from __future__ import annotations
 
 import asyncio
+import logging
 import socket
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
@@ -27,6 +28,11 @@ def make_app(seen: Seen):
     async def app(scope, receive, send):
         assert scope["type"] == "http"  # lifespan: "unsupported", as uvicorn's auto mode allows
         body = b""
+        if scope["path"] == "/endless":
+            await send({"type": "http.response.start", "status": 200, "headers": []})
+            while True:
+                await send({"type": "http.response.body", "body": b"tick", "more_body": True})
+                await asyncio.sleep(0.01)
         while scope["path"] != "/early":  # /early answers without reading the body
             message = await receive()
             if message["type"] == "http.disconnect":
@@ -247,3 +253,18 @@ async def test_an_answer_before_100_continue_closes_the_connection(server: Runni
     assert (status, headers.get("connection")) == (200, "close")
     assert await reader.read() == b""
     writer.close()
+
+
+@pytest.mark.parametrize("server", [{"drain": 1.0}], indirect=True)
+async def test_a_stream_outliving_the_drain_time_is_cancelled_quietly(
+    server: Running, caplog: pytest.LogCaptureFixture
+) -> None:
+    reader, writer = await connect(server.port)
+    writer.write(b"GET /endless HTTP/1.1\r\nHost: localhost\r\n\r\n")
+    await reader.readuntil(b"tick")
+    server.stopping.request()
+    await asyncio.wait_for(server.task, SAFETY_NET)
+    while await reader.read(65536):
+        pass  # the stream ends: its connection closes
+    writer.close()
+    assert not [r for r in caplog.records if r.levelno >= logging.ERROR], caplog.text

@@ -287,6 +287,21 @@ class LeanWebSockets(WebSocketsSansIOProtocol):
             self.guard.lost()
 
 
+class _QuietCancel(logging.Filter):
+    """A request still running when the drain time ends is cancelled: that is the stop doing
+    its job, not an error ("Cancel 1 running task(s)", then "Exception in ASGI application"
+    with a traceback) in the user's log."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        error = record.exc_info[1] if record.exc_info else None
+        if isinstance(error, asyncio.CancelledError):
+            return False
+        return not str(record.msg).startswith("Cancel %s running task")
+
+
+_QUIET_CANCEL = _QuietCancel()
+
+
 def make_config(app: Any, limits: HttpLimits, drain_seconds: float) -> Config:
     return Config(
         app,
@@ -313,6 +328,7 @@ async def serve(
         # Accepted sockets inherit it: a response written in two parts (head, then body)
         # must not wait on the client's delayed ACK (~40 ms per request).
         listener.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+    logging.getLogger("uvicorn.error").addFilter(_QUIET_CANCEL)  # once: filters are a set
     config = make_config(app, limits, drain_seconds)
     config.load()
     server = Server(config)
