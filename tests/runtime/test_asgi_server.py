@@ -268,3 +268,15 @@ async def test_a_stream_outliving_the_drain_time_is_cancelled_quietly(
         pass  # the stream ends: its connection closes
     writer.close()
     assert not [r for r in caplog.records if r.levelno >= logging.ERROR], caplog.text
+
+
+async def test_a_body_sent_after_an_early_answer_is_not_taken_for_a_head(server: Running) -> None:
+    """A worker may answer without reading the body (a 401 to an upload): the rest of the body
+    still arrives, and is neither a head (431 past max_head) nor the next request."""
+    reader, writer = await connect(server.port)
+    writer.write(b"PUT /early HTTP/1.1\r\nHost: localhost\r\nContent-Length: 40000\r\n\r\n")
+    assert (await read_response(reader))[0] == 200
+    writer.write(b"x" * 40000 + GET)
+    status, _, body = await read_response(reader)
+    assert (status, body) == (200, b"ok ")
+    writer.close()

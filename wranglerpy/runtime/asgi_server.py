@@ -101,6 +101,7 @@ class GuardedHttp(HttpToolsProtocol):
         self.in_head = False
         self.head_size = 0
         self.head_started = 0.0
+        self.message_done = True  # the parser is between requests: the next byte starts a head
         self.refused = False
 
     # ------------------------------------------------------------ connection
@@ -136,7 +137,7 @@ class GuardedHttp(HttpToolsProtocol):
             self._cancel_deadline()
             self._refuse()  # what it sent is read: closing now does not reset the answer
             return
-        if not self.in_head and (self.cycle is None or self.cycle.response_complete):
+        if self.message_done and not self.in_head:
             self._begin_head()
         if self.in_head:
             self.head_size += len(data)
@@ -145,21 +146,27 @@ class GuardedHttp(HttpToolsProtocol):
             return
         if self.in_head:
             if self.head_size > self.limits.max_head:  # a head that never ends stays bounded
-                self._close_with(b"431 Request Header Fields Too Large", "the head is too large")
+                answer = self.cycle is None or self.cycle.response_complete
+                status = b"431 Request Header Fields Too Large"
+                self._close_with(status, "the head is too large", answer)
             elif self.deadline is None:  # armed only for a head in pieces: most come whole
                 when = self.head_started + self.limits.header_timeout
                 self.deadline = self.loop.call_at(when, self._head_late)
             return
-        cycle = self.cycle
-        if cycle is not None and cycle.more_body and not cycle.response_complete:
+        if not self.message_done:  # a body on its way (even one the worker no longer reads)
             self._set_deadline(self.limits.body_timeout, self._body_late)  # reset per chunk
         elif self.deadline is not None:
             self._cancel_deadline()
 
     def on_message_begin(self) -> None:
         super().on_message_begin()
+        self.message_done = False
         if not self.in_head:  # a pipelined request behind one still being answered
             self._begin_head()
+
+    def on_message_complete(self) -> None:
+        self.message_done = True
+        super().on_message_complete()
 
     def on_headers_complete(self) -> None:
         self.in_head = False
@@ -204,20 +211,23 @@ class GuardedHttp(HttpToolsProtocol):
 
     def _head_late(self) -> None:
         self.deadline = None
-        self._close_with(b"408 Request Timeout", "the request head took too long")
+        cycle = self.cycle  # the previous request's, if any
+        answer = cycle is None or cycle.response_complete
+        self._close_with(b"408 Request Timeout", "the request head took too long", answer)
 
     def _body_late(self) -> None:
         self.deadline = None
         if self.flow.read_paused:  # the worker is not reading: not the client's fault
             self._set_deadline(self.limits.body_timeout, self._body_late)
             return
-        self._close_with(b"408 Request Timeout", "the request body stopped arriving")
+        answer = self.cycle is None or not self.cycle.response_started
+        self._close_with(b"408 Request Timeout", "the request body stopped arriving", answer)
 
-    def _close_with(self, status: bytes, message: str) -> None:
+    def _close_with(self, status: bytes, message: str, answer: bool = True) -> None:
         if self.transport.is_closing():
             return
         cycle = self.cycle
-        if cycle is None or not cycle.response_started or cycle.response_complete:
+        if answer:
             self.transport.write(_answer(status, message))
         if cycle is not None and not cycle.response_complete:
             # The worker reading the body sees it cut short (a ConnectionError), never whole.
