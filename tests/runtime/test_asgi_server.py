@@ -22,10 +22,18 @@ SAFETY_NET = 60.0  # only a hung run reaches it
 class Seen:
     bodies: list[bytes] = field(default_factory=list)
     cut: list[str] = field(default_factory=list)  # requests whose body was cut short
+    closes: asyncio.Queue[tuple[int, str]] = field(default_factory=asyncio.Queue)
 
 
 def make_app(seen: Seen):
     async def app(scope, receive, send):
+        if scope["type"] == "websocket":
+            assert (await receive())["type"] == "websocket.connect"
+            await send({"type": "websocket.accept"})
+            message = await receive()
+            assert message["type"] == "websocket.disconnect"
+            seen.closes.put_nowait((message["code"], message.get("reason") or ""))
+            return
         assert scope["type"] == "http"  # lifespan: "unsupported", as uvicorn's auto mode allows
         body = b""
         if scope["path"] == "/endless":
@@ -279,4 +287,40 @@ async def test_a_body_sent_after_an_early_answer_is_not_taken_for_a_head(server:
     writer.write(b"x" * 40000 + GET)
     status, _, body = await read_response(reader)
     assert (status, body) == (200, b"ok ")
+    writer.close()
+
+
+UPGRADE = (
+    b"GET /ws HTTP/1.1\r\nHost: localhost\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
+    b"Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n"
+    b"Sec-WebSocket-Extensions: permessage-deflate; client_max_window_bits\r\n\r\n"
+)
+
+
+async def _upgrade(port: int) -> tuple[asyncio.StreamReader, asyncio.StreamWriter, bytes]:
+    reader, writer = await connect(port)
+    writer.write(UPGRADE)
+    head = await asyncio.wait_for(reader.readuntil(b"\r\n\r\n"), SAFETY_NET)
+    assert head.startswith(b"HTTP/1.1 101")
+    return reader, writer, head.lower()
+
+
+async def test_websocket_deflate_has_no_context_takeover_and_a_drop_is_1006(
+    server: Running,
+) -> None:
+    """Hibernated sockets stay small (no compressor kept between messages); a connection
+    dropped without a close frame is 1006 for the worker, as on Workers (uvicorn says 1005)."""
+    reader, writer, head = await _upgrade(server.port)
+    assert b"server_no_context_takeover" in head and b"client_no_context_takeover" in head
+    writer.close()
+    assert await asyncio.wait_for(server.seen.closes.get(), SAFETY_NET) == (1006, "")
+
+
+async def test_a_websocket_close_from_the_client_keeps_its_code_and_reason(
+    server: Running,
+) -> None:
+    reader, writer, _ = await _upgrade(server.port)
+    payload = (4001).to_bytes(2, "big") + b"bye"
+    writer.write(bytes([0x88, 0x80 | len(payload)]) + b"\0\0\0\0" + payload)  # mask 0: as is
+    assert await asyncio.wait_for(server.seen.closes.get(), SAFETY_NET) == (4001, "bye")
     writer.close()
