@@ -28,7 +28,7 @@ from wranglerpy.bindings.durable_objects import start_hosts as start_durable_obj
 from wranglerpy.host.handoff import HANDOVER_SIGNAL, HandoffError, recv_load
 from wranglerpy.host.http_limits import HttpLimits, quiet_accept_errors
 from wranglerpy.host.locations import Locations
-from wranglerpy.runtime import tracing
+from wranglerpy.runtime import debugger, tracing
 from wranglerpy.runtime.app import WorkerApp
 from wranglerpy.runtime.assets import AssetServer
 from wranglerpy.runtime.console import EventLogHandler, LineWriter
@@ -81,6 +81,7 @@ def build_env(spec: WorkerSpec, sink: EventSink | None = None) -> Env:
             message = f"▲ env.{binding} is not available: {reason}"
             sink.emit({"type": "log", "worker": config.name, "level": "warn", "message": message})
 
+    spec.state.export()  # the spec's KV/R2 backends, for every binding built below
     storage = build_storage_bindings(config, spec.persist_dir, report, spec.version)
     if spec.latency is not None:
         from wranglerpy.runtime.latency import binding_kinds, delay_bindings
@@ -207,6 +208,7 @@ def make_app(spec: WorkerSpec, sink: EventSink) -> tuple[WorkerApp, float, list[
         assets=assets,
         expose_errors=spec.expose_errors,
         test_paths=spec.mode == "dev",  # on the edge, as on Cloudflare, crons alone run it
+        limits=config.limits,  # [limits] cpu_ms and subrequests, enforced per call
     )
     modules = project_modules(config.main.parent) if loaded and config.main else []
     return app, (time.perf_counter() - started) * 1000, modules
@@ -311,6 +313,7 @@ def main(argv: list[str]) -> int:
     spec = WorkerSpec.decode(request["spec"])
     _prepare_imports(spec.python_path)
     _install_output_capture(sink, spec.config.name, spec.log_level)
+    debugger.start(spec.inspector_port, spec.config.name, sink)  # dev --inspector-port
     app, load_ms, modules = make_app(spec, sink)
     app.http_limits = spec.http_limits or HttpLimits()  # type: ignore[attr-defined]
     app.host_check = HostCheck.for_worker(spec.config, spec.allowed_hosts)  # type: ignore[attr-defined]

@@ -37,10 +37,17 @@ async def _serve(spec: ServicesSpec, fd: int) -> None:
 
     loop.add_reader(sys.stdin.fileno(), on_stdin)
     app = ServicesApp(spec)
+
+    async def end_streams() -> None:
+        await stopping.requested.wait()
+        app.dashboard.feed.end_streams()  # open event streams end, so shutdown need not wait
+
+    ender = asyncio.ensure_future(end_streams())
     print(READY, flush=True)
     try:
         await serve(app, fd, stopping, HttpLimits(), drain_seconds=3.0)
     finally:
+        ender.cancel()
         app.close()
 
 
