@@ -1,17 +1,20 @@
-"""hypercorn (what a worker's HTTP port uses today) against uvicorn with httptools and uvloop, in
-the same run, on the same ASGI app and an inherited, pre-bound socket (as ``dev`` hands it over).
+"""A worker's HTTP server, in the same run, on the same ASGI app and an inherited, pre-bound
+socket (as ``dev`` hands it over): hypercorn (what dev used before), plain uvicorn with
+httptools and uvloop, and wranglerpy's server as dev runs it (``runtime/asgi_server``: uvicorn
+with the connection limit, timeouts and handover; uvloop when installed).
 
-Each server runs in its own process, configured as runtime/child.py configures hypercorn (no
-access log, keep-alive 75 s); `wrk` drives it (2 connections, 1 thread) for DURATION seconds per
-round, rounds alternating. Reported: requests/s and the server process's CPU milliseconds per
-request (utime + stime from /proc), which a loaded machine disturbs much less than throughput.
+Each server runs in its own process (no access log, keep-alive 75 s); `wrk` drives it
+(2 connections, 1 thread) for DURATION seconds per round, rounds alternating. Reported:
+requests/s and the server process's CPU milliseconds per request (utime + stime from /proc),
+which a loaded machine disturbs much less than throughput.
 
-    .venv/bin/pip install uvicorn httptools uvloop   # not dependencies: only for this comparison
     .venv/bin/python bench/server_choice.py          # ROUNDS=3 DURATION=5
+    (hypercorn comes with the test extra's Quart; without it that row is skipped)
 """
 
 from __future__ import annotations
 
+import importlib.util
 import json
 import os
 import re
@@ -72,6 +75,20 @@ from app import app
 uvicorn.run(app, fd=int(sys.argv[1]), http="httptools", loop="uvloop", access_log=False,
             log_level="error", timeout_keep_alive=75, lifespan="on")
 """,
+    "wranglerpy (uvicorn+guards)": """
+import asyncio, signal, sys
+from app import app
+from wranglerpy.host.http_limits import HttpLimits
+from wranglerpy.runtime.asgi_server import serve
+from wranglerpy.runtime.child import StopRequest, run_event_loop
+
+async def main():
+    stopping = StopRequest()
+    asyncio.get_running_loop().add_signal_handler(signal.SIGTERM, stopping.request)
+    await serve(app, int(sys.argv[1]), stopping, HttpLimits(idle_timeout=75.0), 5.0)
+
+run_event_loop(main())
+""",
 }
 
 
@@ -121,10 +138,11 @@ def main() -> int:
     folder = Path(os.environ.get("TMPDIR", "/tmp")) / f"wranglerpy-server-choice-{os.getpid()}"
     folder.mkdir()
     (folder / "app.py").write_text(APP)
-    results: dict[str, list[dict[str, float]]] = {name: [] for name in SERVERS}
+    names = [n for n in SERVERS if n != "hypercorn" or importlib.util.find_spec("hypercorn")]
+    results: dict[str, list[dict[str, float]]] = {name: [] for name in names}
     try:
         for _ in range(ROUNDS):
-            for name in SERVERS:
+            for name in names:
                 results[name].append(round_of(name, folder))
     finally:
         shutil.rmtree(folder, ignore_errors=True)
@@ -138,7 +156,7 @@ def main() -> int:
         for name, rows in results.items()
     }
     for name, s in summary.items():
-        print(f"{name:26} {s['rps']:8.1f} req/s  {s['cpu_ms_per_request']:.3f} CPU ms/request")
+        print(f"{name:28} {s['rps']:8.1f} req/s  {s['cpu_ms_per_request']:.3f} CPU ms/request")
     if "--json" in sys.argv:
         print(json.dumps(summary))
     return 0

@@ -23,6 +23,7 @@ class FakeProcess:
         self.spec: WorkerSpec | None = None
         self.fds: list[int] = []
         self.stop_grace: float | None = None
+        self.stop_handover = False
 
     async def spawn(self) -> None:
         self.exited = asyncio.get_running_loop().create_future()
@@ -45,9 +46,10 @@ class FakeProcess:
         self.on_event(ready)
         return ready
 
-    async def stop(self, grace: float = 5.0) -> None:
+    async def stop(self, grace: float = 5.0, *, handover: bool = False) -> None:
         self.stopping = True
         self.stop_grace = grace
+        self.stop_handover = handover
         if self.exited is not None and not self.exited.done():
             self.exited.set_result(0)
         self.factory.log.append(("stop", self.pid))

@@ -120,6 +120,7 @@ async def test_replace_starts_the_new_process_before_the_old_one_stops():
     await settle()
     assert factory.log.index(("load", "api"), 1) < factory.log.index(("stop", old.pid))
     assert old.stop_grace == 7.0 and pool.processes == [factory.made[-1]]
+    assert old.stop_handover  # it hands its keep-alive clients over (issue 18, finding 10)
     old.crash()  # an old process going away is not a crash to repair
     await settle()
     assert len(factory.made) == 2

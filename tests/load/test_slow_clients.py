@@ -15,6 +15,7 @@ import httpx
 import pytest
 
 from tests.edge_server import EdgeProcess
+from tests.waits import wait_until
 from wranglerpy.testing.dev_server import DevServer
 
 pytestmark = [pytest.mark.integration, pytest.mark.timeout(120)]
@@ -91,8 +92,7 @@ def normal_traffic(url: str, host: str) -> tuple[int, list[str]]:
     return ok, failures
 
 
-@pytest.fixture
-def dev(tmp_path: Path) -> Iterator[DevServer]:
+def _dev(tmp_path: Path, *limits: str) -> DevServer:
     (tmp_path / "worker.py").write_text(
         textwrap.dedent("""
         from workers import WorkerEntrypoint, Response
@@ -105,18 +105,18 @@ def dev(tmp_path: Path) -> Iterator[DevServer]:
     (tmp_path / "wrangler.toml").write_text(
         'name = "loaded"\nmain = "worker.py"\ncompatibility_date = "2025-09-01"\n'
     )
-    with DevServer(
+    flags = [arg for limit in limits for arg in ("--http-limit", limit)]
+    return DevServer(
         tmp_path / "wrangler.toml",
         cwd=tmp_path,
         watch=False,
-        extra_args=[
-            "--no-services",
-            "--http-limit",
-            "body_timeout=3",
-            "--http-limit",
-            "idle_timeout=3",
-        ],
-    ) as server:
+        extra_args=["--no-services", *flags],
+    )
+
+
+@pytest.fixture
+def dev(tmp_path: Path) -> Iterator[DevServer]:
+    with _dev(tmp_path, "body_timeout=3", "idle_timeout=3") as server:
         yield server
 
 
@@ -135,3 +135,41 @@ def test_dev_serves_normal_clients_beside_slow_and_idle_ones(dev: DevServer) -> 
         ok, failures = normal_traffic(dev.url(), "localhost")
     assert failures == [] and ok > 10, (ok, failures[:5])
     assert "Traceback" not in dev.output(), dev.output()[-2000:]
+
+
+LIMIT = 40
+
+
+def test_dev_answers_503_beyond_its_connection_limit_then_recovers(tmp_path: Path) -> None:
+    """``--http-limit max_connections``: as the edge, a quick 503 past the limit keeps the
+    descriptors (and the clients already connected) safe; freed places serve again."""
+    with _dev(tmp_path, f"max_connections={LIMIT}") as dev:
+        held = [socket.create_connection(("127.0.0.1", dev.port)) for _ in range(LIMIT)]
+        refusals: list[bytes] = []
+
+        def refused() -> bool:
+            sock = socket.create_connection(("127.0.0.1", dev.port), timeout=30)
+            sock.sendall(b"GET / HTTP/1.1\r\nHost: localhost\r\n\r\n")
+            answer = sock.recv(65536)
+            if answer.startswith(b"HTTP/1.1 503"):
+                refusals.append(answer)
+                sock.close()
+                return True
+            held.append(sock)  # answered: it holds a place now (a place freed late, e.g.)
+            return False
+
+        try:
+            wait_until(refused, "a 503 beyond the connection limit")
+        finally:
+            for sock in held:
+                sock.close()
+        assert b"too many connections" in refusals[0]
+
+        def answers() -> bool:
+            try:
+                return httpx.get(dev.url() + "/", timeout=10).status_code == 200
+            except httpx.HTTPError:
+                return False
+
+        wait_until(answers, "dev answering again once the clients left")
+        assert "Traceback" not in dev.output(), dev.output()[-2000:]

@@ -1,5 +1,5 @@
 """dev's public HTTP port under hostile input (issue 18, findings 2, 7, 8, 12), against a real
-``wranglerpy dev`` (hypercorn in the worker process), over raw sockets.
+``wranglerpy dev`` (uvicorn in the worker process), over raw sockets.
 
 Cloudflare answers 413 above 100 MB (developers.cloudflare.com/workers/platform/limits);
 the Host allow-list follows Vite's ``server.allowedHosts`` (localhost names and IPs).

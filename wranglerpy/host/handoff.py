@@ -9,12 +9,16 @@ that many bytes.
 from __future__ import annotations
 
 import asyncio
+import signal
 import socket
 import struct
 
 _PREFIX = struct.Struct(">Q")
 MAX_MESSAGE = 256 * 1024 * 1024  # far above any config; a larger prefix is a broken stream
 MAX_FDS = 8
+# Sent instead of SIGTERM on a reload: the worker hands its keep-alive clients over (each gets
+# one more answer, with `Connection: close`) before it stops.
+HANDOVER_SIGNAL = signal.SIGUSR1
 
 
 class HandoffError(Exception):

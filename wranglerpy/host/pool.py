@@ -152,7 +152,7 @@ class WorkerPool:
         self.spec = spec
         old, self.processes = self.processes, fresh
         for process in old:
-            self._keep(process.stop(spec.drain_seconds), self._tasks)
+            self._keep(process.stop(spec.drain_seconds, handover=True), self._tasks)
 
     async def _start_all(self, spec: WorkerSpec) -> list[Process]:
         results = await asyncio.gather(

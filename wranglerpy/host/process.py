@@ -12,7 +12,7 @@ import sys
 from collections.abc import AsyncIterator, Callable
 from typing import Any
 
-from wranglerpy.host.handoff import send_load
+from wranglerpy.host.handoff import HANDOVER_SIGNAL, send_load
 from wranglerpy.runtime.spec import WorkerSpec
 
 EventCallback = Callable[[dict[str, Any]], None]
@@ -25,7 +25,7 @@ class WorkerProcess:
 
     def __init__(self, on_event: EventCallback, *, http: bool = True) -> None:
         self.on_event = on_event
-        self.http = http  # it will serve HTTP (dev): import hypercorn while warming
+        self.http = http  # it will serve HTTP (dev): import its server while warming
         self.name: str | None = None
         self.proc: asyncio.subprocess.Process | None = None
         self._control: socket.socket | None = None
@@ -113,15 +113,16 @@ class WorkerProcess:
         await send_load(self._control, message, fds)  # framed: any size of config
         return await asyncio.wait_for(asyncio.shield(self._ready), timeout)
 
-    async def stop(self, grace: float = 5.0) -> None:
-        """SIGTERM the process group, then SIGKILL after ``grace`` seconds. Idempotent."""
+    async def stop(self, grace: float = 5.0, *, handover: bool = False) -> None:
+        """SIGTERM the process group (a reload's ``handover``: HANDOVER_SIGNAL), then SIGKILL
+        after ``grace`` seconds. Idempotent."""
         self.stopping = True
         proc = self.proc
         if proc is None or proc.returncode is not None:
             await self._cleanup()
             return
         with contextlib.suppress(ProcessLookupError):
-            os.killpg(proc.pid, signal.SIGTERM)
+            os.killpg(proc.pid, HANDOVER_SIGNAL if handover else signal.SIGTERM)
         try:
             await asyncio.wait_for(proc.wait(), grace)
         except asyncio.TimeoutError:

@@ -3,7 +3,7 @@
 Calls arrive two ways. Frames on the worker's unix socket (see ``wranglerpy.wire``): one
 handler per frame kind, in the table ``WorkerApp.wire_handlers()`` — fetch (public, from the
 edge router), service-binding fetch, RPC, scheduled. Plain HTTP from a browser in ``dev``:
-the app is also an ASGI app (``__call__``, served by hypercorn; see ``asgi_front``). Both
+the app is also an ASGI app (``__call__``, served by uvicorn; see ``asgi_front``). Both
 end in the same ``route`` (assets, fetch handler, errors) and report one ``request`` event per
 call, shaped for ``tail``.
 """

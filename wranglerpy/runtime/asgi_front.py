@@ -1,4 +1,4 @@
-"""Plain HTTP into a worker (``dev``'s public port, served by hypercorn), as ASGI.
+"""Plain HTTP into a worker (``dev``'s public port, served by uvicorn: ``asgi_server``), as ASGI.
 
 A request becomes a ``Request`` whose body streams from ASGI ``receive``; the ``Response``
 goes back through ``send``, chunk by chunk, and a client that leaves stops the stream (and
@@ -163,10 +163,7 @@ async def _http(app: WorkerApp, scope: Scope, receive: Receive, send: Send) -> N
         )
         response = await app.route(request, ctx, event)
         event["status"] = response.status
-        # A process being replaced (a reload) tells keep-alive clients to reconnect: they
-        # reach the new process, and none sends into a connection that closes under it.
-        close = getattr(app, "closing", False)
-        await send_response(response, send, body, event, head=method == "HEAD", close=close)
+        await send_response(response, send, body, event, head=method == "HEAD")
         await ctx.drain()
     finally:
         app.finish(event)
@@ -178,17 +175,12 @@ async def send_response(
     body: RequestBody | None,
     event: dict[str, Any],
     head: bool = False,
-    close: bool = False,
 ) -> None:
-    headers = response.headers.raw()
-    if close:
-        headers = [(k, v) for k, v in headers if k.lower() != b"connection"]
-        headers.append((b"connection", b"close"))
     await send(
         {
             "type": "http.response.start",
             "status": response.status,
-            "headers": headers,
+            "headers": response.headers.raw(),
         }
     )
     if not response.has_body() or head:

@@ -3,9 +3,11 @@
 The process imports the runtime first and reports ``warm``; then it waits for a ``load``
 message carrying the worker spec and its pre-bound listening sockets (passed as file
 descriptors over the control socket): first the unix socket of frame calls (see
-``wranglerpy.wire``), then, in ``dev`` only, the public HTTP socket, served by hypercorn.
+``wranglerpy.wire``), then, in ``dev`` only, the public HTTP socket, served by uvicorn
+(``asgi_server``).
 That split lets the host keep a warm spare process, so a reload only pays for importing the
-user's code. It serves until SIGTERM or until the host goes away (control socket EOF).
+user's code. It serves until SIGTERM or until the host goes away (control socket EOF); a
+reload sends ``HANDOVER_SIGNAL`` instead, so keep-alive clients are handed over, not dropped.
 """
 
 from __future__ import annotations
@@ -23,7 +25,7 @@ from pathlib import Path
 from typing import Any
 
 from wranglerpy.bindings.durable_objects import start_hosts as start_durable_objects
-from wranglerpy.host.handoff import HandoffError, recv_load
+from wranglerpy.host.handoff import HANDOVER_SIGNAL, HandoffError, recv_load
 from wranglerpy.host.http_limits import HttpLimits, quiet_accept_errors
 from wranglerpy.host.locations import Locations
 from wranglerpy.runtime import debugger, tracing
@@ -43,8 +45,24 @@ from wranglerpy.runtime.service import ServiceFetcher
 from wranglerpy.runtime.spec import WorkerSpec
 from wranglerpy.wire.server import FrameServer
 
-HANDOVER_SECONDS = 1.0  # how long a replaced process answers keep-alive clients with close
 SHIM_DIR = Path(__file__).parent / "shim"
+
+
+class StopRequest:
+    """How the process was asked to stop: a plain stop, or a reload's handover."""
+
+    def __init__(self) -> None:
+        self.requested = asyncio.Event()  # any stop
+        self.immediate = asyncio.Event()  # a plain stop: no handover, or no more of it
+        self.handover = False
+        self.accepting_stopped = asyncio.Event()  # the HTTP server took no more connections
+
+    def request(self, handover: bool = False) -> None:
+        if handover and not self.requested.is_set():
+            self.handover = True
+        if not handover:
+            self.immediate.set()
+        self.requested.set()
 
 
 def build_env(spec: WorkerSpec, sink: EventSink | None = None) -> Env:
@@ -120,8 +138,8 @@ def _install_output_capture(sink: EventSink, worker: str, level: str) -> None:
     root = logging.getLogger()
     root.handlers[:] = [EventLogHandler(sink, worker)]
     root.setLevel(getattr(logging, level.upper(), logging.INFO))
-    # hypercorn's own chatter is not the user's; keep its errors only.
-    logging.getLogger("hypercorn.access").disabled = True
+    # The HTTP server's own chatter is not the user's; keep its errors only.
+    logging.getLogger("uvicorn.error").setLevel(logging.ERROR)
     for noisy in ("httpx", "httpcore"):
         logging.getLogger(noisy).setLevel(logging.WARNING)
 
@@ -208,9 +226,10 @@ async def _serve(
     persist_dir: Any = None,
 ) -> None:
     loop = asyncio.get_running_loop()
-    stop = asyncio.Event()
+    stopping = StopRequest()
     for sig in (signal.SIGTERM, signal.SIGINT):
-        loop.add_signal_handler(sig, stop.set)
+        loop.add_signal_handler(sig, stopping.request)
+    loop.add_signal_handler(HANDOVER_SIGNAL, stopping.request, True)
 
     async def watch_host() -> None:
         control.setblocking(False)
@@ -219,7 +238,7 @@ async def _serve(
                 pass
         except OSError:
             pass
-        stop.set()  # the host is gone: do not outlive it
+        stopping.request()  # the host is gone: do not outlive it
 
     watcher = asyncio.ensure_future(watch_host())
     calls = FrameServer(app.wire_handlers())
@@ -227,7 +246,11 @@ async def _serve(
     start_durable_objects()  # alarms set before a restart fire without waiting for a call
     http: asyncio.Future[None] | None = None
     if len(sockets) > 1:
-        http = asyncio.ensure_future(_serve_http(app, sockets[1], stop, drain_seconds))
+        from wranglerpy.runtime.asgi_server import serve as serve_http
+
+        limits: HttpLimits = getattr(app, "http_limits", None) or HttpLimits()
+        quiet_accept_errors(loop)
+        http = asyncio.ensure_future(serve_http(app, sockets[1], stopping, limits, drain_seconds))
     sink.emit(
         {
             "type": "ready",
@@ -241,7 +264,7 @@ async def _serve(
     from wranglerpy.bindings.background import start_background, stop_background
 
     background = start_background(app, spec_config, persist_dir)
-    await stop.wait()
+    await stopping.requested.wait()
     await stop_background(background)
     # Callers hold pooled connections: the idle ones close at once so their next call
     # reaches the new process; calls in flight may finish.
@@ -255,43 +278,18 @@ async def _serve(
     watcher.cancel()
 
 
-async def _serve_http(app: WorkerApp, fd: int, stop: asyncio.Event, drain_seconds: float) -> None:
-    from hypercorn.asyncio import serve
-    from hypercorn.config import Config as HypercornConfig
-
-    config = HypercornConfig()
-    config.bind = [f"fd://{fd}"]
-    config.accesslog = None
-    config.loglevel = "ERROR"  # hypercorn's "Running on ..." lines would repeat our banner
-    config.graceful_timeout = drain_seconds
-    limits: HttpLimits = getattr(app, "http_limits", None) or HttpLimits()
-    config.keep_alive_timeout = limits.idle_timeout
-    config.read_timeout = int(max(1, limits.body_timeout))  # a silent client, head or body
-    config.h11_max_incomplete_size = limits.max_head
-    quiet_accept_errors(asyncio.get_running_loop())
-
-    async def handover() -> None:
-        await stop.wait()
-        # Keep-alive clients get their next answer with `Connection: close` and reconnect
-        # (to the new process, on the same socket) before hypercorn closes idle connections.
-        app.closing = True  # type: ignore[attr-defined]
-        await asyncio.sleep(min(HANDOVER_SECONDS, drain_seconds))
-
-    await serve(app, config, shutdown_trigger=handover)  # type: ignore[arg-type]
-
-
 def run_event_loop(main_coroutine: Any) -> None:
     """uvloop when it is installed (about a third less CPU per request), else asyncio's loop."""
+    run: Any = asyncio.run
     try:
         import uvloop
+
+        run = uvloop.run
     except ImportError:
-        uvloop = None
+        pass
     # Outside the except block: a traceback from worker code must not say "During handling of
     # the above exception (No module named 'uvloop')".
-    if uvloop is None:
-        asyncio.run(main_coroutine)
-    else:
-        uvloop.run(main_coroutine)
+    run(main_coroutine)
 
 
 def main(argv: list[str]) -> int:
@@ -300,9 +298,9 @@ def main(argv: list[str]) -> int:
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # the supervisor decides when we stop
     sink = SocketEventSink(control.fileno())
     if "--http" in argv:
-        # A process that will serve HTTP imports hypercorn while it is a spare: imported after
+        # A process that will serve HTTP imports its server while it is a spare: imported after
         # "ready", it would hold the first requests (the old process is already stopping).
-        import hypercorn.asyncio  # noqa: F401
+        import wranglerpy.runtime.asgi_server  # noqa: F401
     sink.emit({"type": "warm", "pid": os.getpid()})
     try:
         received = recv_load(control)  # length-prefixed: a spec of any size arrives whole

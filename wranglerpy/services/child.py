@@ -1,6 +1,7 @@
 """The services process: ``python -m wranglerpy.services.child <fd>`` with the spec as one JSON
-line on stdin. Serves the S3 and OpenAI APIs with hypercorn on the inherited socket until
-SIGTERM or until stdin closes (the parent stopped it, or is gone)."""
+line on stdin. Serves the S3 and OpenAI APIs on the inherited socket (with the worker HTTP server,
+``runtime/asgi_server``: uvicorn and its limits) until SIGTERM or until stdin closes (the parent
+stopped it, or is gone)."""
 
 from __future__ import annotations
 
@@ -10,9 +11,9 @@ import os
 import signal
 import sys
 
-from hypercorn.asyncio import serve
-from hypercorn.config import Config as HypercornConfig
-
+from wranglerpy.host.http_limits import HttpLimits
+from wranglerpy.runtime.asgi_server import serve
+from wranglerpy.runtime.child import StopRequest
 from wranglerpy.services.app import ServicesApp
 from wranglerpy.services.spec import ServicesSpec
 
@@ -21,9 +22,9 @@ READY = "wranglerpy-services ready"
 
 async def _serve(spec: ServicesSpec, fd: int) -> None:
     loop = asyncio.get_running_loop()
-    stop = asyncio.Event()
+    stopping = StopRequest()
     for sig in (signal.SIGTERM, signal.SIGINT):
-        loop.add_signal_handler(sig, stop.set)
+        loop.add_signal_handler(sig, stopping.request)
 
     def on_stdin() -> None:
         try:
@@ -32,30 +33,27 @@ async def _serve(spec: ServicesSpec, fd: int) -> None:
             data = b""
         if not data:
             loop.remove_reader(sys.stdin.fileno())
-            stop.set()
+            stopping.request()
 
     loop.add_reader(sys.stdin.fileno(), on_stdin)
     app = ServicesApp(spec)
-    config = HypercornConfig()
-    config.bind = [f"fd://{fd}"]
-    config.accesslog = None
-    config.loglevel = "ERROR"
-    config.graceful_timeout = 3.0
 
-    async def stopping() -> None:
-        await stop.wait()
+    async def end_streams() -> None:
+        await stopping.requested.wait()
         app.dashboard.feed.end_streams()  # open event streams end, so shutdown need not wait
 
+    ender = asyncio.ensure_future(end_streams())
     print(READY, flush=True)
     try:
-        await serve(app, config, shutdown_trigger=stopping)  # type: ignore[arg-type]
+        await serve(app, fd, stopping, HttpLimits(), drain_seconds=3.0)
     finally:
+        ender.cancel()
         app.close()
 
 
 def main(argv: list[str]) -> int:
     logging.basicConfig(level=logging.WARNING, format="%(name)s: %(message)s")
-    logging.getLogger("hypercorn.access").disabled = True
+    logging.getLogger("uvicorn.error").setLevel(logging.ERROR)
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # the parent decides when we stop
     spec = ServicesSpec.from_json(sys.stdin.buffer.readline().decode())
     from wranglerpy.runtime.child import run_event_loop

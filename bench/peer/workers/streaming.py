@@ -5,6 +5,8 @@ The hot-reload benchmark rewrites the HEALTH_STATUS line (in a copy), so keep it
 
 from urllib.parse import parse_qs, urlsplit
 
+from js import ReadableStream
+from pyodide.ffi import create_proxy, to_js
 from workers import Response, WorkerEntrypoint
 
 HEALTH_STATUS = "healthy"
@@ -36,12 +38,20 @@ class Default(WorkerEntrypoint):
             except ValueError:
                 n = 50
 
-            async def events():
-                for _ in range(n):
-                    yield SSE_EVENT
-                yield SSE_DONE
+            sent = 0
 
+            async def pull(controller):  # as on Cloudflare: a ReadableStream of JS bytes
+                nonlocal sent
+                if sent < n:
+                    controller.enqueue(to_js(SSE_EVENT))
+                elif sent == n:
+                    controller.enqueue(to_js(SSE_DONE))
+                else:
+                    controller.close()
+                sent += 1
+
+            stream = ReadableStream.new(pull=create_proxy(pull))
             return Response(
-                events(), headers={"content-type": "text/event-stream", "cache-control": "no-cache"}
+                stream, headers={"content-type": "text/event-stream", "cache-control": "no-cache"}
             )
         return Response("not found\n", status=404)

@@ -1,0 +1,326 @@
+"""dev's worker HTTP server (uvicorn with wranglerpy's guards), in-process, over real sockets:
+the limits uvicorn lacks (issue 18, finding 7) and the reload handover (finding 10)."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import socket
+from collections.abc import AsyncIterator
+from dataclasses import dataclass, field
+
+import pytest
+
+from wranglerpy.host.http_limits import HttpLimits
+from wranglerpy.runtime.asgi_server import serve
+from wranglerpy.runtime.child import StopRequest
+
+SAFETY_NET = 60.0  # only a hung run reaches it
+
+
+@dataclass
+class Seen:
+    bodies: list[bytes] = field(default_factory=list)
+    cut: list[str] = field(default_factory=list)  # requests whose body was cut short
+    closes: asyncio.Queue[tuple[int, str]] = field(default_factory=asyncio.Queue)
+
+
+def make_app(seen: Seen):
+    async def app(scope, receive, send):
+        if scope["type"] == "websocket":
+            assert (await receive())["type"] == "websocket.connect"
+            await send({"type": "websocket.accept"})
+            message = await receive()
+            assert message["type"] == "websocket.disconnect"
+            seen.closes.put_nowait((message["code"], message.get("reason") or ""))
+            return
+        assert scope["type"] == "http"  # lifespan: "unsupported", as uvicorn's auto mode allows
+        body = b""
+        if scope["path"] == "/endless":
+            await send({"type": "http.response.start", "status": 200, "headers": []})
+            while True:
+                await send({"type": "http.response.body", "body": b"tick", "more_body": True})
+                await asyncio.sleep(0.01)
+        while scope["path"] != "/early":  # /early answers without reading the body
+            message = await receive()
+            if message["type"] == "http.disconnect":
+                seen.cut.append(scope["path"])
+                return
+            body += message.get("body", b"")
+            if not message.get("more_body"):
+                break
+        seen.bodies.append(body)
+        answer = b"ok " + body
+        headers = [(b"content-type", b"text/plain"), (b"content-length", b"%d" % len(answer))]
+        await send({"type": "http.response.start", "status": 200, "headers": headers})
+        await send({"type": "http.response.body", "body": answer})
+
+    return app
+
+
+@dataclass
+class Running:
+    port: int
+    listener: socket.socket
+    stopping: StopRequest
+    task: asyncio.Task[None]
+    seen: Seen
+
+
+@pytest.fixture
+async def server(request: pytest.FixtureRequest) -> AsyncIterator[Running]:
+    values = getattr(request, "param", {})
+    drain = values.pop("drain", 60.0)  # far above any wait: finishing early proves a settle
+    limits = HttpLimits().with_values(values, "test")
+    listener = socket.socket()
+    listener.bind(("127.0.0.1", 0))
+    listener.listen(64)
+    seen = Seen()
+    stopping = StopRequest()
+    task = asyncio.ensure_future(
+        serve(make_app(seen), listener.dup().detach(), stopping, limits, drain)
+    )
+    running = Running(listener.getsockname()[1], listener, stopping, task, seen)
+    await _until_answering(running.port)
+    yield running
+    stopping.request()
+    await asyncio.wait_for(task, SAFETY_NET)
+    listener.close()
+
+
+async def _until_answering(port: int) -> None:
+    while True:
+        try:
+            reader, writer = await asyncio.open_connection("127.0.0.1", port)
+        except OSError:
+            await asyncio.sleep(0.01)
+            continue
+        writer.write(b"GET /ready HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n")
+        await reader.read()
+        writer.close()
+        return
+
+
+async def read_response(reader: asyncio.StreamReader) -> tuple[int, dict[str, str], bytes]:
+    head = await asyncio.wait_for(reader.readuntil(b"\r\n\r\n"), SAFETY_NET)
+    lines = head.decode("latin-1").split("\r\n")
+    status = int(lines[0].split()[1])
+    headers = {}
+    for line in lines[1:]:
+        if line:
+            name, _, value = line.partition(":")
+            headers[name.strip().lower()] = value.strip()
+    body = await reader.readexactly(int(headers.get("content-length", "0")))
+    return status, headers, body
+
+
+async def connect(port: int) -> tuple[asyncio.StreamReader, asyncio.StreamWriter]:
+    return await asyncio.open_connection("127.0.0.1", port)
+
+
+GET = b"GET / HTTP/1.1\r\nHost: localhost\r\n\r\n"
+
+
+async def test_the_listening_socket_gets_tcp_nodelay(server: Running) -> None:
+    # Inherited by accepted sockets: a head and a body written apart must not wait ~40 ms
+    # on the client's delayed ACK.
+    assert server.listener.getsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY)
+
+
+async def test_on_handover_a_keep_alive_client_gets_one_more_answer_with_close(
+    server: Running,
+) -> None:
+    reader, writer = await connect(server.port)
+    writer.write(GET)
+    status, headers, _ = await read_response(reader)
+    assert status == 200 and headers.get("connection") != "close"
+    server.stopping.request(handover=True)
+    await asyncio.wait_for(server.stopping.accepting_stopped.wait(), SAFETY_NET)
+    assert not server.task.done()  # the open keep-alive connection holds the handover
+    writer.write(GET)
+    status, headers, body = await read_response(reader)
+    assert (status, headers.get("connection"), body) == (200, "close", b"ok ")
+    assert await reader.read() == b""
+    writer.close()
+    # Every connection answered: the process stops without waiting for its drain time (60 s).
+    await asyncio.wait_for(server.task, SAFETY_NET)
+
+
+async def test_on_handover_a_request_in_flight_is_answered_with_close(server: Running) -> None:
+    reader, writer = await connect(server.port)
+    writer.write(b"POST / HTTP/1.1\r\nHost: localhost\r\nContent-Length: 4\r\n\r\nab")
+    server.stopping.request(handover=True)
+    await asyncio.wait_for(server.stopping.accepting_stopped.wait(), SAFETY_NET)
+    writer.write(b"cd")
+    status, headers, body = await read_response(reader)
+    assert (status, headers.get("connection"), body) == (200, "close", b"ok abcd")
+    writer.close()
+    await asyncio.wait_for(server.task, SAFETY_NET)
+
+
+async def test_a_plain_stop_closes_idle_connections_at_once(server: Running) -> None:
+    reader, writer = await connect(server.port)
+    writer.write(GET)
+    assert (await read_response(reader))[0] == 200
+    server.stopping.request()
+    assert await asyncio.wait_for(reader.read(), SAFETY_NET) == b""
+    writer.close()
+    await asyncio.wait_for(server.task, SAFETY_NET)
+
+
+async def test_a_plain_stop_ends_a_handover(server: Running) -> None:
+    reader, writer = await connect(server.port)
+    writer.write(GET)
+    await read_response(reader)
+    server.stopping.request(handover=True)
+    await asyncio.wait_for(server.stopping.accepting_stopped.wait(), SAFETY_NET)
+    server.stopping.request()  # Ctrl-C during a reload
+    await asyncio.wait_for(server.task, SAFETY_NET)
+    assert await reader.read() == b""
+    writer.close()
+
+
+@pytest.mark.parametrize("server", [{"max_connections": 2}], indirect=True)
+async def test_connections_over_the_limit_get_503(server: Running) -> None:
+    held = []
+    for _ in range(2):
+        reader, writer = await connect(server.port)
+        writer.write(GET)
+        assert (await read_response(reader))[0] == 200
+        held.append(writer)
+    reader, writer = await connect(server.port)
+    writer.write(GET)
+    status, headers, body = await read_response(reader)
+    assert status == 503 and headers["connection"] == "close"
+    assert b"too many connections" in body
+    writer.close()
+    held.pop().close()
+    while True:  # a freed place is taken again, once the server has seen the close
+        reader, writer = await connect(server.port)
+        writer.write(GET)
+        status = (await read_response(reader))[0]
+        writer.close()
+        if status == 200:
+            break
+        await asyncio.sleep(0.01)
+    for writer in held:
+        writer.close()
+
+
+@pytest.mark.parametrize("server", [{"idle_timeout": 0.2}], indirect=True)
+async def test_a_connection_that_never_speaks_is_closed(server: Running) -> None:
+    reader, writer = await connect(server.port)
+    assert await asyncio.wait_for(reader.read(), SAFETY_NET) == b""
+    writer.close()
+
+
+@pytest.mark.parametrize("server", [{"header_timeout": 0.2}], indirect=True)
+async def test_a_head_that_never_ends_gets_408(server: Running) -> None:
+    reader, writer = await connect(server.port)
+    writer.write(b"GET / HTTP/1.1\r\nHost: localhost\r\nX-Slow: ")
+    status, headers, body = await read_response(reader)
+    assert status == 408 and b"head" in body
+    assert await reader.read() == b""
+    writer.close()
+
+
+@pytest.mark.parametrize("server", [{"max_head": 1024}], indirect=True)
+async def test_a_head_over_max_head_gets_431(server: Running) -> None:
+    reader, writer = await connect(server.port)
+    writer.write(b"GET / HTTP/1.1\r\nHost: localhost\r\nX-Big: " + b"a" * 2000 + b"\r\n\r\n")
+    assert (await read_response(reader))[0] == 431
+    writer.close()
+    reader, writer = await connect(server.port)
+    writer.write(b"GET / HTTP/1.1\r\nHost: localhost\r\nX-Endless: " + b"a" * 2000)
+    assert (await read_response(reader))[0] == 431  # never a complete line: still bounded
+    writer.close()
+    assert server.seen.bodies == [b""]  # only the fixture's readiness request got through
+
+
+@pytest.mark.parametrize("server", [{"body_timeout": 0.2}], indirect=True)
+async def test_a_body_that_stops_arriving_reaches_the_app_cut_short(server: Running) -> None:
+    reader, writer = await connect(server.port)
+    writer.write(b"POST /upload HTTP/1.1\r\nHost: localhost\r\nContent-Length: 100\r\n\r\n12345")
+    status, _, body = await read_response(reader)
+    assert status == 408 and b"body" in body
+    while "/upload" not in server.seen.cut:
+        await asyncio.sleep(0.01)
+    assert b"12345" not in server.seen.bodies
+    writer.close()
+
+
+async def test_an_answer_before_100_continue_closes_the_connection(server: Running) -> None:
+    """The client may never send the body it announced: what follows cannot be parsed (boto3's
+    uploads answered early made uvicorn read the next request as a body, a 400)."""
+    reader, writer = await connect(server.port)
+    writer.write(
+        b"PUT /early HTTP/1.1\r\nHost: localhost\r\nContent-Length: 5\r\n"
+        b"Expect: 100-continue\r\n\r\n"
+    )
+    status, headers, _ = await read_response(reader)
+    assert (status, headers.get("connection")) == (200, "close")
+    assert await reader.read() == b""
+    writer.close()
+
+
+@pytest.mark.parametrize("server", [{"drain": 1.0}], indirect=True)
+async def test_a_stream_outliving_the_drain_time_is_cancelled_quietly(
+    server: Running, caplog: pytest.LogCaptureFixture
+) -> None:
+    reader, writer = await connect(server.port)
+    writer.write(b"GET /endless HTTP/1.1\r\nHost: localhost\r\n\r\n")
+    await reader.readuntil(b"tick")
+    server.stopping.request()
+    await asyncio.wait_for(server.task, SAFETY_NET)
+    while await reader.read(65536):
+        pass  # the stream ends: its connection closes
+    writer.close()
+    assert not [r for r in caplog.records if r.levelno >= logging.ERROR], caplog.text
+
+
+async def test_a_body_sent_after_an_early_answer_is_not_taken_for_a_head(server: Running) -> None:
+    """A worker may answer without reading the body (a 401 to an upload): the rest of the body
+    still arrives, and is neither a head (431 past max_head) nor the next request."""
+    reader, writer = await connect(server.port)
+    writer.write(b"PUT /early HTTP/1.1\r\nHost: localhost\r\nContent-Length: 40000\r\n\r\n")
+    assert (await read_response(reader))[0] == 200
+    writer.write(b"x" * 40000 + GET)
+    status, _, body = await read_response(reader)
+    assert (status, body) == (200, b"ok ")
+    writer.close()
+
+
+UPGRADE = (
+    b"GET /ws HTTP/1.1\r\nHost: localhost\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
+    b"Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n"
+    b"Sec-WebSocket-Extensions: permessage-deflate; client_max_window_bits\r\n\r\n"
+)
+
+
+async def _upgrade(port: int) -> tuple[asyncio.StreamReader, asyncio.StreamWriter, bytes]:
+    reader, writer = await connect(port)
+    writer.write(UPGRADE)
+    head = await asyncio.wait_for(reader.readuntil(b"\r\n\r\n"), SAFETY_NET)
+    assert head.startswith(b"HTTP/1.1 101")
+    return reader, writer, head.lower()
+
+
+async def test_websocket_deflate_has_no_context_takeover_and_a_drop_is_1006(
+    server: Running,
+) -> None:
+    """Hibernated sockets stay small (no compressor kept between messages); a connection
+    dropped without a close frame is 1006 for the worker, as on Workers (uvicorn says 1005)."""
+    reader, writer, head = await _upgrade(server.port)
+    assert b"server_no_context_takeover" in head and b"client_no_context_takeover" in head
+    writer.close()
+    assert await asyncio.wait_for(server.seen.closes.get(), SAFETY_NET) == (1006, "")
+
+
+async def test_a_websocket_close_from_the_client_keeps_its_code_and_reason(
+    server: Running,
+) -> None:
+    reader, writer, _ = await _upgrade(server.port)
+    payload = (4001).to_bytes(2, "big") + b"bye"
+    writer.write(bytes([0x88, 0x80 | len(payload)]) + b"\0\0\0\0" + payload)  # mask 0: as is
+    assert await asyncio.wait_for(server.seen.closes.get(), SAFETY_NET) == (4001, "bye")
+    writer.close()
