@@ -31,10 +31,10 @@ from uvicorn import Config, Server
 from uvicorn.protocols.http.httptools_impl import HttpToolsProtocol, RequestResponseCycle
 from uvicorn.protocols.websockets.websockets_sansio_impl import WebSocketsSansIOProtocol
 from uvicorn.server import ServerState
-from websockets.extensions.permessage_deflate import ServerPerMessageDeflateFactory
 from websockets.server import ServerProtocol
 
 from wranglerpy.host.http_limits import HttpLimits
+from wranglerpy.runtime.websocket_deflate import SmallMessagesPlainFactory
 
 if TYPE_CHECKING:
     from wranglerpy.runtime.child import StopRequest
@@ -275,7 +275,7 @@ class LeanWebSockets(WebSocketsSansIOProtocol):
             # Idle sockets cost memory mostly in their compressor (~75 KB each, kept between
             # messages for context takeover). Without takeover it is freed after every
             # message, so 1,000 hibernated sockets stay small; worker code cannot tell.
-            deflate = ServerPerMessageDeflateFactory(
+            deflate = SmallMessagesPlainFactory(  # small messages plain: websocket_deflate.py
                 server_no_context_takeover=True,
                 client_no_context_takeover=True,
                 server_max_window_bits=12,
