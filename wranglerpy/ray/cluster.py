@@ -38,6 +38,8 @@ def require_ray() -> Any:
 def connect(address: str | None) -> None:
     """Join the cluster at ``address`` as a driver (``auto``: the one started on this machine)."""
     ray = require_ray()
+    # Serve's INFO lines ("Connecting to existing Serve app...") are not the user's business.
+    logging.getLogger("ray.serve").setLevel(logging.WARNING)
     if ray.is_initialized():
         return
     where = address or os.environ.get("RAY_ADDRESS") or "auto"

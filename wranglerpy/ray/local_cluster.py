@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import contextlib
 import os
+import secrets
 import signal
 import socket
 import subprocess
@@ -79,6 +80,14 @@ class LocalCluster:
     nodes: list[Node] = field(default_factory=list)
     num_cpus: int = 1
     node_ip: str = "127.0.0.1"
+    # Ray's servers listen on every interface: each cluster gets its own token, so nothing
+    # else reaching this machine (nor another cluster) can join or drive it.
+    token: str = field(default_factory=lambda: secrets.token_hex(32))
+
+    @property
+    def auth_env(self) -> dict[str, str]:
+        """What a driver (``ray.init``, the CLI) needs in its environment to join."""
+        return {"RAY_AUTH_MODE": "token", "RAY_AUTH_TOKEN": self.token}
 
     @property
     def address(self) -> str:
@@ -111,7 +120,7 @@ class LocalCluster:
 
     def _spawn(self, name: str, args: list[str]) -> Node:
         log = self.root / f"{name}.log"
-        env = dict(os.environ, RAY_USAGE_STATS_ENABLED="0")
+        env = dict(os.environ, RAY_USAGE_STATS_ENABLED="0", **self.auth_env)
         with log.open("ab") as out:
             process = subprocess.Popen(
                 [ray_executable(), "start", *args],
@@ -153,11 +162,19 @@ class LocalCluster:
                     if len(alive) >= count:
                         return
                 else:
+                    self.join_as_driver()
                     ray.init(address=self.address, namespace="wranglerpy", log_to_driver=False)
                     continue
             if time.monotonic() > deadline:
                 raise TimeoutError(f"{count} Ray nodes did not come up; see {self.root}")
             time.sleep(0.2)
+
+    def join_as_driver(self) -> None:
+        """Give this process (and the CLI processes it starts) the cluster's token."""
+        os.environ.update(self.auth_env)
+        from ray._raylet import Config
+
+        Config.initialize("")  # Ray read its config at import, before the token was set
 
     def node(self, name: str) -> Node:
         return next(n for n in self.nodes if n.name == name)

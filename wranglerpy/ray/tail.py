@@ -8,6 +8,7 @@ ray`` reads what came after the last number it saw. A lost actor loses only that
 from __future__ import annotations
 
 import collections
+import json
 import time
 from typing import Any
 
@@ -58,6 +59,8 @@ class TailSink:
     def emit(self, event: dict[str, Any]) -> None:
         event.setdefault("ts", time.time())
         try:
+            # As the edge's sink writes them: JSON, anything else as its str().
+            event = json.loads(json.dumps(event, default=str))
             if self._actor is None:
                 import ray
 
