@@ -124,10 +124,7 @@ def main() -> None:
     edge_started = False
     try:
         started = time.perf_counter()
-        cluster.start_head()
-        cluster.add_node("node_a")
-        cluster.add_node("node_b")
-        cluster.wait_for_nodes(3)
+        cluster.start(("node_a", "node_b"))
         startup = time.perf_counter() - started
         env.update(cluster.auth_env)
         bare = {n.name: rss_mb(n.pid) for n in cluster.nodes}

@@ -9,7 +9,6 @@ report, never asserted.
 from __future__ import annotations
 
 import asyncio
-import os
 import shutil
 import subprocess
 import sys
@@ -41,6 +40,9 @@ resources = {{ node_a = 1 }}
 replicas = 2
 resources = {{ node_b = 1 }}
 graceful_shutdown_s = 60
+
+[primary]
+resources = {{ node_a = 1 }}
 """
 CHAT = {"messages": [{"role": "user", "parts": [{"type": "text", "text": "Hello!"}]}]}
 
@@ -77,13 +79,31 @@ def deployed(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Deployed]:
     cluster = LocalCluster.create()
     started = time.perf_counter()
     try:
-        cluster.start_head()
-        cluster.add_node("node_a")
-        cluster.add_node("node_b")
-        cluster.wait_for_nodes(3)
+        cluster.start(("node_a", "node_b"))
         print(f"\n[ray] three nodes up in {time.perf_counter() - started:.1f} s")
         port = free_port()
         target = Deployed(cluster, project, root / "ray-state", port)
+        # The example's tables, in the file the single primary will own (one machine: the
+        # primary's node sees this folder).
+        subprocess.run(
+            [
+                sys.executable,
+                "-m",
+                "wranglerpy",
+                "d1",
+                "migrations",
+                "apply",
+                "inference-ui-db",
+                "-e",
+                "production",
+                "--persist-to",
+                str(target.state / "state"),
+            ],
+            cwd=project,
+            check=True,
+            capture_output=True,
+            timeout=300,
+        )
         started = time.perf_counter()
         out = target.cli(
             "deploy",
@@ -116,9 +136,14 @@ def replica_nodes() -> dict[str, list[str]]:
     found: dict[str, list[str]] = {}
     for actor in state.actors().values():
         cls = actor.get("ActorClassName") or ""
-        if actor.get("State") != "ALIVE" or not cls.startswith("ServeReplica:"):
+        if actor.get("State") != "ALIVE":
             continue
-        app = cls.split(":")[1]
+        if cls.startswith("ServeReplica:"):
+            app = cls.split(":")[1]
+        elif cls.endswith("StatePrimary"):
+            app = "wranglerpy-primary"
+        else:
+            continue
         found.setdefault(app, []).append(names.get(actor["Address"]["NodeID"], "?"))
     return {app: sorted(nodes) for app, nodes in found.items()}
 
@@ -144,6 +169,25 @@ async def test_a_chat_streams_across_nodes(deployed: Deployed) -> None:
     assert '"type":"message-start"' in events[0]
     assert any('"type":"message-part"' in e for e in events)
     assert events[-1] == 'data: {"type":"done"}'
+
+
+async def test_d1_written_on_node_b_is_read_through_the_single_primary(
+    deployed: Deployed,
+) -> None:
+    """Each chat is recorded in D1 (``ai_usage``) by the streaming worker on node_b; the
+    database lives once, in the primary actor on node_a, and this driver (on the head)
+    reads it there."""
+    from wranglerpy.ray.primary import RemoteD1Database
+
+    nodes = replica_nodes()
+    assert nodes["wranglerpy-primary"] == ["node_a"]
+    db = RemoteD1Database("3f0c6e8a-6b7e-4c59-9a43-5a1d2b7e9c10", "inference-ui-db")
+    count = (
+        await db.prepare("SELECT count(*) AS n FROM ai_usage WHERE endpoint = ?")
+        .bind("chat")
+        .first("n")
+    )
+    assert count >= 1
 
 
 async def test_the_internal_worker_is_a_404_by_host_yet_reached_by_the_binding(
@@ -181,12 +225,16 @@ def test_one_trace_id_across_nodes_in_tail(deployed: Deployed) -> None:
     assert any(workers == {API, STREAMING} for workers in traces.values()), traces
 
 
-async def request_loop(deployed: Deployed, stop: asyncio.Event, stream: bool) -> dict:
-    """Requests one after another until ``stop``: counts, failures and their times."""
+async def request_loop(
+    deployed: Deployed, stop: asyncio.Event, stream: bool, results: dict | None = None
+) -> dict:
+    """Requests one after another until ``stop``: counts, failures and their times (in
+    ``results``, which the caller may watch while the loop runs)."""
     import httpx
 
-    results = {"ok": 0, "failed": 0, "failures": [], "successes": []}
-    async with httpx.AsyncClient(timeout=120) as client:
+    results = results if results is not None else {}
+    results.update({"ok": 0, "failed": 0, "failures": [], "successes": []})
+    async with httpx.AsyncClient(timeout=30) as client:
         while not stop.is_set():
             try:
                 if stream:
@@ -233,23 +281,23 @@ async def test_a_worker_node_killed_under_a_bounded_request_loop(deployed: Deplo
     """node_b (both streaming replicas) dies; a new node_b joins; Serve places the replicas
     again. Failed requests are counted and the recovery time measured, not asserted."""
     stop = asyncio.Event()
-    loop = asyncio.ensure_future(request_loop(deployed, stop, stream=False))
+    results: dict = {}
+    loop = asyncio.ensure_future(request_loop(deployed, stop, False, results))
     await asyncio.sleep(1)
     node = deployed.cluster.node("node_b")
     killed = time.monotonic()
     node.kill()
     await asyncio.to_thread(node.process.wait)
     deployed.cluster.nodes.remove(node)
-    deployed.cluster.add_node("node_b")  # as an orchestrator replaces a lost machine
+    # As an orchestrator replaces a lost machine.
+    await asyncio.to_thread(deployed.cluster.join, "node_b", 3)
     deadline = killed + 600
-    while time.monotonic() < deadline and not loop.done():
-        await asyncio.sleep(1)
-        alive = replica_nodes().get(STREAMING, [])
-        if alive == ["node_b", "node_b"]:
+    while time.monotonic() < deadline:  # the loop is bounded: by time, or 3 good answers
+        if len([t for t in results["successes"] if t > killed]) >= 3:
             break
-    await asyncio.sleep(2)  # a few requests on the recovered replicas
+        await asyncio.sleep(1)
     stop.set()
-    results = await loop
+    await loop
     after = [t for t in results["successes"] if t > killed]
     failed_after = [t for t in results["failures"] if t > killed]
     recovered = min((t for t in after if not failed_after or t > max(failed_after)), default=None)
@@ -257,8 +305,8 @@ async def test_a_worker_node_killed_under_a_bounded_request_loop(deployed: Deplo
         f"\n[ray] node_b killed: {results['failed']} failed / {results['ok']} ok requests; "
         f"first success after the last failure {recovered - killed:.1f} s after the kill"
         if recovered
-        else f"\n[ray] node_b killed: no recovery within the bound ({results})"
+        else f"\n[ray] node_b killed: no recovery within the bound ({results['failed']} failed)"
     )
     assert recovered is not None  # the service came back (how fast is reported, not tested)
     assert replica_nodes()[STREAMING] == ["node_b", "node_b"]
-    assert os.getpgid(deployed.cluster.node("head").pid)  # the head was never touched
+    assert deployed.cluster.node("head").alive()  # only node_b was touched

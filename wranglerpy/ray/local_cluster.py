@@ -176,6 +176,30 @@ class LocalCluster:
 
         Config.initialize("")  # Ray read its config at import, before the token was set
 
+    def start(self, workers: tuple[str, ...] = ("node_a", "node_b")) -> None:
+        """The head, then each worker node once the one before it joined: on a busy machine,
+        nodes started together miss Ray's own start-up deadlines (a raylet waits 15 s for
+        its agent)."""
+        self.start_head()
+        self.wait_for_nodes(1)
+        for count, name in enumerate(workers, start=2):
+            self.join(name, count)
+
+    def join(self, name: str, count: int, attempts: int = 3) -> Node:
+        """Add worker node ``name`` and wait until ``count`` nodes are alive; a node that dies
+        while starting (a missed start-up deadline) is started again."""
+        for attempt in range(attempts):
+            node = self.add_node(name)
+            try:
+                self.wait_for_nodes(count)
+                return node
+            except RuntimeError:
+                if attempt == attempts - 1:
+                    raise
+                node.stop()
+                self.nodes.remove(node)
+        raise AssertionError("unreachable")
+
     def node(self, name: str) -> Node:
         return next(n for n in self.nodes if n.name == name)
 
@@ -189,9 +213,7 @@ def local_cluster(workers: tuple[str, ...] = ("node_a", "node_b")) -> Iterator[L
     """A head and ``workers`` nodes, all stopped (by pid) on exit."""
     cluster = LocalCluster.create()
     try:
-        cluster.start_head()
-        for name in workers:
-            cluster.add_node(name)
+        cluster.start(workers)
         yield cluster
     finally:
         cluster.stop()

@@ -14,6 +14,9 @@ Beside the wrangler configs (wrangler.toml stays what Cloudflare reads)::
     [ingress]
     replicas = 1
 
+    [primary]                   # the actor owning every D1 / Analytics Engine file
+    resources = { node_a = 1 }
+
 Every key is optional; a missing file means one replica of each, anywhere.
 """
 
@@ -65,6 +68,7 @@ class Placement:
     ingress: DeploymentPlacement = DeploymentPlacement()
     ai: DeploymentPlacement = DeploymentPlacement(max_ongoing_requests=DEFAULT_AI_ONGOING)
     workers: dict[str, DeploymentPlacement] = field(default_factory=dict)
+    primary: DeploymentPlacement = DeploymentPlacement()  # D1/AE single primary: resources
 
     def worker(self, name: str) -> DeploymentPlacement:
         return self.workers.get(name) or DeploymentPlacement()
@@ -111,7 +115,7 @@ def load_placement(path: Path | None) -> Placement:
         data = tomllib.loads(path.read_text())
     except (OSError, tomllib.TOMLDecodeError) as exc:
         raise ConfigError(f"{path}: {exc}") from None
-    unknown = set(data) - {"ingress", "ai", "workers"}
+    unknown = set(data) - {"ingress", "ai", "workers", "primary"}
     if unknown:
         raise ConfigError(f"{path}: unknown section(s): {', '.join(sorted(unknown))}.")
     workers = data.get("workers", {})
@@ -120,6 +124,7 @@ def load_placement(path: Path | None) -> Placement:
     return Placement(
         ingress=_one(data.get("ingress", {}), "ingress", path, DEFAULT_ONGOING),
         ai=_one(data.get("ai", {}), "ai", path, DEFAULT_AI_ONGOING),
+        primary=_one(data.get("primary", {}), "primary", path, DEFAULT_ONGOING),
         workers={
             str(name): _one(item, f"workers.{name}", path, DEFAULT_ONGOING)
             for name, item in workers.items()

@@ -84,6 +84,10 @@ def deploy(
     target.connect()
     if any(w.ai is not None for w in ordered):
         ensure_ai(target, echo)
+    if any(w.d1_databases or w.analytics_engine_datasets for w in ordered):
+        from wranglerpy.ray.primary import ensure_primary
+
+        ensure_primary(target.state, target.placement.primary.resources)
     if target.placement_file is not None and target.placement_file.is_file():
         target.paths.root.mkdir(parents=True, exist_ok=True)
         kept = target.paths.root / DEFAULT_FILE

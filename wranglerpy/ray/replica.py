@@ -77,6 +77,7 @@ class WorkerReplica:
         source: str,
         services: Mapping[str, str],
         *,
+        primary: bool = True,  # D1/AE through the cluster's single primary (publish starts it)
         capture_output: bool = True,  # False in tests: pytest keeps its own stdout
     ) -> None:
         from wranglerpy.deploy.versions import rebase
@@ -101,6 +102,13 @@ class WorkerReplica:
         for binding in config.services:
             target = services.get(binding.binding, binding.service)
             values[binding.binding] = RayServiceFetcher(binding, config.name, target)
+        if primary:
+            from wranglerpy.ray.primary import RemoteAnalyticsEngine, RemoteD1Database
+
+            for db in config.d1_databases:
+                values[db.binding] = RemoteD1Database(db.storage_id, db.database_name or db.binding)
+            for dataset in config.analytics_engine_datasets:
+                values[dataset.binding] = RemoteAnalyticsEngine(dataset.dataset)
         self.server = FrameServer(self.app.wire_handlers())
 
     async def call(self, head: bytes, body: bytes | None = None) -> AsyncGenerator[bytes, None]:
