@@ -19,6 +19,7 @@ import time
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 # Ray refuses an object store smaller than about 75 MB; a bit more leaves room for bodies.
 OBJECT_STORE_BYTES = 100 * 1024 * 1024
@@ -172,9 +173,10 @@ class LocalCluster:
     def join_as_driver(self) -> None:
         """Give this process (and the CLI processes it starts) the cluster's token."""
         os.environ.update(self.auth_env)
-        from ray._raylet import Config
+        import importlib
 
-        Config.initialize("")  # Ray read its config at import, before the token was set
+        raylet: Any = importlib.import_module("ray._raylet")
+        raylet.Config.initialize("")  # Ray read its config at import, before the token was set
 
     def start(self, workers: tuple[str, ...] = ("node_a", "node_b")) -> None:
         """The head, then each worker node once the one before it joined: on a busy machine,
