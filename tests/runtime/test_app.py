@@ -239,6 +239,24 @@ class Default(WorkerEntrypoint):
     assert harness.requests()[0]["scheduled"]["cron"] == "*/5 * * * *"
 
 
+async def test_scheduled_without_a_handler_is_one_line_not_a_traceback(harness):
+    """The runtime's own complaint about the worker carries no Python stack (ours, not the
+    user's): the tail event and the console get workerd's one line, the caller a 500."""
+    source = """
+from workers import WorkerEntrypoint, Response
+
+class Default(WorkerEntrypoint):
+    async def fetch(self, request):
+        return Response("hi")
+"""
+    async with harness.build(source) as client:
+        ran = await client.post("/cdn-cgi/handler/scheduled")
+    assert (ran.status_code, ran.text) == (500, "exception")
+    (exception,) = harness.requests()[0]["exceptions"]
+    assert exception["stack"] == "Error: Handler does not export a scheduled() function."
+    assert not any("Traceback" in str(event) for event in harness.sink.events)
+
+
 async def test_fetch_must_return_a_response(harness):
     source = """
 from workers import WorkerEntrypoint

@@ -30,7 +30,7 @@ from wranglerpy.runtime.headers import Headers, HeadersCopy
 from wranglerpy.runtime.loader import LoadedWorker, WorkerLoadError
 from wranglerpy.runtime.request_response import Request, Response
 from wranglerpy.runtime.rpc import check_rpc_value
-from wranglerpy.runtime.scheduled import SCHEDULED_PATHS, run_scheduled
+from wranglerpy.runtime.scheduled import SCHEDULED_PATHS, NoScheduledHandler, run_scheduled
 from wranglerpy.wire import frames
 from wranglerpy.wire.frames import FetchHead, ResponseHead, Result, RpcHead, ScheduledHead
 from wranglerpy.wire.server import Call, Handler
@@ -130,8 +130,15 @@ class WorkerApp:
         text = "".join(traceback.format_exception(type(error), error, error.__traceback__))
         console.record(self.sink, self.name, "error", f"Uncaught (in waitUntil) {text.rstrip()}")
 
-    def record_exception(self, exc: BaseException, event: dict[str, Any]) -> None:
-        text = "".join(traceback.format_exception(type(exc), exc, exc.__traceback__))
+    def record_exception(
+        self, exc: BaseException, event: dict[str, Any], *, with_stack: bool = True
+    ) -> None:
+        """Record ``exc`` on the tail event and print it; ``with_stack=False`` for the runtime's
+        own errors about the worker (no user frames to show), printed as one line."""
+        if with_stack:
+            text = "".join(traceback.format_exception(type(exc), exc, exc.__traceback__))
+        else:
+            text = f"Error: {exc}"
         event["exceptions"].append(
             {
                 "name": type(exc).__name__,
@@ -172,7 +179,10 @@ class WorkerApp:
             # Answered as wrangler dev does: the outcome, "ok" or 500 "exception".
             try:
                 await run_scheduled(self.loaded, self.env, ctx, cron, when, event)
-            except Exception as exc:  # noqa: BLE001 - NoScheduledHandler included
+            except NoScheduledHandler as exc:
+                self.record_exception(exc, event, with_stack=False)
+                return Response("exception", status=500)
+            except Exception as exc:  # noqa: BLE001 - the user's scheduled() failed
                 self.record_exception(exc, event)
                 await ctx.drain()
                 return Response("exception", status=500)
@@ -330,7 +340,8 @@ class WorkerApp:
             event["status"] = 200
             call.reply(Result(True, None))
         except Exception as exc:  # noqa: BLE001 - reported in the event and to the caller
-            self.record_exception(exc, event)
+            own = isinstance(exc, NoScheduledHandler)
+            self.record_exception(exc, event, with_stack=not own)
             call.reply(Result(False, None, type(exc).__name__, str(exc)))
         finally:
             self.finish(event)
