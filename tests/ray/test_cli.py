@@ -48,3 +48,16 @@ def test_deployments_list_reads_the_ray_targets_history(tmp_path):
         app, ["deployments", "list", "solo", "--state-dir", str(tmp_path / "edge")]
     )
     assert edge_only.exit_code != 0
+
+
+def test_without_the_ray_extra_the_error_says_how_to_install_it(tmp_path, monkeypatch):
+    import sys
+
+    monkeypatch.chdir(project(tmp_path))
+    monkeypatch.setitem(sys.modules, "ray", None)  # as if Ray were not installed
+    result = CliRunner().invoke(
+        app, ["deploy", "--target", "ray", "--state-dir", str(tmp_path / "ray")]
+    )
+    assert result.exit_code != 0
+    assert "pip install 'wranglerpy[ray]'" in result.output
+    assert "Traceback" not in result.output

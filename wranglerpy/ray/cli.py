@@ -39,7 +39,6 @@ def make_target(
     http_port: int | None = None,
     proxy_location: str = "EveryNode",
 ) -> RayTarget:
-    require_ray()
     if proxy_location not in PROXY_LOCATIONS:
         raise UsageError(
             f"--ray-proxy must be one of {', '.join(PROXY_LOCATIONS)}, got {proxy_location!r}."
@@ -50,10 +49,12 @@ def make_target(
     if placement_file is None:
         # Beside the configs when deploying; a rollback keeps what the last deploy used.
         placement_file = workers[0].root / DEFAULT_FILE if workers else folder / DEFAULT_FILE
+    placement = load_placement(placement_file)  # its mistakes first: they need no cluster
+    require_ray()
     return RayTarget.resolve(
         folder,
         address=address,
-        placement=load_placement(placement_file),
+        placement=placement,
         placement_file=placement_file,
         http_port=http_port,
         proxy_location=proxy_location,
