@@ -55,17 +55,24 @@ class HandleAnswer:
         reader = self._reader
         if reader is None:
             return
+        finished = False
         try:
             while True:
                 kind, payload = await frames.read_frame(reader)
                 if kind == frames.END:
+                    finished = True
                     return
                 if kind != frames.DATA:
                     raise FrameError("unexpected frame in a response body")
                 if payload:
                     yield payload
         finally:
-            self.close()
+            if finished:
+                # The replica's call is not cut short: after the answer it still drains
+                # waitUntil() work and reports its tail event; its generator ends by itself.
+                self._reader = None
+            else:
+                self.close()
 
     def close(self) -> None:
         """Done with the answer (or giving up on it): the replica sees its caller leave."""
@@ -142,9 +149,10 @@ class HandleClient:
             kind, payload = await frames.read_frame(reader)
             if kind != frames.RESULT:
                 raise FrameError("unexpected answer from the worker")
-            return Result.decode(payload)
-        finally:
+            return Result.decode(payload)  # the call goes on to drain its waitUntil() work
+        except BaseException:
             stop()
+            raise
 
     def close(self) -> None:
         self._handle = None
