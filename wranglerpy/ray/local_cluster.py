@@ -55,10 +55,21 @@ class Node:
     def alive(self) -> bool:
         return self.process.poll() is None
 
+    def session_pids(self) -> list[int]:
+        """Every process of this node: its session (Ray moves some workers to process
+        groups of their own, never out of the session ``start_new_session`` made)."""
+        out = subprocess.run(
+            ["ps", "-o", "pid=", "--sid", str(self.process.pid)], capture_output=True, text=True
+        ).stdout
+        return [int(pid) for pid in out.split()]
+
     def kill(self, sig: int = signal.SIGKILL) -> None:
-        """Stop this node's whole process group (raylet, workers, agents)."""
+        """Signal this node's process group and every other process of its session."""
         with contextlib.suppress(ProcessLookupError, PermissionError):
             os.killpg(self.process.pid, sig)
+        for pid in self.session_pids():
+            with contextlib.suppress(ProcessLookupError, PermissionError):
+                os.kill(pid, sig)
 
     def stop(self, grace: float = 10.0) -> None:
         if self.alive():
