@@ -128,6 +128,19 @@ def main() -> None:
         startup = time.perf_counter() - started
         env.update(cluster.auth_env)
         bare = {n.name: rss_mb(n.pid) for n in cluster.nodes}
+        for state in (work / "ray" / "state", work / "edge" / "state"):  # the example's tables
+            cli(
+                project,
+                env,
+                "d1",
+                "migrations",
+                "apply",
+                "inference-ui-db",
+                "-e",
+                "production",
+                "--persist-to",
+                str(state),
+            )
         ray_port = free_port()
         started = time.perf_counter()
         cli(
@@ -151,8 +164,8 @@ def main() -> None:
         ray_deploy = time.perf_counter() - started
         edge_port = free_port()
         started = time.perf_counter()
+        edge_started = True  # stopped at the end even if this deploy fails half-way
         cli(project, env, "deploy", "--all", "-e", "production", "--edge-port", str(edge_port))
-        edge_started = True
         edge_deploy = time.perf_counter() - started
         targets = {"ray": f"http://127.0.0.1:{ray_port}", "edge": f"http://127.0.0.1:{edge_port}"}
         host = f"{API}.localhost"

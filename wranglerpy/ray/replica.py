@@ -92,6 +92,11 @@ class WorkerReplica:
         registry = Path(tempfile.mkdtemp(prefix="wrp-registry-"))  # no local registry here
         decoded = replace(decoded, config=config, registry_dir=registry)
         _prepare_imports(decoded.python_path)
+        # KV/R2 backends chosen where the deploy ran (Redis, S3), when this wranglerpy has them:
+        # every node then reads and writes the same stores.
+        backends = getattr(decoded, "state", None)
+        if backends is not None:
+            backends.export()
         self.sink = TailSink()
         if capture_output:
             _install_output_capture(self.sink, config.name, decoded.log_level)
