@@ -77,7 +77,6 @@ async def edge():
     router.internal = {"hidden"}
     public = await asyncio.start_server(router.handle, "127.0.0.1", 0)
     port = public.sockets[0].getsockname()[1]
-    router.public_port = port
     async with httpx.AsyncClient(base_url=f"http://127.0.0.1:{port}") as client:
         yield client, worker, targets
     public.close()

@@ -21,8 +21,8 @@ def supervisor(tmp_path: Path, *configs: str) -> SimpleNamespace:
         config = load_worker(folder / "wrangler.toml")
         url = f"http://127.0.0.1:{8787 + n}"
         workers[config.name] = SimpleNamespace(config=config, name=config.name, url=url)
-    registry = SimpleNamespace(lookup=lambda service, env, mode: None)
-    return SimpleNamespace(workers=workers, registry=registry, options=SimpleNamespace(mode="dev"))
+    registry = SimpleNamespace(lookup=lambda service, env: None)
+    return SimpleNamespace(workers=workers, registry=registry)
 
 
 def test_one_worker_prints_wranglers_bindings_table_then_ready(tmp_path: Path) -> None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 import pytest
@@ -96,7 +97,7 @@ async def test_a_crashed_worker_is_restarted(supervised):
     supervisor.workers["streaming"].pool.processes[0].crash()
     await settle(40)
     assert factory.loads() == ["streaming", "api", "streaming"]
-    assert supervisor.workers["streaming"].alive()
+    assert supervisor.workers["streaming"].pool.alive()
 
 
 async def test_shutdown_stops_everything_and_unregisters(supervised, tmp_path):
@@ -129,3 +130,19 @@ async def test_a_busy_port_names_the_worker_and_how_to_move_it(tmp_path):
     message = str(info.value)
     assert message.startswith(f'Worker "streaming": address 127.0.0.1:{port} is already in use')
     assert "--worker-port streaming=PORT" in message and "--port" not in message.split("Move")[1]
+
+
+async def test_a_second_supervisor_of_a_claimed_name_holds_nothing(supervised, tmp_path):
+    """The registry refuses a second owner of "api"; "solo" (claimed first) is let go again."""
+    from wranglerpy.errors import UsageError
+
+    running, _factory = supervised
+    configs = [worker(tmp_path, "solo"), worker(tmp_path, "api")]
+    options = SupervisorOptions(registry_dir=tmp_path / "registry", run_build=False)
+    second = Supervisor(configs, {"solo": 0, "api": 0}, LogHub(), options)
+    with pytest.raises(UsageError, match=f'Worker "api" is already running .*pid {os.getpid()}'):
+        second.claim()
+    os.close(second.registry.claim("solo"))  # nothing held by the refused session
+    await running.shutdown()
+    second.claim()  # the owner is gone: the name is free
+    await second.shutdown()

@@ -4,6 +4,9 @@ from __future__ import annotations
 
 import asyncio
 import shutil
+import sys
+from collections.abc import Callable
+from typing import Any, TextIO
 
 import typer
 
@@ -22,6 +25,64 @@ def _parse_vars(pairs: list[str]) -> tuple[tuple[str, object], ...]:
             raise UsageError(f"--var expects KEY:VALUE, got {pair!r}")
         parsed.append((key, value))
     return tuple(parsed)
+
+
+def _inspector_ports(
+    names: list[str], first: int | None, http_ports: dict[str, int]
+) -> dict[str, int]:
+    """``--inspector-port N``: worker k's debugpy port is N + k (checked before anything runs)."""
+    from wranglerpy.runtime import debugger
+
+    if first is None:
+        return {}
+    if not 1 <= first <= 65535 - (len(names) - 1):
+        raise UsageError(f"--inspector-port must leave room for {len(names)} port(s), got {first}")
+    if not debugger.available():
+        raise UsageError(f"--inspector-port needs debugpy: {debugger.EXTRA}")
+    ports = debugger.assign(names, first)
+    clash = debugger.ports_in_use(ports, http_ports)
+    if clash:
+        raise UsageError(
+            f"--inspector-port {first}: port {ports[clash[0]]} ({clash[0]}'s debugger) is also "
+            "a worker's HTTP port; choose another"
+        )
+    for name, port in ports.items():
+        if not debugger.port_free(port):
+            raise UsageError(
+                f"--inspector-port {first}: port {port} ({name}'s debugger) is in use on "
+                f"{debugger.HOST}; choose another"
+            )
+    return ports
+
+
+async def with_hotkeys(
+    run: Any,
+    workers: list[Any],
+    ports: dict[str, int],
+    options: Any,
+    reload_config: Any,
+    url: Callable[[], str | None],
+    *,
+    stdin: TextIO | None = None,
+    stdout: TextIO | None = None,
+) -> None:
+    """``run_dev`` with wrangler's hotkeys once it is ready (on an interactive terminal only);
+    the terminal's mode is restored however it ends."""
+    from wranglerpy.cli.hotkeys import Hotkeys
+
+    ready, stop = asyncio.Event(), asyncio.Event()
+    keys = Hotkeys(url, stop.set, stdin=stdin or sys.stdin, stdout=stdout or sys.stdout)
+
+    async def when_ready() -> None:
+        await ready.wait()
+        keys.start()
+
+    waiter = asyncio.ensure_future(when_ready())
+    try:
+        await run(workers, ports, options, reload_config=reload_config, ready=ready, stop=stop)
+    finally:
+        waiter.cancel()
+        keys.restore()
 
 
 @handle_errors
@@ -61,7 +122,10 @@ def dev(
         True, "--local/--remote", help="Always local; --remote is not supported."
     ),
     inspector_port: int = typer.Option(
-        None, "--inspector-port", help="Accepted for wrangler compatibility; ignored."
+        None,
+        "--inspector-port",
+        help="Let a debugger (debugpy, e.g. VS Code) attach: worker k listens on this port + k "
+        "(needs the debug extra).",
     ),
     services: bool = typer.Option(
         True,
@@ -120,6 +184,7 @@ def dev(
     listen_ip = ip or workers[0].dev.ip or "127.0.0.1"
     overrides = parse_worker_ports(worker_port or [], names)
     ports = assign_ports(workers, port, lambda p: port_is_free(listen_ip, p), overrides)
+    inspectors = _inspector_ports(names, inspector_port, ports)
     persist_dir, temp_dir = resolve_persist(persist_to, no_persist)
 
     def reload_config(current: WorkerConfig) -> WorkerConfig:
@@ -137,14 +202,22 @@ def dev(
             apply_migrations=apply_migrations,
             log_level="debug" if log_level == "debug" else "info",
             http_limits=parse_limits(http_limit or []),
+            inspector_ports=tuple(inspectors.items()),
         ),
         watch=watch,
         log_format=log_format,
         log_level=log_level,
         services=ServicesOptions(enabled=services, port=services_port),
     )
+
+    def first_url() -> str | None:  # the first worker's, as wrangler's [b] opens its own
+        from wranglerpy.host.locations import Locations
+
+        entry = Locations(options.supervisor.registry_dir).get(names[0], "dev")
+        return entry.url if entry is not None else None
+
     try:
-        asyncio.run(run_dev(workers, ports, options, reload_config=reload_config))
+        asyncio.run(with_hotkeys(run_dev, workers, ports, options, reload_config, first_url))
     finally:
         if temp_dir is not None:
             shutil.rmtree(temp_dir, ignore_errors=True)

@@ -61,7 +61,6 @@ class EdgeDaemon:
         *,
         processes: int = 1,
         persist_dir: Path | None = None,
-        registry: Locations | None = None,
         hub: LogHub | None = None,
         printer: Printer | None = None,
         simulate_latency: bool = False,
@@ -71,14 +70,12 @@ class EdgeDaemon:
         self.requested_port = port
         self.processes = processes
         self.persist_dir = persist_dir or paths.state
-        self.registry = registry or Locations()
+        self.registry = Locations()
         self.hub = hub or LogHub()
         self.printer = printer
         self.simulate_latency = simulate_latency
         self.log = DeploymentLog(paths.deployments)
-        self.fleets: dict[str, Fleet] = {}
         self.draining: set[Fleet] = set()  # replaced versions, until they have stopped
-        self.versions: dict[str, Version] = {}  # the main version of each worker
         # Every version each worker serves, with its percentage (two during a split).
         self.splits: dict[str, list[tuple[Fleet, float]]] = {}
         self.router = Router(self.pick)
@@ -101,7 +98,6 @@ class EdgeDaemon:
             hint="Start it on another with `wranglerpy edge start --port PORT`.",
         )
         self.port = sock.getsockname()[1]
-        self.router.public_port = self.port
         self._servers.append(
             await asyncio.start_server(self.router.handle, sock=sock, limit=1 << 16)
         )
@@ -143,7 +139,7 @@ class EdgeDaemon:
         await self.router.close()
         fleets = [*self._serving(), *self.draining]
         await asyncio.gather(*(f.stop(3.0) for f in fleets), return_exceptions=True)
-        for name in list(self.fleets):
+        for name in list(self.splits):
             self.registry.unregister(name, self.pid, "edge")
         await self._tail.close()
         self.paths.status.unlink(missing_ok=True)
@@ -175,10 +171,6 @@ class EdgeDaemon:
     def public_url(self, name: str) -> str:
         return f"http://{name.lower()}.localhost:{self.port}"
 
-    async def _switch(self, version: Version) -> Fleet:
-        """Serve ``version`` alone (100%)."""
-        return await self._deploy([(version, 100.0)])
-
     def _spec(self, version: Version) -> WorkerSpec:
         config = version.config()
         return WorkerSpec(
@@ -201,7 +193,7 @@ class EdgeDaemon:
         name = split[0][0].worker
         lock = self._locks.setdefault(name, asyncio.Lock())
         async with lock:
-            running = {f.version_id: f for f, _ in self.splits.get(name, [])}
+            running = {f.version.id: f for f, _ in self.splits.get(name, [])}
             started: list[Fleet] = []
             try:
                 for version, _ in split:
@@ -209,7 +201,7 @@ class EdgeDaemon:
                         continue
                     if self.printer is not None:
                         self.printer.add_worker(name)
-                    fleet = self._fleet(self._spec(version), version)
+                    fleet = Fleet(version, self._spec(version), self.processes, self.hub)
                     await fleet.start()
                     started.append(fleet)
                     running[version.id] = fleet
@@ -217,14 +209,10 @@ class EdgeDaemon:
                 await asyncio.gather(*(f.stop(3.0) for f in started), return_exceptions=True)
                 raise
             serving = [(running[v.id], pct) for v, pct in split]
-            main_index = max(range(len(split)), key=lambda i: (split[i][1], -i))
-            main_version = split[main_index][0]
-            fleet = serving[main_index][0]
+            fleet = _main(serving)
             config = fleet.spec.config
             old = self.splits.get(name, [])
             self.splits[name] = serving
-            self.fleets[name] = fleet
-            self.versions[name] = main_version
             self._rebuild_routes()
             self.registry.register(
                 WorkerLocation(
@@ -254,45 +242,42 @@ class EdgeDaemon:
         task = asyncio.ensure_future(fleet.drain_and_stop(settle=settle))
         task.add_done_callback(lambda _t: self.draining.discard(fleet))
 
+    def _live(self, name: str) -> Fleet:
+        """``name``'s main version; DeployError when it is not deployed here."""
+        serving = self.splits.get(name)
+        if not serving:
+            raise DeployError(f'"{name}" is not deployed on this edge.')
+        return _main(serving)
+
     def pick(self, name: str, overrides: str = "", key: str = "") -> Fleet | None:
         """The fleet that answers one request for ``name`` (see ``split.pick``)."""
         serving = self.splits.get(name)
         if not serving:
             return None
-        return pick([(f.version_id, pct, f) for f, pct in serving], name, overrides, key)
+        return pick([(f.version.id, pct, f) for f, pct in serving], name, overrides, key)
 
     async def remove(self, name: str) -> None:
         """Stop serving ``name``: no route, no registry entry, no crons; its requests drain."""
         async with self._locks.setdefault(name, asyncio.Lock()):
-            fleet = self.fleets.pop(name, None)
             serving = self.splits.pop(name, [])
-            self.versions.pop(name, None)
             self._rebuild_routes()
             self.crons.cancel(name)
             self.registry.unregister(name, self.pid, "edge")
-            gone = [f for f, _ in serving] or ([fleet] if fleet is not None else [])
-            for each in gone:
-                self._drain(each, settle=0.0)
+            for fleet, _ in serving:
+                self._drain(fleet, settle=0.0)
 
     def _serving(self) -> list[Fleet]:
         return [f for serving in self.splits.values() for f, _ in serving]
 
-    def _fleet(self, spec: WorkerSpec, version: Version) -> Fleet:
-        client_ms = spec.latency.client_ms if spec.latency is not None else 0.0
-        return Fleet(spec, version.id, self.processes, self.hub, client_delay=client_ms / 1000)
-
     async def fire_scheduled(self, name: str, cron: str, scheduled_ms: float) -> None:
         """Run ``name``'s scheduled handler (a frame call: it is not a public route)."""
-        fleet = self.fleets.get(name)
-        if fleet is None:
-            raise DeployError(f'"{name}" is not deployed on this edge.')
-        await fire_cron(fleet.client, self.hub, name, cron, scheduled_ms)
+        await fire_cron(self._live(name).client, self.hub, name, cron, scheduled_ms)
 
     def _rebuild_routes(self) -> None:
         table: dict[str, tuple[bool, tuple[str, ...]]] = {}
         internal = set()
-        for name, version in self.versions.items():
-            meta = version.meta
+        for name, serving in self.splits.items():
+            meta = _main(serving).version.meta
             table[name] = (bool(meta.get("workers_dev")), tuple(meta.get("routes") or ()))
             if not meta.get("workers_dev") and not meta.get("routes"):
                 internal.add(name)
@@ -315,19 +300,17 @@ class EdgeDaemon:
             fleet = await self._deploy(split)
             deployment = Deployment.new(
                 fleet.name,
-                fleet.version_id,
+                fleet.version.id,
                 request.message,
                 request.source or "deploy",
                 tuple((v.id, p) for v, p in split),
             )
             self.log.record(deployment)
-            shares = ", ".join(f"{v.short_id} ({p:g}%)" for v, p in split)
-            self.hub.system(
-                f"✔ {fleet.name} now serves version {shares}"
-                if len(split) > 1
-                else f"✔ {fleet.name} now serves version {split[0][0].short_id}",
-                worker=fleet.name,
+            several = len(split) > 1
+            shares = ", ".join(
+                f"{v.short_id} ({p:g}%)" if several else v.short_id for v, p in split
             )
+            self.hub.system(f"✔ {fleet.name} now serves version {shares}", worker=fleet.name)
             return {
                 "ok": True,
                 "deployment": deployment.id,
@@ -335,10 +318,7 @@ class EdgeDaemon:
                 **self.describe(),
             }
         if isinstance(request, TriggerRequest):
-            live = self.versions.get(request.worker)
-            if live is None:
-                raise DeployError(f'"{request.worker}" is not deployed on this edge.')
-            crons = live.config().triggers.crons
+            crons = self._live(request.worker).spec.config.triggers.crons
             cron = request.cron or (crons[0] if crons else "")
             await self.fire_scheduled(request.worker, cron, time.time() * 1000)
             return {"ok": True, "cron": cron}
@@ -353,13 +333,13 @@ class EdgeDaemon:
     def describe(self) -> dict[str, Any]:
         """The ``status`` answer: an ``EdgeState`` as JSON."""
         workers = {}
-        for name, fleet in self.fleets.items():
-            meta = self.versions[name].meta
-            serving = self.splits.get(name, [])
+        for name, serving in self.splits.items():
+            main = _main(serving)
+            meta = main.version.meta
             workers[name] = WorkerState(
-                version=fleet.version_id,
-                versions=[[f.version_id, pct] for f, pct in serving],
-                processes=[p.pid for f, _ in serving for p in f.processes if p.pid is not None],
+                version=main.version.id,
+                versions=[[f.version.id, pct] for f, pct in serving],
+                processes=[p.pid for f, _ in serving for p in f.pool.processes if p.pid],
                 url=self.public_url(name) if meta.get("workers_dev") else "",
                 routes=list(meta.get("routes") or []),
                 placement=meta.get("placement"),
@@ -370,8 +350,14 @@ class EdgeDaemon:
             port=self.port,
             simulate_latency=self.simulate_latency,
             workers=workers,
-            draining=sorted(f"{f.name} {f.version_id[:8]}" for f in self.draining),
+            draining=sorted(f"{f.name} {f.version.id[:8]}" for f in self.draining),
         ).to_answer()
+
+
+def _main(serving: list[tuple[Fleet, float]]) -> Fleet:
+    """The version with the largest share of a worker's requests (the first on a tie): it runs
+    the crons, takes the registry's plain socket, and ``status`` names it."""
+    return max(serving, key=lambda each: each[1])[0]
 
 
 async def run(args: argparse.Namespace) -> int:
@@ -406,7 +392,14 @@ async def run(args: argparse.Namespace) -> int:
         not args.no_services, args.services_port, services_server.EDGE_PORT
     )
     services = asyncio.ensure_future(
-        services_server.start_beside([], daemon.persist_dir, options, hub.system)
+        services_server.start_beside(
+            [],
+            daemon.persist_dir,
+            options,
+            hub.system,
+            tail_socket=daemon.tail_path,
+            edge_root=paths.root,
+        )
     )
     try:
         await services_server.announce(services, hub.system, paths.root)
@@ -418,7 +411,7 @@ async def run(args: argparse.Namespace) -> int:
         with contextlib.suppress(Exception):
             await asyncio.wait_for(daemon.shutdown(), 10.0)
         for fleet in [*daemon._serving(), *daemon.draining]:
-            fleet.kill_all()
+            fleet.pool.kill_all()
     return 0
 
 

@@ -8,18 +8,11 @@ on its own socket while the router and bindings already use the new one.
 
 from __future__ import annotations
 
-import contextlib
 from functools import partial
 
+from wranglerpy.deploy.versions import Version
 from wranglerpy.errors import DeployError
-from wranglerpy.host.pool import (
-    DEFAULT_BACKOFF,
-    Backoff,
-    Process,
-    Spares,
-    StartFailed,
-    WorkerPool,
-)
+from wranglerpy.host.pool import Spares, StartFailed, WorkerPool
 from wranglerpy.host.process import WorkerProcess
 from wranglerpy.host.sockets import bind_unix
 from wranglerpy.logs.hub import LogHub
@@ -30,18 +23,16 @@ from wranglerpy.wire.client import FrameClient
 class Fleet:
     def __init__(
         self,
+        version: Version,
         spec: WorkerSpec,
-        version_id: str,
         processes: int,
         hub: LogHub,
-        *,
-        client_delay: float = 0.0,
-        backoff: Backoff = DEFAULT_BACKOFF,
     ) -> None:
+        self.version = version
         self.spec = spec
         self.name = spec.config.name
-        self.version_id = version_id
-        self.client_delay = client_delay  # seconds the router waits (latency model)
+        # Seconds the router waits before each request (--simulate-latency's client leg).
+        self.client_delay = spec.latency.client_ms / 1000 if spec.latency is not None else 0.0
         self.frames, self.frames_path = bind_unix(f"edge-{self.name}")
         self.client = FrameClient(str(self.frames_path))
         self.pool = WorkerPool(
@@ -50,22 +41,17 @@ class Fleet:
             hub,
             size=processes,
             require_clean_load=True,
-            tag={"version": version_id},
+            tag={"version": version.id},
             # The router owns the public port: these processes serve frames only.
             spares=Spares(partial(WorkerProcess, http=False), keep=0),
-            backoff=backoff,
         )
-
-    @property
-    def processes(self) -> list[Process]:
-        return self.pool.processes
 
     async def start(self) -> None:
         """Start every process; a process that fails or code that does not load: DeployError."""
         try:
             await self.pool.start(self.spec)
         except StartFailed as exc:
-            await self._close()
+            self._close()
             if exc.detail:
                 raise DeployError(
                     f'Worker "{self.name}" failed to load; nothing was switched.\n{exc.detail}'
@@ -74,18 +60,14 @@ class Fleet:
 
     async def stop(self, grace: float = 5.0) -> None:
         await self.pool.stop(grace)
-        await self._close()
+        self._close()
 
     async def drain_and_stop(self, settle: float = 0.5) -> None:
         """Let the router's requests finish (bounded by the drain time), then stop."""
         await self.pool.drain_and_stop(settle=settle, limit=self.spec.drain_seconds)
-        await self._close()
+        self._close()
 
-    async def _close(self) -> None:
+    def _close(self) -> None:
         self.client.close()
         self.frames.close()
-        with contextlib.suppress(FileNotFoundError):
-            self.frames_path.unlink()
-
-    def kill_all(self) -> None:
-        self.pool.kill_all()
+        self.frames_path.unlink(missing_ok=True)

@@ -76,7 +76,6 @@ class Router:
         self.limits = limits or HttpLimits()
         self.table = RouteTable({}, [])
         self.internal: set[str] = set()  # deployed workers without a public host
-        self.public_port = 0
         self._connections: set[asyncio.Task[Any]] = set()
 
     def route_for(self, host: str, path: str, headers: list[tuple[bytes, bytes]]) -> Target | None:
@@ -88,6 +87,7 @@ class Router:
 
     async def handle(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
         task = asyncio.current_task()
+        assert task is not None  # each connection is served in a task of its own
         exchange = Exchange(reader, writer, self.limits)
         if len(self._connections) >= self.limits.max_connections:
             # Over the limit: a quick 503 keeps descriptors (and the other clients) safe.
@@ -97,8 +97,7 @@ class Router:
                 await exchange.answer(503, {"error": "too many connections"}, keep=False)
             writer.close()
             return
-        if task is not None:
-            self._connections.add(task)
+        self._connections.add(task)
         peer = writer.get_extra_info("peername")
         client_ip = peer[0] if isinstance(peer, tuple) and peer else "127.0.0.1"
         try:
@@ -116,8 +115,7 @@ class Router:
             return
         finally:
             writer.close()
-            if task is not None:
-                self._connections.discard(task)
+            self._connections.discard(task)
 
     async def _one(self, exchange: Exchange, request: RequestHead, ip: str) -> bool:
         method, target = request.method, request.target
@@ -194,9 +192,8 @@ class Router:
         keep: bool,
         client_request: RequestHead,
     ) -> bool:
-        client: FrameClient = fleet.client
         try:
-            answer = await client.fetch(request, body, stream)
+            answer = await fleet.client.fetch(request, body, stream)
         except OSError:  # FrameError is a ConnectionError, an OSError
             if exchange.body_error is not None:
                 raise exchange.body_error from None
@@ -269,13 +266,11 @@ class Router:
 
 
 def _version_headers(headers: list[tuple[bytes, bytes]]) -> tuple[str, str]:
-    """The gradual-deployment headers of a request (see ``deploy.split``)."""
-    overrides = key = ""
-    for name, value in headers:
-        if name == b"cloudflare-workers-version-overrides":
-            overrides = value.decode("latin-1")
-        elif name == b"cloudflare-workers-version-key":
-            key = value.decode("latin-1")
+    """The gradual-deployment headers of a request (see ``deploy.split``); the last one of a
+    repeated header counts."""
+    values = dict(headers)
+    overrides = values.get(b"cloudflare-workers-version-overrides", b"").decode("latin-1")
+    key = values.get(b"cloudflare-workers-version-key", b"").decode("latin-1")
     return overrides, key
 
 

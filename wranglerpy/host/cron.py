@@ -15,15 +15,9 @@ from datetime import date, datetime, timedelta, timezone
 
 from wranglerpy.errors import ConfigError
 
-_MONTHS = {
-    m: i
-    for i, m in enumerate(
-        ["JAN", "FEB", "MAR", "APR", "MAY", "JUN", "JUL", "AUG", "SEP", "OCT", "NOV", "DEC"],
-        start=1,
-    )
-}
+_MONTHS = {m: i for i, m in enumerate("JAN FEB MAR APR MAY JUN JUL AUG SEP OCT NOV DEC".split(), 1)}
 # Cloudflare numbers the days of the week 1 = Sunday ... 7 = Saturday.
-_DAYS = {d: i for i, d in enumerate(["SUN", "MON", "TUE", "WED", "THU", "FRI", "SAT"], start=1)}
+_DAYS = {d: i for i, d in enumerate("SUN MON TUE WED THU FRI SAT".split(), 1)}
 _FIELDS: tuple[tuple[str, int, int, dict[str, int]], ...] = (
     ("minute", 0, 59, {}),
     ("hour", 0, 23, {}),
@@ -185,15 +179,6 @@ class Cron:
             fields[4][1],
         )
 
-    def matches(self, when: datetime) -> bool:
-        if (
-            when.minute not in self.minutes
-            or when.hour not in self.hours
-            or when.month not in self.months
-        ):
-            return False
-        return self._day_possible(when)
-
     def next_after(self, after: datetime) -> datetime:
         """The first matching minute strictly after ``after`` (UTC), within four years."""
         when = (after.astimezone(timezone.utc) + timedelta(minutes=1)).replace(
@@ -210,7 +195,7 @@ class Cron:
             if when.hour not in self.hours:
                 when = when.replace(minute=0) + timedelta(hours=1)
                 continue
-            if self.matches(when):
+            if when.minute in self.minutes:  # month, day and hour match already
                 return when
             when += timedelta(minutes=1)
         raise ConfigError(f"Cron expression {self.expression!r} never fires")

@@ -4,18 +4,24 @@ This is the registry (wrangler calls it the dev registry): every ``wranglerpy de
 local edge on this machine write a location when a worker starts serving and remove it when
 it stops, so service bindings find their targets across separate processes, and ``tail``
 finds their event streams. Locations of dead processes are ignored. A location names the
-unix socket its frame calls go to (see ``wranglerpy.wire``); a Durable Object's location
-(which process holds an object id) will be one more kind of file in the same folder.
+unix socket its frame calls go to (see ``wranglerpy.wire``).
+
+A worker name has one live owner per mode: ``claim`` takes an exclusive ``flock`` beside the
+entry for as long as the session runs, and refuses a second session. The kernel drops the
+lock when its holder dies, so the entry of a session that crashed is taken over silently.
 """
 
 from __future__ import annotations
 
+import fcntl
 import json
 import os
 import random
 import tempfile
 from dataclasses import asdict, dataclass
 from pathlib import Path
+
+from wranglerpy.errors import UsageError
 
 REGISTRY_ENV = "WRANGLERPY_REGISTRY_PATH"
 
@@ -76,6 +82,29 @@ class Locations:
         safe = "".join(c if c.isalnum() or c in "-_." else "_" for c in name)
         return self.directory / f"{safe}.{mode}.json"
 
+    def claim(self, name: str, mode: str = "dev") -> int:
+        """Own ``name`` until the returned descriptor is closed; UsageError while another
+        live process owns it (two sessions of one worker would take each other's bindings,
+        tail and Durable Objects)."""
+        self.directory.mkdir(parents=True, exist_ok=True)
+        lock = self._path(name, mode).with_suffix(".lock")
+        fd = os.open(lock, os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, 0o600)
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            owner = os.read(fd, 32).decode(errors="replace")  # its pid, before it registers
+            os.close(fd)
+            other = self.get(name, mode)
+            where = f" (pid {other.pid}, {other.url})" if other is not None else f" (pid {owner})"
+            raise UsageError(
+                f'Worker "{name}" is already running in another wranglerpy {mode}{where}. '
+                "Stop that session, or run this one under another worker name (`name` in "
+                "its config, or another config)."
+            ) from None
+        os.ftruncate(fd, 0)
+        os.write(fd, str(os.getpid()).encode())
+        return fd
+
     def register(self, entry: WorkerLocation) -> None:
         self.directory.mkdir(parents=True, exist_ok=True)
         target = self._path(entry.name, entry.mode)
@@ -85,7 +114,7 @@ class Locations:
         os.replace(tmp, target)
 
     def unregister(self, name: str, pid: int, mode: str = "dev") -> None:
-        """Remove ``name``'s entry if it is still ours (another ``dev`` may have taken over)."""
+        """Remove ``name``'s entry if it is still ours (a later owner may have replaced it)."""
         path = self._path(name, mode)
         entry = self._read(path)
         if entry is not None and entry.pid == pid:

@@ -50,10 +50,6 @@ class Backoff:
 DEFAULT_BACKOFF = Backoff()
 
 
-def _ignore(_event: dict[str, Any]) -> None:
-    return None
-
-
 class Spares:
     """Warm processes (runtime imported, no worker yet), so a start only imports user code."""
 
@@ -66,15 +62,15 @@ class Spares:
 
     async def take(self) -> Process:
         """A spawned process: a warm spare when one is ready, else a fresh one."""
-        process = None
-        while self._ready and process is None:
-            candidate = self._ready.pop()
-            if candidate.exited is None or not candidate.exited.done():
-                process = candidate
-        if process is None:
-            process = self.factory(_ignore)
-            await process.spawn()
+        # Spares that died while waiting are dropped.
+        self._ready = [p for p in self._ready if p.exited is None or not p.exited.done()]
+        process = self._ready.pop() if self._ready else await self._spawn()
         self.refill()
+        return process
+
+    async def _spawn(self) -> Process:
+        process = self.factory(lambda _event: None)  # its events matter once a pool takes it
+        await process.spawn()
         return process
 
     def refill(self) -> None:
@@ -85,8 +81,7 @@ class Spares:
 
     async def _fill(self) -> None:
         while not self._closed and len(self._ready) < self.keep:
-            process = self.factory(_ignore)
-            await process.spawn()
+            process = await self._spawn()
             if self._closed:
                 await process.stop()
                 return
@@ -157,7 +152,7 @@ class WorkerPool:
         self.spec = spec
         old, self.processes = self.processes, fresh
         for process in old:
-            self._spawn_task(process.stop(spec.drain_seconds))
+            self._keep(process.stop(spec.drain_seconds), self._tasks)
 
     async def _start_all(self, spec: WorkerSpec) -> list[Process]:
         results = await asyncio.gather(
@@ -189,9 +184,7 @@ class WorkerPool:
             raise StartFailed(f'Worker "{self.name}" failed to load.', detail)
         self.modules = frozenset(ready.get("modules") or ())
         self._started[id(process)] = self.clock()
-        watcher = asyncio.ensure_future(self._watch(process))
-        self._watchers.add(watcher)
-        watcher.add_done_callback(self._watchers.discard)
+        self._keep(self._watch(process), self._watchers)
         return process
 
     def _events(self, process: Process) -> EventCallback:
@@ -205,10 +198,12 @@ class WorkerPool:
 
         return on_event
 
-    def _spawn_task(self, coroutine: Awaitable[Any]) -> None:
+    @staticmethod
+    def _keep(coroutine: Awaitable[Any], tasks: set[asyncio.Task[Any]]) -> None:
+        """Run ``coroutine`` as a task held in ``tasks`` until it is done."""
         task = asyncio.ensure_future(coroutine)
-        self._tasks.add(task)
-        task.add_done_callback(self._tasks.discard)
+        tasks.add(task)
+        task.add_done_callback(tasks.discard)
 
     # --------------------------------------------------------------- crashes
     async def _watch(self, process: Process) -> None:

@@ -9,7 +9,7 @@ import os
 import signal
 import socket
 import sys
-from collections.abc import Callable
+from collections.abc import AsyncIterator, Callable
 from typing import Any
 
 from wranglerpy.host.handoff import send_load
@@ -47,8 +47,6 @@ class WorkerProcess:
         self._warm = loop.create_future()
         self._ready = loop.create_future()
         self.exited = loop.create_future()
-        env = dict(os.environ)
-        env.setdefault("PYTHONUNBUFFERED", "1")
         self.proc = await asyncio.create_subprocess_exec(
             sys.executable,
             "-m",
@@ -61,7 +59,7 @@ class WorkerProcess:
             stderr=asyncio.subprocess.PIPE,
             start_new_session=True,
             limit=LINE_LIMIT,  # its own process group: stopped as a whole, not by Ctrl-C
-            env=env,
+            env={"PYTHONUNBUFFERED": "1", **os.environ},
         )
         child_end.close()
         # Keep the writer referenced: a collected StreamWriter closes the socket.
@@ -73,20 +71,8 @@ class WorkerProcess:
             asyncio.ensure_future(self._wait_exit()),
         ]
 
-    async def wait_warm(self) -> None:
-        assert self._warm is not None
-        await self._warm
-
     async def _read_events(self, reader: asyncio.StreamReader) -> None:
-        while True:
-            try:
-                line = await reader.readline()
-            except ValueError:
-                continue  # a line over LINE_LIMIT: dropped, the stream goes on
-            except ConnectionError:
-                break
-            if not line:
-                break
+        async for line in _lines(reader):
             try:
                 event = json.loads(line)
             except ValueError:
@@ -95,30 +81,16 @@ class WorkerProcess:
             if kind == "warm" and self._warm and not self._warm.done():
                 self._warm.set_result(None)
                 continue
-            if kind in ("ready", "load_error") and self._ready and not self._ready.done():
-                if kind == "ready":
-                    self._ready.set_result(event)
+            if kind == "ready" and self._ready and not self._ready.done():
+                self._ready.set_result(event)
             self.on_event(event)
 
     async def _read_output(self, stream: asyncio.StreamReader | None, level: str) -> None:
         # Output that bypassed the worker's capture (C extensions, a crash before start-up).
-        if stream is None:
-            return
-        while True:
-            try:
-                line = await stream.readline()
-            except ValueError:
-                continue
-            if not line:
-                return
-            self.on_event(
-                {
-                    "type": "log",
-                    "worker": self.name,
-                    "level": level,
-                    "message": line.decode(errors="replace").rstrip("\n"),
-                }
-            )
+        assert stream is not None
+        async for line in _lines(stream):
+            message = line.decode(errors="replace").rstrip("\n")
+            self.on_event({"type": "log", "worker": self.name, "level": level, "message": message})
 
     async def _wait_exit(self) -> None:
         assert self.proc is not None and self.exited is not None
@@ -132,10 +104,10 @@ class WorkerProcess:
 
     async def load(self, spec: WorkerSpec, fds: list[int], timeout: float = 60.0) -> dict[str, Any]:
         """Hand the worker spec and sockets to the (warm) child; wait until it serves."""
-        assert self._control is not None and self._ready is not None
+        assert self._control is not None and self._warm is not None and self._ready is not None
         if self.proc is not None and self.proc.returncode is not None:
             raise ChildExited(self.proc.returncode)
-        await asyncio.wait_for(self.wait_warm(), timeout)
+        await asyncio.wait_for(self._warm, timeout)
         self.name = spec.config.name
         message = json.dumps({"type": "load", "spec": spec.encode()}).encode()
         await send_load(self._control, message, fds)  # framed: any size of config
@@ -174,6 +146,20 @@ class WorkerProcess:
         await asyncio.wait(self._tasks, timeout=1.0)
         for task in self._tasks:
             task.cancel()
+
+
+async def _lines(stream: asyncio.StreamReader) -> AsyncIterator[bytes]:
+    """The stream's lines until it ends; a line over LINE_LIMIT is dropped, the rest go on."""
+    while True:
+        try:
+            line = await stream.readline()
+        except ValueError:
+            continue
+        except ConnectionError:
+            return
+        if not line:
+            return
+        yield line
 
 
 class ChildExited(Exception):

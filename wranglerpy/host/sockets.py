@@ -6,7 +6,6 @@ open across reloads and crashes: connections wait in the backlog for the new pro
 
 from __future__ import annotations
 
-import contextlib
 import itertools
 import os
 import socket
@@ -51,8 +50,7 @@ def bind_unix(label: str) -> tuple[socket.socket, Path]:
     old version can drain on its own socket while callers already reach the new one."""
     safe = "".join(c if c.isalnum() or c in "-_" else "_" for c in label)[:60]
     path = runtime_dir() / f"{safe}-{os.getpid()}-{next(_serial)}.sock"
-    with contextlib.suppress(FileNotFoundError):
-        path.unlink()
+    path.unlink(missing_ok=True)
     sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
     sock.bind(str(path))
     sock.listen(BACKLOG)

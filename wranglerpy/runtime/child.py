@@ -26,7 +26,7 @@ from wranglerpy.bindings.durable_objects import start_hosts as start_durable_obj
 from wranglerpy.host.handoff import HandoffError, recv_load
 from wranglerpy.host.http_limits import HttpLimits, quiet_accept_errors
 from wranglerpy.host.locations import Locations
-from wranglerpy.runtime import tracing
+from wranglerpy.runtime import debugger, tracing
 from wranglerpy.runtime.app import WorkerApp
 from wranglerpy.runtime.assets import AssetServer
 from wranglerpy.runtime.console import EventLogHandler, LineWriter
@@ -313,6 +313,7 @@ def main(argv: list[str]) -> int:
     spec = WorkerSpec.decode(request["spec"])
     _prepare_imports(spec.python_path)
     _install_output_capture(sink, spec.config.name, spec.log_level)
+    debugger.start(spec.inspector_port, spec.config.name, sink)  # dev --inspector-port
     app, load_ms, modules = make_app(spec, sink)
     app.http_limits = spec.http_limits or HttpLimits()  # type: ignore[attr-defined]
     app.host_check = HostCheck.for_worker(spec.config, spec.allowed_hosts)  # type: ignore[attr-defined]

@@ -31,6 +31,7 @@ class WorkerSpec:
     # dev's public HTTP port: its limits and the Host names it answers besides the usual ones.
     http_limits: HttpLimits | None = None
     allowed_hosts: tuple[str, ...] = ()
+    inspector_port: int | None = None  # dev --inspector-port: debugpy listens here
 
     def encode(self) -> str:
         return base64.b64encode(pickle.dumps(self)).decode()

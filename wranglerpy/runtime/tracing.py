@@ -7,9 +7,12 @@ caller's span. ``enter`` starts this call's span as its child; calls made meanwh
 
 from __future__ import annotations
 
+import contextlib
 import contextvars
 import os
 import re
+import time
+from collections.abc import Iterator
 from typing import Any
 
 from wranglerpy.tracing import w3c
@@ -54,11 +57,16 @@ def children() -> list[dict[str, Any]] | None:
 
 
 def record_child(
-    name: str, start_ns: int, end_ns: int, attributes: dict[str, str | int], error: bool
+    name: str,
+    start_ns: int,
+    end_ns: int,
+    attributes: dict[str, Any],
+    error: bool,
+    into: list[dict[str, Any]] | None = None,
 ) -> None:
-    found = _children.get()
-    span = _span.get()
-    if found is None or span is None:
+    """A child span of the current call (or added to ``into``, a call's ``children()``)."""
+    found = _children.get() if into is None else into
+    if found is None or (into is None and _span.get() is None):
         return
     found.append(
         {
@@ -81,3 +89,43 @@ def outgoing() -> str:
     """The ``trace`` of a call made now: the current span as its parent."""
     span = _span.get()
     return span.traceparent if span else new_trace_id()
+
+
+@contextlib.contextmanager
+def caller(trace: str | None) -> Iterator[None]:
+    """Make the caller's span (a ``traceparent`` from a frame) current while a call runs, so
+    the work it starts (a ``Nested`` span) is its child."""
+    token = _span.set(w3c.parse(trace))
+    try:
+        yield
+    finally:
+        _span.reset(token)
+
+
+class Nested:
+    """The span of work run inside this process for a caller: a Durable Object event, a queue
+    batch. A child of ``parent`` (a ``traceparent``) when given, else of the current span (a
+    new trace when there is none); current until ``close()``, so calls made meanwhile carry
+    it. ``fields()`` are the ids its ``request`` event carries."""
+
+    __slots__ = ("span", "start_ns", "children", "_tokens")
+
+    def __init__(self, parent: str | None = None) -> None:
+        up = w3c.parse(parent) if parent else _span.get()
+        self.span = w3c.child(up)
+        self.start_ns = time.time_ns()
+        self.children: list[dict[str, Any]] | None = [] if EXPORTING else None
+        self._tokens = (_span.set(self.span), _children.set(self.children))
+
+    def close(self) -> None:
+        _span.reset(self._tokens[0])
+        _children.reset(self._tokens[1])
+
+    def fields(self) -> dict[str, Any]:
+        return {
+            "trace": self.span.trace_id,
+            "span": self.span.span_id,
+            "parent_span": self.span.parent_id,
+            "start_ns": self.start_ns,
+            "child_spans": self.children,
+        }

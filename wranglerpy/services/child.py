@@ -41,9 +41,14 @@ async def _serve(spec: ServicesSpec, fd: int) -> None:
     config.accesslog = None
     config.loglevel = "ERROR"
     config.graceful_timeout = 3.0
+
+    async def stopping() -> None:
+        await stop.wait()
+        app.dashboard.feed.end_streams()  # open event streams end, so shutdown need not wait
+
     print(READY, flush=True)
     try:
-        await serve(app, config, shutdown_trigger=stop.wait)  # type: ignore[arg-type]
+        await serve(app, config, shutdown_trigger=stopping)  # type: ignore[arg-type]
     finally:
         app.close()
 

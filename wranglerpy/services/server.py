@@ -15,7 +15,7 @@ import os
 import signal
 import sys
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -49,8 +49,14 @@ class ServicesHandle:
     def openai_url(self) -> str:
         return f"http://{HOST}:{self.port}/v1"
 
+    @property
+    def dashboard_url(self) -> str:
+        return f"http://{HOST}:{self.port}/_dashboard/"
+
     def banner_lines(self) -> list[str]:
         return [
+            f"⎔ Dashboard (workers, live requests and traces, logs, local state) on "
+            f"{self.dashboard_url}",
             f"⎔ S3 API (local R2 buckets) on {self.s3_url}  "
             f"(access key id {self.spec.access_key_id}, region auto)",
             f"⎔ OpenAI-compatible API (local Workers AI models) on {self.openai_url}",
@@ -153,16 +159,24 @@ async def start_beside(
     persist_dir: Path | None,
     options: ServicesOptions,
     log: LineSink,
+    *,
+    tail_socket: Path | None = None,
+    edge_root: Path | None = None,
 ) -> ServicesHandle | None:
     """The services for a ``dev`` session or the edge (None when disabled). ``persist_dir``
-    None: the first worker's default, as the supervisor picks it."""
+    None: the first worker's default, as the supervisor picks it. ``tail_socket``: where the
+    dashboard reads live events; ``edge_root``: the edge's folder (its deployed workers)."""
     if not options.enabled:
         return None
     if persist_dir is None:
         from wranglerpy.config.persist import default_persist_dir
 
         persist_dir = default_persist_dir(workers[0].root if workers else Path.cwd())
-    spec = spec_for(workers, persist_dir)
+    spec = replace(
+        spec_for(workers, persist_dir),
+        tail_socket=str(tail_socket or ""),
+        edge_root=str(edge_root or ""),
+    )
     return await start_services(spec, options.port, log, options.default_port)
 
 

@@ -9,6 +9,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from wranglerpy.config.schema import WorkerConfig
+from wranglerpy.services.dashboard.workers import WorkerSummary, binding_rows
 from wranglerpy.services.s3.auth import DEFAULT_CREDENTIALS
 
 
@@ -19,6 +20,11 @@ class ServicesSpec:
     secret_access_key: str = DEFAULT_CREDENTIALS.secret_access_key
     buckets: tuple[str, ...] = ()
     ai_models: tuple[tuple[str, str], ...] = ()
+    # For the dashboard: the supervisor's tail socket (live events), each worker's bindings
+    # (dev; the edge's come from its deployments under ``edge_root``).
+    tail_socket: str = ""
+    workers: tuple[WorkerSummary, ...] = ()
+    edge_root: str = ""
 
     def to_json(self) -> str:
         return json.dumps(
@@ -28,6 +34,9 @@ class ServicesSpec:
                 "secret_access_key": self.secret_access_key,
                 "buckets": list(self.buckets),
                 "ai_models": [list(pair) for pair in self.ai_models],
+                "tail_socket": self.tail_socket,
+                "workers": [[name, [list(row) for row in rows]] for name, rows in self.workers],
+                "edge_root": self.edge_root,
             }
         )
 
@@ -40,12 +49,19 @@ class ServicesSpec:
             secret_access_key=raw["secret_access_key"],
             buckets=tuple(raw["buckets"]),
             ai_models=tuple((a, b) for a, b in raw["ai_models"]),
+            tail_socket=raw.get("tail_socket", ""),
+            workers=tuple(
+                (name, tuple((a, b, c) for a, b, c in rows))
+                for name, rows in raw.get("workers", ())
+            ),
+            edge_root=raw.get("edge_root", ""),
         )
 
 
 def spec_for(workers: Iterable[WorkerConfig], persist_dir: Path) -> ServicesSpec:
     """The first ``[dev] s3_access_key_id``/``s3_secret_access_key`` pair any config sets (else
     the documented default), every bucket the configs bind, every ``[ai.models]`` entry."""
+    workers = list(workers)
     key_id, secret = DEFAULT_CREDENTIALS.access_key_id, DEFAULT_CREDENTIALS.secret_access_key
     buckets: list[str] = []
     models: list[tuple[str, str]] = []
@@ -57,4 +73,7 @@ def spec_for(workers: Iterable[WorkerConfig], persist_dir: Path) -> ServicesSpec
         buckets += [b.bucket_name for b in worker.r2_buckets if b.bucket_name not in buckets]
         if worker.ai is not None:
             models += [m for m in worker.ai.models if m not in models]
-    return ServicesSpec(persist_dir, key_id, secret, tuple(buckets), tuple(models))
+    summaries = tuple((w.name, binding_rows(w)) for w in workers)
+    return ServicesSpec(
+        persist_dir, key_id, secret, tuple(buckets), tuple(models), workers=summaries
+    )

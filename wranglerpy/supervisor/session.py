@@ -21,6 +21,7 @@ from wranglerpy.host.sockets import runtime_dir
 from wranglerpy.logs.hub import LogHub
 from wranglerpy.logs.printer import Printer
 from wranglerpy.logs.tail_server import TailServer
+from wranglerpy.runtime import debugger
 from wranglerpy.services.server import ServicesOptions, services_banner, start_beside, stop_beside
 from wranglerpy.supervisor.supervisor import ConfigReloader, Supervisor, SupervisorOptions
 from wranglerpy.supervisor.watcher import watch
@@ -46,9 +47,7 @@ def banner_lines(supervisor: Supervisor) -> list[str]:
         config = worker.config
         rows: list[tuple[str, str, str]] = []  # (env.NAME (value), resource, mode)
         for service in config.services:
-            target = supervisor.registry.lookup(
-                service.service, service.environment, supervisor.options.mode
-            )
+            target = supervisor.registry.lookup(service.service, service.environment)
             state = "[connected]" if target is not None else "[not connected]"
             name = service.service + (f"#{service.entrypoint}" if service.entrypoint else "")
             rows.append((f"env.{service.binding} ({name})", "Worker", f"local {state}"))
@@ -75,11 +74,10 @@ def banner_lines(supervisor: Supervisor) -> list[str]:
         if rows:
             who = f"{worker.name}{env}" if several else "Your Worker"
             lines.append(f"{who} has access to the following bindings:")
-            width = max(len("Binding"), *(len(r[0]) for r in rows))
-            kind_width = max(len("Resource"), *(len(r[1]) for r in rows))
+            table = [("Binding", "Resource", "Mode"), *rows]
+            width, kind_width = (max(len(row[i]) for row in table) for i in (0, 1))
             gap = " " * 6
-            lines.append(f"{'Binding'.ljust(width)}{gap}{'Resource'.ljust(kind_width)}{gap}Mode")
-            for binding, kind, mode in rows:
+            for binding, kind, mode in table:
                 lines.append(f"{binding.ljust(width)}{gap}{kind.ljust(kind_width)}{gap}{mode}")
             lines.append("")
         elif not several:
@@ -88,6 +86,8 @@ def banner_lines(supervisor: Supervisor) -> list[str]:
         for warning in config.warnings:
             lines.append(f"    ▲ {warning}")
         lines.append(f"⎔ Ready on {worker.url}" + (f" ({worker.name}{env})" if several else ""))
+        inspector = dict(getattr(supervisor.options, "inspector_ports", ())).get(worker.name)
+        lines.extend(debugger.banner_line(worker.name, inspector, several))
     return lines
 
 
@@ -133,11 +133,12 @@ async def run_dev(
         printer.add_worker(config.name)
     gate = StartupGate(printer)
     hub.subscribe(gate)
-    dev_lock = state_lock.hold_for_workers(workers, options.supervisor.persist_dir)  # issue 18
-    spans = start_export(hub)  # OTLP, when OTEL_EXPORTER_OTLP_ENDPOINT is set
     tail_path = runtime_dir() / f"tail-{os.getpid()}.sock"
     supervisor_options = replace(options.supervisor, tail_socket=tail_path)
     supervisor = Supervisor(workers, ports, hub, supervisor_options, reload_config=reload_config)
+    supervisor.claim()  # a worker another live session runs: one-line error, nothing started
+    dev_lock = state_lock.hold_for_workers(workers, options.supervisor.persist_dir)  # issue 18
+    spans = start_export(hub)  # OTLP, when OTEL_EXPORTER_OTLP_ENDPOINT is set
     tail_server = TailServer(hub, tail_path)
     await tail_server.start()
     stop = stop or asyncio.Event()
@@ -147,7 +148,13 @@ async def run_dev(
         loop.add_signal_handler(sig, stop.set)
     watcher: asyncio.Task[None] | None = None
     services = asyncio.ensure_future(
-        start_beside(workers, options.supervisor.persist_dir, options.services, hub.system)
+        start_beside(
+            workers,
+            options.supervisor.persist_dir,
+            options.services,
+            hub.system,
+            tail_socket=tail_path,  # the dashboard's live events
+        )
     )
     try:
         try:
@@ -164,17 +171,7 @@ async def run_dev(
         if ready is not None:
             ready.set()
         if options.watch:
-
-            def current() -> dict[str, WorkerConfig]:
-                return {name: w.config for name, w in supervisor.workers.items()}
-
-            async def on_change(name: str, path: str) -> None:
-                asyncio.ensure_future(supervisor.reload(name, f"{path} changed"))
-
-            def imported() -> dict[str, frozenset[str]]:
-                return {name: w.modules for name, w in supervisor.workers.items()}
-
-            watcher = asyncio.ensure_future(watch(current, on_change, stop, imported))
+            watcher = asyncio.ensure_future(watch(supervisor, stop))
         await stop.wait()
     finally:
         hub.system("Shutting down…")

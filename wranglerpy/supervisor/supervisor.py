@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from socket import socket
 
+from wranglerpy.config.persist import default_persist_dir
 from wranglerpy.config.plan import dependency_order, service_target
 from wranglerpy.config.schema import WorkerConfig
 from wranglerpy.host.http_limits import HttpLimits
@@ -42,36 +43,23 @@ ConfigReloader = Callable[[WorkerConfig], WorkerConfig]
 RETRY_SECONDS = 2.0  # a worker that could not start at all is tried again after this
 
 
-REGISTRY_CHECK_SECONDS = 2.0  # how often a session checks its registry entries are there
-
-
 @dataclass
 class ManagedWorker:
     config: WorkerConfig
-    ip: str
-    port: int
-    tcp: socket
-    uds: socket
+    tcp: socket  # its public port
+    uds: socket  # its frame socket (service bindings, crons)
     uds_path: Path
     pool: WorkerPool
-    client: FrameClient
+    url: str
     lock: asyncio.Lock = field(default_factory=asyncio.Lock)
+    client: FrameClient = field(init=False)
+
+    def __post_init__(self) -> None:
+        self.client = FrameClient(str(self.uds_path))
 
     @property
     def name(self) -> str:
         return self.config.name
-
-    @property
-    def modules(self) -> frozenset[str]:
-        return self.pool.modules
-
-    def alive(self) -> bool:
-        return self.pool.alive()
-
-    @property
-    def url(self) -> str:
-        host = f"[{self.ip}]" if ":" in self.ip else self.ip
-        return f"http://{host}:{self.port}"
 
 
 @dataclass(frozen=True)
@@ -79,14 +67,12 @@ class SupervisorOptions:
     ip: str = "127.0.0.1"
     persist_dir: Path | None = None  # None: each worker's default beside its config
     registry_dir: Path | None = None
-    mode: str = "dev"
-    expose_errors: bool = True
     log_level: str = "info"
     tail_socket: Path | None = None
     run_build: bool = True
-    keep_spare: bool = True
     apply_migrations: bool = True
     http_limits: HttpLimits | None = None  # dev's public ports (--http-limit)
+    inspector_ports: tuple[tuple[str, int], ...] = ()  # (worker, debugpy port): --inspector-port
 
 
 def start_waves(workers: list[WorkerConfig]) -> list[list[WorkerConfig]]:
@@ -118,7 +104,6 @@ class Supervisor:
         options: SupervisorOptions = SupervisorOptions(),
         *,
         reload_config: ConfigReloader | None = None,
-        default_persist_dir: Callable[[WorkerConfig], Path] | None = None,
         process_factory: ProcessFactory = WorkerProcess,
         backoff: Backoff = DEFAULT_BACKOFF,
     ) -> None:
@@ -129,43 +114,46 @@ class Supervisor:
         self.options = options
         self.registry = Locations(options.registry_dir)
         self.reload_config = reload_config
-        self._default_persist = default_persist_dir
-        self.spares = Spares(process_factory, keep=1 if options.keep_spare else 0)
+        self.spares = Spares(process_factory, keep=1)
         self.backoff = backoff
-        self.crons = CronScheduler(self._fire_cron)
+        self.crons = CronScheduler(
+            lambda name, cron, ms: fire_cron(self.workers[name].client, hub, name, cron, ms)
+        )
         self.workers: dict[str, ManagedWorker] = {}
         self._stopping = False
-        self._registry_watch: asyncio.Task[None] | None = None
+        self._claims: contextlib.ExitStack | None = None  # the worker names' registry locks
         self._pid = os.getpid()
         self._python_paths: dict[str, list[Path]] = {}
         self._installs: dict[Path, asyncio.Task[Path | None]] = {}
 
     # ----------------------------------------------------------------- start
+    def claim(self) -> None:
+        """Own every worker name in the registry until shutdown; a name another live session
+        serves is a UsageError naming it, and nothing is held."""
+        if self._claims is None:
+            with contextlib.ExitStack() as claims:
+                for config in self.configs:
+                    claims.callback(os.close, self.registry.claim(config.name))
+                self._claims = claims.pop_all()
+
     async def start(self) -> float:
         """Bind, build, spawn and load every worker, targets first; returns seconds taken."""
         started = time.perf_counter()
+        self.claim()
         for index, config in enumerate(self.configs):
-            ip = self.options.ip
             flag = "--port PORT or " if index == 0 else ""
             tcp = bind_tcp(
-                ip,
+                self.options.ip,
                 self.ports[config.name],
                 owner=f'Worker "{config.name}"',
                 hint=f"Move it with {flag}--worker-port {config.name}=PORT (or its [dev] port).",
             )
             uds, uds_path = bind_unix(config.name)
-            port = tcp.getsockname()[1]
-            pool = WorkerPool(
-                config.name,
-                [uds.fileno(), tcp.fileno()],
-                self.hub,
-                spares=self.spares,
-                backoff=self.backoff,
-            )
-            client = FrameClient(str(uds_path))
-            self.workers[config.name] = ManagedWorker(
-                config, ip, port, tcp, uds, uds_path, pool, client
-            )
+            fds = [uds.fileno(), tcp.fileno()]
+            pool = WorkerPool(config.name, fds, self.hub, spares=self.spares, backoff=self.backoff)
+            ip, port = self.options.ip, tcp.getsockname()[1]
+            url = f"http://[{ip}]:{port}" if ":" in ip else f"http://{ip}:{port}"
+            self.workers[config.name] = ManagedWorker(config, tcp, uds, uds_path, pool, url)
         for worker in self.workers.values():
             self._register(worker)
         await asyncio.gather(*(self._install_dependencies(w) for w in self.workers.values()))
@@ -185,22 +173,7 @@ class Supervisor:
             )
         for worker in self.workers.values():
             self.crons.schedule(worker.name, worker.config.triggers.crons)
-        self._registry_watch = asyncio.ensure_future(self._keep_registered())
         return time.perf_counter() - started
-
-    async def _keep_registered(self) -> None:
-        """Take our registry entries back when they vanish: another session of the same
-        worker that overwrote them and then stopped would otherwise leave this one's bindings
-        and tail unreachable (503) until a restart (issue 18, finding 9)."""
-        while not self._stopping:
-            await asyncio.sleep(REGISTRY_CHECK_SECONDS)
-            for worker in self.workers.values():
-                if not self._stopping and self.registry.get(worker.name, self.options.mode) is None:
-                    self._register(worker)
-                    self.hub.system(
-                        f"⎔ {worker.name}: service bindings and tail reach this session again",
-                        worker=worker.name,
-                    )
 
     async def _install_dependencies(self, worker: ManagedWorker) -> None:
         root = worker.config.root.resolve()
@@ -213,37 +186,21 @@ class Supervisor:
         self._python_paths[worker.name] = [path] if path is not None else []
 
     def _persist_dir(self, config: WorkerConfig) -> Path:
-        if self.options.persist_dir is not None:
-            return self.options.persist_dir
-        if self._default_persist is not None:
-            return self._default_persist(config)
-        from wranglerpy.config.persist import default_persist_dir
-
-        return default_persist_dir(config.root)
+        return self.options.persist_dir or default_persist_dir(config.root)
 
     def _spec(self, worker: ManagedWorker) -> WorkerSpec:
         return WorkerSpec(
             config=worker.config,
             persist_dir=self._persist_dir(worker.config),
             registry_dir=self.registry.directory,
-            mode=self.options.mode,
-            expose_errors=self.options.expose_errors,
             log_level=self.options.log_level,
             python_path=tuple(str(p) for p in self._python_paths.get(worker.name, ())),
             http_limits=self.options.http_limits,
             allowed_hosts=(self.options.ip,),
+            inspector_port=dict(self.options.inspector_ports).get(worker.name),
         )
 
     def _register(self, worker: ManagedWorker) -> None:
-        other = self.registry.get(worker.name, self.options.mode)
-        if other is not None and other.pid != self._pid:
-            self.hub.system(
-                f'▲ [WARNING] Worker "{worker.name}" is also running in another wranglerpy dev '
-                f"(pid {other.pid}, {other.url}): service bindings and tail reach this session "
-                "now, and go back to the other one when this one stops.",
-                worker=worker.name,
-                level="warn",
-            )
         self.registry.register(
             WorkerLocation(
                 name=worker.name,
@@ -252,15 +209,9 @@ class Supervisor:
                 socket=str(worker.uds_path),
                 url=worker.url,
                 pid=self._pid,
-                mode=self.options.mode,
                 tail=str(self.options.tail_socket or ""),
             )
         )
-
-    async def _fire_cron(self, name: str, cron: str, scheduled_ms: float) -> None:
-        worker = self.workers.get(name)
-        if worker is not None:
-            await fire_cron(worker.client, self.hub, name, cron, scheduled_ms)
 
     # ---------------------------------------------------------------- reload
     async def reload(self, name: str, reason: str = "") -> None:
@@ -288,7 +239,7 @@ class Supervisor:
                 await worker.pool.replace(self._spec(worker))
             except StartFailed as exc:
                 self.hub.system(f"✘ {exc}", worker=name, level="error")
-                if not worker.alive():
+                if not worker.pool.alive():
                     # Nothing serves its port: keep trying rather than leave clients waiting.
                     asyncio.get_running_loop().call_later(
                         RETRY_SECONDS, lambda: asyncio.ensure_future(self.reload(name, "retry"))
@@ -305,20 +256,19 @@ class Supervisor:
             return
         self._stopping = True
         self.crons.stop()
-        if self._registry_watch is not None:
-            self._registry_watch.cancel()
         await asyncio.gather(
             self.spares.close(),
             *(w.pool.stop(grace) for w in self.workers.values()),
             return_exceptions=True,
         )
         for worker in self.workers.values():
-            self.registry.unregister(worker.name, self._pid, self.options.mode)
+            self.registry.unregister(worker.name, self._pid)
             worker.client.close()
             worker.tcp.close()
             worker.uds.close()
-            with contextlib.suppress(FileNotFoundError):
-                worker.uds_path.unlink()
+            worker.uds_path.unlink(missing_ok=True)
+        if self._claims is not None:
+            self._claims.close()
 
     def kill_all(self) -> None:
         for worker in self.workers.values():

@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Awaitable, Callable, Iterable
+from collections.abc import Iterable
 from pathlib import Path
 
 from watchfiles import Change, DefaultFilter, awatch
 
 from wranglerpy.config.schema import WorkerConfig
+from wranglerpy.supervisor.supervisor import Supervisor
 
 IGNORED_DIRS = frozenset({".wranglerpy", ".wrangler", "node_modules", ".venv", "venv"})
 
@@ -44,8 +45,7 @@ class SourceFilter(DefaultFilter):
 def named_first(paths: Iterable[str]) -> list[str]:
     """Files that exist now before those that vanished: a save that wrote a temp file and
     renamed it over the source names the source, not the temp file, in the reload line."""
-    ordered = list(paths)
-    return sorted(ordered, key=lambda p: not Path(p).exists())
+    return sorted(paths, key=lambda p: not Path(p).exists())
 
 
 def affected(
@@ -81,16 +81,11 @@ def affected(
     return hits
 
 
-async def watch(
-    workers: Callable[[], dict[str, WorkerConfig]],
-    on_change: Callable[[str, str], Awaitable[None]],
-    stop: asyncio.Event,
-    modules: Callable[[], dict[str, frozenset[str]]] | None = None,
-) -> None:
+async def watch(supervisor: Supervisor, stop: asyncio.Event) -> None:
     """Watch until ``stop`` is set; each batch of changes reloads each affected worker once."""
-    current = workers()
+    workers = supervisor.workers
     roots = sorted(
-        {r if r.is_dir() else r.parent for c in current.values() for r in watch_roots(c)}
+        {r if r.is_dir() else r.parent for w in workers.values() for r in watch_roots(w.config)}
     )
     async for changes in awatch(
         *roots,
@@ -106,6 +101,7 @@ async def watch(
             for kind, path in changes
             if kind in (Change.added, Change.modified, Change.deleted)
         ]
-        imported = modules() if modules is not None else None
-        for name, path in affected(named_first(changed), workers(), imported).items():
-            await on_change(name, Path(path).name)
+        configs = {name: w.config for name, w in workers.items()}
+        imported = {name: w.pool.modules for name, w in workers.items()}
+        for name, path in affected(named_first(changed), configs, imported).items():
+            asyncio.ensure_future(supervisor.reload(name, f"{Path(path).name} changed"))

@@ -1,21 +1,25 @@
 """Start ``wranglerpy dev`` for a test, wait until every worker answers, stop it afterwards.
 
 The real CLI runs in a child process, on free ports, with its own dev registry and (by
-default) throw-away state, so tests see exactly what a user sees.
+default) throw-away state, so tests see exactly what a user sees. A test run that ends
+without stopping its servers (killed with SIGTERM, e.g. by a CI timeout, or leaving through
+``sys.exit``) stops them on its way out: nothing keeps running after the tests.
 """
 
 from __future__ import annotations
 
+import atexit
 import contextlib
 import os
 import signal
 import subprocess
 import sys
 import tempfile
+import threading
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
-from types import TracebackType
+from types import FrameType, TracebackType
 
 import httpx
 
@@ -24,6 +28,41 @@ from wranglerpy.host.locations import Locations, WorkerLocation
 
 class DevServerError(RuntimeError):
     """``wranglerpy dev`` did not come up; the message carries its output."""
+
+
+_running: set[DevServer] = set()  # started and not stopped yet
+_reaper_installed = False
+REAP_GRACE = 5.0  # seconds each server gets to stop its workers when the run is going away
+
+
+def _reap() -> None:
+    """Stop every server still running (at interpreter exit, or on SIGTERM)."""
+    for server in list(_running):
+        server.stop(REAP_GRACE)
+
+
+def _on_sigterm(previous: object) -> Callable[[int, FrameType | None], None]:
+    def handler(signum: int, frame: FrameType | None) -> None:
+        _reap()
+        if callable(previous):
+            previous(signum, frame)
+        elif previous != signal.SIG_IGN:
+            # The default action: die by the signal, as if nobody had been in the way.
+            signal.signal(signum, signal.SIG_DFL)
+            os.kill(os.getpid(), signum)
+
+    return handler
+
+
+def _install_reaper() -> None:
+    """Once per process: atexit, and a SIGTERM handler that chains to the one before it."""
+    global _reaper_installed
+    if _reaper_installed:
+        return
+    _reaper_installed = True
+    atexit.register(_reap)
+    if threading.current_thread() is threading.main_thread():  # signals: main thread only
+        signal.signal(signal.SIGTERM, _on_sigterm(signal.getsignal(signal.SIGTERM)))
 
 
 def free_port(ip: str = "127.0.0.1") -> int:
@@ -89,6 +128,7 @@ class DevServer:
         return args + self.extra_args
 
     def start(self) -> DevServer:
+        _install_reaper()
         environ = dict(os.environ)
         environ.update(self.environ)
         environ["WRANGLERPY_REGISTRY_PATH"] = str(self.registry_dir)
@@ -103,6 +143,7 @@ class DevServer:
             env=environ,
             start_new_session=True,
         )
+        _running.add(self)
         try:
             self._wait_ready()
         except BaseException:
@@ -170,6 +211,7 @@ class DevServer:
         for client in self._clients:
             client.close()
         self._clients.clear()
+        _running.discard(self)
         process = self.process
         code = None
         if process is not None:

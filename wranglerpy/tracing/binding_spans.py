@@ -4,12 +4,14 @@ The worker process wraps its storage and AI bindings as it builds ``env`` (only 
 endpoint is configured, so nothing changes otherwise): every call that returns an awaitable
 is timed and recorded under the current call's span; objects a binding hands out for further
 calls (a D1 statement) are wrapped too. The records travel in the request event and become
-child spans in the parent's exporter.
+child spans in the parent's exporter. A streamed AI answer's span lasts until its stream ends,
+with the time to its first token and its token counts (``TracedStream``).
 """
 
 from __future__ import annotations
 
 import inspect
+import json
 import time
 from typing import Any
 
@@ -82,7 +84,7 @@ class Traced:
         return call
 
     async def _timed(self, method: str, args: tuple[Any, ...], awaitable: Any) -> Any:
-        attributes: dict[str, str | int] = {"wranglerpy.binding": self._binding}
+        attributes: dict[str, str | int | float] = {"wranglerpy.binding": self._binding}
         if self._label == "AI" and args and isinstance(args[0], str):
             attributes["gen_ai.request.model"] = args[0]
         start = time.time_ns()
@@ -94,9 +96,13 @@ class Traced:
             raise
         finally:
             end = time.time_ns()
-            if not error and self._label == "AI":
+            streamed = not error and self._label == "AI" and _is_stream(result)
+            if not error and self._label == "AI" and not streamed:
                 attributes.update(_usage(result))
-            tracing.record_child(f"{self._label} {method}", start, end, attributes, error)
+            if not streamed:
+                tracing.record_child(f"{self._label} {method}", start, end, attributes, error)
+        if streamed:
+            return TracedStream(result, f"{self._label} {method}", start, attributes)
         if _binding_object(result):
             return Traced(result, self._label, self._binding)
         return result
@@ -108,3 +114,72 @@ def trace_bindings(bindings: dict[str, Any], kinds: dict[str, str]) -> dict[str,
         name: Traced(binding, LABELS[kinds[name]], name) if kinds.get(name) in LABELS else binding
         for name, binding in bindings.items()
     }
+
+
+def _is_stream(value: Any) -> bool:
+    return hasattr(type(value), "__anext__")
+
+
+class TracedStream:
+    """A streamed AI answer (server-sent events) whose span ends with the stream: it records
+    the time to the first token (``gen_ai.server.time_to_first_token``, seconds, as
+    OpenTelemetry's metric of that name) and the token counts of the last event's ``usage``.
+    The span goes to the call that made it, even when the stream is read after it returned."""
+
+    def __init__(
+        self, stream: Any, name: str, start_ns: int, attributes: dict[str, str | int | float]
+    ) -> None:
+        self._stream = stream
+        self._name = name
+        self._start = start_ns
+        self._attributes = attributes
+        self._children = tracing.children()
+        self._done = False
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._stream, name)  # ``locked``, ...
+
+    def __aiter__(self) -> TracedStream:
+        return self
+
+    async def __anext__(self) -> bytes:
+        try:
+            chunk: bytes = await self._stream.__anext__()
+        except StopAsyncIteration:
+            self._end(error=False)
+            raise
+        except BaseException:
+            self._end(error=True)
+            raise
+        first = "gen_ai.server.time_to_first_token" not in self._attributes
+        if first and chunk.startswith(b"data: {") and b'"response": ""' not in chunk:
+            seconds = (time.time_ns() - self._start) / 1e9
+            self._attributes["gen_ai.server.time_to_first_token"] = seconds
+        if b'"usage"' in chunk:
+            self._read_usage(chunk)
+        return chunk
+
+    def _read_usage(self, chunk: bytes) -> None:
+        for line in chunk.decode(errors="replace").splitlines():
+            if line.startswith("data: {"):
+                try:
+                    self._attributes.update(_usage(json.loads(line[6:])))
+                except ValueError:
+                    pass
+
+    def _end(self, error: bool) -> None:
+        if not self._done:
+            self._done = True
+            end = time.time_ns()
+            tracing.record_child(
+                self._name, self._start, end, self._attributes, error, self._children
+            )
+
+    async def read_all(self) -> bytes:
+        return b"".join([chunk async for chunk in self])
+
+    async def aclose(self) -> None:
+        self._end(error=False)
+        await self._stream.aclose()
+
+    cancel = aclose

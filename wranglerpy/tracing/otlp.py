@@ -51,8 +51,12 @@ def encode(spans: list[Span]) -> bytes:
     from opentelemetry.proto.trace.v1.trace_pb2 import Span as ProtoSpan
     from opentelemetry.proto.trace.v1.trace_pb2 import Status
 
-    def value(v: str | int) -> AnyValue:
-        return AnyValue(int_value=v) if isinstance(v, int) else AnyValue(string_value=v)
+    def value(v: str | int | float) -> AnyValue:
+        if isinstance(v, int):
+            return AnyValue(int_value=v)
+        if isinstance(v, float):
+            return AnyValue(double_value=v)
+        return AnyValue(string_value=v)
 
     request = ExportTraceServiceRequest()
     by_service: dict[str, list[Span]] = {}
@@ -78,6 +82,10 @@ def encode(spans: list[Span]) -> bytes:
             proto.attributes.extend(
                 KeyValue(key=k, value=value(v)) for k, v in span.attributes.items()
             )
+            for trace_id, span_id in span.links:
+                link = proto.links.add()
+                link.trace_id = bytes.fromhex(trace_id)
+                link.span_id = bytes.fromhex(span_id)
             proto.status.code = Status.STATUS_CODE_ERROR if span.error else Status.STATUS_CODE_OK
     return bytes(request.SerializeToString())
 

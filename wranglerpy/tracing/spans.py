@@ -1,11 +1,13 @@
-"""Spans from the ``request`` events workers already emit (one per fetch, binding fetch, RPC
-and cron call, with its trace, span and parent span ids), so tracing adds nothing to the
-worker's hot path beyond three ids and a timestamp."""
+"""Spans from the ``request`` events workers already emit (one per fetch, binding fetch, RPC,
+cron call, Durable Object event and queue batch, with its trace, span and parent span ids), so
+tracing adds nothing to the worker's hot path beyond three ids and a timestamp."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
 from typing import Any
+
+from wranglerpy.tracing import w3c
 
 
 @dataclass(frozen=True)
@@ -18,7 +20,8 @@ class Span:
     start_ns: int
     end_ns: int
     error: bool
-    attributes: dict[str, str | int] = field(default_factory=dict)
+    attributes: dict[str, str | int | float] = field(default_factory=dict)
+    links: tuple[tuple[str, str], ...] = ()  # (trace id, span id): a batch's other senders
 
 
 def span_name(event: dict[str, Any]) -> str:
@@ -27,6 +30,8 @@ def span_name(event: dict[str, Any]) -> str:
         return f"RPC {event.get('entrypoint') or 'Default'}.{event.get('rpcMethod', '')}"
     if method == "CRON":
         return f"CRON {event.get('path', '')}"
+    if event.get("durableObjectId"):  # path is "<method>() <id>" or "fetch() <url path>"
+        return f"DO {event.get('entrypoint')}.{str(event.get('path', '')).split('(')[0]}"
     return f"{method} {event.get('path', '/')}"
 
 
@@ -36,7 +41,7 @@ def from_event(event: dict[str, Any]) -> Span | None:
         return None
     start = int(event.get("start_ns") or 0)
     status = int(event.get("status") or 0)
-    attributes: dict[str, str | int] = {
+    attributes: dict[str, str | int | float] = {
         "http.request.method": str(event.get("method", "")),
         "url.full": str(event.get("url", "")),
         "http.response.status_code": status,
@@ -45,6 +50,18 @@ def from_event(event: dict[str, Any]) -> Span | None:
     for key in ("caller", "entrypoint"):
         if event.get(key):
             attributes[f"wranglerpy.{key}"] = str(event[key])
+    if event.get("durableObjectId"):
+        attributes["wranglerpy.durable_object.id"] = str(event["durableObjectId"])
+    batch = event.get("queue_batch")
+    if batch:  # OpenTelemetry's messaging attributes
+        attributes["messaging.system"] = "cloudflare_queues"
+        attributes["messaging.destination.name"] = str(batch.get("queue", ""))
+        attributes["messaging.batch.message_count"] = int(batch.get("batchSize") or 0)
+    links = tuple(
+        (link.trace_id, link.span_id)
+        for link in (w3c.parse(value) for value in event.get("links") or ())
+        if link is not None
+    )
     return Span(
         trace_id=str(event["trace"]),
         span_id=str(event["span"]),
@@ -55,6 +72,7 @@ def from_event(event: dict[str, Any]) -> Span | None:
         end_ns=start + int(float(event.get("duration_ms") or 0) * 1_000_000),
         error=event.get("outcome") not in (None, "ok") or status >= 500,
         attributes=attributes,
+        links=links,
     )
 
 

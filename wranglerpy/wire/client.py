@@ -9,22 +9,21 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-from collections.abc import AsyncGenerator, AsyncIterator
+from collections.abc import AsyncGenerator, AsyncIterator, Callable
+from typing import NamedTuple, TypeVar
 
 from wranglerpy.wire import frames
 from wranglerpy.wire.frames import CallHead, FetchHead, FrameError, ResponseHead, Result
 
 MAX_IDLE = 64
+T = TypeVar("T")
 
 
-class Connection:
+class Connection(NamedTuple):
     """One open connection to a worker."""
 
-    __slots__ = ("reader", "writer")
-
-    def __init__(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
-        self.reader = reader
-        self.writer = writer
+    reader: asyncio.StreamReader
+    writer: asyncio.StreamWriter
 
     def usable(self) -> bool:
         return not self.writer.is_closing() and not self.reader.at_eof()
@@ -97,9 +96,8 @@ class Answer:
 class FrameClient:
     """Calls into the worker listening on ``socket_path``; idle connections are kept."""
 
-    def __init__(self, socket_path: str, *, max_idle: int = MAX_IDLE) -> None:
+    def __init__(self, socket_path: str) -> None:
         self.socket_path = socket_path
-        self.max_idle = max_idle
         self._idle: list[Connection] = []
         self.closed = False
 
@@ -113,7 +111,7 @@ class FrameClient:
         return Connection(reader, writer), False
 
     def release(self, conn: Connection) -> None:
-        if self.closed or len(self._idle) >= self.max_idle or not conn.usable():
+        if self.closed or len(self._idle) >= MAX_IDLE or not conn.usable():
             conn.close()
         else:
             self._idle.append(conn)
@@ -126,59 +124,47 @@ class FrameClient:
     ) -> Answer:
         """Send a request; a buffered answer is read in full before this returns."""
         request = head.encode()
+        if stream is None:
+            request += frames.whole_body(body)
+        conn, response, uploader = await self._send(request, frames.RESPONSE, _response, stream)
+        answer = Answer(self, conn, response, uploader)
+        if response.buffered:
+            await answer.read_all()
+        return answer
+
+    async def call(self, head: CallHead) -> Result:
+        """Send a call answered by one value (RPC, scheduled, queue); the value or the error."""
+        conn, result, _ = await self._send(head.encode(), frames.RESULT, Result.decode)
+        self.release(conn)
+        return result
+
+    async def _send(
+        self,
+        request: bytes,
+        kind: int,
+        decode: Callable[[bytes], T],
+        stream: AsyncIterator[bytes] | None = None,
+    ) -> tuple[Connection, T, asyncio.Task[None] | None]:
+        """Write ``request`` (then ``stream``, as it comes) and read the answer's first frame,
+        of ``kind``. A pooled connection the worker had closed (a reload) is tried once more,
+        fresh, unless a stream was being sent (it cannot be sent twice)."""
         for attempt in (0, 1):
             conn, reused = await self._acquire()
             uploader: asyncio.Task[None] | None = None
             try:
-                if stream is None:
-                    data = frames.frame(frames.DATA, body) if body else b""
-                    conn.writer.write(request + data + frames.END_FRAME)
-                else:
-                    conn.writer.write(request)
-                    uploader = asyncio.ensure_future(_upload(conn.writer, stream))
-                kind, payload = await frames.read_frame(conn.reader)
-                if kind != frames.RESPONSE:
-                    raise FrameError("unexpected answer from the worker")
-                response = frames.decode_head(kind, payload)
-                assert isinstance(response, ResponseHead)
-            except (FrameError, ConnectionError):
-                conn.close()
-                await _finish(uploader)
-                # A pooled connection the worker had closed (a reload): once more, fresh.
-                if attempt == 0 and reused and stream is None:
-                    continue
-                raise
-            except BaseException:
-                conn.close()  # cancelled mid-call: the worker sees its caller leave
-                await _finish(uploader)
-                raise
-            answer = Answer(self, conn, response, uploader)
-            if response.buffered:
-                await answer.read_all()
-            return answer
-        raise AssertionError("unreachable")
-
-    async def call(self, head: CallHead) -> Result:
-        """Send a call answered by one value (RPC, scheduled, queue); the value or the error."""
-        request = head.encode()
-        for attempt in (0, 1):
-            conn, reused = await self._acquire()
-            try:
                 conn.writer.write(request)
-                kind, payload = await frames.read_frame(conn.reader)
-                if kind != frames.RESULT:
+                if stream is not None:
+                    uploader = asyncio.ensure_future(_upload(conn.writer, stream))
+                got, payload = await frames.read_frame(conn.reader)
+                if got != kind:
                     raise FrameError("unexpected answer from the worker")
-                result = Result.decode(payload)
-            except (FrameError, ConnectionError):
-                conn.close()
-                if attempt == 0 and reused:
+                return conn, decode(payload), uploader
+            except BaseException as exc:
+                conn.close()  # cancelled mid-call too: the worker sees its caller leave
+                await _finish(uploader)
+                if isinstance(exc, ConnectionError) and attempt == 0 and reused and stream is None:
                     continue
                 raise
-            except BaseException:
-                conn.close()  # cancelled mid-call: the worker sees its caller leave
-                raise
-            self.release(conn)
-            return result
         raise AssertionError("unreachable")
 
     def close(self) -> None:
@@ -188,14 +174,15 @@ class FrameClient:
         self._idle.clear()
 
 
+def _response(payload: bytes) -> ResponseHead:
+    head = frames.decode_head(frames.RESPONSE, payload)
+    assert isinstance(head, ResponseHead)
+    return head
+
+
 async def _upload(writer: asyncio.StreamWriter, stream: AsyncIterator[bytes]) -> None:
     try:
-        async for chunk in stream:
-            if chunk:
-                writer.write(frames.frame(frames.DATA, chunk))
-                await writer.drain()
-        writer.write(frames.END_FRAME)
-        await writer.drain()
+        await frames.send_body(writer, stream)
     except ConnectionError:
         pass
     except Exception:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import struct
+from collections.abc import AsyncIterator
 from dataclasses import dataclass, field, fields
 from datetime import timezone
 from typing import Any, ClassVar
@@ -58,6 +59,21 @@ def frame(kind: int, payload: bytes = b"") -> bytes:
 
 
 END_FRAME = frame(END)
+
+
+def whole_body(body: bytes | None) -> bytes:
+    """A body sent in one piece: its DATA frame (none when empty), then END."""
+    return (frame(DATA, body) if body else b"") + END_FRAME
+
+
+async def send_body(writer: asyncio.StreamWriter, chunks: AsyncIterator[bytes]) -> None:
+    """A body sent as it comes: a DATA frame per chunk (at the pace the peer reads), then END."""
+    async for chunk in chunks:
+        if chunk:
+            writer.write(frame(DATA, chunk))
+            await writer.drain()
+    writer.write(END_FRAME)
+    await writer.drain()
 
 
 async def read_frame(reader: asyncio.StreamReader) -> tuple[int, bytes]:

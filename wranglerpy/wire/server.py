@@ -77,8 +77,7 @@ class Call:
             await _aclose(stream)
             return False
         if stream is None:
-            data = frames.frame(frames.DATA, body) if body else b""
-            self.writer.write(head.encode() + data + frames.END_FRAME)
+            self.writer.write(head.encode() + frames.whole_body(body))
             return True
         self.writer.write(head.encode())
         pump = asyncio.ensure_future(self._pump(stream))
@@ -94,12 +93,7 @@ class Call:
 
     async def _pump(self, stream: AsyncIterator[bytes]) -> bool:
         try:
-            async for chunk in stream:
-                if chunk:
-                    self.writer.write(frames.frame(frames.DATA, chunk))
-                    await self.writer.drain()
-            self.writer.write(frames.END_FRAME)
-            await self.writer.drain()
+            await frames.send_body(self.writer, stream)
             return True
         except ConnectionError:
             self.gone.set()

@@ -1,5 +1,6 @@
-"""One instance per id across processes: two ``dev`` processes of one worker, a worker binding
-another worker's class (``script_name``), and an alarm that outlives its ``dev`` process.
+"""One instance per id across processes: two ``dev`` processes (one running the class's worker,
+one a worker binding it with ``script_name``), an edge fleet of two processes, and an alarm
+that outlives its ``dev`` process.
 Calls between processes travel as ``DurableObjectHead`` frames to the namespace's owner."""
 
 from __future__ import annotations
@@ -29,13 +30,19 @@ def counter_dev(persist: Path, *configs: str, registry: Path | None = None) -> D
 
 
 def test_two_dev_processes_share_one_instance(tmp_path: Path) -> None:
+    """One ``dev`` runs the counter worker, another a worker that binds its class with
+    ``script_name`` (two sessions of one worker name are refused): calls from both processes
+    reach the one live instance of the id, in its owner's process."""
     with (
         counter_dev(tmp_path) as first,
-        counter_dev(tmp_path, registry=first.registry_dir) as second,
+        counter_dev(tmp_path, "wrangler-caller.toml", registry=first.registry_dir) as second,
     ):
         clients = [first.client(), second.client()]
         answers = [clients[i % 2].get("/hit").json() for i in range(10)]
+        assert first.process is not None and second.process is not None
+        sessions = {first.process.pid, second.process.pid}
     assert len({a["pid"] for a in answers}) == 1  # every call ran in the owner's process
+    assert answers[0]["pid"] not in sessions  # a worker process, not a supervisor
     assert [a["hits"] for a in answers] == list(range(1, 11))  # one memory, not two
     assert [a["total"] for a in answers] == list(range(1, 11))
 
@@ -147,33 +154,41 @@ def test_the_chatroom_on_the_edge_through_the_router(
 
 
 def test_chatroom_clients_of_two_dev_processes_share_the_room(tmp_path: Path) -> None:
-    """One client per ``dev`` process: the non-owner bridges its client to the owner."""
+    """One client per ``dev`` process: the chatroom's own ``dev``, and a ``dev`` of a lobby
+    worker binding its class with ``script_name``; the non-owner bridges its client to the
+    owner."""
     import asyncio
     import json
+    import shutil
 
     import websockets
 
     chat = COUNTER.parent / "15-chatroom"
+    lobby = tmp_path / "lobby"
+    shutil.copytree(chat / "src", lobby / "src")
+    (lobby / "wrangler.toml").write_text(
+        'name = "chat-lobby"\nmain = "src/entry.py"\ncompatibility_date = "2025-11-02"\n'
+        'compatibility_flags = ["python_workers"]\n\n[[durable_objects.bindings]]\n'
+        'name = "CHATROOM"\nclass_name = "Chatroom"\nscript_name = "python-chatroom"\n'
+    )
+    owner = DevServer(chat / "wrangler.jsonc", cwd=chat, persist_to=tmp_path, watch=False)
+    with owner as first:
+        other = DevServer(lobby / "wrangler.toml", cwd=lobby, persist_to=tmp_path, watch=False)
+        other.registry_dir = first.registry_dir
+        with other as second:
+            urls = [d.url().replace("http://", "ws://") + "/room/shared" for d in (first, second)]
 
-    def chat_dev(registry: Path | None = None) -> DevServer:
-        dev = DevServer(chat / "wrangler.jsonc", cwd=chat, persist_to=tmp_path, watch=False)
-        if registry is not None:
-            dev.registry_dir = registry
-        return dev
+            async def talk() -> None:
+                async with websockets.connect(urls[0]) as ann, websockets.connect(urls[1]) as bob:
+                    for ws in (ann, bob):
+                        message = json.loads(await asyncio.wait_for(ws.recv(), 20))
+                        assert message["type"] == "system"
+                    await bob.send(json.dumps({"username": "bob", "text": "from the other dev"}))
+                    for ws in (ann, bob):
+                        message = json.loads(await asyncio.wait_for(ws.recv(), 20))
+                        assert message["text"] == "from the other dev"
 
-    with chat_dev() as first, chat_dev(first.registry_dir) as second:
-        urls = [d.url().replace("http://", "ws://") + "/room/shared" for d in (first, second)]
-
-        async def talk() -> None:
-            async with websockets.connect(urls[0]) as ann, websockets.connect(urls[1]) as bob:
-                for ws in (ann, bob):
-                    assert json.loads(await asyncio.wait_for(ws.recv(), 20))["type"] == "system"
-                await bob.send(json.dumps({"username": "bob", "text": "from the other dev"}))
-                for ws in (ann, bob):
-                    message = json.loads(await asyncio.wait_for(ws.recv(), 20))
-                    assert message["text"] == "from the other dev"
-
-        asyncio.run(talk())
+            asyncio.run(talk())
 
 
 def test_a_websocket_through_a_service_binding(tmp_path: Path) -> None:

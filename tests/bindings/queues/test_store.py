@@ -142,3 +142,31 @@ def test_queue_admin(store: QueueStore) -> None:
     assert store.purge("jobs") == 2
     assert store.delete_queue("jobs") is True
     assert store.queues() == []
+
+
+def test_a_message_keeps_its_senders_traceparent_also_in_an_older_store(
+    tmp_path: Path, clock: Clock
+) -> None:
+    import sqlite3
+
+    path = tmp_path / "old.sqlite"
+    with sqlite3.connect(path) as old:  # the messages table as wranglerpy made it before
+        old.execute(
+            "CREATE TABLE messages (seq INTEGER PRIMARY KEY AUTOINCREMENT, queue TEXT NOT NULL,"
+            " id TEXT NOT NULL, sent_ms INTEGER NOT NULL, content_type TEXT NOT NULL,"
+            " body BLOB NOT NULL, attempts INTEGER NOT NULL DEFAULT 0, visible_at REAL NOT NULL,"
+            " lease TEXT, lease_until REAL, lease_pid INTEGER)"
+        )
+        old.execute(
+            "INSERT INTO messages (queue, id, sent_ms, content_type, body, visible_at)"
+            " VALUES ('q', 'before', 0, 'text', x'00', 0)"
+        )
+    old.close()
+    traceparent = "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01"
+    store = QueueStore(path, clock=clock)
+    try:
+        store.enqueue("q", [NewMessage("after", 0, "text", b"x", trace=traceparent)])
+        leased = lease(store, max_batch=2)
+    finally:
+        store.close()
+    assert [(m.id, m.trace) for m in leased.messages] == [("before", ""), ("after", traceparent)]

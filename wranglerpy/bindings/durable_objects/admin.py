@@ -16,7 +16,7 @@ from wranglerpy.bindings.durable_objects.metadata import Metadata
 from wranglerpy.bindings.durable_objects.paths import KIND, namespace_dir
 from wranglerpy.errors import StateError
 
-_HEX_ID = re.compile(r"[0-9a-f]{64}")
+_HEX_ID = HEX_ID = re.compile(r"[0-9a-f]{64}")
 
 
 @dataclass(frozen=True)
@@ -35,9 +35,13 @@ def _size(path: Path) -> int:
     return sum(p.stat().st_size for p in _files(path) if p.exists())
 
 
+def namespaces_root(persist_dir: Path) -> Path:
+    return persist_dir / KIND
+
+
 def namespaces(persist_dir: Path) -> list[tuple[str, int, int]]:
     """``(namespace, objects, bytes)`` for every namespace folder under ``<persist>/do``."""
-    root = persist_dir / KIND
+    root = namespaces_root(persist_dir)
     if not root.is_dir():
         return []
     rows = []
@@ -53,8 +57,17 @@ def _read_only(path: Path) -> sqlite3.Connection:
 
 def objects(persist_dir: Path, worker: str, class_name: str) -> list[ObjectInfo]:
     folder = namespace_dir(persist_dir, unique_key(worker, class_name))
+    return objects_in(folder)[0]
+
+
+def objects_in(
+    folder: Path, offset: int = 0, limit: int | None = None
+) -> tuple[list[ObjectInfo], int]:
+    """The objects stored in one namespace folder (a page of them, by id) and how many there are."""
+    paths = sorted(folder.glob("*.sqlite"))
     out = []
-    for path in sorted(folder.glob("*.sqlite")):
+    end = None if limit is None else offset + limit
+    for path in paths[offset:end]:
         name = None
         keys = 0
         with contextlib.closing(_read_only(path)) as conn:
@@ -64,7 +77,23 @@ def objects(persist_dir: Path, worker: str, class_name: str) -> list[ObjectInfo]
             with contextlib.suppress(sqlite3.Error):
                 keys = conn.execute("SELECT count(*) FROM _cf_KV").fetchone()[0]
         out.append(ObjectInfo(path.stem, name, _size(path), keys))
-    return out
+    return out, len(paths)
+
+
+def stored_keys(path: Path, after: str | None, limit: int) -> list[tuple[str, Any]]:
+    """Up to ``limit`` ``(key, value)`` pairs of one object's storage, in key order after
+    ``after`` (the dashboard pages through them)."""
+    with contextlib.closing(_read_only(path)) as conn:
+        try:
+            if after is None:
+                sql, args = "SELECT key, value FROM _cf_KV ORDER BY key LIMIT ?", (limit,)
+            else:
+                sql = "SELECT key, value FROM _cf_KV WHERE key > ? ORDER BY key LIMIT ?"
+                args = (after, limit)  # type: ignore[assignment]
+            rows = conn.execute(sql, args).fetchall()
+        except sqlite3.OperationalError:  # no key was ever put: the table is not there
+            return []
+    return [(str(key), clone.decode(value)) for key, value in rows]
 
 
 def resolve_id(worker: str, class_name: str, id_or_name: str) -> str:

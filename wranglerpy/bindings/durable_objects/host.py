@@ -37,7 +37,7 @@ from wranglerpy.bindings.durable_objects.routing import (
     decode_call,
     encode_result,
 )
-from wranglerpy.runtime import websocket
+from wranglerpy.runtime import tracing, websocket
 from wranglerpy.runtime.request_response import Request
 
 DEFAULT_IDLE_TIMEOUT = 70.0  # Cloudflare evicts an idle object after 70-140 s
@@ -216,6 +216,7 @@ class ObjectHost:
     ) -> Any:
         """Deliver one event to the object and return its result once its writes are durable."""
         started = time.perf_counter()
+        span = tracing.Nested()  # the event is a span under the caller's (traceparent)
         error: BaseException | None = None
         try:
             return await self._run(class_name, object_id, fn)
@@ -223,10 +224,10 @@ class ObjectHost:
             error = exc
             raise
         finally:
+            span.close()
             if self._emit is not None:
-                self._emit(
-                    tail_event(self.worker, class_name, object_id, name, detail, error, started)
-                )
+                event = tail_event(self.worker, class_name, object_id, name, detail, error, started)
+                self._emit(event | span.fields())
 
     async def _run(
         self, class_name: str, object_id: DurableObjectId, fn: Callable[[Any], Any]

@@ -23,6 +23,7 @@ from wranglerpy.bindings.durable_objects.errors import Error
 from wranglerpy.bindings.durable_objects.ids import unique_key
 from wranglerpy.bindings.durable_objects.routing import ObjectAddress
 from wranglerpy.host.locations import pid_alive
+from wranglerpy.runtime import tracing
 from wranglerpy.wire import frames
 from wranglerpy.wire.client import FrameClient
 from wranglerpy.wire.frames import DurableObjectHead, Result, WebSocketHead
@@ -118,6 +119,7 @@ class WireCourier:
             object_id=address.object_id,
             name=address.name,
             call=call,
+            trace=tracing.outgoing(),  # the object's event is a span under the caller's
         )
         try:
             result = await client.call(head)
@@ -167,7 +169,8 @@ def bind_socket() -> tuple[socket.socket, str]:
 def frame_server(host: ObjectHost) -> FrameServer:
     async def on_call(head: Any, call: Call) -> None:
         assert isinstance(head, DurableObjectHead)
-        reply = await host.handle_call(head.class_name, head.object_id, head.name, head.call)
+        with tracing.caller(head.trace):
+            reply = await host.handle_call(head.class_name, head.object_id, head.name, head.call)
         call.reply(Result(True, reply))
 
     async def on_websocket(head: Any, call: Call) -> None:

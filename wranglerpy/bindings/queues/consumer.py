@@ -19,7 +19,7 @@ from collections.abc import Awaitable, Callable
 from wranglerpy.bindings.queues.batch import MessageBatch
 from wranglerpy.bindings.queues.store import Lease, QueueStore
 from wranglerpy.config.queues import QueueConsumer
-from wranglerpy.runtime import console
+from wranglerpy.runtime import console, tracing
 
 Handler = Callable[[MessageBatch], Awaitable[None]]
 Log = Callable[[str, str], None]  # (level, message)
@@ -100,6 +100,8 @@ class QueueConsumerLoop:
         logs: list[dict[str, object]] = []
         console.request_logs.set(logs)
         started = time.perf_counter()
+        # The batch is a span in the first message's trace; the other senders' are its links.
+        span = tracing.Nested(lease.messages[0].trace or None)
         failed = False
         exceptions: list[dict[str, object]] = []
         try:
@@ -111,6 +113,7 @@ class QueueConsumerLoop:
             exceptions.append({"name": type(exc).__name__, "message": str(exc), "stack": text})
         finally:
             renew.cancel()
+            span.close()
         acked, retried = batch.decide(failed, float(c.retry_delay))
         settled = self._store.settle(
             lease.id,
@@ -139,6 +142,8 @@ class QueueConsumerLoop:
                     "exceptions": exceptions,
                     "logs": logs,
                     "duration_ms": round(elapsed, 3),
+                    "span": span.fields(),
+                    "links": sorted({m.trace for m in lease.messages[1:] if m.trace}),
                 }
             )
 

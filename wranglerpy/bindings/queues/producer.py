@@ -17,6 +17,7 @@ from wranglerpy.bindings.queues import codec
 from wranglerpy.bindings.queues.store import NewMessage, QueueStore
 from wranglerpy.config.queues import MAX_DELAY_SECONDS
 from wranglerpy.jsobject import JSObject
+from wranglerpy.runtime import tracing
 
 MAX_MESSAGE_BYTES = 128 * 1000
 MAX_BATCH_MESSAGES = 100
@@ -81,6 +82,7 @@ class QueueProducerBinding:
             content_type=ctype,
             body=data,
             delay=self._default_delay if own_delay is None else own_delay,
+            trace=tracing.outgoing(),  # the consumer's batch continues the sender's trace
         )
 
     async def send(self, body: Any = ..., options: Any = None, **kwargs: Any) -> JSObject:

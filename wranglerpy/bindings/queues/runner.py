@@ -18,7 +18,7 @@ from wranglerpy.bindings.queues.batch import MessageBatch
 from wranglerpy.bindings.queues.consumer import QueueConsumerLoop
 from wranglerpy.bindings.queues.store import QueueStore, store_path
 from wranglerpy.config.schema import WorkerConfig
-from wranglerpy.runtime import console, tracing
+from wranglerpy.runtime import console
 from wranglerpy.runtime.entrypoint import ExecutionContext, relaxed_call
 
 
@@ -90,7 +90,8 @@ def start_consumers(
             {
                 "type": "request",
                 "worker": config.name,
-                "trace": tracing.new_trace_id(),
+                **info["span"],  # trace, span, parent_span (the sender's), start_ns
+                "links": info["links"],
                 "method": "QUEUE",
                 "path": info["queue"],
                 "url": "",

@@ -47,7 +47,8 @@ CREATE TABLE IF NOT EXISTS messages (
     visible_at REAL NOT NULL,
     lease TEXT,
     lease_until REAL,
-    lease_pid INTEGER
+    lease_pid INTEGER,
+    trace TEXT
 );
 CREATE INDEX IF NOT EXISTS messages_ready ON messages (queue, lease, visible_at);
 CREATE INDEX IF NOT EXISTS messages_lease ON messages (lease);
@@ -60,6 +61,13 @@ def store_path(persist_dir: Path) -> Path:
 
 def _setup(conn: sqlite3.Connection) -> None:
     conn.executescript(_SCHEMA)
+    # The producer's traceparent (added later): a store written by an older wranglerpy gets it.
+    if "trace" not in {row[1] for row in conn.execute("PRAGMA table_info(messages)")}:
+        try:
+            conn.execute("ALTER TABLE messages ADD COLUMN trace TEXT")
+        except sqlite3.OperationalError as exc:  # another process added it meanwhile
+            if "duplicate column" not in str(exc):
+                raise
 
 
 def pid_alive(pid: int) -> bool:
@@ -80,6 +88,7 @@ class NewMessage:
     content_type: str
     body: bytes
     delay: float = 0.0
+    trace: str = ""  # the producer's traceparent
 
 
 @dataclass(frozen=True)
@@ -89,6 +98,7 @@ class StoredMessage:
     content_type: str
     body: bytes
     attempts: int
+    trace: str = ""  # the producer's traceparent
 
 
 @dataclass
@@ -220,10 +230,11 @@ class QueueStore:
             with _transaction(conn):
                 self.ensure_queue(conn, queue)
                 conn.executemany(
-                    "INSERT INTO messages (queue, id, sent_ms, content_type, body, visible_at)"
-                    " VALUES (?, ?, ?, ?, ?, ?)",
+                    "INSERT INTO messages"
+                    " (queue, id, sent_ms, content_type, body, visible_at, trace)"
+                    " VALUES (?, ?, ?, ?, ?, ?, ?)",
                     [
-                        (queue, m.id, m.sent_ms, m.content_type, m.body, now + m.delay)
+                        (queue, m.id, m.sent_ms, m.content_type, m.body, now + m.delay, m.trace)
                         for m in messages
                     ],
                 )
@@ -293,7 +304,7 @@ class QueueStore:
                     if busy >= max_concurrency:
                         return Lease(next_due=now + 0.05)
                 rows = conn.execute(
-                    "SELECT seq, id, sent_ms, content_type, body, attempts, visible_at"
+                    "SELECT seq, id, sent_ms, content_type, body, attempts, visible_at, trace"
                     " FROM messages WHERE queue = ? AND lease IS NULL AND visible_at <= ?"
                     " ORDER BY visible_at, seq LIMIT ?",
                     (queue, now, max_batch),
@@ -320,7 +331,9 @@ class QueueStore:
                     " attempts = attempts + 1 WHERE seq = ?",
                     [(lease_id, now + lease_seconds, pid, r[0]) for r in rows],
                 )
-                messages = [StoredMessage(r[1], r[2], r[3], r[4], r[5] + 1) for r in rows]
+                messages = [
+                    StoredMessage(r[1], r[2], r[3], r[4], r[5] + 1, r[7] or "") for r in rows
+                ]
                 return Lease(id=lease_id, messages=messages, dead_lettered=dead)
 
         return self.sqlite.call(op)
