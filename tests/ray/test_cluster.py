@@ -171,6 +171,48 @@ async def test_a_chat_streams_across_nodes(deployed: Deployed) -> None:
     assert events[-1] == 'data: {"type":"done"}'
 
 
+async def test_more_than_five_chats_stream_at_once_from_one_model_replica(
+    deployed: Deployed,
+) -> None:
+    """Ray's default of 5 ongoing requests per replica would hold the 6th stream until one
+    ended: here every stream has its first part before any stream is done."""
+    import httpx
+
+    body = dict(CHAT, maxTokens=160)
+    firsts: list[float] = []
+    dones: list[float] = []
+
+    async def chat(n: int) -> None:
+        payload = dict(
+            body,
+            messages=[
+                {
+                    "role": "user",
+                    "parts": [
+                        {"type": "text", "text": f"Count from 1 to {n + 80}, one number per line."}
+                    ],
+                }
+            ],
+        )
+        async with client.stream(
+            "POST", f"{deployed.base}/stream/chat", json=payload, headers=deployed.headers()
+        ) as response:
+            assert response.status_code == 200
+            first = None
+            async for line in response.aiter_lines():
+                if first is None and '"type":"message-part"' in line:
+                    first = time.monotonic()
+                    firsts.append(first)
+                if line == 'data: {"type":"done"}':
+                    dones.append(time.monotonic())
+            assert first is not None
+
+    async with httpx.AsyncClient(timeout=300) as client:
+        await asyncio.gather(*(chat(n) for n in range(7)))  # the engine batches 8
+    assert len(dones) == 7
+    assert max(firsts) < min(dones)  # an order of events, not a duration
+
+
 async def test_d1_written_on_node_b_is_read_through_the_single_primary(
     deployed: Deployed,
 ) -> None:
@@ -308,5 +350,7 @@ async def test_a_worker_node_killed_under_a_bounded_request_loop(deployed: Deplo
         else f"\n[ray] node_b killed: no recovery within the bound ({results['failed']} failed)"
     )
     assert recovered is not None  # the service came back (how fast is reported, not tested)
+    while time.monotonic() < deadline and replica_nodes().get(STREAMING) != ["node_b"] * 2:
+        await asyncio.sleep(1)  # Serve places the second replica too
     assert replica_nodes()[STREAMING] == ["node_b", "node_b"]
     assert deployed.cluster.node("head").alive()  # only node_b was touched
