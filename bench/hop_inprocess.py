@@ -101,7 +101,7 @@ async def main() -> None:
         svc, server = await serve(Path(tmp))
 
         async def fetch() -> None:
-            response = await svc.fetch("/health")
+            response = await svc.fetch("http://target/health")  # a binding needs a host
             await response.bytes()
 
         async def rpc() -> None:

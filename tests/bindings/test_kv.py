@@ -1,5 +1,7 @@
 import os
 import textwrap
+import uuid
+from collections.abc import AsyncIterator
 from pathlib import Path
 
 import pytest
@@ -7,18 +9,29 @@ import pytest
 from tests.bindings.conftest import NOW, Clock, chunks
 from tests.bindings.processes import assert_intact, kill_mid_write, run_together, spawn
 from wranglerpy.bindings import kv
-from wranglerpy.bindings.kv import KVError, KVNamespaceBinding
+from wranglerpy.bindings.kv import KVError, KVNamespaceBinding, SQLiteKVStore
 from wranglerpy.bindings.streams import ByteStream
 from wranglerpy.config.schema import KVNamespace
 from wranglerpy.errors import BindingError
 from wranglerpy.jsobject import JSObject
+from wranglerpy.state.backends import parse_kv_url
+from wranglerpy.state.redis_kv import RedisKVStore
 
 
-@pytest.fixture
-def ns(tmp_path: Path, clock: Clock) -> KVNamespaceBinding:
-    binding = KVNamespaceBinding(tmp_path / "kv.sqlite", namespace_id="test", clock=clock)
-    yield binding
-    binding.close()
+@pytest.fixture(params=["local", "redis"])
+async def ns(
+    request: pytest.FixtureRequest, tmp_path: Path, clock: Clock
+) -> AsyncIterator[KVNamespaceBinding]:
+    """The binding over each backend: the whole suite runs against local SQLite and Redis."""
+    if request.param == "local":
+        binding = KVNamespaceBinding(tmp_path / "kv.sqlite", namespace_id="test", clock=clock)
+        yield binding
+        binding.close()
+        return
+    server = request.getfixturevalue("redis_server")
+    store = RedisKVStore(parse_kv_url(server.url), f"test-{uuid.uuid4().hex}")
+    yield KVNamespaceBinding(store, namespace_id="test", clock=clock)
+    await store.aclose()
 
 
 # -- get / put ---------------------------------------------------------------------------
@@ -207,10 +220,19 @@ async def test_expired_keys_vanish_from_get_and_list(ns: KVNamespaceBinding, clo
     assert await ns.get("short") is None
     assert await ns.get(["short", "long"]) == {"short": None, "long": "l"}
     assert [k.name for k in (await ns.list()).keys] == ["forever", "long"]
+
+
+async def test_the_local_store_purges_expired_rows(tmp_path: Path, clock: Clock) -> None:
+    ns = KVNamespaceBinding(tmp_path / "kv.sqlite", clock=clock)
+    await ns.put("short", "s", expirationTtl=60)
+    await ns.put("forever", "f")
     clock.now += 3600
     await ns.put("later", "x")  # also purges expired rows
-    rows = ns._store.call(lambda c: c.execute("SELECT count(*) FROM kv").fetchone()[0])
+    store = ns._store
+    assert isinstance(store, SQLiteKVStore)
+    rows = store.sqlite.call(lambda c: c.execute("SELECT count(*) FROM kv").fetchone()[0])
     assert rows == 2
+    ns.close()
 
 
 # -- list --------------------------------------------------------------------------------
@@ -313,7 +335,8 @@ async def test_two_processes_write_concurrently_and_lose_nothing(tmp_path: Path)
     procs = [spawn(WRITER, path, tag, 1500, 10) for tag in ("a", "b")]
     assert all("done" in out for out in run_together(path, procs))
     ns = KVNamespaceBinding(path)
-    count = ns._store.call(lambda c: c.execute("SELECT count(*) FROM kv").fetchone()[0])
+    assert isinstance(ns._store, SQLiteKVStore)
+    count = ns._store.sqlite.call(lambda c: c.execute("SELECT count(*) FROM kv").fetchone()[0])
     assert count == 3000
     assert await ns.get("a-01499") == "a" * 10 and await ns.get("b-00000") == "b" * 10
     ns.close()

@@ -6,7 +6,7 @@ import json
 
 import pytest
 
-from tests.bindings.r2_data import BIG, blob_files
+from tests.bindings.r2_data import BIG, loose_content
 from wranglerpy.bindings import r2
 from wranglerpy.bindings.r2 import R2BucketBinding, R2Error, R2Object
 from wranglerpy.runtime.headers import Headers
@@ -51,7 +51,7 @@ async def test_checksums_are_verified(bucket: R2BucketBinding) -> None:
     with pytest.raises(R2Error, match="multiple hashes"):
         await bucket.put("c", "data", md5=md5, sha256=sha)
     assert await bucket.head("c") is None
-    assert blob_files(bucket) == []  # the rejected big upload left no file
+    assert loose_content(bucket) == []  # the rejected big upload left no file
 
 
 def test_results_serialise_through_to_json(bucket: R2BucketBinding) -> None:

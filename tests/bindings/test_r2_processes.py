@@ -5,7 +5,7 @@ from pathlib import Path
 
 from tests.bindings.processes import assert_intact, kill_mid_write, run_together, spawn
 from wranglerpy.bindings.r2 import R2BucketBinding
-from wranglerpy.bindings.r2.binding import INLINE_MAX
+from wranglerpy.bindings.r2.local import INLINE_MAX
 
 WRITER = textwrap.dedent(
     """

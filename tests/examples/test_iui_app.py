@@ -30,7 +30,9 @@ class FakeStreaming:
         self.closed = False
 
     async def fetch(self, url: str, *, method: str, headers: dict[str, str], body: Any) -> Response:
-        received = b"".join([c async for c in body]) if body is not None else None
+        # Bytes, not a Python async iterator: that is no body on Cloudflare (sdk_body.py).
+        assert body is None or isinstance(body, bytes), type(body)
+        received = body
         self.calls.append({"url": url, "method": method, "headers": headers, "body": received})
 
         async def stream() -> AsyncIterator[bytes]:

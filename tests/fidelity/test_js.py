@@ -116,11 +116,12 @@ def test_run_sync_outside_a_handler_has_no_suspender() -> None:
         run_sync(nothing())
 
 
-async def test_pyfetch_of_a_relative_url_is_a_type_error() -> None:
-    """workerd's global fetch refuses relative URLs (no base): TypeError."""
-    from pyodide.http import pyfetch
+async def test_pyfetch_of_a_relative_url_is_an_abort_error() -> None:
+    """workerd's global fetch refuses relative URLs (no base) with a JS TypeError; pyodide's
+    pyfetch raises what the JS fetch throws as ``AbortError(OSError)`` (http.py pyfetch)."""
+    from pyodide.http import AbortError, pyfetch
 
-    with pytest.raises(TypeError, match="/relative"):
+    with pytest.raises(AbortError, match="^Invalid URL: /relative$"):
         await pyfetch("/relative")
 
 

@@ -22,7 +22,7 @@ ray = pytest.importorskip("ray")
 
 from wranglerpy.ray.local_cluster import LocalCluster, free_port  # noqa: E402
 
-pytestmark = [pytest.mark.cluster, pytest.mark.timeout(1200)]
+pytestmark = [pytest.mark.ray, pytest.mark.cluster, pytest.mark.timeout(1200)]
 
 EXAMPLE = Path(__file__).resolve().parents[2] / "examples" / "inference-ui"
 API = "inference-ui-api"

@@ -64,9 +64,11 @@ async def test_fetch_keeps_method_path_query_headers_and_body(fetcher, harness):
     assert event["caller"] == "caller"
 
 
-async def test_relative_url_uses_the_target_url(fetcher):
-    response = await fetcher.fetch("/rel")
-    assert (await response.text()).startswith("GET http://target.local/rel")
+async def test_a_relative_url_is_refused_before_any_call(fetcher, harness):
+    """See tests/fidelity/test_fetch.py: a service binding's Fetcher requires a host."""
+    with pytest.raises(OSError, match="^Invalid URL: /rel$"):
+        await fetcher.fetch("/rel")
+    assert harness.requests() == []
 
 
 async def test_rpc_result_and_kwargs(fetcher):
@@ -106,8 +108,8 @@ async def test_rpc_result_that_cannot_travel_is_a_type_error_in_the_caller(fetch
 
 
 async def test_a_fetch_streams_and_the_connection_is_reused(fetcher, harness):
-    first = await fetcher.fetch("/a")
-    second = await fetcher.fetch("/b")
+    first = await fetcher.fetch("http://target.local/a")
+    second = await fetcher.fetch("http://target.local/b")
     assert await first.text() == "GET http://target.local/a "
     assert await second.text() == "GET http://target.local/b "
     (client,) = fetcher._clients.values()

@@ -22,7 +22,7 @@ def supervisor(tmp_path: Path, *configs: str) -> SimpleNamespace:
         url = f"http://127.0.0.1:{8787 + n}"
         workers[config.name] = SimpleNamespace(config=config, name=config.name, url=url)
     registry = SimpleNamespace(lookup=lambda service, env: None)
-    return SimpleNamespace(workers=workers, registry=registry)
+    return SimpleNamespace(workers=workers, registry=registry, options=SimpleNamespace())
 
 
 def test_one_worker_prints_wranglers_bindings_table_then_ready(tmp_path: Path) -> None:

@@ -51,3 +51,22 @@ StateDirOption = Annotated[
 ]
 JsonFlag = Annotated[bool, typer.Option("--json", help="Print JSON.")]
 YesFlag = Annotated[bool, typer.Option("--yes", "-y", help="Do not ask for confirmation.")]
+
+# State backends (wranglerpy extension): where KV and R2 live, so several nodes share them.
+KVBackendOption = Annotated[
+    str | None,
+    typer.Option(
+        "--kv-backend",
+        help="KV on Redis: redis://HOST:PORT/DB (default: $WRANGLERPY_KV_BACKEND, else local "
+        "SQLite). wranglerpy extension.",
+    ),
+]
+R2BackendOption = Annotated[
+    str | None,
+    typer.Option(
+        "--r2-backend",
+        help="R2 on an S3 server: s3://ACCESS_KEY:SECRET@HOST:PORT[?region=..&bucket_prefix=..] "
+        "(s3s:// for https; default: $WRANGLERPY_R2_BACKEND, else local files). "
+        "wranglerpy extension.",
+    ),
+]

@@ -6,7 +6,13 @@ from pathlib import Path
 
 import typer
 
-from wranglerpy.cli._options import ConfigsOption, EnvOption, StateDirOption
+from wranglerpy.cli._options import (
+    ConfigsOption,
+    EnvOption,
+    KVBackendOption,
+    R2BackendOption,
+    StateDirOption,
+)
 from wranglerpy.cli.common import handle_errors
 
 
@@ -52,6 +58,8 @@ def deploy(
         help="Secrets of the new version (KEY=VALUE lines; wranglerpy extension, wrangler uses "
         "`secret put`). Default: those of the live version; .dev.vars is never deployed.",
     ),
+    kv_backend: KVBackendOption = None,
+    r2_backend: R2BackendOption = None,
 ) -> None:
     """Deploy workers to the local edge (started on demand) with zero failed requests."""
     from wranglerpy.cli.common import resolve_configs
@@ -102,13 +110,28 @@ def deploy(
         on_ray = ray_cli.make_target(
             state_dir, ray_address, ray_config, ordered, ray_http_port, ray_proxy
         )
+        from wranglerpy.state.backends import activate
+
+        backends = activate(kv_backend, r2_backend)  # carried to every replica in its spec
+        if backends.kv or backends.r2:
+            typer.echo(f"State backends: {backends.describe()}")
         ray_cli.deploy_workers(ordered, on_ray, typer.echo, message)
         return
     if len(ordered) > 1:
         typer.echo(
             "Deploy order (service-binding targets first): " + " → ".join(w.name for w in ordered)
         )
+    if edge is not None and (kv_backend or r2_backend):
+        typer.echo(
+            "▲ --kv-backend/--r2-backend apply when the edge starts: the running edge keeps its "
+            "state backends. Run `wranglerpy edge stop` first to change them."
+        )
     if not dry_run and edge is None:
+        from wranglerpy.state.backends import activate
+
+        backends = activate(kv_backend, r2_backend)  # the edge daemon and workers inherit them
+        if backends.kv or backends.r2:
+            typer.echo(f"State backends: {backends.describe()}")
         edge, _ = start_edge(edge_paths, port=edge_port)
         typer.echo(f"Started the local edge on {edge.url} (pid {edge.pid})")
     hinted: set[str] = set()  # workers sharing a D1 database get its migration advice once

@@ -10,7 +10,13 @@ from typing import Any, TextIO
 
 import typer
 
-from wranglerpy.cli._options import ConfigsOption, EnvOption, PersistOption
+from wranglerpy.cli._options import (
+    ConfigsOption,
+    EnvOption,
+    KVBackendOption,
+    PersistOption,
+    R2BackendOption,
+)
 from wranglerpy.cli.common import handle_errors, resolve_configs
 from wranglerpy.errors import UsageError
 
@@ -142,6 +148,8 @@ def dev(
         help="KEY=VALUE (repeatable): header_timeout, body_timeout, idle_timeout (seconds), "
         "max_body (bytes, default 100 MB as Cloudflare), max_head (bytes); wranglerpy extension.",
     ),
+    kv_backend: KVBackendOption = None,
+    r2_backend: R2BackendOption = None,
 ) -> None:
     """Run every worker locally, each on its own port, with its bindings and hot reload."""
     from dataclasses import replace
@@ -153,6 +161,7 @@ def dev(
     from wranglerpy.host.http_limits import parse_limits
     from wranglerpy.host.sockets import port_is_free
     from wranglerpy.services.server import ServicesOptions
+    from wranglerpy.state.backends import activate
     from wranglerpy.supervisor.session import DevOptions, resolve_persist, run_dev
     from wranglerpy.supervisor.supervisor import SupervisorOptions
 
@@ -186,6 +195,9 @@ def dev(
     ports = assign_ports(workers, port, lambda p: port_is_free(listen_ip, p), overrides)
     inspectors = _inspector_ports(names, inspector_port, ports)
     persist_dir, temp_dir = resolve_persist(persist_to, no_persist)
+    backends = activate(kv_backend, r2_backend)  # checked before any worker starts
+    if backends.kv or backends.r2:
+        typer.echo(f"State backends: {backends.describe()}")
 
     def reload_config(current: WorkerConfig) -> WorkerConfig:
         fresh = load_worker(current.config_path, current.env_name)

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import typer
 
-from wranglerpy.cli._options import StateDirOption
+from wranglerpy.cli._options import KVBackendOption, R2BackendOption, StateDirOption
 from wranglerpy.cli.common import handle_errors
 
 app = typer.Typer(help="The local edge: serves deployed workers on one port.", no_args_is_help=True)
@@ -39,11 +39,17 @@ def start(
         help="KEY=VALUE (repeatable): header_timeout, body_timeout, idle_timeout (seconds), "
         "max_connections, max_body (bytes, default 100 MB as Cloudflare), max_head (bytes).",
     ),
+    kv_backend: KVBackendOption = None,
+    r2_backend: R2BackendOption = None,
 ) -> None:
     """Start the local edge in the background (no-op when it already runs)."""
     from wranglerpy.deploy.client import start_edge
     from wranglerpy.deploy.paths import EdgePaths
+    from wranglerpy.state.backends import activate
 
+    backends = activate(kv_backend, r2_backend)  # the edge daemon and its workers inherit them
+    if backends.kv or backends.r2:
+        typer.echo(f"State backends: {backends.describe()}")
     status, started = start_edge(
         EdgePaths.resolve(state_dir),
         ip=ip or "127.0.0.1",
@@ -66,6 +72,8 @@ def start(
             for flag, value in wanted.items()
             if value is not None and value != running[flag] and not (flag == "--port" and not value)
         ]
+        if kv_backend or r2_backend:
+            differ.append("--kv-backend/--r2-backend (set when it started)")
         if differ:
             typer.echo(
                 "▲ The running edge keeps its options: " + ", ".join(differ) + ". "

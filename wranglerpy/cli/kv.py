@@ -64,12 +64,10 @@ def namespace_id(
 def with_namespace(
     ident: str, target: LocalTarget, action: Callable[[KVNamespaceBinding], Awaitable[T]]
 ) -> T:
-    from wranglerpy.bindings.kv import KVNamespaceBinding, namespace_path
+    from wranglerpy.bindings.kv import open_namespace
 
-    return run_on(
-        lambda: KVNamespaceBinding(namespace_path(target.persist_dir, ident), namespace_id=ident),
-        action,
-    )
+    # The local store, or the Redis server WRANGLERPY_KV_BACKEND names.
+    return run_on(lambda: open_namespace(ident, target.persist_dir), action)
 
 
 def local_target(

@@ -95,6 +95,10 @@ def run_on(open_binding: Callable[[], B], action: Callable[[B], Awaitable[T]]) -
         try:
             return await action(binding)
         finally:
-            binding.close()
+            aclose = getattr(binding, "aclose", None)  # a server's connections close async
+            if aclose is not None:
+                await aclose()
+            else:
+                binding.close()
 
     return asyncio.run(main())

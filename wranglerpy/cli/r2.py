@@ -56,13 +56,11 @@ def _with_bucket(
     remote: bool,
     action: Callable[[R2BucketBinding], Awaitable[T]],
 ) -> T:
-    from wranglerpy.bindings.r2 import R2BucketBinding, bucket_path
+    from wranglerpy.bindings.r2 import open_bucket
 
     target = resolve_target(config, env, persist_to, remote, need_config=False)
-    return run_on(
-        lambda: R2BucketBinding(bucket_path(target.persist_dir, bucket), bucket_name=bucket),
-        action,
-    )
+    # The local store, or the S3 server WRANGLERPY_R2_BACKEND names.
+    return run_on(lambda: open_bucket(bucket, target.persist_dir), action)
 
 
 async def _chunks(handle: IO[bytes]) -> AsyncIterator[bytes]:

@@ -358,6 +358,22 @@ def _worker_properties() -> dict[str, Schema]:
                 "traces": {"type": "object"},
             }
         ),
+        "limits": _object(
+            {
+                "cpu_ms": {
+                    "type": "integer",
+                    "minimum": 1,
+                    "maximum": 300_000,
+                    "description": "CPU time per invocation in ms (default 30000).",
+                },
+                "subrequests": {
+                    "type": "integer",
+                    "minimum": 1,
+                    "maximum": 10_000_000,
+                    "description": "Subrequests per invocation (default 10000).",
+                },
+            }
+        ),
         "assets": _object(
             {
                 "directory": _string("The static folder."),

@@ -22,6 +22,7 @@ from wranglerpy.config import small_bindings as sb
 from wranglerpy.config import workflows as wf
 from wranglerpy.config.dotenv import dev_vars_warnings, load_dev_vars
 from wranglerpy.config.fields import Reader, join
+from wranglerpy.config.limits import parse_limits
 from wranglerpy.config.read import CONFIG_SUFFIXES, display_path, read_raw
 from wranglerpy.config.schema import WorkerConfig
 from wranglerpy.config.vectorize import parse_vectorize
@@ -43,6 +44,7 @@ INHERITABLE = (
     "build",
     "placement",
     "observability",
+    "limits",
     "assets",
     "migrations",
 )
@@ -56,7 +58,6 @@ BUILD_KNOBS = (
     "tail_consumers",
     "streaming_tail_consumers",
     "logpush",
-    "limits",
     "minify",
     "node_compat",
     "upload_source_maps",
@@ -204,6 +205,7 @@ def load_worker(config_path: Path, env: str | None = None) -> WorkerConfig:
         dev=s.parse_dev(r, raw, ""),
         triggers=s.parse_triggers(r, *pick("triggers")),
         observability=s.parse_observability(r, *pick("observability")),
+        limits=parse_limits(r, *pick("limits")),
         assets=s.parse_assets(r, *pick("assets"), root),
         secrets=tuple(load_dev_vars(root, env).items()),
     )

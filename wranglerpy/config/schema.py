@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import Literal
 
 from wranglerpy.config.durable_objects import DurableObjectBinding, Migration
+from wranglerpy.config.limits import Limits
 from wranglerpy.config.queues import QueueConsumer, QueueProducer
 from wranglerpy.config.small_bindings import Hyperdrive, RateLimit, SendEmail, VersionMetadata
 from wranglerpy.config.vectorize import VectorizeIndex
@@ -188,6 +189,7 @@ class WorkerConfig:
     dev: Dev = field(default_factory=Dev)
     triggers: Triggers = field(default_factory=Triggers)
     observability: Observability = field(default_factory=Observability)
+    limits: Limits = field(default_factory=Limits)  # [limits] cpu_ms, subrequests
     assets: Assets | None = None
     warnings: tuple[str, ...] = ()
 

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable
-from urllib.parse import quote, unquote_plus
+from urllib.parse import quote, unquote_plus, urlsplit
 
 REDACTED = "REDACTED"
 SENSITIVE_WORDS = (
@@ -77,4 +77,26 @@ def redact_url(url: str) -> str:
     return f"{base}?{redacted}{hash_sep}{fragment}"
 
 
-__all__ = ["REDACTED", "REDACTED_HEADERS", "is_sensitive", "redact_headers", "redact_url"]
+def redact_url_credentials(url: str) -> str:
+    """``url`` with the password of its ``user:password@`` part replaced by ``***`` (backend
+    URLs such as ``s3://KEY:SECRET@host`` or ``redis://:PASSWORD@host``); the rest unchanged."""
+    try:
+        parts = urlsplit(url)
+        password = parts.password
+    except ValueError:
+        return "<unparsable URL>"
+    if password is None:
+        return url
+    user = parts.username or ""
+    host = parts.netloc.rpartition("@")[2]
+    return parts._replace(netloc=f"{user}:***@{host}").geturl()
+
+
+__all__ = [
+    "REDACTED",
+    "REDACTED_HEADERS",
+    "is_sensitive",
+    "redact_headers",
+    "redact_url",
+    "redact_url_credentials",
+]

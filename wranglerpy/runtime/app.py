@@ -17,16 +17,18 @@ import traceback
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
+from wranglerpy.config.limits import Limits
 from wranglerpy.logs.redact import REDACTED_HEADERS
-from wranglerpy.runtime import asgi_bridge, asgi_front, console, tracing
+from wranglerpy.runtime import asgi_bridge, asgi_front, console, limits, tracing
 from wranglerpy.runtime.assets import AssetServer
 from wranglerpy.runtime.cf import local_cf
 from wranglerpy.runtime.entrypoint import ExecutionContext, relaxed_call
 from wranglerpy.runtime.env import Env
-from wranglerpy.runtime.error_page import error_response
+from wranglerpy.runtime.error_page import error_response, exceeded_resources_response
 from wranglerpy.runtime.events import EventSink
 from wranglerpy.runtime.ffi import drive
 from wranglerpy.runtime.headers import Headers, HeadersCopy
+from wranglerpy.runtime.limits import CpuLimitExceeded
 from wranglerpy.runtime.loader import LoadedWorker, WorkerLoadError
 from wranglerpy.runtime.request_response import Request, Response
 from wranglerpy.runtime.rpc import check_rpc_value
@@ -52,6 +54,7 @@ class WorkerApp:
         assets: AssetServer | None = None,
         expose_errors: bool = True,
         test_paths: bool = True,
+        limits: Limits | None = None,
     ) -> None:
         self.name = name
         self.test_paths = test_paths  # wrangler's /cdn-cgi/ test URLs: dev only
@@ -62,6 +65,7 @@ class WorkerApp:
         self.assets = assets
         self.expose_errors = expose_errors
         self.background: set[asyncio.Task[Any]] = set()
+        self.limits = limits or Limits()  # [limits]: CPU time and subrequests per call
 
     # ------------------------------------------------------------ the fronts
     async def __call__(self, scope: dict[str, Any], receive: Any, send: Any) -> None:
@@ -91,6 +95,7 @@ class WorkerApp:
     ) -> dict[str, Any]:
         """The ``request`` event of one call; its logs collect while the call runs."""
         span = tracing.enter(trace)
+        limits.begin(self.limits)
         logs: list[dict[str, Any]] = []
         console.request_logs.set(logs)
         return {
@@ -150,6 +155,11 @@ class WorkerApp:
         event["outcome"] = "exception"
         console.record(self.sink, self.name, "error", text.rstrip())
 
+    def record_exceeded_cpu(self, exc: CpuLimitExceeded, event: dict[str, Any]) -> None:
+        """A call stopped at its CPU limit: outcome ``exceededCpu``, as Cloudflare reports."""
+        self.record_exception(exc, event)
+        event["outcome"] = "exceededCpu"
+
     # ----------------------------------------------------------------- fetch
     async def route(
         self,
@@ -179,6 +189,9 @@ class WorkerApp:
             # Answered as wrangler dev does: the outcome, "ok" or 500 "exception".
             try:
                 await run_scheduled(self.loaded, self.env, ctx, cron, when, event)
+            except CpuLimitExceeded as exc:
+                self.record_exceeded_cpu(exc, event)
+                return Response("exceededCpu", status=500)
             except NoScheduledHandler as exc:
                 self.record_exception(exc, event, with_stack=False)
                 return Response("exception", status=500)
@@ -232,6 +245,9 @@ class WorkerApp:
             if not isinstance(result, Response):
                 raise TypeError(f"fetch() must return a Response, got {type(result).__name__}")
             return result
+        except CpuLimitExceeded as exc:
+            self.record_exceeded_cpu(exc, event)
+            return exceeded_resources_response(request.headers)
         except Exception as exc:  # noqa: BLE001 - report the user's failure, answer 500
             self.record_exception(exc, event)
             return error_response(exc, request.headers, expose=self.expose_errors)
@@ -318,6 +334,9 @@ class WorkerApp:
             if inspect.isawaitable(value):
                 value = await drive(value)
             check_rpc_value(value)  # a tuple result is refused, as by the SDK
+        except CpuLimitExceeded as exc:
+            self.record_exceeded_cpu(exc, event)
+            return Result(False, None, "Error", limits.RESOURCE_LIMITS)
         except Exception as exc:  # noqa: BLE001 - the caller gets the type name and message
             self.record_exception(exc, event)
             return Result(False, None, type(exc).__name__, str(exc))
@@ -339,6 +358,9 @@ class WorkerApp:
             await run_scheduled(self.loaded, self.env, ctx, head.cron, head.scheduled_time, event)
             event["status"] = 200
             call.reply(Result(True, None))
+        except CpuLimitExceeded as exc:
+            self.record_exceeded_cpu(exc, event)
+            call.reply(Result(False, None, "Error", limits.RESOURCE_LIMITS))
         except Exception as exc:  # noqa: BLE001 - reported in the event and to the caller
             own = isinstance(exc, NoScheduledHandler)
             self.record_exception(exc, event, with_stack=not own)

@@ -20,6 +20,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import quote, urlsplit
 
+from wranglerpy.runtime import limits
 from wranglerpy.runtime.buffers import JsType
 from wranglerpy.runtime.headers import Headers
 from wranglerpy.runtime.request_response import Request, Response
@@ -85,6 +86,7 @@ class Cache(JsType):
 
     async def put(self, request: Any, response: Any) -> None:
         url = _url(request)
+        limits.count_subrequest()  # a Cache API call is a subrequest
         if _method(request) != "GET":
             raise TypeError("Cannot cache response to non-GET request.")
         if not isinstance(response, Response):
@@ -113,6 +115,7 @@ class Cache(JsType):
 
     async def match(self, request: Any, options: Any = None, **kwargs: Any) -> Response | None:
         url = _url(request)
+        limits.count_subrequest()  # a Cache API call is a subrequest
         ignore_method = bool(kwargs.get("ignoreMethod") or getattr(options, "ignoreMethod", 0))
         if isinstance(options, dict):
             ignore_method = ignore_method or bool(options.get("ignoreMethod"))
@@ -138,6 +141,7 @@ class Cache(JsType):
 
     async def delete(self, request: Any, options: Any = None, **kwargs: Any) -> bool:
         url = _url(request)
+        limits.count_subrequest()  # a Cache API call is a subrequest
         if _method(request) != "GET" and not kwargs.get("ignoreMethod"):
             return False
         with self._lock:

@@ -63,6 +63,7 @@ def build_env(spec: WorkerSpec, sink: EventSink | None = None) -> Env:
             message = f"▲ env.{binding} is not available: {reason}"
             sink.emit({"type": "log", "worker": config.name, "level": "warn", "message": message})
 
+    spec.state.export()  # the spec's KV/R2 backends, for every binding built below
     storage = build_storage_bindings(config, spec.persist_dir, report, spec.version)
     if spec.latency is not None:
         from wranglerpy.runtime.latency import binding_kinds, delay_bindings
@@ -189,6 +190,7 @@ def make_app(spec: WorkerSpec, sink: EventSink) -> tuple[WorkerApp, float, list[
         assets=assets,
         expose_errors=spec.expose_errors,
         test_paths=spec.mode == "dev",  # on the edge, as on Cloudflare, crons alone run it
+        limits=config.limits,  # [limits] cpu_ms and subrequests, enforced per call
     )
     modules = project_modules(config.main.parent) if loaded and config.main else []
     return app, (time.perf_counter() - started) * 1000, modules

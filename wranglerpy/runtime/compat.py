@@ -8,6 +8,13 @@ from dataclasses import dataclass
 
 # compatibility-date.capnp:915-918 pythonNoGlobalHandlers.
 NO_GLOBAL_HANDLERS_DATE = "2025-08-14"
+# compatibility-date.capnp:655-659 pythonWorkers20250116 (Pyodide 0.28.2).
+PYODIDE_028_DATE = "2025-09-29"
+LATER_PYODIDE_FLAGS = ("python_workers_20260610", "python_workers_20260817")
+# compatibility-date.capnp:460-464 fetchStandardUrl.
+FETCH_STANDARD_URL_DATE = "2024-06-03"
+# compatibility-date.capnp:1237-1240 fetchIterableTypeSupport.
+FETCH_ITERABLE_TYPE_SUPPORT_DATE = "2026-02-19"
 
 
 @dataclass(frozen=True)
@@ -34,3 +41,43 @@ class Compat:
             "disable_python_no_global_handlers",
             NO_GLOBAL_HANDLERS_DATE,
         )
+
+    @property
+    def pyodide_028_or_later(self) -> bool:
+        """Pyodide 0.28+ (``python_workers_20250116``, implied from 2025-09-29,
+        compatibility-date.capnp:655-659; the later 3.14 bundles are flag-only,
+        build/python_metadata.bzl) rather than 0.26.0a2."""
+        if any(flag in self.flags for flag in LATER_PYODIDE_FLAGS):
+            return True
+        return self.enabled(
+            "python_workers_20250116", "no_python_workers_20250116", PYODIDE_028_DATE
+        )
+
+    @property
+    def fetch_standard_url(self) -> bool:
+        """WHATWG URL parsing in ``fetch``/``Request`` (a relative URL: ``Invalid URL: /x``);
+        before, the legacy parser (``Fetch API cannot load: /x``)."""
+        return self.enabled("fetch_standard_url", "fetch_legacy_url", FETCH_STANDARD_URL_DATE)
+
+    @property
+    def fetch_iterable_type_support(self) -> bool:
+        """Iterables as ``fetch``/``Response`` bodies are iterated (before: stringified)."""
+        return self.enabled(
+            "fetch_iterable_type_support",
+            "no_fetch_iterable_type_support",
+            FETCH_ITERABLE_TYPE_SUPPORT_DATE,
+        )
+
+
+_process: Compat | None = None
+
+
+def set_process(compat: Compat) -> None:
+    """The compatibility of the worker this process runs (set when its module is imported)."""
+    global _process
+    _process = compat
+
+
+def process() -> Compat:
+    """This process's worker's compatibility; today's behaviour before a worker is loaded."""
+    return _process or Compat.of()

@@ -42,3 +42,15 @@ def error_response(
         )
         return Response(body, status=500, headers={"content-type": "text/html;charset=UTF-8"})
     return Response.json({"error": title, "name": name, "message": message}, status=500)
+
+
+def exceeded_resources_response(headers: Headers | HeadersCopy) -> Response:
+    """Cloudflare's answer to an invocation over its CPU limit: error 1102, 503 (the same in
+    dev and on the edge: there is no stack to show, the handler was stopped)."""
+    if wants_html(headers):
+        body = (
+            "<!doctype html><title>Worker exceeded resource limits</title>"
+            "<h1>Error 1102</h1><p>Worker exceeded resource limits</p>"
+        )
+        return Response(body, status=503, headers={"content-type": "text/html;charset=UTF-8"})
+    return Response.json({"error": "Worker exceeded resource limits", "code": 1102}, status=503)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
+from wranglerpy.runtime import limits
 from wranglerpy.runtime.request_response import Response, make_request
 
 if TYPE_CHECKING:
@@ -33,12 +34,19 @@ async def fetch(input: Any, init: Any = None, **options: Any) -> Response:
 
     options.pop("fetcher", None)
     request = make_request(input, init, base_url=None, **options)
+    limits.count_subrequest()  # each fetch is a subrequest ([limits] subrequests)
     if (request._headers.get("upgrade") or "").lower() == "websocket":
         from wranglerpy.runtime.websocket_client import fetch_websocket
 
         return await fetch_websocket(request)
     client = _shared_client()
     response = await client.send(await to_httpx(client, request), stream=True)
+    if response.history:
+        try:
+            limits.count_subrequest(len(response.history))  # each redirect followed counts
+        except BaseException:
+            await response.aclose()
+            raise
     result = from_httpx(response, method=request._method)
     result.url = str(response.url)
     result.redirected = bool(response.history)

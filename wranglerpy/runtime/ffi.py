@@ -194,6 +194,13 @@ class _Await:
         self.awaitable = awaitable
 
 
+def can_run_sync() -> bool:
+    """Whether ``run_sync`` can suspend here (Pyodide's ``pyodide.ffi.can_run_sync``): inside
+    a handler's call, not at import time or in a task of its own."""
+    current = greenlet.getcurrent() if greenlet is not None else None
+    return current is not None and bool(getattr(current, "_wranglerpy_driver", False))
+
+
 def run_sync(awaitable: Any) -> Any:
     """Block synchronous code on ``awaitable`` while the worker's loop keeps running.
 
@@ -265,17 +272,21 @@ def _await(awaitable: Any) -> Generator[Any, Any, Any]:
 
 
 def drive(awaitable: Any) -> Any:
-    """Wrap a handler's coroutine so ``run_sync`` works inside it (greenlet permitting)."""
+    """Wrap a handler's coroutine so ``run_sync`` works inside it (greenlet permitting), its
+    CPU time charged to the invocation's ``[limits] cpu_ms``."""
+    from wranglerpy.runtime import limits
+
     if greenlet is None or not inspect.iscoroutine(awaitable):
-        return awaitable
+        return limits.metered(awaitable)
     from wranglerpy.runtime import webloop
 
     webloop.install()  # run_until_complete inside a handler waits as Pyodide's WebLoop does
-    return _Driver(awaitable)
+    return limits.metered(_Driver(awaitable))
 
 
 __all__ = [
     "ArrayBuffer",
+    "can_run_sync",
     "JsException",
     "JsMap",
     "JsProxy",

@@ -22,6 +22,7 @@ from types import ModuleType
 from typing import Any
 
 from wranglerpy.runtime.compat import Compat
+from wranglerpy.runtime.compat import set_process as set_process_compat
 from wranglerpy.runtime.entrypoint import WorkerEntrypoint
 
 
@@ -159,6 +160,10 @@ def import_worker(
     from wranglerpy.runtime.entropy import top_level_scope
 
     compat = Compat.of(compatibility_date, compatibility_flags)
+    set_process_compat(compat)
+    from wranglerpy.runtime import webloop
+
+    webloop.set_asyncio_run_waits(compat.pyodide_028_or_later)  # Pyodide's asyncio.run patch
 
     if not main.is_file():
         raise WorkerLoadError(f"The entry-point file at {main} was not found.")

@@ -286,8 +286,11 @@ def make_request(
 ) -> Request:
     """Normalise ``fetch(input, **options)`` arguments into a ``Request``.
 
-    A relative URL resolves against ``base_url`` (service bindings use ``https://fake-host/``);
-    with no base it is a ``TypeError``, as the global ``fetch`` gives on Cloudflare.
+    A relative URL resolves against ``base_url``; with no base (``fetch`` and service
+    bindings, whose Fetchers require a host: workerd ``server/server.c++:4784``) it is workerd's
+    JS ``TypeError``: ``Invalid URL: /x`` from the ``Request`` constructor under
+    ``fetch_standard_url`` (``api/http.c++:353-356``), else ``Fetch API cannot load: /x``
+    (``Fetcher::parseUrl``, ``api/http.c++:2577-2579, 2634-2635``).
     """
     if init is not None:
         merged = dict(init.to_py() if hasattr(init, "to_py") else init)
@@ -299,6 +302,11 @@ def make_request(
     url = str(input)
     if not urlsplit(url).scheme:
         if base_url is None:
-            raise TypeError(f"Fetch API cannot load: {url}")
+            from wranglerpy.runtime import compat
+            from wranglerpy.runtime.ffi import JsTypeError
+
+            if compat.process().fetch_standard_url:
+                raise JsTypeError(f"Invalid URL: {url}")
+            raise JsTypeError(f"Fetch API cannot load: {url}")
         url = urljoin(base_url, url)
     return Request(url, **options)

@@ -13,7 +13,7 @@ from typing import Any
 
 from wranglerpy.config.schema import ServiceBinding
 from wranglerpy.host.locations import Locations, WorkerLocation
-from wranglerpy.runtime import tracing
+from wranglerpy.runtime import limits, tracing
 from wranglerpy.runtime.headers import Headers
 from wranglerpy.runtime.request_response import Response, make_request
 from wranglerpy.wire.client import FrameClient
@@ -99,16 +99,38 @@ class ServiceFetcher:
         headers: Any = None,
         body: Any = None,
     ) -> Response:
-        """Send a request to the target worker; the response streams back as it is produced."""
-        entry = self._target()
+        """Send a request to the target worker; the response streams back as it is produced.
+
+        As the SDK's ``_FetcherWrapper.fetch`` (SDK ``rpc.py:352-354``), through ``pyfetch``:
+        what the binding's JS fetch throws is ``AbortError`` (an ``OSError``), e.g. for a
+        relative URL, which a service binding does not resolve (its Fetcher requires a host,
+        workerd ``server/server.c++:4784``): ``Invalid URL: /x``.
+        """
+        from wranglerpy.runtime.ffi import JsException
+        from wranglerpy.runtime.pyfetch import AbortError
+        from wranglerpy.runtime.sdk_body import sdk_request_body
+
+        try:
+            if body is not None:
+                body = await sdk_request_body(body)  # a Python iterator fails as on Cloudflare
+            return await self._fetch(input, init, method=method, headers=headers, body=body)
+        except JsException as exc:
+            raise AbortError(exc.message) from None
+
+    async def _fetch(
+        self,
+        input: Any,
+        init: dict[str, Any] | None = None,
+        *,
+        method: str | None = None,
+        headers: Any = None,
+        body: Any = None,
+    ) -> Response:
+        limits.count_subrequest()
         request = make_request(
-            input,
-            init,
-            method=method,
-            headers=headers,
-            body=body,
-            base_url=entry.url if entry else "http://localhost",
+            input, init, method=method, headers=headers, body=body, base_url=None
         )
+        entry = self._target()
         if entry is None:
             return not_found_response(self._binding.service)
         if (request.headers.get("upgrade") or "").lower() == "websocket":
@@ -174,6 +196,7 @@ class ServiceFetcher:
 
         check_rpc_value(list(args))  # tuples refused as the SDK refuses them
         check_rpc_value(kwargs)
+        limits.count_subrequest()
         entry = self._target()
         if entry is None:
             raise remote_exception("Error", self._not_found())

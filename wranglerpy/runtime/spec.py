@@ -4,13 +4,14 @@ from __future__ import annotations
 
 import base64
 import pickle
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from wranglerpy.bindings.version_metadata import VersionInfo
 from wranglerpy.config.schema import WorkerConfig
 from wranglerpy.host.http_limits import HttpLimits
 from wranglerpy.runtime.latency import LatencyModel
+from wranglerpy.state.backends import StateBackends
 
 
 @dataclass(frozen=True)
@@ -32,6 +33,9 @@ class WorkerSpec:
     http_limits: HttpLimits | None = None
     allowed_hosts: tuple[str, ...] = ()
     inspector_port: int | None = None  # dev --inspector-port: debugpy listens here
+    # Where KV and R2 state lives (--kv-backend/--r2-backend); by default what the
+    # WRANGLERPY_KV_BACKEND / WRANGLERPY_R2_BACKEND variables of the host name, else local.
+    state: StateBackends = field(default_factory=StateBackends.from_env)
 
     def encode(self) -> str:
         return base64.b64encode(pickle.dumps(self)).decode()

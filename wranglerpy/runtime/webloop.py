@@ -1,30 +1,37 @@
-"""``pyodide.webloop.WebLoop``: the worker's event loop, which lets ``run_until_complete``
-(and so ``asyncio.run``/``asyncio.Runner`` helpers such as Django's ``async_to_sync``) be
-called from inside a running handler, as Pyodide's WebLoop does with JSPI.
+"""``pyodide.webloop.WebLoop``: the worker's event loop, which lets ``run_until_complete`` (and
+so helpers such as Django's ``async_to_sync``) and ``asyncio.run`` be called from inside a
+running handler, as Pyodide's WebLoop does with JSPI.
 
 Inside a handler (where ``run_sync`` works) ``run_until_complete(aw)`` waits for ``aw`` on the
-running loop; elsewhere it behaves as asyncio's.
+running loop; elsewhere it behaves as asyncio's. ``asyncio.run(main)`` inside a handler does
+the same from Pyodide 0.28 on (pyodide ``src/py/pyodide/webloop.py`` ``_run``, added in 0.28.0;
+workerd turns ``enableRunUntilComplete`` on, ``src/pyodide/internal/pool/emscriptenSetup.ts:181``),
+which Python Workers get from compatibility date 2025-09-29 or the ``python_workers_20250116``
+flag (workerd ``compatibility-date.capnp:655-659``, ``build/python_metadata.bzl``). Before,
+with Pyodide 0.26, it is CPython's ``RuntimeError``. ``asyncio.Runner`` is not patched by
+Pyodide: ``Runner.run`` inside a handler is ``RuntimeError`` on every version.
 """
 
 from __future__ import annotations
 
 import asyncio
+import functools
 from typing import Any
 
-from wranglerpy.runtime.ffi import run_sync
+from wranglerpy.runtime.ffi import can_run_sync, run_sync
 
 _original_run_until_complete = asyncio.BaseEventLoop.run_until_complete
+_original_asyncio_run = asyncio.run
+_asyncio_run_waits = True  # set per worker from its compatibility date (loader.import_worker)
+_patched_classes: set[type] = set()
 
 
-def _run_until_complete(self: asyncio.BaseEventLoop, future: Any) -> Any:
-    if self.is_running():
-        try:
-            running = asyncio.get_running_loop()
-        except RuntimeError:
-            running = None
-        if running is self:
-            return run_sync(future)
-    return _original_run_until_complete(self, future)
+def _run_until_complete(self: asyncio.AbstractEventLoop, future: Any) -> Any:
+    # In Pyodide every loop is a WebLoop on the one JS event loop: inside a handler any loop's
+    # run_until_complete waits there (webloop.py:384-402), e.g. asyncio.Runner's cleanup.
+    if can_run_sync():
+        return run_sync(future)
+    return _original_run_until_complete(self, future)  # type: ignore[arg-type]
 
 
 class WebLoop(asyncio.SelectorEventLoop):
@@ -34,7 +41,42 @@ class WebLoop(asyncio.SelectorEventLoop):
         return _run_until_complete(self, future)
 
 
+@functools.wraps(_original_asyncio_run)
+def _asyncio_run(main: Any, *, debug: bool | None = None, **kwargs: Any) -> Any:
+    # Pyodide's _run: only without a loop_factory, and only where the call can suspend.
+    if _asyncio_run_waits and kwargs.get("loop_factory") is None and can_run_sync():
+        return run_sync(main)
+    return _original_asyncio_run(main, debug=debug, **kwargs)
+
+
+def set_asyncio_run_waits(enabled: bool) -> None:
+    """Whether ``asyncio.run`` inside a handler waits on the worker's loop (Pyodide >= 0.28)."""
+    global _asyncio_run_waits
+    _asyncio_run_waits = enabled
+
+
 def install() -> None:
-    """Make ``run_until_complete`` re-entrant inside handlers for every loop of this process.
-    Only a call that asyncio would refuse ("This event loop is already running") changes."""
+    """Make ``run_until_complete`` re-entrant inside handlers for every loop of this process,
+    and ``asyncio.run`` Pyodide's. Only a call that asyncio would refuse ("This event loop is
+    already running", "cannot be called from a running event loop") changes."""
     asyncio.BaseEventLoop.run_until_complete = _run_until_complete  # type: ignore[method-assign]
+    asyncio.run = _asyncio_run
+    try:
+        loop_class = type(asyncio.get_running_loop())
+    except RuntimeError:
+        return
+    if loop_class in _patched_classes or issubclass(loop_class, asyncio.BaseEventLoop):
+        return
+    # uvloop's Loop is not a BaseEventLoop; its Python subclass takes the same wrapper.
+    original = loop_class.run_until_complete
+
+    def run_until_complete(self: Any, future: Any) -> Any:
+        if can_run_sync():
+            return run_sync(future)
+        return original(self, future)
+
+    try:
+        loop_class.run_until_complete = run_until_complete  # type: ignore[method-assign]
+    except TypeError:  # a C type without a dict: nothing to patch
+        pass
+    _patched_classes.add(loop_class)

@@ -91,13 +91,17 @@ def as_sdk_response(response: FetchResponse) -> Response:
 async def fetch(resource: Any, **other_options: Any) -> Response:
     """``await fetch(url_or_request, method=..., headers=..., body=..., redirect=..., cf=...)``.
 
-    A relative URL is a ``TypeError`` as in the global ``fetch`` on Cloudflare.
+    Through ``pyfetch`` as the SDK does (SDK ``fetch.py:34-44``): what the JS fetch throws,
+    a relative URL's ``TypeError`` included, is ``pyodide.http.AbortError`` (an ``OSError``).
     """
+    from wranglerpy.runtime.pyfetch import pyfetch
+
     if other_options.get("method") is not None:
         other_options["method"] = str(
             getattr(other_options["method"], "value", "") or other_options["method"]
         )
-    return as_sdk_response(await _runtime_fetch(resource, **other_options))
+    other_options.setdefault("fetcher", _runtime_fetch)
+    return as_sdk_response(await pyfetch(resource, **other_options))
 
 
 def handler(func: Any) -> Any:

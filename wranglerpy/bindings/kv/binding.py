@@ -1,53 +1,26 @@
-"""The local KV namespace: Cloudflare's KV API over one SQLite file per namespace id."""
+"""``env.<KV>``: Cloudflare's KV API (validation, errors, expiry, list order and cursors),
+written once over a :class:`~wranglerpy.bindings.kv.store.KVStore` (local SQLite or Redis)."""
 
 from __future__ import annotations
 
 import base64
 import binascii
 import json
-import sqlite3
 import time
 from collections.abc import AsyncIterable, Callable
 from pathlib import Path
 from typing import Any
 
-from wranglerpy.bindings._sqlite import SQLiteStore
 from wranglerpy.bindings.kv import validate as v
+from wranglerpy.bindings.kv.store import KVStore, Row, SQLiteKVStore
 from wranglerpy.bindings.streams import ByteStream, read_limited
 from wranglerpy.jsobject import JSObject, as_js_object, options
-
-# Values this large are written on a thread so other requests keep flowing meanwhile.
-OFFLOAD_BYTES = 1024 * 1024
-PURGE_EVERY_S = 60.0
-
-_SCHEMA = """
-CREATE TABLE IF NOT EXISTS kv (
-    key BLOB PRIMARY KEY,  -- UTF-8 bytes: ORDER BY gives Cloudflare's byte order
-    value BLOB NOT NULL,
-    expiration INTEGER,    -- epoch seconds, NULL = never
-    metadata TEXT          -- JSON, NULL = none
-);
-CREATE INDEX IF NOT EXISTS kv_expiration ON kv (expiration) WHERE expiration IS NOT NULL;
-"""
-
-Row = tuple[bytes, int | None, str | None]  # value, expiration, metadata
-
-
-def _setup(conn: sqlite3.Connection) -> None:
-    conn.executescript(_SCHEMA)
 
 
 def _get_options(op: str, opts: Any, kwargs: dict[str, Any]) -> tuple[str, Any]:
     merged = options({"type": opts} if isinstance(opts, str) else opts, **kwargs)
     v.check_cache_ttl(op, merged.get("cacheTtl"))
     return v.get_type(op, merged.get("type")), merged
-
-
-def _prefix_range(prefix: bytes) -> bytes | None:
-    """The smallest key above every key starting with ``prefix`` (UTF-8 never has 0xFF)."""
-    if not prefix:
-        return None
-    return prefix[:-1] + bytes([prefix[-1] + 1])
 
 
 def _encode_cursor(key: bytes) -> str:
@@ -104,16 +77,22 @@ class KVListResult(JSObject):
 class KVNamespaceBinding:
     """``env.<KV binding>``: get/getWithMetadata/put/delete/list with Cloudflare's limits.
 
+    ``store`` is where keys live: a :class:`KVStore`, or the path of a local SQLite file.
     ``clock`` returns epoch seconds; tests pass a fake one to age keys without sleeping.
     """
 
     def __init__(
-        self, path: Path, *, namespace_id: str = "", clock: Callable[[], float] = time.time
+        self,
+        store: Path | KVStore,
+        *,
+        namespace_id: str = "",
+        clock: Callable[[], float] = time.time,
     ) -> None:
         self.namespace_id = namespace_id
         self._clock = clock
-        self._store = SQLiteStore(path, _setup)
-        self._last_purge = clock()
+        self._store: KVStore = (
+            SQLiteKVStore(store, now=clock()) if isinstance(store, Path) else store
+        )
 
     def __repr__(self) -> str:
         return f"KVNamespace({self.namespace_id!r})"
@@ -153,15 +132,7 @@ class KVNamespaceBinding:
 
     async def _read(self, key: Any, op: str) -> Row | None:
         encoded = v.check_key(op, key)
-        now = self._clock()
-
-        def read(conn: sqlite3.Connection) -> Row | None:
-            row: Row | None = conn.execute(
-                "SELECT value, expiration, metadata FROM kv WHERE key = ?", (encoded,)
-            ).fetchone()
-            return None if row is None or _expired(row[1], now) else row
-
-        return await self._store.run(read)
+        return await self._store.read(encoded, self._clock())
 
     async def _bulk(self, keys: Any, kind: str) -> list[tuple[str, Row | None]]:
         if kind not in ("text", "json"):
@@ -173,24 +144,8 @@ class KVNamespaceBinding:
             raise v.fail("GET_BULK", 400, f"You can request a maximum of {v.MAX_BULK_KEYS} keys.")
         names = list(keys)
         encoded = [v.check_key("GET_BULK", k) for k in names]
-        now = self._clock()
-
-        def read(conn: sqlite3.Connection) -> list[tuple[str, Row | None]]:
-            marks = ",".join("?" * len(encoded))
-            rows = {
-                r[0]: (r[1], r[2], r[3])
-                for r in conn.execute(
-                    f"SELECT key, value, expiration, metadata FROM kv WHERE key IN ({marks})",
-                    encoded,
-                )
-            }
-            out: list[tuple[str, Row | None]] = []
-            for name, raw in zip(names, encoded, strict=True):
-                row = rows.get(raw)
-                out.append((name, None if row is None or _expired(row[1], now) else row))
-            return out
-
-        return await self._store.run(read) if encoded else []
+        rows = await self._store.read_many(encoded, self._clock())
+        return list(zip(names, rows, strict=True))
 
     async def list(self, opts: Any = None, **kwargs: Any) -> KVListResult:
         """``{keys: [{name, expiration?, metadata?}], list_complete, cursor?, cacheStatus}``.
@@ -205,25 +160,7 @@ class KVNamespaceBinding:
             raise v.KVError(f"KV LIST failed: prefix must be a string, got {prefix_raw!r}")
         prefix = prefix_raw.encode("utf-8", "surrogatepass")
         after = _decode_cursor(merged["cursor"]) if merged.get("cursor") else None
-        upper = _prefix_range(prefix)
-        now = int(self._clock())
-
-        def read(conn: sqlite3.Connection) -> list[tuple[bytes, int | None, str | None]]:
-            where = ["key >= ?", "(expiration IS NULL OR expiration > ?)"]
-            args: list[Any] = [prefix, now]
-            if upper is not None:
-                where.append("key < ?")
-                args.append(upper)
-            if after is not None:
-                where.append("key > ?")
-                args.append(after)
-            sql = (
-                f"SELECT key, expiration, metadata FROM kv WHERE {' AND '.join(where)} "
-                "ORDER BY key LIMIT ?"
-            )
-            return conn.execute(sql, (*args, limit + 1)).fetchall()
-
-        rows = await self._store.run(read)
+        rows = await self._store.scan(prefix, after, self._clock(), limit + 1)
         complete = len(rows) <= limit
         rows = rows[:limit]
         keys = []
@@ -250,41 +187,23 @@ class KVNamespaceBinding:
         expiration = v.expiration_from(merged, now)
         metadata = v.encode_metadata(merged.get("metadata"))
         data = await _value_bytes(value)
-        row = (encoded, data, expiration, metadata)
-
-        def write(conn: sqlite3.Connection) -> None:
-            conn.execute(
-                "INSERT INTO kv (key, value, expiration, metadata) VALUES (?, ?, ?, ?) "
-                "ON CONFLICT (key) DO UPDATE SET value = excluded.value, "
-                "expiration = excluded.expiration, metadata = excluded.metadata",
-                row,
-            )
-
-        await self._store.run(write, offload=len(data) >= OFFLOAD_BYTES)
-        await self._maybe_purge(now)
+        await self._store.write(encoded, data, expiration, metadata, now)
 
     async def delete(self, key: Any) -> None:
         """Remove ``key``; deleting a missing key is not an error."""
         encoded = v.check_key("DELETE", key)
-        await self._store.run(lambda c: c.execute("DELETE FROM kv WHERE key = ?", (encoded,)))
-
-    async def _maybe_purge(self, now: float) -> None:
-        # Expired rows are already invisible; this only gives their space back, now and then.
-        if now - self._last_purge < PURGE_EVERY_S:
-            return
-        self._last_purge = now
-        await self._store.run(
-            lambda c: c.execute(
-                "DELETE FROM kv WHERE expiration IS NOT NULL AND expiration <= ?", (int(now),)
-            )
-        )
+        await self._store.delete(encoded)
 
     def close(self) -> None:
         self._store.close()
 
-
-def _expired(expiration: int | None, now: float) -> bool:
-    return expiration is not None and expiration <= now
+    async def aclose(self) -> None:
+        """``close()`` that also waits for a server backend's connections to close."""
+        aclose = getattr(self._store, "aclose", None)
+        if aclose is not None:
+            await aclose()
+        else:
+            self._store.close()
 
 
 def _metadata(text: str | None) -> Any:

@@ -1,9 +1,10 @@
 """Cloudflare R2, locally: ``create(config, persist_dir)`` gives the object behind ``env.<R2>``.
 
-State: ``<persist_dir>/r2/<bucket_name>/`` holds ``meta.sqlite`` (object rows, WAL mode; small
-objects' content too) and ``blobs/`` (larger contents and multipart parts, in files named by
-generated ids, so no key can name a path). Every worker and the CLI naming the same bucket
-share it.
+State: by default ``<persist_dir>/r2/<bucket_name>/`` holds ``meta.sqlite`` (object rows, WAL
+mode; small objects' content too) and ``blobs/`` (larger contents and multipart parts, in files
+named by generated ids, so no key can name a path). Every worker and the CLI naming the same
+bucket share it. With an R2 backend (``--r2-backend`` / ``WRANGLERPY_R2_BACKEND``, see
+:mod:`wranglerpy.state`) an S3 server that every node shares.
 """
 
 from __future__ import annotations
@@ -26,6 +27,7 @@ __all__ = [
     "R2ObjectBody",
     "bucket_path",
     "create",
+    "open_bucket",
 ]
 
 
@@ -34,7 +36,14 @@ def bucket_path(persist_dir: Path, bucket_name: str) -> Path:
     return state_dir(persist_dir, "r2", bucket_name)
 
 
+def open_bucket(bucket_name: str, persist_dir: Path, backend: str | None = None) -> R2BucketBinding:
+    """The binding of bucket ``bucket_name`` on ``backend`` (an ``s3://`` URL), else on the
+    backend ``WRANGLERPY_R2_BACKEND`` names, else on the local store."""
+    from wranglerpy.state.backends import StateBackends
+
+    store = StateBackends.resolve(r2=backend).r2_store(bucket_name, persist_dir)
+    return R2BucketBinding(store, bucket_name=bucket_name)
+
+
 def create(config: R2Bucket, persist_dir: Path) -> R2BucketBinding:
-    return R2BucketBinding(
-        bucket_path(persist_dir, config.bucket_name), bucket_name=config.bucket_name
-    )
+    return open_bucket(config.bucket_name, persist_dir)

@@ -1,36 +1,36 @@
-"""The local R2 bucket: Cloudflare's R2 binding API over SQLite rows plus blob files."""
+"""``env.<R2>``: Cloudflare's R2 binding API (validation, checksums, ``onlyIf``, ranges, list
+pages and delimiters), written once over an :class:`~wranglerpy.bindings.r2.backend.R2Store`
+(local SQLite rows and blob files, or an S3 server)."""
 
 from __future__ import annotations
 
 import asyncio
 import base64
 import binascii
+import builtins
 import hashlib
-import sqlite3
 import time
 from collections.abc import AsyncIterable, Callable
 from pathlib import Path
-from typing import IO, Any
+from typing import Any
 
-from wranglerpy.bindings._sqlite import SQLiteStore
-from wranglerpy.bindings.r2 import blobs, store
+from wranglerpy.bindings.r2 import blobs
 from wranglerpy.bindings.r2 import errors as e
 from wranglerpy.bindings.r2 import meta as m
+from wranglerpy.bindings.r2.backend import ContentWriter, R2Store
+from wranglerpy.bindings.r2.local import LocalR2Store
 from wranglerpy.bindings.r2.multipart import R2MultipartUpload, Uploads
 from wranglerpy.bindings.r2.objects import HASHES, R2Object, R2ObjectBody, Record
 from wranglerpy.jsobject import JSObject, options
 
-# Objects up to this size live inside their SQLite row (one write, no file, no fsync).
-INLINE_MAX = 64 * 1024
-# Content this large is read and written on a thread so other requests keep flowing.
+# Streams up to this size are collected into bytes (a small object is one write, not a file).
+BUFFER_MAX = 64 * 1024
+# Content this large is hashed on a thread so other requests keep flowing.
 OFFLOAD_BYTES = 1024 * 1024
+# Above every key that starts with a given prefix: UTF-8 never has this byte.
+PAST_PREFIX = b"\xff"
 PUT_OPTIONS = {"httpMetadata", "customMetadata", "onlyIf", "storageClass", *HASHES}
 LIST_INCLUDE = ("httpMetadata", "customMetadata")
-
-
-def _upper(prefix: bytes) -> bytes | None:
-    """The smallest key above every key starting with ``prefix`` (UTF-8 never has 0xFF)."""
-    return prefix[:-1] + bytes([prefix[-1] + 1]) if prefix else None
 
 
 def _hex_digest(op: str, name: str, value: Any) -> str:
@@ -47,31 +47,33 @@ def _hex_digest(op: str, name: str, value: Any) -> str:
 class R2BucketBinding:
     """``env.<R2 binding>``: head/get/put/delete/list and multipart uploads.
 
+    ``store`` is where objects live: an :class:`R2Store`, or the folder of a local bucket.
     ``clock`` returns epoch seconds; tests pass a fake one.
     """
 
     def __init__(
-        self, folder: Path, *, bucket_name: str = "", clock: Callable[[], float] = time.time
+        self,
+        store: Path | R2Store,
+        *,
+        bucket_name: str = "",
+        clock: Callable[[], float] = time.time,
     ) -> None:
         self.bucket_name = bucket_name
-        self._blobs = folder / "blobs"
-        self._blobs.mkdir(parents=True, exist_ok=True)
         self._clock = clock
-        self._db = SQLiteStore(folder / "meta.sqlite", store.setup)
-        blobs.sweep(self._blobs, self._db.call(store.referenced_blobs))
-        self._uploads = Uploads(self._db, self._blobs, clock)
+        self._store: R2Store = LocalR2Store(store) if isinstance(store, Path) else store
+        self._uploads = Uploads(self._store, clock)
 
     def __repr__(self) -> str:
         return f"R2Bucket({self.bucket_name!r})"
 
     def close(self) -> None:
-        self._db.close()
+        self._store.close()
 
     # -- reads ---------------------------------------------------------------------------
 
     async def head(self, key: Any) -> R2Object | None:
         encoded = e.check_key("head", key)
-        record = await self._db.run(lambda c: store.read(c, encoded, False))
+        record = await self._store.read(encoded)
         return None if record is None else R2Object(record)
 
     async def get(self, key: Any, opts: Any = None, **kwargs: Any) -> R2Object | None:
@@ -83,37 +85,17 @@ class R2BucketBinding:
             raise e.fail("get", e.INVALID_ARGUMENT, f"(unknown options: {unknown})")
         cond = m.conditions(merged.get("onlyIf"), "get")
         for _attempt in range(5):
-            record = await self._db.run(lambda c: store.read(c, encoded, True))
+            record = await self._store.read(encoded)
             if record is None:
                 return None
             if cond is not None and not cond.passes(record.etag, record.uploaded):
                 return R2Object(record)
             span = m.byte_range(merged.get("range"), record.size, "get")
-            content = await self._content(record, span)
+            offset, length = span or (0, record.size)
+            content = await self._store.content(record, offset, length)
             if content is not None:
                 return R2ObjectBody(record, span, content)
         raise e.fail("get", (10001, "We encountered an internal error. Please try again."))
-
-    async def _content(
-        self, record: Record, span: tuple[int, int] | None
-    ) -> bytes | IO[bytes] | None:
-        """The (ranged) content: bytes, or for large ranges an open file positioned at it.
-
-        None when another writer replaced the object's blob since the row was read.
-        """
-        offset, length = span or (0, record.size)
-        if record.blob is None:
-            return (record.data or b"")[offset : offset + length]
-        try:
-            handle = open(self._blobs / record.blob, "rb")  # noqa: SIM115 - owned by the body
-        except FileNotFoundError:
-            return None
-        if offset:
-            handle.seek(offset)
-        if length <= OFFLOAD_BYTES:
-            with handle:
-                return handle.read(length)
-        return handle
 
     async def list(self, opts: Any = None, **kwargs: Any) -> JSObject:
         """``{objects, delimitedPrefixes, truncated, cursor?}`` in key order."""
@@ -136,26 +118,50 @@ class R2BucketBinding:
             raise e.fail("list", e.INVALID_ARGUMENT, f"(include accepts {list(LIST_INCLUDE)})")
         prefix = self._text("prefix", merged.get("prefix")).encode("utf-8", "surrogatepass")
         delimiter = self._text("delimiter", merged.get("delimiter")).encode("utf-8")
-        start = prefix
+        after: bytes | None = None
         if merged.get("startAfter"):
             after = self._text("startAfter", merged["startAfter"]).encode("utf-8")
-            start = max(start, after + b"\x00")
         if merged.get("cursor"):
-            start = max(start, _decode_cursor(merged["cursor"]))
-        upper = _upper(prefix)
-        result = await self._db.run(
-            lambda c: _list_page(c, prefix, delimiter, start, upper, limit),
-            offload=limit > 100,
-        )
-        rows, prefixes, next_start, truncated = result
+            cursor = _decode_cursor(merged["cursor"])
+            after = cursor if after is None else max(after, cursor)
+        records, prefixes, last, truncated = await self._list_page(prefix, delimiter, after, limit)
         out = JSObject(
-            objects=[R2Object(store.to_record(r), include=include) for r in rows],
+            objects=[R2Object(r, include=include) for r in records],
             delimitedPrefixes=prefixes,
             truncated=truncated,
         )
-        if truncated:
-            out["cursor"] = base64.urlsafe_b64encode(next_start).decode().rstrip("=")
+        if truncated and last is not None:
+            out["cursor"] = base64.urlsafe_b64encode(last).decode().rstrip("=")
         return out
+
+    async def _list_page(
+        self, prefix: bytes, delimiter: bytes, after: bytes | None, limit: int
+    ) -> tuple[builtins.list[Record], builtins.list[str], bytes | None, bool]:
+        """One page: records, delimited prefixes (both count toward ``limit``), the key the
+        next page starts after, and whether anything is left."""
+        keys: builtins.list[bytes] = []
+        prefixes: builtins.list[str] = []
+        more = True
+        while len(keys) + len(prefixes) < limit:
+            batch = await self._store.scan(prefix, after, limit - len(keys) - len(prefixes))
+            if not batch:
+                more = False
+                break
+            for key in batch:
+                cut = key.find(delimiter, len(prefix)) if delimiter else -1
+                if cut >= 0:
+                    common = key[: cut + len(delimiter)]
+                    prefixes.append(common.decode("utf-8", "surrogatepass"))
+                    after = common + PAST_PREFIX
+                    break  # everything under ``common`` is skipped: scan again from past it
+                keys.append(key)
+                after = key
+        if more:
+            more = bool(await self._store.scan(prefix, after, 1))
+        # Records only for the keys listed as objects (not those folded into a prefix); one
+        # deleted meanwhile is left out.
+        found = await self._store.records(keys)
+        return [r for r in found if r is not None], prefixes, after, more
 
     @staticmethod
     def _text(name: str, value: Any) -> str:
@@ -188,28 +194,25 @@ class R2BucketBinding:
             custom_metadata=m.custom_metadata(merged.get("customMetadata"), "put"),
         )
         cond = m.conditions(merged.get("onlyIf"), "put")
-        await self._fill(record, value, tuple(expected))
+        content = await self._fill(record, value, tuple(expected))
         try:
             for name, digest in expected.items():
                 if record.checksums[name] != digest:
                     raise e.fail("put", e.BAD_DIGEST, algorithm=name.upper())
-            record.etag = record.checksums["md5"]
-            try:
-                old = await self._db.run(
-                    lambda c: store.put(c, encoded, record, cond), offload=record.blob is not None
-                )
-            except store.PreconditionFailed:
-                blobs.remove(self._blobs, [record.blob])
-                return None
         except BaseException:
-            blobs.remove(self._blobs, [record.blob])
+            if not isinstance(content, bytes):
+                content.discard()
             raise
-        if old and old != record.blob:
-            blobs.remove(self._blobs, [old])
+        record.etag = record.checksums["md5"]
+        if not await self._store.put(encoded, record, content, cond):
+            return None
         return R2Object(record)
 
-    async def _fill(self, record: Record, value: Any, algorithms: tuple[str, ...]) -> None:
-        """Set the record's content (inline bytes or a durable blob), size and checksums."""
+    async def _fill(
+        self, record: Record, value: Any, algorithms: tuple[str, ...]
+    ) -> bytes | ContentWriter:
+        """The content (bytes, or a store writer holding a large stream); sets the record's
+        size and checksums."""
         if value is None:
             value = b""
         if isinstance(value, str):
@@ -219,15 +222,11 @@ class R2BucketBinding:
             if len(data) > e.MAX_PUT_SIZE:
                 raise e.fail("put", e.ENTITY_TOO_LARGE)
             record.size = len(data)
-            if len(data) <= INLINE_MAX:
-                record.data = data
-                record.checksums = {
-                    a: hashlib.new(a, data).hexdigest() for a in {"md5", *algorithms}
-                }
-                return
-            writer = await asyncio.to_thread(blobs.write_blob, self._blobs, data, algorithms)
-            record.blob, record.checksums = writer.id, writer.digests()
-            return
+            if len(data) < OFFLOAD_BYTES:
+                record.checksums = _digests(data, algorithms)
+            else:
+                record.checksums = await asyncio.to_thread(_digests, data, algorithms)
+            return data
         if not isinstance(value, AsyncIterable):
             raise e.fail(
                 "put",
@@ -235,19 +234,18 @@ class R2BucketBinding:
                 f"(value must be str, bytes, an async iterable of bytes or None; "
                 f"got {type(value).__name__})",
             )
-        # Small streams end up inline like small byte strings: buffer until past INLINE_MAX.
+        # Small streams end up like small byte strings: buffer until past BUFFER_MAX.
         iterator = value.__aiter__()
         head: list[bytes] = []
         size = 0
         async for chunk in iterator:
             head.append(bytes(chunk))
             size += len(chunk)
-            if size > INLINE_MAX:
+            if size > BUFFER_MAX:
                 break
         else:
-            await self._fill(record, b"".join(head), algorithms)
-            return
-        writer = blobs.BlobWriter(self._blobs, algorithms)
+            return await self._fill(record, b"".join(head), algorithms)
+        writer = self._store.writer(algorithms)
         try:
             for chunk in head:
                 writer.write(chunk)
@@ -257,11 +255,11 @@ class R2BucketBinding:
                     raise e.fail("put", e.ENTITY_TOO_LARGE)
             if writer.size > e.MAX_PUT_SIZE:
                 raise e.fail("put", e.ENTITY_TOO_LARGE)
-            await asyncio.to_thread(writer.finish)
         except BaseException:
             writer.discard()
             raise
-        record.size, record.blob, record.checksums = writer.size, writer.id, writer.digests()
+        record.size, record.checksums = writer.size, writer.digests()
+        return writer
 
     async def delete(self, keys: Any) -> None:
         """Delete one key or a list of keys (up to 1000); missing keys are not an error."""
@@ -271,8 +269,7 @@ class R2BucketBinding:
         encoded = [e.check_key("delete", k) for k in names]
         if not encoded:
             return
-        gone = await self._db.run(lambda c: store.delete(c, encoded))
-        blobs.remove(self._blobs, gone)
+        await self._store.delete(encoded)
 
     # -- multipart -----------------------------------------------------------------------
 
@@ -307,31 +304,5 @@ def _decode_cursor(cursor: Any) -> bytes:
         raise e.fail("list", e.INVALID_ARGUMENT, f"(invalid cursor {cursor!r})") from None
 
 
-def _list_page(
-    conn: sqlite3.Connection,
-    prefix: bytes,
-    delimiter: bytes,
-    start: bytes,
-    upper: bytes | None,
-    limit: int,
-) -> tuple[list[tuple[Any, ...]], list[str], bytes, bool]:
-    """One page: object rows, delimited prefixes (both count toward ``limit``), the next
-    start key and whether anything is left."""
-    rows: list[tuple[Any, ...]] = []
-    prefixes: list[str] = []
-    while len(rows) + len(prefixes) < limit:
-        batch = store.scan(conn, start, upper, limit - len(rows) - len(prefixes))
-        if not batch:
-            return rows, prefixes, start, False
-        for row in batch:
-            key = bytes(row[0])
-            cut = key.find(delimiter, len(prefix)) if delimiter else -1
-            if cut >= 0:
-                common = key[: cut + len(delimiter)]
-                prefixes.append(common.decode("utf-8", "surrogatepass"))
-                start = _upper(common) or start
-                break  # everything under ``common`` is skipped: query again from past it
-            rows.append(row)
-            start = key + b"\x00"
-    more = bool(store.scan(conn, start, upper, 1))
-    return rows, prefixes, start, more
+def _digests(data: bytes, algorithms: tuple[str, ...]) -> dict[str, str]:
+    return {a: hashlib.new(a, data).hexdigest() for a in {"md5", *algorithms}}

@@ -29,12 +29,16 @@ def new_id() -> str:
 class BlobWriter:
     """Streams content into a new blob while hashing it; ``finish()`` makes it durable."""
 
-    def __init__(self, folder: Path, algorithms: Iterable[str] = ()) -> None:
+    def __init__(
+        self, folder: Path, algorithms: Iterable[str] = (), *, hashing: bool = True
+    ) -> None:
         folder.mkdir(parents=True, exist_ok=True)
         self.folder = folder
         self.id = new_id()
         self.size = 0
-        self.hashes = {name: hashlib.new(name) for name in {"md5", *algorithms}}
+        # hashing=False: the caller already has the digests (content it got as bytes).
+        names = {"md5", *algorithms} if hashing else set()
+        self.hashes = {name: hashlib.new(name) for name in names}
         self._tmp = folder / f"{TMP_PREFIX}{self.id}"
         self._file: IO[bytes] | None = open(self._tmp, "wb")  # noqa: SIM115 - closed in finish/discard
 
@@ -63,8 +67,10 @@ class BlobWriter:
         return {name: h.hexdigest() for name, h in self.hashes.items()}
 
 
-def write_blob(folder: Path, data: bytes, algorithms: Iterable[str] = ()) -> BlobWriter:
-    writer = BlobWriter(folder, algorithms)
+def write_blob(
+    folder: Path, data: bytes, algorithms: Iterable[str] = (), *, hashing: bool = True
+) -> BlobWriter:
+    writer = BlobWriter(folder, algorithms, hashing=hashing)
     try:
         writer.write(data)
         writer.finish()

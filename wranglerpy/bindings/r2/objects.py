@@ -115,12 +115,12 @@ class R2ObjectBody(R2Object):
         self,
         record: Record,
         range: tuple[int, int] | None,  # noqa: A002 - R2's name
-        content: bytes | IO[bytes],
+        content: bytes | IO[bytes] | AsyncIterator[bytes],
     ) -> None:
         super().__init__(record, range)
         self._content = content
         self._remaining = range[1] if range else record.size
-        if not isinstance(content, bytes):
+        if not isinstance(content, bytes) and not isinstance(content, AsyncIterator):
             # The open file keeps the blob readable even if it is replaced meanwhile.
             self._closer = weakref.finalize(self, content.close)
         self._stream: ByteStream | None = None
@@ -137,6 +137,10 @@ class R2ObjectBody(R2Object):
         if isinstance(self._content, bytes):
             for i in range(0, len(self._content), CHUNK):
                 yield self._content[i : i + CHUNK]
+            return
+        if isinstance(self._content, AsyncIterator):  # read from a server as it comes
+            async for chunk in self._content:
+                yield chunk
             return
         try:
             while self._remaining > 0:
@@ -157,6 +161,8 @@ class R2ObjectBody(R2Object):
         self.bodyUsed = True
         if isinstance(self._content, bytes):
             return self._content
+        if isinstance(self._content, AsyncIterator):
+            return b"".join([chunk async for chunk in self._content])
         try:
             return self._content.read(self._remaining)
         finally:

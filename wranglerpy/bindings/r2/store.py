@@ -155,6 +155,33 @@ def scan(
     return conn.execute(sql, (start, upper, limit)).fetchall()
 
 
+def keys_after(
+    conn: sqlite3.Connection, prefix: bytes, after: bytes | None, limit: int
+) -> list[bytes]:
+    """Up to ``limit`` keys starting with ``prefix`` and above ``after``, in key order."""
+    where = ["key >= ?"]
+    args: list[Any] = [prefix]
+    if prefix:
+        where.append("key < ?")
+        args.append(prefix[:-1] + bytes([prefix[-1] + 1]))  # UTF-8 never has 0xFF
+    if after is not None:
+        where.append("key > ?")
+        args.append(after)
+    sql = f"SELECT key FROM objects WHERE {' AND '.join(where)} ORDER BY key LIMIT ?"
+    return [bytes(r[0]) for r in conn.execute(sql, (*args, limit))]
+
+
+def read_many(conn: sqlite3.Connection, keys: list[bytes]) -> list[tuple[Any, ...]]:
+    """The object rows (metadata only) of ``keys`` that exist, in no particular order."""
+    rows: list[tuple[Any, ...]] = []
+    for i in range(0, len(keys), 500):  # under SQLite's bound-parameter limit
+        batch = keys[i : i + 500]
+        marks = ",".join("?" * len(batch))
+        sql = f"SELECT {META_COLUMNS} FROM objects WHERE key IN ({marks})"
+        rows += conn.execute(sql, batch).fetchall()
+    return rows
+
+
 def referenced_blobs(conn: sqlite3.Connection) -> set[str]:
     rows = conn.execute(
         "SELECT blob FROM objects WHERE blob IS NOT NULL UNION SELECT blob FROM parts"

@@ -11,10 +11,12 @@ import datetime as dt
 from pathlib import Path
 from typing import Any
 
-from wranglerpy.bindings.kv import KVNamespaceBinding, namespace_path
+from wranglerpy.bindings.kv import KVNamespaceBinding, namespace_path, open_namespace
+from wranglerpy.bindings.r2 import R2BucketBinding, open_bucket
 from wranglerpy.cli import resources
 from wranglerpy.services.dashboard.values import jsonable, preview
 from wranglerpy.services.s3.buckets import Buckets
+from wranglerpy.state.backends import StateBackends
 
 MAX_PAGE = 1000
 MAX_MESSAGES = 100
@@ -58,11 +60,18 @@ class LocalState:
         self.persist_dir = persist_dir
         self.buckets = buckets
         self._kv: dict[str, KVNamespaceBinding] = {}
+        # With a state backend (--kv-backend/--r2-backend) the workers' data is on that
+        # server: read it there, not from the local folders they no longer use.
+        self.backends = StateBackends.from_env()
+        self._r2: dict[str, R2BucketBinding] = {}
 
     def close(self) -> None:
         for binding in self._kv.values():
             binding.close()
         self._kv.clear()
+        for bucket in self._r2.values():
+            bucket.close()
+        self._r2.clear()
 
     # --- KV -----------------------------------------------------------------------------
     def kv_namespaces(self, configured: list[str]) -> list[dict[str, Any]]:
@@ -78,6 +87,9 @@ class LocalState:
     def _namespace(self, ident: str) -> KVNamespaceBinding:
         binding = self._kv.get(ident)
         if binding is not None:
+            return binding
+        if self.backends.kv is not None:
+            binding = self._kv[ident] = open_namespace(ident, self.persist_dir)
             return binding
         if ident not in {r.ident for r in resources.listing(self.persist_dir, "kv")}:
             raise DashboardError(f'No local KV namespace "{ident}" has data yet.', 404)
@@ -125,6 +137,10 @@ class LocalState:
         ]
 
     def _bucket(self, name: str) -> Any:
+        if self.backends.r2 is not None:
+            if name not in self._r2:
+                self._r2[name] = open_bucket(name, self.persist_dir)
+            return self._r2[name]
         if name not in self.buckets.names():
             raise DashboardError(f'No local R2 bucket "{name}".', 404)
         return self.buckets.get(name).binding

@@ -16,5 +16,12 @@ __all__ = ["DEFAULT_CREDENTIALS", "Credentials", "S3App", "create_app"]
 def create_app(
     persist_dir: Path, credentials: Mapping[str, str], buckets: Iterable[str] = ()
 ) -> S3App:
-    """The S3 API over ``<persist_dir>/r2``; ``credentials`` maps access key id -> secret."""
-    return S3App(Buckets(persist_dir, buckets), Verifier(credentials))
+    """The S3 API over ``<persist_dir>/r2``; ``credentials`` maps access key id -> secret.
+
+    With an R2 backend selected (``WRANGLERPY_R2_BACKEND``) it answers NotImplemented, naming
+    that server: the local folders would not be what the workers see."""
+    from wranglerpy.state.backends import StateBackends, parse_r2_url, redact
+
+    r2 = StateBackends.from_env().r2
+    elsewhere = redact(parse_r2_url(r2).endpoint) if r2 else None
+    return S3App(Buckets(persist_dir, buckets), Verifier(credentials), elsewhere)

@@ -33,15 +33,24 @@ MAX_CREATE_BODY = 64 * 1024
 
 
 class S3App:
-    def __init__(self, buckets: Buckets, verifier: Verifier) -> None:
+    def __init__(self, buckets: Buckets, verifier: Verifier, elsewhere: str | None = None) -> None:
         self.buckets = buckets
         self.verifier = verifier
+        # With an R2 backend (--r2-backend) the buckets live on that S3 server, not here.
+        self.elsewhere = elsewhere
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         request = Request.from_scope(scope, receive)
         request_id = secrets.token_hex(8).upper()
         try:
             signed = self.verifier.verify(request)
+            if self.elsewhere is not None:
+                raise S3Error(
+                    501,
+                    "NotImplemented",
+                    f"The R2 buckets are on the S3 server {self.elsewhere} (--r2-backend): "
+                    "use it directly.",
+                )
             response = await self.route(request, signed)
         except S3Error as error:
             response = _error_response(error, request.path, request_id)

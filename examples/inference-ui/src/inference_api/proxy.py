@@ -1,8 +1,10 @@
 """``/stream/*``: forward to inference-ui-streaming through the STREAMING service binding.
 
-The request body goes out as it arrives and the SSE answer comes back chunk by chunk; when
-the client goes away, closing our generator closes the upstream response, which stops the
-streaming worker's generation.
+The request body (a small JSON prompt) is read whole and sent as bytes: on Cloudflare a
+Python async iterator is no request body (Pyodide hands it to ``fetch`` as a Python object,
+which is stringified or, from 2026-02-19, yields no bytes). The SSE answer comes back chunk by
+chunk; when the client goes away, closing our generator closes the upstream response, which
+stops the streaming worker's generation.
 """
 
 from __future__ import annotations
@@ -101,7 +103,7 @@ async def forward(
     url: str,
     method: str,
     headers: Iterable[tuple[str, str]],
-    body: AsyncIterator[bytes] | None,
+    body: bytes | None,
     principal: Principal | None,
 ) -> Any:
     """Call the streaming worker; returns its (streamed) workers Response."""

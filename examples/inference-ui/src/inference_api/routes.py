@@ -124,12 +124,15 @@ async def stream(stream_path: str) -> Any:
     reservation = None
     if principal is not None:
         reservation = await _reserve_ai_request(env, principal.tier, principal.user_id)
+    # The prompt is a small JSON body: read it whole. A Python async iterator is not a body a
+    # Python Worker can send through a service binding on Cloudflare (see proxy.py).
+    body = await request.get_data() if request.method not in ("GET", "HEAD") else None
     upstream = await proxy.forward(
         env.STREAMING,
         proxy.target_url(str(request.url), stream_path),
         request.method,
         request.headers.items(),
-        request.body.__aiter__() if request.method not in ("GET", "HEAD") else None,
+        body,
         principal,
     )
     content_type = upstream.headers.get("content-type") or ""

@@ -3,6 +3,7 @@
 from wranglerpy.runtime.ffi import (
     JsException,
     JsProxy,
+    can_run_sync,
     create_once_callable,
     create_proxy,
     destroy_proxies,
@@ -17,6 +18,7 @@ __all__ = [
     "JsBuffer",
     "JsException",
     "JsProxy",
+    "can_run_sync",
     "create_once_callable",
     "create_proxy",
     "destroy_proxies",

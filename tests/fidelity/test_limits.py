@@ -1,0 +1,226 @@
+"""``[limits]``: CPU time and subrequests per invocation, failing as on Cloudflare.
+
+References:
+- workerd ``src/pyodide/internal/introspection.py:93-102``: a Python Worker over its CPU time
+  gets ``SIGXCPU`` and raises ``CpuLimitExceeded("Python Worker exceeded CPU time limit")``, a
+  ``BaseException``.
+- cloudflare-docs ``workers/platform/limits.mdx`` ("Error: exceeded CPU time limit"): the client
+  gets error 1102 ``Worker exceeded resource limits``; the outcome is ``exceededCpu``; I/O waits
+  do not count. Limits: CPU 30 s by default on Paid (``cpu_ms`` up to 300,000), subrequests
+  10,000 by default (``subrequests`` up to 10,000,000; changelog 2026-02-11).
+- workers-sdk ``packages/workers-utils/src/config/environment.ts:1808-1813`` (``UserLimits``:
+  ``cpu_ms``, ``subrequests``).
+- Subrequest error text as deployed Workers throw it (``Too many subrequests by single Worker
+  invocation.``); Cloudflare's miniflare 2 ``packages/shared/src/context.ts:150`` threw the
+  same ``Too many subrequests`` error from ``fetch``, redirects and the Cache API.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Iterator
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+import pytest
+
+from wranglerpy.config.limits import Limits
+
+BUSY = """
+import time
+from workers import Response, WorkerEntrypoint
+
+class Default(WorkerEntrypoint):
+    async def fetch(self, request):
+        started = time.thread_time()
+        try:
+            while time.thread_time() - started < 5:  # 5 s of CPU, far over the limit
+                pass
+        except Exception:
+            return Response("caught")  # CpuLimitExceeded is not an Exception
+        return Response("finished")
+"""
+
+
+async def test_a_busy_handler_is_stopped_with_error_1102(harness) -> None:
+    async with harness.build(BUSY, limits=Limits(cpu_ms=50)) as client:
+        response = await client.get("/", headers={"accept": "text/html"})
+    assert response.status_code == 503
+    assert "Error 1102" in response.text and "Worker exceeded resource limits" in response.text
+    [event] = harness.requests()
+    assert event["outcome"] == "exceededCpu"
+    [exception] = event["exceptions"]
+    assert exception["name"] == "CpuLimitExceeded"
+    assert exception["message"] == "Python Worker exceeded CPU time limit"
+
+
+async def test_the_answer_for_api_clients_is_json(harness) -> None:
+    async with harness.build(BUSY, limits=Limits(cpu_ms=50)) as client:
+        response = await client.get("/")
+    assert response.status_code == 503
+    assert response.json() == {"error": "Worker exceeded resource limits", "code": 1102}
+
+
+SLEEPY = """
+import asyncio
+from workers import Response, WorkerEntrypoint
+
+class Default(WorkerEntrypoint):
+    async def fetch(self, request):
+        for _ in range(5):
+            await asyncio.sleep(0.1)  # waiting is not CPU time
+        return Response("rested")
+"""
+
+
+async def test_waiting_on_io_does_not_count(harness) -> None:
+    async with harness.build(SLEEPY, limits=Limits(cpu_ms=100)) as client:
+        response = await client.get("/")
+    assert response.status_code == 200 and response.text == "rested"
+
+
+CHUNKED = """
+import asyncio, time
+from workers import Response, WorkerEntrypoint
+
+class Default(WorkerEntrypoint):
+    async def fetch(self, request):
+        started = time.thread_time()
+        while time.thread_time() - started < 5:
+            burst = time.thread_time()
+            while time.thread_time() - burst < 0.005:  # 5 ms, under the limit each time
+                pass
+            await asyncio.sleep(0)
+        return Response("finished")
+"""
+
+
+async def test_cpu_time_adds_up_across_awaits(harness) -> None:
+    async with harness.build(CHUNKED, limits=Limits(cpu_ms=60)) as client:
+        response = await client.get("/")
+    assert response.status_code == 503
+    assert harness.requests()[0]["outcome"] == "exceededCpu"
+
+
+async def test_each_invocation_has_its_own_budget(harness) -> None:
+    source = """
+import time
+from workers import Response, WorkerEntrypoint
+
+class Default(WorkerEntrypoint):
+    async def fetch(self, request):
+        started = time.thread_time()
+        while time.thread_time() - started < 0.03:  # 30 ms each: 90 ms in all
+            pass
+        return Response("ok")
+"""
+    async with harness.build(source, limits=Limits(cpu_ms=60)) as client:
+        statuses = [(await client.get("/")).status_code for _ in range(3)]
+    assert statuses == [200, 200, 200]
+
+
+RPC_BUSY = """
+import time
+from workers import WorkerEntrypoint
+
+class Default(WorkerEntrypoint):
+    async def spin(self):
+        started = time.thread_time()
+        while time.thread_time() - started < 5:
+            pass
+"""
+
+
+async def test_an_rpc_call_over_the_limit_fails_the_call(harness) -> None:
+    from wranglerpy.wire.frames import RpcHead
+
+    harness.build(RPC_BUSY, limits=Limits(cpu_ms=50))
+    event = harness.app.begin(trace="t", method="RPC", url="rpc://test-worker/spin")
+    result = await harness.app._rpc(
+        "Default", RpcHead(method="spin", args=[], kwargs={}), harness.app.new_context(), event
+    )
+    assert not result.ok
+    assert (result.error_name, result.error_message) == ("Error", "Worker exceeded resource limits")
+    assert event["outcome"] == "exceededCpu"
+
+
+# ------------------------------------------------------------------------------ subrequests
+class Hello(BaseHTTPRequestHandler):
+    def do_GET(self) -> None:  # noqa: N802 - http.server's name
+        if self.path == "/redirect":
+            self.send_response(302)
+            self.send_header("location", "/")
+            self.send_header("content-length", "0")
+            self.end_headers()
+            return
+        self.send_response(200)
+        self.send_header("content-length", "2")
+        self.end_headers()
+        self.wfile.write(b"hi")
+
+    def log_message(self, *args: object) -> None:
+        pass
+
+
+@pytest.fixture
+def server() -> Iterator[str]:
+    httpd = ThreadingHTTPServer(("127.0.0.1", 0), Hello)
+    thread = threading.Thread(target=httpd.serve_forever, daemon=True)
+    thread.start()
+    yield f"http://127.0.0.1:{httpd.server_address[1]}"
+    httpd.shutdown()
+    httpd.server_close()
+    thread.join()
+
+
+FETCHES = """
+from workers import Response, WorkerEntrypoint, fetch
+
+class Default(WorkerEntrypoint):
+    async def fetch(self, request):
+        target = request.headers["x-target"]
+        done = 0
+        try:
+            for _ in range(int(request.headers["x-count"])):
+                await fetch(target)
+                done += 1
+        except OSError as exc:  # the JS Error, through pyfetch (SDK fetch.py:34-44)
+            return Response(f"{done} {type(exc).__name__}: {exc}")
+        return Response(f"{done} ok")
+"""
+
+
+async def test_the_subrequest_past_the_limit_throws(harness, server: str) -> None:
+    async with harness.build(FETCHES, limits=Limits(subrequests=3)) as client:
+        over = await client.get("/", headers={"x-target": server, "x-count": "4"})
+        within = await client.get("/", headers={"x-target": server, "x-count": "3"})
+    assert over.text == "3 AbortError: Too many subrequests by single Worker invocation."
+    assert within.text == "3 ok"  # the count starts again with each invocation
+
+
+async def test_a_followed_redirect_counts_as_a_subrequest(harness, server: str) -> None:
+    async with harness.build(FETCHES, limits=Limits(subrequests=3)) as client:
+        response = await client.get("/", headers={"x-target": server + "/redirect", "x-count": "2"})
+    # 1st fetch: 2 subrequests (the redirect and its target); the 2nd fetch's redirect is over.
+    assert response.text == "1 AbortError: Too many subrequests by single Worker invocation."
+
+
+JS_FETCHES = """
+import js
+from pyodide.ffi import JsException
+from workers import Response, WorkerEntrypoint
+
+class Default(WorkerEntrypoint):
+    async def fetch(self, request):
+        try:
+            for _ in range(2):
+                await js.fetch(request.headers["x-target"])
+        except JsException as exc:
+            return Response(f"{exc.name}: {exc.message}")
+        return Response("ok")
+"""
+
+
+async def test_the_js_fetch_throws_a_js_error(harness, server: str) -> None:
+    async with harness.build(JS_FETCHES, limits=Limits(subrequests=1)) as client:
+        response = await client.get("/", headers={"x-target": server})
+    assert response.text == "Error: Too many subrequests by single Worker invocation."
