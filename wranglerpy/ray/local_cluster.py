@@ -64,10 +64,12 @@ class Node:
         return [int(pid) for pid in out.split()]
 
     def kill(self, sig: int = signal.SIGKILL) -> None:
-        """Signal this node's process group and every other process of its session."""
+        """Signal this node's process group and every other process of its session (listed
+        first, so the whole node goes at once)."""
+        pids = self.session_pids()
         with contextlib.suppress(ProcessLookupError, PermissionError):
             os.killpg(self.process.pid, sig)
-        for pid in self.session_pids():
+        for pid in pids:
             with contextlib.suppress(ProcessLookupError, PermissionError):
                 os.kill(pid, sig)
 
