@@ -427,6 +427,9 @@ async def test_a_worker_node_killed_under_a_bounded_request_loop(deployed: Deplo
     loop = asyncio.ensure_future(request_loop(deployed, stop, False, results))
     await asyncio.sleep(1)
     node = deployed.cluster.node("node_b")
+    print(
+        f"\n[ray] before the kill: {replica_nodes()}; node_b has {len(node.session_pids())} processes"
+    )
     killed = time.monotonic()
     node.kill()
     await asyncio.to_thread(node.process.wait)
@@ -434,6 +437,9 @@ async def test_a_worker_node_killed_under_a_bounded_request_loop(deployed: Deplo
     # As an orchestrator replaces a lost machine.
     await asyncio.to_thread(deployed.cluster.join, "node_b", 3)
     joined = time.monotonic()
+    print(
+        f"[ray] after the kill: {replica_nodes()}; old node_b processes left: {len(node.session_pids())}"
+    )
     deadline = killed + 600
     while time.monotonic() < deadline:  # bounded: by time, or 3 good answers after the join
         if len([t for t in results["successes"] if t > joined]) >= 3:
