@@ -20,7 +20,7 @@ from wranglerpy.ai.text import TextEvents, TextRequest, TextResult
 from wranglerpy.errors import AIError
 
 HOST_ENV = "WRANGLERPY_AI_HOST"
-MODES = ("shared", "process")
+MODES = ("shared", "process", "ray")  # "ray": set in replicas by the Ray target
 
 
 class ModelService(Protocol):
@@ -41,6 +41,10 @@ def default_service() -> ModelService:
         from wranglerpy.ai.engine import get_engine
 
         return get_engine()
+    if mode == "ray":
+        from wranglerpy.ray.ai import ray_model_service
+
+        return ray_model_service()
     from wranglerpy.ai.client import get_host_client
 
     return get_host_client()

@@ -34,6 +34,24 @@ def deploy(
         "extension).",
     ),
     state_dir: StateDirOption = None,
+    target: str = typer.Option(
+        "edge",
+        "--target",
+        help="edge (this machine) or ray (a Ray Serve cluster: pip install "
+        "'wranglerpy[ray]'; wranglerpy extension).",
+    ),
+    ray_address: str = typer.Option(
+        None, "--ray-address", help="The Ray cluster (default: the one started on this machine)."
+    ),
+    ray_config: Path = typer.Option(
+        None, "--ray-config", help="Replicas and placement (default: ray.toml beside the configs)."
+    ),
+    ray_http_port: int = typer.Option(
+        None, "--ray-http-port", help="Port of Serve's HTTP proxies if this starts Serve (8000)."
+    ),
+    ray_proxy: str = typer.Option(
+        "EveryNode", "--ray-proxy", help="EveryNode or HeadOnly: where Serve's HTTP proxies run."
+    ),
     secrets_file: Path = typer.Option(
         None,
         "--secrets-file",
@@ -66,8 +84,13 @@ def deploy(
             )
         paths = [found]
     workers = [load_worker(p, env) for p in paths]
+    if target != "edge":  # the Ray target keeps its own versions and history
+        from wranglerpy.ray import cli as ray_cli
+
+        ray_cli.check_target(target)
+        state_dir = ray_cli.ray_state_dir(state_dir)
     edge_paths = EdgePaths.resolve(state_dir)
-    edge = running_edge(edge_paths)
+    edge = running_edge(edge_paths) if target == "edge" else None
     # A stopped edge brings back everything in its deployment log when it starts again.
     deployed = set(DeploymentLog(edge_paths.deployments).workers())
     if edge is not None:
@@ -81,6 +104,19 @@ def deploy(
                 f'Worker "{worker.name}": main entry point {worker.main or "(none)"} does not '
                 f"exist ({worker.config_path}). Nothing was deployed."
             )
+    if target != "edge":
+        if dry_run or secrets_file is not None:
+            raise UsageError("--dry-run and --secrets-file are not supported with --target ray.")
+        on_ray = ray_cli.make_target(
+            state_dir, ray_address, ray_config, ordered, ray_http_port, ray_proxy
+        )
+        from wranglerpy.state.backends import activate
+
+        backends = activate(kv_backend, r2_backend)  # carried to every replica in its spec
+        if backends.kv or backends.r2:
+            typer.echo(f"State backends: {backends.describe()}")
+        ray_cli.deploy_workers(ordered, on_ray, typer.echo, message)
+        return
     if len(ordered) > 1:
         typer.echo(
             "Deploy order (service-binding targets first): " + " → ".join(w.name for w in ordered)

@@ -24,6 +24,19 @@ deployments_app = typer.Typer(
 versions_app = typer.Typer(help="Versions (snapshots) of workers.", no_args_is_help=True)
 
 WorkerArgument = Annotated[str | None, typer.Argument(help="Worker name (default: the config's).")]
+TargetOption = Annotated[
+    str, typer.Option("--target", help="edge (this machine) or ray (a Ray Serve cluster).")
+]
+
+
+def _target_state(target: str, state_dir: Path | None) -> Path | None:
+    """The state folder of ``target``: the Ray target keeps its own versions and history."""
+    if target == "edge":
+        return state_dir
+    from wranglerpy.ray.cli import check_target, ray_state_dir
+
+    check_target(target)
+    return ray_state_dir(state_dir)
 
 
 def worker_name(worker: str | None, config: Path | None, env: str | None) -> str:
@@ -69,8 +82,10 @@ def deployments_list(
     config: ConfigOption = None,
     env: EnvOption = None,
     state_dir: StateDirOption = None,
+    target: TargetOption = "edge",
 ) -> None:
     """The deployments of WORKER, oldest first; the last one is live."""
+    state_dir = _target_state(target, state_dir)
     rows = _deployment_rows(*locate(state_dir, worker or name_option, config, env))
     if as_json:
         typer.echo(json.dumps(rows, indent=2))
@@ -158,8 +173,10 @@ def versions_list(
     config: ConfigOption = None,
     env: EnvOption = None,
     state_dir: StateDirOption = None,
+    target: TargetOption = "edge",
 ) -> None:
     """Every stored version of WORKER, oldest first."""
+    state_dir = _target_state(target, state_dir)
     from wranglerpy.deploy.history import DeploymentLog
     from wranglerpy.deploy.versions import list_versions
     from wranglerpy.errors import DeployError
@@ -200,9 +217,12 @@ def rollback(
     config: ConfigOption = None,
     env: EnvOption = None,
     state_dir: StateDirOption = None,
+    deploy_target: TargetOption = "edge",
+    ray_address: str = typer.Option(None, "--ray-address", help="The Ray cluster (--target ray)."),
 ) -> None:
     """Switch a worker back to an earlier version (wrangler's `rollback [VERSION_ID] --name`),
     with zero failed requests."""
+    state_dir = _target_state(deploy_target, state_dir)
     from wranglerpy.deploy.client import running_edge, start_edge
     from wranglerpy.deploy.versions import find_version
     from wranglerpy.errors import DeployError
@@ -228,6 +248,12 @@ def rollback(
         typer.echo(line)
     if not yes and sys.stdin.isatty():
         typer.confirm("Continue?", abort=True)
+    if deploy_target == "ray":
+        from wranglerpy.ray.cli import rollback_on_ray
+
+        seconds = rollback_on_ray(state_dir, ray_address, name, target, typer.echo, message)
+        typer.echo(f"✔ Rolled back {name} on Ray in {seconds:.2f} s")
+        return
     edge = running_edge(paths) or start_edge(paths)[0]
     answer = edge.deploy(target, message, "rollback")
     typer.echo(f"✔ Rolled back {name} in {answer.seconds:.2f} s")

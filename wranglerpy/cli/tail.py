@@ -7,11 +7,15 @@ import contextlib
 import json
 import os
 import sys
+from typing import TYPE_CHECKING
 
 import typer
 
 from wranglerpy.cli._options import WorkerConfigOption, WorkerEnvOption
 from wranglerpy.cli.common import err_console, handle_errors
+
+if TYPE_CHECKING:
+    from wranglerpy.logs.tail_filter import TailFilter
 
 
 @handle_errors
@@ -27,8 +31,11 @@ def tail(
     ip: list[str] = typer.Option(None, "--ip", help="Client IP, or `self` (repeatable)."),
     sampling_rate: float = typer.Option(1.0, "--sampling-rate", help="Fraction of events kept."),
     mode: str = typer.Option(
-        None, "--mode", help="dev or edge: needed when the worker runs under both."
+        None,
+        "--mode",
+        help="dev or edge: needed when the worker runs under both; ray: on a Ray cluster.",
     ),
+    ray_address: str = typer.Option(None, "--ray-address", help="The Ray cluster (--mode ray)."),
     config: WorkerConfigOption = None,
     env: WorkerEnvOption = None,
 ) -> None:
@@ -51,6 +58,9 @@ def tail(
     filters = TailFilter.build(
         status or (), method or (), header or (), search, ip or (), sampling_rate
     )
+    if mode == "ray":
+        _tail_ray(name, ray_address, filters, output)
+        return
     registry = Locations()
     edge = EdgePaths.resolve()
     on_stopped_edge = (
@@ -81,4 +91,34 @@ def tail(
         await follow(registry, name, entry.mode, on_event, notice, stop)
 
     with contextlib.suppress(KeyboardInterrupt):  # Ctrl-C is how a tail ends
+        asyncio.run(run())
+
+
+def _tail_ray(name: str, address: str | None, filters: TailFilter, output: str) -> None:
+    """``tail --mode ray``: the request events of every replica of WORKER on the cluster."""
+    from wranglerpy.logs.printer import _use_colour
+    from wranglerpy.logs.tail_format import pretty, to_tail_event
+    from wranglerpy.ray.cli import follow_tail
+
+    colour = _use_colour(sys.stdout)
+    err_console.print(f"Tailing {name} (ray); Ctrl-C to stop.", markup=False)
+
+    async def run() -> None:
+        stop = asyncio.Event()
+
+        def on_event(event: dict[str, object]) -> None:
+            record = to_tail_event(event)
+            if not filters.accepts(record):
+                return
+            text = json.dumps(record) if output == "json" else pretty(record, colour)
+            try:
+                sys.stdout.write(text + "\n")
+                sys.stdout.flush()
+            except BrokenPipeError:
+                os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+                stop.set()
+
+        await follow_tail(name, address, on_event, stop)
+
+    with contextlib.suppress(KeyboardInterrupt):
         asyncio.run(run())

@@ -1,0 +1,230 @@
+"""The Ray target beside the local edge, same run: requests/s and first-event latency of the
+example, cluster start-up time and idle memory per node.
+
+    .venv/bin/pip install -e '.[ray]'
+    .venv/bin/python bench/ray_bench.py [--seconds 10] [--concurrency 16] [--chats 5]
+
+Starts a head and two worker nodes on 127.0.0.1 (``ray start --block``, own process groups,
+stopped by pid), deploys ``examples/inference-ui`` to it (API + model on node_a, two streaming
+replicas on node_b) and to a private local edge, then alternates the two targets:
+GET /health (API worker alone), GET /stream/health (API → service binding → streaming worker),
+and the time to the first SSE ``message-part`` of a chat. Medians; everything started here is
+stopped here.
+
+Measured (2 cores shared with 7 other sessions, c=16, 2 rounds x 8 s, 4 chats a round):
+cluster start-up 43.5 s; deploy ray 43.8 s vs edge 9.8 s; idle RSS head 964 -> 1,399 MB,
+node_a 497 -> 1,225 MB, node_b 496 -> 831 MB (bare -> with the example); GET /health ray
+37 req/s vs edge 85 (0.44x); GET /stream/health ray 33 vs edge 62 (0.54x); first chat
+message-part ray 483 ms vs edge 650 ms (0.74x); failed requests ray 0, edge 10.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import os
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import httpx
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+EXAMPLE = ROOT / "examples" / "inference-ui"
+API = "inference-ui-api"
+PLACEMENT = """
+[ai]
+resources = { node_a = 1 }
+[workers.inference-ui-api]
+resources = { node_a = 1 }
+[workers.inference-ui-streaming]
+replicas = 2
+resources = { node_b = 1 }
+"""
+
+
+def rss_mb(session: int) -> float:
+    """Resident memory of every process in a session (a node's process group and children)."""
+    out = subprocess.run(
+        ["ps", "-o", "rss=", "--sid", str(session)], capture_output=True, text=True
+    ).stdout
+    return sum(int(v) for v in out.split()) / 1024
+
+
+def cli(project: Path, env: dict[str, str], *args: str) -> str:
+    done = subprocess.run(
+        [sys.executable, "-m", "wranglerpy", *args],
+        cwd=project,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=900,
+    )
+    if done.returncode != 0:
+        raise SystemExit(f"wranglerpy {' '.join(args)} failed:\n{done.stdout}{done.stderr}")
+    return done.stdout
+
+
+async def throughput(url: str, host: str, seconds: float, concurrency: int) -> tuple[float, int]:
+    """Requests/s over ``seconds`` with ``concurrency`` clients; and the failures."""
+    done = failed = 0
+    deadline = time.perf_counter() + seconds
+    limits = httpx.Limits(max_connections=concurrency, max_keepalive_connections=concurrency)
+    async with httpx.AsyncClient(timeout=60, limits=limits) as client:
+
+        async def one() -> None:
+            nonlocal done, failed
+            while time.perf_counter() < deadline:
+                try:
+                    response = await client.get(url, headers={"host": host})
+                    ok = response.status_code == 200
+                except httpx.HTTPError:
+                    ok = False
+                done += ok
+                failed += not ok
+
+        started = time.perf_counter()
+        await asyncio.gather(*(one() for _ in range(concurrency)))
+        return done / (time.perf_counter() - started), failed
+
+
+async def first_event(url: str, host: str, prompt: str) -> float:
+    body = {
+        "messages": [{"role": "user", "parts": [{"type": "text", "text": prompt}]}],
+        "maxTokens": 8,
+    }
+    async with httpx.AsyncClient(timeout=120) as client:
+        started = time.perf_counter()
+        async with client.stream("POST", url, json=body, headers={"host": host}) as response:
+            async for line in response.aiter_lines():
+                if '"type":"message-part"' in line:
+                    return time.perf_counter() - started
+    raise RuntimeError(f"no message-part from {url}")
+
+
+def main() -> None:
+    from wranglerpy.ray.local_cluster import LocalCluster, free_port
+
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--seconds", type=float, default=10.0)
+    parser.add_argument("--concurrency", type=int, default=16)
+    parser.add_argument("--chats", type=int, default=5)
+    parser.add_argument("--rounds", type=int, default=2)
+    args = parser.parse_args()
+
+    work = Path(tempfile.mkdtemp(prefix="wrp-bench-"))
+    project = work / "inference-ui"
+    shutil.copytree(EXAMPLE, project, ignore=shutil.ignore_patterns(".wranglerpy", "__pycache__"))
+    (project / "ray.toml").write_text(PLACEMENT)
+    env = dict(
+        os.environ,
+        WRANGLERPY_EDGE_DIR=str(work / "edge"),
+        WRANGLERPY_REGISTRY_PATH=str(work / "registry"),
+    )
+    cluster = LocalCluster.create()
+    edge_started = False
+    try:
+        started = time.perf_counter()
+        cluster.start(("node_a", "node_b"))
+        startup = time.perf_counter() - started
+        env.update(cluster.auth_env)
+        bare = {n.name: rss_mb(n.pid) for n in cluster.nodes}
+        for state in (work / "ray" / "state", work / "edge" / "state"):  # the example's tables
+            cli(
+                project,
+                env,
+                "d1",
+                "migrations",
+                "apply",
+                "inference-ui-db",
+                "-e",
+                "production",
+                "--persist-to",
+                str(state),
+            )
+        ray_port = free_port()
+        started = time.perf_counter()
+        cli(
+            project,
+            env,
+            "deploy",
+            "--all",
+            "-e",
+            "production",
+            "--target",
+            "ray",
+            "--ray-address",
+            cluster.address,
+            "--state-dir",
+            str(work / "ray"),
+            "--ray-http-port",
+            str(ray_port),
+            "--ray-proxy",
+            "HeadOnly",
+        )
+        ray_deploy = time.perf_counter() - started
+        edge_port = free_port()
+        started = time.perf_counter()
+        edge_started = True  # stopped at the end even if this deploy fails half-way
+        cli(project, env, "deploy", "--all", "-e", "production", "--edge-port", str(edge_port))
+        edge_deploy = time.perf_counter() - started
+        targets = {"ray": f"http://127.0.0.1:{ray_port}", "edge": f"http://127.0.0.1:{edge_port}"}
+        host = f"{API}.localhost"
+        for base in targets.values():  # warm: first model load, first imports
+            asyncio.run(first_event(f"{base}/stream/chat", host, "warm up"))
+        time.sleep(5)
+        idle = {n.name: rss_mb(n.pid) for n in cluster.nodes}
+        results: dict[str, dict[str, list[float]]] = {t: {} for t in targets}
+        failures: dict[str, int] = {t: 0 for t in targets}
+        for round_ in range(args.rounds):
+            for name, base in targets.items():
+                for path in ("/health", "/stream/health"):
+                    rate, failed = asyncio.run(
+                        throughput(base + path, host, args.seconds, args.concurrency)
+                    )
+                    results[name].setdefault(path, []).append(rate)
+                    failures[name] += failed
+                for i in range(args.chats):
+                    prompt = f"Say hello number {round_}-{i}"  # new prompt: no cached answer
+                    seconds = asyncio.run(first_event(base + "/stream/chat", host, prompt))
+                    results[name].setdefault("first_event_ms", []).append(seconds * 1000)
+    finally:
+        if edge_started:
+            subprocess.run(
+                [sys.executable, "-m", "wranglerpy", "edge", "stop"],
+                env=env,
+                cwd=project,
+                capture_output=True,
+                timeout=120,
+            )
+        cluster.stop()
+        shutil.rmtree(work, ignore_errors=True)
+        shutil.rmtree(cluster.root, ignore_errors=True)
+
+    print(f"cluster start-up (head + 2 nodes, until all 3 alive): {startup:.1f} s")
+    print(f"deploy of the example: ray {ray_deploy:.1f} s, local edge {edge_deploy:.1f} s")
+    for node in bare:
+        print(f"node {node}: {bare[node]:.0f} MB bare, {idle[node]:.0f} MB idle with the example")
+    for path in ("/health", "/stream/health"):
+        ray_rate = statistics.median(results["ray"][path])
+        edge_rate = statistics.median(results["edge"][path])
+        print(
+            f"GET {path} (c={args.concurrency}): ray {ray_rate:.0f} req/s, edge "
+            f"{edge_rate:.0f} req/s (ray/edge {ray_rate / edge_rate:.2f}x)"
+        )
+    ray_first = statistics.median(results["ray"]["first_event_ms"])
+    edge_first = statistics.median(results["edge"]["first_event_ms"])
+    print(
+        f"chat first message-part: ray {ray_first:.0f} ms, edge {edge_first:.0f} ms "
+        f"(ray/edge {ray_first / edge_first:.2f}x)"
+    )
+    print(f"failed requests: {failures}")
+
+
+if __name__ == "__main__":
+    main()

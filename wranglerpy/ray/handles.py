@@ -1,0 +1,189 @@
+"""Calls to a worker's Serve application through a deployment handle, as frames.
+
+``HandleClient`` offers what ``wire.client.FrameClient`` offers (``fetch`` and ``call``), so
+the ingress and service bindings speak the same protocol on a cluster as on one machine. The
+answer streams back chunk by chunk (a Ray streaming generator); the request body does not:
+Ray sends a call's arguments whole, so a body is read into memory first (it travels in the
+object store, at most ``MAX_BODY`` bytes).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+from collections.abc import AsyncGenerator, AsyncIterator
+from typing import Any
+
+from wranglerpy.config.schema import ServiceBinding
+from wranglerpy.runtime.service import ServiceFetcher
+from wranglerpy.wire import frames
+from wranglerpy.wire.frames import CallHead, FetchHead, FrameError, ResponseHead, Result
+
+MAX_BODY = 100 * 1024 * 1024  # Cloudflare's request body limit on the Free and Pro plans
+
+
+class BodyTooLarge(ValueError):
+    pass
+
+
+async def read_body(stream: AsyncIterator[bytes]) -> bytes:
+    parts: list[bytes] = []
+    size = 0
+    async for chunk in stream:
+        size += len(chunk)
+        if size > MAX_BODY:
+            raise BodyTooLarge(f"a request body over {MAX_BODY} bytes")
+        parts.append(chunk)
+    return b"".join(parts)
+
+
+class HandleAnswer:
+    """The answer to a fetch: its head, then its body (buffered, or streamed once)."""
+
+    def __init__(self, head: ResponseHead, reader: asyncio.StreamReader, stop: Any) -> None:
+        self.head = head
+        self.body: bytes | None = None
+        self.uploading = False  # the body went whole with the call
+        self._reader: asyncio.StreamReader | None = reader
+        self._stop = stop
+
+    async def read_all(self) -> bytes:
+        self.body = b"".join([chunk async for chunk in self.chunks()])
+        return self.body
+
+    async def chunks(self) -> AsyncGenerator[bytes, None]:
+        reader = self._reader
+        if reader is None:
+            return
+        finished = False
+        try:
+            while True:
+                kind, payload = await frames.read_frame(reader)
+                if kind == frames.END:
+                    finished = True
+                    return
+                if kind != frames.DATA:
+                    raise FrameError("unexpected frame in a response body")
+                if payload:
+                    yield payload
+        finally:
+            if finished:
+                # The replica's call is not cut short: after the answer it still drains
+                # waitUntil() work and reports its tail event; its generator ends by itself.
+                self._reader = None
+            else:
+                self.close()
+
+    def close(self) -> None:
+        """Done with the answer (or giving up on it): the replica sees its caller leave."""
+        self._reader = None
+        self._stop()
+
+
+class HandleClient:
+    """Calls into the Serve application ``app`` (its deployment has the same name)."""
+
+    def __init__(self, app: str, handle: Any = None) -> None:
+        self.app = app
+        self._handle = handle  # a DeploymentHandle; tests pass a stand-in
+
+    def _stream(self) -> Any:
+        if self._handle is None:
+            from ray import serve
+
+            self._handle = serve.get_deployment_handle(self.app, app_name=self.app)
+        return self._handle.options(stream=True)
+
+    async def _open(self, head: bytes, body: bytes | None) -> tuple[asyncio.StreamReader, Any]:
+        """Start the call; its frames arrive on the returned reader."""
+        generator = self._stream().call.remote(head, body)
+        reader = asyncio.StreamReader(limit=1 << 20)
+
+        async def pump() -> None:
+            try:
+                async for chunk in generator:
+                    reader.feed_data(chunk)
+            except asyncio.CancelledError:
+                raise
+            except Exception as exc:  # noqa: BLE001 - any Ray failure: the connection is lost
+                reader.set_exception(ConnectionError(f"{self.app}: {type(exc).__name__}: {exc}"))
+                return
+            reader.feed_eof()
+
+        task = asyncio.ensure_future(pump())
+
+        def stop() -> None:
+            if not task.done():
+                task.cancel()
+                with contextlib.suppress(Exception):
+                    generator.cancel()
+
+        return reader, stop
+
+    async def fetch(
+        self,
+        head: FetchHead,
+        body: bytes | None = None,
+        stream: AsyncIterator[bytes] | None = None,
+    ) -> HandleAnswer:
+        if stream is not None:
+            body = await read_body(stream)
+        reader, stop = await self._open(head.encode(), body)
+        try:
+            kind, payload = await frames.read_frame(reader)
+            if kind != frames.RESPONSE:
+                raise FrameError("unexpected answer from the worker")
+            answer_head = frames.decode_head(kind, payload)
+            assert isinstance(answer_head, ResponseHead)
+        except BaseException:
+            stop()
+            raise
+        answer = HandleAnswer(answer_head, reader, stop)
+        if answer_head.buffered:
+            await answer.read_all()
+        return answer
+
+    async def call(self, head: CallHead) -> Result:
+        reader, stop = await self._open(head.encode(), None)
+        try:
+            kind, payload = await frames.read_frame(reader)
+            if kind != frames.RESULT:
+                raise FrameError("unexpected answer from the worker")
+            return Result.decode(payload)  # the call goes on to drain its waitUntil() work
+        except BaseException:
+            stop()
+            raise
+
+    def close(self) -> None:
+        self._handle = None
+
+
+class _Target:
+    """What ``ServiceFetcher`` needs of a target: its base URL."""
+
+    def __init__(self, service: str) -> None:
+        self.url = f"http://{service}"
+
+
+class RayServiceFetcher(ServiceFetcher):
+    """``env.<binding>`` of a ``[[services]]`` entry on a Ray cluster: the same fetch and RPC
+    (exceptions re-raised with their type, one trace id across nodes), over a handle."""
+
+    def __init__(
+        self, binding: ServiceBinding, caller: str, app: str, client: HandleClient | None = None
+    ) -> None:
+        super().__init__(binding, caller, registry=None, mode="ray")  # type: ignore[arg-type]
+        self._app = app
+        self._handle_client = client or HandleClient(app)
+
+    def __repr__(self) -> str:
+        return f"<RayServiceFetcher {self._binding.binding} -> {self._app}>"
+
+    def _target(self) -> Any:
+        return _Target(self._binding.service)
+
+    def _client(self, entry: Any) -> Any:
+        return self._handle_client
+
+    async def aclose(self) -> None:
+        self._handle_client.close()

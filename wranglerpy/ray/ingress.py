@@ -1,0 +1,104 @@
+"""The cluster's one routed Serve application: by host (``<name>.localhost``) and ``routes``
+patterns, then path, as the local edge's router decides (``deploy.routes``).
+
+Serve's HTTP proxy (on every node by default) hands each request to an ingress replica, which
+sends it to the worker's application as a ``FETCH`` frame over a deployment handle and
+streams the answer back. Worker applications have no route of their own: an internal worker
+(``workers_dev = false``, no routes) answers only its service bindings. The routing table
+is the deployment's ``user_config``, so a deploy updates it in place without a restart.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from wranglerpy.deploy.router import HOP_BY_HOP, RESERVED_PREFIX
+from wranglerpy.deploy.routes import RouteTable, build_table
+from wranglerpy.ray.handles import BodyTooLarge, HandleClient, read_body
+from wranglerpy.wire.frames import FetchHead
+
+_DROPPED = frozenset({b"content-length", b"transfer-encoding", b"connection", b"keep-alive"})
+
+
+def routing_config(workers: dict[str, tuple[bool, tuple[str, ...]]]) -> dict[str, Any]:
+    """The ingress's ``user_config``: name -> [workers_dev, [route patterns]] (JSON)."""
+    return {"workers": {name: [dev, list(routes)] for name, (dev, routes) in workers.items()}}
+
+
+class Ingress:
+    """The deployment's class: a Starlette request in, the worker's answer out."""
+
+    def __init__(self) -> None:
+        self.table: RouteTable = build_table({})
+        self.internal: list[str] = []
+        self.clients: dict[str, HandleClient] = {}
+
+    def reconfigure(self, config: dict[str, Any]) -> None:
+        workers = {
+            str(name): (bool(dev), tuple(str(r) for r in routes))
+            for name, (dev, routes) in (config.get("workers") or {}).items()
+        }
+        self.table = build_table(workers)
+        self.internal = [n for n, (dev, routes) in workers.items() if not dev and not routes]
+
+    def _client(self, worker: str) -> HandleClient:
+        client = self.clients.get(worker)
+        if client is None:
+            client = self.clients[worker] = HandleClient(worker)
+        return client
+
+    def not_found(self, host: str) -> dict[str, str]:
+        # The same answer as the local edge's router (deploy/router.py).
+        bare = host.split(":")[0].lower()
+        message = f"No worker is deployed at {host or '(no Host header)'}."
+        for name in self.internal:
+            if bare == f"{name.lower()}.localhost":
+                message = (
+                    f'Worker "{name}" is internal (workers_dev = false and no routes): '
+                    "it is reachable only through service bindings."
+                )
+        return {
+            "error": message,
+            "hint": "`wranglerpy deployments list --target ray` shows the routes.",
+        }
+
+    async def __call__(self, request: Any) -> Any:
+        from starlette.responses import JSONResponse, Response, StreamingResponse
+
+        host = request.headers.get("host", "")
+        path = request.url.path
+        worker = None if path.startswith(RESERVED_PREFIX) else self.table.match(host, path)
+        if worker is None:
+            return JSONResponse(self.not_found(host), status_code=404)
+        try:
+            body = await read_body(request.stream())
+        except BodyTooLarge as exc:
+            return JSONResponse({"error": str(exc)}, status_code=413)
+        client_ip = request.client.host if request.client else "127.0.0.1"
+        headers = [
+            (k, v) for k, v in request.scope["headers"] if k.decode("latin-1") not in HOP_BY_HOP
+        ]
+        headers.append((b"cf-connecting-ip", client_ip.encode("latin-1")))
+        headers.append((b"x-forwarded-proto", b"http"))
+        query = request.scope.get("query_string", b"").decode("latin-1")
+        target = path + (f"?{query}" if query else "")
+        head = FetchHead(
+            method=request.method,
+            url=f"http://{host or '127.0.0.1'}{target}",
+            headers=headers,
+            client=client_ip,
+        )
+        try:
+            answer = await self._client(worker).fetch(head, body or None)
+        except ConnectionError:
+            return JSONResponse({"error": "the worker is not reachable"}, status_code=502)
+        raw = [(k, v) for k, v in answer.head.headers if k.lower() not in _DROPPED]
+        response: Any
+        if answer.body is not None:
+            response = Response(answer.body, status_code=answer.head.status)
+            length = [(b"content-length", str(len(answer.body)).encode())]
+            response.raw_headers = raw + (length if request.method != "HEAD" else [])
+        else:
+            response = StreamingResponse(answer.chunks(), status_code=answer.head.status)
+            response.raw_headers = raw
+        return response
