@@ -1,5 +1,7 @@
 """--http-limit parsing: bad input is a one-line UsageError naming the flag."""
 
+import resource
+
 import pytest
 
 from wranglerpy.errors import UsageError
@@ -9,7 +11,9 @@ from wranglerpy.host.http_limits import CLOUDFLARE_MAX_BODY, HttpLimits, parse_l
 def test_defaults_follow_cloudflare_and_the_descriptor_limit():
     limits = HttpLimits()
     assert limits.max_body == CLOUDFLARE_MAX_BODY == 100_000_000
-    assert 16 <= limits.max_connections <= 1000
+    soft, _hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    if soft != resource.RLIM_INFINITY:
+        assert limits.max_connections == max(16, soft // 2 - 64)
 
 
 def test_flags_set_limits():

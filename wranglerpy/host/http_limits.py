@@ -22,11 +22,12 @@ CLOUDFLARE_MAX_BODY = 100 * MB  # Cloudflare's Free/Pro plans answer 413 above t
 
 
 def _default_connections() -> int:
-    # Leave descriptors for the worker sockets, logs and state files of this process.
+    # Half the descriptors, less a margin for the worker sockets, logs and state files of this
+    # process. No fixed cap below that: a chat room of 1,000 hibernated WebSockets is ordinary.
     soft, _hard = resource.getrlimit(resource.RLIMIT_NOFILE)
     if soft == resource.RLIM_INFINITY:
-        return 1000
-    return max(16, min(1000, soft // 2 - 64))
+        return 10_000
+    return max(16, soft // 2 - 64)
 
 
 @dataclass(frozen=True)
