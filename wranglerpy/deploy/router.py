@@ -19,7 +19,7 @@ from typing import Any, Protocol
 from urllib.parse import urlsplit
 
 from wranglerpy.deploy.http1 import Closed, Exchange, HttpError, RequestHead
-from wranglerpy.deploy.routes import RouteTable
+from wranglerpy.deploy.routes import RouteTable, not_found_message
 from wranglerpy.host.http_limits import HttpLimits
 from wranglerpy.host.pool import WorkerPool
 from wranglerpy.wire.client import Answer, FrameClient
@@ -249,16 +249,10 @@ class Router:
         return keep
 
     def _not_found(self, host: str) -> dict[str, Any]:
-        # The deployed hosts are not listed: a 404 must not map the edge for a stranger.
-        bare = host.split(":")[0].lower()
-        message = f"No worker is deployed at {host or '(no Host header)'}."
-        for name in self.internal:
-            if bare == f"{name.lower()}.localhost":
-                message = (
-                    f'Worker "{name}" is internal (workers_dev = false and no routes): '
-                    "it is reachable only through service bindings."
-                )
-        return {"error": message, "hint": "`wranglerpy deployments list` shows the routes."}
+        return {
+            "error": not_found_message(host, self.internal),
+            "hint": "`wranglerpy deployments list` shows the routes.",
+        }
 
     async def close(self) -> None:
         for task in list(self._connections):

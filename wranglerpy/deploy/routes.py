@@ -8,6 +8,7 @@ a longer pattern before a shorter one.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 
 LOCAL_SUFFIX = ".localhost"
@@ -93,3 +94,16 @@ def build_table(workers: dict[str, tuple[bool, tuple[str, ...]]]) -> RouteTable:
             hosts[f"{name.lower()}{LOCAL_SUFFIX}"] = name
         patterns.extend(RoutePattern.parse(r, name) for r in routes)
     return RouteTable(hosts, patterns)
+
+
+def not_found_message(host: str, internal: Iterable[str]) -> str:
+    """The 404 text for ``host``: names an internal worker asked for by its dev host, and
+    never lists the deployed hosts (a 404 must not map the deployment for a stranger)."""
+    bare = host.split(":")[0].lower()
+    for name in internal:
+        if bare == f"{name.lower()}.localhost":
+            return (
+                f'Worker "{name}" is internal (workers_dev = false and no routes): '
+                "it is reachable only through service bindings."
+            )
+    return f"No worker is deployed at {host or '(no Host header)'}."

@@ -13,7 +13,7 @@ from __future__ import annotations
 from typing import Any
 
 from wranglerpy.deploy.router import HOP_BY_HOP, RESERVED_PREFIX
-from wranglerpy.deploy.routes import RouteTable, build_table
+from wranglerpy.deploy.routes import RouteTable, build_table, not_found_message
 from wranglerpy.ray.handles import BodyTooLarge, HandleClient, read_body
 from wranglerpy.wire.frames import FetchHead
 
@@ -49,16 +49,8 @@ class Ingress:
 
     def not_found(self, host: str) -> dict[str, str]:
         # The same answer as the local edge's router (deploy/router.py).
-        bare = host.split(":")[0].lower()
-        message = f"No worker is deployed at {host or '(no Host header)'}."
-        for name in self.internal:
-            if bare == f"{name.lower()}.localhost":
-                message = (
-                    f'Worker "{name}" is internal (workers_dev = false and no routes): '
-                    "it is reachable only through service bindings."
-                )
         return {
-            "error": message,
+            "error": not_found_message(host, self.internal),
             "hint": "`wranglerpy deployments list --target ray` shows the routes.",
         }
 
