@@ -57,15 +57,9 @@ class HandleAnswer:
             return
         finished = False
         try:
-            while True:
-                kind, payload = await frames.read_frame(reader)
-                if kind == frames.END:
-                    finished = True
-                    return
-                if kind != frames.DATA:
-                    raise FrameError("unexpected frame in a response body")
-                if payload:
-                    yield payload
+            async for chunk in frames.read_body(reader):
+                yield chunk
+            finished = True
         finally:
             if finished:
                 # The replica's call is not cut short: after the answer it still drains

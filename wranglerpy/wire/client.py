@@ -61,15 +61,9 @@ class Answer:
             return
         finished = False
         try:
-            while True:
-                kind, payload = await frames.read_frame(conn.reader)
-                if kind == frames.END:
-                    finished = True
-                    return
-                if kind != frames.DATA:
-                    raise FrameError("unexpected frame in a response body")
-                if payload:
-                    yield payload
+            async for chunk in frames.read_body(conn.reader):
+                yield chunk
+            finished = True
         finally:
             self._conn = None
             uploaded = self._uploader is None or self._uploader.done()

@@ -92,6 +92,19 @@ async def read_frame(reader: asyncio.StreamReader) -> tuple[int, bytes]:
     return kind, payload
 
 
+async def read_body(reader: asyncio.StreamReader) -> AsyncIterator[bytes]:
+    """A body's chunks as their DATA frames arrive, until END (the generator then ends
+    normally); any other frame, or EOF, is a FrameError."""
+    while True:
+        kind, payload = await read_frame(reader)
+        if kind == END:
+            return
+        if kind != DATA:
+            raise FrameError("unexpected frame in a response body")
+        if payload:
+            yield payload
+
+
 RawHeaders = list[tuple[bytes, bytes]]  # as ASGI: lower-case names, latin-1 bytes
 
 
