@@ -27,12 +27,12 @@ and get no delay.
 from __future__ import annotations
 
 import asyncio
-import inspect
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Any
 
 from wranglerpy.config.schema import Placement, WorkerConfig
+from wranglerpy.runtime.binding_proxy import BindingProxy
 
 
 @dataclass(frozen=True)
@@ -61,32 +61,11 @@ def model_for(placement: Placement | None) -> LatencyModel:
     return OFF
 
 
-def _unwrap(value: Any) -> Any:
-    if isinstance(value, Delayed):
-        return value._target
-    if isinstance(value, list):
-        return [_unwrap(v) for v in value]
-    if isinstance(value, tuple):
-        return tuple(_unwrap(v) for v in value)
-    return value
+class Delayed(BindingProxy):
+    """Wraps a binding: every call that returns an awaitable waits ``seconds`` first (objects
+    it hands out are wrapped alike, see ``binding_proxy.py``)."""
 
-
-def _binding_object(value: Any) -> bool:
-    """Objects that belong to a binding (a D1 statement), not data it returned."""
-    module = type(value).__module__
-    return module.startswith(("wranglerpy.bindings.", "wranglerpy.ai.")) and not isinstance(
-        value, (dict, list, str, bytes)
-    )
-
-
-class Delayed:
-    """Wraps a binding: every call that returns an awaitable waits ``seconds`` first.
-
-    Objects the binding hands out for further calls (``prepare()``'s statement, ``bind()``'s)
-    are wrapped too; wrapped values passed back in (``batch([...])``) are unwrapped.
-    """
-
-    __slots__ = ("_target", "_seconds", "_sleep")
+    __slots__ = ("_seconds", "_sleep")
 
     def __init__(
         self,
@@ -94,29 +73,17 @@ class Delayed:
         seconds: float,
         sleep: Callable[[float], Any] = asyncio.sleep,
     ) -> None:
-        self._target = target
+        super().__init__(target)
         self._seconds = seconds
         self._sleep = sleep
 
     def __repr__(self) -> str:
         return f"<{self._target!r} +{self._seconds * 1000:.0f} ms>"
 
-    def __getattr__(self, name: str) -> Any:
-        attribute = getattr(self._target, name)
-        if not callable(attribute):
-            return attribute
+    def _wrap(self, target: Any) -> Delayed:
+        return Delayed(target, self._seconds, self._sleep)
 
-        def call(*args: Any, **kwargs: Any) -> Any:
-            result = attribute(*_unwrap(args), **{k: _unwrap(v) for k, v in kwargs.items()})
-            if inspect.isawaitable(result):
-                return self._after_delay(result)
-            if _binding_object(result):
-                return Delayed(result, self._seconds, self._sleep)
-            return result
-
-        return call
-
-    async def _after_delay(self, awaitable: Any) -> Any:
+    async def _around(self, method: str, args: tuple[Any, ...], awaitable: Awaitable[Any]) -> Any:
         await self._sleep(self._seconds)
         return await awaitable
 

@@ -10,12 +10,13 @@ with the time to its first token and its token counts (``TracedStream``).
 
 from __future__ import annotations
 
-import inspect
 import json
 import time
+from collections.abc import Awaitable
 from typing import Any
 
 from wranglerpy.runtime import tracing
+from wranglerpy.runtime.binding_proxy import BindingProxy, handed_out
 
 LABELS = {
     "kv_namespaces": "KV",
@@ -24,23 +25,6 @@ LABELS = {
     "analytics_engine_datasets": "AnalyticsEngine",
     "ai": "AI",
 }
-
-
-def _unwrap(value: Any) -> Any:
-    if isinstance(value, Traced):
-        return value._target
-    if isinstance(value, list):
-        return [_unwrap(v) for v in value]
-    if isinstance(value, tuple):
-        return tuple(_unwrap(v) for v in value)
-    return value
-
-
-def _binding_object(value: Any) -> bool:
-    module = type(value).__module__
-    return module.startswith(("wranglerpy.bindings.", "wranglerpy.ai.")) and not isinstance(
-        value, (dict, list, str, bytes)
-    )
 
 
 def _usage(result: Any) -> dict[str, int]:
@@ -55,35 +39,23 @@ def _usage(result: Any) -> dict[str, int]:
         return {}
 
 
-class Traced:
+class Traced(BindingProxy):
     """A binding (or an object it handed out) whose awaited calls become child spans."""
 
-    __slots__ = ("_target", "_label", "_binding")
+    __slots__ = ("_label", "_binding")
 
     def __init__(self, target: Any, label: str, binding: str) -> None:
-        self._target = target
+        super().__init__(target)
         self._label = label
         self._binding = binding
 
     def __repr__(self) -> str:
         return repr(self._target)
 
-    def __getattr__(self, name: str) -> Any:
-        attribute = getattr(self._target, name)
-        if not callable(attribute):
-            return attribute
+    def _wrap(self, target: Any) -> Traced:
+        return Traced(target, self._label, self._binding)
 
-        def call(*args: Any, **kwargs: Any) -> Any:
-            result = attribute(*_unwrap(args), **{k: _unwrap(v) for k, v in kwargs.items()})
-            if inspect.isawaitable(result):
-                return self._timed(name, args, result)
-            if _binding_object(result):
-                return Traced(result, self._label, self._binding)
-            return result
-
-        return call
-
-    async def _timed(self, method: str, args: tuple[Any, ...], awaitable: Any) -> Any:
+    async def _around(self, method: str, args: tuple[Any, ...], awaitable: Awaitable[Any]) -> Any:
         attributes: dict[str, str | int | float] = {"wranglerpy.binding": self._binding}
         if self._label == "AI" and args and isinstance(args[0], str):
             attributes["gen_ai.request.model"] = args[0]
@@ -103,8 +75,8 @@ class Traced:
                 tracing.record_child(f"{self._label} {method}", start, end, attributes, error)
         if streamed:
             return TracedStream(result, f"{self._label} {method}", start, attributes)
-        if _binding_object(result):
-            return Traced(result, self._label, self._binding)
+        if handed_out(result):
+            return self._wrap(result)
         return result
 
 
