@@ -7,6 +7,7 @@ import contextlib
 import json
 import os
 import sys
+from collections.abc import Awaitable, Callable
 from typing import TYPE_CHECKING
 
 import typer
@@ -16,6 +17,9 @@ from wranglerpy.cli.common import err_console, handle_errors
 
 if TYPE_CHECKING:
     from wranglerpy.logs.tail_filter import TailFilter
+
+# Follows a tail until ``stop`` is set, handing each event to the callback.
+EventSource = Callable[[Callable[[dict[str, object]], None], asyncio.Event], Awaitable[None]]
 
 
 @handle_errors
@@ -46,10 +50,8 @@ def tail(
     from wranglerpy.deploy.paths import EdgePaths
     from wranglerpy.errors import UsageError
     from wranglerpy.host.locations import Locations
-    from wranglerpy.logs.printer import _use_colour
     from wranglerpy.logs.tail_client import choose_entry, follow
     from wranglerpy.logs.tail_filter import TailFilter
-    from wranglerpy.logs.tail_format import pretty, to_tail_event
 
     name = worker_name(worker, config, env)
     output = fmt or ("pretty" if sys.stdout.isatty() else "json")
@@ -67,11 +69,35 @@ def tail(
         running_edge(edge) is None and name in DeploymentLog(edge.deployments).workers()
     )
     entry = choose_entry(registry, name, mode, on_stopped_edge)
-    colour = _use_colour(sys.stdout)
     err_console.print(f"Tailing {name} ({entry.mode}); Ctrl-C to stop.", markup=False)
 
     def notice(message: str) -> None:
         err_console.print(message, markup=False)
+
+    _print_events(
+        filters,
+        output,
+        lambda on_event, stop: follow(registry, name, entry.mode, on_event, notice, stop),
+    )
+
+
+def _tail_ray(name: str, address: str | None, filters: TailFilter, output: str) -> None:
+    """``tail --mode ray``: the request events of every replica of WORKER on the cluster."""
+    from wranglerpy.ray.cli import follow_tail
+
+    err_console.print(f"Tailing {name} (ray); Ctrl-C to stop.", markup=False)
+    _print_events(
+        filters, output, lambda on_event, stop: follow_tail(name, address, on_event, stop)
+    )
+
+
+def _print_events(filters: TailFilter, output: str, source: EventSource) -> None:
+    """Print the events ``source`` delivers (as json or pretty), filtered, until Ctrl-C or
+    until the reader of a pipe leaves."""
+    from wranglerpy.logs.printer import _use_colour
+    from wranglerpy.logs.tail_format import pretty, to_tail_event
+
+    colour = _use_colour(sys.stdout)
 
     async def run() -> None:
         stop = asyncio.Event()
@@ -88,37 +114,7 @@ def tail(
                 os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
                 stop.set()
 
-        await follow(registry, name, entry.mode, on_event, notice, stop)
+        await source(on_event, stop)
 
     with contextlib.suppress(KeyboardInterrupt):  # Ctrl-C is how a tail ends
-        asyncio.run(run())
-
-
-def _tail_ray(name: str, address: str | None, filters: TailFilter, output: str) -> None:
-    """``tail --mode ray``: the request events of every replica of WORKER on the cluster."""
-    from wranglerpy.logs.printer import _use_colour
-    from wranglerpy.logs.tail_format import pretty, to_tail_event
-    from wranglerpy.ray.cli import follow_tail
-
-    colour = _use_colour(sys.stdout)
-    err_console.print(f"Tailing {name} (ray); Ctrl-C to stop.", markup=False)
-
-    async def run() -> None:
-        stop = asyncio.Event()
-
-        def on_event(event: dict[str, object]) -> None:
-            record = to_tail_event(event)
-            if not filters.accepts(record):
-                return
-            text = json.dumps(record) if output == "json" else pretty(record, colour)
-            try:
-                sys.stdout.write(text + "\n")
-                sys.stdout.flush()
-            except BrokenPipeError:
-                os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
-                stop.set()
-
-        await follow_tail(name, address, on_event, stop)
-
-    with contextlib.suppress(KeyboardInterrupt):
         asyncio.run(run())
