@@ -30,21 +30,13 @@ class JsType:
         return _Constructor(self.js_name)
 
 
-class ArrayBuffer(JsType, bytes):
-    """An ArrayBuffer is its bytes locally, so it works wherever bytes do (``Response(buf)``)."""
-
-    js_name = "ArrayBuffer"
-
-    @staticmethod
-    def new(length: int = 0) -> ArrayBuffer:
-        return ArrayBuffer(bytes(length))
+class JsBytes(JsType, bytes):
+    """The part ``ArrayBuffer`` and typed arrays share: their size under its JS name, and
+    Pyodide's conversions back to Python."""
 
     @property
     def byteLength(self) -> int:  # noqa: N802 - the JS name
         return len(self)
-
-    def slice(self, start: int = 0, end: int | None = None) -> ArrayBuffer:
-        return ArrayBuffer(bytes(self)[start:end])
 
     def to_bytes(self) -> bytes:
         return bytes(self)
@@ -56,7 +48,20 @@ class ArrayBuffer(JsType, bytes):
         return memoryview(bytes(self))
 
 
-class Uint8Array(JsType, bytes):
+class ArrayBuffer(JsBytes):
+    """An ArrayBuffer is its bytes locally, so it works wherever bytes do (``Response(buf)``)."""
+
+    js_name = "ArrayBuffer"
+
+    @staticmethod
+    def new(length: int = 0) -> ArrayBuffer:
+        return ArrayBuffer(bytes(length))
+
+    def slice(self, start: int = 0, end: int | None = None) -> ArrayBuffer:
+        return ArrayBuffer(bytes(self)[start:end])
+
+
+class Uint8Array(JsBytes):
     """What ``to_js(b"...")`` gives in Pyodide; ``.buffer`` is its ArrayBuffer."""
 
     js_name = "Uint8Array"
@@ -72,10 +77,6 @@ class Uint8Array(JsType, bytes):
         return ArrayBuffer(self)
 
     @property
-    def byteLength(self) -> int:  # noqa: N802 - the JS name
-        return len(self)
-
-    @property
     def length(self) -> int:
         return len(self)
 
@@ -84,15 +85,6 @@ class Uint8Array(JsType, bytes):
 
     def slice(self, start: int = 0, end: int | None = None) -> Uint8Array:
         return Uint8Array(bytes(self)[start:end])
-
-    def to_bytes(self) -> bytes:
-        return bytes(self)
-
-    def to_memoryview(self) -> memoryview:
-        return memoryview(bytes(self))
-
-    def to_py(self) -> memoryview:
-        return memoryview(bytes(self))
 
 
 def is_js_buffer(value: Any) -> bool:
