@@ -64,8 +64,8 @@ class StandInHandle:
     def call(self) -> "StandInHandle":
         return self
 
-    def remote(self, head: bytes, body: bytes | None) -> Generator:
-        generator = Generator(self.replica.call(head, body))
+    def remote(self, head: bytes, body: bytes | None, *extra: Any) -> Generator:
+        generator = Generator(self.replica.call(head, body, *extra))
         self.calls.append(generator)
         return generator
 

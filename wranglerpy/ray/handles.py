@@ -88,9 +88,18 @@ class HandleClient:
             self._handle = serve.get_deployment_handle(self.app, app_name=self.app)
         return self._handle.options(stream=True)
 
-    async def _open(self, head: bytes, body: bytes | None) -> tuple[asyncio.StreamReader, Any]:
+    async def open(
+        self, head: bytes, body: bytes | None, *extra: Any
+    ) -> tuple[asyncio.StreamReader, Any]:
+        """Start a call (``extra``: further arguments of the replica's ``call``, as a
+        WebSocket's inbox); its frames arrive on the returned reader, ``stop()`` ends it."""
+        return await self._open(head, body, *extra)
+
+    async def _open(
+        self, head: bytes, body: bytes | None, *extra: Any
+    ) -> tuple[asyncio.StreamReader, Any]:
         """Start the call; its frames arrive on the returned reader."""
-        generator = self._stream().call.remote(head, body)
+        generator = self._stream().call.remote(head, body, *extra)
         reader = asyncio.StreamReader(limit=1 << 20)
 
         async def pump() -> None:

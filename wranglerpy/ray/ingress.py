@@ -1,7 +1,8 @@
 """The cluster's one routed Serve application: by host (``<name>.localhost``) and ``routes``
 patterns, then path, as the local edge's router decides (``deploy.routes``).
 
-Serve's HTTP proxy (on every node by default) hands each request to an ingress replica, which
+Serve's HTTP proxy (on every node by default) hands each request to an ingress replica (an
+ASGI app, ``serve.ingress``, so WebSocket upgrades reach it too: ``ray/websocket.py``), which
 sends it to the worker's application as a ``FETCH`` frame over a deployment handle and
 streams the answer back. Worker applications have no route of their own: an internal worker
 (``workers_dev = false``, no routes) answers only its service bindings. The routing table
@@ -10,12 +11,13 @@ is the deployment's ``user_config``, so a deploy updates it in place without a r
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 from wranglerpy.deploy.router import HOP_BY_HOP, RESERVED_PREFIX
 from wranglerpy.deploy.routes import RouteTable, build_table, not_found_message
 from wranglerpy.ray.handles import BodyTooLarge, HandleClient, read_body
-from wranglerpy.wire.frames import FetchHead
+from wranglerpy.wire.frames import FetchHead, ResponseHead
 
 _DROPPED = frozenset({b"content-length", b"transfer-encoding", b"connection", b"keep-alive"})
 
@@ -26,12 +28,48 @@ def routing_config(workers: dict[str, tuple[bool, tuple[str, ...]]]) -> dict[str
 
 
 class Ingress:
-    """The deployment's class: a Starlette request in, the worker's answer out."""
+    """The deployment's class (wrapped by ``serve.ingress()`` in ``publish``): an ASGI app
+    whose HTTP requests go to ``handle`` and WebSockets to ``websocket``."""
 
     def __init__(self) -> None:
         self.table: RouteTable = build_table({})
         self.internal: list[str] = []
         self.clients: dict[str, HandleClient] = {}
+        self.inbox: Any = None  # the WebSocket inbox actor, made at the first upgrade
+
+    def __serve_build_asgi_app__(self) -> Any:
+        return self.asgi
+
+    async def asgi(self, scope: dict[str, Any], receive: Any, send: Any) -> None:
+        if scope["type"] == "lifespan":
+            while (await receive())["type"] != "lifespan.shutdown":
+                await send({"type": "lifespan.startup.complete"})
+            await send({"type": "lifespan.shutdown.complete"})
+        elif scope["type"] == "websocket":
+            await self.websocket(scope, receive, send)
+        else:
+            from starlette.requests import Request
+
+            response = await self.handle(Request(scope, receive))
+            await response(scope, receive, send)
+
+    async def websocket(self, scope: dict[str, Any], receive: Any, send: Any) -> None:
+        from wranglerpy.ray import websocket
+
+        host = _header(scope, b"host")
+        path = scope["path"]
+        worker = None if path.startswith(RESERVED_PREFIX) else self.table.match(host, path)
+        if worker is None:
+            await receive()  # websocket.connect
+            body = json.dumps(self.not_found(host)).encode()
+            refusal = ResponseHead(404, [(b"content-type", b"application/json")])
+            await websocket.refuse(scope, send, refusal, body)
+            return
+        if self.inbox is None:
+            self.inbox = websocket.local_inbox()
+        client = scope.get("client")
+        head = websocket.handshake(scope, host, client[0] if client else "127.0.0.1")
+        await websocket.relay(self._client(worker), self.inbox, head, scope, receive, send)
 
     def reconfigure(self, config: dict[str, Any]) -> None:
         workers = {
@@ -54,7 +92,8 @@ class Ingress:
             "hint": "`wranglerpy deployments list --target ray` shows the routes.",
         }
 
-    async def __call__(self, request: Any) -> Any:
+    async def handle(self, request: Any) -> Any:
+        """One HTTP request (a Starlette ``Request``): the worker's answer as a response."""
         from starlette.responses import JSONResponse, Response, StreamingResponse
 
         host = request.headers.get("host", "")
@@ -94,3 +133,10 @@ class Ingress:
             response = StreamingResponse(answer.chunks(), status_code=answer.head.status)
             response.raw_headers = raw
         return response
+
+
+def _header(scope: dict[str, Any], name: bytes) -> str:
+    for key, value in scope.get("headers") or []:
+        if key.lower() == name:
+            return str(value.decode("latin-1"))
+    return ""

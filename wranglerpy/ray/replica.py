@@ -116,8 +116,11 @@ class WorkerReplica:
                 values[dataset.binding] = RemoteAnalyticsEngine(dataset.dataset)
         self.server = FrameServer(self.app.wire_handlers())
 
-    async def call(self, head: bytes, body: bytes | None = None) -> AsyncGenerator[bytes, None]:
-        """Serve one call; yields the answer's frames as the worker writes them."""
+    async def call(
+        self, head: bytes, body: bytes | None = None, inbox: Any = None, conn: str = ""
+    ) -> AsyncGenerator[bytes, None]:
+        """Serve one call; yields the answer's frames as the worker writes them. A WebSocket
+        call's messages from the client arrive through ``inbox`` (``ray/websocket.py``)."""
         from wranglerpy.wire.server import Call
 
         try:
@@ -138,7 +141,12 @@ class WorkerReplica:
         async def feed() -> None:
             if call.body_done:
                 return
-            if body:
+            if inbox is not None:
+                from wranglerpy.ray.websocket import pull
+
+                async for message in pull(inbox, conn):
+                    await call._feed(message)  # noqa: SLF001
+            elif body:
                 await call._feed(body)  # noqa: SLF001
             await call._feed(None)  # noqa: SLF001
 
