@@ -13,9 +13,8 @@ pytest.importorskip("starlette")
 
 from wranglerpy.ray.handles import HandleClient  # noqa: E402
 from wranglerpy.ray.ingress import Ingress, routing_config  # noqa: E402
-from wranglerpy.ray.websocket import WebSocketInbox  # noqa: E402
 
-from .conftest import StandInHandle  # noqa: E402
+from .conftest import StandInHandle, StandInInbox  # noqa: E402
 
 ECHO = """
 from js import WebSocketPair
@@ -38,27 +37,6 @@ class Default(WorkerEntrypoint):
         server.addEventListener("message", echo)
         return Response(None, status=101, web_socket=client)
 """
-
-
-class Remote:
-    """``actor.method.remote(...)`` of a local object: an awaitable, as Ray's ObjectRef is."""
-
-    def __init__(self, method: Any) -> None:
-        self.method = method
-
-    def remote(self, *args: Any) -> Any:
-        return asyncio.ensure_future(self.method(*args))
-
-
-class StandInInbox:
-    def __init__(self) -> None:
-        self.inbox = WebSocketInbox()
-        self.put = Remote(self.inbox.put)
-        self.take = Remote(self.inbox.take)
-        self.drop = Remote(self._drop)
-
-    async def _drop(self, conn: str) -> None:
-        self.inbox.drop(conn)
 
 
 class Client:

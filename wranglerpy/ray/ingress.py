@@ -16,7 +16,8 @@ from typing import Any
 
 from wranglerpy.deploy.router import HOP_BY_HOP, RESERVED_PREFIX
 from wranglerpy.deploy.routes import RouteTable, build_table, not_found_message
-from wranglerpy.ray.handles import BodyTooLarge, HandleClient, read_body
+from wranglerpy.ray.handles import MAX_BODY, BodyTooLarge, HandleClient
+from wranglerpy.ray.inbox import process_inbox
 from wranglerpy.wire.frames import FetchHead, ResponseHead
 
 _DROPPED = frozenset({b"content-length", b"transfer-encoding", b"connection", b"keep-alive"})
@@ -35,10 +36,10 @@ class Ingress:
         self.table: RouteTable = build_table({})
         self.internal: list[str] = []
         self.clients: dict[str, HandleClient] = {}
-        self.inbox: Any = None  # the WebSocket inbox actor, made at the first upgrade
+        self.inbox: Any = None  # WebSocket messages and long bodies (ray/inbox.py), made at need
 
     def __serve_build_asgi_app__(self) -> Any:
-        return self.asgi
+        return _Asgi(self)
 
     async def asgi(self, scope: dict[str, Any], receive: Any, send: Any) -> None:
         if scope["type"] == "lifespan":
@@ -66,7 +67,7 @@ class Ingress:
             await websocket.refuse(scope, send, refusal, body)
             return
         if self.inbox is None:
-            self.inbox = websocket.local_inbox()
+            self.inbox = process_inbox()
         client = scope.get("client")
         head = websocket.handshake(scope, host, client[0] if client else "127.0.0.1")
         await websocket.relay(self._client(worker), self.inbox, head, scope, receive, send)
@@ -82,7 +83,7 @@ class Ingress:
     def _client(self, worker: str) -> HandleClient:
         client = self.clients.get(worker)
         if client is None:
-            client = self.clients[worker] = HandleClient(worker)
+            client = self.clients[worker] = HandleClient(worker, inbox=self.inbox)
         return client
 
     def not_found(self, host: str) -> dict[str, str]:
@@ -101,10 +102,9 @@ class Ingress:
         worker = None if path.startswith(RESERVED_PREFIX) else self.table.match(host, path)
         if worker is None:
             return JSONResponse(self.not_found(host), status_code=404)
-        try:
-            body = await read_body(request.stream())
-        except BodyTooLarge as exc:
-            return JSONResponse({"error": str(exc)}, status_code=413)
+        declared = request.headers.get("content-length", "")
+        if declared.isdigit() and int(declared) > MAX_BODY:
+            return JSONResponse({"error": f"a request body over {MAX_BODY} bytes"}, 413)
         client_ip = request.client.host if request.client else "127.0.0.1"
         headers = [
             (k, v) for k, v in request.scope["headers"] if k.decode("latin-1") not in HOP_BY_HOP
@@ -120,7 +120,9 @@ class Ingress:
             client=client_ip,
         )
         try:
-            answer = await self._client(worker).fetch(head, body or None)
+            answer = await self._client(worker).fetch(head, stream=request.stream())
+        except BodyTooLarge as exc:
+            return JSONResponse({"error": str(exc)}, status_code=413)
         except ConnectionError:
             return JSONResponse({"error": "the worker is not reachable"}, status_code=502)
         raw = [(k, v) for k, v in answer.head.headers if k.lower() not in _DROPPED]
@@ -140,3 +142,14 @@ def _header(scope: dict[str, Any], name: bytes) -> str:
         if key.lower() == name:
             return str(value.decode("latin-1"))
     return ""
+
+
+class _Asgi:
+    """The ingress as an ASGI 3 app: uvicorn (in Serve's replica) takes a bound method for an
+    ASGI 2 app, so the app is an object whose ``__call__`` is a coroutine function."""
+
+    def __init__(self, ingress: Ingress) -> None:
+        self.ingress = ingress
+
+    async def __call__(self, scope: dict[str, Any], receive: Any, send: Any) -> None:
+        await self.ingress.asgi(scope, receive, send)

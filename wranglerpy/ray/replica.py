@@ -18,7 +18,7 @@ from pathlib import Path
 from typing import Any
 
 from wranglerpy.wire import frames
-from wranglerpy.wire.frames import FetchHead, FrameError, Result
+from wranglerpy.wire.frames import FetchHead, FrameError, Result, WebSocketHead
 
 CALLER_GONE_GRACE = 5.0  # how long a handler may run on once its caller left
 AHEAD = 64  # answer chunks written ahead of the generator before the worker waits
@@ -120,7 +120,8 @@ class WorkerReplica:
         self, head: bytes, body: bytes | None = None, inbox: Any = None, conn: str = ""
     ) -> AsyncGenerator[bytes, None]:
         """Serve one call; yields the answer's frames as the worker writes them. A WebSocket
-        call's messages from the client arrive through ``inbox`` (``ray/websocket.py``)."""
+        call's messages from the client, or a long request body, arrive through ``inbox``
+        (``ray/inbox.py``) under ``conn``."""
         from wranglerpy.wire.server import Call
 
         try:
@@ -130,6 +131,7 @@ class WorkerReplica:
             yield Result(False, None, "Error", str(exc)).encode()
             return
         out = QueueWriter()
+        is_socket = isinstance(decoded, WebSocketHead)
         call = Call(out, has_body=isinstance(decoded, FetchHead))  # type: ignore[arg-type]
 
         async def run() -> None:
@@ -142,10 +144,12 @@ class WorkerReplica:
             if call.body_done:
                 return
             if inbox is not None:
-                from wranglerpy.ray.websocket import pull
+                from wranglerpy.ray.inbox import pull
 
-                async for message in pull(inbox, conn):
-                    await call._feed(message)  # noqa: SLF001
+                # A WebSocket whose ingress died is closed abnormally, as on the edge.
+                lost = frames.dumps(["close", 1006, "", False]) if is_socket else None
+                async for item in pull(inbox, conn, lost):
+                    await call._feed(item)  # noqa: SLF001
             elif body:
                 await call._feed(body)  # noqa: SLF001
             await call._feed(None)  # noqa: SLF001

@@ -5,85 +5,23 @@ Serve's HTTP proxy (on every node) speaks ASGI WebSockets to an ingress built wi
 ``WebSocketHead`` call, as the edge router does (``runtime/websocket_wire.py``). The worker's
 messages come back on the call's streaming generator, one DATA frame per message. The other
 direction needs a channel Ray does not give a call (arguments are sent whole, once): each
-ingress replica keeps one small actor, ``WebSocketInbox``, on its own node; the ingress puts
-each client message there under the connection's id, and the worker's replica takes them out
-(a waiting remote call). The inbox is owned by the ingress replica, so it goes when that
-replica goes, and the worker sees its client leave.
+ingress replica keeps one small actor, an ``Inbox`` (``ray/inbox.py``), on its own node; the
+ingress puts each client message there under the connection's id, and the worker's replica
+takes them out. The inbox is owned by the ingress replica, so it goes when that replica goes,
+and the worker sees its client leave.
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
-import uuid
 from typing import Any
 
+from wranglerpy.ray.inbox import new_connection
 from wranglerpy.wire import frames
 from wranglerpy.wire.frames import ResponseHead, WebSocketHead
 
 Scope = dict[str, Any]
-
-
-class WebSocketInbox:
-    """The actor's class: client messages waiting for workers, a queue per connection. A
-    ``None`` item ends the connection's messages."""
-
-    def __init__(self) -> None:
-        self.queues: dict[str, asyncio.Queue[bytes | None]] = {}
-
-    def _queue(self, conn: str) -> asyncio.Queue[bytes | None]:
-        queue = self.queues.get(conn)
-        if queue is None:
-            queue = self.queues[conn] = asyncio.Queue()
-        return queue
-
-    async def put(self, conn: str, item: bytes | None) -> None:
-        self._queue(conn).put_nowait(item)
-
-    async def take(self, conn: str) -> list[bytes | None]:
-        """What is queued for ``conn`` (waits for at least one item)."""
-        queue = self._queue(conn)
-        items = [await queue.get()]
-        while not queue.empty():
-            items.append(queue.get_nowait())
-        if items[-1] is None:
-            self.queues.pop(conn, None)
-        return items
-
-    def drop(self, conn: str) -> None:
-        """The connection is over: forget its queue (a waiting ``take`` gets its end)."""
-        queue = self.queues.pop(conn, None)
-        if queue is not None:
-            queue.put_nowait(None)
-
-    def connections(self) -> int:
-        return len(self.queues)
-
-
-def local_inbox() -> Any:
-    """A new inbox actor on this node, owned by the caller (it dies with it)."""
-    import ray
-    from ray.util.scheduling_strategies import NodeAffinitySchedulingStrategy
-
-    cls: Any = ray.remote(num_cpus=0)(WebSocketInbox)
-    here = ray.get_runtime_context().get_node_id()
-    return cls.options(
-        scheduling_strategy=NodeAffinitySchedulingStrategy(node_id=here, soft=False)
-    ).remote()
-
-
-async def pull(inbox: Any, conn: str) -> Any:
-    """The worker replica's side: the client's messages for ``conn``, as a request body."""
-    while True:
-        try:
-            items = await inbox.take.remote(conn)
-        except Exception:  # noqa: BLE001 - the inbox (its ingress replica) is gone
-            yield frames.dumps(["close", 1006, "", False])
-            return
-        for item in items:
-            if item is None:
-                return
-            yield item
 
 
 def handshake(scope: Scope, host: str, client_ip: str) -> WebSocketHead:
@@ -113,7 +51,7 @@ async def relay(
     first = await receive()
     if first["type"] != "websocket.connect":
         return
-    conn = uuid.uuid4().hex
+    conn = new_connection()
     try:
         reader, stop = await client.open(head.encode(), None, inbox, conn)
         kind, payload = await frames.read_frame(reader)
