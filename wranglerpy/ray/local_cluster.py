@@ -1,9 +1,12 @@
 """A Ray cluster of several nodes on 127.0.0.1, for tests, benchmarks and trying things out.
 
-Each node is one ``ray start --block`` process in its own process group with its own ports,
-temp folder and custom resources (``node_a``...), so a test can pin deployments to a node and
-kill exactly one node. Nodes are stopped by their process group id, never by ``ray stop``
-(which stops every Ray process of the machine, other people's included).
+Each node is one ``ray start --block`` process in its own session with its own ports, temp
+folder, custom resource (``node_a``...) and Serve proxy port (Serve runs a proxy on every
+node; on one machine they cannot share one port), so a test can pin deployments to a node,
+reach each node's proxy, and kill exactly one node. A node's processes are every process of
+its session and every process running from its temp folder (Ray's workers sit in process
+groups of their own); they are signalled by pid, never by ``ray stop`` (which stops every
+Ray process of the machine, other people's included).
 """
 
 from __future__ import annotations
@@ -193,6 +196,9 @@ class LocalCluster:
     def _spawn(self, name: str, args: list[str], temp: Path, http_port: int) -> Node:
         log = self.root / f"{name}.log"
         env = dict(os.environ, RAY_USAGE_STATS_ENABLED="0", **self.auth_env)
+        # On a loaded machine a node's agents take longer to start than the raylet waits for
+        # their port files (it then aborts the node): wait up to 3 minutes.
+        env.setdefault("RAY_agent_register_timeout_ms", "180000")
         if name != "head":
             # Serve's proxy on a worker node reads this in its own process (inherited from
             # the raylet): one machine, so each node's proxy gets a port of its own.
