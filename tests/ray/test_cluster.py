@@ -56,7 +56,11 @@ resources = {{ node_a = 1 }}
 resources = {{ node_a = 1 }}
 
 [workers.probe-b]
+replicas = 2
 resources = {{ node_b = 1 }}
+
+[ingress]
+resources = {{ node_a = 1 }}  # not on node_b, which the kill test takes down
 """
 # Two copies of one small worker, one per node, sharing a KV namespace, an R2 bucket and a D1
 # database: what one writes, the other must read.

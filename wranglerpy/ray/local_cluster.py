@@ -197,7 +197,8 @@ class LocalCluster:
         log = self.root / f"{name}.log"
         env = dict(os.environ, RAY_USAGE_STATS_ENABLED="0", **self.auth_env)
         # On a loaded machine a node's agents take longer to start than the raylet waits for
-        # their port files (it then aborts the node): wait up to 3 minutes.
+        # their port files (15 s: it then aborts the node): wait up to 3 minutes.
+        env.setdefault("RAY_raylet_start_wait_time_s", "180")
         env.setdefault("RAY_agent_register_timeout_ms", "180000")
         if name != "head":
             # Serve's proxy on a worker node reads this in its own process (inherited from
