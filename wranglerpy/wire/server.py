@@ -140,13 +140,10 @@ class FrameServer:
                     kind, payload = await frames.read_frame(reader)
                 except FrameError:
                     break
-                if kind == frames.DATA or kind == frames.END:
-                    if call is None or call.body_done:
-                        break  # a body with no call to go with it: not our protocol
-                    await call._feed(payload if kind == frames.DATA else None)
-                    continue
-                if handler is not None and not handler.done():
-                    break  # a second call before the first answered: not our protocol
+                if kind in (frames.DATA, frames.END) or (
+                    handler is not None and not handler.done()
+                ):
+                    break  # a body with no call, or a second call before the first answered
                 self._idle.pop(task, None)
                 try:
                     head = frames.decode_head(kind, payload)
@@ -156,6 +153,13 @@ class FrameServer:
                 call = Call(writer, has_body=isinstance(head, FetchHead))
                 handler = asyncio.ensure_future(self._run(head, call))
                 handler.add_done_callback(lambda _t: self._mark_idle(task, writer))
+                if not call.body_done:
+                    try:
+                        async for chunk in frames.read_body(reader):
+                            await call._feed(chunk)
+                    except FrameError:
+                        break
+                    await call._feed(None)
         finally:
             self._idle.pop(task, None)
             if call is not None:
