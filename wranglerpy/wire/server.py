@@ -25,6 +25,7 @@ class Call:
         self.body_done = not has_body
         self._queue: asyncio.Queue[bytes | None] = asyncio.Queue(_BODY_QUEUE)
         self._abandoned = False
+        self._pump: asyncio.Task[bool] | None = None  # a streamed answer being sent
 
     # ----------------------------------------------------------- request body
     async def _feed(self, chunk: bytes | None) -> None:
@@ -35,6 +36,8 @@ class Call:
 
     def _caller_left(self) -> None:
         self.gone.set()
+        if self._pump is not None:
+            self._pump.cancel()
         with contextlib.suppress(asyncio.QueueFull):
             self._queue.put_nowait(None)
 
@@ -80,18 +83,12 @@ class Call:
             self.writer.write(head.encode() + frames.whole_body(body))
             return True
         self.writer.write(head.encode())
-        pump = asyncio.ensure_future(self._pump(stream))
-        gone = asyncio.ensure_future(self.gone.wait())
-        try:
-            await asyncio.wait({pump, gone}, return_when=asyncio.FIRST_COMPLETED)
-        finally:
-            gone.cancel()
-            if not pump.done():
-                pump.cancel()
-            results = await asyncio.gather(pump, return_exceptions=True)
-        return results[0] is True
+        # One task, cancelled by _caller_left if the caller leaves first.
+        self._pump = asyncio.ensure_future(self._send_stream(stream))
+        (sent,) = await asyncio.gather(self._pump, return_exceptions=True)
+        return sent is True
 
-    async def _pump(self, stream: AsyncIterator[bytes]) -> bool:
+    async def _send_stream(self, stream: AsyncIterator[bytes]) -> bool:
         try:
             await frames.send_body(self.writer, stream)
             return True
