@@ -20,8 +20,12 @@ import random
 import tempfile
 from dataclasses import asdict, dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 from wranglerpy.errors import UsageError
+
+if TYPE_CHECKING:
+    from wranglerpy.config.schema import WorkerConfig
 
 REGISTRY_ENV = "WRANGLERPY_REGISTRY_PATH"
 
@@ -47,6 +51,15 @@ class WorkerLocation:
     tail: str = ""  # unix socket of the supervisor's tail server (live events)
     # A gradual deployment on the edge: [(socket, percentage), ...]; calls follow the split.
     split: tuple[tuple[str, float], ...] = ()
+
+    @classmethod
+    def of(cls, config: WorkerConfig, socket: str, url: str, **more: Any) -> WorkerLocation:
+        """The entry of the worker of ``config`` (its name, top-level name and env) in this
+        process."""
+        name = config.name
+        return cls(
+            name, config.base_name or name, config.env_name, socket, url, os.getpid(), **more
+        )
 
     def pick_socket(self) -> str:
         """The socket one call goes to: ``socket``, or one of ``split`` by its share."""
