@@ -17,6 +17,7 @@ import fcntl
 import json
 import os
 import random
+import re
 import tempfile
 from dataclasses import asdict, dataclass
 from pathlib import Path
@@ -89,11 +90,15 @@ class Locations:
 
     def __init__(self, directory: Path | None = None) -> None:
         self.directory = directory or default_registry_dir()
-        self._cache: dict[str, tuple[float, WorkerLocation | None]] = {}
+        self._cache: dict[Path, tuple[int, WorkerLocation | None]] = {}
+        self._paths: dict[tuple[str, str], Path] = {}  # made once: every binding call looks up
 
     def _path(self, name: str, mode: str = "dev") -> Path:
-        safe = "".join(c if c.isalnum() or c in "-_." else "_" for c in name)
-        return self.directory / f"{safe}.{mode}.json"
+        path = self._paths.get((name, mode))
+        if path is None:
+            safe = re.sub(r"[^\w.-]", "_", name)
+            path = self._paths[name, mode] = self.directory / f"{safe}.{mode}.json"
+        return path
 
     def claim(self, name: str, mode: str = "dev") -> int:
         """Own ``name`` until the returned descriptor is closed; UsageError while another
@@ -135,11 +140,11 @@ class Locations:
 
     def _read(self, path: Path) -> WorkerLocation | None:
         try:
-            mtime = path.stat().st_mtime
+            mtime = os.stat(path).st_mtime_ns
         except FileNotFoundError:
-            self._cache.pop(str(path), None)
+            self._cache.pop(path, None)
             return None
-        cached = self._cache.get(str(path))
+        cached = self._cache.get(path)
         if cached and cached[0] == mtime:
             return cached[1]
         try:
@@ -148,7 +153,7 @@ class Locations:
             entry: WorkerLocation | None = WorkerLocation(**data)
         except (OSError, ValueError, TypeError):
             entry = None
-        self._cache[str(path)] = (mtime, entry)
+        self._cache[path] = (mtime, entry)
         return entry
 
     def get(self, name: str, mode: str = "dev") -> WorkerLocation | None:
