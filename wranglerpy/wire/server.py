@@ -23,36 +23,46 @@ class Call:
         self.gone = asyncio.Event()  # the caller went away
         self.answered = False
         self.body_done = not has_body
-        self._queue: asyncio.Queue[bytes | None] = asyncio.Queue(_BODY_QUEUE)
+        # Made when a body chunk arrives or the handler reads: most calls have no body.
+        self._queue: asyncio.Queue[bytes | None] | None = None
         self._abandoned = False
         self._pump: asyncio.Task[bool] | None = None  # a streamed answer being sent
 
     # ----------------------------------------------------------- request body
+    def _chunks(self) -> asyncio.Queue[bytes | None]:
+        if self._queue is None:
+            self._queue = asyncio.Queue(_BODY_QUEUE)
+        return self._queue
+
     async def _feed(self, chunk: bytes | None) -> None:
         if chunk is None:
             self.body_done = True
+            if self._queue is None:
+                return  # nobody waits: body() sees body_done
         if not self._abandoned:
-            await self._queue.put(chunk)
+            await self._chunks().put(chunk)
 
     def _caller_left(self) -> None:
         self.gone.set()
         if self._pump is not None:
             self._pump.cancel()
-        with contextlib.suppress(asyncio.QueueFull):
-            self._queue.put_nowait(None)
+        if self._queue is not None:
+            with contextlib.suppress(asyncio.QueueFull):
+                self._queue.put_nowait(None)
 
     def abandon_body(self) -> None:
         """Nobody will read the rest of the body: drop it as it arrives."""
         self._abandoned = True
-        while not self._queue.empty():
+        while self._queue is not None and not self._queue.empty():
             self._queue.get_nowait()
 
     async def body(self) -> AsyncIterator[bytes]:
         """The request body, chunk by chunk; it ends early if the caller leaves."""
+        queue = self._chunks()
         while True:
-            if self._queue.empty() and (self.gone.is_set() or self._abandoned):
+            if queue.empty() and (self.gone.is_set() or self._abandoned or self.body_done):
                 break
-            chunk = await self._queue.get()
+            chunk = await queue.get()
             if chunk is None:
                 break
             yield chunk
