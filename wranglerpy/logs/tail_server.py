@@ -56,6 +56,10 @@ class TailServer:
                 await writer.drain()
         except (ConnectionError, ValueError):
             pass
+        except asyncio.CancelledError:
+            # close() cancels connected clients; on Python 3.11 asyncio's client callback calls
+            # task.exception() on a cancelled task and prints its traceback at every Ctrl-C.
+            pass
         finally:
             unsubscribe()
             writer.close()
