@@ -11,14 +11,24 @@ README = ROOT / "README.md"
 
 def section(title: str, text: str | None = None) -> str:
     """The body of the README section whose heading is ``title`` (any level), up to the next
-    heading of the same or a higher level."""
+    heading of the same or a higher level (a ``#`` line inside a code block is no heading)."""
     text = README.read_text() if text is None else text
-    match = re.search(rf"^(#+) {re.escape(title)}\s*$", text, re.M)
-    assert match, f"README.md has no section {title!r}"
-    level = len(match.group(1))
-    rest = text[match.end() :]
-    end = re.search(rf"^#{{1,{level}}} ", rest, re.M)
-    return rest[: end.start()] if end else rest
+    lines = text.splitlines(keepends=True)
+    level = 0
+    body: list[str] = []
+    fenced = False
+    for line in lines:
+        heading = not fenced and re.match(r"(#+) ", line)
+        if line.startswith("```"):
+            fenced = not fenced
+        if level and heading and len(heading.group(1)) <= level:
+            break
+        if level:
+            body.append(line)
+        elif heading and line[heading.end() :].strip() == title:
+            level = len(heading.group(1))
+    assert level, f"README.md has no section {title!r}"
+    return "".join(body)
 
 
 def table_rows(body: str) -> list[list[str]]:
