@@ -56,15 +56,16 @@ async def relay(
         reader, stop = await client.open(head.encode(), None, inbox, conn)
         kind, payload = await frames.read_frame(reader)
         answer_head = frames.decode_head(kind, payload)
-        assert isinstance(answer_head, ResponseHead)
-    except (ConnectionError, frames.FrameError, AssertionError):
-        await inbox.put.remote(conn, None)
+        if not isinstance(answer_head, ResponseHead):
+            raise frames.FrameError("unexpected answer from the worker")
+    except (ConnectionError, frames.FrameError):
+        await inbox.drop.remote(conn)
         await send({"type": "websocket.close", "code": 1011, "reason": "worker not reachable"})
         return
     answer = HandleAnswer(answer_head, reader, stop)
     if answer_head.status != 101:
         body = await answer.read_all()
-        await inbox.put.remote(conn, None)
+        await inbox.drop.remote(conn)
         await refuse(scope, send, answer_head, body)
         return
     protocol = next(
