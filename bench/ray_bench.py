@@ -182,9 +182,11 @@ def main() -> None:
     project = work / "inference-ui"
     shutil.copytree(EXAMPLE, project, ignore=shutil.ignore_patterns(".wranglerpy", "__pycache__"))
     (project / "ray.toml").write_text(PLACEMENT)
-    (project / "sink").mkdir()
-    (project / "sink" / "sink.py").write_text(SINK)
-    (project / "wrangler-sink.toml").write_text(SINK_CONFIG)
+    sink = work / "body-sink"  # its own folder: `deploy --all` takes every config of one
+    (sink / "sink").mkdir(parents=True)
+    (sink / "sink" / "sink.py").write_text(SINK)
+    (sink / "wrangler.toml").write_text(SINK_CONFIG)
+    (sink / "ray.toml").write_text(PLACEMENT)
     env = dict(
         os.environ,
         WRANGLERPY_EDGE_DIR=str(work / "edge"),
@@ -216,13 +218,13 @@ def main() -> None:
         started = time.perf_counter()
         cli(project, env, "deploy", "--all", "-e", "production", *ray_args)
         ray_deploy = time.perf_counter() - started
-        cli(project, env, "deploy", "-c", "wrangler-sink.toml", *ray_args)
+        cli(sink, env, "deploy", *ray_args)
         edge_port = free_port()
         started = time.perf_counter()
         edge_started = True  # stopped at the end even if this deploy fails half-way
         cli(project, env, "deploy", "--all", "-e", "production", "--edge-port", str(edge_port))
         edge_deploy = time.perf_counter() - started
-        cli(project, env, "deploy", "-c", "wrangler-sink.toml", "--edge-port", str(edge_port))
+        cli(sink, env, "deploy", "--edge-port", str(edge_port))
         node_b = cluster.node("node_b")
         targets = {
             "ray": f"http://127.0.0.1:{cluster.http_port}",
