@@ -224,3 +224,85 @@ async def test_the_js_fetch_throws_a_js_error(harness, server: str) -> None:
     async with harness.build(JS_FETCHES, limits=Limits(subrequests=1)) as client:
         response = await client.get("/", headers={"x-target": server})
     assert response.text == "Error: Too many subrequests by single Worker invocation."
+
+
+# --------------------------------------------------------------- binding calls as subrequests
+BINDINGS_TOML = """
+name = "counted"
+main = "worker.py"
+compatibility_date = "2025-09-01"
+
+[[kv_namespaces]]
+binding = "KV"
+id = "kv-1"
+
+[[d1_databases]]
+binding = "DB"
+database_name = "db"
+database_id = "db-1"
+
+[[r2_buckets]]
+binding = "BUCKET"
+bucket_name = "bucket"
+
+[[analytics_engine_datasets]]
+binding = "AE"
+dataset = "events"
+"""
+
+BINDING_CALLS = """
+from pyodide.ffi import JsException
+from workers import Response, WorkerEntrypoint
+
+class Default(WorkerEntrypoint):
+    async def fetch(self, request):
+        steps = []
+        try:
+            self.env.AE.writeDataPoint({"blobs": ["a"]})  # not a subrequest
+            steps.append("ae")
+            await self.env.KV.put("k", "v")  # 1
+            steps.append("kv")
+            await self.env.BUCKET.put("o", b"body")  # 2
+            obj = await self.env.BUCKET.get("o")  # 3
+            await obj.text()  # reading what was fetched: not a subrequest
+            steps.append("r2")
+            statement = self.env.DB.prepare("SELECT 1 AS one")  # preparing: not a call yet
+            await statement.first()  # 4
+            steps.append("d1")
+            await statement.all()  # 5: over a limit of 4
+            steps.append("d1 again")
+        except JsException as exc:
+            return Response(f"{' '.join(steps)} | {exc.name}: {exc.message}")
+        return Response(" ".join(steps))
+"""
+
+
+def _env_with_bindings(tmp_path):
+    from wranglerpy.config.load import load_worker
+    from wranglerpy.runtime.child import build_env
+    from wranglerpy.runtime.spec import WorkerSpec
+
+    folder = tmp_path / "bindings"
+    folder.mkdir()
+    (folder / "wrangler.toml").write_text(BINDINGS_TOML)
+    (folder / "worker.py").write_text("")
+    config = load_worker(folder / "wrangler.toml")
+    return build_env(
+        WorkerSpec(
+            config=config, persist_dir=tmp_path / "state", registry_dir=tmp_path / "registry"
+        )
+    )
+
+
+async def test_binding_calls_are_subrequests(harness, tmp_path) -> None:
+    """KV (workerd api/kv.c++:110-122), R2 (api/r2-bucket.c++:41-60) and D1 (the Fetcher of
+    cloudflare/internal/d1-api.ts:361) open a subrequest per call (io/io-context.c++:1066-1070);
+    an Analytics Engine write does not (api/analytics-engine.c++:17); reading an R2 body already
+    fetched is not a new call."""
+    env = _env_with_bindings(tmp_path)
+    async with harness.build(BINDING_CALLS, env=env, limits=Limits(subrequests=4)) as client:
+        over = await client.get("/")
+    async with harness.build(BINDING_CALLS, env=env, limits=Limits(subrequests=5)) as client:
+        within = await client.get("/")
+    assert over.text == "ae kv r2 d1 | Error: Too many subrequests by single Worker invocation."
+    assert within.text == "ae kv r2 d1 d1 again"
