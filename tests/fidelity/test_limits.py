@@ -306,3 +306,99 @@ async def test_binding_calls_are_subrequests(harness, tmp_path) -> None:
         within = await client.get("/")
     assert over.text == "ae kv r2 d1 | Error: Too many subrequests by single Worker invocation."
     assert within.text == "ae kv r2 d1 d1 again"
+
+
+# ------------------------------------------------- CPU time outside the handler's own steps
+SPAWNED = """
+import asyncio, time
+from workers import Response, WorkerEntrypoint
+
+def spin(seconds):
+    started = time.thread_time()
+    while time.thread_time() - started < seconds:
+        pass
+
+async def burn():
+    await asyncio.sleep(0)
+    spin(5)
+
+class Default(WorkerEntrypoint):
+    async def fetch(self, request):
+        if request.url.endswith("/task"):
+            await asyncio.gather(asyncio.create_task(burn()))
+            return Response("finished")
+        if request.url.endswith("/wait-until"):
+            self.ctx.waitUntil(burn())
+            return Response("answered")
+        return Response("?")
+"""
+
+
+async def test_cpu_time_of_a_task_the_handler_starts_counts(harness) -> None:
+    """Cloudflare meters all of the isolate's CPU time for an invocation (cloudflare-docs
+    ``workers/platform/limits.mdx`` "CPU time"), so work in a task it starts counts."""
+    async with harness.build(SPAWNED, limits=Limits(cpu_ms=50)) as client:
+        response = await client.get("/task")
+    assert response.status_code == 503
+    [event] = harness.requests()
+    assert event["outcome"] == "exceededCpu"
+
+
+async def test_cpu_time_of_wait_until_work_counts(harness) -> None:
+    """``ctx.waitUntil`` work runs in the same invocation after the response (limits.mdx "CPU
+    time"): over the budget, the invocation's outcome is ``exceededCpu``."""
+    async with harness.build(SPAWNED, limits=Limits(cpu_ms=50)) as client:
+        response = await client.get("/wait-until")
+    assert response.status_code == 200 and response.text == "answered"
+    [event] = harness.requests()
+    assert event["outcome"] == "exceededCpu"
+    logs = [e for e in harness.sink.events if e["type"] == "log"]
+    assert any("Python Worker exceeded CPU time limit" in e["message"] for e in logs)
+
+
+STREAMED = """
+import time
+from js import ReadableStream
+from pyodide.ffi import to_js
+from workers import Response, WorkerEntrypoint
+
+class Source:
+    def __init__(self):
+        self.sent = 0
+
+    def pull(self, controller):
+        self.sent += 1
+        if self.sent == 1:
+            controller.enqueue(to_js(b"first chunk"))
+            return
+        started = time.thread_time()
+        while time.thread_time() - started < 5:  # after the handler returned
+            pass
+        controller.enqueue(to_js(b"never sent"))
+
+class Default(WorkerEntrypoint):
+    async def fetch(self, request):
+        return Response(ReadableStream.new(Source()))
+"""
+
+
+async def test_cpu_time_of_a_body_streamed_after_the_handler_returned_counts(harness) -> None:
+    """A stream's ``pull`` runs in the invocation after the handler returned; over the budget
+    the response is cut (limits.mdx "CPU time")."""
+    from wranglerpy.wire.client import FrameClient
+    from wranglerpy.wire.frames import FetchHead, FrameError
+
+    harness.build(STREAMED, limits=Limits(cpu_ms=50))
+    client = FrameClient(await harness.serve_wire())
+    received = []
+    try:
+        answer = await client.fetch(FetchHead(method="GET", url="http://w/", headers=[]))
+        assert answer.head.status == 200
+        with pytest.raises(FrameError):
+            async for chunk in answer.chunks():
+                received.append(chunk)
+    finally:
+        client.close()
+    assert received == [b"first chunk"]  # then cut: no END frame, the connection closed
+    [event] = harness.requests()
+    assert event["outcome"] == "exceededCpu"

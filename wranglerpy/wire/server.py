@@ -89,6 +89,8 @@ class Call:
             if not pump.done():
                 pump.cancel()
             results = await asyncio.gather(pump, return_exceptions=True)
+        if isinstance(results[0], Exception):
+            raise results[0]  # the stream failed mid-answer: _run cuts the connection
         return results[0] is True
 
     async def _pump(self, stream: AsyncIterator[bytes]) -> bool:
