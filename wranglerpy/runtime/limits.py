@@ -1,19 +1,22 @@
 """``[limits]`` enforced per invocation, as Cloudflare enforces them: CPU time and subrequests.
 
-CPU time. Only time the worker's thread spends running the handler counts; time waiting on I/O
-does not (developers.cloudflare.com/workers/platform/limits/#cpu-time). Each resumption of the
-handler's coroutine is timed on the thread's CPU clock and charged to its invocation. When the
-budget runs out mid-step, a watchdog thread sends ``SIGXCPU`` to the worker's main thread and
-the handler raises ``CpuLimitExceeded("Python Worker exceeded CPU time limit")``, a
-``BaseException`` that ``except Exception`` does not catch: the mechanism and text of workerd's
-Python runtime (cloudflare/workerd ``src/pyodide/internal/introspection.py:93-102``). The
-client then gets Cloudflare's error 1102, ``Worker exceeded resource limits`` (503), and the
-invocation's outcome is ``exceededCpu`` (cloudflare-docs ``workers/platform/limits.mdx``,
+CPU time. Only time the worker's thread spends running the invocation's code counts; time
+waiting on I/O does not (developers.cloudflare.com/workers/platform/limits/#cpu-time). The
+invocation's code is its handler, the tasks started inside it (a loop task factory), its
+``waitUntil`` work and a body streamed after the handler returned (``metered_body``). Each
+resumption of that code is timed on the thread's CPU clock and charged to its invocation; a
+step of another invocation inside it (a Durable Object call awaited by a handler) is charged
+to that one. When the budget runs out mid-step, a watchdog thread sends ``SIGXCPU`` to the
+worker's main thread and the code raises ``CpuLimitExceeded("Python Worker exceeded CPU time
+limit")``, a ``BaseException`` that ``except Exception`` does not catch: the mechanism and text
+of workerd's Python runtime (cloudflare/workerd ``src/pyodide/internal/introspection.py:93-102``).
+The client then gets Cloudflare's error 1102, ``Worker exceeded resource limits`` (503), and
+the invocation's outcome is ``exceededCpu`` (cloudflare-docs ``workers/platform/limits.mdx``,
 "Error: exceeded CPU time limit").
 
-Subrequests. Each ``fetch()`` (and each redirect it follows), service-binding call and Cache
-API call counts; past the limit the call throws a JS ``Error``:
-``Too many subrequests by single Worker invocation.``
+Subrequests. Each ``fetch()`` (and each redirect it follows), service-binding call, Cache API
+call and binding call (``runtime/subrequests.py``) counts; past the limit the call throws a JS
+``Error``: ``Too many subrequests by single Worker invocation.``
 """
 
 from __future__ import annotations
