@@ -21,6 +21,7 @@ import tempfile
 import time
 from pathlib import Path
 from types import ModuleType
+from typing import Any
 
 from wranglerpy.config.limits import Limits
 from wranglerpy.runtime import limits
@@ -31,21 +32,22 @@ ROUNDS = int(os.environ.get("ROUNDS", "9"))
 BASELINE = os.environ.get("BASELINE")
 
 
-def load_baseline(revision: str) -> ModuleType:
+def load_baseline(revision: str, name: str) -> ModuleType:
+    """``wranglerpy/runtime/<name>.py`` as it was at ``revision``, as a module of its own."""
     source = subprocess.run(
-        ["git", "show", f"{revision}:wranglerpy/runtime/limits.py"],
+        ["git", "show", f"{revision}:wranglerpy/runtime/{name}.py"],
         check=True,
         capture_output=True,
         text=True,
         cwd=Path(__file__).resolve().parent.parent,
     ).stdout
     folder = Path(tempfile.mkdtemp(prefix="limits-baseline-"))
-    path = folder / "limits_baseline.py"
+    path = folder / f"{name}_baseline.py"
     path.write_text(source)
-    spec = importlib.util.spec_from_file_location("limits_baseline", path)
+    spec = importlib.util.spec_from_file_location(f"{name}_baseline", path)
     assert spec is not None and spec.loader is not None
     module = importlib.util.module_from_spec(spec)
-    sys.modules["limits_baseline"] = module  # dataclasses look their module up there
+    sys.modules[f"{name}_baseline"] = module  # dataclasses look their module up there
     spec.loader.exec_module(module)
     return module
 
@@ -56,18 +58,25 @@ async def handler() -> str:
     return "ok"
 
 
-async def one(meter: ModuleType | None) -> None:
-    if meter is not None:
-        meter.begin(Limits())
-    await drive(handler())
+Meter = tuple[ModuleType, Any] | None  # (limits module, its drive function), None: unmetered
 
 
-async def round_(meter: ModuleType | None) -> float:
+async def one(meter: Meter) -> None:
+    if meter is None:
+        await drive(handler())
+        return
+    module, drive_with = meter
+    module.begin(Limits())
+    await drive_with(handler())
+
+
+async def round_(meter: Meter) -> float:
     # ffi.drive imports wranglerpy.runtime.limits at each call: point it at the meter measured.
-    sys.modules["wranglerpy.runtime.limits"] = meter or limits
+    module = limits if meter is None else meter[0]
+    sys.modules["wranglerpy.runtime.limits"] = module
     import wranglerpy.runtime as package
 
-    package.limits = meter or limits  # type: ignore[attr-defined]
+    package.limits = module  # type: ignore[attr-defined]
     started = time.process_time()
     for _ in range(CALLS):
         await asyncio.create_task(one(meter))  # a task per call: a fresh context, as a request
@@ -75,9 +84,11 @@ async def round_(meter: ModuleType | None) -> float:
 
 
 async def main() -> None:
-    meters: dict[str, ModuleType | None] = {"unmetered": None, "metered": limits}
+    meters: dict[str, Meter] = {"unmetered": None, "metered": (limits, drive)}
     if BASELINE:
-        meters[f"metered at {BASELINE}"] = load_baseline(BASELINE)
+        old_limits = load_baseline(BASELINE, "limits")
+        old_ffi = load_baseline(BASELINE, "ffi")  # its drive wraps the driver in the old meter
+        meters[f"metered at {BASELINE}"] = (old_limits, old_ffi.drive)
     best: dict[str, list[float]] = {name: [] for name in meters}
     for _ in range(ROUNDS):
         for name, meter in meters.items():

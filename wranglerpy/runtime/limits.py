@@ -75,7 +75,8 @@ def begin(limits: Limits) -> Invocation:
     """Start the budget of the call being handled in this context (one per request/RPC/cron)."""
     invocation = Invocation(limits.cpu_ms / 1000, limits.subrequests)
     _current.set(invocation)
-    _Watchdog.ensure()
+    if _Watchdog.instance is None:
+        _Watchdog.ensure()
     meter_tasks()
     return invocation
 
@@ -197,6 +198,46 @@ def _on_sigxcpu(signum: int, frame: Any) -> None:
 _thread_time = time.thread_time
 
 
+_SAME: Any = object()  # start_step's answer inside a step of the same invocation
+
+
+def start_step(invocation: Invocation) -> Any:
+    """Start charging ``invocation`` (a resumption of its code); returns what ``end_step``
+    needs: the invocation charged before (``None``: the runtime), or ``_SAME`` when already
+    inside a step of this invocation (then nothing is read and nothing is to end)."""
+    meter = _meter
+    outer = meter.running
+    if outer is invocation:
+        return _SAME
+    started = _thread_time()
+    if outer is not None:  # a call made inside another invocation's step
+        outer.cpu_used += started - meter.since
+    meter.running = invocation
+    meter.since = started
+    if started + invocation.cpu_limit - invocation.cpu_used < meter.check_at:
+        watchdog = _Watchdog.instance
+        if watchdog is not None:
+            watchdog.wake()  # due before the watchdog would look again
+    return outer
+
+
+def end_step(invocation: Invocation, outer: Any, check: bool = True) -> None:
+    """End the step ``start_step`` began: charge it, give the CPU back to ``outer``, and fail
+    the invocation if it is over budget (``check``: not while an exception is propagating)."""
+    if outer is _SAME:
+        return
+    meter = _meter
+    ended = _thread_time()
+    invocation.cpu_used += ended - meter.since
+    meter.running = outer
+    meter.since = ended
+    meter.fired = None
+    if check and invocation.cpu_used > invocation.cpu_limit:
+        # Over budget inside C code the signal could not interrupt: fail it now.
+        invocation.exceeded = True
+        raise CpuLimitExceeded(CPU_EXCEEDED)
+
+
 class _Metered:
     """An awaitable whose every resumption is timed and charged to ``invocation``."""
 
@@ -211,56 +252,27 @@ class _Metered:
         # A task's coroutine may be a generator-based one (``types.coroutine``): no __await__.
         inner = awaitable.__await__() if hasattr(awaitable, "__await__") else awaitable
         invocation = self._invocation
-        meter = _meter
-        clock = _thread_time
         to_send: Any = None
         to_throw: BaseException | None = None
         while True:
-            outer = meter.running
-            if outer is invocation:  # inside a step of the same invocation: charged there
-                try:
-                    yielded = inner.send(to_send) if to_throw is None else inner.throw(to_throw)
-                except StopIteration as stop:
-                    return stop.value
-            else:
-                started = clock()
-                if outer is not None:  # a call made inside another invocation's step
-                    outer.cpu_used += started - meter.since
-                meter.running = invocation
-                meter.since = started
-                if started + invocation.cpu_limit - invocation.cpu_used < meter.check_at:
-                    watchdog = _Watchdog.instance
-                    if watchdog is not None:
-                        watchdog.wake()  # due before the watchdog would look again
-                try:
-                    yielded = inner.send(to_send) if to_throw is None else inner.throw(to_throw)
-                except StopIteration as stop:
-                    _end_step(invocation, outer)
-                    return stop.value
-                except BaseException:
-                    _end_step(invocation, outer, check=False)
-                    raise
-                _end_step(invocation, outer)
+            outer = start_step(invocation)
+            try:
+                yielded = inner.send(to_send) if to_throw is None else inner.throw(to_throw)
+            except StopIteration as stop:
+                end_step(invocation, outer)
+                return stop.value
+            except BaseException:
+                end_step(invocation, outer, check=False)
+                raise
+            end_step(invocation, outer)
             try:
                 to_send, to_throw = (yield yielded), None
             except BaseException as exc:  # noqa: BLE001 - thrown into the handler
                 to_send, to_throw = None, exc
 
 
-def _end_step(invocation: Invocation, outer: Invocation | None, check: bool = True) -> None:
-    meter = _meter
-    ended = _thread_time()
-    invocation.cpu_used += ended - meter.since
-    meter.running = outer
-    meter.since = ended
-    meter.fired = None
-    if check and invocation.cpu_used > invocation.cpu_limit:
-        # Over budget inside C code the signal could not interrupt: fail it now.
-        invocation.exceeded = True
-        raise CpuLimitExceeded(CPU_EXCEEDED)
-
-
-_METER_CODE = frozenset({_Metered.__await__.__code__, _end_step.__code__})
+# Where SIGXCPU must not raise: the meter's own bookkeeping (the step's end check fails it).
+_METER_CODE = {_Metered.__await__.__code__, start_step.__code__, end_step.__code__}
 
 
 def metered(awaitable: Any, invocation: Invocation | None = None) -> Any:
@@ -337,12 +349,19 @@ def _runtime_code(coro: Any) -> bool:
     return code is None or code.co_filename.startswith(_RUNTIME_DIR)
 
 
+_metered_loop: asyncio.AbstractEventLoop | None = None  # the loop meter_tasks last set up
+
+
 def meter_tasks() -> None:
     """Charge the tasks started inside an invocation to it, on the running loop (once)."""
+    global _metered_loop
     try:
         loop = asyncio.get_running_loop()
     except RuntimeError:
         return
+    if loop is _metered_loop:  # the usual case: one check per invocation
+        return
+    _metered_loop = loop
     previous = loop.get_task_factory()
     if getattr(previous, "wranglerpy_metering", False):
         return
