@@ -499,8 +499,8 @@ async def do_app(harness, tmp_path, request):
 
 async def test_a_durable_object_call_has_its_own_budget(do_app, harness) -> None:
     """Durable Objects are Workers: their limits apply per request to the object
-    (cloudflare-docs ``durable-objects/platform/limits.mdx``: "Workers limits also apply";
-    CPU "per request"); each call through a stub is a subrequest of the caller (workerd
+    (developers.cloudflare.com/durable-objects/platform/limits/: "Workers limits also apply";
+    "CPU per request"); each call through a stub is a subrequest of the caller (workerd
     ``api/actor.c++:49-58``) and starts its own invocation in the object."""
     async with do_app as client:
         split = await client.get("/split")
@@ -533,9 +533,9 @@ class Default(WorkerEntrypoint):
 
 
 async def test_a_queue_batch_over_its_cpu_limit_fails_and_is_retried(harness) -> None:
-    """A queue consumer invocation has the worker's limits (cloudflare-docs
-    ``queues/platform/limits.mdx``: "consumer ... CPU time ... as Workers"); a batch whose
-    handler is stopped fails, so its messages are retried."""
+    """A queue consumer invocation has the worker's limits (developers.cloudflare.com/queues/
+    platform/limits/: consumer Workers "share the same per invocation CPU limits as any Workers
+    do"); a batch whose handler is stopped fails, so its messages are retried."""
     from wranglerpy.bindings.queues.batch import MessageBatch
     from wranglerpy.bindings.queues.runner import make_handler
     from wranglerpy.runtime.limits import ExceededCpu
