@@ -1,5 +1,6 @@
 """D1 and Analytics Engine on a cluster: one single-primary actor owns every SQLite file (as
-D1 itself is single-primary), and the bindings of every replica call it.
+D1 itself is single-primary), and the bindings of every replica call it. It also keeps the
+durable copy of every Durable Object's storage (``object_images.py``).
 
 The actor is named and detached, restarted by Ray when it dies (``max_restarts=-1``), and
 placed by ``ray.toml``'s ``[primary]`` resources; its files live under the Ray target's
@@ -24,6 +25,7 @@ from wranglerpy.bindings.d1 import D1DatabaseBinding, database_path
 from wranglerpy.bindings.d1.store import Outcome, Rows, SQLiteD1Store, Statement
 from wranglerpy.jsobject import options
 from wranglerpy.ray.cluster import NAMESPACE
+from wranglerpy.ray.object_images import ObjectImages, Opened
 
 PRIMARY_ACTOR = "wranglerpy-primary"
 Answer = tuple[bool, Any]  # (True, value) or (False, the exception the store raised)
@@ -37,6 +39,28 @@ class StatePrimary:
         self.persist_dir = Path(persist_dir)
         self.databases: dict[str, SQLiteD1Store] = {}
         self.datasets: dict[str, Any] = {}
+        self._objects: ObjectImages | None = None
+
+    @property
+    def objects(self) -> ObjectImages:
+        """The durable copy of every Durable Object's storage (see object_images.py)."""
+        if self._objects is None:
+            self._objects = ObjectImages(self.persist_dir)
+        return self._objects
+
+    def object_open(self, key: str) -> Opened:
+        return self.objects.open(key)
+
+    def object_save(
+        self, key: str, epoch: int, storage: Any, alarms: Any, alarm_ms: float | None
+    ) -> bool:
+        return self.objects.save(key, epoch, storage, alarms, alarm_ms)
+
+    def object_target(self, worker: str) -> dict[str, Any] | None:
+        return self.objects.target(worker)
+
+    def set_object_target(self, worker: str, target: dict[str, Any]) -> None:
+        self.objects.set_target(worker, target)
 
     def _db(self, storage_id: str) -> SQLiteD1Store:
         db = self.databases.get(storage_id)
