@@ -10,7 +10,8 @@ Storage (``object_images.py``): the object's SQLite file lives on the actor's no
 its image is saved to the cluster's primary before any result leaves the actor (the output
 gate), and every new instance starts from the last saved image. The actor is detached and
 restarted by Ray (``max_restarts=-1``) on another node when its node dies; it is placed near
-its first caller (a soft node affinity), as Cloudflare places an object near its first
+its first caller when that node has room (a *soft* node affinity: Ray may place it
+elsewhere, and must when that node is gone), as Cloudflare places an object near its first
 request, and leaves after it has been idle (evicted) with no alarm set.
 
 A call that was running when the object's node died fails (as a call to a reset object does
@@ -153,6 +154,13 @@ class RayRouter:
                     "reset: the node running it went away. Send the call again."
                 ) from None
         raise AssertionError("unreachable")
+
+    async def upgrade(self, owner: str, address: ObjectAddress, request: Any) -> Any:
+        """``stub.fetch`` of a WebSocket upgrade: sockets cannot cross actors here."""
+        raise Error(
+            "WebSocket upgrades to a Durable Object are not available on the Ray target yet "
+            "(see wranglerpy/ray/README.md); use RPC or a plain fetch."
+        )
 
 
 _ACTOR_CLASS: Any = None
@@ -335,6 +343,7 @@ class ObjectActor:
         # No await from the check to the exit: a call queued now never ran (the caller
         # sends it again to a new instance).
         shutil.rmtree(self.root, ignore_errors=True)
+        _quiet_exit()
         ray.actor.exit_actor()
 
 
@@ -346,6 +355,16 @@ _FENCED = (
     "Durable Object reset: a newer instance of this object took over (a new version was "
     "deployed, or this instance's node was cut off). Send the call again."
 )
+
+
+def _quiet_exit() -> None:
+    """Stop sending output to the tail actor: while the process exits, tasks being destroyed
+    still log, and a Ray call from a disconnected worker would start a second Ray there."""
+    import logging
+    import sys
+
+    sys.stdout, sys.stderr = sys.__stdout__, sys.__stderr__
+    logging.getLogger().handlers[:] = [logging.StreamHandler(sys.__stderr__)]
 
 
 def _get(ref: Any) -> Any:
