@@ -179,3 +179,51 @@ async def test_the_router_names_an_error_for_an_undeployed_worker(monkeypatch):
 
     with pytest.raises(Error, match='worker "elsewhere" are not deployed'):
         await router.send("elsewhere", ObjectAddress("elsewhere", "C", "ab"), b"")
+
+
+class FlakyHandle:
+    """An actor handle whose ``call`` fails with ``error`` (once), then answers."""
+
+    def __init__(self, error: BaseException | None) -> None:
+        self.error = error
+        self.calls = 0
+
+    @property
+    def call(self) -> FlakyHandle:
+        return self
+
+    async def _answer(self) -> bytes:
+        self.calls += 1
+        if self.error is not None:
+            error, self.error = self.error, None
+            raise error
+        return b"answer"
+
+    def remote(self, call: bytes, trace: Any) -> Any:
+        return self._answer()
+
+
+@pytest.mark.parametrize(
+    ("message", "retried"),
+    [
+        # Ray's words for an actor that left by exit_actor() (an idle object): never ran.
+        ("Worker exit type: INTENDED_USER_EXIT ... exit_actor() is called.", True),
+        ("The actor died unexpectedly before finishing this task.", False),
+    ],
+)
+async def test_only_a_call_to_an_instance_that_had_left_is_sent_again(message, retried):
+    from ray.exceptions import RayActorError
+
+    from wranglerpy.bindings.durable_objects.routing import ObjectAddress
+
+    handle = FlakyHandle(RayActorError(error_msg=message))
+    router = RayRouter(ObjectTarget("w", "v1", "spec", "/src"))
+    router._handle = lambda name, target, address: handle  # type: ignore[method-assign]
+    address = ObjectAddress("w", "C", "ab" * 32)
+    if retried:
+        assert await router.send("w", address, b"call") == b"answer"
+        assert handle.calls == 2
+    else:
+        with pytest.raises(Error, match="was reset: the node running it went away"):
+            await router.send("w", address, b"call")
+        assert handle.calls == 1

@@ -75,7 +75,7 @@ def register_target(target: ObjectTarget) -> None:
 def _intentional_exit(exc: BaseException) -> bool:
     """True for a call sent to an actor that left on its own (idle): it never ran."""
     text = str(exc)
-    return "exit_actor" in text or "intentionally" in text.lower()
+    return "INTENDED_USER_EXIT" in text or "exit_actor()" in text
 
 
 class RayRouter:
