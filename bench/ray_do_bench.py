@@ -79,6 +79,9 @@ async def dev(work: Path, calls: int) -> dict[str, list[float]]:
     from wranglerpy.bindings.durable_objects.host import ObjectHost
     from wranglerpy.bindings.durable_objects.namespace import DurableObjectNamespace
 
+    from wranglerpy.runtime.child import _prepare_imports
+
+    _prepare_imports()  # `workers` is the runtime's module, as in a worker process
     module = types.ModuleType("bench_worker")
     exec(WORKER, module.__dict__)  # noqa: S102 - the bench's own worker code
     host = ObjectHost("bench-do", work / "dev", {"Counter": True})
@@ -128,6 +131,7 @@ def main() -> None:
     (work / "worker.py").write_text(WORKER)
     (work / "wrangler.toml").write_text(CONFIG)
     dev_took = asyncio.run(dev(work, args.calls))
+    print(f"dev done: read {summary(dev_took['read'])}", file=sys.stderr, flush=True)
     cluster = LocalCluster.create()
     try:
         cluster.start(("node_a",))
@@ -155,6 +159,7 @@ def main() -> None:
         )
         if done.returncode != 0:
             raise SystemExit(f"deploy failed:\n{done.stdout}{done.stderr}")
+        print("deployed to ray", file=sys.stderr, flush=True)
         ray_took = asyncio.run(on_ray(args.calls))
     finally:
         import ray

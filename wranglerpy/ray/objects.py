@@ -248,6 +248,7 @@ class ObjectActor:
         self._save_lock = asyncio.Lock()
         self._fenced = False
         self._started = False
+        self._tasks: set[asyncio.Future[Any]] = set()  # kept: the loop holds tasks weakly
         self._kick()
 
     def _kick(self) -> None:
@@ -269,7 +270,12 @@ class ObjectActor:
             return
         self._started = True
         self.host.start()
-        asyncio.ensure_future(self._keep_saving())
+        self._spawn_saver()
+
+    def _spawn_saver(self) -> None:
+        task = asyncio.ensure_future(self._keep_saving())
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
 
     async def call(self, call: bytes, trace: str | None = None) -> bytes:
         """Run one call; the answer leaves only once the storage it wrote is saved."""
@@ -338,7 +344,7 @@ class ObjectActor:
             with contextlib.suppress(Error):
                 await self.save()
             if not self.idle():  # a call came in meanwhile: stay
-                asyncio.ensure_future(self._keep_saving())
+                self._spawn_saver()
                 return
         # No await from the check to the exit: a call queued now never ran (the caller
         # sends it again to a new instance).
