@@ -154,9 +154,9 @@ async def test_a_read_saves_nothing_and_objects_are_separate(target, primary):
 def test_epochs_fence_older_instances_and_targets_round_trip(tmp_path: Path):
     images = ObjectImages(tmp_path)
     key = object_key("w-C", "ab")
-    assert images.open(key) == (1, None, None)
+    assert images.open(key, "actor-v1") == (1, None, None, None)
     assert images.save(key, 1, b"s1", None, None)
-    assert images.open(key) == (2, b"s1", None)
+    assert images.open(key, "actor-v2") == (2, b"s1", None, "actor-v1")
     assert not images.save(key, 1, b"stale", None, None)
     assert images.open(key)[1] == b"s1"
     target = ObjectTarget("w", "v9", "spec", "/src", {"S": "svc"}, {"working_dir": "gcs://x"})

@@ -32,12 +32,14 @@ CREATE TABLE IF NOT EXISTS objects (
   storage BLOB,                  -- the object's SQLite file image
   alarms BLOB,                   -- the image of its alarm index (metadata.sqlite)
   alarm_ms REAL,                 -- its next alarm, if any
-  saved_at REAL
+  saved_at REAL,
+  holder TEXT                    -- the actor of the instance that opened it last
 );
 CREATE TABLE IF NOT EXISTS targets (worker TEXT PRIMARY KEY, target TEXT NOT NULL);
 """
 
-Opened = tuple[int, bytes | None, bytes | None]  # (epoch, storage image, alarm index image)
+# (epoch, storage image, alarm index image, the actor that held the object before, if any)
+Opened = tuple[int, bytes | None, bytes | None, str | None]
 
 
 def object_key(namespace: str, object_id: str) -> str:
@@ -52,17 +54,26 @@ class ObjectImages:
     def close(self) -> None:
         self.conn.close()
 
-    def open(self, key: str) -> Opened:
-        """Start a new instance of ``key``: its epoch and the last saved images."""
-        self.conn.execute(
-            "INSERT INTO objects (key, epoch) VALUES (?, 1) "
-            "ON CONFLICT (key) DO UPDATE SET epoch = epoch + 1",
-            (key,),
-        )
-        epoch, storage, alarms = self.conn.execute(
-            "SELECT epoch, storage, alarms FROM objects WHERE key = ?", (key,)
-        ).fetchone()
-        return int(epoch), storage, alarms
+    def open(self, key: str, holder: str = "") -> Opened:
+        """Start a new instance of ``key`` (in actor ``holder``): its epoch, the last saved
+        images and the actor that held it before."""
+        self.conn.execute("BEGIN IMMEDIATE")
+        try:
+            row = self.conn.execute("SELECT holder FROM objects WHERE key = ?", (key,)).fetchone()
+            self.conn.execute(
+                "INSERT INTO objects (key, epoch, holder) VALUES (?, 1, ?) "
+                "ON CONFLICT (key) DO UPDATE SET epoch = epoch + 1, holder = excluded.holder",
+                (key, holder),
+            )
+            epoch, storage, alarms = self.conn.execute(
+                "SELECT epoch, storage, alarms FROM objects WHERE key = ?", (key,)
+            ).fetchone()
+            self.conn.execute("COMMIT")
+        except BaseException:
+            self.conn.execute("ROLLBACK")
+            raise
+        previous = row[0] if row is not None and row[0] else None
+        return int(epoch), storage, alarms, previous
 
     def save(
         self,

@@ -228,7 +228,11 @@ class ObjectActor:
         self.key = object_key(namespace, object_id)
         self.storage_path = object_file(self.root, namespace, object_id)
         self.alarms_path = metadata_file(self.root)
-        self.epoch, storage, alarms = _get(self._primary.object_open.remote(self.key))
+        holder = _own_name()
+        opened = _get(self._primary.object_open.remote(self.key, holder))
+        self.epoch, storage, alarms, previous = opened
+        if previous and previous != holder:
+            _stop(previous)  # an older version's instance: one live instance per object
         _restore(self.storage_path, storage)
         _restore(self.alarms_path, alarms, reset_leases=True)
         self._saved = (storage, alarms)
@@ -361,6 +365,25 @@ _FENCED = (
     "Durable Object reset: a newer instance of this object took over (a new version was "
     "deployed, or this instance's node was cut off). Send the call again."
 )
+
+
+def _own_name() -> str:
+    """This actor's name ("" outside a cluster)."""
+    with contextlib.suppress(Exception):
+        import ray
+
+        if ray.is_initialized():
+            return str(ray.get_runtime_context().get_actor_name() or "")
+    return ""
+
+
+def _stop(name: str) -> None:
+    """Stop the actor ``name`` (another version's instance of this object), if it runs. Its
+    calls in flight fail, as a Durable Object's do on Cloudflare when its code is updated."""
+    with contextlib.suppress(Exception):  # already gone
+        import ray
+
+        ray.kill(ray.get_actor(name, namespace=NAMESPACE), no_restart=True)
 
 
 def _quiet_exit() -> None:

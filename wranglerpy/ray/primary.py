@@ -48,8 +48,8 @@ class StatePrimary:
             self._objects = ObjectImages(self.persist_dir)
         return self._objects
 
-    def object_open(self, key: str) -> Opened:
-        return self.objects.open(key)
+    def object_open(self, key: str, holder: str = "") -> Opened:
+        return self.objects.open(key, holder)
 
     def object_save(
         self, key: str, epoch: int, storage: Any, alarms: Any, alarm_ms: float | None
