@@ -120,8 +120,9 @@ resources = { node_a = 1 }
 
 
 class Deployed:
-    def __init__(self, cluster: LocalCluster, project: Path, port: int) -> None:
+    def __init__(self, cluster: LocalCluster, project: Path, port: int, state: Path) -> None:
         self.cluster = cluster
+        self.state = state
         self.project = project
         self.base = f"http://127.0.0.1:{port}"
         self.router = RayRouter()  # this driver's calls, as a worker's stub makes them
@@ -179,7 +180,7 @@ def deployed(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Deployed]:
         ]
         done = subprocess.run(command, cwd=project, capture_output=True, text=True, timeout=600)
         assert done.returncode == 0, done.stdout + done.stderr
-        yield Deployed(cluster, project, port)
+        yield Deployed(cluster, project, port, root / "ray-state")
     finally:
         ray.shutdown()
         cluster.stop()
@@ -241,6 +242,44 @@ async def test_rpc_latency_from_the_driver(deployed: Deployed) -> None:
         await deployed.rpc("latency", "read")
         took.append((time.perf_counter() - started) * 1000)
     print(f"\n[ray-do] driver -> object RPC p50 {statistics.median(took):.2f} ms")
+
+
+def actors_of(name: str) -> list[str]:
+    object_id = IdFactory(unique_key("rooms", "Counter")).from_name(name).toString()
+    return [actor for actor in object_nodes() if object_id in actor]
+
+
+async def test_a_new_version_takes_the_object_over_with_its_storage(deployed: Deployed) -> None:
+    """A deploy of rooms: the object's next call starts the new version's instance, which
+    stops the old one; the storage carries over."""
+    assert (await deployed.get("rooms", "/inc?name=versioned")).text == "1"
+    (old,) = actors_of("versioned")
+    source = deployed.project / "src" / "worker.py"
+    source.write_text(source.read_text() + "\n# version 2\n")
+    command = [
+        sys.executable,
+        "-m",
+        "wranglerpy",
+        "deploy",
+        "-c",
+        "wrangler-rooms.toml",
+        "--target",
+        "ray",
+        "--ray-address",
+        deployed.cluster.address,
+        "--state-dir",
+        str(deployed.state),
+    ]
+    done = subprocess.run(
+        command, cwd=deployed.project, capture_output=True, text=True, timeout=600
+    )
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert (await deployed.get("rooms", "/inc?name=versioned")).text == "2"
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline and old in actors_of("versioned"):
+        await asyncio.sleep(0.2)  # Ray reports the stopped actor a moment later
+    (new,) = actors_of("versioned")
+    assert new != old
 
 
 async def test_storage_survives_the_loss_of_the_objects_node(deployed: Deployed) -> None:

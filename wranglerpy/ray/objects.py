@@ -26,6 +26,7 @@ import contextlib
 import shutil
 import sqlite3
 import tempfile
+import time
 from collections.abc import Mapping
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
@@ -42,6 +43,7 @@ from wranglerpy.runtime import tracing
 OBJECT_PREFIX = "wranglerpy-do"
 SAVE_INTERVAL = 0.5  # writes made outside a call (alarms, waitUntil) are saved this often
 HANDLES_KEPT = 1024  # actor handles cached per process
+TARGET_TTL = 2.0  # how long another worker's recorded version is trusted before reading again
 
 
 @dataclass(frozen=True)
@@ -84,7 +86,8 @@ class RayRouter:
     its own worker's objects; other workers' come from what ``deploy`` recorded."""
 
     def __init__(self, own: ObjectTarget | None = None) -> None:
-        self._targets: dict[str, ObjectTarget] = {own.worker: own} if own else {}
+        self._own = own
+        self._targets: dict[str, tuple[float, ObjectTarget]] = {}  # worker -> (read at, target)
         self._handles: dict[str, Any] = {}
         self.created = 0
 
@@ -92,17 +95,23 @@ class RayRouter:
         return address.worker  # never this process; send() finds the actor
 
     async def _target(self, worker: str) -> ObjectTarget:
-        target = self._targets.get(worker)
-        if target is None:
-            from wranglerpy.ray.primary import primary_actor
+        """This process's own version for its worker; for another worker, what ``deploy``
+        recorded, read again after ``TARGET_TTL`` seconds so a new version is followed."""
+        if self._own is not None and worker == self._own.worker:
+            return self._own
+        cached = self._targets.get(worker)
+        if cached is not None and time.monotonic() - cached[0] < TARGET_TTL:
+            return cached[1]
+        from wranglerpy.ray.primary import primary_actor
 
-            found = await primary_actor().object_target.remote(worker)
-            if found is None:
-                raise Error(
-                    f'Durable Objects of worker "{worker}" are not deployed on this Ray '
-                    "cluster. Deploy that worker first."
-                )
-            target = self._targets[worker] = ObjectTarget(**found)
+        found = await primary_actor().object_target.remote(worker)
+        if found is None:
+            raise Error(
+                f'Durable Objects of worker "{worker}" are not deployed on this Ray '
+                "cluster. Deploy that worker first."
+            )
+        target = ObjectTarget(**found)
+        self._targets[worker] = (time.monotonic(), target)
         return target
 
     def _handle(self, name: str, target: ObjectTarget, address: ObjectAddress) -> Any:
