@@ -220,7 +220,8 @@ def update_ingress(target: RayTarget) -> None:
 
     options = target.placement.ingress.deployment_options()
     options["user_config"] = routing_config(live_routes(target.paths))
-    app = _deployment(Ingress, "ingress", options).bind()
+    # An ASGI ingress (built by Ingress itself), so Serve's proxies hand it WebSockets too.
+    app = _deployment(serve.ingress()(Ingress), "ingress", options).bind()
     serve.run(app, name=INGRESS_APP, route_prefix="/")
 
 
