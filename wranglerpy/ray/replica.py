@@ -98,6 +98,10 @@ class WorkerReplica:
         if backends is not None:
             backends.export()
         self.sink = TailSink()
+        if primary:  # Durable Objects: one actor per object, storage saved to the primary
+            from wranglerpy.ray.objects import route_objects
+
+            route_objects(decoded, spec, source, services)
         if capture_output:
             _install_output_capture(self.sink, config.name, decoded.log_level)
         self.app, self.load_ms, _ = make_app(decoded, self.sink)
