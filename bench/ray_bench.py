@@ -4,22 +4,25 @@ example, cluster start-up time and idle memory per node.
     .venv/bin/pip install -e '.[ray]'
     .venv/bin/python bench/ray_bench.py [--seconds 10] [--concurrency 16] [--chats 5]
 
-Starts a head and two worker nodes on 127.0.0.1 (``ray start --block``, own process groups,
-stopped by pid), deploys ``examples/inference-ui`` to it (API + model on node_a, two streaming
-replicas on node_b) and to a private local edge, then alternates the two targets:
-GET /health (API worker alone), GET /stream/health (API → service binding → streaming worker),
-and the time to the first SSE ``message-part`` of a chat. Medians; everything started here is
-stopped here.
+Starts a head and two worker nodes on 127.0.0.1 (``ray start --block``, own sessions, stopped
+by pid), deploys ``examples/inference-ui`` to it (API, model and ingress on node_a, two
+streaming replicas on node_b; Serve's proxy on every node) and to a private local edge, then
+alternates the targets (the head's proxy, node_b's proxy, the edge): GET /health (API worker
+alone), GET /stream/health (API → service binding → streaming worker), and the time to the
+first SSE ``message-part`` of a chat. Then POSTs bodies of ``--body-mb`` sizes to a worker on
+node_b that reads them whole (bodies over 1 MB stream through the ingress's inbox), with the
+peak memory of each node while a body crosses. Medians; everything started here is stopped here.
 
-Measured (2 cores shared with 7 other sessions, c=16, 2 rounds x 8 s, 4 chats a round):
-cluster start-up 43.5 s; deploy ray 43.8 s vs edge 9.8 s; idle RSS head 964 -> 1,399 MB,
-node_a 497 -> 1,225 MB, node_b 496 -> 831 MB (bare -> with the example); GET /health ray
-37 req/s vs edge 85 (0.44x); GET /stream/health ray 33 vs edge 62 (0.54x); first chat
-message-part ray 483 ms vs edge 650 ms (0.74x); failed requests ray 0, edge 10.
-
-Durable Object RPC on Ray beside dev: bench/ray_do_bench.py (head + 1 node, no model needed):
-read p50 2.74 ms vs dev in-process 0.01 ms; write (storage image saved to the primary before
-the answer) p50 5.23 ms vs 0.02 ms.
+Measured 2026-12-01 (2 cores shared with 6 other sessions, load average ~20; c=16, 2 rounds x
+8 s, 4 chats a round), before -> now where an earlier run exists (load was lower then):
+cluster start-up 43.5 -> 95.6 s; deploy ray 101.3 s vs edge 38.7 s; idle RSS (bare -> with the
+example) head 962 -> 1,204 MB, node_a 496 -> 1,466 MB, node_b 494 -> 1,242 MB;
+GET /health ray 22 req/s vs edge 48 (0.47x; was 0.44x), via node_b's proxy 20 (0.42x);
+GET /stream/health ray 19 vs edge 38 (0.50x; was 0.54x), via node_b 17 (0.45x);
+first chat message-part ray 1,223 ms vs edge 1,204 ms (1.02x; was 0.74x), via node_b 894 ms;
+POST 1 MB ray 0.10 s vs edge 0.05 s, 10 MB 0.35 vs 0.16 s, 50 MB 1.20 vs 0.99 s; peak RSS
+above idle while 50 MB crossed: head +130 MB, node_a +200 MB, node_b +142 MB (the worker
+itself reads it whole); failed requests 0 on every target.
 """
 
 from __future__ import annotations
