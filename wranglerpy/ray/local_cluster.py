@@ -26,7 +26,7 @@ from typing import Any
 
 # Ray refuses an object store smaller than about 75 MB; a bit more leaves room for bodies.
 OBJECT_STORE_BYTES = 100 * 1024 * 1024
-START_SECONDS = 120.0
+START_SECONDS = 300.0  # a node joining a loaded 2-core machine took over 120 s (a rejoin)
 
 
 def free_port() -> int:
