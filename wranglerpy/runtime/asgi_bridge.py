@@ -1,7 +1,8 @@
 """Run an ASGI app (FastAPI, Quart, ...) for one ``Request``: ``await asgi.fetch(app, request, env)``.
 
-The app sees ``scope["env"]`` (and ``scope["ctx"]``), as on Cloudflare; its response streams
-back as the app sends it.
+The app sees ``scope["env"]`` and no ``ctx``, as on Cloudflare (SDK ``asgi.py``
+``request_to_scope``; work after the response goes through ``workers.wait_until``); its
+response streams back as the app sends it.
 """
 
 from __future__ import annotations
@@ -39,7 +40,6 @@ async def fetch(
         ),
         "client": ("127.0.0.1", 0),
         "env": env,
-        "ctx": ctx,
         "state": dict(state) if state is not None else {},
     }
     body_iter = request.body if request.has_body() else None
