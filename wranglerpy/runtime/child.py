@@ -278,7 +278,7 @@ async def _serve(
     watcher.cancel()
 
 
-def run_event_loop(main_coroutine: Any) -> None:
+def run_event_loop(main_coroutine: Any) -> Any:
     """uvloop when it is installed (about a third less CPU per request), else asyncio's loop."""
     run: Any = asyncio.run
     try:
@@ -289,7 +289,7 @@ def run_event_loop(main_coroutine: Any) -> None:
         pass
     # Outside the except block: a traceback from worker code must not say "During handling of
     # the above exception (No module named 'uvloop')".
-    run(main_coroutine)
+    return run(main_coroutine)
 
 
 def main(argv: list[str]) -> int:
