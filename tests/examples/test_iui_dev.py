@@ -166,7 +166,7 @@ def test_a_used_key_gets_its_last_use_recorded_after_the_response(
     stack: dict[str, Any],
 ) -> None:
     """The API worker records ``lastUsedAt`` after answering, through ``workers.wait_until``
-    (Cloudflare's ``asgi.fetch`` gives an ASGI app no ``ctx``; issue 11, portable example)."""
+    (Cloudflare's ``asgi.fetch`` gives an ASGI app no ``ctx``), so the example deploys as is."""
     made = gql(stack, CREATE_KEY, name="touched")["data"]["createApiKey"]
     assert gql(stack, ME, key=made["apiKey"])["data"]["me"]["email"] == "dev@example.com"
 
