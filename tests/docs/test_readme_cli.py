@@ -12,7 +12,7 @@ from typing import Any
 
 import pytest
 
-from tests.docs.readme import flags, section, table_rows
+from tests.docs.readme import ROOT, code_blocks, flags, section, table_rows
 from wranglerpy.cli.main import command
 from wranglerpy.host.http_limits import KEYS, HttpLimits
 
@@ -178,22 +178,30 @@ def test_every_state_command_takes_config_env_and_persist_to(group: str) -> None
         assert not missing, f"`wranglerpy {' '.join(path)}` lacks {missing}"
 
 
-def readme_command_lines() -> list[str]:
-    """Every `wranglerpy ...` command the README shows: in bash blocks and in inline code."""
-    from tests.docs.readme import README, code_blocks
+DOCS = [
+    "README.md",
+    "docs/fidelity.md",
+    "examples/inference-ui/README.md",
+    *sorted(str(p.relative_to(ROOT)) for p in (ROOT / "wranglerpy").rglob("README.md")),
+    *sorted(str(p.relative_to(ROOT)) for p in (ROOT / "templates").rglob("README.md")),
+]
 
-    text = README.read_text()
+
+def readme_command_lines() -> list[str]:
+    """Every `wranglerpy ...` command the docs show: in bash blocks and in inline code."""
     found: list[str] = []
-    for block in code_blocks(text, "bash"):
-        joined = block.replace("\\\n", " ")
-        for line in joined.splitlines():
-            line = re.sub(r"""'[^']*'|"[^"]*\"""", "STR", line.split(" #")[0])
-            for part in re.split(r";|&&", line):
-                match = re.search(r"(?:^|\|\s*|\s)wranglerpy\s+(.*)", part.strip())
-                if match:
-                    found.append(match.group(1).strip())
-    for span in re.findall(r"`wranglerpy ([^`]+)`", text):
-        found.append(re.sub(r"""'[^']*'|"[^"]*\"""", "STR", span))
+    for doc in DOCS:
+        text = (ROOT / doc).read_text()
+        for block in code_blocks(text, "bash"):
+            joined = block.replace("\\\n", " ")
+            for line in joined.splitlines():
+                line = re.sub(r"""'[^']*'|"[^"]*\"""", "STR", line.split(" #")[0])
+                for part in re.split(r";|&&", line):
+                    match = re.search(r"(?:^|\|\s*|\s)wranglerpy\s+(.*)", part.strip())
+                    if match:
+                        found.append(match.group(1).strip())
+        for span in re.findall(r"`wranglerpy ([^`]+)`", text):
+            found.append(re.sub(r"""'[^']*'|"[^"]*\"""", "STR", span))
     return found
 
 
