@@ -219,3 +219,12 @@ def test_every_command_the_readme_shows_exists_with_its_flags(line: str) -> None
     known = set().union(*(option_names(c) for c in commands))
     missing = sorted(f for f in flags(line) if f not in known)
     assert not missing, f"`wranglerpy {line}`: {missing} are not options of {paths}"
+
+
+def test_the_project_layout_names_every_package_folder() -> None:
+    layout = section("Project layout")
+    folders = sorted(
+        p.name for p in (ROOT / "wranglerpy").iterdir() if p.is_dir() and p.name[0] != "_"
+    )
+    missing = [name for name in folders if f"  {name}/" not in layout]
+    assert not missing, f"README's project layout does not name wranglerpy/{missing}"
