@@ -24,13 +24,15 @@ from wranglerpy.bindings.d1 import D1DatabaseBinding, D1Error, database_path
 from wranglerpy.bindings.d1.binding import _check_binding
 from wranglerpy.jsobject import JSObject, options
 from wranglerpy.ray.cluster import NAMESPACE
+from wranglerpy.ray.stores import MessageStores
 
 PRIMARY_ACTOR = "wranglerpy-primary"
 Answer = tuple[bool, Any]  # (True, value) or (False, the D1 error's message)
 
 
-class StatePrimary:
-    """The actor's class: the only process that opens the cluster's D1 and AE files."""
+class StatePrimary(MessageStores):
+    """The actor's class: the only process that opens the cluster's D1 and AE files (and,
+    through ``MessageStores``, its queue and workflow stores)."""
 
     def __init__(self, persist_dir: str) -> None:
         self.persist_dir = Path(persist_dir)

@@ -114,6 +114,15 @@ class WorkerReplica:
                 values[db.binding] = RemoteD1Database(db.storage_id, db.database_name or db.binding)
             for dataset in config.analytics_engine_datasets:
                 values[dataset.binding] = RemoteAnalyticsEngine(dataset.dataset)
+        # Queues and Workflows: their stores are the primary's; consumers and engines run here.
+        self.background: list[Any] = []
+        if primary and (config.queue_producers or config.queue_consumers or config.workflows):
+            from wranglerpy.ray import background
+
+            stores = background.attach_bindings(config, values)
+            self.background = background.start_background(
+                self.app, config, decoded.persist_dir, stores
+            )
         self.server = FrameServer(self.app.wire_handlers())
 
     async def call(self, head: bytes, body: bytes | None = None) -> AsyncGenerator[bytes, None]:
