@@ -115,6 +115,7 @@ def main() -> None:
     parser.add_argument("--concurrency", type=int, default=16)
     parser.add_argument("--chats", type=int, default=5)
     parser.add_argument("--rounds", type=int, default=2)
+    parser.add_argument("--queue-messages", type=int, default=2000)
     args = parser.parse_args()
 
     work = Path(tempfile.mkdtemp(prefix="wrp-bench-"))
@@ -193,6 +194,10 @@ def main() -> None:
                     prompt = f"Say hello number {round_}-{i}"  # new prompt: no cached answer
                     seconds = asyncio.run(first_event(base + "/stream/chat", host, prompt))
                     results[name].setdefault("first_event_ms", []).append(seconds * 1000)
+        # Queue messages/s end to end, Ray beside a local edge (bench/ray_queues.py).
+        from bench.ray_queues import run_on as queues_on
+
+        queue_lines = queues_on(cluster, env, work, args.queue_messages, args.rounds)
     finally:
         if edge_started:
             subprocess.run(
@@ -224,6 +229,7 @@ def main() -> None:
         f"(ray/edge {ray_first / edge_first:.2f}x)"
     )
     print(f"failed requests: {failures}")
+    print("\n".join(queue_lines))
 
 
 if __name__ == "__main__":

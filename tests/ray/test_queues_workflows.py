@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import json
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -71,7 +71,9 @@ def primary(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> StatePrimary:
 
 
 @pytest.fixture
-def build(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Callable[..., WorkerReplica]:
+def build(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> Iterator[Callable[..., WorkerReplica]]:
     """A replica of ``name`` as a Ray worker process builds it: on the running loop, its
     folder as the working directory; ``node`` keeps two replicas of one worker apart."""
     made: list[WorkerReplica] = []
@@ -91,13 +93,16 @@ def build(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Callable[..., Work
             item.stop()
 
 
-async def until(check: Callable[[], Awaitable[Any]], what: str, tries: int = 2000) -> Any:
-    """Poll ``check`` until it gives a truthy value (the loops run on this same event loop)."""
+async def until(
+    check: Callable[[], Awaitable[Any]], what: str, tries: int = 2000, every: float = 0.01
+) -> Any:
+    """Poll ``check`` until it gives a truthy value (in-process, the loops run on this same
+    event loop)."""
     for _ in range(tries):
         value = await check()
         if value:
             return value
-        await asyncio.sleep(0.01)
+        await asyncio.sleep(every)
     raise AssertionError(f"never happened: {what}")
 
 
@@ -219,3 +224,224 @@ async def test_the_primary_runs_only_the_store_calls_a_replica_may_make(
     with pytest.raises(UnknownStoreCall, match="no 'kv' store"):
         primary.store_call("kv", "get", (), {})
     assert RemoteStore(WORKFLOWS).get("nap", "nobody") is None
+
+
+# --- on a real cluster: head (the primary), node_a (producer), node_b (consumer) ------------
+
+PLACEMENT = """
+[primary]
+resources = { head = 1 }
+
+[ingress]
+resources = { head = 1 }
+
+[workers.qw-producer]
+resources = { node_a = 1 }
+
+[workers.qw-consumer]
+resources = { node_b = 1 }
+"""
+WORKER_HEAD = """name = "{name}"
+main = "src/{name}.py"
+compatibility_date = "2025-10-01"
+compatibility_flags = ["python_workers"]
+"""
+
+
+class Cluster:
+    """The deployed project on a three-node cluster, driven through the real CLI."""
+
+    def __init__(self, cluster: Any, project: Path, port: int) -> None:
+        self.cluster = cluster
+        self.project = project
+        self.state = project / "ray-state"
+        self.base = f"http://127.0.0.1:{port}"
+        self.port = port
+
+    def cli(self, *args: str) -> str:
+        import subprocess
+        import sys
+
+        command = [sys.executable, "-m", "wranglerpy", *args, "--target", "ray"]
+        command += ["--ray-address", self.cluster.address, "--state-dir", str(self.state)]
+        done = subprocess.run(
+            command, cwd=self.project, capture_output=True, text=True, timeout=900
+        )
+        assert done.returncode == 0, done.stdout + done.stderr
+        return done.stdout
+
+    async def get(self, path: str, **params: str) -> Any:
+        import httpx
+
+        async with httpx.AsyncClient(timeout=60) as client:
+            response = await client.get(
+                f"{self.base}{path}", params=params, headers={"host": "qw-producer.localhost"}
+            )
+        assert response.status_code == 200, response.text
+        return response.json() if "json" in response.headers["content-type"] else response.text
+
+
+@pytest.fixture(scope="module")
+def on_cluster(tmp_path_factory: pytest.TempPathFactory) -> Any:
+    import time
+
+    ray = pytest.importorskip("ray")
+    from wranglerpy.ray.local_cluster import LocalCluster, free_port
+
+    project = tmp_path_factory.mktemp("ray-qw")
+    (project / "src").mkdir()
+    for name, source, toml in (
+        ("qw-producer", PRODUCER, PRODUCER_TOML),
+        ("qw-consumer", CONSUMER, CONSUMER_TOML),
+    ):
+        (project / "src" / f"{name}.py").write_text(source)
+        (project / f"wrangler-{name}.toml").write_text(WORKER_HEAD.format(name=name) + toml)
+    (project / "ray.toml").write_text(PLACEMENT)
+    cluster = LocalCluster.create()
+    started = time.perf_counter()
+    try:
+        cluster.start(("node_a", "node_b"))
+        print(f"\n[ray] three nodes up in {time.perf_counter() - started:.1f} s")
+        deployed = Cluster(cluster, project, free_port())
+        out = deployed.cli(
+            "deploy",
+            "--all",
+            "-c",
+            "wrangler-qw-consumer.toml",
+            "-c",
+            "wrangler-qw-producer.toml",
+            "--ray-http-port",
+            str(deployed.port),
+            "--ray-proxy",
+            "HeadOnly",  # one machine: every node's proxy would want this port
+        )
+        print(out)
+        yield deployed
+    finally:
+        ray.shutdown()
+        cluster.stop()
+        import shutil
+
+        shutil.rmtree(cluster.root, ignore_errors=True)
+
+
+def placed() -> dict[str, list[str]]:
+    """Serve app (or the primary) -> the node name of each live replica."""
+    import ray
+    from ray._private import state
+
+    names = {}
+    for node in ray.nodes():
+        if node.get("Alive"):
+            names[node["NodeID"]] = next(
+                (r for r in node["Resources"] if r in ("head", "node_a", "node_b")), "?"
+            )
+    found: dict[str, list[str]] = {}
+    for actor in state.actors().values():
+        cls = actor.get("ActorClassName") or ""
+        if actor.get("State") != "ALIVE":
+            continue
+        if cls.startswith("ServeReplica:"):
+            app = cls.split(":")[1]
+        elif cls.endswith("StatePrimary"):
+            app = "primary"
+        else:
+            continue
+        found.setdefault(app, []).append(names.get(actor["Address"]["NodeID"], "?"))
+    return {app: sorted(nodes) for app, nodes in found.items()}
+
+
+def node_id(name: str) -> str | None:
+    """The id of the live node with custom resource ``name`` (None: none alive)."""
+    import ray
+
+    for node in ray.nodes():
+        if node.get("Alive") and name in node["Resources"]:
+            return str(node["NodeID"])
+    return None
+
+
+async def seen_on(deployed: Cluster, done: Callable[[list[Any]], bool]) -> list[Any]:
+    async def check() -> list[Any]:
+        rows: list[Any] = await deployed.get("/seen")
+        return rows if done(rows) else []
+
+    return await until(check, "the consumer recorded the messages", tries=1200, every=0.5)
+
+
+@pytest.mark.ray
+@pytest.mark.cluster
+@pytest.mark.timeout(1200)
+async def test_a_batch_sent_on_node_a_is_consumed_on_node_b(on_cluster: Cluster) -> None:
+    nodes = placed()
+    assert (nodes["qw-producer"], nodes["qw-consumer"], nodes["primary"]) == (
+        ["node_a"],
+        ["node_b"],
+        ["head"],
+    )
+    bodies = json.dumps(["a", "b", "c", "d", "bad"])
+    assert await on_cluster.get("/send", bodies=bodies) == "sent"
+    rows = await seen_on(on_cluster, lambda rows: any(r[0] == "jobs-dlq" for r in rows))
+    assert sorted((q, json.loads(b), n, size) for q, b, n, size in rows) == [
+        ("jobs", "a", 1, 2),
+        ("jobs", "b", 1, 2),
+        ("jobs", "bad", 1, 1),
+        ("jobs", "bad", 2, 1),
+        ("jobs", "c", 1, 2),
+        ("jobs", "d", 1, 2),
+        ("jobs-dlq", "bad", 1, 1),
+    ]
+
+
+@pytest.mark.ray
+@pytest.mark.cluster
+@pytest.mark.timeout(1200)
+async def test_a_workflow_sleeps_across_the_loss_of_its_node(on_cluster: Cluster) -> None:
+    """node_b (the consumer, which runs the workflow) dies while the instance sleeps; a
+    message and the event the instance will wait for, sent meanwhile from node_a, wait in the
+    primary. A new node_b joins, Serve places the consumer again, its engine resumes the
+    instance once the dead replica's lease ran out (from its last completed step: no step
+    runs twice), and the waiting message is delivered once."""
+    import time
+
+    await on_cluster.get("/create", id="trip", n="20", nap="20 seconds")
+
+    async def sleeping() -> bool:
+        runs = await on_cluster.get("/runs")
+        return bool(runs == ["first", "flaky", "flaky"])
+
+    await until(sleeping, "the instance reached its sleep", tries=1200, every=0.5)
+    old_id = node_id("node_b")
+    node = on_cluster.cluster.node("node_b")
+    killed = time.monotonic()
+    node.kill()
+    await asyncio.to_thread(node.process.wait)
+    on_cluster.cluster.nodes.remove(node)
+
+    async def gone() -> bool:
+        return node_id("node_b") is None  # the cluster noticed: no live node_b
+
+    await until(gone, "the cluster sees node_b dead", tries=1200, every=0.5)
+    print(f"\n[ray] node_b seen dead {time.monotonic() - killed:.1f} s after the kill")
+    # With no consumer replica anywhere, a message and the awaited event wait in the primary.
+    down = "sent while node_b was down"
+    assert await on_cluster.get("/send", bodies=json.dumps([down])) == "sent"
+    await on_cluster.get("/event", id="trip", by="node_a")
+    assert all(json.loads(r[1]) != down for r in await on_cluster.get("/seen"))
+    assert (await on_cluster.get("/status", id="trip"))["status"] != "complete"
+    await asyncio.to_thread(on_cluster.cluster.join, "node_b", 3)  # as an orchestrator would
+    print(f"[ray] a new node_b joined {time.monotonic() - killed:.1f} s after the kill")
+
+    async def complete() -> bool:
+        status = await on_cluster.get("/status", id="trip")
+        return bool(status["status"] == "complete")
+
+    await until(complete, "the instance completes on the new node_b", tries=1200, every=0.5)
+    print(f"[ray] the instance completed {time.monotonic() - killed:.1f} s after the kill")
+    assert placed()["qw-consumer"] == ["node_b"]
+    assert node_id("node_b") not in (None, old_id)
+    status = await on_cluster.get("/status", id="trip")
+    assert status["output"] == {"value": 42, "flaky": "steady", "by": "node_a"}
+    assert await on_cluster.get("/runs") == ["first", "flaky", "flaky", "last"]
+    rows = await seen_on(on_cluster, lambda rows: any(json.loads(r[1]) == down for r in rows))
+    assert [r[2] for r in rows if json.loads(r[1]) == down] == [1]  # delivered once
