@@ -89,8 +89,7 @@ def build(
 
     yield make
     for replica in made:
-        for item in replica.background:
-            item.stop()
+        replica.__del__()  # outside the loop: stops what still runs
 
 
 async def until(
@@ -107,9 +106,10 @@ async def until(
 
 
 async def stop(replica: WorkerReplica) -> None:
-    for item in replica.background:
-        item.stop()
-    await asyncio.gather(*(item.task for item in replica.background), return_exceptions=True)
+    """What Serve does when it stops a replica: await what ``__del__`` returns."""
+    stopping = replica.__del__()
+    assert stopping is not None
+    await stopping
 
 
 async def test_a_batch_sent_from_one_replica_is_delivered_to_another(
@@ -211,6 +211,26 @@ async def test_an_instance_left_by_a_dead_replica_resumes_on_another(
     assert runs == ["first", "flaky", "flaky", "last"]  # nothing completed ran twice
     flaky = next(s for s in store.steps("nap", "trip") if s.name == "flaky")
     assert (flaky.state, flaky.attempts) == ("done", 2)
+
+
+async def test_a_stopping_replica_hands_its_instances_back(
+    primary: StatePrimary, build: Callable[..., WorkerReplica], tmp_path: Path
+) -> None:
+    """A rollout stops old replicas through ``__del__``: the engine releases its lease at
+    once, so a new replica need not wait for it to run out."""
+    producer = build("qw-producer", PRODUCER, PRODUCER_TOML)
+    consumer = build("qw-consumer", CONSUMER, CONSUMER_TOML, node="node_b")
+    await producer.app.env.NAP.create(id="handed", params={"n": 1, "nap": "1 hour"})
+    store = open_workflows(tmp_path / "primary")
+
+    async def napping() -> bool:
+        return any(s.name == "nap" for s in store.steps("nap", "handed"))
+
+    await until(napping, "the instance sleeps")
+    await stop(consumer)
+    row = store.get("nap", "handed")
+    assert row is not None and row.lease is None and row.status in ("running", "waiting")
+    assert consumer.__del__() is None  # once stopped, nothing more to do
 
 
 async def test_the_primary_runs_only_the_store_calls_a_replica_may_make(

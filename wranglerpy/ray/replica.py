@@ -172,3 +172,22 @@ class WorkerReplica:
     def check_health(self) -> None:
         """Serve's health check: a replica whose worker failed to load still answers (500s,
         as on the edge), so it is healthy; a dead event loop is not."""
+
+    def __del__(self) -> Any:
+        """Serve's graceful shutdown (a rollout, a scale-down) calls this and awaits what it
+        returns: the queue consumers settle their batches in flight and the workflow engines
+        hand their instances back, as a stopping edge worker does. Python's own collection
+        of the object finds nothing left to stop."""
+        running = getattr(self, "background", None)
+        if not running:
+            return None
+        self.background = []
+        try:
+            asyncio.get_running_loop()
+        except RuntimeError:
+            for item in running:
+                item.stop()
+            return None
+        from wranglerpy.bindings.background import stop_background
+
+        return stop_background(running)
