@@ -9,6 +9,9 @@ consumer) and to a private local edge (the dev bindings: one SQLite queue store)
 sends ``--messages`` messages and ends when the counter has them all: messages / seconds,
 medians over the rounds. ``run_on(cluster, ...)`` is what ``ray_bench.py`` calls to add these
 lines to its own run.
+
+Measured (2 cores shared with other sessions, 3 rounds of 2,000): ray 1,897 msg/s vs edge
+4,229 msg/s (0.45x); rounds ray 1,437 / 1,897 / 2,595, edge 4,229 / 5,449 / 4,179.
 """
 
 from __future__ import annotations
