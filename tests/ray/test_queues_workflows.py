@@ -411,6 +411,33 @@ async def test_a_batch_sent_on_node_a_is_consumed_on_node_b(on_cluster: Cluster)
         ("jobs", "d", 1, 2),
         ("jobs-dlq", "bad", 1, 1),
     ]
+    # In tail, each batch is a QUEUE event of the consumer (node_b) in the trace of the
+    # request that sent its first message (node_a).
+    from wranglerpy.ray.tail import tail_actor
+
+    actor = tail_actor()
+    since = 0
+    traces: dict[str, set[tuple[str, str, str | None]]] = {}
+
+    async def traced() -> bool:
+        nonlocal since
+        since, events = ray_get(actor.since.remote(since))
+        for event in events:
+            if event.get("type") == "request":
+                key = (event["worker"], event["method"], event.get("path"))
+                traces.setdefault(event["trace"], set()).add(key)
+        return any(
+            ("qw-producer", "GET", "/send") in keys and ("qw-consumer", "QUEUE", "jobs") in keys
+            for keys in traces.values()
+        )
+
+    await until(traced, "the batch's tail event in the sender's trace", tries=200, every=0.2)
+
+
+def ray_get(ref: Any) -> Any:
+    import ray
+
+    return ray.get(ref, timeout=60)
 
 
 @pytest.mark.ray
