@@ -154,6 +154,35 @@ async def test_a_batch_sent_from_one_replica_is_delivered_to_another(
         assert open_queues(tmp_path / node / "state").queues() == []
 
 
+async def test_two_replicas_of_the_consumer_share_the_queue_without_duplicates(
+    primary: StatePrimary, build: Callable[..., WorkerReplica]
+) -> None:
+    """Two consumer replicas (two nodes) poll one queue: the primary's leases give each
+    batch to one of them."""
+    producer = build("qw-producer", PRODUCER, PRODUCER_TOML)
+    replicas = [
+        build("qw-consumer", CONSUMER, CONSUMER_TOML, node=node) for node in ("node_b", "node_c")
+    ]
+    bodies = [f"m{i}" for i in range(40)]
+    for first in range(0, len(bodies), 10):
+        await producer.app.env.JOBS.sendBatch([{"body": b} for b in bodies[first : first + 10]])
+    db = producer.app.env.DB
+
+    async def all_seen() -> list[list[Any]]:
+        await db.exec(
+            "CREATE TABLE IF NOT EXISTS seen (queue TEXT, body TEXT, attempts INTEGER, size INTEGER)"
+        )
+        rows: list[list[Any]] = await db.prepare("SELECT body, attempts FROM seen").raw()
+        return rows if len(rows) >= len(bodies) else []
+
+    await until(all_seen, "every message is delivered")
+    for replica in replicas:
+        await stop(replica)
+    rows = await all_seen()  # read again once both stopped: nothing came twice meanwhile
+    assert sorted(json.loads(body) for body, _ in rows) == sorted(bodies)
+    assert {attempts for _, attempts in rows} == {1}
+
+
 async def test_a_delayed_message_waits_in_the_primary(
     primary: StatePrimary, build: Callable[..., WorkerReplica], tmp_path: Path
 ) -> None:
