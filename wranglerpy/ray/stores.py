@@ -68,9 +68,13 @@ class UnknownStoreCall(AttributeError):
     """A store method that is not in :data:`CALLS`."""
 
 
-def _check(kind: str, method: str) -> None:
+def _check_kind(kind: str) -> None:
     if kind not in CALLS:
         raise UnknownStoreCall(f"no {kind!r} store on the primary (known: {sorted(CALLS)})")
+
+
+def _check(kind: str, method: str) -> None:
+    _check_kind(kind)
     if method not in CALLS[kind]:
         raise UnknownStoreCall(f"the {kind} store has no call {method!r}")
 
@@ -126,7 +130,7 @@ class RemoteStore:
         actor: Any = None,
         resolve: Callable[[Any], Any] | None = None,
     ) -> None:
-        _check(kind, next(iter(CALLS.get(kind, {""}))))
+        _check_kind(kind)
         self.kind = kind
         self._actor = actor
         self._resolve = resolve
