@@ -198,7 +198,15 @@ def main() -> None:
         from bench.ray_queues import run_on as queues_on
 
         try:
-            queue_lines = queues_on(cluster, env, work, args.queue_messages, args.rounds)
+            queue_lines = queues_on(
+                cluster,
+                env,
+                work,
+                args.queue_messages,
+                args.rounds,
+                http_port=ray_port,
+                state_dir=work / "ray",
+            )
         except (Exception, SystemExit) as exc:  # noqa: BLE001 - keep the figures above
             queue_lines = [f"queue messages end to end: not measured ({exc})"]
     finally:

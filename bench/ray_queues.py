@@ -156,14 +156,25 @@ async def one_round(base: str, first: int, messages: int) -> float:
         return messages / (time.perf_counter() - started)
 
 
-def run_on(cluster: Any, env: dict[str, str], work: Path, messages: int, rounds: int) -> list[str]:
+def run_on(
+    cluster: Any,
+    env: dict[str, str],
+    work: Path,
+    messages: int,
+    rounds: int,
+    *,
+    http_port: int | None = None,
+    state_dir: Path | None = None,
+) -> list[str]:
     """Deploy the two workers to ``cluster`` and to a local edge, alternate rounds; the
-    report's lines. The edge is stopped here."""
+    report's lines. The edge is stopped here. On a cluster already serving (ray_bench),
+    pass its Serve HTTP port and state folder: Serve keeps the port it started with, and
+    the ingress routes what that folder's history says is live."""
     from wranglerpy.ray.local_cluster import free_port
 
     project = write_project(work / "queues-bench")
     configs = ["-c", "wrangler-qb-consumer.toml", "-c", "wrangler-qb-producer.toml"]
-    ray_port = free_port()
+    ray_port = http_port or free_port()
     cli(
         project,
         env,
@@ -175,7 +186,7 @@ def run_on(cluster: Any, env: dict[str, str], work: Path, messages: int, rounds:
         "--ray-address",
         cluster.address,
         "--state-dir",
-        str(work / "ray-queues"),
+        str(state_dir or work / "ray-queues"),
         "--ray-http-port",
         str(ray_port),
         "--ray-proxy",
