@@ -119,7 +119,7 @@ async def test_a_batch_sent_from_one_replica_is_delivered_to_another(
     after max_retries, all by the dev broker's rules over the primary's store."""
     producer = build("qw-producer", PRODUCER, PRODUCER_TOML)
     consumer = build("qw-consumer", CONSUMER, CONSUMER_TOML, node="node_b")
-    assert len(consumer.background) == 3  # two consumers and the workflow engine
+    assert [item.what for item in consumer.background] == ["queue consumers", "workflow engines"]
     jobs = producer.app.env.JOBS
     await jobs.sendBatch([{"body": body} for body in ("a", "b", "c", "d")])
     await jobs.send("bad")
@@ -152,6 +152,47 @@ async def test_a_batch_sent_from_one_replica_is_delivered_to_another(
     assert (info["jobs"].ready, info["jobs"].in_flight, info["jobs-dlq"].ready) == (0, 0, 0)
     for node in ("node_a", "node_b"):
         assert open_queues(tmp_path / node / "state").queues() == []
+
+
+async def test_a_replica_placed_while_the_primary_is_away_consumes_once_it_is_back(
+    primary: StatePrimary,
+    build: Callable[..., WorkerReplica],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """The primary restarting (its node died) when a consumer replica starts: the replica
+    keeps trying, and consumes once the primary answers."""
+    monkeypatch.setattr(background, "RETRY_SECONDS", 0.05)
+    actor = StandInPrimary(primary)
+    lookups: list[str] = []
+
+    def find() -> Any:
+        lookups.append("away")
+        raise ValueError("Failed to look up actor with name 'wranglerpy-primary'")
+
+    monkeypatch.setattr("wranglerpy.ray.primary._primary", find)
+    consumer = build("qw-consumer", CONSUMER, CONSUMER_TOML, node="node_b")
+    (queues, _) = consumer.background
+
+    async def tried_twice() -> bool:
+        return len(lookups) >= 2
+
+    await until(tried_twice, "the consumer tries again")
+    assert not queues.running and not queues.task.done()
+    monkeypatch.setattr("wranglerpy.ray.primary._primary", lambda: actor)  # back
+    producer = build("qw-producer", PRODUCER, PRODUCER_TOML)
+    await producer.app.env.JOBS.sendBatch([{"body": "late"}, {"body": "later"}])
+    db = producer.app.env.DB
+
+    async def seen() -> list[list[Any]]:
+        await db.exec(
+            "CREATE TABLE IF NOT EXISTS seen (queue TEXT, body TEXT, attempts INTEGER, size INTEGER)"
+        )
+        rows: list[list[Any]] = await db.prepare("SELECT body FROM seen").raw()
+        return rows if len(rows) == 2 else []
+
+    await until(seen, "the replica consumes once the primary is back")
+    assert len(queues.running) == 2  # jobs and jobs-dlq
+    await stop(consumer)
 
 
 async def test_two_replicas_of_the_consumer_share_the_queue_without_duplicates(
@@ -212,10 +253,11 @@ async def test_an_instance_left_by_a_dead_replica_resumes_on_another(
         return any(s.name == "nap" for s in store.steps("nap", "trip"))
 
     await until(napping, "the instance sleeps")
-    for item in first.background:  # node_b is lost: nothing it runs reaches the primary
+    started = [item for starting in first.background for item in starting.running]
+    for item in started:  # node_b is lost: nothing it runs reaches the primary
         store_of = getattr(item, "engine", None) or item.loop
         store_of._store._actor = LostNode()
-    for item in first.background:
+    for item in started:
         for task in [t for _, t in getattr(getattr(item, "engine", None), "_running", {}).values()]:
             task.cancel()
         item.task.cancel()

@@ -12,6 +12,8 @@ crash in dev) or resumes the instance from its last completed step.
 from __future__ import annotations
 
 import asyncio
+import contextlib
+from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, cast
 
@@ -26,6 +28,7 @@ if TYPE_CHECKING:
 # node died (dev also checks the holder's pid, which means nothing on another machine).
 # Renewed every third of it while a batch or an instance runs.
 LEASE_SECONDS = 10.0
+RETRY_SECONDS = 2.0
 
 
 def attach_bindings(
@@ -64,36 +67,79 @@ def _close(binding: Any) -> None:
         close()
 
 
+class Starting:
+    """Consumers or engines that start once the primary answers: a replica placed while the
+    primary is out of reach (restarting after its node died) tries again every
+    ``RETRY_SECONDS`` instead of never consuming. ``task`` ends when what it started ends."""
+
+    def __init__(self, what: str, start: Callable[[], list[Any]], log: Callable[[str], None]):
+        self.what = what
+        self.running: list[Any] = []
+        self._start = start
+        self._log = log
+        self._stopping = asyncio.Event()
+        self.task: asyncio.Task[None] = asyncio.ensure_future(self._run())
+
+    async def _run(self) -> None:
+        while not self._stopping.is_set():
+            try:
+                self.running = self._start()
+                break
+            except Exception as exc:  # noqa: BLE001 - the worker still serves requests
+                self._log(f"cannot start {self.what} yet (retrying): {exc}")
+                with contextlib.suppress(asyncio.TimeoutError):
+                    await asyncio.wait_for(self._stopping.wait(), RETRY_SECONDS)
+        if self.running:
+            await asyncio.gather(*(item.task for item in self.running), return_exceptions=True)
+
+    def stop(self) -> None:
+        self._stopping.set()
+        for item in self.running:
+            item.stop()
+
+
 def start_background(
     app: Any, config: WorkerConfig, persist_dir: Path, stores: dict[str, RemoteStore]
-) -> list[Any]:
+) -> list[Starting]:
     """Start the consumers and engines of ``config`` on the running loop (Serve builds a
     replica on its loop; built outside one, as some tests do, nothing starts)."""
     from wranglerpy.runtime import console
 
-    running: list[Any] = []
+    running: list[Starting] = []
     if getattr(app, "loaded", None) is None:
         return running  # the worker failed to load: its requests answer 500s, nothing runs
     try:
         asyncio.get_running_loop()
     except RuntimeError:
         return running
+
+    def log(message: str) -> None:
+        console.record(app.sink, config.name, "error", message)
+
     if config.queue_consumers or config.queue_producers:
         from wranglerpy.bindings.queues.runner import start_consumers
 
-        try:
-            running += start_consumers(
-                config, persist_dir, app, as_queues(stores), lease_seconds=LEASE_SECONDS
+        queues = as_queues(stores)
+        running.append(
+            Starting(
+                "queue consumers",
+                lambda: start_consumers(
+                    config, persist_dir, app, queues, lease_seconds=LEASE_SECONDS
+                ),
+                log,
             )
-        except Exception as exc:  # noqa: BLE001 - the worker still serves requests
-            console.record(app.sink, config.name, "error", f"cannot start queue consumers: {exc}")
+        )
     if config.workflows:
         from wranglerpy.bindings.workflows.runner import start_engines
 
-        try:
-            running += start_engines(
-                config, persist_dir, app, as_workflows(stores), lease_seconds=LEASE_SECONDS
+        workflows = as_workflows(stores)
+        running.append(
+            Starting(
+                "workflow engines",
+                lambda: start_engines(
+                    config, persist_dir, app, workflows, lease_seconds=LEASE_SECONDS
+                ),
+                log,
             )
-        except Exception as exc:  # noqa: BLE001
-            console.record(app.sink, config.name, "error", f"cannot start workflow engines: {exc}")
+        )
     return running
