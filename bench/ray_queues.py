@@ -174,7 +174,7 @@ def run_on(
 
     project = write_project(work / "queues-bench")
     configs = ["-c", "wrangler-qb-consumer.toml", "-c", "wrangler-qb-producer.toml"]
-    ray_port = http_port or free_port()
+    ray_port = http_port or cluster.http_port  # the head's proxy
     cli(
         project,
         env,
@@ -190,7 +190,7 @@ def run_on(
         "--ray-http-port",
         str(ray_port),
         "--ray-proxy",
-        "HeadOnly",
+        "EveryNode",  # LocalCluster gives each worker node's proxy a port of its own
     )
     edge_env = dict(
         env,

@@ -65,7 +65,7 @@ class LostNode:
 def primary(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> StatePrimary:
     target = StatePrimary(str(tmp_path / "primary"))
     actor = StandInPrimary(target)
-    monkeypatch.setattr("wranglerpy.ray.primary._primary", lambda: actor)
+    monkeypatch.setattr("wranglerpy.ray.primary.primary_actor", lambda: actor)
     monkeypatch.setattr("wranglerpy.ray.stores._ray_get", lambda future: future.result())
     return target
 
@@ -169,7 +169,7 @@ async def test_a_replica_placed_while_the_primary_is_away_consumes_once_it_is_ba
         lookups.append("away")
         raise ValueError("Failed to look up actor with name 'wranglerpy-primary'")
 
-    monkeypatch.setattr("wranglerpy.ray.primary._primary", find)
+    monkeypatch.setattr("wranglerpy.ray.primary.primary_actor", find)
     consumer = build("qw-consumer", CONSUMER, CONSUMER_TOML, node="node_b")
     (queues, _) = consumer.background
 
@@ -178,7 +178,7 @@ async def test_a_replica_placed_while_the_primary_is_away_consumes_once_it_is_ba
 
     await until(tried_twice, "the consumer tries again")
     assert not queues.running and not queues.task.done()
-    monkeypatch.setattr("wranglerpy.ray.primary._primary", lambda: actor)  # back
+    monkeypatch.setattr("wranglerpy.ray.primary.primary_actor", lambda: actor)  # back
     producer = build("qw-producer", PRODUCER, PRODUCER_TOML)
     await producer.app.env.JOBS.sendBatch([{"body": "late"}, {"body": "later"}])
     db = producer.app.env.DB
@@ -377,7 +377,7 @@ def on_cluster(tmp_path_factory: pytest.TempPathFactory) -> Any:
     import time
 
     ray = pytest.importorskip("ray")
-    from wranglerpy.ray.local_cluster import LocalCluster, free_port
+    from wranglerpy.ray.local_cluster import LocalCluster
 
     project = tmp_path_factory.mktemp("ray-qw")
     (project / "src").mkdir()
@@ -393,7 +393,7 @@ def on_cluster(tmp_path_factory: pytest.TempPathFactory) -> Any:
     try:
         cluster.start(("node_a", "node_b"))
         print(f"\n[ray] three nodes up in {time.perf_counter() - started:.1f} s")
-        deployed = Cluster(cluster, project, free_port())
+        deployed = Cluster(cluster, project, cluster.http_port)  # the head's proxy
         out = deployed.cli(
             "deploy",
             "--all",
@@ -404,7 +404,7 @@ def on_cluster(tmp_path_factory: pytest.TempPathFactory) -> Any:
             "--ray-http-port",
             str(deployed.port),
             "--ray-proxy",
-            "HeadOnly",  # one machine: every node's proxy would want this port
+            "EveryNode",  # each worker node's proxy has its own port (LocalCluster)
         )
         print(out)
         yield deployed

@@ -109,7 +109,7 @@ class MessageStores:
 
 
 def _primary() -> Any:
-    from wranglerpy.ray.primary import _primary as find
+    from wranglerpy.ray.primary import primary_actor as find
 
     return find()
 
