@@ -46,6 +46,10 @@ class TailServer:
             await reader.read()  # until EOF: the client went away
         except (ConnectionError, ValueError):
             pass
+        except asyncio.CancelledError:
+            # close() cancels connected clients; on Python 3.11 asyncio's client callback calls
+            # task.exception() on a cancelled task and prints its traceback at every Ctrl-C.
+            pass
         finally:
             if unsubscribe is not None:
                 unsubscribe()

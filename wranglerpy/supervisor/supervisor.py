@@ -102,7 +102,7 @@ class Supervisor:
         backoff: Backoff = DEFAULT_BACKOFF,
     ) -> None:
         self.configs = workers
-        self.waves = start_waves(workers)  # a binding cycle fails here, before anything runs
+        self.waves = start_waves(workers)  # binding targets first; a cycle does not hold one back
         self.ports = ports
         self.hub = hub
         self.options = options
