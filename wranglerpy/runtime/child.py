@@ -43,6 +43,8 @@ from wranglerpy.runtime.loader import (
 )
 from wranglerpy.runtime.service import ServiceFetcher
 from wranglerpy.runtime.spec import WorkerSpec
+from wranglerpy.runtime.subrequests import binding_kinds as subrequest_kinds
+from wranglerpy.runtime.subrequests import count_bindings
 from wranglerpy.wire.server import FrameServer
 
 SHIM_DIR = Path(__file__).parent / "shim"
@@ -103,6 +105,8 @@ def build_env(spec: WorkerSpec, sink: EventSink | None = None) -> Env:
             mode=spec.mode,
         )
     )
+    # Each binding call is a subrequest of the invocation making it ([limits] subrequests).
+    values = count_bindings(values, subrequest_kinds(config))
     if config.assets and config.assets.binding:
         values[config.assets.binding] = AssetFetcher(AssetServer(config.assets))
     return Env(values)

@@ -96,6 +96,8 @@ class Call:
         # One task, cancelled by _caller_left if the caller leaves first.
         self._pump = asyncio.ensure_future(self._send_stream(stream))
         (sent,) = await asyncio.gather(self._pump, return_exceptions=True)
+        if isinstance(sent, Exception):
+            raise sent  # the stream failed mid-answer: _run cuts the connection
         return sent is True
 
     async def _send_stream(self, stream: AsyncIterator[bytes]) -> bool:
