@@ -1,18 +1,29 @@
-"""Binding calls counted as subrequests (``runtime/subrequests.py``): what a binding hands out
-for further calls is wrapped, a stream it returns is not (``async for`` must still work on
-the AI binding's ``stream: true`` answer, as on Cloudflare: ``ai-api.ts`` returns a
-ReadableStream)."""
+"""``runtime/subrequests.py``: what a counted binding hands back stays usable as it was."""
+
+from __future__ import annotations
 
 from wranglerpy.ai.binding import AIStream
-from wranglerpy.runtime.subrequests import makes_calls
+from wranglerpy.config.limits import Limits
+from wranglerpy.runtime import limits
+from wranglerpy.runtime.subrequests import Counted, makes_calls
 
 
-def test_a_stream_a_binding_returns_is_data_not_a_call_maker() -> None:
-    assert not makes_calls(object.__new__(AIStream))
+async def _events():
+    yield "Hel"
+    yield "lo"
 
 
-def test_an_object_with_async_methods_still_makes_calls() -> None:
-    class Statement:
-        async def run(self) -> None: ...
+class StreamingAI:
+    async def run(self, model: str, inputs: dict) -> AIStream:
+        return AIStream(_events())  # type: ignore[arg-type]
 
-    assert makes_calls(Statement())
+
+async def test_a_streamed_ai_answer_is_counted_once_and_stays_async_iterable() -> None:
+    """The example's streaming worker reads `env.AI.run(..., stream=True)` with `async for`;
+    wrapped as a binding object it had no __aiter__ and every chat answer failed."""
+    assert not makes_calls(AIStream(_events()))  # type: ignore[arg-type]
+    with limits.invocation_of(Limits(subrequests=1)) as invocation:
+        stream = await Counted(StreamingAI()).run("@cf/x", {"stream": True})
+        chunks = [chunk async for chunk in stream]
+    assert chunks[0] == b'data: {"response": "Hel"}\n\n'
+    assert invocation.subrequests == 1
