@@ -29,6 +29,7 @@ ray = pytest.importorskip("ray")
 
 from tests.state.servers import running, start_redis, start_seaweedfs, weed_binary  # noqa: E402
 from wranglerpy.ray.local_cluster import LocalCluster, Node  # noqa: E402
+from wranglerpy.ray.local_cluster import running as process_running  # noqa: E402
 
 pytestmark = [pytest.mark.ray, pytest.mark.cluster, pytest.mark.timeout(1200)]
 
@@ -545,7 +546,7 @@ async def kill_and_replace(deployed: Deployed) -> dict[str, Any]:
     signalled = node.kill()
     killed = node.killed_at
     await asyncio.to_thread(node.process.wait)
-    left = [pid for pid in signalled if Path(f"/proc/{pid}/fd").is_dir()]
+    left = [pid for pid in signalled if process_running(pid)]  # zombies (unreaped) are dead
     cluster.nodes.remove(node)
     new_node = await asyncio.to_thread(cluster.join, "node_b", 3)  # as an orchestrator would
     joined = time.monotonic()

@@ -63,6 +63,15 @@ def _refers_to(pid: int, folder: str) -> bool:
     return False
 
 
+def running(pid: int) -> bool:
+    """Whether ``pid`` is a live process (a killed one waiting to be reaped, a zombie, is not)."""
+    try:
+        stat = (Path("/proc") / str(pid) / "stat").read_text()
+    except OSError:
+        return False
+    return stat.rsplit(")", 1)[1].split()[0] != "Z"
+
+
 def processes_under(folder: Path) -> list[int]:
     """Every process of this machine that runs from ``folder`` (this one excepted)."""
     mark = str(folder) + os.sep
@@ -100,8 +109,10 @@ class Node:
         return [int(pid) for pid in out.split()]
 
     def pids(self) -> list[int]:
-        """Every process of this node: its session, and whatever runs from its temp folder."""
-        return sorted(set(self.session_pids()) | set(processes_under(self.temp)))
+        """Every live process of this node: its session, and whatever runs from its temp
+        folder."""
+        found = set(self.session_pids()) | set(processes_under(self.temp))
+        return sorted(pid for pid in found if running(pid))
 
     def kill(self, sig: int = signal.SIGKILL) -> list[int]:
         """Signal every process of this node at once, by pid (a node lost whole, as when its
