@@ -33,6 +33,9 @@ from typing import Any
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(ROOT / "bench"))
+
+import ws_receivers  # noqa: E402
 
 from wranglerpy.bindings.durable_objects.host import ObjectHost  # noqa: E402
 from wranglerpy.bindings.durable_objects.namespace import DurableObjectNamespace  # noqa: E402
@@ -127,7 +130,6 @@ def owner_pid(registry_dir: Path, namespace: str) -> int:
 
 async def sockets_under_dev() -> dict[str, Any]:
     import websockets
-    import ws_receivers
 
     from wranglerpy.testing.dev_server import DevServer
 
@@ -165,34 +167,97 @@ async def sockets_under_dev() -> dict[str, Any]:
         results["rss_before_mb"] = before
         results["rss_1000_hibernated_mb"] = rss_mb(pid)
         results["rss_per_socket_kb"] = (results["rss_1000_hibernated_mb"] - before) * 1024 / SOCKETS
-        for client in clients:
-            client.messages()  # the welcomes
-        times, firsts = [], []
-        cpu_before = cpu_ms(pid)
-        for run in range(BROADCASTS):
-            text = json.dumps({"username": "bench", "text": f"run {run}"})
-            tally = ws_receivers.Tally(len(clients))
-            for client in clients:
-                client.expect_one_more(tally)
-            start = time.perf_counter()
-            await warm.send(text)
-            end = await asyncio.wait_for(tally.done, 60)
-            assert tally.first is not None
-            times.append((end - start) * 1000)
-            firsts.append((tally.first - start) * 1000)
-            await warm.recv()
-            for client in clients:  # every client got this run's message, intact
-                (got,) = client.messages()
-                assert json.loads(got)["text"] == f"run {run}", got
-        # The owner's CPU per broadcast (each run's own receive, handler, 1,000 writes): what
-        # the broadcast costs the server, whatever else shares the cores.
-        results["broadcast_server_cpu_ms"] = (cpu_ms(pid) - cpu_before) / BROADCASTS
-        results["broadcast_ms"] = statistics.median(times)
-        results["broadcast_first_ms"] = statistics.median(firsts)
-        results["broadcast_runs_ms"] = [round(t, 1) for t in times]
+        results.update(await broadcasts(warm, clients, [pid]))
         await warm.close()
         await asyncio.gather(*(client.close() for client in clients))
     return results
+
+
+async def broadcasts(warm: Any, clients: list[Any], pids: list[int]) -> dict[str, Any]:
+    """BROADCASTS messages from ``warm`` to the room: the time until all ``clients`` have
+    each, and the CPU of ``pids`` (the server's processes) per broadcast."""
+    results: dict[str, Any] = {}
+    for client in clients:
+        client.messages()  # the welcomes
+    times, firsts = [], []
+    cpu_before = [cpu_ms(pid) for pid in pids]
+    for run in range(BROADCASTS):
+        text = json.dumps({"username": "bench", "text": f"run {run}"})
+        tally = ws_receivers.Tally(len(clients))
+        for client in clients:
+            client.expect_one_more(tally)
+        start = time.perf_counter()
+        await warm.send(text)
+        end = await asyncio.wait_for(tally.done, 60)
+        assert tally.first is not None
+        times.append((end - start) * 1000)
+        firsts.append((tally.first - start) * 1000)
+        await warm.recv()
+        for client in clients:  # every client got this run's message, intact
+            (got,) = client.messages()
+            assert json.loads(got)["text"] == f"run {run}", got
+    # The server's CPU per broadcast (each run's own receive, handler, 1,000 writes): what the
+    # broadcast costs the server, whatever else shares the cores.
+    cpu = [
+        (cpu_ms(pid) - before) / BROADCASTS for pid, before in zip(pids, cpu_before, strict=True)
+    ]
+    results["broadcast_server_cpu_ms"] = sum(cpu)
+    results["broadcast_cpu_by_process_ms"] = [round(c, 2) for c in cpu]
+    results["broadcast_ms"] = statistics.median(times)
+    results["broadcast_first_ms"] = statistics.median(firsts)
+    results["broadcast_runs_ms"] = [round(t, 1) for t in times]
+    return results
+
+
+async def sockets_under_edge() -> dict[str, Any]:
+    """The broadcast of ``sockets_under_dev`` through the local edge: the router (its own
+    process, one wsproto connection per client) relays each socket to the worker process,
+    which writes every message as a DATA frame on the router's call (runtime/websocket_wire)."""
+    import shutil
+
+    import websockets
+    from typer.testing import CliRunner
+
+    from wranglerpy.cli.main import app
+    from wranglerpy.deploy.client import running_edge, stop_edge
+    from wranglerpy.deploy.paths import EdgePaths
+
+    with tempfile.TemporaryDirectory() as folder:
+        project = Path(folder) / "chat"
+        shutil.copytree(CHATROOM, project, ignore=shutil.ignore_patterns(".wranglerpy*"))
+        paths = EdgePaths.resolve(Path(folder) / "edge")
+        os.environ["WRANGLERPY_EDGE_DIR"] = str(paths.root)
+        os.environ["WRANGLERPY_REGISTRY_PATH"] = str(Path(folder) / "registry")
+        cwd = os.getcwd()
+        os.chdir(project)
+        runner = CliRunner()
+        try:
+            started = await asyncio.to_thread(runner.invoke, app, ["edge", "start", "--port", "0"])
+            assert started.exit_code == 0, started.output
+            deployed = await asyncio.to_thread(
+                runner.invoke, app, ["deploy", "-c", "wrangler.jsonc"]
+            )
+            assert deployed.exit_code == 0, deployed.output
+            edge = running_edge(paths)
+            assert edge is not None
+            url = f"ws://python-chatroom.localhost:{edge.port}/room/bench"
+            warm = await websockets.connect(url, host="127.0.0.1", port=edge.port)
+            await warm.recv()
+            clients = []
+            for _ in range(SOCKETS):
+                receiver = await ws_receivers.connect(url, "", address="127.0.0.1")
+                tally = ws_receivers.Tally(1)
+                receiver.expect(1, tally)
+                await tally.done  # the welcome message
+                clients.append(receiver)
+            workers = edge.status().workers["python-chatroom"].processes
+            results = await broadcasts(warm, clients, [edge.pid, *workers])
+            await warm.close()
+            await asyncio.gather(*(client.close() for client in clients))
+        finally:
+            stop_edge(paths)
+            os.chdir(cwd)
+    return {f"edge_{k}": v for k, v in results.items()}
 
 
 async def rpc_across_processes() -> dict[str, Any]:
@@ -242,7 +307,12 @@ def run(part: Any) -> dict[str, Any]:
 
 
 def main() -> None:
-    parts = {"in_process": in_process, "rpc": rpc_across_processes, "sockets": sockets_under_dev}
+    parts = {
+        "in_process": in_process,
+        "rpc": rpc_across_processes,
+        "sockets": sockets_under_dev,
+        "edge_sockets": sockets_under_edge,
+    }
     only = next((a.split("=", 1)[1] for a in sys.argv if a.startswith("--only=")), None)
     chosen = only.split(",") if only else list(parts)
     figures: dict[str, Any] = {"load_average": os.getloadavg()[0]}

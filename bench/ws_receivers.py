@@ -140,12 +140,15 @@ class Receiver(asyncio.Protocol):
 BROWSER_EXTENSIONS = "permessage-deflate; client_max_window_bits"
 
 
-async def connect(url: str, extensions: str = BROWSER_EXTENSIONS) -> Receiver:
+async def connect(
+    url: str, extensions: str = BROWSER_EXTENSIONS, address: str | None = None
+) -> Receiver:
     """Open a WebSocket to ``ws://host:port/path`` and return its receiver once upgraded
-    (offering ``extensions`` as a browser does; "" offers none)."""
+    (offering ``extensions`` as a browser does; "" offers none). ``address``: connect there
+    instead of to ``host`` (the Host header stays ``host``, as the edge routes by it)."""
     parts = urlsplit(url)
     loop = asyncio.get_running_loop()
-    _, receiver = await loop.create_connection(Receiver, parts.hostname, parts.port)
+    _, receiver = await loop.create_connection(Receiver, address or parts.hostname, parts.port)
     key = base64.b64encode(os.urandom(16)).decode()
     assert receiver.transport is not None
     receiver.transport.write(

@@ -1,7 +1,8 @@
 """wranglerpy: run a multi-worker Cloudflare-Workers-style deployment on one machine.
 
-Worker code imports the runtime API from ``workers`` (as on Cloudflare Python Workers);
-the same names are importable from here for code that prefers an explicit import.
+Worker code imports the runtime API from ``workers`` (and ``js``, ``pyodide``), as on
+Cloudflare Python Workers; nothing is re-exported here, since ``from wranglerpy import ...`` in
+worker code would not run on Cloudflare. This package is the CLI and the local runtime.
 """
 
 from __future__ import annotations

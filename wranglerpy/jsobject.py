@@ -42,6 +42,17 @@ class JSObject(dict[str, Any]):
         return plain
 
 
+class JSArray(list[Any]):
+    """A ``list`` that is also what a JS array is from Python: ``to_py()`` gives plain data."""
+
+    __slots__ = ()
+
+    def to_py(self) -> list[Any]:
+        """Plain Python data, as ``JsProxy.to_py()`` gives on Cloudflare."""
+        plain: list[Any] = _to_py(self)
+        return plain
+
+
 def _to_py(value: Any) -> Any:
     if isinstance(value, Mapping):
         return {k: _to_py(v) for k, v in value.items()}

@@ -66,3 +66,18 @@ async def test_orphan_blobs_from_a_crash_are_swept(tmp_path: Path) -> None:
     assert not orphan.exists() and fresh.exists()
     assert await (await again.get("k")).arrayBuffer() == BIG
     again.close()
+
+
+async def test_bucket_folders_and_object_files_are_private(tmp_path: Path) -> None:
+    """README, "Bindings: KV and D1": local state is private (folders 0700, files 0600)."""
+    persist = tmp_path / "state"
+    bucket = r2.create(R2Bucket(binding="B", bucket_name="photos"), persist)
+    await bucket.put("big", BIG)  # large enough for a blob file of its own
+    upload = await bucket.createMultipartUpload("parts")
+    await upload.complete([await upload.uploadPart(1, BIG)])
+    bucket.close()
+    blobs = [p for p in (persist / "r2" / "photos" / "blobs").iterdir()]
+    assert blobs
+    for path in [persist, persist / "r2", *(persist / "r2").rglob("*")]:
+        want = 0o700 if path.is_dir() else 0o600
+        assert path.stat().st_mode & 0o777 == want, path

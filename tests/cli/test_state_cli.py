@@ -121,3 +121,20 @@ def test_reset_is_refused_while_dev_runs_on_the_folder(project: Path) -> None:
     finally:
         session.release()
     assert reset("--yes").exit_code == 0 and not state.exists()
+
+
+def test_reset_deletes_the_state_of_every_binding_kind(tmp_path: Path, project: Path) -> None:
+    """README: `wranglerpy state reset` deletes everything (Durable Objects, queues, ...)."""
+    from wranglerpy.bindings.queues.store import QueueStore, store_path
+
+    state = project / ".wranglerpy" / "state"
+    QueueStore(store_path(state)).close()  # what `wranglerpy queues create` and a producer write
+    for folder in ("do/w-Room", "workflows", "vectorize/docs", "ratelimit/1001", "cache"):
+        (state / folder).mkdir(parents=True)
+    (state / "do" / "metadata.sqlite").write_bytes(b"")
+    result = reset("--yes")
+    assert result.exit_code == 0, result.output
+    for line in ("Durable Object class w-Room", "Queues (every queue", "Vectorize index docs"):
+        assert line in result.output
+    assert "metadata.sqlite" not in result.output
+    assert not state.exists()

@@ -102,3 +102,51 @@ async def test_asyncio_run_outside_a_handler_is_asyncios_own() -> None:
     with pytest.raises(RuntimeError, match="cannot be called from a running event loop"):
         asyncio.run(main)
     main.close()
+
+
+# ---------------------------------------------------------------------------- time.sleep
+SLEEPER = """
+import asyncio, time
+from workers import Response, WorkerEntrypoint
+
+others = []
+sleeping = asyncio.Event()
+
+class Default(WorkerEntrypoint):
+    async def fetch(self, request):
+        if request.url.endswith("/other"):
+            others.append("served")
+            return Response("other")
+        sleeping.set()
+        time.sleep(0.2)  # the other request arrives meanwhile
+        return Response(f"others served while sleeping: {len(others)}")
+"""
+
+
+@pytest.mark.parametrize(("date", "served"), [("2025-09-29", 1), ("2025-09-28", 0)])
+async def test_time_sleep_in_a_handler_waits_on_the_loop_with_pyodide_028(
+    harness, date: str, served: int
+) -> None:
+    """pyodide 0.28.2 ``src/py/pyodide/webloop.py:646-668``: ``time.sleep`` is
+    ``run_sync(asyncio.sleep(t))`` where the call can suspend (a handler, with JSPI), so the
+    worker's other requests go on; Pyodide 0.26 (before 2025-09-29, workerd
+    ``compatibility-date.capnp:655-659``) has no such patch and the sleep blocks."""
+    async with harness.build(SLEEPER, compatibility_date=date) as client:
+        sleeper = asyncio.ensure_future(client.get("/"))
+        await harness.app.loaded.module.sleeping.wait()  # the handler is in time.sleep
+        other = await client.get("/other")
+        response = await sleeper
+    assert other.text == "other"
+    assert response.text == f"others served while sleeping: {served}"
+
+
+async def test_time_sleep_outside_a_handler_is_a_real_sleep() -> None:
+    """``_sleep`` falls back to the original where ``can_run_sync()`` is false
+    (pyodide 0.28.2 ``webloop.py:649-654``)."""
+    import time
+
+    from wranglerpy.runtime import webloop
+
+    webloop.install()
+    assert time.sleep is webloop._sleep
+    time.sleep(0)  # no handler here: the original sleep, no "No suspender" error

@@ -40,3 +40,28 @@ async def test_d1_empty_sql(tmp_path: Path) -> None:
             await db.prepare("  -- nothing\n").run()
     finally:
         db.close()
+
+
+async def test_d1_results_are_js_arrays(tmp_path: Path) -> None:
+    """D1 answers with JS arrays (cloudflare/internal/d1-api.ts ``raw``/``all``): through
+    Pyodide they are ``JsProxy`` arrays, whose ``to_py()`` django-cf calls
+    (``run_sync(stmt.raw()).to_py()``, ``response.results.to_py()``)."""
+    from wranglerpy.bindings.d1.binding import D1DatabaseBinding
+
+    db = D1DatabaseBinding(tmp_path / "db.sqlite")
+    try:
+        rows = await db.prepare("SELECT 1 AS one, 'a' AS letter").raw()
+        assert rows.to_py() == [[1, "a"]] and rows == [[1, "a"]]
+        result = await db.prepare("SELECT 1 AS one").all()
+        assert result.results.to_py() == [{"one": 1}]
+    finally:
+        db.close()
+
+
+def test_js_error_has_a_stack() -> None:
+    """A JS ``Error`` has ``stack``: its string, then where it was made (django-cf's D1 backend
+    raises ``Error(Error.new().stack)``)."""
+    from js import Error
+
+    assert Error.new().stack.startswith("Error\n    at ")
+    assert Error.new("boom").stack.startswith("Error: boom\n")

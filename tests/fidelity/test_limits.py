@@ -224,3 +224,345 @@ async def test_the_js_fetch_throws_a_js_error(harness, server: str) -> None:
     async with harness.build(JS_FETCHES, limits=Limits(subrequests=1)) as client:
         response = await client.get("/", headers={"x-target": server})
     assert response.text == "Error: Too many subrequests by single Worker invocation."
+
+
+# --------------------------------------------------------------- binding calls as subrequests
+BINDINGS_TOML = """
+name = "counted"
+main = "worker.py"
+compatibility_date = "2025-09-01"
+
+[[kv_namespaces]]
+binding = "KV"
+id = "kv-1"
+
+[[d1_databases]]
+binding = "DB"
+database_name = "db"
+database_id = "db-1"
+
+[[r2_buckets]]
+binding = "BUCKET"
+bucket_name = "bucket"
+
+[[analytics_engine_datasets]]
+binding = "AE"
+dataset = "events"
+"""
+
+BINDING_CALLS = """
+from pyodide.ffi import JsException
+from workers import Response, WorkerEntrypoint
+
+class Default(WorkerEntrypoint):
+    async def fetch(self, request):
+        steps = []
+        try:
+            self.env.AE.writeDataPoint({"blobs": ["a"]})  # not a subrequest
+            steps.append("ae")
+            await self.env.KV.put("k", "v")  # 1
+            steps.append("kv")
+            await self.env.BUCKET.put("o", b"body")  # 2
+            obj = await self.env.BUCKET.get("o")  # 3
+            await obj.text()  # reading what was fetched: not a subrequest
+            steps.append("r2")
+            statement = self.env.DB.prepare("SELECT 1 AS one")  # preparing: not a call yet
+            await statement.first()  # 4
+            steps.append("d1")
+            await statement.all()  # 5: over a limit of 4
+            steps.append("d1 again")
+        except JsException as exc:
+            return Response(f"{' '.join(steps)} | {exc.name}: {exc.message}")
+        return Response(" ".join(steps))
+"""
+
+
+def _env_with_bindings(tmp_path):
+    from wranglerpy.config.load import load_worker
+    from wranglerpy.runtime.child import build_env
+    from wranglerpy.runtime.spec import WorkerSpec
+
+    folder = tmp_path / "bindings"
+    folder.mkdir()
+    (folder / "wrangler.toml").write_text(BINDINGS_TOML)
+    (folder / "worker.py").write_text("")
+    config = load_worker(folder / "wrangler.toml")
+    return build_env(
+        WorkerSpec(
+            config=config, persist_dir=tmp_path / "state", registry_dir=tmp_path / "registry"
+        )
+    )
+
+
+async def test_binding_calls_are_subrequests(harness, tmp_path) -> None:
+    """KV (workerd api/kv.c++:110-122), R2 (api/r2-bucket.c++:41-60) and D1 (the Fetcher of
+    cloudflare/internal/d1-api.ts:361) open a subrequest per call (io/io-context.c++:1066-1070);
+    an Analytics Engine write does not (api/analytics-engine.c++:17); reading an R2 body already
+    fetched is not a new call."""
+    env = _env_with_bindings(tmp_path)
+    async with harness.build(BINDING_CALLS, env=env, limits=Limits(subrequests=4)) as client:
+        over = await client.get("/")
+    async with harness.build(BINDING_CALLS, env=env, limits=Limits(subrequests=5)) as client:
+        within = await client.get("/")
+    assert over.text == "ae kv r2 d1 | Error: Too many subrequests by single Worker invocation."
+    assert within.text == "ae kv r2 d1 d1 again"
+
+
+# ------------------------------------------------- CPU time outside the handler's own steps
+SPAWNED = """
+import asyncio, time
+from workers import Response, WorkerEntrypoint
+
+def spin(seconds):
+    started = time.thread_time()
+    while time.thread_time() - started < seconds:
+        pass
+
+async def burn():
+    await asyncio.sleep(0)
+    spin(5)
+
+class Default(WorkerEntrypoint):
+    async def fetch(self, request):
+        if request.url.endswith("/task"):
+            await asyncio.gather(asyncio.create_task(burn()))
+            return Response("finished")
+        if request.url.endswith("/wait-until"):
+            self.ctx.waitUntil(burn())
+            return Response("answered")
+        return Response("?")
+"""
+
+
+async def test_cpu_time_of_a_task_the_handler_starts_counts(harness) -> None:
+    """Cloudflare meters all of the isolate's CPU time for an invocation (cloudflare-docs
+    ``workers/platform/limits.mdx`` "CPU time"), so work in a task it starts counts."""
+    async with harness.build(SPAWNED, limits=Limits(cpu_ms=50)) as client:
+        response = await client.get("/task")
+    assert response.status_code == 503
+    [event] = harness.requests()
+    assert event["outcome"] == "exceededCpu"
+
+
+async def test_cpu_time_of_wait_until_work_counts(harness) -> None:
+    """``ctx.waitUntil`` work runs in the same invocation after the response (limits.mdx "CPU
+    time"): over the budget, the invocation's outcome is ``exceededCpu``."""
+    async with harness.build(SPAWNED, limits=Limits(cpu_ms=50)) as client:
+        response = await client.get("/wait-until")
+    assert response.status_code == 200 and response.text == "answered"
+    [event] = harness.requests()
+    assert event["outcome"] == "exceededCpu"
+    logs = [e for e in harness.sink.events if e["type"] == "log"]
+    assert any("Python Worker exceeded CPU time limit" in e["message"] for e in logs)
+
+
+STREAMED = """
+import time
+from js import ReadableStream
+from pyodide.ffi import to_js
+from workers import Response, WorkerEntrypoint
+
+class Source:
+    def __init__(self):
+        self.sent = 0
+
+    def pull(self, controller):
+        self.sent += 1
+        if self.sent == 1:
+            controller.enqueue(to_js(b"first chunk"))
+            return
+        started = time.thread_time()
+        while time.thread_time() - started < 5:  # after the handler returned
+            pass
+        controller.enqueue(to_js(b"never sent"))
+
+class Default(WorkerEntrypoint):
+    async def fetch(self, request):
+        return Response(ReadableStream.new(Source()))
+"""
+
+
+async def test_cpu_time_of_a_body_streamed_after_the_handler_returned_counts(harness) -> None:
+    """A stream's ``pull`` runs in the invocation after the handler returned; over the budget
+    the response is cut (limits.mdx "CPU time")."""
+    from wranglerpy.wire.client import FrameClient
+    from wranglerpy.wire.frames import FetchHead, FrameError
+
+    harness.build(STREAMED, limits=Limits(cpu_ms=50))
+    client = FrameClient(await harness.serve_wire())
+    received = []
+    try:
+        answer = await client.fetch(FetchHead(method="GET", url="http://w/", headers=[]))
+        assert answer.head.status == 200
+        with pytest.raises(FrameError):
+            async for chunk in answer.chunks():
+                received.append(chunk)
+    finally:
+        client.close()
+    assert received == [b"first chunk"]  # then cut: no END frame, the connection closed
+    [event] = harness.requests()
+    assert event["outcome"] == "exceededCpu"
+
+
+# ------------------------------------------------ Durable Object events are invocations too
+DO_TOML = """
+name = "limits-do"
+main = "worker.py"
+compatibility_date = "2025-09-01"
+
+[[kv_namespaces]]
+binding = "KV"
+id = "kv-1"
+
+[[durable_objects.bindings]]
+name = "COUNTER"
+class_name = "Counter"
+
+[[migrations]]
+tag = "v1"
+new_sqlite_classes = ["Counter"]
+"""
+
+DO_WORKER = """
+import time
+from workers import DurableObject, Response, WorkerEntrypoint
+
+def spin(seconds):
+    started = time.thread_time()
+    while time.thread_time() - started < seconds:
+        pass
+
+class Counter(DurableObject):
+    async def fetch(self, request):
+        return Response(request.url)
+
+    async def work(self, seconds):
+        spin(seconds)
+        return "done"
+
+    async def reads(self, count):
+        for _ in range(count):
+            await self.env.KV.get("k")
+        return count
+
+class Default(WorkerEntrypoint):
+    async def fetch(self, request):
+        stub = self.env.COUNTER.getByName("a")
+        path = request.url.rsplit("/", 1)[-1]
+        try:
+            if path == "split":  # 40 ms here and 40 ms in the object: two budgets of 60
+                spin(0.04)
+                return Response(await stub.work(0.04))
+            if path == "over":
+                return Response(await stub.work(5))
+            if path.startswith("relative"):
+                try:
+                    return Response(await (await stub.fetch("/x?y=1")).text())
+                except OSError as exc:  # pyfetch's AbortError
+                    return Response(f"{type(exc).__name__}: {exc}")
+            if path == "reads":  # 2 subrequests here, 3 in the object: two budgets of 3
+                await self.env.KV.get("k")
+                return Response(str(await stub.reads(3)))
+        except Exception as exc:
+            return Response(f"{type(exc).__name__}: {exc}")
+        return Response("?")
+
+    on_fetch = fetch  # its name before 2025-08-14 (python-entrypoint-helper.ts:418-426)
+"""
+
+
+@pytest.fixture
+async def do_app(harness, tmp_path, request):
+    """The harness worker with a real Durable Object binding (built as a worker process does)."""
+    from wranglerpy.bindings.durable_objects import _HOSTS, attach
+    from wranglerpy.config.load import load_worker
+    from wranglerpy.runtime.child import build_env
+    from wranglerpy.runtime.spec import WorkerSpec
+
+    folder = tmp_path / "do"
+    folder.mkdir()
+    (folder / "wrangler.toml").write_text(DO_TOML)
+    (folder / "worker.py").write_text("")
+    config = load_worker(folder / "wrangler.toml")
+    object.__setattr__(config, "limits", Limits(cpu_ms=60, subrequests=3))
+    spec = WorkerSpec(config=config, persist_dir=tmp_path / "state", registry_dir=tmp_path / "r")
+    env = build_env(spec)
+    date = getattr(request, "param", None)
+    client = harness.build(DO_WORKER, env=env, limits=config.limits, compatibility_date=date)
+    attach(config.name, env, harness.app.loaded.module)
+    try:
+        yield client
+    finally:
+        host = _HOSTS.pop(config.name)
+        await host.stop()
+
+
+async def test_a_durable_object_call_has_its_own_budget(do_app, harness) -> None:
+    """Durable Objects are Workers: their limits apply per request to the object
+    (developers.cloudflare.com/durable-objects/platform/limits/: "Workers limits also apply";
+    "CPU per request"); each call through a stub is a subrequest of the caller (workerd
+    ``api/actor.c++:49-58``) and starts its own invocation in the object."""
+    async with do_app as client:
+        split = await client.get("/split")
+        reads = await client.get("/reads")
+    assert split.text == "done"  # 80 ms in all, under 60 ms on each side
+    assert reads.text == "3"  # the caller: 1 KV read + 1 stub call; the object: 3 KV reads
+
+
+async def test_a_durable_object_over_its_cpu_limit_fails_the_call(do_app, harness) -> None:
+    """The object is stopped and reset; the caller's call throws (its own budget is intact)."""
+    async with do_app as client:
+        over = await client.get("/over")
+    assert over.text == "Error: Worker exceeded resource limits"
+    assert harness.requests()[-1]["outcome"] == "ok"  # the caller goes on
+
+
+QUEUE_WORKER = """
+import time
+from workers import WorkerEntrypoint
+
+handled = []
+
+class Default(WorkerEntrypoint):
+    async def queue(self, batch):
+        handled.append(len(batch.messages))
+        started = time.thread_time()
+        while time.thread_time() - started < 5:
+            pass
+"""
+
+
+async def test_a_queue_batch_over_its_cpu_limit_fails_and_is_retried(harness) -> None:
+    """A queue consumer invocation has the worker's limits (developers.cloudflare.com/queues/
+    platform/limits/: consumer Workers "share the same per invocation CPU limits as any Workers
+    do"); a batch whose handler is stopped fails, so its messages are retried."""
+    from wranglerpy.bindings.queues.batch import MessageBatch
+    from wranglerpy.bindings.queues.runner import make_handler
+    from wranglerpy.runtime.limits import ExceededCpu
+
+    harness.build(QUEUE_WORKER, limits=Limits(cpu_ms=50))
+    handler = make_handler(harness.app)
+    with pytest.raises(ExceededCpu, match="Python Worker exceeded CPU time limit"):
+        await handler(MessageBatch("jobs", [], warn=lambda message: None))
+    assert harness.app.loaded.module.handled == [0]
+
+
+@pytest.mark.parametrize(
+    ("do_app", "answer"),
+    [
+        ("2021-11-09", "https://fake-host/x?y=1"),
+        ("2021-11-10", "AbortError: Fetch API cannot load: /x?y=1"),
+        ("2024-06-03", "AbortError: Invalid URL: /x?y=1"),
+    ],
+    indirect=["do_app"],
+)
+async def test_a_stubs_relative_url_by_compatibility_date(do_app, answer: str) -> None:
+    """workerd ``compatibility-date.capnp:103-108`` (``durable_object_fetch_requires_full_url``
+    from 2021-11-10): before, a stub resolved ``/x`` against ``https://fake-host/``
+    (``api/actor.c++:247-249``, ``api/http.c++:2577-2584``); after, the legacy parser refuses it
+    (``Fetch API cannot load``); with ``fetch_standard_url`` (2024-06-03) the ``Request``
+    constructor does first (``api/http.c++:353-356``). Python sees pyfetch's ``AbortError``
+    (SDK ``_workers.py:1030-1031``)."""
+    async with do_app as client:
+        response = await client.get("/relative")
+    assert response.text == answer

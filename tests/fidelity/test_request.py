@@ -112,3 +112,13 @@ async def test_incoming_request_cf_has_wrangler_devs_local_values(harness) -> No
     async with harness.build(CF_WORKER) as client:
         response = await client.get("/")
     assert response.text == "US DFW NONE None GET"
+
+
+def test_the_sdks_private_js_request_name() -> None:
+    """The SDK (workerd ``src/pyodide/internal/workers-api/src/workers/_workers.py:725-746``)
+    keeps the JS request as ``_js_request`` (``js_object``);
+    django-cf reads ``request._js_request.arrayBuffer()``."""
+    from workers import Request
+
+    request = Request("https://example.com/", method="POST", body="x")
+    assert request._js_request is request.js_object

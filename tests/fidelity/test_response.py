@@ -163,3 +163,16 @@ async def app(scope, receive, send):
         assert response.status == 204 and await response.bytes() == b""
     finally:
         await service.aclose()
+
+
+@pytest.mark.parametrize("body", ["", b""])
+def test_a_null_body_status_lets_an_empty_buffer_through(body) -> None:
+    """workerd ``api/http.c++:1077-1093``: a zero-length, buffer-backed body with a null-body
+    status is allowed (for old Workers; a console warning on Cloudflare), as django-cf's
+    ``Response.new(content.decode(), status=204)`` relies on; a stream still is refused."""
+    from js import ReadableStream
+
+    assert Response(body, 204).status == 204
+    assert JsResponse.new(body, status=204).status == 204
+    with pytest.raises(TypeError, match="null body status"):
+        JsResponse.new(ReadableStream.new(), status=204)

@@ -42,7 +42,7 @@ async def test_every_head_comes_back_as_it_went(head):
     assert kind == head.KIND
     back = frames.decode_head(kind, payload)
     assert type(back) is type(head)
-    for name in frames._names(type(head)):
+    for name in type(head).__match_args__:
         value = getattr(back, name)
         if name == "headers":
             value = [tuple(pair) for pair in value]

@@ -146,7 +146,8 @@ def dev(
         None,
         "--http-limit",
         help="KEY=VALUE (repeatable): header_timeout, body_timeout, idle_timeout (seconds), "
-        "max_body (bytes, default 100 MB as Cloudflare), max_head (bytes); wranglerpy extension.",
+        "max_connections (per worker port), max_body (bytes, default 100 MB as Cloudflare), "
+        "max_head (bytes); wranglerpy extension.",
     ),
     kv_backend: KVBackendOption = None,
     r2_backend: R2BackendOption = None,

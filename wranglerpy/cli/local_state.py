@@ -68,7 +68,7 @@ def resolve_target(
 
     if remote:
         raise UsageError(
-            "--remote is not supported: wranglerpy keeps all KV/D1 state on this machine. "
+            "--remote is not supported: wranglerpy keeps all state on this machine. "
             "Drop --remote (--local is the default)."
         )
     folder = (cwd or Path.cwd()).resolve()

@@ -1,4 +1,4 @@
-"""``wranglerpy state reset``: delete the local state folder (KV, D1, R2, Analytics Engine)."""
+"""``wranglerpy state reset``: delete the local state folder (every binding's local data)."""
 
 from __future__ import annotations
 
@@ -14,14 +14,28 @@ from wranglerpy.cli.common import handle_errors
 from wranglerpy.cli.local_state import CONFIG_OPTION, ENV_OPTION, PERSIST_OPTION, resolve_target
 from wranglerpy.errors import StateError
 
-app = typer.Typer(help="Local state (KV, D1, R2, Analytics Engine).", no_args_is_help=True)
+app = typer.Typer(
+    help="Local state (every binding's data under the persist folder).", no_args_is_help=True
+)
 
+# The folders bindings write under the persist dir, one entry per item inside.
 KIND_LABELS = {
     "kv": "KV namespace",
     "d1": "D1 database",
     "r2": "R2 bucket",
     "analytics_engine": "Analytics Engine dataset",
+    "do": "Durable Object class",
+    "vectorize": "Vectorize index",
+    "ratelimit": "Rate limit namespace",
 }
+# Folders that hold one store for every binding of their kind: one line each.
+STORE_LABELS = {
+    "queues": "Queues (every queue and its messages)",
+    "workflows": "Workflows (every instance and its steps)",
+    "send_email": "Recorded email (send_email)",
+    "cache": "Cache API entries",
+}
+KNOWN_FOLDERS = (*KIND_LABELS, *STORE_LABELS)
 # Files whose presence means the folder is a project or a home, not a state folder.
 PROJECT_MARKERS = (
     ".git",
@@ -40,9 +54,12 @@ def describe(persist_dir: Path) -> list[str]:
         if entry.name == state_lock.LOCK_NAME:
             continue
         label = KIND_LABELS.get(entry.name)
-        if label is not None and entry.is_dir():
+        if entry.name in STORE_LABELS and entry.is_dir():
+            lines.append(STORE_LABELS[entry.name])
+        elif label is not None and entry.is_dir():
             for item in sorted(entry.iterdir()):
-                lines.append(f"{label} {unquote(item.name)}")
+                if item.is_dir() and not item.name.startswith("."):  # not do/metadata.sqlite
+                    lines.append(f"{label} {unquote(item.name)}")
         else:
             lines.append(f"{entry.name}{'/' if entry.is_dir() else ''}")
     return lines
@@ -65,14 +82,14 @@ def check_safe(persist_dir: Path, cwd: Path) -> None:
     strangers = sorted(
         f"{p.name}{'/' if p.is_dir() else ''}"
         for p in resolved.iterdir()
-        if not (p.name in KIND_LABELS and p.is_dir() and not p.is_symlink())
+        if not (p.name in KNOWN_FOLDERS and p.is_dir() and not p.is_symlink())
         and not (p.name == state_lock.LOCK_NAME and p.is_file() and not p.is_symlink())
     )
     if strangers:
         shown = ", ".join(strangers[:5]) + (", ..." if len(strangers) > 5 else "")
         raise StateError(
             f"Refusing to delete {resolved}: it holds {shown}, which local state never contains "
-            f"(only {', '.join(KIND_LABELS)}/). Check --persist-to, or delete it yourself."
+            f"(only {', '.join(KNOWN_FOLDERS)}/). Check --persist-to, or delete it yourself."
         )
 
 
@@ -109,7 +126,7 @@ def reset(
     env: str = ENV_OPTION,
     persist_to: Path = PERSIST_OPTION,
 ) -> None:
-    """Delete all local state: every KV namespace, D1 database, R2 bucket and dataset.
+    """Delete all local state: KV, D1, R2, Analytics Engine, Durable Objects, queues, ...
 
     Refused while a `wranglerpy dev` session uses the folder: stop it first.
     """

@@ -215,18 +215,13 @@ class EdgeDaemon:
             self.splits[name] = serving
             self._rebuild_routes()
             self.registry.register(
-                WorkerLocation(
-                    name=name,
-                    base_name=config.base_name or name,
-                    env=config.env_name,
-                    socket=str(fleet.frames_path),
-                    url=self.public_url(name) if config.workers_dev else "",
-                    pid=self.pid,
+                WorkerLocation.of(
+                    config,
+                    str(fleet.frames_path),
+                    self.public_url(name) if config.workers_dev else "",
                     mode="edge",
                     tail=str(self.tail_path),
-                    split=tuple((str(f.frames_path), pct) for f, pct in serving)
-                    if len(serving) > 1
-                    else (),
+                    split=tuple((str(f.frames_path), p) for f, p in serving if len(serving) > 1),
                 )
             )
             self.crons.schedule(name, config.triggers.crons)
@@ -429,14 +424,7 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     from wranglerpy.runtime.child import run_event_loop
 
-    code = 0
-
-    async def runner() -> None:
-        nonlocal code
-        code = await run(args)
-
-    run_event_loop(runner())
-    return code
+    return int(run_event_loop(run(args)))
 
 
 if __name__ == "__main__":

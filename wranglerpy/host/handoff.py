@@ -51,12 +51,8 @@ def recv_load(sock: socket.socket) -> tuple[bytes, list[int]] | None:
     (length,) = _PREFIX.unpack(head)
     if length > MAX_MESSAGE:
         raise HandoffError(f"a start-up message of {length} bytes is not believable")
-    parts: list[bytes] = []
-    remaining = length
-    while remaining:
-        chunk = sock.recv(min(remaining, 1 << 20))
-        if not chunk:
-            raise HandoffError(f"the start-up message ended after {length - remaining} bytes")
-        parts.append(chunk)
-        remaining -= len(chunk)
-    return b"".join(parts), fds
+    # MSG_WAITALL: the whole message in one call; fewer bytes only if the host went away.
+    body = sock.recv(length, socket.MSG_WAITALL) if length else b""
+    if len(body) != length:
+        raise HandoffError(f"the start-up message ended after {len(body)} bytes")
+    return body, fds

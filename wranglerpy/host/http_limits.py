@@ -12,7 +12,7 @@ import asyncio
 import errno
 import resource
 import sys
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, fields, replace
 from typing import Any
 
 from wranglerpy.errors import UsageError
@@ -58,14 +58,8 @@ class HttpLimits:
         return replace(self, **changes)
 
 
-KEYS: dict[str, type] = {
-    "header_timeout": float,
-    "body_timeout": float,
-    "idle_timeout": float,
-    "max_connections": int,
-    "max_body": int,
-    "max_head": int,
-}
+# Each limit's name and type (float seconds, int counts), as the dataclass declares them.
+KEYS: dict[str, type] = {f.name: type(f.default) for f in fields(HttpLimits)}
 
 
 def parse_limits(items: list[str], flag: str = "--http-limit") -> HttpLimits:

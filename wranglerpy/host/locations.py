@@ -17,11 +17,16 @@ import fcntl
 import json
 import os
 import random
+import re
 import tempfile
 from dataclasses import asdict, dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 from wranglerpy.errors import UsageError
+
+if TYPE_CHECKING:
+    from wranglerpy.config.schema import WorkerConfig
 
 REGISTRY_ENV = "WRANGLERPY_REGISTRY_PATH"
 
@@ -47,6 +52,15 @@ class WorkerLocation:
     tail: str = ""  # unix socket of the supervisor's tail server (live events)
     # A gradual deployment on the edge: [(socket, percentage), ...]; calls follow the split.
     split: tuple[tuple[str, float], ...] = ()
+
+    @classmethod
+    def of(cls, config: WorkerConfig, socket: str, url: str, **more: Any) -> WorkerLocation:
+        """The entry of the worker of ``config`` (its name, top-level name and env) in this
+        process."""
+        name = config.name
+        return cls(
+            name, config.base_name or name, config.env_name, socket, url, os.getpid(), **more
+        )
 
     def pick_socket(self) -> str:
         """The socket one call goes to: ``socket``, or one of ``split`` by its share."""
@@ -76,11 +90,15 @@ class Locations:
 
     def __init__(self, directory: Path | None = None) -> None:
         self.directory = directory or default_registry_dir()
-        self._cache: dict[str, tuple[float, WorkerLocation | None]] = {}
+        self._cache: dict[Path, tuple[int, WorkerLocation | None]] = {}
+        self._paths: dict[tuple[str, str], Path] = {}  # made once: every binding call looks up
 
     def _path(self, name: str, mode: str = "dev") -> Path:
-        safe = "".join(c if c.isalnum() or c in "-_." else "_" for c in name)
-        return self.directory / f"{safe}.{mode}.json"
+        path = self._paths.get((name, mode))
+        if path is None:
+            safe = re.sub(r"[^\w.-]", "_", name)
+            path = self._paths[name, mode] = self.directory / f"{safe}.{mode}.json"
+        return path
 
     def claim(self, name: str, mode: str = "dev") -> int:
         """Own ``name`` until the returned descriptor is closed; UsageError while another
@@ -122,11 +140,11 @@ class Locations:
 
     def _read(self, path: Path) -> WorkerLocation | None:
         try:
-            mtime = path.stat().st_mtime
+            mtime = os.stat(path).st_mtime_ns
         except FileNotFoundError:
-            self._cache.pop(str(path), None)
+            self._cache.pop(path, None)
             return None
-        cached = self._cache.get(str(path))
+        cached = self._cache.get(path)
         if cached and cached[0] == mtime:
             return cached[1]
         try:
@@ -135,7 +153,7 @@ class Locations:
             entry: WorkerLocation | None = WorkerLocation(**data)
         except (OSError, ValueError, TypeError):
             entry = None
-        self._cache[str(path)] = (mtime, entry)
+        self._cache[path] = (mtime, entry)
         return entry
 
     def get(self, name: str, mode: str = "dev") -> WorkerLocation | None:

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import itertools
 import os
+import re
 import socket
 import tempfile
 from pathlib import Path
@@ -22,19 +23,16 @@ _serial = itertools.count(1)
 def bind_tcp(ip: str, port: int, *, owner: str = "", hint: str = "") -> socket.socket:
     """A listening TCP socket; a busy port is a UsageError naming ``owner`` and ``hint``."""
     family = socket.AF_INET6 if ":" in ip else socket.AF_INET
-    sock = socket.socket(family, socket.SOCK_STREAM)
-    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-    sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+    dual = family == socket.AF_INET6  # dual-stack, as a plain IPv6 bind is on Linux
     try:
-        sock.bind((ip, port))
+        sock = socket.create_server((ip, port), family=family, backlog=BACKLOG, dualstack_ipv6=dual)
     except OSError as exc:
-        sock.close()
         whose = f"{owner}: address" if owner else "Address"
         raise UsageError(
-            f"{whose} {ip}:{port} is already in use or not available ({exc.strerror})."
-            + (f" {hint}" if hint else "")
+            f"{whose} {ip}:{port} is already in use or not available "
+            f"({os.strerror(exc.errno or 0)})." + (f" {hint}" if hint else "")
         ) from None
-    sock.listen(BACKLOG)
+    sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)  # accepted sockets inherit it
     sock.set_inheritable(True)
     return sock
 
@@ -48,12 +46,10 @@ def runtime_dir() -> Path:
 def bind_unix(label: str) -> tuple[socket.socket, Path]:
     """A new unix socket for ``label`` (a worker, or one version of it): never reused, so an
     old version can drain on its own socket while callers already reach the new one."""
-    safe = "".join(c if c.isalnum() or c in "-_" else "_" for c in label)[:60]
+    safe = re.sub(r"[^\w-]", "_", label)[:60]
     path = runtime_dir() / f"{safe}-{os.getpid()}-{next(_serial)}.sock"
     path.unlink(missing_ok=True)
-    sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
-    sock.bind(str(path))
-    sock.listen(BACKLOG)
+    sock = socket.create_server(str(path), family=socket.AF_UNIX, backlog=BACKLOG)
     sock.set_inheritable(True)
     return sock, path
 

@@ -2,6 +2,8 @@
 
 A client connects, sends one JSON line ``{"workers": [names]}`` (empty: all), and then
 receives every matching ``request``/``log``/``system`` event as a JSON line until it leaves.
+Each event is written to the client's socket inside ``hub.publish``: no queue and no task
+wake-up per event (an open dashboard page is one such client, for every request served).
 """
 
 from __future__ import annotations
@@ -9,12 +11,15 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import json
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from wranglerpy.logs.hub import LogHub, QueueSubscriber
+from wranglerpy.logs.hub import Event, LogHub
 
 TAILED_TYPES = frozenset({"request", "log", "system", "load_error"})
+# A client this far behind (bytes not yet taken by its socket) misses events until it catches up.
+MAX_BACKLOG = 16 * 1024 * 1024
 
 
 class TailServer:
@@ -33,31 +38,21 @@ class TailServer:
         task = asyncio.current_task()
         if task is not None:
             self._clients.add(task)
-        subscriber = QueueSubscriber()
-        unsubscribe = self.hub.subscribe(subscriber)
+        unsubscribe = None
         try:
             hello = json.loads((await reader.readline()) or b"{}")
-            wanted = set(hello.get("workers") or [])
+            unsubscribe = self.hub.subscribe(_forward(writer, set(hello.get("workers") or [])))
             writer.write(b'{"type":"hello"}\n')
-            await writer.drain()
-            closed = asyncio.ensure_future(reader.read())  # EOF: the client went away
-            while not closed.done():
-                getter = asyncio.ensure_future(subscriber.queue.get())
-                await asyncio.wait({getter, closed}, return_when=asyncio.FIRST_COMPLETED)
-                if not getter.done():
-                    getter.cancel()
-                    break
-                event = getter.result()
-                if event.get("type") not in TAILED_TYPES:
-                    continue
-                if wanted and event.get("worker") not in wanted:
-                    continue
-                writer.write(json.dumps(event, default=str).encode() + b"\n")
-                await writer.drain()
+            await reader.read()  # until EOF: the client went away
         except (ConnectionError, ValueError):
             pass
+        except asyncio.CancelledError:
+            # close() cancels connected clients; on Python 3.11 asyncio's client callback calls
+            # task.exception() on a cancelled task and prints its traceback at every Ctrl-C.
+            pass
         finally:
-            unsubscribe()
+            if unsubscribe is not None:
+                unsubscribe()
             writer.close()
             if task is not None:
                 self._clients.discard(task)
@@ -69,3 +64,16 @@ class TailServer:
             task.cancel()
         with contextlib.suppress(FileNotFoundError):
             self.socket_path.unlink()
+
+
+def _forward(writer: asyncio.StreamWriter, wanted: set[str]) -> Callable[[Event], None]:
+    """The hub subscriber of one client: its events, written as they are published."""
+    transport = writer.transport
+
+    def forward(event: Event) -> None:
+        if event.get("type") not in TAILED_TYPES or (wanted and event.get("worker") not in wanted):
+            return
+        if not transport.is_closing() and transport.get_write_buffer_size() < MAX_BACKLOG:
+            writer.write(json.dumps(event, default=str).encode() + b"\n")
+
+    return forward

@@ -95,7 +95,7 @@ class WorkerApp:
     ) -> dict[str, Any]:
         """The ``request`` event of one call; its logs collect while the call runs."""
         span = tracing.enter(trace)
-        limits.begin(self.limits)
+        invocation = limits.begin(self.limits)
         logs: list[dict[str, Any]] = []
         console.request_logs.set(logs)
         return {
@@ -121,12 +121,23 @@ class WorkerApp:
             "status": 500,
             "outcome": "ok",
             "started": time.perf_counter(),
+            "invocation": invocation,  # taken out by finish()
         }
 
     def finish(self, event: dict[str, Any]) -> None:
         started = event.pop("started")
+        invocation = event.pop("invocation", None)
+        if invocation is not None and invocation.exceeded:
+            # Stopped in a task, a waitUntil or a streamed body, after the handler answered.
+            event["outcome"] = "exceededCpu"
         event["duration_ms"] = round((time.perf_counter() - started) * 1000, 3)
         self.sink.emit(event)
+
+    @staticmethod
+    def metered_body(response: Response, event: dict[str, Any]) -> Any:
+        """The response's stream, its production charged to the call's CPU budget."""
+        assert response.body is not None
+        return limits.metered_body(response.body, event.get("invocation"))
 
     def new_context(self) -> ExecutionContext:
         return ExecutionContext(self._background_error)
@@ -277,7 +288,7 @@ class WorkerApp:
                 await call.respond(answer)
             elif response.is_buffered():
                 await call.respond(answer, await response.bytes())
-            elif not await call.respond(answer, stream=response.body):
+            elif not await call.respond(answer, stream=self.metered_body(response, event)):
                 event["outcome"] = "canceled"
             await ctx.drain()
         finally:

@@ -13,6 +13,7 @@ import contextlib
 from collections.abc import AsyncIterator
 from typing import TYPE_CHECKING, Any
 
+from wranglerpy.runtime import limits as cpu_limits
 from wranglerpy.runtime import tracing
 from wranglerpy.runtime.cf import local_cf
 from wranglerpy.runtime.headers import Headers
@@ -191,8 +192,8 @@ async def send_response(
             {"type": "http.response.body", "body": await response.bytes(), "more_body": False}
         )
         return
-    stream = response.body
-    assert stream is not None
+    assert response.body is not None
+    stream = cpu_limits.metered_body(response.body, event.get("invocation"))
 
     async def pump() -> None:
         try:

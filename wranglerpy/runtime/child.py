@@ -43,6 +43,8 @@ from wranglerpy.runtime.loader import (
 )
 from wranglerpy.runtime.service import ServiceFetcher
 from wranglerpy.runtime.spec import WorkerSpec
+from wranglerpy.runtime.subrequests import binding_kinds as subrequest_kinds
+from wranglerpy.runtime.subrequests import count_bindings
 from wranglerpy.wire.server import FrameServer
 
 SHIM_DIR = Path(__file__).parent / "shim"
@@ -103,6 +105,8 @@ def build_env(spec: WorkerSpec, sink: EventSink | None = None) -> Env:
             mode=spec.mode,
         )
     )
+    # Each binding call is a subrequest of the invocation making it ([limits] subrequests).
+    values = count_bindings(values, subrequest_kinds(config))
     if config.assets and config.assets.binding:
         values[config.assets.binding] = AssetFetcher(AssetServer(config.assets))
     return Env(values)
@@ -278,7 +282,7 @@ async def _serve(
     watcher.cancel()
 
 
-def run_event_loop(main_coroutine: Any) -> None:
+def run_event_loop(main_coroutine: Any) -> Any:
     """uvloop when it is installed (about a third less CPU per request), else asyncio's loop."""
     run: Any = asyncio.run
     try:
@@ -289,7 +293,7 @@ def run_event_loop(main_coroutine: Any) -> None:
         pass
     # Outside the except block: a traceback from worker code must not say "During handling of
     # the above exception (No module named 'uvloop')".
-    run(main_coroutine)
+    return run(main_coroutine)
 
 
 def main(argv: list[str]) -> int:

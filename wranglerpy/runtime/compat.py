@@ -11,6 +11,8 @@ NO_GLOBAL_HANDLERS_DATE = "2025-08-14"
 # compatibility-date.capnp:655-659 pythonWorkers20250116 (Pyodide 0.28.2).
 PYODIDE_028_DATE = "2025-09-29"
 LATER_PYODIDE_FLAGS = ("python_workers_20260610", "python_workers_20260817")
+# compatibility-date.capnp:103-108 durableObjectFetchRequiresSchemeAuthority.
+DO_FETCH_FULL_URL_DATE = "2021-11-10"
 # compatibility-date.capnp:460-464 fetchStandardUrl.
 FETCH_STANDARD_URL_DATE = "2024-06-03"
 # compatibility-date.capnp:1237-1240 fetchIterableTypeSupport.
@@ -58,6 +60,25 @@ class Compat:
         """WHATWG URL parsing in ``fetch``/``Request`` (a relative URL: ``Invalid URL: /x``);
         before, the legacy parser (``Fetch API cannot load: /x``)."""
         return self.enabled("fetch_standard_url", "fetch_legacy_url", FETCH_STANDARD_URL_DATE)
+
+    @property
+    def durable_object_fetch_requires_full_url(self) -> bool:
+        """A Durable Object stub's ``fetch`` needs a full URL; before, a relative one resolved
+        against ``https://fake-host/`` (``api/actor.c++:247-249``, ``api/http.c++:2570-2584``)."""
+        return self.enabled(
+            "durable_object_fetch_requires_full_url",
+            "durable_object_fetch_allows_relative_url",
+            DO_FETCH_FULL_URL_DATE,
+        )
+
+    @property
+    def stub_fetch_base(self) -> str | None:
+        """What a stub's relative URL resolves against: ``https://fake-host/`` only with both
+        the legacy URL parser (the standard one refuses ``/x`` in the ``Request`` constructor,
+        ``api/http.c++:353-356``) and relative stub URLs allowed; else none (an error)."""
+        if self.fetch_standard_url or self.durable_object_fetch_requires_full_url:
+            return None
+        return "https://fake-host/"
 
     @property
     def fetch_iterable_type_support(self) -> bool:

@@ -28,7 +28,7 @@ from wranglerpy.runtime.ffi import (
 from wranglerpy.runtime.formdata import Blob, File, FormData, URLSearchParams
 from wranglerpy.runtime.headers import Headers as _Headers
 from wranglerpy.runtime.htmlrewriter import HTMLRewriter as HTMLRewriter
-from wranglerpy.runtime.request_response import NULL_BODY_MESSAGE, NULL_BODY_STATUSES
+from wranglerpy.runtime.request_response import NULL_BODY_MESSAGE, NULL_BODY_STATUSES, empty_buffer
 from wranglerpy.runtime.request_response import Request as _Request
 from wranglerpy.runtime.request_response import Response as _Response
 from wranglerpy.runtime.rpc import Date, JsError
@@ -76,7 +76,9 @@ class Response:
             options = {"status": init.status, "statusText": init.statusText}
             options["headers"] = init._headers
         if body is not None and int(options.get("status") or 200) in NULL_BODY_STATUSES:
-            raise TypeError(NULL_BODY_MESSAGE)
+            if not empty_buffer(body):
+                raise TypeError(NULL_BODY_MESSAGE)
+            body = None  # an empty buffer is let through (api/http.c++:1077-1093)
         return _Response(
             _js_body(body),
             options.get("status"),

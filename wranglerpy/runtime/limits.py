@@ -1,29 +1,34 @@
 """``[limits]`` enforced per invocation, as Cloudflare enforces them: CPU time and subrequests.
 
-CPU time. Only time the worker's thread spends running the handler counts; time waiting on I/O
-does not (developers.cloudflare.com/workers/platform/limits/#cpu-time). Each resumption of the
-handler's coroutine is timed on the thread's CPU clock and charged to its invocation. When the
-budget runs out mid-step, a watchdog thread sends ``SIGXCPU`` to the worker's main thread and
-the handler raises ``CpuLimitExceeded("Python Worker exceeded CPU time limit")``, a
-``BaseException`` that ``except Exception`` does not catch: the mechanism and text of workerd's
-Python runtime (cloudflare/workerd ``src/pyodide/internal/introspection.py:93-102``). The
-client then gets Cloudflare's error 1102, ``Worker exceeded resource limits`` (503), and the
-invocation's outcome is ``exceededCpu`` (cloudflare-docs ``workers/platform/limits.mdx``,
+CPU time. Only time the worker's thread spends running the invocation's code counts; time
+waiting on I/O does not (developers.cloudflare.com/workers/platform/limits/#cpu-time). The
+invocation's code is its handler, the tasks started inside it (a loop task factory), its
+``waitUntil`` work and a body streamed after the handler returned (``metered_body``). Each
+resumption of that code is timed on the thread's CPU clock and charged to its invocation; a
+step of another invocation inside it (a Durable Object call awaited by a handler) is charged
+to that one. When the budget runs out mid-step, a watchdog thread sends ``SIGXCPU`` to the
+worker's main thread and the code raises ``CpuLimitExceeded("Python Worker exceeded CPU time
+limit")``, a ``BaseException`` that ``except Exception`` does not catch: the mechanism and text
+of workerd's Python runtime (cloudflare/workerd ``src/pyodide/internal/introspection.py:93-102``).
+The client then gets Cloudflare's error 1102, ``Worker exceeded resource limits`` (503), and
+the invocation's outcome is ``exceededCpu`` (cloudflare-docs ``workers/platform/limits.mdx``,
 "Error: exceeded CPU time limit").
 
-Subrequests. Each ``fetch()`` (and each redirect it follows), service-binding call and Cache
-API call counts; past the limit the call throws a JS ``Error``:
-``Too many subrequests by single Worker invocation.``
+Subrequests. Each ``fetch()`` (and each redirect it follows), service-binding call, Cache API
+call and binding call (``runtime/subrequests.py``) counts; past the limit the call throws a JS
+``Error``: ``Too many subrequests by single Worker invocation.``
 """
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import contextvars
-import math
+import os
 import signal
 import threading
 import time
-from collections.abc import Generator
+from collections.abc import AsyncIterator, Generator, Iterator
 from dataclasses import dataclass
 from typing import Any
 
@@ -38,6 +43,11 @@ class CpuLimitExceeded(BaseException):
     """Raised inside a handler that used up its CPU time (workerd's class of the same name)."""
 
 
+class ExceededCpu(Exception):
+    """An invocation stopped at its CPU limit, as the runtime loop that ran it sees it (a queue
+    batch then fails and is retried)."""
+
+
 @dataclass(eq=False)
 class Invocation:
     """One call's budget: CPU seconds used so far and subrequests made."""
@@ -46,6 +56,7 @@ class Invocation:
     max_subrequests: int
     cpu_used: float = 0.0
     subrequests: int = 0
+    exceeded: bool = False  # stopped at its CPU limit (a handler, a task, a streamed body)
 
     def count_subrequest(self, count: int = 1) -> None:
         self.subrequests += count
@@ -64,8 +75,24 @@ def begin(limits: Limits) -> Invocation:
     """Start the budget of the call being handled in this context (one per request/RPC/cron)."""
     invocation = Invocation(limits.cpu_ms / 1000, limits.subrequests)
     _current.set(invocation)
-    _Watchdog.ensure()
+    if _Watchdog.instance is None:
+        _Watchdog.ensure()
+    meter_tasks()
     return invocation
+
+
+@contextlib.contextmanager
+def invocation_of(limits: Limits) -> Iterator[Invocation]:
+    """A call handled inside another's task (a Durable Object event, a queue batch): its own
+    budget while it runs, the caller's again after."""
+    invocation = Invocation(limits.cpu_ms / 1000, limits.subrequests)
+    token = _current.set(invocation)
+    _Watchdog.ensure()
+    meter_tasks()
+    try:
+        yield invocation
+    finally:
+        _current.reset(token)
 
 
 def current() -> Invocation | None:
@@ -80,20 +107,35 @@ def count_subrequest(count: int = 1) -> None:
 
 
 # ------------------------------------------------------------------------------ CPU time
-@dataclass(eq=False)
-class _Step:
-    invocation: Invocation
-    deadline: float  # on the main thread's CPU clock
-    fired: bool = False
+class _Meter:
+    """Whose CPU time the worker's thread is spending now: the invocation whose step is running
+    (``None`` between steps: the runtime's own work, which is not charged) and the thread's CPU
+    clock when it started being charged. Steps nest (a Durable Object call awaited inside a
+    handler's step): the inner invocation is charged until it yields, then the outer again."""
+
+    __slots__ = ("running", "since", "fired", "check_at")
+
+    def __init__(self) -> None:
+        self.running: Invocation | None = None
+        self.since = 0.0
+        self.fired: tuple[Invocation, float] | None = None  # the step SIGXCPU was sent for
+        self.check_at = 0.0  # the watchdog looks again before the clock passes this
+
+
+_meter = _Meter()
 
 
 class _Watchdog:
     """Interrupts a step that outruns its invocation's budget (a busy loop never yields).
 
-    It sleeps until the running step could at the earliest have used its budget (wall time is
-    never less than the thread's CPU time), so it costs nothing while handlers stay in budget.
+    It reads the main thread's CPU clock and ``_meter`` from its own thread. Between looks it
+    sleeps as long as the running step could not have used up its budget (wall time is never
+    less than CPU time), and at most ``IDLE`` seconds; a step starts by comparing its deadline
+    with ``_meter.check_at`` and wakes the watchdog only when it is due sooner, so steps of
+    invocations with budget to spare cost no more than that comparison.
     """
 
+    IDLE = 0.1
     instance: _Watchdog | None = None
     unavailable = False
 
@@ -101,8 +143,6 @@ class _Watchdog:
         self._clock = clock
         self._main = main_ident
         self._cond = threading.Condition()
-        self._check_at = math.inf
-        self.step: _Step | None = None
         thread = threading.Thread(target=self._run, name="wranglerpy-cpu-limit", daemon=True)
         thread.start()
 
@@ -121,34 +161,80 @@ class _Watchdog:
         signal.signal(sigxcpu, _on_sigxcpu)
         cls.instance = cls(clock_of(main.ident), main.ident)
 
-    def started(self, step: _Step) -> None:
-        self.step = step
-        if step.deadline < self._check_at:  # rare: only a step due sooner wakes the thread
-            with self._cond:
-                self._cond.notify()
+    def wake(self) -> None:
+        with self._cond:
+            self._cond.notify()
 
     def _run(self) -> None:
+        meter = _meter
         with self._cond:
             while True:
-                step = self.step
-                if step is None or step.fired:
-                    self._check_at = math.inf
-                    self._cond.wait()
-                    continue
-                left = step.deadline - time.clock_gettime(self._clock)
-                if left <= 0:
-                    step.fired = True
-                    signal.pthread_kill(self._main, signal.SIGXCPU)
-                    continue
-                self._check_at = step.deadline
-                self._cond.wait(max(left, 0.001))
+                now = time.clock_gettime(self._clock)
+                running, since = meter.running, meter.since
+                wait = self.IDLE
+                if running is not None and meter.fired is None:
+                    left = since + running.cpu_limit - running.cpu_used - now
+                    if left > 0:
+                        wait = min(wait, max(left, 0.001))
+                    elif meter.running is running and meter.since == since:
+                        meter.fired = (running, since)
+                        signal.pthread_kill(self._main, signal.SIGXCPU)
+                    else:
+                        wait = 0.001  # another step started meanwhile: look at it soon
+                meter.check_at = now + wait
+                self._cond.wait(wait)
 
 
 def _on_sigxcpu(signum: int, frame: Any) -> None:
-    watchdog = _Watchdog.instance
-    step = watchdog.step if watchdog is not None else None
-    if step is not None and step.fired:
-        watchdog.step = None  # type: ignore[union-attr]  # raise once per step
+    meter = _meter
+    if frame is not None and frame.f_code in _METER_CODE:
+        return  # between the step and its accounting: the step's end check fails it
+    fired, meter.fired = meter.fired, None
+    if fired is not None and fired == (meter.running, meter.since):
+        fired[0].exceeded = True
+        raise CpuLimitExceeded(CPU_EXCEEDED)  # once per step: the step it was sent for
+
+
+_thread_time = time.thread_time
+
+
+_SAME: Any = object()  # start_step's answer inside a step of the same invocation
+
+
+def start_step(invocation: Invocation) -> Any:
+    """Start charging ``invocation`` (a resumption of its code); returns what ``end_step``
+    needs: the invocation charged before (``None``: the runtime), or ``_SAME`` when already
+    inside a step of this invocation (then nothing is read and nothing is to end)."""
+    meter = _meter
+    outer = meter.running
+    if outer is invocation:
+        return _SAME
+    started = _thread_time()
+    if outer is not None:  # a call made inside another invocation's step
+        outer.cpu_used += started - meter.since
+    meter.running = invocation
+    meter.since = started
+    if started + invocation.cpu_limit - invocation.cpu_used < meter.check_at:
+        watchdog = _Watchdog.instance
+        if watchdog is not None:
+            watchdog.wake()  # due before the watchdog would look again
+    return outer
+
+
+def end_step(invocation: Invocation, outer: Any, check: bool = True) -> None:
+    """End the step ``start_step`` began: charge it, give the CPU back to ``outer``, and fail
+    the invocation if it is over budget (``check``: not while an exception is propagating)."""
+    if outer is _SAME:
+        return
+    meter = _meter
+    ended = _thread_time()
+    invocation.cpu_used += ended - meter.since
+    meter.running = outer
+    meter.since = ended
+    meter.fired = None
+    if check and invocation.cpu_used > invocation.cpu_limit:
+        # Over budget inside C code the signal could not interrupt: fail it now.
+        invocation.exceeded = True
         raise CpuLimitExceeded(CPU_EXCEEDED)
 
 
@@ -162,50 +248,121 @@ class _Metered:
         self._invocation = invocation
 
     def __await__(self) -> Generator[Any, Any, Any]:
-        inner = self._awaitable.__await__()
+        awaitable = self._awaitable
+        # A task's coroutine may be a generator-based one (``types.coroutine``): no __await__.
+        inner = awaitable.__await__() if hasattr(awaitable, "__await__") else awaitable
         invocation = self._invocation
-        clock = time.thread_time
-        step = _Step(invocation, 0.0)  # one per call, re-armed at each resumption
         to_send: Any = None
         to_throw: BaseException | None = None
         while True:
-            watchdog = _Watchdog.instance
-            started = clock()
-            if watchdog is not None:
-                step.deadline = started + invocation.cpu_limit - invocation.cpu_used
-                step.fired = False
-                watchdog.started(step)
+            outer = start_step(invocation)
             try:
-                if to_throw is not None:
-                    yielded = inner.throw(to_throw)
-                else:
-                    yielded = inner.send(to_send)
+                yielded = inner.send(to_send) if to_throw is None else inner.throw(to_throw)
             except StopIteration as stop:
-                _charge(invocation, started)
+                end_step(invocation, outer)
                 return stop.value
             except BaseException:
-                _charge(invocation, started, check=False)
+                end_step(invocation, outer, check=False)
                 raise
-            _charge(invocation, started)
+            end_step(invocation, outer)
             try:
                 to_send, to_throw = (yield yielded), None
             except BaseException as exc:  # noqa: BLE001 - thrown into the handler
                 to_send, to_throw = None, exc
 
 
-def _charge(invocation: Invocation, started: float, check: bool = True) -> None:
-    watchdog = _Watchdog.instance
-    if watchdog is not None:
-        watchdog.step = None
-    invocation.cpu_used += time.thread_time() - started
-    if check and invocation.cpu_used > invocation.cpu_limit:
-        # Over budget inside C code the signal could not interrupt: fail it now.
-        raise CpuLimitExceeded(CPU_EXCEEDED)
+# Where SIGXCPU must not raise: the meter's own bookkeeping (the step's end check fails it).
+_METER_CODE = {_Metered.__await__.__code__, start_step.__code__, end_step.__code__}
 
 
-def metered(awaitable: Any) -> Any:
-    """``awaitable`` charged to the current invocation's CPU budget (as is, outside one)."""
-    invocation = _current.get()
+def metered(awaitable: Any, invocation: Invocation | None = None) -> Any:
+    """``awaitable`` charged to ``invocation``'s CPU budget (the current one by default; as is
+    outside an invocation)."""
     if invocation is None:
-        return awaitable
+        invocation = _current.get()
+        if invocation is None:
+            return awaitable
     return _Metered(awaitable, invocation)
+
+
+async def _run_metered(awaitable: Any, invocation: Invocation) -> Any:
+    return await _Metered(awaitable, invocation)
+
+
+def metered_body(
+    chunks: AsyncIterator[bytes], invocation: Invocation | None
+) -> AsyncIterator[bytes]:
+    """A response body whose production (a stream's ``pull``, a generator) is charged to the
+    invocation that returned it, after its handler returned; over the budget the stream is
+    cut, as Cloudflare cuts a response whose worker is stopped. As is outside an invocation."""
+    if invocation is None:
+        return chunks
+    return _metered_chunks(chunks, invocation)
+
+
+async def _metered_chunks(
+    chunks: AsyncIterator[bytes], invocation: Invocation
+) -> AsyncIterator[bytes]:
+    iterator = chunks.__aiter__()
+    try:
+        while True:
+            try:
+                chunk = await _Metered(iterator.__anext__(), invocation)
+            except StopAsyncIteration:
+                return
+            except CpuLimitExceeded:
+                raise BodyCutByCpuLimit(CPU_EXCEEDED) from None
+            yield chunk
+    finally:
+        aclose = getattr(chunks, "aclose", None)
+        if aclose is not None:
+            await aclose()
+
+
+class BodyCutByCpuLimit(RuntimeError):
+    """A streamed response stopped because its invocation ran out of CPU time."""
+
+
+_RUNTIME_DIR = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))  # wranglerpy/
+
+
+def _task_factory(previous: Any) -> Any:
+    """A loop task factory: a task started inside an invocation (``asyncio.create_task``,
+    ``gather``, ``ctx.waitUntil``) is charged to it, as all of the isolate's work for a call is
+    on Cloudflare. The runtime's own tasks (wranglerpy's code: its connections, pumps,
+    bindings) are not: on Cloudflare that work is the runtime's, outside the isolate."""
+
+    def factory(loop: asyncio.AbstractEventLoop, coro: Any, **kwargs: Any) -> Any:
+        invocation = _current.get()
+        if invocation is not None and not _runtime_code(coro):
+            coro = _run_metered(coro, invocation)
+        if previous is not None:
+            return previous(loop, coro, **kwargs)
+        return asyncio.Task(coro, loop=loop, **kwargs)
+
+    factory.wranglerpy_metering = True  # type: ignore[attr-defined]
+    return factory
+
+
+def _runtime_code(coro: Any) -> bool:
+    code = getattr(coro, "cr_code", None) or getattr(coro, "gi_code", None)
+    return code is None or code.co_filename.startswith(_RUNTIME_DIR)
+
+
+_metered_loop: asyncio.AbstractEventLoop | None = None  # the loop meter_tasks last set up
+
+
+def meter_tasks() -> None:
+    """Charge the tasks started inside an invocation to it, on the running loop (once)."""
+    global _metered_loop
+    try:
+        loop = asyncio.get_running_loop()
+    except RuntimeError:
+        return
+    if loop is _metered_loop:  # the usual case: one check per invocation
+        return
+    _metered_loop = loop
+    previous = loop.get_task_factory()
+    if getattr(previous, "wranglerpy_metering", False):
+        return
+    loop.set_task_factory(_task_factory(previous))

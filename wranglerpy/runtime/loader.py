@@ -164,6 +164,7 @@ def import_worker(
     from wranglerpy.runtime import webloop
 
     webloop.set_asyncio_run_waits(compat.pyodide_028_or_later)  # Pyodide's asyncio.run patch
+    webloop.install()  # before the worker's import, as Pyodide patches time.sleep at start-up
 
     if not main.is_file():
         raise WorkerLoadError(f"The entry-point file at {main} was not found.")

@@ -26,6 +26,15 @@ NULL_BODY_STATUSES = frozenset({101, 204, 205, 304})
 NULL_BODY_MESSAGE = "Response with null body status (101, 204, 205, or 304) cannot have a body."
 
 
+def empty_buffer(body: Any) -> bool:
+    """A zero-length, buffer-backed body (``""``, ``b""``, an empty typed array): workerd lets
+    a null-body status carry one, for old Workers' sake (``api/http.c++:1077-1093``)."""
+    if isinstance(body, (str, bytes, bytearray, memoryview)):
+        return len(body) == 0
+    length = getattr(body, "byteLength", None)
+    return isinstance(length, int) and length == 0 and not hasattr(body, "getReader")
+
+
 def _headers_init(headers: Any) -> Any:
     """The SDK accepts a dict, a list of pairs or a JS ``Headers`` (``_to_js_headers``)."""
     if headers is None or isinstance(headers, (dict, list, Headers, HeadersCopy)):
@@ -96,6 +105,12 @@ class Request(JsType, Body):
     @property
     def js_object(self) -> Request:
         """On Cloudflare the JS request; here the request is its own JS object."""
+        return self
+
+    @property
+    def _js_request(self) -> Request:
+        # The SDK's private name for the same (workerd src/pyodide/internal/workers-api/src/
+        # workers/_workers.py:725-746); django-cf reads it.
         return self
 
     @property

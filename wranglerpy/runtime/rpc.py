@@ -56,6 +56,12 @@ class JsError(JsType, Exception):
     def toString(self) -> str:  # noqa: N802 - the JS name
         return f"Error: {self}"
 
+    @property
+    def stack(self) -> str:
+        """The JS ``stack`` text: the error's string, then where it was made."""
+        text = f"Error: {self}" if str(self) else "Error"
+        return f"{text}\n    at <python>"
+
 
 def _refuse(value: Any) -> None:
     if callable(value) and not isinstance(value, type):

@@ -10,18 +10,25 @@ which Python Workers get from compatibility date 2025-09-29 or the ``python_work
 flag (workerd ``compatibility-date.capnp:655-659``, ``build/python_metadata.bzl``). Before,
 with Pyodide 0.26, it is CPython's ``RuntimeError``. ``asyncio.Runner`` is not patched by
 Pyodide: ``Runner.run`` inside a handler is ``RuntimeError`` on every version.
+
+``time.sleep(t)`` inside a handler is ``run_sync(asyncio.sleep(t))`` from Pyodide 0.28 on
+(pyodide 0.28.2 ``src/py/pyodide/webloop.py:646-668``: ``_sleep``, installed by
+``_initialize_event_loop``): the handler waits while the worker's other calls go on. Pyodide
+0.26 has no such patch (its ``webloop.py`` never names ``sleep``), so before 2025-09-29 it blocks.
 """
 
 from __future__ import annotations
 
 import asyncio
 import functools
+import time
 from typing import Any
 
 from wranglerpy.runtime.ffi import can_run_sync, run_sync
 
 _original_run_until_complete = asyncio.BaseEventLoop.run_until_complete
 _original_asyncio_run = asyncio.run
+_original_sleep = time.sleep
 _asyncio_run_waits = True  # set per worker from its compatibility date (loader.import_worker)
 _patched_classes: set[type] = set()
 
@@ -49,8 +56,18 @@ def _asyncio_run(main: Any, *, debug: bool | None = None, **kwargs: Any) -> Any:
     return _original_asyncio_run(main, debug=debug, **kwargs)
 
 
+@functools.wraps(_original_sleep)
+def _sleep(seconds: float) -> None:
+    # Pyodide's _sleep: a wait on the loop where the call can suspend, else a real sleep.
+    if _asyncio_run_waits and can_run_sync():
+        run_sync(asyncio.sleep(seconds))
+    else:
+        _original_sleep(seconds)
+
+
 def set_asyncio_run_waits(enabled: bool) -> None:
-    """Whether ``asyncio.run`` inside a handler waits on the worker's loop (Pyodide >= 0.28)."""
+    """Whether ``asyncio.run`` and ``time.sleep`` inside a handler wait on the worker's loop
+    (Pyodide >= 0.28)."""
     global _asyncio_run_waits
     _asyncio_run_waits = enabled
 
@@ -61,6 +78,7 @@ def install() -> None:
     already running", "cannot be called from a running event loop") changes."""
     asyncio.BaseEventLoop.run_until_complete = _run_until_complete  # type: ignore[method-assign]
     asyncio.run = _asyncio_run
+    time.sleep = _sleep  # type: ignore[assignment]
     try:
         loop_class = type(asyncio.get_running_loop())
     except RuntimeError:

@@ -1,4 +1,5 @@
-"""Writing a coupled WebSocket's frames through ASGI ``send`` without a task per frame.
+"""Writing a coupled WebSocket's frames without a task per frame: one sender for dev's ASGI
+connections (``websocket_asgi``) and the edge's frame calls (``websocket_wire``).
 
 A broadcast from a Durable Object is one ``ws.send()`` per socket inside one handler. With a
 queue and a writer task per connection, each of those wakes a task, and the frames leave only
@@ -7,7 +8,8 @@ after the handler returns and the loop has scheduled a thousand tasks. ASGI serv
 :class:`EagerSender` steps the ``send`` coroutine right away: the frame is framed and written
 to the socket inside ``ws.send()``. Only a ``send`` that does suspend goes on in a task, and
 the frames sent meanwhile queue behind it, so order is kept and one slow client never holds
-up the others.
+up the others. The edge's worker writes each frame as a DATA frame on the router's call the
+same way (a ``send`` that writes and drains only suspends when the router reads slowly).
 """
 
 from __future__ import annotations
@@ -20,7 +22,8 @@ from typing import Any
 
 from wranglerpy.runtime.websocket import Item
 
-Send = Callable[[dict[str, Any]], Awaitable[None]]
+Send = Callable[[Any], Awaitable[None]]
+Encode = Callable[[Item], Any]  # an outgoing item -> what ``send`` takes (None: not sent)
 
 
 def asgi_message(item: Item) -> dict[str, Any] | None:
@@ -62,14 +65,17 @@ class _Resume:
 
 
 class EagerSender:
-    """The ``transport`` of a coupled WebSocket end: ``push(item)`` writes it now."""
+    """The ``transport`` of a coupled WebSocket end: ``push(item)`` writes it now, as
+    ``send(encode(item))`` (ASGI events by default)."""
 
-    def __init__(self, send: Send) -> None:
+    def __init__(self, send: Send, encode: Encode = asgi_message) -> None:
         self._send = send
+        self._encode = encode
         # Not None while frames must wait: until start(), and while a send is suspended.
         self._backlog: deque[Item] | None = deque()
         self._task: asyncio.Future[None] | None = None
         self._finished = False  # a close went out, or the connection failed
+        self.closed = asyncio.Event()  # set with _finished
 
     def start(self) -> None:
         """The connection is accepted: write what was pushed before, then write as pushed."""
@@ -83,11 +89,11 @@ class EagerSender:
         if self._backlog is not None:
             self._backlog.append(item)
             return
-        message = asgi_message(item)
+        message = self._encode(item)
         if message is None:
             return
         if item[0] == "close":
-            self._finished = True
+            self._finish_now()
         try:
             sending = self._send(message)
             if type(sending) is not CoroutineType:
@@ -98,7 +104,7 @@ class EagerSender:
         except StopIteration:
             return  # written without suspending: the common case
         except Exception:  # noqa: BLE001 - the connection is gone; the reader reports the close
-            self._finished = True
+            self._finish_now()
             return
         self._continue(_Resume(sending, pending))
 
@@ -111,15 +117,16 @@ class EagerSender:
         try:
             await first
             while self._backlog:
-                message = asgi_message(self._backlog.popleft())
+                item = self._backlog.popleft()
+                message = self._encode(item)
                 if message is None:
                     continue
                 await self._send(message)
-                if message["type"] == "websocket.close":
-                    self._finished = True
+                if item[0] == "close":
+                    self._finish_now()
                     break
         except Exception:  # noqa: BLE001 - as in push(): the connection is gone
-            self._finished = True
+            self._finish_now()
         finally:
             self._backlog = None
             self._task = None
@@ -136,4 +143,8 @@ class EagerSender:
         if task is not None:
             task.cancel()
             await asyncio.gather(task, return_exceptions=True)
+        self._finish_now()
+
+    def _finish_now(self) -> None:
         self._finished = True
+        self.closed.set()

@@ -10,13 +10,14 @@ from __future__ import annotations
 import asyncio
 import base64
 import hashlib
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable, Callable
 from typing import TYPE_CHECKING, Any
 
 from wranglerpy.runtime import tracing
 from wranglerpy.runtime.headers import Headers
 from wranglerpy.runtime.request_response import Request
 from wranglerpy.runtime.websocket import Item, WebSocket
+from wranglerpy.runtime.websocket_sender import EagerSender
 from wranglerpy.wire import frames
 from wranglerpy.wire.frames import ResponseHead, WebSocketHead
 
@@ -58,27 +59,46 @@ async def answer(response: Any, call: Call) -> None:
         body = await response.bytes() if response.has_body() else b""
         await call.respond(ResponseHead(response.status, response.headers.raw()), body)
         return
-    queue: asyncio.Queue[Item] = asyncio.Queue()
-    client.couple(queue.put_nowait)
-
-    async def outgoing() -> AsyncIterator[bytes]:
-        while True:
-            item = await queue.get()
-            yield frames.dumps(list(item))
-            if item[0] == "close":
-                return
-
-    async def incoming() -> None:
+    # The 101, then one DATA frame per message, written inside ws.send() by the sender dev's
+    # ASGI connections use (no queue and no pump task per socket); the close frame ends the body.
+    call.answered = True
+    call.writer.write(ResponseHead(101, response.headers.raw(), buffered=False).encode())
+    sender = EagerSender(_writes(call.writer), _data_frame)
+    client.couple(sender.push)
+    sender.start()
+    try:
         async for chunk in call.body():
             client.from_network(tuple(frames.loads(chunk)))
-        if client.readyState != 3:
-            client.from_network(("close", 1006, "", False))
-
-    reader = asyncio.ensure_future(incoming())
+    except ConnectionError:
+        pass  # the router left mid-socket
+    if client.readyState != 3:
+        client.from_network(("close", 1006, "", False))
+    # The answer lasts until the worker's end closes, or the router leaves.
+    waits = {asyncio.ensure_future(call.gone.wait()), asyncio.ensure_future(sender.closed.wait())}
     try:
-        await call.respond(ResponseHead(101, response.headers.raw()), stream=outgoing())
+        await asyncio.wait(waits, return_when=asyncio.FIRST_COMPLETED)
+        await sender.flushed()
     finally:
-        await asyncio.gather(reader, return_exceptions=True)
+        for wait in waits:
+            wait.cancel()
+        await sender.stop()
+
+
+def _data_frame(item: Item) -> bytes | None:
+    """An outgoing item as its DATA frame; the close also ends the answer's body."""
+    if item[0] == "message":
+        return frames.frame(frames.DATA, frames.dumps(list(item)))
+    if item[0] == "close":
+        return frames.frame(frames.DATA, frames.dumps(list(item))) + frames.END_FRAME
+    return None
+
+
+def _writes(writer: asyncio.StreamWriter) -> Callable[[bytes], Awaitable[None]]:
+    async def send(data: bytes) -> None:
+        writer.write(data)  # drain() suspends only when the router reads slowly
+        await writer.drain()
+
+    return send
 
 
 async def connect_remote(client: FrameClient, head: WebSocketHead) -> Any:

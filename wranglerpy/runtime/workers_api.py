@@ -25,7 +25,12 @@ from wranglerpy.runtime.entrypoint import (
 from wranglerpy.runtime.fetch import fetch as _runtime_fetch
 from wranglerpy.runtime.formdata import Blob, File, FormData
 from wranglerpy.runtime.headers import HeadersInit
-from wranglerpy.runtime.request_response import NULL_BODY_MESSAGE, NULL_BODY_STATUSES, Request
+from wranglerpy.runtime.request_response import (
+    NULL_BODY_MESSAGE,
+    NULL_BODY_STATUSES,
+    Request,
+    empty_buffer,
+)
 from wranglerpy.runtime.request_response import Response as FetchResponse
 from wranglerpy.runtime.rpc import python_from_rpc, python_to_rpc
 from wranglerpy.runtime.scheduled import ScheduledController
@@ -70,7 +75,9 @@ class Response(FetchResponse):
         elif body is not None and not isinstance(body, (str, bytes, FormData)):
             raise TypeError(f"Unsupported type in Response: {type(body).__name__}")
         if body is not None and int(status or 200) in NULL_BODY_STATUSES:
-            raise TypeError(NULL_BODY_MESSAGE)
+            if not empty_buffer(body):
+                raise TypeError(NULL_BODY_MESSAGE)
+            body = None  # an empty buffer is let through (api/http.c++:1077-1093)
         if isinstance(body, FetchResponse):
             if status is not None or status_text or headers is not None:
                 raise ValueError(

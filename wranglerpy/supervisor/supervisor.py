@@ -108,7 +108,7 @@ class Supervisor:
         backoff: Backoff = DEFAULT_BACKOFF,
     ) -> None:
         self.configs = workers
-        self.waves = start_waves(workers)  # a binding cycle fails here, before anything runs
+        self.waves = start_waves(workers)  # binding targets first; a cycle does not hold one back
         self.ports = ports
         self.hub = hub
         self.options = options
@@ -201,17 +201,13 @@ class Supervisor:
         )
 
     def _register(self, worker: ManagedWorker) -> None:
-        self.registry.register(
-            WorkerLocation(
-                name=worker.name,
-                base_name=worker.config.base_name or worker.name,
-                env=worker.config.env_name,
-                socket=str(worker.uds_path),
-                url=worker.url,
-                pid=self._pid,
-                tail=str(self.options.tail_socket or ""),
-            )
+        entry = WorkerLocation.of(
+            worker.config,
+            str(worker.uds_path),
+            worker.url,
+            tail=str(self.options.tail_socket or ""),
         )
+        self.registry.register(entry)
 
     # ---------------------------------------------------------------- reload
     async def reload(self, name: str, reason: str = "") -> None:

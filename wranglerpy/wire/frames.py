@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 import struct
 from collections.abc import AsyncIterator
-from dataclasses import dataclass, field, fields
+from dataclasses import dataclass, field
 from datetime import timezone
 from typing import Any, ClassVar
 
@@ -110,12 +110,14 @@ RawHeaders = list[tuple[bytes, bytes]]  # as ASGI: lower-case names, latin-1 byt
 
 @dataclass(slots=True)
 class Head:
-    """A head travels as the CBOR array of its fields, in declaration order."""
+    """A head travels as the CBOR array of its fields, in declaration order (the dataclass's
+    ``__match_args__``)."""
 
     KIND: ClassVar[int] = 0
 
     def values(self) -> list[Any]:
-        return [getattr(self, name) for name in _names(type(self))]
+        names: tuple[str, ...] = self.__match_args__
+        return [getattr(self, name) for name in names]
 
     @classmethod
     def from_values(cls, values: list[Any]) -> Head:
@@ -243,22 +245,12 @@ HEADS: dict[int, type[Head]] = {
     )
 }
 
-_NAMES: dict[type[Head], tuple[str, ...]] = {}
-
-
-def _names(cls: type[Head]) -> tuple[str, ...]:
-    names = _NAMES.get(cls)
-    if names is None:
-        names = _NAMES[cls] = tuple(f.name for f in fields(cls))
-    return names
-
-
 def decode_head(kind: int, payload: bytes) -> Head:
     cls = HEADS.get(kind)
     if cls is None:
         raise FrameError(f"no call of frame kind {kind:#04x} is served here")
     values = loads(payload)
-    if not isinstance(values, list) or len(values) != len(_names(cls)):
+    if not isinstance(values, list) or len(values) != len(cls.__match_args__):
         raise FrameError(f"malformed {cls.__name__} frame")
     try:
         return cls.from_values(values)

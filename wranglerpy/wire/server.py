@@ -23,33 +23,46 @@ class Call:
         self.gone = asyncio.Event()  # the caller went away
         self.answered = False
         self.body_done = not has_body
-        self._queue: asyncio.Queue[bytes | None] = asyncio.Queue(_BODY_QUEUE)
+        # Made when a body chunk arrives or the handler reads: most calls have no body.
+        self._queue: asyncio.Queue[bytes | None] | None = None
         self._abandoned = False
+        self._pump: asyncio.Task[bool] | None = None  # a streamed answer being sent
 
     # ----------------------------------------------------------- request body
+    def _chunks(self) -> asyncio.Queue[bytes | None]:
+        if self._queue is None:
+            self._queue = asyncio.Queue(_BODY_QUEUE)
+        return self._queue
+
     async def _feed(self, chunk: bytes | None) -> None:
         if chunk is None:
             self.body_done = True
+            if self._queue is None:
+                return  # nobody waits: body() sees body_done
         if not self._abandoned:
-            await self._queue.put(chunk)
+            await self._chunks().put(chunk)
 
     def _caller_left(self) -> None:
         self.gone.set()
-        with contextlib.suppress(asyncio.QueueFull):
-            self._queue.put_nowait(None)
+        if self._pump is not None:
+            self._pump.cancel()
+        if self._queue is not None:
+            with contextlib.suppress(asyncio.QueueFull):
+                self._queue.put_nowait(None)
 
     def abandon_body(self) -> None:
         """Nobody will read the rest of the body: drop it as it arrives."""
         self._abandoned = True
-        while not self._queue.empty():
+        while self._queue is not None and not self._queue.empty():
             self._queue.get_nowait()
 
     async def body(self) -> AsyncIterator[bytes]:
         """The request body, chunk by chunk; it ends early if the caller leaves."""
+        queue = self._chunks()
         while True:
-            if self._queue.empty() and (self.gone.is_set() or self._abandoned):
+            if queue.empty() and (self.gone.is_set() or self._abandoned or self.body_done):
                 break
-            chunk = await self._queue.get()
+            chunk = await queue.get()
             if chunk is None:
                 break
             yield chunk
@@ -80,18 +93,14 @@ class Call:
             self.writer.write(head.encode() + frames.whole_body(body))
             return True
         self.writer.write(head.encode())
-        pump = asyncio.ensure_future(self._pump(stream))
-        gone = asyncio.ensure_future(self.gone.wait())
-        try:
-            await asyncio.wait({pump, gone}, return_when=asyncio.FIRST_COMPLETED)
-        finally:
-            gone.cancel()
-            if not pump.done():
-                pump.cancel()
-            results = await asyncio.gather(pump, return_exceptions=True)
-        return results[0] is True
+        # One task, cancelled by _caller_left if the caller leaves first.
+        self._pump = asyncio.ensure_future(self._send_stream(stream))
+        (sent,) = await asyncio.gather(self._pump, return_exceptions=True)
+        if isinstance(sent, Exception):
+            raise sent  # the stream failed mid-answer: _run cuts the connection
+        return sent is True
 
-    async def _pump(self, stream: AsyncIterator[bytes]) -> bool:
+    async def _send_stream(self, stream: AsyncIterator[bytes]) -> bool:
         try:
             await frames.send_body(self.writer, stream)
             return True
@@ -140,13 +149,10 @@ class FrameServer:
                     kind, payload = await frames.read_frame(reader)
                 except FrameError:
                     break
-                if kind == frames.DATA or kind == frames.END:
-                    if call is None or call.body_done:
-                        break  # a body with no call to go with it: not our protocol
-                    await call._feed(payload if kind == frames.DATA else None)
-                    continue
-                if handler is not None and not handler.done():
-                    break  # a second call before the first answered: not our protocol
+                if kind in (frames.DATA, frames.END) or (
+                    handler is not None and not handler.done()
+                ):
+                    break  # a body with no call, or a second call before the first answered
                 self._idle.pop(task, None)
                 try:
                     head = frames.decode_head(kind, payload)
@@ -156,6 +162,13 @@ class FrameServer:
                 call = Call(writer, has_body=isinstance(head, FetchHead))
                 handler = asyncio.ensure_future(self._run(head, call))
                 handler.add_done_callback(lambda _t: self._mark_idle(task, writer))
+                if not call.body_done:
+                    try:
+                        async for chunk in frames.read_body(reader):
+                            await call._feed(chunk)
+                    except FrameError:
+                        break
+                    await call._feed(None)
         finally:
             self._idle.pop(task, None)
             if call is not None:

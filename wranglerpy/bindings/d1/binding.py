@@ -32,7 +32,7 @@ from wranglerpy.bindings.d1.sql import (
     split_sql,
     sqlite_error,
 )
-from wranglerpy.jsobject import JSObject, options
+from wranglerpy.jsobject import JSArray, JSObject, options
 
 # D1 stops a query after 30 s (https://developers.cloudflare.com/d1/platform/limits/).
 QUERY_TIME_LIMIT = 30.0
@@ -105,9 +105,9 @@ class D1PreparedStatement:
     async def raw(self, opts: Any = None, **kwargs: Any) -> list[list[Any]]:
         """Rows as lists; with ``columnNames=True`` the first list holds the column names."""
         names, rows = await self._db._store.run(lambda c: self._db._query(c, self))
-        out = [list(row) for row in rows]
+        out = JSArray(JSArray(row) for row in rows)  # JS arrays: ``.to_py()`` works
         if options(opts, **kwargs).get("columnNames"):
-            out.insert(0, list(names))
+            out.insert(0, JSArray(names))
         return out
 
 
@@ -224,7 +224,7 @@ class D1DatabaseBinding:
         duration = (time.perf_counter() - started) * 1000
         return JSObject(
             success=True,
-            results=[D1Row(zip(names, row, strict=True)) for row in rows],
+            results=JSArray(D1Row(zip(names, row, strict=True)) for row in rows),
             meta=JSObject(
                 served_by=SERVED_BY,
                 duration=duration,

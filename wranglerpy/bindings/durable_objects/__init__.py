@@ -86,6 +86,7 @@ def build_bindings(
     if host is None:
         classes = class_storage(worker.migrations)
         host = ObjectHost(worker.name, persist_dir, classes, log=log, emit=emit, **routing)
+        host.limits = worker.limits  # each event is an invocation with the worker's [limits]
         apply_migrations(persist_dir, worker.name, worker.migrations, host.metadata)
         _HOSTS[worker.name] = host
     env: dict[str, Any] = {}

@@ -37,7 +37,8 @@ from wranglerpy.bindings.durable_objects.routing import (
     decode_call,
     encode_result,
 )
-from wranglerpy.runtime import tracing, websocket
+from wranglerpy.config.limits import Limits
+from wranglerpy.runtime import limits, tracing, websocket
 from wranglerpy.runtime.request_response import Request
 
 DEFAULT_IDLE_TIMEOUT = 70.0  # Cloudflare evicts an idle object after 70-140 s
@@ -103,6 +104,7 @@ class ObjectHost:
         self.sockets = SocketRegistry(self)
         self.live: dict[ObjectKey, LiveObject] = {}
         self.env: Any = None
+        self.limits = Limits()  # the worker's [limits], per event (set by build_bindings)
         self._log = log
         self._emit = emit
         self._tail_events: list[dict[str, Any]] = []
@@ -241,9 +243,7 @@ class ObjectHost:
         live.inflight += 1
         token = current_object.set(live)
         try:
-            result = fn(live.instance)
-            if inspect.isawaitable(result):
-                result = await result
+            result = await _invoke(live, fn, self.limits)
         finally:
             current_object.reset(token)
             live.inflight -= 1
@@ -361,6 +361,27 @@ class ObjectHost:
             self._log("warn", message)
         else:
             print(message)
+
+
+async def _invoke(live: LiveObject, fn: Callable[[Any], Any], budget: Limits) -> Any:
+    """One event as its own invocation, with the worker's ``[limits]`` (CPU time and
+    subrequests), as Cloudflare limits each request to a Durable Object; an object that runs
+    out of CPU time is reset (its unflushed writes dropped) and the caller gets an error."""
+    from wranglerpy.bindings.durable_objects.errors import Error
+    from wranglerpy.runtime.ffi import drive
+
+    async def call() -> Any:  # the handler's synchronous part is charged too
+        result = fn(live.instance)
+        if inspect.isawaitable(result):
+            result = await result
+        return result
+
+    with limits.invocation_of(budget):
+        try:
+            return await drive(call())
+        except limits.CpuLimitExceeded:
+            live.abort()
+            raise Error(limits.RESOURCE_LIMITS) from None
 
 
 def tail_event(

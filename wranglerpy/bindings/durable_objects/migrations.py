@@ -15,12 +15,13 @@ from wranglerpy.bindings.durable_objects.ids import unique_key
 from wranglerpy.bindings.durable_objects.metadata import Metadata
 from wranglerpy.bindings.durable_objects.paths import namespace_dir
 from wranglerpy.config.durable_objects import Migration
+from wranglerpy.private_paths import private_dir
 
 
 def _move(src: Path, dst: Path) -> None:
     if not src.exists():
         return
-    dst.parent.mkdir(parents=True, exist_ok=True)
+    private_dir(dst.parent)
     if dst.exists():
         for item in src.iterdir():
             shutil.move(str(item), str(dst / item.name))
@@ -55,9 +56,7 @@ def apply_migrations(
                 _move(namespace_dir(persist_dir, src), namespace_dir(persist_dir, dst))
                 conn.execute("UPDATE alarms SET namespace = ? WHERE namespace = ?", (dst, src))
             for name in (*m.new_classes, *m.new_sqlite_classes):
-                namespace_dir(persist_dir, unique_key(worker, name)).mkdir(
-                    parents=True, exist_ok=True
-                )
+                private_dir(namespace_dir(persist_dir, unique_key(worker, name)))
             metadata.record_tag(worker, m.tag, position)
             done.append(m.tag)
         conn.execute("COMMIT")

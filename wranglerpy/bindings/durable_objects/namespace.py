@@ -123,7 +123,17 @@ class DurableObjectStub:
         return f"<DurableObjectStub {self._class} {self.id.toString()}>"
 
     async def fetch(self, input: Any, init: Any = None, **kwargs: Any) -> Response:
-        request = make_request(input, init, **kwargs)
+        # The SDK wraps stubs in _FetcherWrapper, whose fetch goes through pyfetch: a JS error
+        # (a relative URL's TypeError) is AbortError (workerd src/pyodide/internal/
+        # workers-api/src/workers/_workers.py:1030-1031, 1040-1044).
+        from wranglerpy.runtime import compat
+        from wranglerpy.runtime.ffi import JsException
+        from wranglerpy.runtime.pyfetch import AbortError
+
+        try:
+            request = make_request(input, init, base_url=compat.process().stub_fetch_base, **kwargs)
+        except JsException as exc:
+            raise AbortError(exc.message) from None
         host = self._host
         address = ObjectAddress(host.worker, self._class, self.id.toString(), self.id.name)
         host.start()  # serving (and so owning) needs the host's socket up

@@ -17,6 +17,8 @@ from collections.abc import Iterable
 from pathlib import Path
 from typing import IO
 
+from wranglerpy.private_paths import FILE_MODE, private_dir
+
 TMP_PREFIX = ".tmp-"
 # Unreferenced blobs younger than this may belong to a write still in flight elsewhere.
 SWEEP_AGE_S = 3600.0
@@ -32,7 +34,7 @@ class BlobWriter:
     def __init__(
         self, folder: Path, algorithms: Iterable[str] = (), *, hashing: bool = True
     ) -> None:
-        folder.mkdir(parents=True, exist_ok=True)
+        private_dir(folder)
         self.folder = folder
         self.id = new_id()
         self.size = 0
@@ -40,7 +42,9 @@ class BlobWriter:
         names = {"md5", *algorithms} if hashing else set()
         self.hashes = {name: hashlib.new(name) for name in names}
         self._tmp = folder / f"{TMP_PREFIX}{self.id}"
-        self._file: IO[bytes] | None = open(self._tmp, "wb")  # noqa: SIM115 - closed in finish/discard
+        # 0600 like every state file: objects are the user's data (README, "Bindings: KV and D1").
+        fd = os.open(self._tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, FILE_MODE)
+        self._file: IO[bytes] | None = os.fdopen(fd, "wb")
 
     def write(self, chunk: bytes) -> None:
         assert self._file is not None

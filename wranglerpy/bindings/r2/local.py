@@ -15,6 +15,7 @@ from wranglerpy.bindings.r2 import blobs, store
 from wranglerpy.bindings.r2.backend import ContentWriter, UploadNotFound
 from wranglerpy.bindings.r2.meta import Conditions
 from wranglerpy.bindings.r2.objects import Record
+from wranglerpy.private_paths import private_dir
 
 # Objects up to this size live inside their SQLite row (one write, no file, no fsync).
 INLINE_MAX = 64 * 1024
@@ -45,7 +46,7 @@ class LocalR2Store:
     def __init__(self, folder: Path) -> None:
         self.folder = folder
         self.blobs = folder / "blobs"
-        self.blobs.mkdir(parents=True, exist_ok=True)
+        private_dir(self.blobs)
         self.db = SQLiteStore(folder / "meta.sqlite", store.setup)
         blobs.sweep(self.blobs, self.db.call(store.referenced_blobs))
 

@@ -18,6 +18,8 @@ from typing import Any
 
 import numpy as np
 
+from wranglerpy.private_paths import FILE_MODE
+
 ANN_FILE = "ann.usearch"
 # cosine similarity, L2 and dot product as usearch names them; scores are recomputed exactly
 # from the stored vectors, so only the ranking of candidates comes from the graph.
@@ -83,6 +85,7 @@ class Ann:
         tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
         try:
             self.index.save(str(tmp))
+            os.chmod(tmp, FILE_MODE)  # state files are private (usearch writes with the umask)
             os.replace(tmp, path)
         finally:
             with contextlib.suppress(FileNotFoundError):

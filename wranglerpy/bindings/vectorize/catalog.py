@@ -31,6 +31,7 @@ from wranglerpy.bindings.vectorize.store import (
     write_config,
 )
 from wranglerpy.errors import BindingError, UsageError
+from wranglerpy.private_paths import private_dir
 
 DB_FILE = "index.sqlite"
 KIND = "vectorize"
@@ -91,7 +92,7 @@ def create_index(
     config = IndexConfig(name, dimensions, metric, description, now, now, preset)
     staging = target.with_name(f".{name}.{os.getpid()}.creating")
     shutil.rmtree(staging, ignore_errors=True)
-    staging.mkdir(parents=True)
+    private_dir(staging)
     try:
         conn = connect(staging / DB_FILE)
         try:

@@ -14,6 +14,7 @@ from urllib.parse import unquote
 
 from wranglerpy.bindings._sqlite import SQLiteStore
 from wranglerpy.bindings.r2 import R2BucketBinding, bucket_path, store
+from wranglerpy.private_paths import private_dir
 from wranglerpy.services.s3.errors import S3Error, no_such_bucket
 
 # S3's (and R2's) bucket name rule: 3-63 of lower-case letters, digits, '-' and '.'.
@@ -98,7 +99,7 @@ class Buckets:
                 "Your previous request to create the named bucket succeeded and you already own it.",
                 BucketName=name,
             )
-        bucket_path(self.persist_dir, name).mkdir(parents=True, exist_ok=True)
+        private_dir(bucket_path(self.persist_dir, name))
         self.get(name)
 
     async def delete(self, name: str) -> None:
