@@ -13,6 +13,7 @@ path, so it cannot shadow this project's packages):
     .venv/bin/python bench/ai_tokens.py --json            # one JSON object at the end
     .venv/bin/python bench/ai_tokens.py --concurrency-only  # 1, 4, 8 concurrent streams
     .venv/bin/python bench/ai_tokens.py --json-mode-only    # JSON mode vs plain, 64/512 tokens
+    LLAMA_CPP_SITE=... .venv/bin/python bench/ai_tokens.py --ttft-only  # interleaved with llama.cpp
 
 Needs the models in the cache (``wranglerpy ai pull``). Figures are medians; on a shared
 2-core box single runs vary by tens of percent.
@@ -295,6 +296,59 @@ def bench_llamacpp() -> dict[str, Any] | str:
         return out
 
 
+def bench_ttft_interleaved() -> dict[str, Any]:
+    """Time to first token, wranglerpy (int8 and float prefill) and llama.cpp one after the
+    other in every round, so a load change on a shared box hits all three alike."""
+    site = os.environ.get("LLAMA_CPP_SITE")
+    if site:
+        sys.path.append(site)
+    from llama_cpp import Llama
+
+    from wranglerpy.ai.cache import ModelCache
+    from wranglerpy.ai.generate import TextModel
+    from wranglerpy.ai.model_download import fetch_artifact
+    from wranglerpy.ai.models import SMOLLM2
+    from wranglerpy.ai.sampling import SamplingParams
+
+    path = ModelCache().path(SMOLLM2)
+    ours = {
+        mode: TextModel(path, THREADS, float_prefill=mode == "float") for mode in ("int8", "float")
+    }
+    one = SamplingParams(max_tokens=1, temperature=0)
+    with tempfile.TemporaryDirectory(prefix="wranglerpy-bench-") as tmp:
+        gguf = fetch_artifact(SMOLLM2.artifacts[0], Path(tmp) / "model.gguf")
+        llm = Llama(model_path=str(gguf), n_ctx=2048, n_threads=THREADS, verbose=False)
+
+        def llama_first(ids: list[int]) -> float:
+            llm.reset()
+            start = time.perf_counter()
+            next(iter(llm.generate(ids, top_k=1, temp=0.0, repeat_penalty=1.0)))
+            return time.perf_counter() - start
+
+        def ours_first(model: Any, ids: list[int]) -> float:
+            start = time.perf_counter()
+            next(iter(model.tokens(ids, one)))
+            return time.perf_counter() - start
+
+        out: dict[str, Any] = {"load_before": round(os.getloadavg()[0], 1)}
+        for name, case in REFERENCE["cases"].items():
+            ids = case["prompt_token_ids"]
+            times: dict[str, list[float]] = {"llama_cpp": [], "int8": [], "float": []}
+            llama_first(ids)
+            for model in ours.values():
+                ours_first(model, ids)
+            for _ in range(RUNS):
+                times["llama_cpp"].append(llama_first(ids))
+                for mode, model in ours.items():
+                    times[mode].append(ours_first(model, ids))
+            row = {k: round(statistics.median(v), 4) for k, v in times.items()}
+            row["float_vs_llama_cpp"] = round(row["float"] / row["llama_cpp"], 2)
+            row["int8_vs_llama_cpp"] = round(row["int8"] / row["llama_cpp"], 2)
+            out[name] = {"prompt_tokens": len(ids), **row}
+        out["load_after"] = round(os.getloadavg()[0], 1)
+        return out
+
+
 def print_concurrent(c: dict[str, Any]) -> None:
     rates = ", ".join(f"{n} streams {c[n]} tok/s" for n in c if n.isdigit())
     print(f"  concurrent greedy chats (aggregate): {rates}; 8 vs 1: {c['ratio_8_to_1']}x")
@@ -313,6 +367,19 @@ def main() -> int:
     if "--concurrency-only" in sys.argv:
         report["concurrent_tok_s"] = bench_concurrent()
         print_concurrent(report["concurrent_tok_s"])
+        if "--json" in sys.argv:
+            print(json.dumps(report))
+        return 0
+    if "--ttft-only" in sys.argv:
+        report["ttft"] = t = bench_ttft_interleaved()
+        for name in REFERENCE["cases"]:
+            r = t[name]
+            print(
+                f"  TTFT {name:5} ({r['prompt_tokens']:3} tokens): llama.cpp {r['llama_cpp']:.3f} s, "
+                f"wranglerpy float prefill {r['float']:.3f} s ({r['float_vs_llama_cpp']}x), "
+                f"int8 prefill {r['int8']:.3f} s ({r['int8_vs_llama_cpp']}x)"
+            )
+        print(f"  load average {t['load_before']} -> {t['load_after']}")
         if "--json" in sys.argv:
             print(json.dumps(report))
         return 0
