@@ -34,8 +34,9 @@ def levels(model: onnx.ModelProto) -> list[tuple[int, int]]:
 
 @pytest.fixture
 def model_copy(tiny_model_dir: Path, tmp_path: Path) -> Path:
+    """The converted files only (other tests' sessions leave derived graphs in the shared one)."""
     folder = tmp_path / "model"
-    shutil.copytree(tiny_model_dir, folder)
+    shutil.copytree(tiny_model_dir, folder, ignore=shutil.ignore_patterns("*.prefill.onnx"))
     return folder
 
 
