@@ -16,6 +16,10 @@ cluster start-up 43.5 s; deploy ray 43.8 s vs edge 9.8 s; idle RSS head 964 -> 1
 node_a 497 -> 1,225 MB, node_b 496 -> 831 MB (bare -> with the example); GET /health ray
 37 req/s vs edge 85 (0.44x); GET /stream/health ray 33 vs edge 62 (0.54x); first chat
 message-part ray 483 ms vs edge 650 ms (0.74x); failed requests ray 0, edge 10.
+
+Durable Object RPC on Ray beside dev: bench/ray_do_bench.py (head + 1 node, no model needed):
+read p50 2.74 ms vs dev in-process 0.01 ms; write (storage image saved to the primary before
+the answer) p50 5.23 ms vs 0.02 ms.
 """
 
 from __future__ import annotations
@@ -28,6 +32,7 @@ import statistics
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 from pathlib import Path
 
@@ -40,20 +45,78 @@ API = "inference-ui-api"
 PLACEMENT = """
 [ai]
 resources = { node_a = 1 }
+[ingress]
+resources = { node_a = 1 }
 [workers.inference-ui-api]
 resources = { node_a = 1 }
 [workers.inference-ui-streaming]
 replicas = 2
 resources = { node_b = 1 }
+[workers.body-sink]
+resources = { node_b = 1 }
+"""
+# What a request body costs: a worker that reads the whole body and answers its length.
+SINK = """
+from workers import Response, WorkerEntrypoint
+
+
+class Default(WorkerEntrypoint):
+    async def fetch(self, request):
+        return Response(str(len(await request.bytes())))
+"""
+SINK_CONFIG = """name = "body-sink"
+main = "sink/sink.py"
+compatibility_date = "2025-10-01"
+compatibility_flags = ["python_workers"]
 """
 
 
-def rss_mb(session: int) -> float:
-    """Resident memory of every process in a session (a node's process group and children)."""
-    out = subprocess.run(
-        ["ps", "-o", "rss=", "--sid", str(session)], capture_output=True, text=True
-    ).stdout
-    return sum(int(v) for v in out.split()) / 1024
+class PeakRss:
+    """The largest resident memory of each node's processes while it runs (sampled)."""
+
+    def __init__(self, nodes: dict[str, list[int]]) -> None:
+        self.nodes = nodes
+        self.peak = {name: 0.0 for name in nodes}
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, daemon=True)
+
+    def _run(self) -> None:
+        while not self._stop.is_set():
+            for name, pids in self.nodes.items():
+                self.peak[name] = max(self.peak[name], pids_rss_mb(pids))
+            self._stop.wait(0.05)
+
+    def __enter__(self) -> PeakRss:
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._stop.set()
+        self._thread.join()
+
+
+def pids_rss_mb(pids: list[int]) -> float:
+    total = 0
+    for pid in pids:
+        try:
+            for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+                if line.startswith("VmRSS:"):
+                    total += int(line.split()[1])
+        except OSError:
+            continue
+    return total / 1024
+
+
+async def upload(url: str, host: str, size: int) -> float:
+    """Seconds to POST ``size`` bytes and have the worker's answer (their length)."""
+    body = os.urandom(size)
+    async with httpx.AsyncClient(timeout=600) as client:
+        started = time.perf_counter()
+        response = await client.post(url, content=body, headers={"host": host})
+        took = time.perf_counter() - started
+    if response.status_code != 200 or response.text != str(size):
+        raise RuntimeError(f"{url}: {response.status_code} {response.text[:200]}")
+    return took
 
 
 def cli(project: Path, env: dict[str, str], *args: str) -> str:
@@ -115,12 +178,17 @@ def main() -> None:
     parser.add_argument("--concurrency", type=int, default=16)
     parser.add_argument("--chats", type=int, default=5)
     parser.add_argument("--rounds", type=int, default=2)
+    parser.add_argument("--body-mb", default="1,10,50", help="request body sizes to time")
     args = parser.parse_args()
+    sizes = [int(float(mb) * 1024 * 1024) for mb in args.body_mb.split(",") if mb]
 
     work = Path(tempfile.mkdtemp(prefix="wrp-bench-"))
     project = work / "inference-ui"
     shutil.copytree(EXAMPLE, project, ignore=shutil.ignore_patterns(".wranglerpy", "__pycache__"))
     (project / "ray.toml").write_text(PLACEMENT)
+    (project / "sink").mkdir()
+    (project / "sink" / "sink.py").write_text(SINK)
+    (project / "wrangler-sink.toml").write_text(SINK_CONFIG)
     env = dict(
         os.environ,
         WRANGLERPY_EDGE_DIR=str(work / "edge"),
@@ -133,7 +201,7 @@ def main() -> None:
         cluster.start(("node_a", "node_b"))
         startup = time.perf_counter() - started
         env.update(cluster.auth_env)
-        bare = {n.name: rss_mb(n.pid) for n in cluster.nodes}
+        bare = {n.name: pids_rss_mb(n.pids()) for n in cluster.nodes}
         for state in (work / "ray" / "state", work / "edge" / "state"):  # the example's tables
             cli(
                 project,
@@ -147,38 +215,29 @@ def main() -> None:
                 "--persist-to",
                 str(state),
             )
-        ray_port = free_port()
+        ray_args = ["--target", "ray", "--ray-address", cluster.address]
+        ray_args += ["--state-dir", str(work / "ray"), "--ray-http-port", str(cluster.http_port)]
         started = time.perf_counter()
-        cli(
-            project,
-            env,
-            "deploy",
-            "--all",
-            "-e",
-            "production",
-            "--target",
-            "ray",
-            "--ray-address",
-            cluster.address,
-            "--state-dir",
-            str(work / "ray"),
-            "--ray-http-port",
-            str(ray_port),
-            "--ray-proxy",
-            "HeadOnly",
-        )
+        cli(project, env, "deploy", "--all", "-e", "production", *ray_args)
         ray_deploy = time.perf_counter() - started
+        cli(project, env, "deploy", "-c", "wrangler-sink.toml", *ray_args)
         edge_port = free_port()
         started = time.perf_counter()
         edge_started = True  # stopped at the end even if this deploy fails half-way
         cli(project, env, "deploy", "--all", "-e", "production", "--edge-port", str(edge_port))
         edge_deploy = time.perf_counter() - started
-        targets = {"ray": f"http://127.0.0.1:{ray_port}", "edge": f"http://127.0.0.1:{edge_port}"}
+        cli(project, env, "deploy", "-c", "wrangler-sink.toml", "--edge-port", str(edge_port))
+        node_b = cluster.node("node_b")
+        targets = {
+            "ray": f"http://127.0.0.1:{cluster.http_port}",
+            "ray via node_b": f"http://127.0.0.1:{node_b.http_port}",
+            "edge": f"http://127.0.0.1:{edge_port}",
+        }
         host = f"{API}.localhost"
         for base in targets.values():  # warm: first model load, first imports
             asyncio.run(first_event(f"{base}/stream/chat", host, "warm up"))
         time.sleep(5)
-        idle = {n.name: rss_mb(n.pid) for n in cluster.nodes}
+        idle = {n.name: pids_rss_mb(n.pids()) for n in cluster.nodes}
         results: dict[str, dict[str, list[float]]] = {t: {} for t in targets}
         failures: dict[str, int] = {t: 0 for t in targets}
         for round_ in range(args.rounds):
@@ -193,6 +252,24 @@ def main() -> None:
                     prompt = f"Say hello number {round_}-{i}"  # new prompt: no cached answer
                     seconds = asyncio.run(first_event(base + "/stream/chat", host, prompt))
                     results[name].setdefault("first_event_ms", []).append(seconds * 1000)
+        bodies: dict[int, dict[str, float]] = {}
+        peaks: dict[int, dict[str, float]] = {}
+        for size in sizes:
+            bodies[size] = {}
+            for name in ("ray", "edge"):
+                url = targets[name] + "/"
+                if name == "ray":
+                    pids = {n.name: n.pids() for n in cluster.nodes}
+                    before = {n: pids_rss_mb(p) for n, p in pids.items()}
+                    with PeakRss(pids) as peak:
+                        took = [asyncio.run(upload(url, "body-sink.localhost", size))]
+                    peaks[size] = {n: peak.peak[n] - before[n] for n in pids}
+                    took += [
+                        asyncio.run(upload(url, "body-sink.localhost", size)) for _ in range(2)
+                    ]
+                else:
+                    took = [asyncio.run(upload(url, "body-sink.localhost", size)) for _ in range(3)]
+                bodies[size][name] = statistics.median(took)
     finally:
         if edge_started:
             subprocess.run(
@@ -210,19 +287,29 @@ def main() -> None:
     print(f"deploy of the example: ray {ray_deploy:.1f} s, local edge {edge_deploy:.1f} s")
     for node in bare:
         print(f"node {node}: {bare[node]:.0f} MB bare, {idle[node]:.0f} MB idle with the example")
+    edge = results["edge"]
     for path in ("/health", "/stream/health"):
-        ray_rate = statistics.median(results["ray"][path])
-        edge_rate = statistics.median(results["edge"][path])
+        for name in ("ray", "ray via node_b"):
+            rate = statistics.median(results[name][path])
+            edge_rate = statistics.median(edge[path])
+            print(
+                f"GET {path} (c={args.concurrency}): {name} {rate:.0f} req/s, edge "
+                f"{edge_rate:.0f} req/s ({name}/edge {rate / edge_rate:.2f}x)"
+            )
+    edge_first = statistics.median(edge["first_event_ms"])
+    for name in ("ray", "ray via node_b"):
+        first = statistics.median(results[name]["first_event_ms"])
         print(
-            f"GET {path} (c={args.concurrency}): ray {ray_rate:.0f} req/s, edge "
-            f"{edge_rate:.0f} req/s (ray/edge {ray_rate / edge_rate:.2f}x)"
+            f"chat first message-part: {name} {first:.0f} ms, edge {edge_first:.0f} ms "
+            f"({name}/edge {first / edge_first:.2f}x)"
         )
-    ray_first = statistics.median(results["ray"]["first_event_ms"])
-    edge_first = statistics.median(results["edge"]["first_event_ms"])
-    print(
-        f"chat first message-part: ray {ray_first:.0f} ms, edge {edge_first:.0f} ms "
-        f"(ray/edge {ray_first / edge_first:.2f}x)"
-    )
+    for size, took in bodies.items():
+        extra = ", ".join(f"{n} +{mb:.0f} MB" for n, mb in peaks[size].items())
+        print(
+            f"POST {size // (1024 * 1024)} MB body: ray {took['ray']:.2f} s, edge "
+            f"{took['edge']:.2f} s (ray/edge {took['ray'] / took['edge']:.2f}x); ray peak RSS "
+            f"above idle while it crossed: {extra}"
+        )
     print(f"failed requests: {failures}")
 
 

@@ -72,7 +72,7 @@ async def test_a_runaway_statement_in_a_batch_rolls_the_batch_back(db: D1Databas
 def test_queries_are_bounded_by_default(path: Path) -> None:
     binding = D1DatabaseBinding(path)
     try:
-        assert binding._store.time_limit == 30.0
-        assert binding._store.own_thread
+        assert binding._store.sqlite.time_limit == 30.0
+        assert binding._store.sqlite.own_thread
     finally:
         binding.close()

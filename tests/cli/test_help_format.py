@@ -9,7 +9,13 @@ import pytest
 
 
 @pytest.mark.parametrize(
-    "args", [["dev", "--help"], ["kv", "key", "put", "--help"], ["rollback", "--help"]]
+    "args",
+    [
+        ["dev", "--help"],
+        ["kv", "key", "put", "--help"],
+        ["rollback", "--help"],
+        ["r2", "object", "put", "--help"],  # an argument with its own metavar (BUCKET/KEY)
+    ],
 )
 def test_help_shows_click_metavars_not_python_types(args: list[str]) -> None:
     out = subprocess.run(

@@ -98,3 +98,20 @@ def test_d1_create_refuses_a_duplicate_name(cwd: Path) -> None:
     invoke("d1", "create", "shop")
     assert "exists already" in fails("d1", "create", "shop")
     assert "Couldn't find" in fails("d1", "info", "nothing")
+
+
+@pytest.mark.parametrize(
+    "create",
+    [
+        ["r2", "bucket", "create", "photos"],
+        ["kv", "namespace", "create", "S"],
+        ["d1", "create", "db"],
+    ],
+)
+def test_created_resources_are_private(cwd: Path, create: list[str]) -> None:
+    """README, "Bindings: KV and D1": local state is private (folders 0700, files 0600)."""
+    invoke(*create)
+    state = cwd / ".wranglerpy" / "state"
+    for path in [state, *state.rglob("*")]:
+        want = 0o700 if path.is_dir() else 0o600
+        assert path.stat().st_mode & 0o777 == want, path

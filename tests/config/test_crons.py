@@ -11,7 +11,7 @@ from wranglerpy.errors import ConfigError
 
 def crons(*expressions: str) -> str:
     listed = ", ".join(f'"{e}"' for e in expressions)
-    return f'name = "w"\n[triggers]\ncrons = [{listed}]\n'
+    return f'name = "w"\ncompatibility_date = "2025-09-01"\n[triggers]\ncrons = [{listed}]\n'
 
 
 def test_valid_crons_load(write: Write) -> None:

@@ -329,6 +329,7 @@ def test_duplicate_binding_names_name_both(write: Write) -> None:
 def test_unknown_keys_warn(write: Write) -> None:
     text = """
     name = "w"
+    compatibility_date = "2025-09-01"
     foo = 1
     bar = 2
     minify = true
@@ -392,7 +393,7 @@ def test_unsupported_suffix_and_directory(write: Write, tmp_path: Path) -> None:
 
 
 def test_remote_bindings_warn_and_stay_local(write: Write) -> None:
-    text = 'name = "w"\n[[kv_namespaces]]\nbinding = "KV"\nremote = true\n'
+    text = 'name = "w"\ncompatibility_date = "2025-09-01"\n[[kv_namespaces]]\nbinding = "KV"\nremote = true\n'
     w = load_worker(write("wrangler.toml", text))
     assert w.kv_namespaces == (KVNamespace("KV", "KV"),)
     assert w.warnings == (
@@ -490,3 +491,16 @@ def test_a_dunder_binding_name_is_refused(write: Write, name: str) -> None:
 def test_a_dunder_var_name_is_refused(write: Write) -> None:
     with pytest.raises(ConfigError, match=r'\[vars.__class__\]: var name "__class__"'):
         load_worker(write("wrangler.toml", 'name = "w"\n[vars]\n__class__ = "x"\n'))
+
+
+def test_a_missing_compatibility_date_is_a_warning_naming_today(write: Write) -> None:
+    """wrangler warns and uses the current date; the runtime uses today too (runtime/compat.py)."""
+    import datetime
+
+    w = load_worker(write("wrangler.toml", 'name = "w"\n'))
+    assert w.compatibility_date is None
+    today = datetime.date.today().isoformat()
+    (warning,) = [m for m in w.warnings if "compatibility_date" in m]
+    assert f'compatibility_date = "{today}"' in warning and "wrangler.toml" in warning
+    dated = load_worker(write("wrangler.toml", 'name = "w"\ncompatibility_date = "2025-09-01"\n'))
+    assert not any("compatibility_date" in m for m in dated.warnings)

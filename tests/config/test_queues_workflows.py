@@ -15,6 +15,7 @@ def test_producers_and_consumers(write: Write) -> None:
             "wrangler.toml",
             """
             name = "w"
+            compatibility_date = "2025-09-01"
             [[queues.producers]]
             binding = "JOBS"
             queue = "jobs"

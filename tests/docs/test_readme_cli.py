@@ -12,7 +12,7 @@ from typing import Any
 
 import pytest
 
-from tests.docs.readme import flags, section, table_rows
+from tests.docs.readme import ROOT, code_blocks, flags, section, table_rows
 from wranglerpy.cli.main import command
 from wranglerpy.host.http_limits import KEYS, HttpLimits
 
@@ -31,7 +31,9 @@ def option_names(cmd: Any) -> set[str]:
 def resolve(path: list[str]) -> Any:
     cmd = TREE
     for word in path:
-        subcommands = getattr(cmd, "commands", None) or {}
+        subcommands = getattr(cmd, "commands", None)
+        if subcommands is None:  # a command, not a group: the rest are its arguments
+            return cmd
         assert word in subcommands, f"`wranglerpy {' '.join(path)}`: no command {word!r}"
         cmd = subcommands[word]
     return cmd
@@ -39,11 +41,6 @@ def resolve(path: list[str]) -> Any:
 
 def is_command_word(token: str) -> bool:
     return re.fullmatch(r"[a-z][a-z0-9-]*", token) is not None
-
-
-def is_placeholder(token: str) -> bool:
-    """``CLASS``, ``[CLASS]``, ``[VERSION_ID@PERCENT]...``: an argument, not a flag's value."""
-    return re.fullmatch(r"\[?[A-Z][A-Z0-9_@/]*\]?(\.\.\.)?", token) is not None
 
 
 def command_paths(cell: str) -> list[list[str]]:
@@ -76,8 +73,8 @@ def command_paths(cell: str) -> list[list[str]]:
         if paths and len(words) != 1:
             break
         paths.append(path)
-        last = tokens[-1]
-        alternative_next = last == words[-1] or is_placeholder(last)
+        # `get docs | info docs` lists commands; `--format json|pretty` a flag's values.
+        alternative_next = len(tokens) < 2 or not tokens[-2].lstrip("[").startswith("-")
     return paths
 
 
@@ -179,3 +176,55 @@ def test_every_state_command_takes_config_env_and_persist_to(group: str) -> None
             wanted |= {"--local", "--remote"}
         missing = sorted(wanted - option_names(cmd))
         assert not missing, f"`wranglerpy {' '.join(path)}` lacks {missing}"
+
+
+DOCS = [
+    "README.md",
+    "docs/fidelity.md",
+    "examples/inference-ui/README.md",
+    *sorted(str(p.relative_to(ROOT)) for p in (ROOT / "wranglerpy").rglob("README.md")),
+    *sorted(str(p.relative_to(ROOT)) for p in (ROOT / "templates").rglob("README.md")),
+]
+
+
+def readme_command_lines() -> list[str]:
+    """Every `wranglerpy ...` command the docs show: in bash blocks and in inline code."""
+    found: list[str] = []
+    for doc in DOCS:
+        text = (ROOT / doc).read_text()
+        for block in code_blocks(text, "bash"):
+            joined = block.replace("\\\n", " ")
+            for line in joined.splitlines():
+                line = re.sub(r"""'[^']*'|"[^"]*\"""", "STR", line.split(" #")[0])
+                for part in re.split(r";|&&", line):
+                    match = re.search(r"(?:^|\|\s*|\s)wranglerpy\s+(.*)", part.strip())
+                    if match:
+                        found.append(match.group(1).strip())
+        for span in re.findall(r"`wranglerpy ([^`]+)`", text):
+            found.append(re.sub(r"""'[^']*'|"[^"]*\"""", "STR", span))
+    return found
+
+
+@pytest.mark.parametrize("line", readme_command_lines())
+def test_every_command_the_readme_shows_exists_with_its_flags(line: str) -> None:
+    if line.startswith("-"):  # `wranglerpy --install-completion`
+        assert set(flags(line)) <= option_names(TREE) | {
+            "--install-completion",
+            "--show-completion",
+        }
+        return
+    paths = command_paths(line)
+    assert paths, line
+    commands = [resolve(path) for path in paths]
+    known = set().union(*(option_names(c) for c in commands))
+    missing = sorted(f for f in flags(line) if f not in known)
+    assert not missing, f"`wranglerpy {line}`: {missing} are not options of {paths}"
+
+
+def test_the_project_layout_names_every_package_folder() -> None:
+    layout = section("Project layout")
+    folders = sorted(
+        p.name for p in (ROOT / "wranglerpy").iterdir() if p.is_dir() and p.name[0] != "_"
+    )
+    missing = [name for name in folders if f"  {name}/" not in layout]
+    assert not missing, f"README's project layout does not name wranglerpy/{missing}"

@@ -162,6 +162,23 @@ def test_auth_failures(stack: dict[str, Any]) -> None:
     )
 
 
+def test_a_used_key_gets_its_last_use_recorded_after_the_response(
+    stack: dict[str, Any],
+) -> None:
+    """The API worker records ``lastUsedAt`` after answering, through ``workers.wait_until``
+    (Cloudflare's ``asgi.fetch`` gives an ASGI app no ``ctx``), so the example deploys as is."""
+    made = gql(stack, CREATE_KEY, name="touched")["data"]["createApiKey"]
+    assert gql(stack, ME, key=made["apiKey"])["data"]["me"]["email"] == "dev@example.com"
+
+    def last_used() -> Any:
+        keys = gql(stack, API_KEYS, key=made["apiKey"])["data"]["apiKeys"]
+        return next(k["lastUsedAt"] for k in keys if k["keyPrefix"] == made["keyPrefix"])
+
+    deadline = time.monotonic() + 30
+    while last_used() is None:  # each request answers before its waitUntil work ends
+        assert time.monotonic() < deadline, "lastUsedAt was never recorded"
+
+
 def test_every_graphql_operation(stack: dict[str, Any]) -> None:
     me = gql(stack, ME)["data"]["me"]
     assert me["email"] == "dev@example.com" and me["tier"] == "developer"

@@ -142,3 +142,27 @@ async def test_asgi_websocket_through_a_pair() -> None:
         "websocket.disconnect",
     ]
     assert seen[2]["bytes"] == b"\x01\x02" and seen[3]["code"] == 1000
+
+
+async def test_asgi_scope_has_the_sdks_keys_only() -> None:
+    """SDK/asgi.py:77-91 (``request_to_scope``: ``env`` is the only Workers key; no ``server``,
+    ``client`` or ``root_path``; ``state`` only with lifespan state) and 184-186 (``ctx`` is
+    accepted by ``fetch`` but not used): an app that reads ``scope["ctx"]`` or
+    ``scope["client"]`` would fail on Cloudflare, so it fails here too."""
+    seen: dict[str, Any] = {}
+
+    async def app(scope: dict[str, Any], receive: Any, send: Any) -> None:
+        if scope["type"] == "lifespan":
+            return  # no lifespan support, as many small apps
+        seen.update(scope)
+        await send({"type": "http.response.start", "status": 204, "headers": []})
+        await send({"type": "http.response.body", "body": b""})
+
+    env = {"GREETING": "hi"}
+    response = await asgi.fetch(app, Request("https://example.com/"), env, object())
+    assert response.status == 204
+    assert seen["env"] is env
+    assert set(seen) == {
+        "asgi", "headers", "http_version", "method", "scheme", "path", "raw_path",
+        "query_string", "type", "env",
+    }  # fmt: skip

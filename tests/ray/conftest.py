@@ -64,10 +64,40 @@ class StandInHandle:
     def call(self) -> "StandInHandle":
         return self
 
-    def remote(self, head: bytes, body: bytes | None) -> Generator:
-        generator = Generator(self.replica.call(head, body))
+    def remote(self, head: bytes, body: bytes | None, *extra: Any) -> Generator:
+        generator = Generator(self.replica.call(head, body, *extra))
         self.calls.append(generator)
         return generator
+
+
+class Remote:
+    """``actor.method.remote(...)`` of a local object: an awaitable, as Ray's ObjectRef is."""
+
+    def __init__(self, method: Any) -> None:
+        self.method = method
+
+    def remote(self, *args: Any) -> Any:
+        return asyncio.ensure_future(self.method(*args))
+
+
+class StandInInbox:
+    """The inbox actor (``ray/inbox.py``) in this process, called as Ray would."""
+
+    def __init__(self) -> None:
+        from wranglerpy.ray.inbox import Inbox
+
+        self.inbox = Inbox()
+        self.puts = 0
+        self.put = Remote(self._put)
+        self.take = Remote(self.inbox.take)
+        self.drop = Remote(self._drop)
+
+    async def _put(self, conn: str, item: bytes | None) -> None:
+        self.puts += 1
+        await self.inbox.put(conn, item)
+
+    async def _drop(self, conn: str) -> None:
+        self.inbox.drop(conn)
 
 
 def make_replica(tmp_path: Path, source: str, toml: str = "", name: str = "target"):

@@ -71,20 +71,20 @@ async def body_of(response) -> bytes:
 
 
 async def test_routes_by_worker_host_and_by_route_pattern(ingress):
-    response = await ingress(request("api.localhost:8000", "/x", "POST", b"hello"))
+    response = await ingress.handle(request("api.localhost:8000", "/x", "POST", b"hello"))
     assert response.status_code == 200
     assert await body_of(response) == b"POST http://api.localhost:8000/x?q=1 hello 127.0.0.9"
-    response = await ingress(request("shop.example.com", "/cart"))
+    response = await ingress.handle(request("shop.example.com", "/cart"))
     assert (await body_of(response)).startswith(b"GET http://shop.example.com/cart?q=1")
 
 
 async def test_an_internal_worker_is_a_404_by_host(ingress):
-    response = await ingress(request("internal.localhost", "/"))
+    response = await ingress.handle(request("internal.localhost", "/"))
     assert response.status_code == 404
     assert b"reachable only through service bindings" in await body_of(response)
 
 
 async def test_an_unknown_host_is_a_404_that_lists_nothing(ingress):
-    response = await ingress(request("nobody.localhost", "/"))
+    response = await ingress.handle(request("nobody.localhost", "/"))
     assert response.status_code == 404
     assert b"api" not in await body_of(response)

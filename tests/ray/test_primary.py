@@ -76,3 +76,30 @@ async def test_analytics_engine_points_land_in_the_primarys_dataset(primary, tmp
         assert conn.execute("SELECT count(*) FROM points").fetchone()[0] == 1
     with pytest.raises(AnalyticsEngineError):
         dataset.writeDataPoint({"doubles": ["not a number"]})  # checked before it is sent
+
+
+async def test_errors_keep_their_class_and_words_through_the_primary(primary, tmp_path):
+    """The remote store raises the very exception the primary's store raised (pickled as
+    Ray would), not a D1Error rebuilt from its message nor a Ray error."""
+    import pickle
+
+    from wranglerpy.bindings.d1 import D1DatabaseBinding
+
+    local = D1DatabaseBinding(tmp_path / "local.sqlite", name="db")
+    remote = RemoteD1Database("db-id", "db", primary)
+    errors = []
+    for db in (local, remote):
+        await db.exec("CREATE TABLE t (id INTEGER PRIMARY KEY)")
+        await db.prepare("INSERT INTO t VALUES (1)").run()
+        with pytest.raises(D1Error) as caught:
+            await db.prepare("INSERT INTO t VALUES (1)").run()
+        errors.append(pickle.loads(pickle.dumps(caught.value)))
+    local.close()
+    assert [type(e) for e in errors] == [D1Error, D1Error]
+    assert str(errors[0]) == str(errors[1])
+    assert "SQLITE_CONSTRAINT" in str(errors[1])
+
+
+async def test_an_unknown_call_is_refused_by_the_primary(tmp_path):
+    ok, error = await StatePrimary(str(tmp_path)).d1("db-id", "close", ())
+    assert not ok and isinstance(error, ValueError)

@@ -35,6 +35,9 @@ def tidy_metavars(command: Any) -> None:
     """
     for param in command.params:
         descriptor = getattr(param, "type_descriptor", None)
+        if param.metavar is not None and param.param_type_name == "argument":
+            param.display_type_rich = lambda ctx: None  # BUCKET/KEY, not BUCKET/KEY <str>
+            continue
         if param.metavar is not None or descriptor is None or getattr(param, "is_flag", False):
             continue
         label = _label(descriptor.annotation)

@@ -10,6 +10,7 @@ it keeps what Cloudflare would know about it (its name and when it was created).
 from __future__ import annotations
 
 import json
+import os
 import shutil
 from dataclasses import dataclass
 from datetime import datetime, timezone
@@ -17,6 +18,7 @@ from pathlib import Path
 from urllib.parse import unquote
 
 from wranglerpy.bindings._sqlite import state_dir
+from wranglerpy.private_paths import FILE_MODE, private_dir
 
 META_FILE = "resource.json"
 
@@ -48,9 +50,10 @@ def create(persist_dir: Path, kind: str, ident: str, name: str) -> LocalResource
     folder = state_dir(persist_dir, kind, ident)
     if folder.exists():
         raise FileExistsError(folder)
-    folder.mkdir(parents=True)
+    private_dir(folder)  # 0700 with its parents, as every state folder
     created = datetime.now(timezone.utc).isoformat(timespec="milliseconds").replace("+00:00", "Z")
     (folder / META_FILE).write_text(json.dumps({"name": name, "created_on": created}))
+    os.chmod(folder / META_FILE, FILE_MODE)
     return LocalResource(kind, ident, name, created, folder)
 
 

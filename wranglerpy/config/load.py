@@ -210,6 +210,13 @@ def load_worker(config_path: Path, env: str | None = None) -> WorkerConfig:
         secrets=tuple(load_dev_vars(root, env).items()),
     )
     _check_binding_names(r, config, env_path, pick("assets")[1])
+    if config.compatibility_date is None:
+        today = _dt.date.today().isoformat()  # what the runtime then uses (runtime/compat.py)
+        r.warn(
+            f"No compatibility_date was specified: using today's date, {today}, as wrangler "
+            f'does. Add compatibility_date = "{today}" to {r.file} (it decides how handlers '
+            "are dispatched, and Cloudflare requires it to deploy)."
+        )
     for warning in dev_vars_warnings(root, env):
         r.warn(warning)
     do.check_bound_classes(r, config.durable_objects, config.migrations, env_path)

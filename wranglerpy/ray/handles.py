@@ -2,9 +2,10 @@
 
 ``HandleClient`` offers what ``wire.client.FrameClient`` offers (``fetch`` and ``call``), so
 the ingress and service bindings speak the same protocol on a cluster as on one machine. The
-answer streams back chunk by chunk (a Ray streaming generator); the request body does not:
-Ray sends a call's arguments whole, so a body is read into memory first (it travels in the
-object store, at most ``MAX_BODY`` bytes).
+answer streams back chunk by chunk (a Ray streaming generator). Ray sends a call's arguments
+whole, so a short request body travels with the call; a body longer than ``STREAM_ABOVE``
+streams in 1 MB items through this process's inbox actor (``ray/inbox.py``) while the call
+runs, so neither side holds it whole. Either way at most ``MAX_BODY`` bytes.
 """
 
 from __future__ import annotations
@@ -15,11 +16,14 @@ from collections.abc import AsyncGenerator, AsyncIterator
 from typing import Any
 
 from wranglerpy.config.schema import ServiceBinding
+from wranglerpy.host.http_limits import CLOUDFLARE_MAX_BODY
+from wranglerpy.ray.inbox import CHUNK, new_connection, process_inbox, push
 from wranglerpy.runtime.service import ServiceFetcher
 from wranglerpy.wire import frames
 from wranglerpy.wire.frames import CallHead, FetchHead, FrameError, ResponseHead, Result
 
-MAX_BODY = 100 * 1024 * 1024  # Cloudflare's request body limit on the Free and Pro plans
+MAX_BODY = CLOUDFLARE_MAX_BODY  # the edge's limit too (Free and Pro plans)
+STREAM_ABOVE = CHUNK  # a longer body streams through the inbox instead of going whole
 
 
 class BodyTooLarge(ValueError):
@@ -27,14 +31,36 @@ class BodyTooLarge(ValueError):
 
 
 async def read_body(stream: AsyncIterator[bytes]) -> bytes:
-    parts: list[bytes] = []
+    return b"".join([chunk async for chunk in limited(stream)])
+
+
+async def limited(stream: AsyncIterator[bytes]) -> AsyncIterator[bytes]:
+    """``stream``, failing with ``BodyTooLarge`` once it passes ``MAX_BODY`` bytes."""
     size = 0
     async for chunk in stream:
         size += len(chunk)
         if size > MAX_BODY:
             raise BodyTooLarge(f"a request body over {MAX_BODY} bytes")
+        yield chunk
+
+
+async def _prefix(stream: AsyncIterator[bytes], size: int) -> tuple[list[bytes], bool]:
+    """The first chunks of ``stream`` up to at least ``size`` bytes; and whether more follow."""
+    parts: list[bytes] = []
+    read = 0
+    async for chunk in stream:
         parts.append(chunk)
-    return b"".join(parts)
+        read += len(chunk)
+        if read > size:
+            return parts, True
+    return parts, False
+
+
+async def _chain(first: list[bytes], rest: AsyncIterator[bytes]) -> AsyncIterator[bytes]:
+    for chunk in first:
+        yield chunk
+    async for chunk in rest:
+        yield chunk
 
 
 class HandleAnswer:
@@ -77,9 +103,10 @@ class HandleAnswer:
 class HandleClient:
     """Calls into the Serve application ``app`` (its deployment has the same name)."""
 
-    def __init__(self, app: str, handle: Any = None) -> None:
+    def __init__(self, app: str, handle: Any = None, inbox: Any = None) -> None:
         self.app = app
         self._handle = handle  # a DeploymentHandle; tests pass a stand-in
+        self.inbox = inbox  # where long bodies go (default: this process's inbox actor)
 
     def _stream(self) -> Any:
         if self._handle is None:
@@ -88,9 +115,18 @@ class HandleClient:
             self._handle = serve.get_deployment_handle(self.app, app_name=self.app)
         return self._handle.options(stream=True)
 
-    async def _open(self, head: bytes, body: bytes | None) -> tuple[asyncio.StreamReader, Any]:
+    async def open(
+        self, head: bytes, body: bytes | None, *extra: Any
+    ) -> tuple[asyncio.StreamReader, Any]:
+        """Start a call (``extra``: further arguments of the replica's ``call``, as a
+        WebSocket's inbox); its frames arrive on the returned reader, ``stop()`` ends it."""
+        return await self._open(head, body, *extra)
+
+    async def _open(
+        self, head: bytes, body: bytes | None, *extra: Any
+    ) -> tuple[asyncio.StreamReader, Any]:
         """Start the call; its frames arrive on the returned reader."""
-        generator = self._stream().call.remote(head, body)
+        generator = self._stream().call.remote(head, body, *extra)
         reader = asyncio.StreamReader(limit=1 << 20)
 
         async def pump() -> None:
@@ -120,19 +156,40 @@ class HandleClient:
         body: bytes | None = None,
         stream: AsyncIterator[bytes] | None = None,
     ) -> HandleAnswer:
+        pusher: asyncio.Future[None] | None = None
         if stream is not None:
-            body = await read_body(stream)
-        reader, stop = await self._open(head.encode(), body)
+            stream = limited(stream)
+            first, more = await _prefix(stream, STREAM_ABOVE)
+            if more:
+                inbox = self.inbox = self.inbox or process_inbox()
+                conn = new_connection()
+                reader, stop = await self._open(head.encode(), None, inbox, conn)
+                pusher = asyncio.ensure_future(push(inbox, conn, _chain(first, stream)))
+            else:
+                body = b"".join(first)
+        if pusher is None:
+            reader, stop = await self._open(head.encode(), body)
         try:
-            kind, payload = await frames.read_frame(reader)
+            reading = asyncio.ensure_future(frames.read_frame(reader))
+            if pusher is not None:
+                waited: set[asyncio.Future[Any]] = {reading, pusher}
+                await asyncio.wait(waited, return_when=asyncio.FIRST_COMPLETED)
+                failed = pusher.exception() if pusher.done() else None
+                if failed is not None and not reading.done():
+                    reading.cancel()
+                    raise failed  # BodyTooLarge, or the client's stream broke
+            kind, payload = await reading
             if kind != frames.RESPONSE:
                 raise FrameError("unexpected answer from the worker")
             answer_head = frames.decode_head(kind, payload)
             assert isinstance(answer_head, ResponseHead)
         except BaseException:
             stop()
+            if pusher is not None:
+                pusher.cancel()
             raise
         answer = HandleAnswer(answer_head, reader, stop)
+        answer.uploading = pusher is not None
         if answer_head.buffered:
             await answer.read_all()
         return answer

@@ -1,32 +1,35 @@
 """D1 and Analytics Engine on a cluster: one single-primary actor owns every SQLite file (as
-D1 itself is single-primary), and the bindings of every replica call it.
+D1 itself is single-primary), and the bindings of every replica call it. It also keeps the
+durable copy of every Durable Object's storage (``object_images.py``).
 
 The actor is named and detached, restarted by Ray when it dies (``max_restarts=-1``), and
 placed by ``ray.toml``'s ``[primary]`` resources; its files live under the Ray target's
-state folder of the node it runs on. The bindings offer the same calls as the local ones
-(``prepare().bind().first/all/run/raw``, ``batch``, ``exec``, ``dump``; ``writeDataPoint``)
-and the same errors: a D1 error travels back as its message and is raised as ``D1Error``
-here, never as a Ray error. Analytics Engine points are checked here (``row_for``) and sent
-without waiting, as ``writeDataPoint`` is not awaited on Cloudflare.
+state folder of the node it runs on. For D1 it is one more store under the D1 binding
+(:class:`RemoteD1Store`, a ``bindings.d1.store.D1Store``): every D1 rule stays in
+``bindings/d1``, the primary runs the local store, and a failed query comes back as the
+store's own exception object (its class and message), never as a Ray error. Analytics
+Engine points are checked here (``row_for``) and sent without waiting, as
+``writeDataPoint`` is not awaited on Cloudflare.
 """
 
 from __future__ import annotations
 
 import time
-from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
 from wranglerpy.bindings.analytics_engine import dataset_path
 from wranglerpy.bindings.analytics_engine.binding import INSERT, row_for
 from wranglerpy.bindings.analytics_engine.binding import setup as ae_setup
-from wranglerpy.bindings.d1 import D1DatabaseBinding, D1Error, database_path
-from wranglerpy.bindings.d1.binding import _check_binding
-from wranglerpy.jsobject import JSObject, options
+from wranglerpy.bindings.d1 import D1DatabaseBinding, database_path
+from wranglerpy.bindings.d1.store import Outcome, Rows, SQLiteD1Store, Statement
+from wranglerpy.jsobject import options
 from wranglerpy.ray.cluster import NAMESPACE
+from wranglerpy.ray.object_images import ObjectImages, Opened
 
 PRIMARY_ACTOR = "wranglerpy-primary"
-Answer = tuple[bool, Any]  # (True, value) or (False, the D1 error's message)
+Answer = tuple[bool, Any]  # (True, value) or (False, the exception the store raised)
+D1_CALLS = frozenset({"rows", "outcome", "batch", "exec", "dump"})
 
 
 class StatePrimary:
@@ -34,46 +37,47 @@ class StatePrimary:
 
     def __init__(self, persist_dir: str) -> None:
         self.persist_dir = Path(persist_dir)
-        self.databases: dict[str, D1DatabaseBinding] = {}
+        self.databases: dict[str, SQLiteD1Store] = {}
         self.datasets: dict[str, Any] = {}
+        self._objects: ObjectImages | None = None
 
-    def _db(self, storage_id: str, name: str) -> D1DatabaseBinding:
+    @property
+    def objects(self) -> ObjectImages:
+        """The durable copy of every Durable Object's storage (see object_images.py)."""
+        if self._objects is None:
+            self._objects = ObjectImages(self.persist_dir)
+        return self._objects
+
+    def object_open(self, key: str, holder: str = "") -> Opened:
+        return self.objects.open(key, holder)
+
+    def object_save(
+        self, key: str, epoch: int, storage: Any, alarms: Any, alarm_ms: float | None
+    ) -> bool:
+        return self.objects.save(key, epoch, storage, alarms, alarm_ms)
+
+    def object_target(self, worker: str) -> dict[str, Any] | None:
+        return self.objects.target(worker)
+
+    def set_object_target(self, worker: str, target: dict[str, Any]) -> None:
+        self.objects.set_target(worker, target)
+
+    def _db(self, storage_id: str) -> SQLiteD1Store:
         db = self.databases.get(storage_id)
         if db is None:
-            path = database_path(self.persist_dir, storage_id)
-            db = self.databases[storage_id] = D1DatabaseBinding(path, name=name)
+            db = SQLiteD1Store(database_path(self.persist_dir, storage_id))
+            self.databases[storage_id] = db
         return db
 
-    async def query(
-        self, storage_id: str, name: str, op: str, sql: str, params: list[Any], arg: Any
-    ) -> Answer:
+    async def d1(self, storage_id: str, call: str, args: tuple[Any, ...]) -> Answer:
+        """One call of the D1 store of ``storage_id``; an error is returned, not raised, so
+        it reaches the caller as itself rather than wrapped in Ray's error."""
+        if call not in D1_CALLS:
+            return False, ValueError(f"unknown D1 store call {call!r}")
         try:
-            stmt = self._db(storage_id, name).prepare(sql).bind(*params)
-            if op == "first":
-                return True, await stmt.first(arg)
-            if op == "raw":
-                return True, await stmt.raw(arg)
-            return True, await stmt.all()
-        except D1Error as exc:
-            return False, str(exc)
-
-    async def batch(
-        self, storage_id: str, name: str, statements: list[tuple[str, list[Any]]]
-    ) -> Answer:
-        try:
-            db = self._db(storage_id, name)
-            return True, await db.batch([db.prepare(sql).bind(*p) for sql, p in statements])
-        except D1Error as exc:
-            return False, str(exc)
-
-    async def exec(self, storage_id: str, name: str, sql: str) -> Answer:
-        try:
-            return True, await self._db(storage_id, name).exec(sql)
-        except D1Error as exc:
-            return False, str(exc)
-
-    async def dump(self, storage_id: str, name: str) -> bytes:
-        return await self._db(storage_id, name).dump()
+            return True, await getattr(self._db(storage_id), call)(*args)
+        except Exception as exc:  # noqa: BLE001 - handed back to the caller, class and all
+            return False, exc
 
     def write_point(self, dataset: str, row: tuple[Any, ...]) -> None:
         from wranglerpy.bindings._sqlite import SQLiteStore
@@ -100,99 +104,61 @@ def ensure_primary(persist_dir: Path, resources: dict[str, float]) -> Any:
     ).remote(str(persist_dir))
 
 
-def _primary() -> Any:
+def primary_actor() -> Any:
+    """The running primary's handle (it is started by ``deploy``)."""
     import ray
 
     return ray.get_actor(PRIMARY_ACTOR, namespace=NAMESPACE)
 
 
-def _unwrap(answer: Answer) -> Any:
-    ok, value = answer
-    if not ok:
-        raise D1Error(str(value))
-    return value
+class RemoteD1Store:
+    """The D1 store of a database the cluster's primary owns (``D1Store``)."""
 
-
-class RemoteStatement:
-    """``db.prepare(sql)`` on a cluster: immutable; ``bind`` returns a new statement."""
-
-    __slots__ = ("_db", "sql", "params")
-
-    def __init__(self, db: RemoteD1Database, sql: str, params: tuple[Any, ...] = ()) -> None:
-        self._db = db
-        self.sql = sql
-        self.params = params
-
-    def __repr__(self) -> str:
-        return f"D1PreparedStatement({self.sql!r}, params={self.params!r})"
-
-    def bind(self, *values: Any) -> RemoteStatement:
-        return RemoteStatement(self._db, self.sql, tuple(_check_binding(v) for v in values))
-
-    async def first(self, column: str | None = None) -> Any:
-        return await self._db._query("first", self, column)
-
-    async def all(self) -> JSObject:
-        result: JSObject = await self._db._query("all", self, None)
-        return result
-
-    async def run(self) -> JSObject:
-        return await self.all()
-
-    async def raw(self, opts: Any = None, **kwargs: Any) -> list[list[Any]]:
-        result: list[list[Any]] = await self._db._query("raw", self, dict(options(opts, **kwargs)))
-        return result
-
-
-class RemoteD1Database:
-    """``env.<D1 binding>`` in a replica: every call goes to the single primary."""
-
-    def __init__(self, storage_id: str, name: str, actor: Any = None) -> None:
+    def __init__(self, storage_id: str, actor: Any = None) -> None:
         self.storage_id = storage_id
-        self.name = name
         self._actor = actor  # tests pass a stand-in
-
-    def __repr__(self) -> str:
-        return f"D1Database({self.name!r})"
 
     def actor(self) -> Any:
         if self._actor is None:
-            self._actor = _primary()
+            self._actor = primary_actor()
         return self._actor
 
-    def prepare(self, sql: str) -> RemoteStatement:
-        if not isinstance(sql, str):
-            raise D1Error(f"D1_TYPE_ERROR: prepare() needs a SQL string, got {type(sql).__name__}")
-        return RemoteStatement(self, sql)
+    async def _call(self, call: str, *args: Any) -> Any:
+        ok, value = await self.actor().d1.remote(self.storage_id, call, args)
+        if not ok:
+            raise value
+        return value
 
-    async def _query(self, op: str, stmt: RemoteStatement, arg: Any) -> Any:
-        answer = await self.actor().query.remote(
-            self.storage_id, self.name, op, stmt.sql, list(stmt.params), arg
-        )
-        return _unwrap(answer)
+    async def rows(self, statement: Statement, limit: int | None = None) -> Rows:
+        rows: Rows = await self._call("rows", statement, limit)
+        return rows
 
-    async def batch(self, statements: Sequence[RemoteStatement]) -> list[JSObject]:
-        stmts = list(statements)
-        for stmt in stmts:
-            if not isinstance(stmt, RemoteStatement):
-                raise D1Error(
-                    f"D1_TYPE_ERROR: batch() takes prepared statements, got {type(stmt).__name__}"
-                )
-        if not stmts:
-            return []
-        plain = [(s.sql, list(s.params)) for s in stmts]
-        result: list[JSObject] = _unwrap(
-            await self.actor().batch.remote(self.storage_id, self.name, plain)
-        )
-        return result
+    async def outcome(self, statement: Statement) -> Outcome:
+        outcome: Outcome = await self._call("outcome", statement)
+        return outcome
 
-    async def exec(self, sql: str) -> JSObject:
-        result: JSObject = _unwrap(await self.actor().exec.remote(self.storage_id, self.name, sql))
-        return result
+    async def batch(self, statements: list[Statement]) -> list[Outcome]:
+        outcomes: list[Outcome] = await self._call("batch", statements)
+        return outcomes
+
+    async def exec(self, sql: str) -> tuple[int, float]:
+        done: tuple[int, float] = await self._call("exec", sql)
+        return done
 
     async def dump(self) -> bytes:
-        data: bytes = await self.actor().dump.remote(self.storage_id, self.name)
-        return data
+        image: bytes = await self._call("dump")
+        return image
+
+    def close(self) -> None:
+        """Nothing to close here: the primary keeps the file open for every node."""
+
+
+class RemoteD1Database(D1DatabaseBinding):
+    """``env.<D1 binding>`` in a replica: the D1 binding over the primary's store."""
+
+    def __init__(self, storage_id: str, name: str, actor: Any = None) -> None:
+        super().__init__(RemoteD1Store(storage_id, actor), name=name)
+        self.storage_id = storage_id
 
 
 class RemoteAnalyticsEngine:
@@ -208,5 +174,5 @@ class RemoteAnalyticsEngine:
     def writeDataPoint(self, point: Any = None, **kwargs: Any) -> None:  # noqa: N802 - the JS name
         row = row_for(options(point, **kwargs), time.time())
         if self._actor is None:
-            self._actor = _primary()
+            self._actor = primary_actor()
         self._actor.write_point.remote(self.dataset, row)

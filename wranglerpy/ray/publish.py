@@ -84,7 +84,7 @@ def deploy(
     target.connect()
     if any(w.ai is not None for w in ordered):
         ensure_ai(target, echo)
-    if any(w.d1_databases or w.analytics_engine_datasets for w in ordered):
+    if any(w.d1_databases or w.analytics_engine_datasets or w.durable_objects for w in ordered):
         from wranglerpy.ray.primary import ensure_primary
 
         ensure_primary(target.state, target.placement.primary.resources)
@@ -158,6 +158,15 @@ def switch(
         first = (str(exc).strip().splitlines() or [type(exc).__name__])[0]
         raise DeployError(f'Deploying "{config.name}" to Ray failed: {first}') from None
     seconds = time.perf_counter() - started
+    if config.durable_objects:  # where its objects start (their storage is the primary's)
+        from wranglerpy.ray.objects import ObjectTarget, register_target
+
+        runtime_env = options["ray_actor_options"]["runtime_env"]
+        register_target(
+            ObjectTarget(
+                config.name, version.id, spec.encode(), str(source_dir), services, runtime_env
+            )
+        )
     log.record(Deployment.new(config.name, version.id, message, source))
     update_ingress(target)
     if config.workers_dev:
@@ -211,7 +220,8 @@ def update_ingress(target: RayTarget) -> None:
 
     options = target.placement.ingress.deployment_options()
     options["user_config"] = routing_config(live_routes(target.paths))
-    app = _deployment(Ingress, "ingress", options).bind()
+    # An ASGI ingress (built by Ingress itself), so Serve's proxies hand it WebSockets too.
+    app = _deployment(serve.ingress()(Ingress), "ingress", options).bind()
     serve.run(app, name=INGRESS_APP, route_prefix="/")
 
 

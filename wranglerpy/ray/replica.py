@@ -18,7 +18,7 @@ from pathlib import Path
 from typing import Any
 
 from wranglerpy.wire import frames
-from wranglerpy.wire.frames import FetchHead, FrameError, Result
+from wranglerpy.wire.frames import FetchHead, FrameError, Result, WebSocketHead
 
 CALLER_GONE_GRACE = 5.0  # how long a handler may run on once its caller left
 AHEAD = 64  # answer chunks written ahead of the generator before the worker waits
@@ -98,6 +98,10 @@ class WorkerReplica:
         if backends is not None:
             backends.export()
         self.sink = TailSink()
+        if primary:  # Durable Objects: one actor per object, storage saved to the primary
+            from wranglerpy.ray.objects import route_objects
+
+            route_objects(decoded, spec, source, services)
         if capture_output:
             _install_output_capture(self.sink, config.name, decoded.log_level)
         self.app, self.load_ms, _ = make_app(decoded, self.sink)
@@ -116,8 +120,12 @@ class WorkerReplica:
                 values[dataset.binding] = RemoteAnalyticsEngine(dataset.dataset)
         self.server = FrameServer(self.app.wire_handlers())
 
-    async def call(self, head: bytes, body: bytes | None = None) -> AsyncGenerator[bytes, None]:
-        """Serve one call; yields the answer's frames as the worker writes them."""
+    async def call(
+        self, head: bytes, body: bytes | None = None, inbox: Any = None, conn: str = ""
+    ) -> AsyncGenerator[bytes, None]:
+        """Serve one call; yields the answer's frames as the worker writes them. A WebSocket
+        call's messages from the client, or a long request body, arrive through ``inbox``
+        (``ray/inbox.py``) under ``conn``."""
         from wranglerpy.wire.server import Call
 
         try:
@@ -127,6 +135,7 @@ class WorkerReplica:
             yield Result(False, None, "Error", str(exc)).encode()
             return
         out = QueueWriter()
+        is_socket = isinstance(decoded, WebSocketHead)
         call = Call(out, has_body=isinstance(decoded, FetchHead))  # type: ignore[arg-type]
 
         async def run() -> None:
@@ -138,7 +147,14 @@ class WorkerReplica:
         async def feed() -> None:
             if call.body_done:
                 return
-            if body:
+            if inbox is not None:
+                from wranglerpy.ray.inbox import pull
+
+                # A WebSocket whose ingress died is closed abnormally, as on the edge.
+                lost = frames.dumps(["close", 1006, "", False]) if is_socket else None
+                async for item in pull(inbox, conn, lost):
+                    await call._feed(item)  # noqa: SLF001
+            elif body:
                 await call._feed(body)  # noqa: SLF001
             await call._feed(None)  # noqa: SLF001
 

@@ -1,7 +1,8 @@
 """Run an ASGI app (FastAPI, Quart, ...) for one ``Request``: ``await asgi.fetch(app, request, env)``.
 
-The app sees ``scope["env"]`` (and ``scope["ctx"]``), as on Cloudflare; its response streams
-back as the app sends it.
+The app sees ``scope["env"]`` and no ``ctx``, as on Cloudflare (SDK ``asgi.py``
+``request_to_scope``; work after the response goes through ``workers.wait_until``); its
+response streams back as the app sends it.
 """
 
 from __future__ import annotations
@@ -22,7 +23,9 @@ async def fetch(
     app: Any, request: Request, env: Any, ctx: Any = None, state: dict[str, Any] | None = None
 ) -> Response:
     parts = urlsplit(request.url)
-    scope = {
+    # Exactly the SDK's keys (SDK/asgi.py request_to_scope): no server, client or root_path,
+    # which ASGI makes optional, so an app that needs them fails here as it would there.
+    scope: dict[str, Any] = {
         "type": "http",
         "asgi": {"version": "3.0", "spec_version": "2.3"},
         "http_version": "1.1",
@@ -31,17 +34,11 @@ async def fetch(
         "path": unquote(parts.path or "/"),  # ASGI: percent-decoded; raw_path keeps it
         "raw_path": (parts.path or "/").encode(),
         "query_string": parts.query.encode(),
-        "root_path": "",
         "headers": request.headers.raw(),
-        "server": (
-            parts.hostname or "localhost",
-            parts.port or (443 if parts.scheme == "https" else 80),
-        ),
-        "client": ("127.0.0.1", 0),
         "env": env,
-        "ctx": ctx,
-        "state": dict(state) if state is not None else {},
     }
+    if state is not None:
+        scope["state"] = dict(state)  # lifespan state, a shallow copy per request
     body_iter = request.body if request.has_body() else None
     started: asyncio.Future[dict[str, Any]] = asyncio.get_running_loop().create_future()
     chunks: asyncio.Queue[Any] = asyncio.Queue()

@@ -14,6 +14,15 @@ from typing import Any
 
 from wranglerpy.jsobject import JSObject
 from wranglerpy.runtime.buffers import ArrayBuffer, JsType, Uint8Array
+from wranglerpy.runtime.limits import (
+    _meter,
+    _Metered,
+    _thread_time,
+    end_step,
+    overrun,
+    start_step,
+    wake_watchdog,
+)
 
 try:
     import greenlet
@@ -228,8 +237,9 @@ class _Driver:
         self._invocation = invocation
 
     def __await__(self) -> Generator[Any, Any, Any]:
-        from wranglerpy.runtime.limits import _Metered, end_step, start_step
-
+        clock = _thread_time
+        limits_meter = _meter
+        start_step_wake = wake_watchdog
         coroutine = self._coroutine
         invocation = self._invocation
 
@@ -247,22 +257,43 @@ class _Driver:
                     return ("raise", exc)
                 kind, value = child.parent.switch(("yield", yielded))
 
-        def resume(*args: Any) -> Any:
-            # One step of the handler, charged to its invocation.
-            if invocation is None:
-                return child.switch(*args)
-            outer = start_step(invocation)
+        def metered_resume(*args: Any) -> Any:
+            # One step of the handler, charged to its invocation (start_step/end_step inlined
+            # for the usual case: no other invocation's step around this one).
+            meter = limits_meter
+            outer = meter.running
+            if outer is not None:
+                outer = start_step(invocation)
+                try:
+                    message = child.switch(*args)
+                except BaseException:
+                    end_step(invocation, outer, check=False)
+                    raise
+                end_step(invocation, outer)
+                return message
+            started = clock()
+            meter.running = invocation
+            meter.since = started
+            if started + invocation.cpu_limit - invocation.cpu_used < meter.check_at:
+                start_step_wake()
             try:
                 message = child.switch(*args)
             except BaseException:
-                end_step(invocation, outer, check=False)
+                end_step(invocation, None, check=False)
                 raise
-            end_step(invocation, outer)
+            ended = clock()
+            invocation.cpu_used += ended - meter.since
+            meter.running = None
+            meter.since = ended
+            meter.fired = None
+            if invocation.cpu_used > invocation.cpu_limit:
+                overrun(invocation)
             return message
 
         child = greenlet.greenlet(step)
         child._wranglerpy_driver = True
         child.gr_context = greenlet.getcurrent().gr_context  # same contextvars as the task
+        resume = child.switch if invocation is None else metered_resume
         message: Any = resume("send", None)
         while True:
             if isinstance(message, _Await):
@@ -295,7 +326,9 @@ def _meter_code() -> None:
 
     code = _Driver.__await__.__code__
     limits._METER_CODE.add(code)
-    limits._METER_CODE.update(c for c in code.co_consts if getattr(c, "co_name", "") == "resume")
+    limits._METER_CODE.update(
+        c for c in code.co_consts if getattr(c, "co_name", "") == "metered_resume"
+    )
 
 
 _meter_code()

@@ -215,10 +215,21 @@ def start_step(invocation: Invocation) -> Any:
     meter.running = invocation
     meter.since = started
     if started + invocation.cpu_limit - invocation.cpu_used < meter.check_at:
-        watchdog = _Watchdog.instance
-        if watchdog is not None:
-            watchdog.wake()  # due before the watchdog would look again
+        wake_watchdog()
     return outer
+
+
+def wake_watchdog() -> None:
+    """A step is due before the watchdog would look again: make it look now."""
+    watchdog = _Watchdog.instance
+    if watchdog is not None:
+        watchdog.wake()
+
+
+def overrun(invocation: Invocation) -> None:
+    """Over budget inside C code the signal could not interrupt: fail the invocation now."""
+    invocation.exceeded = True
+    raise CpuLimitExceeded(CPU_EXCEEDED)
 
 
 def end_step(invocation: Invocation, outer: Any, check: bool = True) -> None:
@@ -233,9 +244,7 @@ def end_step(invocation: Invocation, outer: Any, check: bool = True) -> None:
     meter.since = ended
     meter.fired = None
     if check and invocation.cpu_used > invocation.cpu_limit:
-        # Over budget inside C code the signal could not interrupt: fail it now.
-        invocation.exceeded = True
-        raise CpuLimitExceeded(CPU_EXCEEDED)
+        overrun(invocation)
 
 
 class _Metered:
@@ -272,7 +281,13 @@ class _Metered:
 
 
 # Where SIGXCPU must not raise: the meter's own bookkeeping (the step's end check fails it).
-_METER_CODE = {_Metered.__await__.__code__, start_step.__code__, end_step.__code__}
+_METER_CODE = {
+    _Metered.__await__.__code__,
+    start_step.__code__,
+    end_step.__code__,
+    wake_watchdog.__code__,
+    overrun.__code__,
+}
 
 
 def metered(awaitable: Any, invocation: Invocation | None = None) -> Any:

@@ -48,7 +48,9 @@ def makes_calls(value: Any) -> bool:
     kind = type(value)
     known = _makes_calls.get(kind)
     if known is None:
-        body = any(c.__name__ in ("R2Object", "R2ObjectBody") for c in kind.__mro__)
+        body = any(c.__name__ in ("R2Object", "R2ObjectBody") for c in kind.__mro__) or hasattr(
+            kind, "__aiter__"
+        )  # a stream (a streamed AI answer) is read, not called: wrapped, `async for` failed
         known = (
             not body
             and (

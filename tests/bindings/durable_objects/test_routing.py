@@ -65,3 +65,14 @@ async def test_calls_for_a_remote_object_run_in_its_one_instance(make_host: Make
         await there.boom()
     with pytest.raises(TypeError, match='does not implement the method "_private"'):
         await there._rpc("_private", (), {})
+
+
+def test_a_fetch_of_a_request_made_by_worker_code_can_be_encoded() -> None:
+    """``Request.method`` is an ``HTTPMethod`` (a str subclass marshal refuses): a stub's
+    fetch to an object in another process must still encode."""
+    from wranglerpy.bindings.durable_objects.routing import decode_call, encode_fetch
+    from wranglerpy.runtime.request_response import Request
+
+    request = Request("https://object/", method="POST", headers={"x-a": "1"}, body=b"hi")
+    call = encode_fetch(request.method, request.url, list(request.headers.items()), b"hi")
+    assert decode_call(call) == ("fetch", "POST", "https://object/", [("x-a", "1")], b"hi")

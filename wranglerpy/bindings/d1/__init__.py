@@ -12,12 +12,15 @@ from pathlib import Path
 from wranglerpy.bindings._sqlite import state_dir
 from wranglerpy.bindings.d1.binding import D1DatabaseBinding, D1PreparedStatement
 from wranglerpy.bindings.d1.sql import D1Error, split_sql
+from wranglerpy.bindings.d1.store import D1Store, SQLiteD1Store
 from wranglerpy.config.schema import D1Database
 
 __all__ = [
     "D1DatabaseBinding",
     "D1Error",
     "D1PreparedStatement",
+    "D1Store",
+    "SQLiteD1Store",
     "create",
     "database_path",
     "split_sql",

@@ -27,11 +27,38 @@ __all__ = [
     "attach",
     "build_bindings",
     "host_for",
+    "route_through",
     "start_hosts",
 ]
 
 # One host per worker in this process (a worker process hosts one worker).
 _HOSTS: dict[str, ObjectHost] = {}
+# Set by a target whose objects live elsewhere (the Ray target: one actor per object).
+_ROUTER: Any = None
+
+
+class NotHosting:
+    """The ownership of a process that hosts no object: every call goes to the router."""
+
+    socket_path: str | None = None
+    serves_wire = False
+
+    def may_host(self, namespace: str) -> None:
+        pass
+
+    def owns(self, namespace: str) -> bool:
+        return False
+
+    def release(self) -> None:
+        pass
+
+
+def route_through(router: Any) -> None:
+    """Send every Durable Object call of the workers built from now on in this process to
+    ``router`` (a routing ``Locator`` and ``Courier`` in one: it names the owner of every
+    object and carries calls there). None: back to the registry's routing."""
+    global _ROUTER  # noqa: PLW0603 - one routing per process, like _HOSTS
+    _ROUTER = router
 
 
 def host_for(worker: str) -> ObjectHost | None:
@@ -69,7 +96,9 @@ def build_bindings(
     if not worker.durable_objects and not worker.migrations:
         return {}
     routing: dict[str, Any] = {}
-    if registry_dir is not None:
+    if _ROUTER is not None:
+        routing = {"ownership": NotHosting(), "locator": _ROUTER, "courier": _ROUTER}
+    elif registry_dir is not None:
         from wranglerpy.bindings.durable_objects.remote import (
             Ownership,
             RegistryLocator,

@@ -157,7 +157,13 @@ class ObjectHost:
             asyncio.ensure_future(self.alarms.run()),
             asyncio.ensure_future(self._sweep()),
         ]
-        if self.ownership is not None and self.classes and self.ownership.socket_path is None:
+        serves_wire = getattr(self.ownership, "serves_wire", True)
+        if (
+            self.ownership is not None
+            and serves_wire
+            and self.classes
+            and self.ownership.socket_path is None
+        ):
             from wranglerpy.bindings.durable_objects.remote import bind_socket, frame_server
 
             sock, path = bind_socket()

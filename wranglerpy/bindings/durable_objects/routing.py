@@ -53,7 +53,9 @@ def encode_call(method: str, args: list[Any], kwargs: dict[str, Any]) -> bytes:
 
 def encode_fetch(method: str, url: str, headers: list[tuple[str, str]], body: bytes) -> bytes:
     """A ``stub.fetch`` for another process, its body read whole (streams do not cross)."""
-    return marshal.dumps(("fetch", method, url, headers, body))
+    # Plain str pairs: marshal refuses str subclasses (a header name type, a JS-like str).
+    plain = [(str(name), str(value)) for name, value in headers]
+    return marshal.dumps(("fetch", str(method), str(url), plain, bytes(body)))
 
 
 def decode_call(data: bytes) -> tuple[Any, ...]:

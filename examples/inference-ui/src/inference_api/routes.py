@@ -36,8 +36,20 @@ def _env() -> Any:
     return cast(dict[str, Any], request.scope)["env"]
 
 
+class _AfterResponse:
+    """``ctx.waitUntil`` for an ASGI app: Cloudflare's ``asgi.fetch`` puts no ``ctx`` in the
+    scope, so work after the response goes through ``workers.wait_until``."""
+
+    @staticmethod
+    def waitUntil(awaitable: Any) -> None:  # noqa: N802 - the Workers name
+        from workers import wait_until
+
+        wait_until(awaitable)
+
+
 def _ctx() -> Any:
-    return cast(dict[str, Any], request.scope).get("ctx")
+    # A host that passes its own ctx in the scope (the example's unit tests) is used as is.
+    return cast(dict[str, Any], request.scope).get("ctx") or _AfterResponse
 
 
 @bp.get("/")

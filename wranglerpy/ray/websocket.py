@@ -1,0 +1,139 @@
+"""WebSocket upgrades through the Ray ingress.
+
+Serve's HTTP proxy (on every node) speaks ASGI WebSockets to an ingress built with
+``serve.ingress``; the ingress relays the handshake to the worker's replicas as a
+``WebSocketHead`` call, as the edge router does (``runtime/websocket_wire.py``). The worker's
+messages come back on the call's streaming generator, one DATA frame per message. The other
+direction needs a channel Ray does not give a call (arguments are sent whole, once): each
+ingress replica keeps one small actor, an ``Inbox`` (``ray/inbox.py``), on its own node; the
+ingress puts each client message there under the connection's id, and the worker's replica
+takes them out. The inbox is owned by the ingress replica, so it goes when that replica goes,
+and the worker sees its client leave.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+from typing import Any
+
+from wranglerpy.ray.inbox import new_connection
+from wranglerpy.wire import frames
+from wranglerpy.wire.frames import ResponseHead, WebSocketHead
+
+Scope = dict[str, Any]
+
+
+def handshake(scope: Scope, host: str, client_ip: str) -> WebSocketHead:
+    """The ``WebSocketHead`` of an ASGI WebSocket scope, with the headers the edge sends."""
+    from wranglerpy.deploy.router import HOP_BY_HOP
+
+    headers = [(k, v) for k, v in scope["headers"] if k.decode("latin-1") not in HOP_BY_HOP]
+    headers += [
+        (b"upgrade", b"websocket"),
+        (b"cf-connecting-ip", client_ip.encode("latin-1")),
+        (b"x-forwarded-proto", b"http"),
+    ]
+    query = scope.get("query_string", b"").decode("latin-1")
+    target = scope["path"] + (f"?{query}" if query else "")
+    return WebSocketHead(
+        method="GET", url=f"http://{host or '127.0.0.1'}{target}", headers=headers, client=client_ip
+    )
+
+
+async def relay(
+    client: Any, inbox: Any, head: WebSocketHead, scope: Scope, receive: Any, send: Any
+) -> None:
+    """Relay one ASGI WebSocket to the worker behind ``client`` (a ``HandleClient``) until
+    either side closes."""
+    from wranglerpy.ray.handles import HandleAnswer
+
+    first = await receive()
+    if first["type"] != "websocket.connect":
+        return
+    conn = new_connection()
+    try:
+        reader, stop = await client.open(head.encode(), None, inbox, conn)
+        kind, payload = await frames.read_frame(reader)
+        answer_head = frames.decode_head(kind, payload)
+        if not isinstance(answer_head, ResponseHead):
+            raise frames.FrameError("unexpected answer from the worker")
+    except (ConnectionError, frames.FrameError):
+        await inbox.drop.remote(conn)
+        await send({"type": "websocket.close", "code": 1011, "reason": "worker not reachable"})
+        return
+    answer = HandleAnswer(answer_head, reader, stop)
+    if answer_head.status != 101:
+        body = await answer.read_all()
+        await inbox.drop.remote(conn)
+        await refuse(scope, send, answer_head, body)
+        return
+    protocol = next(
+        (
+            v.decode("latin-1")
+            for k, v in answer_head.headers
+            if k.lower() == b"sec-websocket-protocol"
+        ),
+        None,
+    )
+    await send({"type": "websocket.accept", "subprotocol": protocol})
+
+    async def from_client() -> None:
+        try:
+            while True:
+                message = await receive()
+                if message["type"] == "websocket.receive":
+                    data = message.get("text")
+                    data = data if data is not None else message.get("bytes") or b""
+                    await inbox.put.remote(conn, frames.dumps(["message", data]))
+                elif message["type"] == "websocket.disconnect":
+                    code = message.get("code", 1005)
+                    reason = message.get("reason") or ""
+                    await inbox.put.remote(conn, frames.dumps(["close", code, reason, True]))
+                    return
+        finally:
+            with contextlib.suppress(Exception):
+                await inbox.put.remote(conn, None)  # after the close, in order
+
+    async def to_client() -> None:
+        try:
+            async for chunk in answer.chunks():
+                item = frames.loads(chunk)
+                if item[0] == "message":
+                    key = "text" if isinstance(item[1], str) else "bytes"
+                    await send({"type": "websocket.send", key: item[1]})
+                elif item[0] == "close":
+                    code = 1000 if item[1] in (1005, 1006) else item[1]
+                    await send({"type": "websocket.close", "code": code, "reason": item[2] or ""})
+                    return
+        except ConnectionError:  # the worker's replica is gone
+            await send({"type": "websocket.close", "code": 1011, "reason": "worker lost"})
+
+    tasks = [asyncio.ensure_future(from_client()), asyncio.ensure_future(to_client())]
+    try:
+        await asyncio.wait(tasks, return_when=asyncio.FIRST_COMPLETED)
+        await asyncio.wait(tasks, timeout=5)
+    finally:
+        for task in tasks:
+            task.cancel()
+        await asyncio.gather(*tasks, return_exceptions=True)
+        answer.close()
+        with contextlib.suppress(Exception):
+            await inbox.drop.remote(conn)
+
+
+async def refuse(scope: Scope, send: Any, head: ResponseHead, body: bytes) -> None:
+    """The worker refused the upgrade: its answer as an HTTP response when the server allows
+    it (ASGI's denial-response extension), otherwise a close before accepting (a 403)."""
+    if "websocket.http.response" in (scope.get("extensions") or {}):
+        await send(
+            {
+                "type": "websocket.http.response.start",
+                "status": head.status,
+                "headers": [(k, v) for k, v in head.headers if k.lower() != b"content-length"]
+                + [(b"content-length", str(len(body)).encode())],
+            }
+        )
+        await send({"type": "websocket.http.response.body", "body": body})
+    else:
+        await send({"type": "websocket.close", "code": 1008, "reason": f"refused ({head.status})"})
