@@ -149,14 +149,21 @@ def bench_concurrent(streams: tuple[int, ...] = (1, 4, 8)) -> dict[str, Any]:
         engine = Engine(threads=THREADS, max_batch=max(streams))
         await one(engine)  # load
         out: dict[str, Any] = {}
-        for n in streams:
-            rates = []
-            for _ in range(RUNS):
-                start = time.perf_counter()
+        rates: dict[int, list[float]] = {n: [] for n in streams}
+        cpu_rates: dict[int, list[float]] = {n: [] for n in streams}
+        for _ in range(RUNS):  # 1, 4, 8 in turn each round: a load change hits all alike
+            for n in streams:
+                start, cpu = time.perf_counter(), time.process_time()
                 counts = await asyncio.gather(*(one(engine) for _ in range(n)))
-                rates.append(sum(counts) / (time.perf_counter() - start))
-            out[str(n)] = round(statistics.median(rates), 1)
+                rates[n].append(sum(counts) / (time.perf_counter() - start))
+                # with one intra-op thread the process's CPU time is the work itself
+                cpu_rates[n].append(sum(counts) / (time.process_time() - cpu))
+        for n in streams:
+            out[str(n)] = round(statistics.median(rates[n]), 1)
+            out[f"cpu_{n}"] = round(statistics.median(cpu_rates[n]), 1)
         out["ratio_8_to_1"] = round(out[str(streams[-1])] / out[str(streams[0])], 2)
+        out["cpu_ratio_8_to_1"] = round(out[f"cpu_{streams[-1]}"] / out[f"cpu_{streams[0]}"], 2)
+        out["load"] = round(os.getloadavg()[0], 1)
         return out
 
     return asyncio.run(main())
@@ -357,7 +364,12 @@ def bench_ttft_interleaved() -> dict[str, Any]:
 
 def print_concurrent(c: dict[str, Any]) -> None:
     rates = ", ".join(f"{n} streams {c[n]} tok/s" for n in c if n.isdigit())
+    cpu = ", ".join(f"{n} streams {c[f'cpu_{n}']}" for n in c if n.isdigit())
     print(f"  concurrent greedy chats (aggregate): {rates}; 8 vs 1: {c['ratio_8_to_1']}x")
+    print(
+        f"  per CPU second of the process: {cpu} tok; 8 vs 1: {c['cpu_ratio_8_to_1']}x "
+        f"(load average {c['load']})"
+    )
 
 
 def main() -> int:
