@@ -3,8 +3,8 @@
 A decode step multiplies one row per sequence; there ``accuracy_level=4`` (activations
 quantised to int8 per block) is the fast kernel. A prompt is tens to hundreds of rows at
 once, and there onnxruntime's float path (dequantise a block of weights once, then an fp32
-GEMM over every row) is faster: 1.3x on the 36-token prompt and 1.7x on the 484-token one
-(bench/ai_prefill.py). The weights are the same bytes; only the activations skip the int8
+GEMM over every row) is faster: 1.17x on the 36-token prompt and 1.22x on the 484-token one
+(bench/ai_prefill.py, load average 6.6). The weights are the same bytes; only the activations skip the int8
 rounding, and greedy output still equals llama.cpp's token for token on both reference
 prompts (tests/ai/test_reference.py). The 8-bit output head keeps int8 activations (its
 float kernel is 90x slower, and it sees one row per sequence anyway).
