@@ -9,7 +9,7 @@ from one client's message until all 1,000 clients have the broadcast (received b
 clients, ws_receivers.py, so the bench's own client work does not dominate the figure).
 
     .venv/bin/python bench/do_bench.py        # SOCKETS=1000 OPS=20000 RUNS=3 BROADCASTS=15
-    .venv/bin/python bench/do_bench.py --json --only=sockets   # in_process, rpc, sockets
+    .venv/bin/python bench/do_bench.py --json --only=sockets   # in_process, rpc, sockets, edge_sockets
 
 Beside wall times, CPU figures (sync kv per op, the server's CPU per broadcast) show what
 the product costs when other jobs share the cores.

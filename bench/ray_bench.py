@@ -16,6 +16,8 @@ cluster start-up 43.5 s; deploy ray 43.8 s vs edge 9.8 s; idle RSS head 964 -> 1
 node_a 497 -> 1,225 MB, node_b 496 -> 831 MB (bare -> with the example); GET /health ray
 37 req/s vs edge 85 (0.44x); GET /stream/health ray 33 vs edge 62 (0.54x); first chat
 message-part ray 483 ms vs edge 650 ms (0.74x); failed requests ray 0, edge 10.
+Queue messages end to end (bench/ray_queues.py, in the same run; 2 rounds of 2,000): ray
+1,905 msg/s (producer node_a, consumer node_b, store in the primary) vs edge 3,804 (0.50x).
 
 Durable Object RPC on Ray beside dev: bench/ray_do_bench.py (head + 1 node, no model needed):
 read p50 2.74 ms vs dev in-process 0.01 ms; write (storage image saved to the primary before
@@ -178,6 +180,7 @@ def main() -> None:
     parser.add_argument("--concurrency", type=int, default=16)
     parser.add_argument("--chats", type=int, default=5)
     parser.add_argument("--rounds", type=int, default=2)
+    parser.add_argument("--queue-messages", type=int, default=2000)
     parser.add_argument("--body-mb", default="1,10,50", help="request body sizes to time")
     args = parser.parse_args()
     sizes = [int(float(mb) * 1024 * 1024) for mb in args.body_mb.split(",") if mb]
@@ -270,6 +273,21 @@ def main() -> None:
                 else:
                     took = [asyncio.run(upload(url, "body-sink.localhost", size)) for _ in range(3)]
                 bodies[size][name] = statistics.median(took)
+        # Queue messages/s end to end, Ray beside a local edge (bench/ray_queues.py).
+        from bench.ray_queues import run_on as queues_on
+
+        try:
+            queue_lines = queues_on(
+                cluster,
+                env,
+                work,
+                args.queue_messages,
+                args.rounds,
+                http_port=cluster.http_port,
+                state_dir=work / "ray",
+            )
+        except (Exception, SystemExit) as exc:  # noqa: BLE001 - keep the figures above
+            queue_lines = [f"queue messages end to end: not measured ({exc})"]
     finally:
         if edge_started:
             subprocess.run(
@@ -311,6 +329,7 @@ def main() -> None:
             f"above idle while it crossed: {extra}"
         )
     print(f"failed requests: {failures}")
+    print("\n".join(queue_lines))
 
 
 if __name__ == "__main__":

@@ -227,3 +227,14 @@ async def test_only_a_call_to_an_instance_that_had_left_is_sent_again(message, r
         with pytest.raises(Error, match="was reset: the node running it went away"):
             await router.send("w", address, b"call")
         assert handle.calls == 1
+
+
+async def test_the_objects_events_get_the_workers_limits(tmp_path, monkeypatch, primary):
+    folder, spec = make_replica(tmp_path, COUNTER, TOML + "\n[limits]\ncpu_ms = 50\n", "rooms")
+    monkeypatch.chdir(folder)
+    try:
+        actor = instance(ObjectTarget("rooms", "v1", spec, str(folder)), primary)
+        assert actor.host.limits.cpu_ms == 50
+    finally:
+        durable_objects.route_through(None)
+        durable_objects._HOSTS.pop("rooms", None)  # noqa: SLF001

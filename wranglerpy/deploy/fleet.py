@@ -14,10 +14,9 @@ from wranglerpy.deploy.versions import Version
 from wranglerpy.errors import DeployError
 from wranglerpy.host.pool import Spares, StartFailed, WorkerPool
 from wranglerpy.host.process import WorkerProcess
-from wranglerpy.host.sockets import bind_unix
+from wranglerpy.host.sockets import FrameSocket
 from wranglerpy.logs.hub import LogHub
 from wranglerpy.runtime.spec import WorkerSpec
-from wranglerpy.wire.client import FrameClient
 
 
 class Fleet:
@@ -33,11 +32,11 @@ class Fleet:
         self.name = spec.config.name
         # Seconds the router waits before each request (--simulate-latency's client leg).
         self.client_delay = spec.latency.client_ms / 1000 if spec.latency is not None else 0.0
-        self.frames, self.frames_path = bind_unix(f"edge-{self.name}")
-        self.client = FrameClient(str(self.frames_path))
+        self.frames = FrameSocket(f"edge-{self.name}")
+        self.client = self.frames.client
         self.pool = WorkerPool(
             self.name,
-            [self.frames.fileno()],
+            [self.frames.sock.fileno()],
             hub,
             size=processes,
             require_clean_load=True,
@@ -51,7 +50,7 @@ class Fleet:
         try:
             await self.pool.start(self.spec)
         except StartFailed as exc:
-            self._close()
+            self.frames.close()
             if exc.detail:
                 raise DeployError(
                     f'Worker "{self.name}" failed to load; nothing was switched.\n{exc.detail}'
@@ -60,14 +59,9 @@ class Fleet:
 
     async def stop(self, grace: float = 5.0) -> None:
         await self.pool.stop(grace)
-        self._close()
+        self.frames.close()
 
     async def drain_and_stop(self, settle: float = 0.5) -> None:
         """Let the router's requests finish (bounded by the drain time), then stop."""
         await self.pool.drain_and_stop(settle=settle, limit=self.spec.drain_seconds)
-        self._close()
-
-    def _close(self) -> None:
-        self.client.close()
         self.frames.close()
-        self.frames_path.unlink(missing_ok=True)

@@ -255,6 +255,7 @@ class ObjectActor:
             emit=self.sink.emit,
             log=self._log,
         )
+        self.host.limits = config.limits  # each event an invocation with the worker's [limits]
         self.host.env = replica.app.env
         if replica.app.loaded is not None:
             self.host.bind_module(replica.app.loaded.module)

@@ -26,14 +26,16 @@ from wranglerpy.bindings.d1.store import Outcome, Rows, SQLiteD1Store, Statement
 from wranglerpy.jsobject import options
 from wranglerpy.ray.cluster import NAMESPACE
 from wranglerpy.ray.object_images import ObjectImages, Opened
+from wranglerpy.ray.stores import MessageStores
 
 PRIMARY_ACTOR = "wranglerpy-primary"
 Answer = tuple[bool, Any]  # (True, value) or (False, the exception the store raised)
 D1_CALLS = frozenset({"rows", "outcome", "batch", "exec", "dump"})
 
 
-class StatePrimary:
-    """The actor's class: the only process that opens the cluster's D1 and AE files."""
+class StatePrimary(MessageStores):
+    """The actor's class: the only process that opens the cluster's D1 and AE files (and,
+    through ``MessageStores``, its queue and workflow stores)."""
 
     def __init__(self, persist_dir: str) -> None:
         self.persist_dir = Path(persist_dir)

@@ -84,7 +84,10 @@ def deploy(
     target.connect()
     if any(w.ai is not None for w in ordered):
         ensure_ai(target, echo)
-    if any(w.d1_databases or w.analytics_engine_datasets or w.durable_objects for w in ordered):
+    if any(
+        w.d1_databases or w.analytics_engine_datasets or w.durable_objects or _messaging(w)
+        for w in ordered
+    ):
         from wranglerpy.ray.primary import ensure_primary
 
         ensure_primary(target.state, target.placement.primary.resources)
@@ -100,6 +103,11 @@ def deploy(
         switch(target, version, echo, message=message, source="deploy")
         versions.append(version)
     return versions
+
+
+def _messaging(worker: WorkerConfig) -> bool:
+    """Queues and Workflows keep their state in the primary too (ray/stores.py)."""
+    return bool(worker.queue_producers or worker.queue_consumers or worker.workflows)
 
 
 def ensure_ai(target: RayTarget, echo: Echo) -> None:

@@ -118,6 +118,15 @@ class WorkerReplica:
                 values[db.binding] = RemoteD1Database(db.storage_id, db.database_name or db.binding)
             for dataset in config.analytics_engine_datasets:
                 values[dataset.binding] = RemoteAnalyticsEngine(dataset.dataset)
+        # Queues and Workflows: their stores are the primary's; consumers and engines run here.
+        self.background: list[Any] = []
+        if primary and (config.queue_producers or config.queue_consumers or config.workflows):
+            from wranglerpy.ray import background
+
+            stores = background.attach_bindings(config, values)
+            self.background = background.start_background(
+                self.app, config, decoded.persist_dir, stores
+            )
         self.server = FrameServer(self.app.wire_handlers())
 
     async def call(
@@ -179,3 +188,22 @@ class WorkerReplica:
     def check_health(self) -> None:
         """Serve's health check: a replica whose worker failed to load still answers (500s,
         as on the edge), so it is healthy; a dead event loop is not."""
+
+    def __del__(self) -> Any:
+        """Serve's graceful shutdown (a rollout, a scale-down) calls this and awaits what it
+        returns: the queue consumers settle their batches in flight and the workflow engines
+        hand their instances back, as a stopping edge worker does. Python's own collection
+        of the object finds nothing left to stop."""
+        running = getattr(self, "background", None)
+        if not running:
+            return None
+        self.background = []
+        try:
+            asyncio.get_running_loop()
+        except RuntimeError:
+            for item in running:
+                item.stop()
+            return None
+        from wranglerpy.bindings.background import stop_background
+
+        return stop_background(running)

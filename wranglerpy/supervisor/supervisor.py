@@ -31,13 +31,12 @@ from wranglerpy.host.pool import (
 )
 from wranglerpy.host.process import WorkerProcess
 from wranglerpy.host.schedule import CronScheduler, fire_cron
-from wranglerpy.host.sockets import bind_tcp, bind_unix
+from wranglerpy.host.sockets import FrameSocket, bind_tcp
 from wranglerpy.logs.hub import LogHub
 from wranglerpy.runtime.spec import WorkerSpec
 from wranglerpy.supervisor.build import run_build
 from wranglerpy.supervisor.migrations import apply_pending_migrations
 from wranglerpy.supervisor.python_deps import ensure_dependencies
-from wranglerpy.wire.client import FrameClient
 
 ConfigReloader = Callable[[WorkerConfig], WorkerConfig]
 RETRY_SECONDS = 2.0  # a worker that could not start at all is tried again after this
@@ -47,15 +46,10 @@ RETRY_SECONDS = 2.0  # a worker that could not start at all is tried again after
 class ManagedWorker:
     config: WorkerConfig
     tcp: socket  # its public port
-    uds: socket  # its frame socket (service bindings, crons)
-    uds_path: Path
+    frames: FrameSocket  # service bindings, crons
     pool: WorkerPool
     url: str
     lock: asyncio.Lock = field(default_factory=asyncio.Lock)
-    client: FrameClient = field(init=False)
-
-    def __post_init__(self) -> None:
-        self.client = FrameClient(str(self.uds_path))
 
     @property
     def name(self) -> str:
@@ -117,7 +111,7 @@ class Supervisor:
         self.spares = Spares(process_factory, keep=1)
         self.backoff = backoff
         self.crons = CronScheduler(
-            lambda name, cron, ms: fire_cron(self.workers[name].client, hub, name, cron, ms)
+            lambda name, cron, ms: fire_cron(self.workers[name].frames.client, hub, name, cron, ms)
         )
         self.workers: dict[str, ManagedWorker] = {}
         self._stopping = False
@@ -148,12 +142,12 @@ class Supervisor:
                 owner=f'Worker "{config.name}"',
                 hint=f"Move it with {flag}--worker-port {config.name}=PORT (or its [dev] port).",
             )
-            uds, uds_path = bind_unix(config.name)
-            fds = [uds.fileno(), tcp.fileno()]
+            frames = FrameSocket(config.name)
+            fds = [frames.sock.fileno(), tcp.fileno()]
             pool = WorkerPool(config.name, fds, self.hub, spares=self.spares, backoff=self.backoff)
             ip, port = self.options.ip, tcp.getsockname()[1]
             url = f"http://[{ip}]:{port}" if ":" in ip else f"http://{ip}:{port}"
-            self.workers[config.name] = ManagedWorker(config, tcp, uds, uds_path, pool, url)
+            self.workers[config.name] = ManagedWorker(config, tcp, frames, pool, url)
         for worker in self.workers.values():
             self._register(worker)
         await asyncio.gather(*(self._install_dependencies(w) for w in self.workers.values()))
@@ -201,12 +195,8 @@ class Supervisor:
         )
 
     def _register(self, worker: ManagedWorker) -> None:
-        entry = WorkerLocation.of(
-            worker.config,
-            str(worker.uds_path),
-            worker.url,
-            tail=str(self.options.tail_socket or ""),
-        )
+        tail = str(self.options.tail_socket or "")
+        entry = WorkerLocation.of(worker.config, str(worker.frames.path), worker.url, tail=tail)
         self.registry.register(entry)
 
     # ---------------------------------------------------------------- reload
@@ -259,10 +249,8 @@ class Supervisor:
         )
         for worker in self.workers.values():
             self.registry.unregister(worker.name, self._pid)
-            worker.client.close()
+            worker.frames.close()
             worker.tcp.close()
-            worker.uds.close()
-            worker.uds_path.unlink(missing_ok=True)
         if self._claims is not None:
             self._claims.close()
 

@@ -245,6 +245,7 @@ HEADS: dict[int, type[Head]] = {
     )
 }
 
+
 def decode_head(kind: int, payload: bytes) -> Head:
     cls = HEADS.get(kind)
     if cls is None:

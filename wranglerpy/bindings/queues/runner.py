@@ -80,13 +80,19 @@ def make_handler(app: Any) -> Any:
 
 
 def start_consumers(
-    config: WorkerConfig, persist_dir: Path, app: Any, **loop_options: Any
+    config: WorkerConfig,
+    persist_dir: Path,
+    app: Any,
+    store: QueueStore | None = None,
+    **loop_options: Any,
 ) -> list[Running]:
     """One delivery loop per ``queues.consumers`` entry, plus producer registration (for
-    ``wranglerpy queues info``)."""
+    ``wranglerpy queues info``). ``store``: another home for the queues than the persist
+    dir's file (the Ray target's primary)."""
     if not config.queue_consumers and not config.queue_producers:
         return []
-    store = QueueStore(store_path(persist_dir))
+    if store is None:
+        store = QueueStore(store_path(persist_dir))
     for producer in config.queue_producers:
         store.register(producer.queue, config.name, "producer")
     running = []

@@ -59,13 +59,20 @@ def _runs_here(script_name: str | None, config: WorkerConfig) -> bool:
 
 
 def start_engines(
-    config: WorkerConfig, persist_dir: Path, app: Any, **option_overrides: Any
+    config: WorkerConfig,
+    persist_dir: Path,
+    app: Any,
+    store: WorkflowStore | None = None,
+    **option_overrides: Any,
 ) -> list[Running]:
+    """``store``: another home for the instances than the persist dir's file (the Ray
+    target's primary)."""
     owned = [w for w in config.workflows if _runs_here(w.script_name, config)]
     if not owned:
         return []
     loaded = app.loaded
-    store = WorkflowStore(store_path(persist_dir))
+    if store is None:
+        store = WorkflowStore(store_path(persist_dir))
     implicit = implicit_dependencies(config.compatibility_flags, config.compatibility_date)
 
     def log(level: str, message: str) -> None:
