@@ -1,12 +1,11 @@
-"""Prefill (time to first token) on the study's 36- and 484-token prompts: one vs two intra-op
-threads in the same run, alternating, with the share of the prefill spent in MatMulNBits (from
-onnxruntime's profiler) and the arithmetic rate it reaches.
+"""Prefill (time to first token) on the study's 36- and 484-token prompts: the prompt on int8
+activations (the decode session, ``WRANGLERPY_AI_PREFILL=int8``) vs float activations (the
+prefill session, the default; prefill_graph.py), one intra-op thread, in the same run,
+alternating, with the share of the prefill spent in MatMulNBits (onnxruntime's profiler), the
+arithmetic rate reached, and greedy equality with llama.cpp over 32 tokens.
 
     .venv/bin/python bench/ai_prefill.py          # RUNS=5 by default; needs `wranglerpy ai pull`
-
-Why it matters: MatMulNBits already runs with accuracy_level=4 (int8 activations) everywhere,
-and only the last position goes through the output head, so what is left is raw matmul
-throughput on the cores onnxruntime may use.
+    THREADS=2 .venv/bin/python bench/ai_prefill.py
 """
 
 from __future__ import annotations
@@ -24,6 +23,8 @@ from typing import Any
 ROOT = Path(__file__).resolve().parent.parent
 REFERENCE = json.loads((ROOT / "tests" / "ai" / "data" / "llamacpp-reference.json").read_text())
 RUNS = int(os.environ.get("RUNS", "5"))
+THREADS = int(os.environ.get("THREADS", "1"))
+MODES = ("int8", "float")
 PARAMS = 134_515_008  # SmolLM2-135M without the tied embedding's duplicate
 
 
@@ -35,24 +36,24 @@ def ttft(model: Any, ids: list[int]) -> float:
     return time.perf_counter() - start
 
 
-def matmul_share(model_dir: Path, ids: list[int]) -> float:
+def matmul_share(model_dir: Path, ids: list[int], mode: str) -> float:
     """Fraction of one prefill's kernel time spent in MatMulNBits."""
     import onnxruntime as ort
 
     from wranglerpy.ai.generate import TextModel, session_options
 
-    model = TextModel(model_dir, 1)
+    model = TextModel(model_dir, THREADS, float_prefill=mode == "float")
     with tempfile.TemporaryDirectory() as tmp:
-        opts = session_options(1)
+        opts = session_options(THREADS)
         opts.enable_profiling = True
         opts.profile_file_prefix = str(Path(tmp) / "prof")
-        model.session = ort.InferenceSession(
-            model.session._model_path,  # type: ignore[attr-defined]
+        model.prefill_session = ort.InferenceSession(
+            model.prefill_session._model_path,  # type: ignore[attr-defined]
             opts,
             providers=["CPUExecutionProvider"],
         )
         ttft(model, ids)
-        events = json.loads(Path(model.session.end_profiling()).read_text())
+        events = json.loads(Path(model.prefill_session.end_profiling()).read_text())
     per_op: collections.Counter[str] = collections.Counter()
     for event in events:
         if event.get("cat") == "Node" and event["name"].endswith("_kernel_time"):
@@ -71,38 +72,41 @@ def main() -> int:
         print("not cached; run `wranglerpy ai pull` first", file=sys.stderr)
         return 1
     path = cache.path(SMOLLM2)
-    models = {threads: TextModel(path, threads) for threads in (1, 2)}
-    report: dict[str, Any] = {"runs": RUNS, "cpus": os.cpu_count()}
+    models = {mode: TextModel(path, THREADS, float_prefill=mode == "float") for mode in MODES}
+    report: dict[str, Any] = {"runs": RUNS, "threads": THREADS, "load": os.getloadavg()[0]}
     for name, case in REFERENCE["cases"].items():
         ids = case["prompt_token_ids"]
-        times: dict[int, list[float]] = {1: [], 2: []}
+        times: dict[str, list[float]] = {mode: [] for mode in MODES}
         for model in models.values():
             ttft(model, ids)  # warm up
         for _ in range(RUNS):
-            for threads, model in models.items():
-                times[threads].append(ttft(model, ids))
+            for mode, model in models.items():
+                times[mode].append(ttft(model, ids))
         want = case["output_token_ids"][:32]
         params = SamplingParams(max_tokens=32, temperature=0)
         row: dict[str, Any] = {"prompt_tokens": len(ids)}
-        for threads, model in models.items():
-            median = statistics.median(times[threads])
-            row[f"{threads}_thread"] = {
+        for mode, model in models.items():
+            median = statistics.median(times[mode])
+            row[mode] = {
                 "ttft_s": round(median, 3),
                 "ms_per_prompt_token": round(median / len(ids) * 1000, 2),
                 "gops": round(2 * PARAMS * len(ids) / median / 1e9, 1),
                 "greedy_identical_32": list(model.tokens(ids, params)) == want,
+                "matmulnbits_share": round(matmul_share(path, ids, mode), 3),
             }
-        row["matmulnbits_share"] = round(matmul_share(path, ids), 3)
+        row["float_speedup"] = round(row["int8"]["ttft_s"] / row["float"]["ttft_s"], 2)
         report[name] = row
+    print(f"{THREADS} thread(s), median of {RUNS}, load average {report['load']:.1f}")
     for name in REFERENCE["cases"]:
         r = report[name]
-        one, two = r["1_thread"], r["2_thread"]
-        print(
-            f"{name:5} ({r['prompt_tokens']:3} tokens): TTFT 1 thread {one['ttft_s']} s "
-            f"({one['ms_per_prompt_token']} ms/token, {one['gops']} GOP/s), 2 threads "
-            f"{two['ttft_s']} s; MatMulNBits {r['matmulnbits_share']:.0%} of the prefill; "
-            f"greedy identical: {one['greedy_identical_32']}/{two['greedy_identical_32']}"
-        )
+        parts = [
+            f"{mode} {r[mode]['ttft_s']} s ({r[mode]['ms_per_prompt_token']} ms/token, "
+            f"{r[mode]['gops']} GOP/s, MatMulNBits {r[mode]['matmulnbits_share']:.0%}, "
+            f"greedy identical: {r[mode]['greedy_identical_32']})"
+            for mode in MODES
+        ]
+        print(f"{name:5} ({r['prompt_tokens']:3} tokens): " + "; ".join(parts))
+        print(f"      float activations {r['float_speedup']}x faster")
     if "--json" in sys.argv:
         print(json.dumps(report))
     return 0

@@ -8,11 +8,16 @@ path, so it cannot shadow this project's packages):
     python3 -m venv /tmp/llama && /tmp/llama/bin/pip install llama-cpp-python==0.3.36  # ~12 min
     LLAMA_CPP_SITE=/tmp/llama/lib/python3.11/site-packages .venv/bin/python bench/ai_tokens.py
 
+(Session 5: that build took ~100 min on the loaded 2-core VM and then died with SIGILL, exit
+132, when loading the model, although ``import llama_cpp`` worked and reported AMX_INT8; a
+build with ``CMAKE_ARGS="-DGGML_NATIVE=OFF"`` was not tried.)
+
     .venv/bin/python bench/ai_tokens.py                   # 3 runs each, 128 new tokens
     RUNS=5 TOKENS=64 .venv/bin/python bench/ai_tokens.py
     .venv/bin/python bench/ai_tokens.py --json            # one JSON object at the end
     .venv/bin/python bench/ai_tokens.py --concurrency-only  # 1, 4, 8 concurrent streams
     .venv/bin/python bench/ai_tokens.py --json-mode-only    # JSON mode vs plain, 64/512 tokens
+    LLAMA_CPP_SITE=... .venv/bin/python bench/ai_tokens.py --ttft-only  # interleaved with llama.cpp
 
 Needs the models in the cache (``wranglerpy ai pull``). Figures are medians; on a shared
 2-core box single runs vary by tens of percent.
@@ -38,16 +43,21 @@ TOKENS = int(os.environ.get("TOKENS", "128"))
 THREADS = int(os.environ.get("THREADS", "1"))
 
 
-def timed_stream(tokens: Iterator[Any]) -> tuple[float, float, list[Any]]:
-    """(time to first item, decode items/s after the first, the items) of one generation."""
-    start = time.perf_counter()
+def timed_stream(tokens: Iterator[Any], cpu: bool = False) -> tuple[float, float, list[Any]]:
+    """(time to first item, decode items/s after the first, the items) of one generation.
+
+    ``cpu``: this thread's CPU time instead of wall time (one intra-op thread runs on the
+    caller's thread, so it is the whole generation's work, and a busy box distorts it less).
+    """
+    clock = time.thread_time if cpu else time.perf_counter
+    start = clock()
     got: list[Any] = []
     first = 0.0
     for item in tokens:
         if not got:
-            first = time.perf_counter()
+            first = clock()
         got.append(item)
-    end = time.perf_counter()
+    end = clock()
     rate = (len(got) - 1) / (end - first) if len(got) > 1 and end > first else 0.0
     return first - start, rate, got
 
@@ -143,14 +153,21 @@ def bench_concurrent(streams: tuple[int, ...] = (1, 4, 8)) -> dict[str, Any]:
         engine = Engine(threads=THREADS, max_batch=max(streams))
         await one(engine)  # load
         out: dict[str, Any] = {}
-        for n in streams:
-            rates = []
-            for _ in range(RUNS):
-                start = time.perf_counter()
+        rates: dict[int, list[float]] = {n: [] for n in streams}
+        cpu_rates: dict[int, list[float]] = {n: [] for n in streams}
+        for _ in range(RUNS):  # 1, 4, 8 in turn each round: a load change hits all alike
+            for n in streams:
+                start, cpu = time.perf_counter(), time.process_time()
                 counts = await asyncio.gather(*(one(engine) for _ in range(n)))
-                rates.append(sum(counts) / (time.perf_counter() - start))
-            out[str(n)] = round(statistics.median(rates), 1)
+                rates[n].append(sum(counts) / (time.perf_counter() - start))
+                # with one intra-op thread the process's CPU time is the work itself
+                cpu_rates[n].append(sum(counts) / (time.process_time() - cpu))
+        for n in streams:
+            out[str(n)] = round(statistics.median(rates[n]), 1)
+            out[f"cpu_{n}"] = round(statistics.median(cpu_rates[n]), 1)
         out["ratio_8_to_1"] = round(out[str(streams[-1])] / out[str(streams[0])], 2)
+        out["cpu_ratio_8_to_1"] = round(out[f"cpu_{streams[-1]}"] / out[f"cpu_{streams[0]}"], 2)
+        out["load"] = round(os.getloadavg()[0], 1)
         return out
 
     return asyncio.run(main())
@@ -169,7 +186,8 @@ JSON_SCHEMA = {
 
 def bench_json_mode(model_dir: Path, budgets: tuple[int, ...] = (64, 512)) -> dict[str, Any]:
     """Decode tokens/s with a JSON schema (llguidance mask each step) against the same prompt
-    unconstrained, at 64 and 512 new tokens. Long string items keep the answer going."""
+    unconstrained, at 64 and 512 new tokens, per CPU second of the generating thread (with
+    ``THREADS=1``). Long string items keep the answer going."""
     from wranglerpy.ai.generate import Generation, TextModel
     from wranglerpy.ai.guided import JsonGuide, guidance_tokenizer
     from wranglerpy.ai.sampling import SamplingParams
@@ -185,19 +203,19 @@ def bench_json_mode(model_dir: Path, budgets: tuple[int, ...] = (64, 512)) -> di
     for budget in budgets:
         params = SamplingParams(max_tokens=budget, temperature=0, repetition_penalty=1.1)
         row: dict[str, Any] = {}
-        for mode in ("plain", "json"):
-
-            def run(
-                mode: str = mode, params: SamplingParams = params
-            ) -> tuple[float, float, list[Any]]:
+        results: dict[str, list[tuple[float, float, list[Any]]]] = {"plain": [], "json": []}
+        for _ in range(RUNS):  # alternating, so a load change on a shared box hits both alike
+            for mode in ("plain", "json"):
                 guide = JsonGuide(model, JSON_SCHEMA) if mode == "json" else None
                 state = Generation(len(prompt))
-                return timed_stream(model.tokens(prompt, params, constraint=guide, state=state))
-
-            m = median_of(run)
-            row[mode] = {"decode_tok_s": m["decode_tok_s"], "tokens": len(m["tokens"])}
-            if mode == "json":
-                row["mask_ms_per_token"] = mask_cost(model, m["tokens"])
+                tokens = model.tokens(prompt, params, constraint=guide, state=state)
+                results[mode].append(timed_stream(tokens, cpu=True))
+        for mode, runs in results.items():
+            row[mode] = {
+                "decode_tok_s": round(statistics.median(r[1] for r in runs), 1),
+                "tokens": len(runs[-1][2]),
+            }
+        row["mask_ms_per_token"] = mask_cost(model, results["json"][-1][2])
         row["json_vs_plain"] = round(row["json"]["decode_tok_s"] / row["plain"]["decode_tok_s"], 3)
         out[str(budget)] = row
     return out
@@ -295,9 +313,67 @@ def bench_llamacpp() -> dict[str, Any] | str:
         return out
 
 
+def bench_ttft_interleaved() -> dict[str, Any]:
+    """Time to first token, wranglerpy (int8 and float prefill) and llama.cpp one after the
+    other in every round, so a load change on a shared box hits all three alike."""
+    site = os.environ.get("LLAMA_CPP_SITE")
+    if site:
+        sys.path.append(site)
+    from llama_cpp import Llama
+
+    from wranglerpy.ai.cache import ModelCache
+    from wranglerpy.ai.generate import TextModel
+    from wranglerpy.ai.model_download import fetch_artifact
+    from wranglerpy.ai.models import SMOLLM2
+    from wranglerpy.ai.sampling import SamplingParams
+
+    path = ModelCache().path(SMOLLM2)
+    ours = {
+        mode: TextModel(path, THREADS, float_prefill=mode == "float") for mode in ("int8", "float")
+    }
+    one = SamplingParams(max_tokens=1, temperature=0)
+    with tempfile.TemporaryDirectory(prefix="wranglerpy-bench-") as tmp:
+        gguf = fetch_artifact(SMOLLM2.artifacts[0], Path(tmp) / "model.gguf")
+        llm = Llama(model_path=str(gguf), n_ctx=2048, n_threads=THREADS, verbose=False)
+
+        def llama_first(ids: list[int]) -> float:
+            llm.reset()
+            start = time.perf_counter()
+            next(iter(llm.generate(ids, top_k=1, temp=0.0, repeat_penalty=1.0)))
+            return time.perf_counter() - start
+
+        def ours_first(model: Any, ids: list[int]) -> float:
+            start = time.perf_counter()
+            next(iter(model.tokens(ids, one)))
+            return time.perf_counter() - start
+
+        out: dict[str, Any] = {"load_before": round(os.getloadavg()[0], 1)}
+        for name, case in REFERENCE["cases"].items():
+            ids = case["prompt_token_ids"]
+            times: dict[str, list[float]] = {"llama_cpp": [], "int8": [], "float": []}
+            llama_first(ids)
+            for model in ours.values():
+                ours_first(model, ids)
+            for _ in range(RUNS):
+                times["llama_cpp"].append(llama_first(ids))
+                for mode, model in ours.items():
+                    times[mode].append(ours_first(model, ids))
+            row = {k: round(statistics.median(v), 4) for k, v in times.items()}
+            row["float_vs_llama_cpp"] = round(row["float"] / row["llama_cpp"], 2)
+            row["int8_vs_llama_cpp"] = round(row["int8"] / row["llama_cpp"], 2)
+            out[name] = {"prompt_tokens": len(ids), **row}
+        out["load_after"] = round(os.getloadavg()[0], 1)
+        return out
+
+
 def print_concurrent(c: dict[str, Any]) -> None:
     rates = ", ".join(f"{n} streams {c[n]} tok/s" for n in c if n.isdigit())
+    cpu = ", ".join(f"{n} streams {c[f'cpu_{n}']}" for n in c if n.isdigit())
     print(f"  concurrent greedy chats (aggregate): {rates}; 8 vs 1: {c['ratio_8_to_1']}x")
+    print(
+        f"  per CPU second of the process: {cpu} tok; 8 vs 1: {c['cpu_ratio_8_to_1']}x "
+        f"(load average {c['load']})"
+    )
 
 
 def main() -> int:
@@ -313,6 +389,19 @@ def main() -> int:
     if "--concurrency-only" in sys.argv:
         report["concurrent_tok_s"] = bench_concurrent()
         print_concurrent(report["concurrent_tok_s"])
+        if "--json" in sys.argv:
+            print(json.dumps(report))
+        return 0
+    if "--ttft-only" in sys.argv:
+        report["ttft"] = t = bench_ttft_interleaved()
+        for name in REFERENCE["cases"]:
+            r = t[name]
+            print(
+                f"  TTFT {name:5} ({r['prompt_tokens']:3} tokens): llama.cpp {r['llama_cpp']:.3f} s, "
+                f"wranglerpy float prefill {r['float']:.3f} s ({r['float_vs_llama_cpp']}x), "
+                f"int8 prefill {r['int8']:.3f} s ({r['int8_vs_llama_cpp']}x)"
+            )
+        print(f"  load average {t['load_before']} -> {t['load_after']}")
         if "--json" in sys.argv:
             print(json.dumps(report))
         return 0

@@ -22,14 +22,15 @@ REFERENCE = json.loads((Path(__file__).parent / "data" / "llamacpp-reference.jso
 CASES = REFERENCE["cases"]
 
 
-@pytest.fixture(scope="module")
-def text_model() -> Any:
+@pytest.fixture(scope="module", params=["float prefill", "int8 prefill"])
+def text_model(request: pytest.FixtureRequest) -> Any:
+    """Both prefill sessions (prefill_graph.py): the prompt's activations in float or int8."""
     cache = ModelCache()
     if not cache.is_cached(SMOLLM2):
         pytest.skip(f"{SMOLLM2.name} is not cached; run `wranglerpy ai pull {SMOLLM2.name}`")
     from wranglerpy.ai.generate import TextModel
 
-    return TextModel(cache.path(SMOLLM2))
+    return TextModel(cache.path(SMOLLM2), float_prefill=request.param == "float prefill")
 
 
 @pytest.mark.parametrize("case", sorted(CASES))

@@ -99,7 +99,7 @@ class KVRows:
     def __init__(self, model: TextModel, rows: int, positions: int) -> None:
         self._model = model
         self._buffers: dict[str, np.ndarray] = {}
-        self._bindings: dict[tuple[int, int], tuple[ort.IOBinding, list[ort.OrtValue]]] = {}
+        self._bindings: dict[tuple[bool, int, int], tuple[ort.IOBinding, list[ort.OrtValue]]] = {}
         self._allocate(rows, positions, keep=0)
 
     @property
@@ -133,10 +133,11 @@ class KVRows:
         for buf in self._buffers.values():
             buf[dst, :, :length] = buf[src, :, :length]
 
-    def _binding(self, start: int, stop: int) -> ort.IOBinding:
-        cached = self._bindings.get((start, stop))
+    def _binding(self, prefill: bool, start: int, stop: int) -> ort.IOBinding:
+        cached = self._bindings.get((prefill, start, stop))
         if cached is None:
-            binding = self._model.session.io_binding()
+            m = self._model
+            binding = (m.prefill_session if prefill else m.session).io_binding()
             binding.bind_output("logits")  # first, so it is output 0
             values = []  # keep the bound views alive with the binding
             for name, buf in self._buffers.items():
@@ -144,17 +145,20 @@ class KVRows:
                 values.append(value)
                 binding.bind_ortvalue_input(name, value)
                 binding.bind_ortvalue_output(name.replace("past_", "present_"), value)
-            cached = self._bindings[(start, stop)] = (binding, values)
+            cached = self._bindings[(prefill, start, stop)] = (binding, values)
         return cached[0]
 
     def run(self, start: int, input_ids: np.ndarray, lengths: list[int]) -> np.ndarray:
         """Logits ``[rows, vocab]`` for the last token of each row of ``input_ids``, written
-        into rows ``start..``; ``lengths`` are the positions filled per row after this step."""
-        binding = self._binding(start, start + input_ids.shape[0])
+        into rows ``start..``; ``lengths`` are the positions filled per row after this step.
+        More than one new token per row is a prefill: the model's prefill session runs it."""
+        prefill = input_ids.shape[1] > 1
+        binding = self._binding(prefill, start, start + input_ids.shape[0])
         binding.bind_cpu_input("input_ids", input_ids)
         binding.bind_cpu_input("seqlens_k", np.asarray(lengths, dtype=np.int32) - 1)
         binding.bind_cpu_input("total_sequence_length", np.array(max(lengths), dtype=np.int32))
-        self._model.session.run_with_iobinding(binding)
+        m = self._model
+        (m.prefill_session if prefill else m.session).run_with_iobinding(binding)
         logits: np.ndarray = binding.get_outputs()[0].numpy()[:, -1]
         return logits
 

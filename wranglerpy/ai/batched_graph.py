@@ -79,8 +79,13 @@ def batched_model_file(model_path: Path) -> Path:
     target = model_path.with_name(model_path.stem + ".batched.onnx")
     if target.exists():
         return target
-    make_batched(model)
-    fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", dir=model_path.parent)
+    write_graph_beside(make_batched(model), target)
+    return target
+
+
+def write_graph_beside(model: onnx.ModelProto, target: Path) -> None:
+    """Write a graph (its weights stay in the external data file it names) atomically."""
+    fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", dir=target.parent)
     os.close(fd)
     try:
         onnx.save_model(model, tmp)
@@ -88,4 +93,3 @@ def batched_model_file(model_path: Path) -> Path:
     finally:
         if os.path.exists(tmp):
             os.unlink(tmp)
-    return target

@@ -27,6 +27,7 @@ from wranglerpy.ai.embeddings import EmbeddingModel
 from wranglerpy.ai.generate import TextModel, TextStream
 from wranglerpy.ai.guided import JsonGuide
 from wranglerpy.ai.models import LocalModel
+from wranglerpy.ai.prefill_graph import float_prefill_enabled
 from wranglerpy.ai.scheduler import TextScheduler
 from wranglerpy.ai.text import Generation, TextEvents, TextRequest, TextResult, collect_result
 from wranglerpy.errors import AIError
@@ -47,9 +48,11 @@ class Engine:
         max_pending: int = DEFAULT_MAX_PENDING,
         pull_missing: bool = True,
         max_batch: int = DEFAULT_MAX_BATCH,
+        float_prefill: bool = True,
     ) -> None:
         self.cache = cache or ModelCache()
         self.threads = threads
+        self.float_prefill = float_prefill
         self.max_pending = max_pending
         self.pull_missing = pull_missing
         self._models: dict[str, Any] = {}
@@ -102,7 +105,7 @@ class Engine:
                     ) from None
             path = self.cache.require(model)
             loaded: Any = (
-                TextModel(path, self.threads)
+                TextModel(path, self.threads, self.float_prefill)
                 if model.task == "text-generation"
                 else EmbeddingModel(path, self.threads)
             )
@@ -239,7 +242,12 @@ def get_engine() -> Engine:
             pending = _env_int("WRANGLERPY_AI_MAX_PENDING", DEFAULT_MAX_PENDING)
             threads = _env_int("WRANGLERPY_AI_THREADS", default_threads())
             batch = _env_int("WRANGLERPY_AI_MAX_BATCH", DEFAULT_MAX_BATCH)
-            _engine = Engine(threads=threads, max_pending=pending, max_batch=batch)
+            _engine = Engine(
+                threads=threads,
+                max_pending=pending,
+                max_batch=batch,
+                float_prefill=float_prefill_enabled(),
+            )
             # Interpreter exit joins executor threads before atexit handlers run; stop generating
             # first so a worker restart does not wait for max_tokens.
             register = getattr(threading, "_register_atexit", None)

@@ -13,6 +13,7 @@ from tokenizers.decoders import DecodeStream
 from wranglerpy.ai.batch import Batch, Decoding
 from wranglerpy.ai.batched_graph import batched_model_file
 from wranglerpy.ai.chat_template import ChatTemplate
+from wranglerpy.ai.prefill_graph import prefill_model_file
 from wranglerpy.ai.sampling import Constraint, SamplingParams
 from wranglerpy.ai.text import Generation
 from wranglerpy.ai.tokenizer import TextModelMeta
@@ -31,14 +32,23 @@ def session_options(threads: int) -> ort.SessionOptions:
 class TextModel:
     """A converted model directory: ``model.onnx``, ``tokenizer.json``, ``meta.json``."""
 
-    def __init__(self, model_dir: Path, threads: int = 1) -> None:
+    def __init__(self, model_dir: Path, threads: int = 1, float_prefill: bool = True) -> None:
         self.tokenizer = Tokenizer.from_file(str(model_dir / "tokenizer.json"))
         self.meta = TextModelMeta.load(model_dir / "meta.json")
         self.template = ChatTemplate(self.meta.chat_template)
+        graph = batched_model_file(model_dir / "model.onnx")
         self.session = ort.InferenceSession(
-            str(batched_model_file(model_dir / "model.onnx")),
-            session_options(threads),
-            providers=["CPUExecutionProvider"],
+            str(graph), session_options(threads), providers=["CPUExecutionProvider"]
+        )
+        # Prompts (more than one new token per row) run on float activations: prefill_graph.py
+        self.prefill_session = (
+            ort.InferenceSession(
+                str(prefill_model_file(graph)),
+                session_options(threads),
+                providers=["CPUExecutionProvider"],
+            )
+            if float_prefill
+            else self.session
         )
         inputs = self.session.get_inputs()
         self.past_names = [i.name for i in inputs if i.name.startswith("past_")]
