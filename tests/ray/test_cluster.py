@@ -27,6 +27,7 @@ import pytest
 
 ray = pytest.importorskip("ray")
 
+from tests.ray.actors import replica_nodes  # noqa: E402
 from tests.state.servers import running, start_redis, start_seaweedfs, weed_binary  # noqa: E402
 from wranglerpy.ray.local_cluster import LocalCluster, Node  # noqa: E402
 from wranglerpy.ray.local_cluster import running as process_running  # noqa: E402
@@ -223,31 +224,6 @@ def deployed(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Deployed]:
         cluster.stop()
         servers.close()
         shutil.rmtree(cluster.root, ignore_errors=True)
-
-
-def replica_nodes() -> dict[str, list[str]]:
-    """Serve app name -> the custom resource (node name) of each live replica's node."""
-    from ray._private import state
-
-    names = {}
-    for node in ray.nodes():
-        if node.get("Alive"):
-            names[node["NodeID"]] = next(
-                (r for r in node["Resources"] if r in ("head", "node_a", "node_b")), "?"
-            )
-    found: dict[str, list[str]] = {}
-    for actor in state.actors().values():
-        cls = actor.get("ActorClassName") or ""
-        if actor.get("State") != "ALIVE":
-            continue
-        if cls.startswith("ServeReplica:"):
-            app = cls.split(":")[1]
-        elif cls.endswith("StatePrimary"):
-            app = "wranglerpy-primary"
-        else:
-            continue
-        found.setdefault(app, []).append(names.get(actor["Address"]["NodeID"], "?"))
-    return {app: sorted(nodes) for app, nodes in found.items()}
 
 
 async def sse_events(client, deployed: Deployed) -> list[str]:

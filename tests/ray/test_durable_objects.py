@@ -25,6 +25,7 @@ import pytest
 
 ray = pytest.importorskip("ray")
 
+from tests.ray.actors import live_actors  # noqa: E402
 from wranglerpy.bindings.durable_objects.ids import IdFactory, unique_key  # noqa: E402
 from wranglerpy.bindings.durable_objects.routing import (  # noqa: E402
     ObjectAddress,
@@ -189,19 +190,11 @@ def deployed(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Deployed]:
 
 def object_nodes() -> dict[str, list[str]]:
     """Object actor name -> the node (its custom resource) of each live instance."""
-    from ray._private import state
-
-    names = {}
-    for node in ray.nodes():
-        if node.get("Alive"):
-            names[node["NodeID"]] = next(
-                (r for r in node["Resources"] if r in ("head", "node_a", "node_b")), "?"
-            )
     found: dict[str, list[str]] = {}
-    for actor in state.actors().values():
+    for actor, node in live_actors():
         name = actor.get("Name") or ""
-        if name.startswith(OBJECT_PREFIX) and actor.get("State") == "ALIVE":
-            found.setdefault(name, []).append(names.get(actor["Address"]["NodeID"], "?"))
+        if name.startswith(OBJECT_PREFIX):
+            found.setdefault(name, []).append(node)
     return found
 
 

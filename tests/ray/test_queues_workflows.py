@@ -17,6 +17,7 @@ from typing import Any
 
 import pytest
 
+from tests.ray.actors import replica_nodes
 from wranglerpy.bindings.queues import open_store as open_queues
 from wranglerpy.bindings.workflows import open_store as open_workflows
 from wranglerpy.ray import background
@@ -416,32 +417,6 @@ def on_cluster(tmp_path_factory: pytest.TempPathFactory) -> Any:
         shutil.rmtree(cluster.root, ignore_errors=True)
 
 
-def placed() -> dict[str, list[str]]:
-    """Serve app (or the primary) -> the node name of each live replica."""
-    import ray
-    from ray._private import state
-
-    names = {}
-    for node in ray.nodes():
-        if node.get("Alive"):
-            names[node["NodeID"]] = next(
-                (r for r in node["Resources"] if r in ("head", "node_a", "node_b")), "?"
-            )
-    found: dict[str, list[str]] = {}
-    for actor in state.actors().values():
-        cls = actor.get("ActorClassName") or ""
-        if actor.get("State") != "ALIVE":
-            continue
-        if cls.startswith("ServeReplica:"):
-            app = cls.split(":")[1]
-        elif cls.endswith("StatePrimary"):
-            app = "primary"
-        else:
-            continue
-        found.setdefault(app, []).append(names.get(actor["Address"]["NodeID"], "?"))
-    return {app: sorted(nodes) for app, nodes in found.items()}
-
-
 def node_id(name: str) -> str | None:
     """The id of the live node with custom resource ``name`` (None: none alive)."""
     import ray
@@ -464,8 +439,8 @@ async def seen_on(deployed: Cluster, done: Callable[[list[Any]], bool]) -> list[
 @pytest.mark.cluster
 @pytest.mark.timeout(1200)
 async def test_a_batch_sent_on_node_a_is_consumed_on_node_b(on_cluster: Cluster) -> None:
-    nodes = placed()
-    assert (nodes["qw-producer"], nodes["qw-consumer"], nodes["primary"]) == (
+    nodes = replica_nodes()
+    assert (nodes["qw-producer"], nodes["qw-consumer"], nodes["wranglerpy-primary"]) == (
         ["node_a"],
         ["node_b"],
         ["head"],
@@ -556,7 +531,7 @@ async def test_a_workflow_sleeps_across_the_loss_of_its_node(on_cluster: Cluster
 
     await until(complete, "the instance completes on the new node_b", tries=1200, every=0.5)
     print(f"[ray] the instance completed {time.monotonic() - killed:.1f} s after the kill")
-    assert placed()["qw-consumer"] == ["node_b"]
+    assert replica_nodes()["qw-consumer"] == ["node_b"]
     assert node_id("node_b") not in (None, old_id)
     status = await on_cluster.get("/status", id="trip")
     assert status["output"] == {"value": 42, "flaky": "steady", "by": "node_a"}
