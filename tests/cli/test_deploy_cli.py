@@ -115,6 +115,9 @@ def test_a_missing_compatibility_date_is_refused_on_one_line(edge: Edge) -> None
     assert "Traceback" not in out and len(out.strip().splitlines()) == 1
     assert running_edge(edge.paths) is None
     assert DeploymentLog(edge.paths.deployments).workers() == []
+    uploaded = edge.cli("versions", "upload", "-c", config.name, ok=False)
+    assert "a compatibility_date is required when uploading a Worker." in uploaded
+    assert "Nothing was uploaded." in uploaded and list_versions(edge.paths) == []
 
 
 def test_secrets_never_come_from_dev_vars_and_survive_later_deploys(edge: Edge) -> None:  # noqa: F811

@@ -16,8 +16,9 @@ from wranglerpy.cli._options import (
 from wranglerpy.cli.common import handle_errors
 
 
-def missing_compatibility_date(name: str, config_path: Path) -> str:
-    """wrangler's refusal to upload a worker without a compatibility date, on one line."""
+def missing_compatibility_date(name: str, config_path: Path, nothing: str = "deployed") -> str:
+    """wrangler's refusal to upload a worker without a compatibility date, on one line (its
+    `deploy` and `versions upload` share the check)."""
     import datetime as _dt
 
     today = _dt.date.today().isoformat()
@@ -25,7 +26,7 @@ def missing_compatibility_date(name: str, config_path: Path) -> str:
     line = f'compatibility_date = "{today}"' if toml else f'"compatibility_date": "{today}"'
     return (
         f'Worker "{name}": a compatibility_date is required when uploading a Worker. Add '
-        f"{line} to {config_path}. Nothing was deployed. See "
+        f"{line} to {config_path}. Nothing was {nothing}. See "
         "https://developers.cloudflare.com/workers/platform/compatibility-dates"
     )
 
