@@ -65,6 +65,25 @@ async def test_all_returns_results_and_meta(users: D1DatabaseBinding) -> None:
     assert meta.duration >= 0
 
 
+async def test_rows_read_counts_rows_an_update_or_delete_visited(users: D1DatabaseBinding) -> None:
+    """D1 reports the rows its SQLite cursors visited (miniflare
+    packages/miniflare/src/workers/d1/database.worker.ts:184-185 passes workerd's
+    cursor.rowsRead/rowsWritten; workerd src/workerd/util/sqlite.c++:1609-1616 reads them from
+    the VDBE counters of patches/sqlite/0001-row-counts-plain.patch): a DELETE or UPDATE reads
+    the rows it changes, so its rows_read is never 0 when it changed rows."""
+    await users.prepare("INSERT INTO users (email) VALUES ('c@x')").run()
+    update = await users.prepare("UPDATE users SET score = 0 WHERE email != 'c@x'").run()
+    assert update.meta.changes == 2 and update.meta.rows_read >= 2
+    assert update.meta.rows_written == 2
+    deleted = await users.prepare("DELETE FROM users WHERE score = 0").run()
+    assert deleted.meta.changes == 2 and deleted.meta.rows_read >= 2
+    assert deleted.meta.rows_written == 2
+    inserted = await users.prepare("INSERT INTO users (email) VALUES ('d@x')").run()
+    assert inserted.meta.rows_read == 0 and inserted.meta.rows_written == 1
+    selected = await users.prepare("SELECT email FROM users").all()
+    assert selected.meta.rows_read == 2 and selected.meta.rows_written == 0
+
+
 async def test_run_reports_changes_and_last_row_id(users: D1DatabaseBinding) -> None:
     insert = users.prepare("INSERT INTO users (email) VALUES (?)")
     result = await insert.bind("c@x").run()

@@ -59,14 +59,8 @@ def test_a_cycle_is_reported_clearly(edge: Edge) -> None:  # noqa: F811
 
 
 def test_dry_run_builds_and_snapshots_but_changes_nothing(edge: Edge) -> None:  # noqa: F811
-    (edge.project / "wrangler-streaming.toml").write_text(
-        (edge.project / "wrangler-streaming.toml")
-        .read_text()
-        .replace(
-            'main = "src-streaming/index.py"',
-            'main = "src-streaming/index.py"\n\n[build]\ncommand = "echo building-now"',
-        )
-    )
+    streaming = edge.project / "wrangler-streaming.toml"
+    streaming.write_text(streaming.read_text() + '\n[build]\ncommand = "echo building-now"\n')
     out = edge.cli("deploy", "--all", "--dry-run")
     assert "building-now" in out and "✨ Built successfully" in out
     assert out.count("--dry-run: ") == 2
@@ -103,6 +97,27 @@ def test_a_missing_main_stops_all_before_any_switch(edge: Edge) -> None:  # noqa
     out = edge.cli("deploy", "--all", "--edge-port", "0", ok=False)
     assert 'Worker "pair-api": main entry point' in out and "does not exist" in out
     assert DeploymentLog(edge.paths.deployments).workers() == []
+
+
+def test_a_missing_compatibility_date_is_refused_on_one_line(edge: Edge) -> None:  # noqa: F811
+    """wrangler refuses to upload a worker without a compatibility date (workers-sdk
+    packages/deploy-helpers/src/deploy/helpers/validate-worker-props.ts:63-66, "A
+    compatibility_date is required when uploading a Worker"; interactively
+    packages/wrangler/src/deploy/autoconfig.ts:230); ``dev`` only warns."""
+    config = edge.project / "wrangler-streaming.toml"
+    text = config.read_text()
+    config.write_text("\n".join(x for x in text.splitlines() if "compatibility_date" not in x))
+    out = edge.cli("deploy", "-c", config.name, "--edge-port", "0", ok=False)
+    assert (
+        'Worker "pair-streaming": a compatibility_date is required when uploading a Worker.' in out
+    )
+    assert "Add compatibility_date = " in out and str(config) in out
+    assert "Traceback" not in out and len(out.strip().splitlines()) == 1
+    assert running_edge(edge.paths) is None
+    assert DeploymentLog(edge.paths.deployments).workers() == []
+    uploaded = edge.cli("versions", "upload", "-c", config.name, ok=False)
+    assert "a compatibility_date is required when uploading a Worker." in uploaded
+    assert "Nothing was uploaded." in uploaded and list_versions(edge.paths) == []
 
 
 def test_secrets_never_come_from_dev_vars_and_survive_later_deploys(edge: Edge) -> None:  # noqa: F811

@@ -308,6 +308,54 @@ async def test_binding_calls_are_subrequests(harness, tmp_path) -> None:
     assert within.text == "ae kv r2 d1 d1 again"
 
 
+ASSET_CALLS = """
+from pyodide.ffi import JsException
+from workers import Response, WorkerEntrypoint
+
+class Default(WorkerEntrypoint):
+    async def fetch(self, request):
+        steps = []
+        try:
+            for _ in range(3):
+                answer = await self.env.ASSETS.fetch("http://assets.local/hello.txt")
+                steps.append(await answer.text())  # the body of a fetched asset: no new call
+        except JsException as exc:
+            return Response(f"{' '.join(steps)} | {exc.name}: {exc.message}")
+        return Response(" ".join(steps))
+"""
+
+
+async def test_assets_fetches_are_subrequests(harness, tmp_path) -> None:
+    """``env.ASSETS`` is a service binding to the assets worker (miniflare
+    plugins/assets/index.ts:105-112), i.e. a ``Fetcher``, whose ``fetch`` opens a subrequest
+    channel (workerd api/http.c++:2510-2516) that ``LimitEnforcer::newSubrequest`` counts
+    (io/io-context.c++:1066-1070)."""
+    from wranglerpy.config.load import load_worker
+    from wranglerpy.runtime.child import build_env
+    from wranglerpy.runtime.spec import WorkerSpec
+
+    folder = tmp_path / "site"
+    (folder / "public").mkdir(parents=True)
+    (folder / "public" / "hello.txt").write_text("hi")
+    (folder / "worker.py").write_text("")
+    (folder / "wrangler.toml").write_text(
+        'name = "site"\nmain = "worker.py"\ncompatibility_date = "2025-09-01"\n\n'
+        '[assets]\ndirectory = "public"\nbinding = "ASSETS"\n'
+    )
+    spec = WorkerSpec(
+        config=load_worker(folder / "wrangler.toml"),
+        persist_dir=tmp_path / "state",
+        registry_dir=tmp_path / "registry",
+    )
+    env = build_env(spec)
+    async with harness.build(ASSET_CALLS, env=env, limits=Limits(subrequests=2)) as client:
+        over = await client.get("/")
+    async with harness.build(ASSET_CALLS, env=env, limits=Limits(subrequests=3)) as client:
+        within = await client.get("/")
+    assert over.text == "hi hi | Error: Too many subrequests by single Worker invocation."
+    assert within.text == "hi hi hi"
+
+
 # ------------------------------------------------- CPU time outside the handler's own steps
 SPAWNED = """
 import asyncio, time

@@ -16,6 +16,21 @@ from wranglerpy.cli._options import (
 from wranglerpy.cli.common import handle_errors
 
 
+def missing_compatibility_date(name: str, config_path: Path, nothing: str = "deployed") -> str:
+    """wrangler's refusal to upload a worker without a compatibility date, on one line (its
+    `deploy` and `versions upload` share the check)."""
+    import datetime as _dt
+
+    today = _dt.date.today().isoformat()
+    toml = config_path.suffix == ".toml"
+    line = f'compatibility_date = "{today}"' if toml else f'"compatibility_date": "{today}"'
+    return (
+        f'Worker "{name}": a compatibility_date is required when uploading a Worker. Add '
+        f"{line} to {config_path}. Nothing was {nothing}. See "
+        "https://developers.cloudflare.com/workers/platform/compatibility-dates"
+    )
+
+
 @handle_errors
 def deploy(
     config: ConfigsOption = None,
@@ -104,6 +119,8 @@ def deploy(
                 f'Worker "{worker.name}": main entry point {worker.main or "(none)"} does not '
                 f"exist ({worker.config_path}). Nothing was deployed."
             )
+        if worker.compatibility_date is None:  # `dev` only warns; Cloudflare refuses the upload
+            raise ConfigError(missing_compatibility_date(worker.name, worker.config_path))
     if target != "edge":
         if dry_run or secrets_file is not None:
             raise UsageError("--dry-run and --secrets-file are not supported with --target ray.")

@@ -74,6 +74,10 @@ def versions_upload(
             f'Worker "{worker.name}": main entry point {worker.main or "(none)"} does not '
             f"exist ({worker.config_path}). Nothing was uploaded."
         )
+    if worker.compatibility_date is None:
+        from wranglerpy.cli.deploy import missing_compatibility_date
+
+        raise ConfigError(missing_compatibility_date(worker.name, worker.config_path, "uploaded"))
     publish(
         worker,
         EdgePaths.resolve(state_dir),

@@ -105,10 +105,10 @@ def build_env(spec: WorkerSpec, sink: EventSink | None = None) -> Env:
             mode=spec.mode,
         )
     )
-    # Each binding call is a subrequest of the invocation making it ([limits] subrequests).
-    values = count_bindings(values, subrequest_kinds(config))
     if config.assets and config.assets.binding:
         values[config.assets.binding] = AssetFetcher(AssetServer(config.assets))
+    # Each binding call is a subrequest of the invocation making it ([limits] subrequests).
+    values = count_bindings(values, subrequest_kinds(config))
     return Env(values)
 
 

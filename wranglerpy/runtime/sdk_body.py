@@ -21,8 +21,7 @@ from collections.abc import AsyncIterator
 from typing import Any
 
 from wranglerpy.runtime.buffers import ArrayBuffer, JsType, Uint8Array
-
-NOT_BYTES = "This ReadableStream did not return bytes."
+from wranglerpy.runtime.streams import NOT_BYTES
 
 
 def _is_python_iterator(body: Any) -> bool:

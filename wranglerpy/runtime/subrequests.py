@@ -6,7 +6,9 @@ workerd counts a subrequest each time a binding opens a channel to the service b
 ``sendBatch`` (``api/queue.c++:272,403``), every call through a Durable Object stub
 (``api/actor.c++:49-58``), and the bindings that are JS wrappers over a ``Fetcher``: D1
 (``cloudflare/internal/d1-api.ts:361``), Workers AI (``ai-api.ts:196``), Vectorize
-(``vectorize-api.ts:234``) and Workflows. Analytics Engine is not a subrequest: a write has its
+(``vectorize-api.ts:234``) and Workflows, and ``env.ASSETS``: a service binding to the assets
+worker (miniflare ``plugins/assets/index.ts:105-112``), so a ``Fetcher`` whose ``fetch`` opens
+a subrequest channel (``api/http.c++:2510-2516``). Analytics Engine is not a subrequest: a write has its
 own limit (``api/analytics-engine.c++:17``, ``newAnalyticsEngineRequest``).
 
 ``fetch()``, service bindings and the Cache API count themselves (``runtime/fetch.py``,
@@ -37,6 +39,7 @@ COUNTED_KINDS = (
     "vectorize",
     "ai",
     "durable_objects",
+    "assets",
 )
 
 _makes_calls: dict[type, bool] = {}
@@ -108,7 +111,10 @@ def binding_kinds(config: Any) -> dict[str, str]:
     """name -> config section of every binding in ``config`` that ``count_bindings`` knows."""
     kinds: dict[str, str] = {}
     for kind in COUNTED_KINDS:
-        if kind == "ai":
+        if kind == "assets":
+            if config.assets and config.assets.binding:
+                kinds[config.assets.binding] = "assets"
+        elif kind == "ai":
             if config.ai:
                 kinds[config.ai.binding] = "ai"
         elif kind == "durable_objects":

@@ -55,7 +55,7 @@ def project(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]:
     root.mkdir()
     (root / "entry.py").write_text(WORKER)
     (root / "wrangler.toml").write_text(
-        f'name = "jobs"\nmain = "entry.py"\n\n[vars]\nLOG = "{tmp_path / "log"}"\n\n'
+        f'name = "jobs"\nmain = "entry.py"\ncompatibility_date = "2026-02-19"\n\n[vars]\nLOG = "{tmp_path / "log"}"\n\n'
         '[[workflows]]\nname = "job"\nbinding = "JOB"\nclass_name = "Job"\n\n'
         '[[queues.producers]]\nbinding = "Q"\nqueue = "q"\n\n'
         '[[queues.consumers]]\nqueue = "q"\nmax_batch_size = 3\nmax_batch_timeout = 0\n'

@@ -6,8 +6,9 @@ file (:class:`~.store.SQLiteD1Store`), or the Ray target's single primary, which
 same store to every node. A store answers in plain data and raises :class:`D1Error`.
 
 Blob columns come back as ``bytes`` (D1 gives an ArrayBuffer, which Pyodide would show as a
-JsProxy). ``rows_read`` counts the rows returned and ``rows_written`` the rows changed: Python's
-sqlite3 does not expose SQLite's scan counters that D1 reports.
+JsProxy). ``rows_read`` counts the rows returned, or changed by an UPDATE/DELETE, and
+``rows_written`` the rows changed: Python's sqlite3 does not expose the scan counters D1 reports,
+so these are their lower bounds (full scans and index writes are not counted).
 """
 
 from __future__ import annotations

@@ -164,7 +164,7 @@ class SQLiteD1Store:
             "last_row_id": last_row_id,
             "changed_db": changed,
             "size_after": page_count * self._page_size,
-            "rows_read": len(rows),
+            "rows_read": _rows_read(statement[0], len(rows), changes),
             "rows_written": changes,
         }
         return names, rows, meta
@@ -209,3 +209,12 @@ def sqlite_image(conn: sqlite3.Connection) -> bytes:
         conn.backup(target)
         target.close()
         return (Path(tmp) / "dump.sqlite").read_bytes()
+
+
+def _rows_read(sql: str, returned: int, changes: int) -> int:
+    """D1 reports the rows its cursors visit (workerd patches/sqlite/0001-row-counts-plain.patch
+    counts them in the VDBE), which Python's sqlite3 cannot read: an UPDATE or DELETE visited
+    at least every row it changed, a SELECT every row it returned. A plain INSERT reads none."""
+    if first_word(sql) in ("INSERT", "REPLACE"):
+        return returned
+    return max(returned, changes)

@@ -21,6 +21,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from wranglerpy.bindings._sqlite import SQLiteStore
+from wranglerpy.host.locations import pid_alive  # every lease holder is local
 
 DB_FILE = "queues.sqlite"
 
@@ -68,17 +69,6 @@ def _setup(conn: sqlite3.Connection) -> None:
         except sqlite3.OperationalError as exc:  # another process added it meanwhile
             if "duplicate column" not in str(exc):
                 raise
-
-
-def pid_alive(pid: int) -> bool:
-    """Whether process ``pid`` exists on this machine (every lease holder is local)."""
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    return True
 
 
 @dataclass(frozen=True)

@@ -20,7 +20,8 @@ from pathlib import Path
 from typing import Any
 
 from wranglerpy.bindings._sqlite import SQLiteStore
-from wranglerpy.bindings.queues.store import _transaction, pid_alive
+from wranglerpy.bindings.queues.store import _transaction
+from wranglerpy.host.locations import pid_alive
 
 DB_FILE = "workflows.sqlite"
 RUNNABLE = ("queued", "running", "waiting")
