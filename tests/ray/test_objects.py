@@ -12,14 +12,16 @@ from typing import Any
 
 import pytest
 
-from tests.ray.conftest import make_replica
-from wranglerpy.bindings import durable_objects
-from wranglerpy.bindings.durable_objects.errors import Error
-from wranglerpy.bindings.durable_objects.ids import IdFactory, unique_key
-from wranglerpy.bindings.durable_objects.routing import decode_result, encode_call, encode_fetch
-from wranglerpy.ray.object_images import ObjectImages, object_key
-from wranglerpy.ray.objects import ObjectActor, ObjectTarget, RayRouter
-from wranglerpy.ray.primary import StatePrimary
+pytest.importorskip("ray")  # the object actor raises and catches Ray's own errors
+
+from tests.ray.conftest import make_replica  # noqa: E402
+from wranglerpy.bindings import durable_objects  # noqa: E402
+from wranglerpy.bindings.durable_objects.errors import Error  # noqa: E402
+from wranglerpy.bindings.durable_objects.ids import IdFactory, unique_key  # noqa: E402
+from wranglerpy.bindings.durable_objects.routing import decode_result, encode_call, encode_fetch  # noqa: E402
+from wranglerpy.ray.object_images import ObjectImages, object_key  # noqa: E402
+from wranglerpy.ray.objects import ObjectActor, ObjectTarget, RayRouter  # noqa: E402
+from wranglerpy.ray.primary import StatePrimary  # noqa: E402
 
 COUNTER = """
 from workers import DurableObject, Response, WorkerEntrypoint

@@ -46,7 +46,7 @@ def _worker(root: Path, name: str, namespace: str, bucket: str) -> Path:
     (root / "entry.py").write_text(WORKER)
     config = root / "wrangler.toml"
     config.write_text(
-        f'name = "{name}"\nmain = "entry.py"\n\n[vars]\nNAME = "{name}"\n\n'
+        f'name = "{name}"\nmain = "entry.py"\ncompatibility_date = "2025-10-01"\n\n[vars]\nNAME = "{name}"\n\n'
         f'[[kv_namespaces]]\nbinding = "KV"\nid = "{namespace}"\n\n'
         f'[[r2_buckets]]\nbinding = "FILES"\nbucket_name = "{bucket}"\n'
     )
