@@ -8,9 +8,11 @@ path, so it cannot shadow this project's packages):
     python3 -m venv /tmp/llama && /tmp/llama/bin/pip install llama-cpp-python==0.3.36  # ~12 min
     LLAMA_CPP_SITE=/tmp/llama/lib/python3.11/site-packages .venv/bin/python bench/ai_tokens.py
 
-(Session 5: that build took ~100 min on the loaded 2-core VM and then died with SIGILL, exit
-132, when loading the model, although ``import llama_cpp`` worked and reported AMX_INT8; a
-build with ``CMAKE_ARGS="-DGGML_NATIVE=OFF"`` was not tried.)
+On a CPU that advertises AMX/AVX-512 but where a VM does not let them run, the native build
+dies with SIGILL (exit 132) when it loads the model; a portable build runs:
+
+    export CMAKE_ARGS="-DGGML_NATIVE=OFF -DGGML_AVX2=ON -DGGML_FMA=ON -DGGML_F16C=ON"
+    /tmp/llama/bin/pip install llama-cpp-python==0.3.36  # ~20 min
 
     .venv/bin/python bench/ai_tokens.py                   # 3 runs each, 128 new tokens
     RUNS=5 TOKENS=64 .venv/bin/python bench/ai_tokens.py
