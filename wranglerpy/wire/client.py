@@ -95,14 +95,14 @@ class FrameClient:
         self._idle: list[Connection] = []
         self.closed = False
 
-    async def _acquire(self) -> tuple[Connection, bool]:
+    async def _acquire(self) -> Connection:
         while self._idle:
             conn = self._idle.pop()
             if conn.usable():
-                return conn, True
+                return conn
             conn.close()
         reader, writer = await asyncio.open_unix_connection(self.socket_path, limit=1 << 20)
-        return Connection(reader, writer), False
+        return Connection(reader, writer)
 
     def release(self, conn: Connection) -> None:
         if self.closed or len(self._idle) >= MAX_IDLE or not conn.usable():
@@ -140,10 +140,11 @@ class FrameClient:
         stream: AsyncIterator[bytes] | None = None,
     ) -> tuple[Connection, T, asyncio.Task[None] | None]:
         """Write ``request`` (then ``stream``, as it comes) and read the answer's first frame,
-        of ``kind``. A pooled connection the worker had closed (a reload) is tried once more,
-        fresh, unless a stream was being sent (it cannot be sent twice)."""
+        of ``kind``. A connection the worker closed before answering (a reload: a pooled one,
+        or a new one the draining process had accepted) is tried once more, fresh, unless a
+        stream was being sent (it cannot be sent twice)."""
         for attempt in (0, 1):
-            conn, reused = await self._acquire()
+            conn = await self._acquire()
             uploader: asyncio.Task[None] | None = None
             try:
                 conn.writer.write(request)
@@ -156,7 +157,7 @@ class FrameClient:
             except BaseException as exc:
                 conn.close()  # cancelled mid-call too: the worker sees its caller leave
                 await _finish(uploader)
-                if isinstance(exc, ConnectionError) and attempt == 0 and reused and stream is None:
+                if isinstance(exc, ConnectionError) and attempt == 0 and stream is None:
                     continue
                 raise
         raise AssertionError("unreachable")
