@@ -111,3 +111,60 @@ def test_an_instance_resumes_after_sigkill_without_repeating_steps(tmp_path: Pat
     assert 'WORKFLOW pipeline run-1 step "two" done (attempt 1)' in output
     assert 'WORKFLOW pipeline run-1 step "one" done' not in output  # not run again
     assert lines(log) == ["one", "two"]
+
+
+IMPLICIT_WORKER = """
+from workers import Response, WorkerEntrypoint, WorkflowEntrypoint
+
+
+class Sum(WorkflowEntrypoint):
+    async def run(self, event, step):
+        @step.do("left")
+        async def left():
+            return 1
+
+        @step.do("right")
+        async def right():
+            return 2
+
+        @step.do("total")
+        async def total(left, right):
+            return left + right
+
+        return await total()
+
+
+class Default(WorkerEntrypoint):
+    async def fetch(self, request):
+        if request.url.endswith("/start"):
+            return Response((await self.env.SUM.create(id="s-1")).id)
+        return Response.json(await (await self.env.SUM.get("s-1")).status())
+"""
+
+
+def test_a_worker_without_compatibility_date_runs_workflows_at_todays_date(
+    tmp_path: Path,
+) -> None:
+    """Without ``compatibility_date``, dev warns it uses today's date; the workflows runner
+    uses that date too, so ``python_workflows_implicit_dependencies`` (implied from
+    2026-02-25, workerd src/workerd/io/compatibility-date.capnp) is on: parameters name the
+    steps they depend on. Before, the runner took the missing date as none and ran the
+    legacy mode, where ``total(left, right)`` without ``depends=`` fails."""
+    project = tmp_path / "p"
+    project.mkdir()
+    (project / "entry.py").write_text(IMPLICIT_WORKER)
+    config = project / "wrangler.toml"
+    config.write_text(
+        'name = "summer"\nmain = "entry.py"\n\n'
+        '[[workflows]]\nname = "sum"\nbinding = "SUM"\nclass_name = "Sum"\n'
+    )
+    with DevServer(config, cwd=project, persist_to=tmp_path / "state", watch=False) as dev:
+        client = dev.client()
+        assert client.get("/start").text == "s-1"
+        wait_for(
+            lambda: status_of(client, "/status")["status"] in ("complete", "errored"),
+            "the workflow to finish",
+        )
+        assert status_of(client, "/status") == {"status": "complete", "error": None, "output": 3}
+        output = dev.output()
+    assert "No compatibility_date was specified: using today's date" in output
