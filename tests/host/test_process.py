@@ -86,3 +86,33 @@ async def test_a_large_message_arrives_whole_with_its_descriptors():
         socket.socket(fileno=fd).close()
     for s in (host, child, extra, _):
         s.close()
+
+
+async def test_ready_lists_the_files_the_worker_imports_and_no_others(tmp_path):
+    """The host reloads a worker only when a file it imports changes: the child reports the
+    project's imported files (only those its own import added, not the runtime's)."""
+    (tmp_path / "helper_for_ready.py").write_text("GREETING = 'hi'\n")
+    (tmp_path / "unused_for_ready.py").write_text("X = 1\n")
+    (tmp_path / "worker.py").write_text(
+        "from workers import WorkerEntrypoint, Response\n"
+        "from helper_for_ready import GREETING\n\n"
+        "class Default(WorkerEntrypoint):\n"
+        "    async def fetch(self, request):\n"
+        "        return Response(GREETING)\n"
+    )
+    (tmp_path / "wrangler.toml").write_text(
+        'name = "mods"\nmain = "worker.py"\ncompatibility_date = "2025-09-01"\n'
+    )
+    config = load_worker(tmp_path / "wrangler.toml")
+    spec = WorkerSpec(config=config, persist_dir=tmp_path / "state", registry_dir=tmp_path / "r")
+    process = WorkerProcess(lambda _event: None, http=False)
+    sock, path = bind_unix("mods")
+    try:
+        await process.spawn()
+        ready = await process.load(spec, [sock.fileno()])
+        root = tmp_path.resolve()
+        assert ready["modules"] == [str(root / "helper_for_ready.py"), str(root / "worker.py")]
+    finally:
+        await process.stop(grace=5)
+        sock.close()
+        path.unlink(missing_ok=True)

@@ -45,6 +45,7 @@ from wranglerpy.runtime.service import ServiceFetcher
 from wranglerpy.runtime.spec import WorkerSpec
 from wranglerpy.runtime.subrequests import binding_kinds as subrequest_kinds
 from wranglerpy.runtime.subrequests import count_bindings
+from wranglerpy.runtime.warm import preload
 from wranglerpy.wire.server import FrameServer
 
 SHIM_DIR = Path(__file__).parent / "shim"
@@ -177,6 +178,7 @@ def make_app(spec: WorkerSpec, sink: EventSink) -> tuple[WorkerApp, float, list[
         env = Env(dict(config.vars_dict()))
         detail = "".join(traceback.format_exception(type(exc), exc, exc.__traceback__))
         error = WorkerLoadError(str(exc), detail, type(exc).__name__)
+    imported_before = set(sys.modules)
     if error is None:
         if config.main is None:
             error = WorkerLoadError(
@@ -214,7 +216,9 @@ def make_app(spec: WorkerSpec, sink: EventSink) -> tuple[WorkerApp, float, list[
         test_paths=spec.mode == "dev",  # on the edge, as on Cloudflare, crons alone run it
         limits=config.limits,  # [limits] cpu_ms and subrequests, enforced per call
     )
-    modules = project_modules(config.main.parent) if loaded and config.main else []
+    # Only modules this import added can be the worker's own (resolving every path is slow).
+    added = [m for name, m in sys.modules.items() if name not in imported_before]
+    modules = project_modules(config.main.parent, added) if loaded and config.main else []
     return app, (time.perf_counter() - started) * 1000, modules
 
 
@@ -301,10 +305,9 @@ def main(argv: list[str]) -> int:
     control.setblocking(True)
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # the supervisor decides when we stop
     sink = SocketEventSink(control.fileno())
-    if "--http" in argv:
-        # A process that will serve HTTP imports its server while it is a spare: imported after
-        # "ready", it would hold the first requests (the old process is already stopping).
-        import wranglerpy.runtime.asgi_server  # noqa: F401
+    # A spare imports the runtime a load would import (its HTTP server too, which imported
+    # after "ready" would hold the first requests): a reload then only imports the user's code.
+    preload(http="--http" in argv)
     sink.emit({"type": "warm", "pid": os.getpid()})
     try:
         received = recv_load(control)  # length-prefixed: a spec of any size arrives whole

@@ -16,6 +16,7 @@ import importlib.util
 import inspect
 import os
 import sys
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 from types import ModuleType
@@ -35,12 +36,13 @@ class WorkerLoadError(Exception):
         self.error_name = error_name
 
 
-def project_modules(root: Path) -> list[str]:
-    """Files of the imported modules that live under ``root`` (the worker's own code), so the
-    supervisor reloads a worker only when a file it actually imports changes."""
+def project_modules(root: Path, modules: Iterable[ModuleType] | None = None) -> list[str]:
+    """Files of the imported modules (``modules``, else all of ``sys.modules``) that live under
+    ``root`` (the worker's own code), so the supervisor reloads a worker only when a file it
+    actually imports changes."""
     root = root.resolve()
     found = []
-    for module in list(sys.modules.values()):
+    for module in list(sys.modules.values()) if modules is None else modules:
         file = getattr(module, "__file__", None)
         if not file:
             continue

@@ -1,0 +1,48 @@
+"""A warm spare has imported the runtime a worker's load would import (``runtime/warm.py``)."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+
+from wranglerpy.runtime.warm import shim_imports
+
+# In a fresh interpreter: preload, then import every shim module as a worker would, and print
+# the wranglerpy modules that the worker's imports still had to load.
+PROBE = """
+import json, sys
+from wranglerpy.runtime.warm import SHIM_DIR, preload
+preload(http={http})
+before = {{m for m in sys.modules if m.startswith("wranglerpy")}}
+sys.path.insert(0, str(SHIM_DIR))
+import asgi, js, pyodide, pyodide.code, pyodide.ffi, pyodide.http, pyodide.webloop
+import workers, workers.asgi, workers.workflows, workers.wsgi
+{extra}
+print(json.dumps(sorted(m for m in sys.modules if m.startswith("wranglerpy") and m not in before)))
+"""
+
+
+def late_imports(http: bool, extra: str = "") -> list[str]:
+    code = PROBE.format(http=http, extra=extra)
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    loaded: list[str] = json.loads(out.stdout.strip().splitlines()[-1])
+    return loaded
+
+
+def test_importing_the_shim_after_preload_imports_no_more_runtime():
+    assert late_imports(http=False) == []
+
+
+def test_a_dev_spare_has_its_http_server_and_the_common_bindings():
+    extra = (
+        "import wranglerpy.runtime.asgi_server, wranglerpy.bindings.kv, wranglerpy.bindings.d1,"
+        " wranglerpy.bindings.registry, wranglerpy.runtime.current"
+    )
+    assert late_imports(http=True, extra=extra) == []
+
+
+def test_the_shims_wranglerpy_imports_are_found():
+    found = dict(shim_imports())
+    assert found["wranglerpy.runtime"] == ("workers_api",)
+    assert all(name.startswith("wranglerpy") for name in found)
