@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import re
 import socket
+import subprocess
+import sys
 import time
 from pathlib import Path
 
@@ -154,3 +156,15 @@ def test_edge_serves_them_and_status_prints_them(
         assert listing["Buckets"] == []
     finally:
         stop_edge(paths)
+
+
+def test_the_dev_parent_does_not_import_the_services_process_code():
+    """`dev` waits for the services process's READY line; importing that process's module
+    (its HTTP server, the worker runtime) only to read the constant cost every start ~0.45 s."""
+    code = (
+        "import sys, wranglerpy.supervisor.session\n"
+        "print(sorted(m for m in ('wranglerpy.services.child', 'wranglerpy.runtime.child')"
+        " if m in sys.modules))"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "[]"

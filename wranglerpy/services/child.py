@@ -15,9 +15,7 @@ from wranglerpy.host.http_limits import HttpLimits
 from wranglerpy.runtime.asgi_server import serve
 from wranglerpy.runtime.child import StopRequest
 from wranglerpy.services.app import ServicesApp
-from wranglerpy.services.spec import ServicesSpec
-
-READY = "wranglerpy-services ready"
+from wranglerpy.services.spec import READY, ServicesSpec
 
 
 async def _serve(spec: ServicesSpec, fd: int) -> None:

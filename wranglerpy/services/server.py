@@ -22,8 +22,7 @@ from typing import Any
 from wranglerpy.config.schema import WorkerConfig
 from wranglerpy.errors import WranglerError
 from wranglerpy.host.sockets import bind_tcp, port_is_free
-from wranglerpy.services.child import READY
-from wranglerpy.services.spec import ServicesSpec, spec_for
+from wranglerpy.services.spec import READY, ServicesSpec, spec_for
 
 # Like wrangler's inspector port: this one when free, else any free port.
 DEFAULT_PORT = 8990
