@@ -1,7 +1,7 @@
 """The local edge: ``python -m wranglerpy.deploy.daemon --state-dir DIR --ip IP --port P``.
 
 One long-running process that serves every deployed worker on one public port (see
-``router``), runs each worker's current version in its own processes (see ``fleet``),
+``router``), runs each worker's current version in its own processes (a ``HostedWorker``),
 registers them for service bindings (mode ``edge``) and for ``tail``, answers the CLI on a
 control socket, and on start brings back every worker recorded in ``deployments.json``.
 """
@@ -16,6 +16,7 @@ import os
 import signal
 import sys
 import time
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -31,7 +32,6 @@ from wranglerpy.deploy.control_messages import (
     WorkerState,
     decode_request,
 )
-from wranglerpy.deploy.fleet import Fleet
 from wranglerpy.deploy.history import Deployment, DeploymentLog
 from wranglerpy.deploy.paths import EdgePaths
 from wranglerpy.deploy.router import Router
@@ -41,6 +41,8 @@ from wranglerpy.deploy.versions import Version, load_version
 from wranglerpy.errors import DeployError, WranglerError
 from wranglerpy.host.http_limits import parse_limits, quiet_accept_errors
 from wranglerpy.host.locations import Locations, WorkerLocation
+from wranglerpy.host.pool import HostedWorker, Spares, StartFailed
+from wranglerpy.host.process import WorkerProcess
 from wranglerpy.host.schedule import CronScheduler, fire_cron
 from wranglerpy.host.sockets import bind_tcp
 from wranglerpy.logs.hub import LogHub
@@ -50,6 +52,8 @@ from wranglerpy.runtime.latency import model_for
 from wranglerpy.runtime.spec import WorkerSpec
 from wranglerpy.services import server as services_server
 from wranglerpy.tracing.hooks import start_export, stop_export
+
+Fleet = HostedWorker[Version]  # one deployed version of one worker
 
 
 class EdgeDaemon:
@@ -185,6 +189,20 @@ class EdgeDaemon:
             version=VersionInfo(version.id, version.tag, version.created_on),
         )
 
+    def _fleet(self, version: Version) -> Fleet:
+        """A version's own frame socket and ``processes`` processes on it: strict load; the
+        router owns the public port, so they serve frames only."""
+        return HostedWorker(
+            version.config(),
+            self.hub,
+            version,
+            label=f"edge-{version.worker}",
+            size=self.processes,
+            require_clean_load=True,
+            tag={"version": version.id},
+            spares=Spares(partial(WorkerProcess, http=False), keep=0),
+        )
+
     async def _deploy(self, split: list[tuple[Version, float]]) -> Fleet:
         """Serve ``split`` (one or two versions of one worker with their percentages): start
         the versions not running yet (each must load), point the router and the registry at
@@ -201,16 +219,15 @@ class EdgeDaemon:
                         continue
                     if self.printer is not None:
                         self.printer.add_worker(name)
-                    fleet = Fleet(version, self._spec(version), self.processes, self.hub)
-                    await fleet.start()
-                    started.append(fleet)
+                    started.append(fleet := self._fleet(version))
+                    await _start(fleet, self._spec(version))
                     running[version.id] = fleet
             except BaseException:
                 await asyncio.gather(*(f.stop(3.0) for f in started), return_exceptions=True)
                 raise
             serving = [(running[v.id], pct) for v, pct in split]
             fleet = _main(serving)
-            config = fleet.spec.config
+            config = fleet.config
             old = self.splits.get(name, [])
             self.splits[name] = serving
             self._rebuild_routes()
@@ -313,7 +330,7 @@ class EdgeDaemon:
                 **self.describe(),
             }
         if isinstance(request, TriggerRequest):
-            crons = self._live(request.worker).spec.config.triggers.crons
+            crons = self._live(request.worker).config.triggers.crons
             cron = request.cron or (crons[0] if crons else "")
             await self.fire_scheduled(request.worker, cron, time.time() * 1000)
             return {"ok": True, "cron": cron}
@@ -353,6 +370,19 @@ def _main(serving: list[tuple[Fleet, float]]) -> Fleet:
     """The version with the largest share of a worker's requests (the first on a tie): it runs
     the crons, takes the registry's plain socket, and ``status`` names it."""
     return max(serving, key=lambda each: each[1])[0]
+
+
+async def _start(fleet: Fleet, spec: WorkerSpec) -> None:
+    """Start every process; a process that fails or code that does not load: DeployError."""
+    try:
+        await fleet.pool.start(spec)
+    except StartFailed as exc:
+        fleet.close()
+        if exc.detail:
+            raise DeployError(
+                f'Worker "{fleet.name}" failed to load; nothing was switched.\n{exc.detail}'
+            ) from None
+        raise DeployError(str(exc)) from None
 
 
 async def run(args: argparse.Namespace) -> int:

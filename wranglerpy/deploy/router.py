@@ -52,11 +52,13 @@ _HOST = re.compile(r"(?:[A-Za-z0-9_](?:[A-Za-z0-9_.-]*)|\[[0-9A-Fa-f:.]+\])(?::[
 
 
 class Target(Protocol):
-    """What the router needs of a deployed worker (a Fleet satisfies it)."""
+    """What the router needs of a deployed worker (a ``host.pool.HostedWorker``)."""
 
     client: FrameClient
     pool: WorkerPool  # counts the requests in flight, so a replaced version drains them
-    client_delay: float
+
+    @property
+    def client_delay(self) -> float: ...  # seconds before each request (--simulate-latency)
 
 
 # (worker name, version-overrides header, version-key header) -> the version that answers
