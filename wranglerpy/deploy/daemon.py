@@ -220,11 +220,17 @@ class EdgeDaemon:
                     if self.printer is not None:
                         self.printer.add_worker(name)
                     started.append(fleet := self._fleet(version))
-                    await _start(fleet, self._spec(version))
+                    await fleet.pool.start(self._spec(version))
                     running[version.id] = fleet
-            except BaseException:
+            except BaseException as exc:
                 await asyncio.gather(*(f.stop(3.0) for f in started), return_exceptions=True)
-                raise
+                if not isinstance(exc, StartFailed):
+                    raise
+                if exc.detail:  # the version's code did not load
+                    raise DeployError(
+                        f'Worker "{name}" failed to load; nothing was switched.\n{exc.detail}'
+                    ) from None
+                raise DeployError(str(exc)) from None
             serving = [(running[v.id], pct) for v, pct in split]
             fleet = _main(serving)
             config = fleet.config
@@ -287,14 +293,13 @@ class EdgeDaemon:
 
     def _rebuild_routes(self) -> None:
         table: dict[str, tuple[bool, tuple[str, ...]]] = {}
-        internal = set()
         for name, serving in self.splits.items():
             meta = _main(serving).version.meta
             table[name] = (bool(meta.get("workers_dev")), tuple(meta.get("routes") or ()))
-            if not meta.get("workers_dev") and not meta.get("routes"):
-                internal.add(name)
         self.router.table = build_table(table)
-        self.router.internal = internal
+        self.router.internal = {
+            name for name, (dev, routes) in table.items() if not (dev or routes)
+        }
 
     # ---------------------------------------------------------------- control
     async def handle(self, data: dict[str, Any]) -> dict[str, Any]:
@@ -370,19 +375,6 @@ def _main(serving: list[tuple[Fleet, float]]) -> Fleet:
     """The version with the largest share of a worker's requests (the first on a tie): it runs
     the crons, takes the registry's plain socket, and ``status`` names it."""
     return max(serving, key=lambda each: each[1])[0]
-
-
-async def _start(fleet: Fleet, spec: WorkerSpec) -> None:
-    """Start every process; a process that fails or code that does not load: DeployError."""
-    try:
-        await fleet.pool.start(spec)
-    except StartFailed as exc:
-        fleet.close()
-        if exc.detail:
-            raise DeployError(
-                f'Worker "{fleet.name}" failed to load; nothing was switched.\n{exc.detail}'
-            ) from None
-        raise DeployError(str(exc)) from None
 
 
 async def run(args: argparse.Namespace) -> int:
