@@ -57,9 +57,6 @@ class Target(Protocol):
     client: FrameClient
     pool: WorkerPool  # counts the requests in flight, so a replaced version drains them
 
-    @property
-    def client_delay(self) -> float: ...  # seconds before each request (--simulate-latency)
-
 
 # (worker name, version-overrides header, version-key header) -> the version that answers
 Lookup = Callable[[str, str, str], "Target | None"]
@@ -165,8 +162,9 @@ class Router:
         if upgrade == b"websocket" and ws_key and method == "GET":
             return await self._websocket(exchange, fleet, request_head, ws_key.decode("latin-1"))
         with fleet.pool.track():
-            if fleet.client_delay:
-                await asyncio.sleep(fleet.client_delay)  # --simulate-latency: the client leg
+            latency = fleet.pool.spec.latency if fleet.pool.spec is not None else None
+            if latency is not None and latency.client_ms:  # --simulate-latency's client leg
+                await asyncio.sleep(latency.client_ms / 1000)
             return await self._relay(fleet, request_head, body, stream, exchange, keep, request)
 
     async def _websocket(

@@ -306,12 +306,6 @@ class HostedWorker(Generic[V]):
     def name(self) -> str:
         return self.config.name
 
-    @property
-    def client_delay(self) -> float:
-        """Seconds the edge router waits before each request (--simulate-latency's client leg)."""
-        latency = self.pool.spec.latency if self.pool.spec is not None else None
-        return latency.client_ms / 1000 if latency is not None else 0.0
-
     async def stop(self, grace: float = 5.0) -> None:
         try:
             await self.pool.stop(grace)
