@@ -240,11 +240,11 @@ class EdgeDaemon:
             self.registry.register(
                 WorkerLocation.of(
                     config,
-                    str(fleet.frames.path),
+                    str(fleet.path),
                     self.public_url(name) if config.workers_dev else "",
                     mode="edge",
                     tail=str(self.tail_path),
-                    split=tuple((str(f.frames.path), p) for f, p in serving if len(serving) > 1),
+                    split=tuple((str(f.path), p) for f, p in serving if len(serving) > 1),
                 )
             )
             self.crons.schedule(name, config.triggers.crons)

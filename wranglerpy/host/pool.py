@@ -19,9 +19,10 @@ from typing import Any, Generic, TypeVar
 
 from wranglerpy.config.schema import WorkerConfig
 from wranglerpy.host.process import ChildExited, EventCallback, WorkerProcess
-from wranglerpy.host.sockets import FrameSocket
+from wranglerpy.host.sockets import bind_unix
 from wranglerpy.logs.hub import LogHub
 from wranglerpy.runtime.spec import WorkerSpec
+from wranglerpy.wire.client import FrameClient
 
 Process = WorkerProcess  # or any object with its methods (tests pass fakes)
 ProcessFactory = Callable[[EventCallback], Process]
@@ -294,12 +295,12 @@ class HostedWorker(Generic[V]):
     ) -> None:
         self.config = config
         self.version = version
-        self.frames = FrameSocket(label or config.name)
-        self.client = self.frames.client
+        self.sock, self.path = bind_unix(label or config.name)  # its frame socket
+        self.client = FrameClient(str(self.path))
         self.tcp = tcp
         self.url = url
         self.lock = asyncio.Lock()
-        fds = [self.frames.sock.fileno()] + ([tcp.fileno()] if tcp is not None else [])
+        fds = [self.sock.fileno()] + ([tcp.fileno()] if tcp is not None else [])
         self.pool = WorkerPool(config.name, fds, hub, **policy)
 
     @property
@@ -318,6 +319,8 @@ class HostedWorker(Generic[V]):
         self.close()
 
     def close(self) -> None:
-        self.frames.close()
+        self.client.close()
+        self.sock.close()
+        self.path.unlink(missing_ok=True)
         if self.tcp is not None:
             self.tcp.close()

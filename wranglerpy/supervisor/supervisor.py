@@ -180,7 +180,7 @@ class Supervisor:
 
     def _register(self, worker: HostedWorker[None]) -> None:
         tail = str(self.options.tail_socket or "")
-        entry = WorkerLocation.of(worker.config, str(worker.frames.path), worker.url, tail=tail)
+        entry = WorkerLocation.of(worker.config, str(worker.path), worker.url, tail=tail)
         self.registry.register(entry)
 
     # ---------------------------------------------------------------- reload
