@@ -5,20 +5,33 @@
 #   bash bench/dev_bench.sh                 # modes multi and split, ~6 minutes
 #   QUICK=1 bash bench/dev_bench.sh         # a 1-minute smoke run
 #   MODES=multi bash bench/dev_bench.sh
+#   API_PORT=8787 STREAM_PORT=8788 bash bench/dev_bench.sh   # fixed ports (as the peer's run.sh)
 #
 # Loopback only; every load loop is bounded; servers are stopped by their process group.
+# The ports are free ones picked at start and the run folder is a new one (RUN_DIR= to set
+# it), so two runs at once do not collide; the peer's figures come from its saved summary.
 set -uo pipefail
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
 PEER=${PEER:-$ROOT/../shared/bench/peer-wrangler}
 [ -d "$PEER" ] || { echo "peer harness not found at $PEER (set PEER=...)" >&2; exit 2; }
 PY=${PY:-$ROOT/.venv/bin/python}
 WPY=${WPY:-$ROOT/.venv/bin/wranglerpy}
-RUN_DIR=${RUN_DIR:-/tmp/wranglerpy-bench}
+RUN_DIR=${RUN_DIR:-$(mktemp -d /tmp/wranglerpy-bench.XXXXXX)}
 RES=$RUN_DIR/results; PROJ=$RUN_DIR/proj; STATE=$RUN_DIR/state
 MODES=${MODES:-"multi split"}
 if [ "${QUICK:-0}" = 1 ]; then COLD=2 LAT_N=300 LAT_RUNS=1 WRK_D=3s WRK_RUNS=1 SSE_RUNS=3 RELOADS=2
 else COLD=5 LAT_N=2000 LAT_RUNS=3 WRK_D=10s WRK_RUNS=3 SSE_RUNS=10 RELOADS=5; fi
-API=http://127.0.0.1:8787 ST=http://127.0.0.1:8788
+if [ -z "${API_PORT:-}" ] || [ -z "${STREAM_PORT:-}" ]; then
+  # Two distinct free loopback ports, held together while the kernel picks them.
+  read -r API_PORT STREAM_PORT < <("$PY" -c '
+import socket
+socks = [socket.socket() for _ in range(2)]
+for s in socks:
+    s.bind(("127.0.0.1", 0))
+print(*(s.getsockname()[1] for s in socks))
+') || { echo "could not pick free ports" >&2; exit 2; }
+fi
+API=http://127.0.0.1:$API_PORT ST=http://127.0.0.1:$STREAM_PORT
 export WRANGLERPY_REGISTRY_PATH=$RUN_DIR/registry NO_COLOR=1
 log() { printf '\n== %s\n' "$*" >&2; }
 
@@ -45,10 +58,11 @@ run_mode() {
   mkdir -p "$out"; cp "$RES/meta.json" "$out/meta.json"
   local common="--persist-to $STATE --ip 127.0.0.1"
   case $mode in
-    multi) cmds=(--cmd "$WPY dev -c wrangler.toml -c wrangler-streaming.toml $common --port 8787")
+    # multi: the streaming worker's own port (its [dev] port otherwise) is any free one.
+    multi) cmds=(--cmd "$WPY dev -c wrangler.toml -c wrangler-streaming.toml $common --port $API_PORT --worker-port bench-streaming=0")
            urls=(--url "$API/health" --url "$API/stream/health") ;;
-    split) cmds=(--cmd "$WPY dev -c wrangler-streaming.toml $common --port 8788"
-                 --cmd "$WPY dev -c wrangler.toml $common --port 8787")
+    split) cmds=(--cmd "$WPY dev -c wrangler-streaming.toml $common --port $STREAM_PORT"
+                 --cmd "$WPY dev -c wrangler.toml $common --port $API_PORT")
            urls=(--url "$API/health" --url "$ST/health" --url "$API/stream/health") ;;
   esac
   printf '%s\n' "${cmds[@]}" | grep -v '^--cmd$' > "$out/commands.txt"
@@ -100,3 +114,4 @@ for m in $MODES; do run_mode "$m" || echo "!! mode $m failed" >&2; done
 dirs=(); for m in $MODES; do dirs+=("$RES/wranglerpy-$m"); done
 "$PY" "$PEER/summarize.py" "${dirs[@]}" --md "$RES/summary-wranglerpy.md" --json "$RES/summary-wranglerpy.json" >/dev/null
 "$PY" "$ROOT/bench/compare.py" "$RES/summary-wranglerpy.json" "$PEER/results/wrangler-4.86.0.summary.json"
+echo "results: $RES (ports $API_PORT, $STREAM_PORT)" >&2

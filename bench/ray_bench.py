@@ -38,9 +38,7 @@ import asyncio
 import os
 import shutil
 import statistics
-import subprocess
 import sys
-import tempfile
 import threading
 import time
 from pathlib import Path
@@ -49,6 +47,9 @@ import httpx
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
+
+from bench.ray_cluster import cli, local_cluster, stop_edge  # noqa: E402 - after the path
+
 EXAMPLE = ROOT / "examples" / "inference-ui"
 API = "inference-ui-api"
 PLACEMENT = """
@@ -128,20 +129,6 @@ async def upload(url: str, host: str, size: int) -> float:
     return took
 
 
-def cli(project: Path, env: dict[str, str], *args: str) -> str:
-    done = subprocess.run(
-        [sys.executable, "-m", "wranglerpy", *args],
-        cwd=project,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=900,
-    )
-    if done.returncode != 0:
-        raise SystemExit(f"wranglerpy {' '.join(args)} failed:\n{done.stdout}{done.stderr}")
-    return done.stdout
-
-
 async def throughput(url: str, host: str, seconds: float, concurrency: int) -> tuple[float, int]:
     """Requests/s over ``seconds`` with ``concurrency`` clients; and the failures."""
     done = failed = 0
@@ -180,7 +167,7 @@ async def first_event(url: str, host: str, prompt: str) -> float:
 
 
 def main() -> None:
-    from wranglerpy.ray.local_cluster import LocalCluster, free_port
+    from wranglerpy.ray.local_cluster import free_port
 
     parser = argparse.ArgumentParser()
     parser.add_argument("--seconds", type=float, default=10.0)
@@ -192,123 +179,119 @@ def main() -> None:
     args = parser.parse_args()
     sizes = [int(float(mb) * 1024 * 1024) for mb in args.body_mb.split(",") if mb]
 
-    work = Path(tempfile.mkdtemp(prefix="wrp-bench-"))
-    project = work / "inference-ui"
-    shutil.copytree(EXAMPLE, project, ignore=shutil.ignore_patterns(".wranglerpy", "__pycache__"))
-    (project / "ray.toml").write_text(PLACEMENT)
-    sink = work / "body-sink"  # its own folder: `deploy --all` takes every config of one
-    (sink / "sink").mkdir(parents=True)
-    (sink / "sink" / "sink.py").write_text(SINK)
-    (sink / "wrangler.toml").write_text(SINK_CONFIG)
-    (sink / "ray.toml").write_text(PLACEMENT)
-    env = dict(
-        os.environ,
-        WRANGLERPY_EDGE_DIR=str(work / "edge"),
-        WRANGLERPY_REGISTRY_PATH=str(work / "registry"),
-    )
-    cluster = LocalCluster.create()
-    edge_started = False
-    try:
-        started = time.perf_counter()
-        cluster.start(("node_a", "node_b"))
-        startup = time.perf_counter() - started
-        env.update(cluster.auth_env)
-        bare = {n.name: pids_rss_mb(n.pids()) for n in cluster.nodes}
-        for state in (work / "ray" / "state", work / "edge" / "state"):  # the example's tables
-            cli(
-                project,
-                env,
-                "d1",
-                "migrations",
-                "apply",
-                "inference-ui-db",
-                "-e",
-                "production",
-                "--persist-to",
-                str(state),
-            )
-        ray_args = ["--target", "ray", "--ray-address", cluster.address]
-        ray_args += ["--state-dir", str(work / "ray"), "--ray-http-port", str(cluster.http_port)]
-        started = time.perf_counter()
-        cli(project, env, "deploy", "--all", "-e", "production", *ray_args)
-        ray_deploy = time.perf_counter() - started
-        cli(sink, env, "deploy", *ray_args)
-        edge_port = free_port()
-        started = time.perf_counter()
-        edge_started = True  # stopped at the end even if this deploy fails half-way
-        cli(project, env, "deploy", "--all", "-e", "production", "--edge-port", str(edge_port))
-        edge_deploy = time.perf_counter() - started
-        cli(sink, env, "deploy", "--edge-port", str(edge_port))
-        node_b = cluster.node("node_b")
-        targets = {
-            "ray": f"http://127.0.0.1:{cluster.http_port}",
-            "ray via node_b": f"http://127.0.0.1:{node_b.http_port}",
-            "edge": f"http://127.0.0.1:{edge_port}",
-        }
-        host = f"{API}.localhost"
-        for base in targets.values():  # warm: first model load, first imports
-            asyncio.run(first_event(f"{base}/stream/chat", host, "warm up"))
-        time.sleep(5)
-        idle = {n.name: pids_rss_mb(n.pids()) for n in cluster.nodes}
-        results: dict[str, dict[str, list[float]]] = {t: {} for t in targets}
-        failures: dict[str, int] = {t: 0 for t in targets}
-        for round_ in range(args.rounds):
-            for name, base in targets.items():
-                for path in ("/health", "/stream/health"):
-                    rate, failed = asyncio.run(
-                        throughput(base + path, host, args.seconds, args.concurrency)
-                    )
-                    results[name].setdefault(path, []).append(rate)
-                    failures[name] += failed
-                for i in range(args.chats):
-                    prompt = f"Say hello number {round_}-{i}"  # new prompt: no cached answer
-                    seconds = asyncio.run(first_event(base + "/stream/chat", host, prompt))
-                    results[name].setdefault("first_event_ms", []).append(seconds * 1000)
-        bodies: dict[int, dict[str, float]] = {}
-        peaks: dict[int, dict[str, float]] = {}
-        for size in sizes:
-            bodies[size] = {}
-            for name in ("ray", "edge"):
-                url = targets[name] + "/"
-                if name == "ray":
-                    pids = {n.name: n.pids() for n in cluster.nodes}
-                    before = {n: pids_rss_mb(p) for n, p in pids.items()}
-                    with PeakRss(pids) as peak:
-                        took = [asyncio.run(upload(url, "body-sink.localhost", size))]
-                    peaks[size] = {n: peak.peak[n] - before[n] for n in pids}
-                    took += [
-                        asyncio.run(upload(url, "body-sink.localhost", size)) for _ in range(2)
-                    ]
-                else:
-                    took = [asyncio.run(upload(url, "body-sink.localhost", size)) for _ in range(3)]
-                bodies[size][name] = statistics.median(took)
-        # Queue messages/s end to end, Ray beside a local edge (bench/ray_queues.py).
-        from bench.ray_queues import run_on as queues_on
-
+    with local_cluster(prefix="wrp-bench-") as bench:
+        cluster, work, startup = bench.cluster, bench.work, bench.startup_seconds
+        project = work / "inference-ui"
+        shutil.copytree(
+            EXAMPLE, project, ignore=shutil.ignore_patterns(".wranglerpy", "__pycache__")
+        )
+        (project / "ray.toml").write_text(PLACEMENT)
+        sink = work / "body-sink"  # its own folder: `deploy --all` takes every config of one
+        (sink / "sink").mkdir(parents=True)
+        (sink / "sink" / "sink.py").write_text(SINK)
+        (sink / "wrangler.toml").write_text(SINK_CONFIG)
+        (sink / "ray.toml").write_text(PLACEMENT)
+        env = dict(
+            bench.env,
+            WRANGLERPY_EDGE_DIR=str(work / "edge"),
+            WRANGLERPY_REGISTRY_PATH=str(work / "registry"),
+        )
+        edge_started = False
         try:
-            queue_lines = queues_on(
-                cluster,
-                env,
-                work,
-                args.queue_messages,
-                args.rounds,
-                http_port=cluster.http_port,
-                state_dir=work / "ray",
-            )
-        except (Exception, SystemExit) as exc:  # noqa: BLE001 - keep the figures above
-            queue_lines = [f"queue messages end to end: not measured ({exc})"]
-    finally:
-        if edge_started:
-            subprocess.run(
-                [sys.executable, "-m", "wranglerpy", "edge", "stop"],
-                env=env,
-                cwd=project,
-                capture_output=True,
-                timeout=120,
-            )
-        cluster.stop()
-        shutil.rmtree(work, ignore_errors=True)
-        shutil.rmtree(cluster.root, ignore_errors=True)
+            bare = {n.name: pids_rss_mb(n.pids()) for n in cluster.nodes}
+            for state in (work / "ray" / "state", work / "edge" / "state"):  # the example's tables
+                cli(
+                    project,
+                    env,
+                    "d1",
+                    "migrations",
+                    "apply",
+                    "inference-ui-db",
+                    "-e",
+                    "production",
+                    "--persist-to",
+                    str(state),
+                )
+            ray_args = ["--target", "ray", "--ray-address", cluster.address]
+            ray_args += [
+                "--state-dir",
+                str(work / "ray"),
+                "--ray-http-port",
+                str(cluster.http_port),
+            ]
+            started = time.perf_counter()
+            cli(project, env, "deploy", "--all", "-e", "production", *ray_args)
+            ray_deploy = time.perf_counter() - started
+            cli(sink, env, "deploy", *ray_args)
+            edge_port = free_port()
+            started = time.perf_counter()
+            edge_started = True  # stopped at the end even if this deploy fails half-way
+            cli(project, env, "deploy", "--all", "-e", "production", "--edge-port", str(edge_port))
+            edge_deploy = time.perf_counter() - started
+            cli(sink, env, "deploy", "--edge-port", str(edge_port))
+            node_b = cluster.node("node_b")
+            targets = {
+                "ray": f"http://127.0.0.1:{cluster.http_port}",
+                "ray via node_b": f"http://127.0.0.1:{node_b.http_port}",
+                "edge": f"http://127.0.0.1:{edge_port}",
+            }
+            host = f"{API}.localhost"
+            for base in targets.values():  # warm: first model load, first imports
+                asyncio.run(first_event(f"{base}/stream/chat", host, "warm up"))
+            time.sleep(5)
+            idle = {n.name: pids_rss_mb(n.pids()) for n in cluster.nodes}
+            results: dict[str, dict[str, list[float]]] = {t: {} for t in targets}
+            failures: dict[str, int] = {t: 0 for t in targets}
+            for round_ in range(args.rounds):
+                for name, base in targets.items():
+                    for path in ("/health", "/stream/health"):
+                        rate, failed = asyncio.run(
+                            throughput(base + path, host, args.seconds, args.concurrency)
+                        )
+                        results[name].setdefault(path, []).append(rate)
+                        failures[name] += failed
+                    for i in range(args.chats):
+                        prompt = f"Say hello number {round_}-{i}"  # new prompt: no cached answer
+                        seconds = asyncio.run(first_event(base + "/stream/chat", host, prompt))
+                        results[name].setdefault("first_event_ms", []).append(seconds * 1000)
+            bodies: dict[int, dict[str, float]] = {}
+            peaks: dict[int, dict[str, float]] = {}
+            for size in sizes:
+                bodies[size] = {}
+                for name in ("ray", "edge"):
+                    url = targets[name] + "/"
+                    if name == "ray":
+                        pids = {n.name: n.pids() for n in cluster.nodes}
+                        before = {n: pids_rss_mb(p) for n, p in pids.items()}
+                        with PeakRss(pids) as peak:
+                            took = [asyncio.run(upload(url, "body-sink.localhost", size))]
+                        peaks[size] = {n: peak.peak[n] - before[n] for n in pids}
+                        took += [
+                            asyncio.run(upload(url, "body-sink.localhost", size)) for _ in range(2)
+                        ]
+                    else:
+                        took = [
+                            asyncio.run(upload(url, "body-sink.localhost", size)) for _ in range(3)
+                        ]
+                    bodies[size][name] = statistics.median(took)
+            # Queue messages/s end to end, Ray beside a local edge (bench/ray_queues.py).
+            from bench.ray_queues import run_on as queues_on
+
+            try:
+                queue_lines = queues_on(
+                    cluster,
+                    env,
+                    work,
+                    args.queue_messages,
+                    args.rounds,
+                    http_port=cluster.http_port,
+                    state_dir=work / "ray",
+                )
+            except (Exception, SystemExit) as exc:  # noqa: BLE001 - keep the figures above
+                queue_lines = [f"queue messages end to end: not measured ({exc})"]
+        finally:
+            if edge_started:
+                stop_edge(project, env)
 
     print(f"cluster start-up (head + 2 nodes, until all 3 alive): {startup:.1f} s")
     print(f"deploy of the example: ray {ray_deploy:.1f} s, local edge {edge_deploy:.1f} s")
@@ -330,11 +313,11 @@ def main() -> None:
             f"chat first message-part: {name} {first:.0f} ms, edge {edge_first:.0f} ms "
             f"({name}/edge {first / edge_first:.2f}x)"
         )
-    for size, took in bodies.items():
+    for size, median in bodies.items():
         extra = ", ".join(f"{n} +{mb:.0f} MB" for n, mb in peaks[size].items())
         print(
-            f"POST {size // (1024 * 1024)} MB body: ray {took['ray']:.2f} s, edge "
-            f"{took['edge']:.2f} s (ray/edge {took['ray'] / took['edge']:.2f}x); ray peak RSS "
+            f"POST {size // (1024 * 1024)} MB body: ray {median['ray']:.2f} s, edge "
+            f"{median['edge']:.2f} s (ray/edge {median['ray'] / median['edge']:.2f}x); ray peak RSS "
             f"above idle while it crossed: {extra}"
         )
     print(f"failed requests: {failures}")

@@ -19,12 +19,8 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import os
-import shutil
 import statistics
-import subprocess
 import sys
-import tempfile
 import time
 from pathlib import Path
 from typing import Any
@@ -33,6 +29,8 @@ import httpx
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
+
+from bench.ray_cluster import cli, local_cluster, stop_edge  # noqa: E402 - after the path
 
 PRODUCER = """
 from urllib.parse import parse_qs, urlsplit
@@ -113,20 +111,6 @@ def write_project(folder: Path) -> Path:
         (folder / f"wrangler-{name}.toml").write_text(COMMON.format(name=name) + toml)
     (folder / "ray.toml").write_text(PLACEMENT)
     return folder
-
-
-def cli(project: Path, env: dict[str, str], *args: str) -> str:
-    done = subprocess.run(
-        [sys.executable, "-m", "wranglerpy", *args],
-        cwd=project,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=900,
-    )
-    if done.returncode != 0:
-        raise SystemExit(f"wranglerpy {' '.join(args)} failed:\n{done.stdout}{done.stderr}")
-    return done.stdout
 
 
 async def one_round(base: str, first: int, messages: int) -> float:
@@ -211,13 +195,7 @@ def run_on(
                 rates[name].append(asyncio.run(one_round(base, sent, messages)))
             sent += messages
     finally:
-        subprocess.run(
-            [sys.executable, "-m", "wranglerpy", "edge", "stop"],
-            env=edge_env,
-            cwd=project,
-            capture_output=True,
-            timeout=120,
-        )
+        stop_edge(project, edge_env)
     ray_rate = statistics.median(rates["ray"])
     edge_rate = statistics.median(rates["edge"])
     return [
@@ -230,22 +208,12 @@ def run_on(
 
 
 def main() -> None:
-    from wranglerpy.ray.local_cluster import LocalCluster
-
     parser = argparse.ArgumentParser()
     parser.add_argument("--messages", type=int, default=2000)
     parser.add_argument("--rounds", type=int, default=3)
     args = parser.parse_args()
-    work = Path(tempfile.mkdtemp(prefix="wrp-qbench-"))
-    cluster = LocalCluster.create()
-    try:
-        cluster.start(("node_a", "node_b"))
-        env = dict(os.environ, **cluster.auth_env)
-        lines = run_on(cluster, env, work, args.messages, args.rounds)
-    finally:
-        cluster.stop()
-        shutil.rmtree(work, ignore_errors=True)
-        shutil.rmtree(cluster.root, ignore_errors=True)
+    with local_cluster(prefix="wrp-qbench-") as bench:
+        lines = run_on(bench.cluster, bench.env, bench.work, args.messages, args.rounds)
     print("\n".join(lines))
 
 

@@ -19,9 +19,9 @@ from wranglerpy.cli.common import handle_errors
 def missing_compatibility_date(name: str, config_path: Path, nothing: str = "deployed") -> str:
     """wrangler's refusal to upload a worker without a compatibility date, on one line (its
     `deploy` and `versions upload` share the check)."""
-    import datetime as _dt
+    from wranglerpy.config.compat_date import effective_date
 
-    today = _dt.date.today().isoformat()
+    today = effective_date(None)
     toml = config_path.suffix == ".toml"
     line = f'compatibility_date = "{today}"' if toml else f'"compatibility_date": "{today}"'
     return (

@@ -20,6 +20,7 @@ from wranglerpy.config import queues as q
 from wranglerpy.config import sections as s
 from wranglerpy.config import small_bindings as sb
 from wranglerpy.config import workflows as wf
+from wranglerpy.config.compat_date import effective_date
 from wranglerpy.config.dotenv import dev_vars_warnings, load_dev_vars
 from wranglerpy.config.fields import Reader, join
 from wranglerpy.config.limits import parse_limits
@@ -211,7 +212,7 @@ def load_worker(config_path: Path, env: str | None = None) -> WorkerConfig:
     )
     _check_binding_names(r, config, env_path, pick("assets")[1])
     if config.compatibility_date is None:
-        today = _dt.date.today().isoformat()  # what the runtime then uses (runtime/compat.py)
+        today = effective_date(None)  # what the runtime and workflows then use
         r.warn(
             f"No compatibility_date was specified: using today's date, {today}, as wrangler "
             f'does. Add compatibility_date = "{today}" to {r.file} (it decides how handlers '
@@ -305,7 +306,7 @@ def _compat_date(r: Reader, table: dict[str, Any], path: str) -> str | None:
 def _not_future(r: Reader, where: str, value: str) -> str:
     # Miniflare refuses it (packages/miniflare/src/plugins/core/index.ts in workers-sdk,
     # ERR_FUTURE_COMPATIBILITY_DATE); the date is compared with today in UTC.
-    if value > _dt.datetime.now(_dt.timezone.utc).date().isoformat():
+    if value > effective_date(None):
         raise r.error(where, f'Compatibility date "{value}" is in the future and unsupported')
     return value
 

@@ -11,6 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass, replace
 from typing import Any
 
+from wranglerpy.config.compat_date import effective_date
 from wranglerpy.config.fields import Reader, join
 
 MAX_DELAY_SECONDS = 86_400
@@ -61,7 +62,7 @@ def with_compatibility(
 ) -> tuple[QueueProducer, ...]:
     """Producers with the default content type their worker's compatibility settings give."""
     json_default = "no_queues_json_messages" not in flags and (
-        "queues_json_messages" in flags or (date or "9999") >= JSON_MESSAGES_DATE
+        "queues_json_messages" in flags or effective_date(date) >= JSON_MESSAGES_DATE
     )
     kind = "json" if json_default else "v8"
     return tuple(replace(p, default_content_type=kind) for p in producers)

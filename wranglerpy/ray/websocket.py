@@ -13,11 +13,11 @@ and the worker sees its client leave.
 
 from __future__ import annotations
 
-import asyncio
 import contextlib
 from typing import Any
 
 from wranglerpy.ray.inbox import new_connection
+from wranglerpy.runtime.pumps import run_pumps
 from wranglerpy.wire import frames
 from wranglerpy.wire.frames import ResponseHead, WebSocketHead
 
@@ -109,14 +109,9 @@ async def relay(
         except ConnectionError:  # the worker's replica is gone
             await send({"type": "websocket.close", "code": 1011, "reason": "worker lost"})
 
-    tasks = [asyncio.ensure_future(from_client()), asyncio.ensure_future(to_client())]
     try:
-        await asyncio.wait(tasks, return_when=asyncio.FIRST_COMPLETED)
-        await asyncio.wait(tasks, timeout=5)
+        await run_pumps(from_client(), to_client())
     finally:
-        for task in tasks:
-            task.cancel()
-        await asyncio.gather(*tasks, return_exceptions=True)
         answer.close()
         with contextlib.suppress(Exception):
             await inbox.drop.remote(conn)

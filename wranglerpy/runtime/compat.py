@@ -3,8 +3,9 @@
 
 from __future__ import annotations
 
-import datetime
 from dataclasses import dataclass
+
+from wranglerpy.config.compat_date import effective_date
 
 # compatibility-date.capnp:915-918 pythonNoGlobalHandlers.
 NO_GLOBAL_HANDLERS_DATE = "2025-08-14"
@@ -27,7 +28,7 @@ class Compat:
     @classmethod
     def of(cls, date: str | None = None, flags: tuple[str, ...] | frozenset[str] = ()) -> Compat:
         """No date means today's behaviour, as wrangler uses the current date then."""
-        return cls(date or datetime.date.today().isoformat(), frozenset(flags))
+        return cls(effective_date(date), frozenset(flags))
 
     def enabled(self, flag: str, disable_flag: str, since: str | None) -> bool:
         if disable_flag in self.flags:

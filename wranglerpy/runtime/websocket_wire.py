@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING, Any
 
 from wranglerpy.runtime import tracing
 from wranglerpy.runtime.headers import Headers
+from wranglerpy.runtime.pumps import run_pumps
 from wranglerpy.runtime.request_response import Request
 from wranglerpy.runtime.websocket import Item, WebSocket
 from wranglerpy.runtime.websocket_sender import EagerSender
@@ -237,12 +238,7 @@ async def relay(
                 return
             await writer.drain()
 
-    tasks = [asyncio.ensure_future(from_client()), asyncio.ensure_future(to_client())]
     try:
-        await asyncio.wait(tasks, return_when=asyncio.FIRST_COMPLETED)
-        await asyncio.wait(tasks, timeout=5)
+        await run_pumps(from_client(), to_client())
     finally:
-        for task in tasks:
-            task.cancel()
-        await asyncio.gather(*tasks, return_exceptions=True)
         answer.close()

@@ -29,6 +29,7 @@ from wranglerpy.bindings.workflows.errors import (
 from wranglerpy.bindings.workflows.step import WorkflowStep
 from wranglerpy.bindings.workflows.steps import OnStep, StepRunner
 from wranglerpy.bindings.workflows.store import InstanceRow, WorkflowStore
+from wranglerpy.config.limits import Limits
 from wranglerpy.jsobject import JSObject, as_js_object
 
 LEASE_SECONDS = 30.0
@@ -48,6 +49,7 @@ class EngineOptions:
     step_limit: int | None = None
     lease_seconds: float = LEASE_SECONDS
     poll_seconds: float = POLL_SECONDS
+    limits: Limits | None = None  # each step.do() attempt's [limits]; None: not metered
 
 
 class WorkflowEngine:
@@ -140,6 +142,7 @@ class WorkflowEngine:
             set_waiting=set_waiting,
             on_step=self._on_step,
             step_limit=self._options.step_limit,
+            limits=self._options.limits,
         )
         step = WorkflowStep(runner, implicit=self._options.implicit_dependencies)
         event = JSObject(

@@ -45,5 +45,9 @@ def is_non_retryable(exc: BaseException) -> bool:
 
 
 def error_shape(exc: BaseException) -> dict[str, str]:
+    from wranglerpy.runtime.ffi import JsException
+
+    if isinstance(exc, JsException):  # a JS error keeps its own name (``Error``, ``TypeError``)
+        return {"name": exc.name, "message": exc.message}
     name = exc.name if isinstance(exc, StepError) else type(exc).__name__
     return {"name": name, "message": str(exc)}

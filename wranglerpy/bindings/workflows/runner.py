@@ -15,6 +15,7 @@ from typing import Any
 from wranglerpy.bindings.workflows.engine import EngineOptions, WorkflowEngine
 from wranglerpy.bindings.workflows.step import implicit_dependencies
 from wranglerpy.bindings.workflows.store import WorkflowStore, store_path
+from wranglerpy.config.limits import Limits
 from wranglerpy.config.schema import WorkerConfig
 from wranglerpy.runtime import console
 from wranglerpy.runtime.entrypoint import ExecutionContext
@@ -101,7 +102,11 @@ def start_engines(
         def make(cls: Any = cls) -> Any:
             return cls(ExecutionContext(getattr(app, "_background_error", None)), app.env)
 
-        options = EngineOptions(implicit_dependencies=implicit, step_limit=workflow.step_limit)
+        options = EngineOptions(
+            implicit_dependencies=implicit,
+            step_limit=workflow.step_limit,
+            limits=getattr(app, "limits", None) or Limits(),  # per step, as Cloudflare meters
+        )
         for key, value in option_overrides.items():
             setattr(options, key, value)
         engine = WorkflowEngine(store, workflow.name, make, log, options, on_step(workflow.name))

@@ -19,6 +19,7 @@ from typing import Any
 
 from wranglerpy.bindings.workflows import durations
 from wranglerpy.bindings.workflows.steps import StepRunner
+from wranglerpy.config.compat_date import effective_date
 
 IMPLICIT_FLAG = "python_workflows_implicit_dependencies"
 IMPLICIT_OFF_FLAG = "no_python_workflows_implicit_dependencies"
@@ -28,7 +29,7 @@ IMPLICIT_DATE = "2026-02-25"
 def implicit_dependencies(flags: tuple[str, ...], compatibility_date: str | None) -> bool:
     if IMPLICIT_OFF_FLAG in flags:
         return False
-    return IMPLICIT_FLAG in flags or (compatibility_date or "") >= IMPLICIT_DATE
+    return IMPLICIT_FLAG in flags or effective_date(compatibility_date) >= IMPLICIT_DATE
 
 
 class _Ctx:

@@ -6,6 +6,14 @@ so a replay after a restart returns it without running the callback again; a sle
 wake-up time, so it ends at the same moment after a restart. Defaults, limits and messages
 follow context.ts and lib/validators.ts: 5 retries, a 1 s exponential delay and a 10 minute
 timeout per attempt; step names up to 256 characters without control characters.
+
+Each attempt of a ``do`` callback is an invocation with the worker's ``[limits]`` (CPU time
+and subrequests), as Cloudflare meters Workflows: "Compute time per step", 30 s by default
+and raised with ``limits.cpu_ms`` for every invocation of the Workflow (cloudflare-docs
+``workflows/reference/limits.mdx``, "Increasing Workflow CPU limits"). An attempt over its
+budget fails with ``Error: Worker exceeded CPU time limit.`` (the same page), an ordinary step
+failure: retried per the step's ``retries``, as packages/workflows-shared/src/context.ts
+retries any failed attempt that is not a NonRetryableError.
 """
 
 from __future__ import annotations
@@ -28,9 +36,11 @@ from wranglerpy.bindings.workflows.errors import (
     is_non_retryable,
 )
 from wranglerpy.bindings.workflows.store import WorkflowStore
+from wranglerpy.config.limits import Limits
 from wranglerpy.jsobject import JSObject, as_js_object
 
 MAX_STEP_NAME = 256
+WORKER_EXCEEDED_CPU = "Worker exceeded CPU time limit."  # workflows/reference/limits.mdx
 MAX_RESULT_BYTES = 1024 * 1024
 DEFAULT_LIMIT = 5
 DEFAULT_DELAY_MS = 1000.0
@@ -119,6 +129,7 @@ class StepRunner:
         set_waiting: Callable[[bool], None],
         on_step: OnStep | None = None,
         step_limit: int | None = None,
+        limits: Limits | None = None,
     ) -> None:
         self._store = store
         self._workflow = workflow
@@ -131,6 +142,7 @@ class StepRunner:
         self._counts: dict[str, int] = {}
         self._steps = 0
         self._limit = step_limit
+        self._limits = limits
 
     def _put(self, key: str, name: str, kind: str, state: str, **fields: Any) -> None:
         stored = self._store.put_step(
@@ -180,7 +192,7 @@ class StepRunner:
                         as_js_object({**step_ctx, "attempt": attempts, "config": public_config}),
                     )
                 result = await asyncio.wait_for(
-                    _call(callback, *args), timeout=resolved["_timeout_ms"] / 1000
+                    _attempt(callback, args, self._limits), timeout=resolved["_timeout_ms"] / 1000
                 )
             except asyncio.TimeoutError:
                 error: BaseException = WorkflowTimeoutError(
@@ -287,6 +299,22 @@ def _event(stored: str | None) -> JSObject:
             "type": data["type"],
         }
     )
+
+
+async def _attempt(
+    callback: Callable[..., Any], args: tuple[Any, ...], budget: Limits | None
+) -> Any:
+    """One attempt of a step's callback, as its own invocation with ``budget``."""
+    if budget is None:
+        return await _call(callback, *args)
+    from wranglerpy.runtime import limits
+    from wranglerpy.runtime.ffi import JsException, drive
+
+    with limits.invocation_of(budget):
+        try:
+            return await drive(_call(callback, *args))
+        except limits.CpuLimitExceeded:
+            raise JsException("Error", WORKER_EXCEEDED_CPU) from None
 
 
 async def _call(callback: Callable[..., Any], *args: Any) -> Any:
