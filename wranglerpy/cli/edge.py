@@ -6,7 +6,13 @@ from pathlib import Path
 
 import typer
 
-from wranglerpy.cli._options import KVBackendOption, R2BackendOption, StateDirOption
+from wranglerpy.cli._options import (
+    KVBackendOption,
+    R2BackendOption,
+    ServicesFlag,
+    ServicesPortOption,
+    StateDirOption,
+)
 from wranglerpy.cli.common import handle_errors
 
 app = typer.Typer(help="The local edge: serves deployed workers on one port.", no_args_is_help=True)
@@ -41,6 +47,8 @@ def start(
     ),
     kv_backend: KVBackendOption = None,
     r2_backend: R2BackendOption = None,
+    services: ServicesFlag = True,
+    services_port: ServicesPortOption = None,
 ) -> None:
     """Start the local edge in the background (no-op when it already runs)."""
     from wranglerpy.deploy.client import start_edge
@@ -58,6 +66,8 @@ def start(
         persist_to=persist_to,
         simulate_latency=simulate_latency,
         http_limits=http_limit or [],
+        services=services,
+        services_port=services_port,
     )
     verb = "Started" if started else "Already running:"
     typer.echo(f"{verb} local edge on {status.url} (pid {status.pid})")
