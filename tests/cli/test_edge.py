@@ -45,3 +45,14 @@ def test_services_port_picks_the_edge_services_port(edge: Edge) -> None:  # noqa
     wait_until(lambda: announced_lines(edge), "the edge's services banner")
     status = edge.cli("edge", "status")
     assert f"S3 API (local R2 buckets) on http://127.0.0.1:{wanted}" in status
+
+
+def test_a_running_edge_says_it_keeps_its_services(edge: Edge) -> None:  # noqa: F811
+    edge.cli("edge", "start", "--port", "0", "--services-port", str(free_port()))
+    wait_until(lambda: announced_lines(edge), "the edge's services banner")
+    again = edge.cli("edge", "start", "--no-services")
+    assert "Already running" in again
+    assert "keeps its options: --no-services (its services run)" in again
+    other = edge.cli("edge", "start", "--services-port", str(free_port()))
+    assert "(its services run elsewhere)" in other
+    assert "keeps its options" not in edge.cli("edge", "start")
