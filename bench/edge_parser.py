@@ -40,7 +40,7 @@ spec.loader.exec_module(module)
 
 class T:
     def __init__(self, client, pool):
-        self.client, self.pool, self.client_delay = client, pool, 0.0
+        self.client, self.pool = client, pool
 
 async def fetch(head, call):
     async for _ in call.body():

@@ -4,19 +4,18 @@ bench/ray_bench.py, kept apart: it needs no model and one worker node).
     .venv/bin/python bench/ray_do_bench.py [--calls 300]
 
 dev: the stub and the object in one process (``ObjectHost``, as in a ``dev`` worker that
-defines the class). Ray: a head and one node on 127.0.0.1 (own process groups, stopped by
-pid); a worker with the class deployed with ``deploy --target ray``; this driver calls the
-object's actor (``RayRouter``, as a replica's stub does). A read touches no storage; a write
-saves the object's storage image to the primary before it answers. Medians (p50) and p90.
+defines the class), measured before the cluster starts. Ray: a head and one node on 127.0.0.1
+(bench/ray_cluster.py: own process groups, stopped by pid); a worker with the class deployed
+with ``deploy --target ray``; this driver calls the object's actor (``RayRouter``, as a
+replica's stub does). A read touches no storage; a write saves the object's storage image to
+the primary before it answers. Medians (p50) and p90.
 """
 
 from __future__ import annotations
 
 import argparse
 import asyncio
-import shutil
 import statistics
-import subprocess
 import sys
 import tempfile
 import time
@@ -26,6 +25,8 @@ from typing import Any
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
+
+from bench.ray_cluster import cli, local_cluster  # noqa: E402 - after the path
 
 WORKER = """
 from workers import DurableObject, Response, WorkerEntrypoint
@@ -120,74 +121,36 @@ async def on_ray(calls: int) -> dict[str, list[float]]:
     return {"read": await timed(call("read"), calls), "write": await timed(call("write"), calls)}
 
 
-def start_cluster(attempts: int = 3) -> Any:
-    """A head and one node; a head that misses Ray's start-up deadline on a busy machine is
-    started again (each attempt stopped by pid)."""
-    from wranglerpy.ray.local_cluster import LocalCluster
-
-    for attempt in range(attempts):
-        cluster = LocalCluster.create()
-        try:
-            cluster.start(("node_a",))
-            return cluster
-        except RuntimeError:
-            import ray
-
-            ray.shutdown()  # this driver may have joined the failed cluster
-            cluster.stop()
-            shutil.rmtree(cluster.root, ignore_errors=True)
-            if attempt == attempts - 1:
-                raise
-            print("the cluster did not start; again", file=sys.stderr, flush=True)
-    raise AssertionError("unreachable")
-
-
 def main() -> None:
     from wranglerpy.ray.local_cluster import free_port
 
     parser = argparse.ArgumentParser()
     parser.add_argument("--calls", type=int, default=300)
     args = parser.parse_args()
-    work = Path(tempfile.mkdtemp(prefix="wrp-do-bench-"))
-    (work / "worker.py").write_text(WORKER)
-    (work / "wrangler.toml").write_text(CONFIG)
-    dev_took = asyncio.run(dev(work, args.calls))
+    with tempfile.TemporaryDirectory(prefix="wrp-do-bench-dev-") as scratch:
+        dev_took = asyncio.run(dev(Path(scratch), args.calls))  # before the cluster's processes
     print(f"dev done: read {summary(dev_took['read'])}", file=sys.stderr, flush=True)
-    cluster = start_cluster()
-    try:
-        done = subprocess.run(
-            [
-                sys.executable,
-                "-m",
-                "wranglerpy",
-                "deploy",
-                "--target",
-                "ray",
-                "--ray-address",
-                cluster.address,
-                "--state-dir",
-                str(work / "ray"),
-                "--ray-http-port",
-                str(free_port()),
-                "--ray-proxy",
-                "HeadOnly",
-            ],
-            cwd=work,
-            capture_output=True,
-            text=True,
-            timeout=600,
+    with local_cluster(nodes=("node_a",), prefix="wrp-do-bench-") as bench:
+        work = bench.work
+        (work / "worker.py").write_text(WORKER)
+        (work / "wrangler.toml").write_text(CONFIG)
+        cli(
+            work,
+            bench.env,
+            "deploy",
+            "--target",
+            "ray",
+            "--ray-address",
+            bench.cluster.address,
+            "--state-dir",
+            str(work / "ray"),
+            "--ray-http-port",
+            str(free_port()),
+            "--ray-proxy",
+            "HeadOnly",
         )
-        if done.returncode != 0:
-            raise SystemExit(f"deploy failed:\n{done.stdout}{done.stderr}")
         print("deployed to ray", file=sys.stderr, flush=True)
         ray_took = asyncio.run(on_ray(args.calls))
-    finally:
-        import ray
-
-        ray.shutdown()
-        cluster.stop()
-        shutil.rmtree(cluster.root, ignore_errors=True)
-        shutil.rmtree(work, ignore_errors=True)
     for kind in ("read", "write"):
         ratio = statistics.median(ray_took[kind]) / statistics.median(dev_took[kind])
         print(

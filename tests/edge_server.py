@@ -35,7 +35,6 @@ from wranglerpy.wire.server import Call, FrameServer
 class Target:
     client: FrameClient
     pool: WorkerPool
-    client_delay: float = 0.0
 
 
 async def fetch(head: FetchHead, call: Call) -> None:

@@ -6,12 +6,13 @@ from __future__ import annotations
 import json
 import threading
 from pathlib import Path
-from typing import Any
+from types import SimpleNamespace
+from typing import Any, cast
 
 import pytest
 
 from wranglerpy.ai import batch as batch_module
-from wranglerpy.ai.batch import Batch, Decoding
+from wranglerpy.ai.batch import PREFILL_TOKENS, Batch, Decoding, prefill_groups
 from wranglerpy.ai.cache import ModelCache
 from wranglerpy.ai.generate import Generation, TextModel
 from wranglerpy.ai.models import SMOLLM2
@@ -22,6 +23,12 @@ REFERENCE = json.loads((Path(__file__).parent / "data" / "llamacpp-reference.jso
 
 @pytest.fixture(scope="module")
 def model(tiny_model_dir: Path) -> TextModel:
+    return TextModel(tiny_model_dir)
+
+
+@pytest.fixture
+def tiny_model(tiny_model_dir: Path) -> TextModel:
+    """A model of its own (a test swaps its sessions)."""
     return TextModel(tiny_model_dir)
 
 
@@ -122,6 +129,76 @@ def test_kv_rows_grow_while_sequences_are_active(
     assert [out for _, out in seqs] == alone
 
 
+class CountingSession:
+    """Counts the forwards run on a session (and how many rows each had)."""
+
+    def __init__(self, inner: Any) -> None:
+        self.inner = inner
+        self.rows: list[int] = []
+
+    def io_binding(self) -> Any:
+        return self.inner.io_binding()
+
+    def run_with_iobinding(self, binding: Any) -> None:
+        self.inner.run_with_iobinding(binding)
+        self.rows.append(binding.get_outputs()[0].shape()[0])
+
+
+def prompts_of(*lengths: int) -> list[Decoding]:
+    return [cast(Decoding, SimpleNamespace(prompt_ids=[1] * n)) for n in lengths]
+
+
+def test_prefill_groups_bound_padding_and_size() -> None:
+    groups = prefill_groups(prompts_of(36, 30, 480, 36, 484, 20, 400))
+    assert [[len(s.prompt_ids) for s in g] for g in groups] == [
+        [484, 480, 400],  # 400 >= 0.75 * 484
+        [36, 36, 30],
+        [20],  # 20 < 0.75 * 36: padding it would waste more than a quarter
+    ]
+    wide = prefill_groups(prompts_of(*[PREFILL_TOKENS // 3] * 7))
+    assert [len(g) for g in wide] == [3, 3, 1]
+    assert prefill_groups([]) == []
+
+
+def test_sequences_joining_together_share_a_prefill_and_get_their_own_tokens(
+    tiny_model_dir: Path,
+) -> None:
+    model = TextModel(tiny_model_dir)
+    params = SamplingParams(max_tokens=12, temperature=0)
+    texts = ("the cat sat", "the cat", "a dog sat on the mat", "hi")
+    prompts = [ids_for(model, text) for text in texts]
+    alone = [list(model.tokens(ids, params)) for ids in prompts]
+    counting = CountingSession(model.prefill_session)
+    model.prefill_session = counting
+    batch = Batch(model, max_rows=4)
+    seqs = [decoding(model, ids, params) for ids in prompts]
+    batch.join_all([seq for seq, _ in seqs])
+    assert len(batch.active) == 4
+    want_groups = [len(g) for g in prefill_groups([seq for seq, _ in seqs])]
+    assert counting.rows == want_groups and len(want_groups) < 4
+    while batch.active:
+        batch.step()
+    assert [out for _, out in seqs] == alone
+
+
+def test_a_prompt_that_fails_in_a_shared_prefill_fails_alone(tiny_model: TextModel) -> None:
+    """One prompt holds a token id past the vocabulary: the shared forward fails, each prompt
+    is prefilled alone again, and only that request gets the error."""
+    params = SamplingParams(max_tokens=6, temperature=0)
+    good = ids_for(tiny_model, "the cat sat")
+    bad = list(good)
+    bad[3] = tiny_model.vocab_size + 5
+    alone = list(tiny_model.tokens(good, params))
+    batch = Batch(tiny_model, max_rows=3)
+    seqs = [decoding(tiny_model, ids, params) for ids in (good, bad, good)]
+    batch.join_all([seq for seq, _ in seqs])
+    assert seqs[1][0].state.finish_reason == "error" and seqs[1][0].error is not None
+    assert [seq for seq, _ in seqs if seq in batch.active] == [seqs[0][0], seqs[2][0]]
+    while batch.active:
+        batch.step()
+    assert seqs[0][1] == alone and seqs[2][1] == alone
+
+
 @pytest.fixture(scope="module")
 def real_model() -> Any:
     cache = ModelCache()
@@ -148,3 +225,24 @@ def test_real_model_batched_greedy_equals_llamacpp(real_model: TextModel) -> Non
     assert widest == 4
     for (_, out), case in zip(seqs, cases, strict=True):
         assert out == case["output_token_ids"]
+
+
+@pytest.mark.slow
+def test_real_model_prompts_prefilled_together_get_their_tokens_alone(
+    real_model: TextModel,
+) -> None:
+    """The short reference prompt and two shorter cuts of it, right-padded in one forward:
+    each sequence's 32 greedy tokens are its tokens alone (the first 32 of llama.cpp's for
+    the whole prompt)."""
+    ids = REFERENCE["cases"]["short"]["prompt_token_ids"]
+    prompts = [ids, ids[:-3], ids[:-6]]
+    params = SamplingParams(max_tokens=32, temperature=0)
+    alone = [list(real_model.tokens(p, params)) for p in prompts]
+    assert alone[0] == REFERENCE["cases"]["short"]["output_token_ids"][:32]
+    batch = Batch(real_model, max_rows=3)
+    seqs = [decoding(real_model, p, params) for p in prompts]
+    assert len(prefill_groups([seq for seq, _ in seqs])) == 1
+    batch.join_all([seq for seq, _ in seqs])
+    while batch.active:
+        batch.step()
+    assert [out for _, out in seqs] == alone

@@ -13,10 +13,13 @@ from pathlib import Path
 import httpx
 import pytest
 
+from wranglerpy.config.schema import WorkerConfig
 from wranglerpy.deploy.router import Router
 from wranglerpy.deploy.routes import build_table
 from wranglerpy.host.pool import WorkerPool
 from wranglerpy.logs.hub import LogHub
+from wranglerpy.runtime.latency import SMART
+from wranglerpy.runtime.spec import WorkerSpec
 from wranglerpy.wire import frames
 from wranglerpy.wire.client import FrameClient
 from wranglerpy.wire.frames import FetchHead, ResponseHead
@@ -27,7 +30,6 @@ from wranglerpy.wire.server import Call, FrameServer
 class Target:
     client: FrameClient
     pool: WorkerPool
-    client_delay: float = 0.0
 
 
 class Worker:
@@ -100,6 +102,29 @@ async def test_a_request_reaches_its_worker_as_a_fetch_frame(edge):
     assert b"host" not in headers and b"content-length" not in headers
     assert worker.inflight_seen == [1]  # counted while in flight, for draining
     assert edge[2]["api"].pool.inflight == 0
+
+
+async def test_simulated_latency_waits_the_client_leg_before_the_worker_is_called(
+    edge, monkeypatch, tmp_path
+):
+    """--simulate-latency: the router adds the model's client leg (runtime/latency.py) to each
+    request, read from the version's spec; nothing waits without a model."""
+    client, worker, targets = edge
+    slept: list[float] = []
+    real_sleep = asyncio.sleep
+
+    async def sleep(delay: float, *args: object) -> None:
+        slept.append(delay)
+        await real_sleep(0)
+
+    monkeypatch.setattr(asyncio, "sleep", sleep)
+    await client.get("/", headers={"host": "api.localhost"})
+    assert SMART.client_ms / 1000 not in slept
+    config = WorkerConfig(name="api", config_path=tmp_path / "wrangler.toml", main=None)
+    targets["api"].pool.spec = WorkerSpec(config, tmp_path, tmp_path, latency=SMART)
+    response = await client.get("/", headers={"host": "api.localhost"})
+    assert response.status_code == 200 and len(worker.heads) == 2
+    assert SMART.client_ms / 1000 in slept
 
 
 async def test_a_client_cannot_claim_another_address(edge):

@@ -75,10 +75,10 @@ async def test_start_loads_targets_first_and_registers_every_worker(supervised):
     assert factory.loads() == ["streaming", "api"]
     entries = {e.name: e for e in supervisor.registry.entries()}
     assert set(entries) == {"api", "streaming"}
-    assert entries["api"].socket == str(supervisor.workers["api"].frames.path)
+    assert entries["api"].socket == str(supervisor.workers["api"].path)
     # Each worker process gets its frame socket first, then its public HTTP socket.
     api = supervisor.workers["api"]
-    assert api.pool.processes[0].fds == [api.frames.sock.fileno(), api.tcp.fileno()]
+    assert api.pool.processes[0].fds == [api.sock.fileno(), api.tcp.fileno()]
 
 
 async def test_reload_replaces_only_that_worker(supervised):

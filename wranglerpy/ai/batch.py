@@ -29,6 +29,27 @@ if TYPE_CHECKING:
     from wranglerpy.ai.text import Generation
 
 KV_FIRST_CHUNK = 256  # positions allocated past the prompt at first; doubled when full
+# One prefill forward holds at most this many (padded) prompt tokens: its activations and
+# attention scratch grow with it, and past a few hundred rows the matmuls gain nothing more.
+PREFILL_TOKENS = 2048
+PREFILL_PADDING = 0.25  # a prompt joins a group when padding it costs at most this share
+
+
+def prefill_groups(seqs: list[Decoding]) -> list[list[Decoding]]:
+    """The prompts of ``seqs`` in groups that share a forward: longest first, a prompt joins
+    the current group while the group's padded size stays within ``PREFILL_TOKENS`` and the
+    prompt is at least ``1 - PREFILL_PADDING`` of the group's longest."""
+    groups: list[list[Decoding]] = []
+    for seq in sorted(seqs, key=lambda s: -len(s.prompt_ids)):
+        n = len(seq.prompt_ids)
+        if groups:
+            group = groups[-1]
+            width = len(group[0].prompt_ids)
+            if width * (len(group) + 1) <= PREFILL_TOKENS and n >= (1 - PREFILL_PADDING) * width:
+                group.append(seq)
+                continue
+        groups.append([seq])
+    return groups
 
 
 class Decoding:
@@ -59,6 +80,7 @@ class Decoding:
         self.length = 0  # positions in the KV row
         self.next_token = -1
         self.error: BaseException | None = None
+        self.finished = False
 
     @property
     def cancelled(self) -> bool:
@@ -67,6 +89,7 @@ class Decoding:
     def finish(self, reason: str, error: BaseException | None = None) -> None:
         self.state.finish_reason = reason
         self.error = error
+        self.finished = True
         self.on_finish(self)
 
     def choose(self, logits: np.ndarray) -> bool:
@@ -101,6 +124,11 @@ class KVRows:
         self._buffers: dict[str, np.ndarray] = {}
         self._bindings: dict[tuple[bool, int, int], tuple[ort.IOBinding, list[ort.OrtValue]]] = {}
         self._allocate(rows, positions, keep=0)
+
+    @property
+    def buffers(self) -> dict[str, np.ndarray]:
+        """The KV buffers by past input name, ``[rows, kv_heads, positions, head_dim]``."""
+        return self._buffers
 
     @property
     def rows(self) -> int:
@@ -178,23 +206,61 @@ class Batch:
 
     def join(self, seq: Decoding) -> None:
         """Prefill ``seq``'s prompt into a free row and pick its first token."""
-        if seq.cancelled:
-            seq.finish("cancelled")
-            return
-        if seq.params.max_tokens <= 0:
-            seq.finish("length")
-            return
+        self.join_all([seq])
+
+    def join_all(self, seqs: list[Decoding]) -> None:
+        """Prefill the prompts of ``seqs`` (arrived together, at most the free rows) and pick
+        each one's first token. With a prefill graph that reads each row at its own length,
+        prompts share forwards (right-padded, grouped by :func:`prefill_groups`); a group whose
+        forward fails is retried one by one, so only the prompt at fault gets the error."""
+        ready = []
+        for seq in seqs:
+            if seq.cancelled:
+                seq.finish("cancelled")
+            elif seq.params.max_tokens <= 0:
+                seq.finish("length")
+            else:
+                ready.append(seq)
+        if not self.model.batched_prefill:
+            groups = [[seq] for seq in ready]
+        else:
+            groups = prefill_groups(ready)
+        for group in groups:
+            try:
+                self._prefill(group)
+            except Exception as exc:
+                if len(group) == 1:
+                    group[0].finish("error", exc)
+                    continue
+                for seq in group:
+                    try:
+                        self._prefill([seq])
+                    except Exception as alone:  # this request fails; the others go on
+                        seq.finish("error", alone)
+
+    def _prefill(self, group: list[Decoding]) -> None:
+        """One forward over the prompts of ``group`` into the next free rows."""
         row = len(self.active)
-        length = len(seq.prompt_ids)
-        room = length + min(seq.params.max_tokens, KV_FIRST_CHUNK)
+        lengths = [len(seq.prompt_ids) for seq in group]
+        width = max(lengths)
+        room = max(
+            n + min(s.params.max_tokens, KV_FIRST_CHUNK)
+            for n, s in zip(lengths, group, strict=True)
+        )
         if self._kv is None:
-            self._kv = KVRows(self.model, 1, room)
-        self._kv.ensure(row + 1, room, keep=row, max_rows=self.max_rows)
-        logits = self._kv.run(row, np.asarray([seq.prompt_ids], dtype=np.int64), [length])
-        seq.length = length
-        self.active.append(seq)
-        if not seq.choose(logits[0]):
-            self._leave(row)
+            self._kv = KVRows(self.model, len(group), room)
+        self._kv.ensure(row + len(group), room, keep=row, max_rows=self.max_rows)
+        ids = np.zeros((len(group), width), dtype=np.int64)  # padding: never attended to
+        for i, seq in enumerate(group):
+            ids[i, : lengths[i]] = seq.prompt_ids
+        logits = self._kv.run(row, ids, lengths)
+        for seq, length in zip(group, lengths, strict=True):
+            seq.length = length
+            self.active.append(seq)
+        # Backwards: a leaving row takes the last row, which has already chosen.
+        for i in reversed(range(len(group))):
+            if not group[i].choose(logits[i]):
+                self._leave(row + i)
 
     def step(self) -> None:
         """One forward over every active sequence (cancelled ones leave first)."""

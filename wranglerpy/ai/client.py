@@ -41,16 +41,23 @@ DEFAULT_IDLE_SECONDS = 60.0  # the host leaves after this long without any clien
 
 
 def default_socket_path() -> Path:
-    """One host per machine, model cache and wranglerpy installation: the socket name carries
-    a digest of the cache folder, the frame protocol's version and where this wranglerpy is
-    installed, so a host always runs the same code as its clients."""
+    """One host per machine, wranglerpy installation and model cache (see :func:`socket_name`)."""
+    import wranglerpy
     from wranglerpy.host.sockets import runtime_dir
 
-    cache = str(default_cache_dir().expanduser().resolve())
-    install = str(Path(wire.__file__).resolve().parent)
-    key = f"{cache}\0{wire.PROTOCOL}\0{install}"
-    digest = hashlib.sha256(key.encode()).hexdigest()[:10]
-    return runtime_dir() / f"ai-host-{digest}.sock"
+    install = Path(wranglerpy.__file__).resolve().parent
+    return runtime_dir() / socket_name(default_cache_dir(), install, wranglerpy.__version__)
+
+
+def socket_name(cache: Path, install: Path, version: str) -> str:
+    """The host's socket name: a digest of the model cache folder, the frame protocol's
+    version, the wranglerpy package folder and its version. Every checkout on a machine (all
+    run as the same user, so they share ``runtime_dir()``) gets a host running its own code;
+    an upgrade in place gets a new host instead of the old one still in memory."""
+    key = "\0".join(
+        [str(cache.expanduser().resolve()), str(wire.PROTOCOL), str(install.resolve()), version]
+    )
+    return f"ai-host-{hashlib.sha256(key.encode()).hexdigest()[:10]}.sock"
 
 
 class HostClient:

@@ -50,6 +50,9 @@ class TextModel:
             if float_prefill
             else self.session
         )
+        # Only the prefill graph reads each row at its own length (prefill_graph.py), so only
+        # it can prefill prompts of different lengths in one forward.
+        self.batched_prefill = float_prefill
         inputs = self.session.get_inputs()
         self.past_names = [i.name for i in inputs if i.name.startswith("past_")]
         first = next(i.shape for i in inputs if i.name.startswith("past_"))

@@ -11,6 +11,10 @@ float kernel is 90x slower, and it sees one row per sequence anyway).
 
 The cost is a second session: its packed weights add about 110 MB to the process that holds
 the model (one per machine, the model host). ``WRANGLERPY_AI_PREFILL=int8`` keeps one session.
+
+The prefill graph also takes each row's hidden state at its own last prompt position
+(``seqlens_k``) instead of the last column, so prompts of different lengths can share one
+forward, right-padded (batch.py joins the sequences that arrive together that way).
 """
 
 from __future__ import annotations
@@ -18,14 +22,19 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
+import numpy as np
 import onnx
-from onnx import helper
+from onnx import helper, numpy_helper
 
-from wranglerpy.ai.batched_graph import write_graph_beside
+from wranglerpy.ai.batched_graph import SEQLENS, write_graph_beside
 from wranglerpy.errors import AIError
 
 PREFILL_ENV = "WRANGLERPY_AI_PREFILL"
 PREFILL_MODES = ("float", "int8")
+# The graph file; named apart from the first version (model.prefill.onnx, last column only),
+# which older checkouts sharing the model cache still read.
+PREFILL_FILE = "model.prefill-rows.onnx"
+LAST_ROW_INDEX = "prefill_last_row_index"
 
 
 def float_prefill_enabled() -> bool:
@@ -53,11 +62,47 @@ def float_activations(model: onnx.ModelProto) -> onnx.ModelProto:
     return model
 
 
+def last_rows_by_length(model: onnx.ModelProto) -> onnx.ModelProto:
+    """Rewrite ``model`` in place (idempotent): the head reads row ``b`` at position
+    ``seqlens_k[b]`` (the row's last prompt token) instead of the last column, the same
+    position for an unpadded row."""
+    graph = model.graph
+    if any(n.name == LAST_ROW_INDEX for n in graph.node):
+        return model
+    by_output = {o: n for n in graph.node for o in n.output}
+    head = by_output[by_output["logits"].input[0]]  # logits = Identity(head(Slice(hidden)))
+    last = by_output[head.input[0]]
+    if last.op_type != "Slice":
+        raise ValueError(f"the head's input comes from {last.op_type}, not the last-column Slice")
+    hidden_size = next(helper.get_attribute_value(a) for a in head.attribute if a.name == "K")
+    shape = numpy_helper.from_array(np.array([1, 1, hidden_size], np.int64), "last_row_shape")
+    axes = numpy_helper.from_array(np.array([1, 2], np.int64), "last_row_axes")
+    graph.initializer.extend([shape, axes])
+    nodes = [
+        helper.make_node("Cast", [SEQLENS], ["last_row_i64"], to=onnx.TensorProto.INT64),
+        helper.make_node("Unsqueeze", ["last_row_i64", axes.name], ["last_row_b11"]),
+        helper.make_node(
+            "Expand", ["last_row_b11", shape.name], ["last_row_idx"], name=LAST_ROW_INDEX
+        ),
+        helper.make_node(
+            "GatherElements", [last.input[0], "last_row_idx"], [last.output[0]], axis=1
+        ),
+    ]
+    kept = [n for n in graph.node if n is not last]
+    at = kept.index(head)
+    del graph.node[:]
+    graph.node.extend(kept[:at] + nodes + kept[at:])
+    used = {name for node in graph.node for name in node.input}
+    for init in [i for i in graph.initializer if i.name in last.input[1:] and i.name not in used]:
+        graph.initializer.remove(init)  # the Slice's bounds (onnxruntime warns about unused ones)
+    return model
+
+
 def prefill_model_file(runtime_path: Path) -> Path:
-    """``model.prefill.onnx`` beside ``runtime_path`` (the batched graph), written once."""
-    target = runtime_path.with_name("model.prefill.onnx")
+    """The prefill graph beside ``runtime_path`` (the batched graph), written once."""
+    target = runtime_path.with_name(PREFILL_FILE)
     if target.exists():
         return target
     model = onnx.load(os.fspath(runtime_path), load_external_data=False)
-    write_graph_beside(float_activations(model), target)
+    write_graph_beside(last_rows_by_length(float_activations(model)), target)
     return target

@@ -2,7 +2,8 @@
 
 One thread runs every forward pass (onnxruntime's own threads do the parallel work), so the
 worker's event loop never blocks. Requests join a model's :class:`Batch` between two steps
-while it has a free row, in arrival order; the rest wait. The thread exists only while there
+while it has a free row, in arrival order; the rest wait. Requests admitted together join
+together (their prompts share prefill forwards). The thread exists only while there
 is work: it ends when nothing is active or waiting and is started again by the next request,
 so an idle engine holds no thread and no KV memory.
 """
@@ -71,6 +72,7 @@ class TextScheduler:
             admitted = self._admit()
             if admitted is None:
                 return
+            joining: dict[str, list[Decoding]] = {}
             for job in admitted:
                 seq = job.start()
                 if seq is None:
@@ -78,12 +80,19 @@ class TextScheduler:
                 batch = self._batches.get(job.key)
                 if batch is None or batch.model is not seq.model:
                     batch = self._batches[job.key] = Batch(seq.model, self.max_rows)
+                joining.setdefault(job.key, []).append(seq)
+            for key, seqs in joining.items():
+                # prompts that arrive together share prefill forwards (batch.py)
+                batch = self._batches[key]
                 try:
-                    batch.join(seq)
-                except Exception as exc:  # the prefill itself failed: only this request
-                    if seq in batch.active:
-                        batch.active.remove(seq)
-                    seq.finish("error", exc)
+                    batch.join_all(seqs)  # a failed prefill fails its request only
+                except Exception as exc:  # anything else: the joining requests fail
+                    log.exception("Workers AI: joining a batch failed")
+                    for seq in seqs:
+                        if seq in batch.active:
+                            batch.active.remove(seq)
+                        if not seq.finished:
+                            seq.finish("error", exc)
             for batch in list(self._batches.values()):
                 if not batch.active:
                     continue

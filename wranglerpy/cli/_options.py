@@ -70,3 +70,20 @@ R2BackendOption = Annotated[
         "wranglerpy extension.",
     ),
 ]
+
+# The local S3 and OpenAI APIs beside the workers (wranglerpy extension): dev and edge start.
+ServicesFlag = Annotated[
+    bool,
+    typer.Option(
+        "--services/--no-services",
+        help="Serve the local S3 API (R2 buckets) and OpenAI-compatible API (models); "
+        "wranglerpy extension.",
+    ),
+]
+ServicesPortOption = Annotated[
+    int | None,
+    typer.Option(
+        "--services-port",
+        help="Their 127.0.0.1 port (default 8990 if free, else any; the edge: 8991).",
+    ),
+]

@@ -16,6 +16,8 @@ from wranglerpy.cli._options import (
     KVBackendOption,
     PersistOption,
     R2BackendOption,
+    ServicesFlag,
+    ServicesPortOption,
 )
 from wranglerpy.cli.common import handle_errors, resolve_configs
 from wranglerpy.errors import UsageError
@@ -133,15 +135,8 @@ def dev(
         help="Let a debugger (debugpy, e.g. VS Code) attach: worker k listens on this port + k "
         "(needs the debug extra).",
     ),
-    services: bool = typer.Option(
-        True,
-        "--services/--no-services",
-        help="Serve the local S3 API (R2 buckets) and OpenAI-compatible API (models); "
-        "wranglerpy extension.",
-    ),
-    services_port: int = typer.Option(
-        None, "--services-port", help="Their 127.0.0.1 port (default 8990 if free, else any)."
-    ),
+    services: ServicesFlag = True,
+    services_port: ServicesPortOption = None,
     http_limit: list[str] = typer.Option(
         None,
         "--http-limit",

@@ -6,7 +6,13 @@ from pathlib import Path
 
 import typer
 
-from wranglerpy.cli._options import KVBackendOption, R2BackendOption, StateDirOption
+from wranglerpy.cli._options import (
+    KVBackendOption,
+    R2BackendOption,
+    ServicesFlag,
+    ServicesPortOption,
+    StateDirOption,
+)
 from wranglerpy.cli.common import handle_errors
 
 app = typer.Typer(help="The local edge: serves deployed workers on one port.", no_args_is_help=True)
@@ -41,6 +47,8 @@ def start(
     ),
     kv_backend: KVBackendOption = None,
     r2_backend: R2BackendOption = None,
+    services: ServicesFlag = True,
+    services_port: ServicesPortOption = None,
 ) -> None:
     """Start the local edge in the background (no-op when it already runs)."""
     from wranglerpy.deploy.client import start_edge
@@ -50,14 +58,17 @@ def start(
     backends = activate(kv_backend, r2_backend)  # the edge daemon and its workers inherit them
     if backends.kv or backends.r2:
         typer.echo(f"State backends: {backends.describe()}")
+    paths = EdgePaths.resolve(state_dir)
     status, started = start_edge(
-        EdgePaths.resolve(state_dir),
+        paths,
         ip=ip or "127.0.0.1",
         port=port,
         processes=processes or 1,
         persist_to=persist_to,
         simulate_latency=simulate_latency,
         http_limits=http_limit or [],
+        services=services,
+        services_port=services_port,
     )
     verb = "Started" if started else "Already running:"
     typer.echo(f"{verb} local edge on {status.url} (pid {status.pid})")
@@ -74,6 +85,7 @@ def start(
         ]
         if kv_backend or r2_backend:
             differ.append("--kv-backend/--r2-backend (set when it started)")
+        differ += _services_differ(paths.root, status.pid, services, services_port)
         if differ:
             typer.echo(
                 "▲ The running edge keeps its options: " + ", ".join(differ) + ". "
@@ -84,6 +96,19 @@ def start(
             "Simulating placement latency: off = +100 ms per KV/D1/R2/AI call; "
             "smart = +3 ms per call and +60 ms client round trip."
         )
+
+
+def _services_differ(root: Path, pid: int, services: bool, port: int | None) -> list[str]:
+    """The services flags a running edge does not have, judged from the banner it announced
+    (nothing is said before it announced one)."""
+    from wranglerpy.services.server import announced
+
+    lines = announced(root, pid)
+    if not services and lines:
+        return ["--no-services (its services run)"]
+    if services and port is not None and lines and not any(f":{port}" in x for x in lines):
+        return [f"--services-port {port} (its services run elsewhere)"]
+    return []
 
 
 @app.command("stop")

@@ -142,6 +142,8 @@ def _start_edge(
     persist_to: Path | None = None,
     simulate_latency: bool = False,
     http_limits: list[str] | None = None,
+    services: bool = True,
+    services_port: int | None = None,
 ) -> tuple[EdgeStatus, bool]:
     """Without ``port``, the edge takes the port it had last time (so URLs stay the same
     across restarts), else 8080."""
@@ -172,6 +174,10 @@ def _start_edge(
         parse_limits(http_limits)  # a bad KEY=VALUE is this command's error, not the daemon's
         for item in http_limits:
             command += ["--http-limit", item]
+    if not services:
+        command.append("--no-services")
+    elif services_port is not None:
+        command += ["--services-port", str(services_port)]
     with open(private_file(paths.log), "ab") as log:
         proc = subprocess.Popen(
             command,

@@ -1,7 +1,7 @@
 """The local edge: ``python -m wranglerpy.deploy.daemon --state-dir DIR --ip IP --port P``.
 
 One long-running process that serves every deployed worker on one public port (see
-``router``), runs each worker's current version in its own processes (see ``fleet``),
+``router``), runs each worker's current version in its own processes (a ``HostedWorker``),
 registers them for service bindings (mode ``edge``) and for ``tail``, answers the CLI on a
 control socket, and on start brings back every worker recorded in ``deployments.json``.
 """
@@ -16,6 +16,7 @@ import os
 import signal
 import sys
 import time
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -31,7 +32,6 @@ from wranglerpy.deploy.control_messages import (
     WorkerState,
     decode_request,
 )
-from wranglerpy.deploy.fleet import Fleet
 from wranglerpy.deploy.history import Deployment, DeploymentLog
 from wranglerpy.deploy.paths import EdgePaths
 from wranglerpy.deploy.router import Router
@@ -41,6 +41,8 @@ from wranglerpy.deploy.versions import Version, load_version
 from wranglerpy.errors import DeployError, WranglerError
 from wranglerpy.host.http_limits import parse_limits, quiet_accept_errors
 from wranglerpy.host.locations import Locations, WorkerLocation
+from wranglerpy.host.pool import HostedWorker, Spares, StartFailed
+from wranglerpy.host.process import WorkerProcess
 from wranglerpy.host.schedule import CronScheduler, fire_cron
 from wranglerpy.host.sockets import bind_tcp
 from wranglerpy.logs.hub import LogHub
@@ -50,6 +52,8 @@ from wranglerpy.runtime.latency import model_for
 from wranglerpy.runtime.spec import WorkerSpec
 from wranglerpy.services import server as services_server
 from wranglerpy.tracing.hooks import start_export, stop_export
+
+Fleet = HostedWorker[Version]  # one deployed version of one worker
 
 
 class EdgeDaemon:
@@ -185,6 +189,20 @@ class EdgeDaemon:
             version=VersionInfo(version.id, version.tag, version.created_on),
         )
 
+    def _fleet(self, version: Version) -> Fleet:
+        """A version's own frame socket and ``processes`` processes on it: strict load; the
+        router owns the public port, so they serve frames only."""
+        return HostedWorker(
+            version.config(),
+            self.hub,
+            version,
+            label=f"edge-{version.worker}",
+            size=self.processes,
+            require_clean_load=True,
+            tag={"version": version.id},
+            spares=Spares(partial(WorkerProcess, http=False), keep=0),
+        )
+
     async def _deploy(self, split: list[tuple[Version, float]]) -> Fleet:
         """Serve ``split`` (one or two versions of one worker with their percentages): start
         the versions not running yet (each must load), point the router and the registry at
@@ -201,27 +219,32 @@ class EdgeDaemon:
                         continue
                     if self.printer is not None:
                         self.printer.add_worker(name)
-                    fleet = Fleet(version, self._spec(version), self.processes, self.hub)
-                    await fleet.start()
-                    started.append(fleet)
+                    started.append(fleet := self._fleet(version))
+                    await fleet.pool.start(self._spec(version))
                     running[version.id] = fleet
-            except BaseException:
+            except BaseException as exc:
                 await asyncio.gather(*(f.stop(3.0) for f in started), return_exceptions=True)
-                raise
+                if not isinstance(exc, StartFailed):
+                    raise
+                if exc.detail:  # the version's code did not load
+                    raise DeployError(
+                        f'Worker "{name}" failed to load; nothing was switched.\n{exc.detail}'
+                    ) from None
+                raise DeployError(str(exc)) from None
             serving = [(running[v.id], pct) for v, pct in split]
             fleet = _main(serving)
-            config = fleet.spec.config
+            config = fleet.config
             old = self.splits.get(name, [])
             self.splits[name] = serving
             self._rebuild_routes()
             self.registry.register(
                 WorkerLocation.of(
                     config,
-                    str(fleet.frames.path),
+                    str(fleet.path),
                     self.public_url(name) if config.workers_dev else "",
                     mode="edge",
                     tail=str(self.tail_path),
-                    split=tuple((str(f.frames.path), p) for f, p in serving if len(serving) > 1),
+                    split=tuple((str(f.path), p) for f, p in serving if len(serving) > 1),
                 )
             )
             self.crons.schedule(name, config.triggers.crons)
@@ -270,14 +293,13 @@ class EdgeDaemon:
 
     def _rebuild_routes(self) -> None:
         table: dict[str, tuple[bool, tuple[str, ...]]] = {}
-        internal = set()
         for name, serving in self.splits.items():
             meta = _main(serving).version.meta
             table[name] = (bool(meta.get("workers_dev")), tuple(meta.get("routes") or ()))
-            if not meta.get("workers_dev") and not meta.get("routes"):
-                internal.add(name)
         self.router.table = build_table(table)
-        self.router.internal = internal
+        self.router.internal = {
+            name for name, (dev, routes) in table.items() if not (dev or routes)
+        }
 
     # ---------------------------------------------------------------- control
     async def handle(self, data: dict[str, Any]) -> dict[str, Any]:
@@ -313,7 +335,7 @@ class EdgeDaemon:
                 **self.describe(),
             }
         if isinstance(request, TriggerRequest):
-            crons = self._live(request.worker).spec.config.triggers.crons
+            crons = self._live(request.worker).config.triggers.crons
             cron = request.cron or (crons[0] if crons else "")
             await self.fire_scheduled(request.worker, cron, time.time() * 1000)
             return {"ok": True, "cron": cron}

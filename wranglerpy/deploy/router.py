@@ -52,11 +52,10 @@ _HOST = re.compile(r"(?:[A-Za-z0-9_](?:[A-Za-z0-9_.-]*)|\[[0-9A-Fa-f:.]+\])(?::[
 
 
 class Target(Protocol):
-    """What the router needs of a deployed worker (a Fleet satisfies it)."""
+    """What the router needs of a deployed worker (a ``host.pool.HostedWorker``)."""
 
     client: FrameClient
     pool: WorkerPool  # counts the requests in flight, so a replaced version drains them
-    client_delay: float
 
 
 # (worker name, version-overrides header, version-key header) -> the version that answers
@@ -163,8 +162,9 @@ class Router:
         if upgrade == b"websocket" and ws_key and method == "GET":
             return await self._websocket(exchange, fleet, request_head, ws_key.decode("latin-1"))
         with fleet.pool.track():
-            if fleet.client_delay:
-                await asyncio.sleep(fleet.client_delay)  # --simulate-latency: the client leg
+            latency = fleet.pool.spec.latency if fleet.pool.spec is not None else None
+            if latency is not None and latency.client_ms:  # --simulate-latency's client leg
+                await asyncio.sleep(latency.client_ms / 1000)
             return await self._relay(fleet, request_head, body, stream, exchange, keep, request)
 
     async def _websocket(

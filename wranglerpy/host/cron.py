@@ -10,6 +10,7 @@ Triggers syntax: ``*``, lists, ranges, steps, month and day names; days of the w
 from __future__ import annotations
 
 import calendar
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta, timezone
 
@@ -26,9 +27,8 @@ _FIELDS: tuple[tuple[str, int, int, dict[str, int]], ...] = (
     ("day of week", 1, 7, _DAYS),
 )
 
-# A day rule: ("L", 0) last day, ("LW", 0) last weekday, ("W", n) weekday nearest n,
-# ("lastdow", d) last weekday d of the month, ("nth", d * 10 + k) k-th weekday d.
-DayRule = tuple[str, int]
+# A day matched by ``L``, ``W`` or ``#`` rather than by its number.
+DayRule = Callable[[datetime], bool]
 
 
 def _value(text: str, names: dict[str, int], expression: str, field: str) -> int:
@@ -55,19 +55,19 @@ def _special(item: str, field: str, expression: str) -> DayRule | None:
     upper = item.upper()
     if field == "day of month":
         if upper == "L":
-            return ("L", 0)
+            return lambda when: when.day == _last_day(when)
         if upper == "LW":
-            return ("LW", 0)
+            return lambda when: when.day == _nearest_weekday(when, _last_day(when))
         if upper.endswith("W") and upper[:-1].isdigit():
             day = int(upper[:-1])
             if not 1 <= day <= 31:
                 raise _out_of_range(expression, item, field, 1, 31)
-            return ("W", day)
+            return lambda when: when.day == _nearest_weekday(when, day)
     if field == "day of week":
-        if upper == "L":
-            return ("lastdow", 6)  # a lone L: the last day of the week, Saturday
-        if upper.endswith("L") and len(upper) > 1:
-            return ("lastdow", _value(upper[:-1], _DAYS, expression, field) - 1)
+        if upper.endswith("L"):
+            # The month's last given weekday; a lone L: the last day of the week, Saturday.
+            weekday = _value(upper[:-1], _DAYS, expression, field) - 1 if upper != "L" else 6
+            return lambda when: _weekday(when) == weekday and when.day + 7 > _last_day(when)
         if "#" in upper:
             day_text, _, nth_text = upper.partition("#")
             day = _value(day_text, _DAYS, expression, field)
@@ -77,7 +77,8 @@ def _special(item: str, field: str, expression: str) -> DayRule | None:
                 raise ConfigError(
                     f"Invalid cron expression {expression!r}: {item!r} needs # followed by 1-5"
                 )
-            return ("nth", (day - 1) * 10 + int(nth_text))
+            nth = int(nth_text)
+            return lambda when: _weekday(when) == day - 1 and (when.day - 1) // 7 + 1 == nth
     if any(c in upper for c in "LW#"):
         raise ConfigError(
             f"Invalid cron expression {expression!r}: {item!r} is not valid in the {field} field"
@@ -113,33 +114,24 @@ def _field(
     return frozenset(values), tuple(rules)
 
 
-def _nearest_weekday(year: int, month: int, day: int) -> int:
-    """The weekday nearest ``day``, without leaving the month (Quartz's ``W``)."""
-    last = calendar.monthrange(year, month)[1]
+def _last_day(when: datetime) -> int:
+    return calendar.monthrange(when.year, when.month)[1]
+
+
+def _weekday(when: datetime) -> int:
+    return when.isoweekday() % 7  # Sunday = 0
+
+
+def _nearest_weekday(when: datetime, day: int) -> int:
+    """The weekday nearest ``day`` of ``when``'s month, without leaving it (Quartz's ``W``)."""
+    last = _last_day(when)
     day = min(day, last)
-    weekday = date(year, month, day).weekday()  # Monday = 0
+    weekday = date(when.year, when.month, day).weekday()  # Monday = 0
     if weekday == 5:  # Saturday: Friday before, or Monday after on the 1st
         return day - 1 if day > 1 else day + 2
     if weekday == 6:  # Sunday: Monday after, or Friday before on the last day
         return day + 1 if day < last else day - 2
     return day
-
-
-def _rule_matches(rule: DayRule, when: datetime) -> bool:
-    kind, arg = rule
-    last = calendar.monthrange(when.year, when.month)[1]
-    weekday = when.isoweekday() % 7  # Sunday = 0
-    if kind == "L":
-        return when.day == last
-    if kind == "LW":
-        return when.day == _nearest_weekday(when.year, when.month, last)
-    if kind == "W":
-        return when.day == _nearest_weekday(when.year, when.month, arg)
-    if kind == "lastdow":
-        return weekday == arg and when.day + 7 > last
-    if kind == "nth":
-        return weekday == arg // 10 and (when.day - 1) // 7 + 1 == arg % 10
-    return False
 
 
 @dataclass(frozen=True)
@@ -202,10 +194,8 @@ class Cron:
 
     def _day_possible(self, when: datetime) -> bool:
         # Classic cron: when both day fields are restricted, either one may match.
-        day_ok = when.day in self.days or any(_rule_matches(r, when) for r in self.day_rules)
-        weekday_ok = (when.isoweekday() % 7) in self.weekdays or any(
-            _rule_matches(r, when) for r in self.weekday_rules
-        )
+        day_ok = when.day in self.days or any(rule(when) for rule in self.day_rules)
+        weekday_ok = _weekday(when) in self.weekdays or any(r(when) for r in self.weekday_rules)
         if self.any_day or self.any_weekday:
             return day_ok and weekday_ok
         return day_ok or weekday_ok

@@ -14,15 +14,20 @@ import contextlib
 import time
 from collections.abc import Awaitable, Callable, Iterator, Sequence
 from dataclasses import dataclass
-from typing import Any
+from socket import socket
+from typing import Any, Generic, TypeVar
 
+from wranglerpy.config.schema import WorkerConfig
 from wranglerpy.host.process import ChildExited, EventCallback, WorkerProcess
+from wranglerpy.host.sockets import bind_unix
 from wranglerpy.logs.hub import LogHub
 from wranglerpy.runtime.spec import WorkerSpec
+from wranglerpy.wire.client import FrameClient
 
 Process = WorkerProcess  # or any object with its methods (tests pass fakes)
 ProcessFactory = Callable[[EventCallback], Process]
 Sleep = Callable[[float], Awaitable[None]]
+V = TypeVar("V")
 
 
 class StartFailed(Exception):
@@ -246,15 +251,15 @@ class WorkerPool:
             if self.inflight == 0:
                 self._idle.set()
 
-    async def drain_and_stop(self, settle: float = 0.5, limit: float = 30.0) -> None:
-        """Wait for tracked requests (bounded by ``limit``), then stop gracefully."""
+    async def drain_and_stop(self, settle: float = 0.5) -> None:
+        """Wait for tracked requests (bounded by the spec's drain time), then stop gracefully."""
         # Binding callers notice the new registry entry on their next call: give them a beat.
         await self.sleep(settle)
+        drain = self.spec.drain_seconds if self.spec is not None else 4.0
         with contextlib.suppress(asyncio.TimeoutError):
-            await asyncio.wait_for(self._idle.wait(), limit)
+            await asyncio.wait_for(self._idle.wait(), drain)
         # Binding calls in flight (long streams) get the workers' own drain time after SIGTERM.
-        grace = self.spec.drain_seconds + 1.0 if self.spec is not None else 5.0
-        await self.stop(grace)
+        await self.stop(drain + 1.0)
 
     async def stop(self, grace: float = 5.0) -> None:
         """SIGTERM every process, SIGKILL after ``grace``; idempotent."""
@@ -270,3 +275,52 @@ class WorkerPool:
 
     def alive(self) -> bool:
         return any(p.exited is not None and not p.exited.done() for p in self.processes)
+
+
+class HostedWorker(Generic[V]):
+    """One worker in ``dev``, or one deployed ``version`` of it on the edge: its frame socket
+    (service bindings, crons and the edge router call through ``client``), in ``dev`` its
+    public port, and the pool of processes serving them (``policy``: ``WorkerPool``'s)."""
+
+    def __init__(
+        self,
+        config: WorkerConfig,
+        hub: LogHub,
+        version: V,
+        *,
+        label: str = "",
+        tcp: socket | None = None,
+        url: str = "",
+        **policy: Any,
+    ) -> None:
+        self.config = config
+        self.version = version
+        self.sock, self.path = bind_unix(label or config.name)  # its frame socket
+        self.client = FrameClient(str(self.path))
+        self.tcp = tcp
+        self.url = url
+        self.lock = asyncio.Lock()
+        fds = [self.sock.fileno()] + ([tcp.fileno()] if tcp is not None else [])
+        self.pool = WorkerPool(config.name, fds, hub, **policy)
+
+    @property
+    def name(self) -> str:
+        return self.config.name
+
+    async def stop(self, grace: float = 5.0) -> None:
+        try:
+            await self.pool.stop(grace)
+        finally:
+            self.close()
+
+    async def drain_and_stop(self, settle: float = 0.5) -> None:
+        """Let the router's requests finish (bounded by the drain time), then stop."""
+        await self.pool.drain_and_stop(settle=settle)
+        self.close()
+
+    def close(self) -> None:
+        self.client.close()
+        self.sock.close()
+        self.path.unlink(missing_ok=True)
+        if self.tcp is not None:
+            self.tcp.close()

@@ -15,7 +15,6 @@ from pathlib import Path
 
 from wranglerpy.errors import UsageError
 from wranglerpy.private_paths import private_dir
-from wranglerpy.wire.client import FrameClient
 
 BACKLOG = 2048
 _serial = itertools.count(1)
@@ -53,20 +52,6 @@ def bind_unix(label: str) -> tuple[socket.socket, Path]:
     sock = socket.create_server(str(path), family=socket.AF_UNIX, backlog=BACKLOG)
     sock.set_inheritable(True)
     return sock, path
-
-
-class FrameSocket:
-    """A worker's frame socket (``bind_unix``), served by its processes, and the client that
-    calls them through it: dev's worker and each of the edge's versions have one."""
-
-    def __init__(self, label: str) -> None:
-        self.sock, self.path = bind_unix(label)
-        self.client = FrameClient(str(self.path))
-
-    def close(self) -> None:
-        self.client.close()
-        self.sock.close()
-        self.path.unlink(missing_ok=True)
 
 
 def port_is_free(ip: str, port: int) -> bool:

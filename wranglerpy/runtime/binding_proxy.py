@@ -13,11 +13,18 @@ from __future__ import annotations
 import inspect
 from abc import ABC, abstractmethod
 from collections.abc import Awaitable
+from types import CoroutineType
 from typing import Any
+
+# Argument types that are never proxies: checked by identity, the common case of a binding call
+# (``get("key")``) skips the ABC ``isinstance`` and the rebuilt tuple.
+_PLAIN = frozenset({str, bytes, int, float, bool, type(None)})
 
 
 def unwrap(value: Any) -> Any:
     """``value`` without its outer proxy (inside lists and tuples too)."""
+    if type(value) in _PLAIN:
+        return value
     if isinstance(value, BindingProxy):
         return value._target
     if isinstance(value, list):
@@ -25,6 +32,14 @@ def unwrap(value: Any) -> Any:
     if isinstance(value, tuple):
         return tuple(unwrap(v) for v in value)
     return value
+
+
+def _unwrap_args(args: tuple[Any, ...]) -> tuple[Any, ...]:
+    """``args`` as is when every one is plain, else each unwrapped."""
+    for value in args:
+        if type(value) not in _PLAIN:
+            return tuple(unwrap(v) for v in args)
+    return args
 
 
 def handed_out(value: Any) -> bool:
@@ -55,8 +70,10 @@ class BindingProxy(ABC):
             return attribute
 
         def call(*args: Any, **kwargs: Any) -> Any:
-            result = attribute(*unwrap(args), **{k: unwrap(v) for k, v in kwargs.items()})
-            if inspect.isawaitable(result):
+            if kwargs:
+                kwargs = {k: unwrap(v) for k, v in kwargs.items()}
+            result = attribute(*_unwrap_args(args), **kwargs)
+            if type(result) is CoroutineType or inspect.isawaitable(result):
                 return self._around(name, args, result)
             if handed_out(result):
                 return self._wrap(result)

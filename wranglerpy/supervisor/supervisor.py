@@ -12,9 +12,8 @@ import contextlib
 import os
 import time
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
-from socket import socket
 
 from wranglerpy.config.persist import default_persist_dir
 from wranglerpy.config.plan import dependency_order, service_target
@@ -24,14 +23,14 @@ from wranglerpy.host.locations import Locations, WorkerLocation
 from wranglerpy.host.pool import (
     DEFAULT_BACKOFF,
     Backoff,
+    HostedWorker,
     ProcessFactory,
     Spares,
     StartFailed,
-    WorkerPool,
 )
 from wranglerpy.host.process import WorkerProcess
 from wranglerpy.host.schedule import CronScheduler, fire_cron
-from wranglerpy.host.sockets import FrameSocket, bind_tcp
+from wranglerpy.host.sockets import bind_tcp
 from wranglerpy.logs.hub import LogHub
 from wranglerpy.runtime.spec import WorkerSpec
 from wranglerpy.supervisor.build import run_build
@@ -40,20 +39,6 @@ from wranglerpy.supervisor.python_deps import ensure_dependencies
 
 ConfigReloader = Callable[[WorkerConfig], WorkerConfig]
 RETRY_SECONDS = 2.0  # a worker that could not start at all is tried again after this
-
-
-@dataclass
-class ManagedWorker:
-    config: WorkerConfig
-    tcp: socket  # its public port
-    frames: FrameSocket  # service bindings, crons
-    pool: WorkerPool
-    url: str
-    lock: asyncio.Lock = field(default_factory=asyncio.Lock)
-
-    @property
-    def name(self) -> str:
-        return self.config.name
 
 
 @dataclass(frozen=True)
@@ -111,9 +96,9 @@ class Supervisor:
         self.spares = Spares(process_factory, keep=1)
         self.backoff = backoff
         self.crons = CronScheduler(
-            lambda name, cron, ms: fire_cron(self.workers[name].frames.client, hub, name, cron, ms)
+            lambda name, cron, ms: fire_cron(self.workers[name].client, hub, name, cron, ms)
         )
-        self.workers: dict[str, ManagedWorker] = {}
+        self.workers: dict[str, HostedWorker[None]] = {}  # dev's: no deployed version
         self._stopping = False
         self._claims: contextlib.ExitStack | None = None  # the worker names' registry locks
         self._pid = os.getpid()
@@ -142,12 +127,11 @@ class Supervisor:
                 owner=f'Worker "{config.name}"',
                 hint=f"Move it with {flag}--worker-port {config.name}=PORT (or its [dev] port).",
             )
-            frames = FrameSocket(config.name)
-            fds = [frames.sock.fileno(), tcp.fileno()]
-            pool = WorkerPool(config.name, fds, self.hub, spares=self.spares, backoff=self.backoff)
             ip, port = self.options.ip, tcp.getsockname()[1]
             url = f"http://[{ip}]:{port}" if ":" in ip else f"http://{ip}:{port}"
-            self.workers[config.name] = ManagedWorker(config, tcp, frames, pool, url)
+            self.workers[config.name] = HostedWorker(
+                config, self.hub, None, tcp=tcp, url=url, spares=self.spares, backoff=self.backoff
+            )
         for worker in self.workers.values():
             self._register(worker)
         await asyncio.gather(*(self._install_dependencies(w) for w in self.workers.values()))
@@ -169,7 +153,7 @@ class Supervisor:
             self.crons.schedule(worker.name, worker.config.triggers.crons)
         return time.perf_counter() - started
 
-    async def _install_dependencies(self, worker: ManagedWorker) -> None:
+    async def _install_dependencies(self, worker: HostedWorker[None]) -> None:
         root = worker.config.root.resolve()
         # Workers of one project share its pyproject.toml: install once for all of them.
         task = self._installs.get(root)
@@ -182,7 +166,7 @@ class Supervisor:
     def _persist_dir(self, config: WorkerConfig) -> Path:
         return self.options.persist_dir or default_persist_dir(config.root)
 
-    def _spec(self, worker: ManagedWorker) -> WorkerSpec:
+    def _spec(self, worker: HostedWorker[None]) -> WorkerSpec:
         return WorkerSpec(
             config=worker.config,
             persist_dir=self._persist_dir(worker.config),
@@ -194,9 +178,9 @@ class Supervisor:
             inspector_port=dict(self.options.inspector_ports).get(worker.name),
         )
 
-    def _register(self, worker: ManagedWorker) -> None:
+    def _register(self, worker: HostedWorker[None]) -> None:
         tail = str(self.options.tail_socket or "")
-        entry = WorkerLocation.of(worker.config, str(worker.frames.path), worker.url, tail=tail)
+        entry = WorkerLocation.of(worker.config, str(worker.path), worker.url, tail=tail)
         self.registry.register(entry)
 
     # ---------------------------------------------------------------- reload
@@ -244,13 +228,11 @@ class Supervisor:
         self.crons.stop()
         await asyncio.gather(
             self.spares.close(),
-            *(w.pool.stop(grace) for w in self.workers.values()),
+            *(w.stop(grace) for w in self.workers.values()),
             return_exceptions=True,
         )
         for worker in self.workers.values():
             self.registry.unregister(worker.name, self._pid)
-            worker.frames.close()
-            worker.tcp.close()
         if self._claims is not None:
             self._claims.close()
 

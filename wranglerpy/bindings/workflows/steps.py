@@ -14,6 +14,11 @@ and raised with ``limits.cpu_ms`` for every invocation of the Workflow (cloudfla
 budget fails with ``Error: Worker exceeded CPU time limit.`` (the same page), an ordinary step
 failure: retried per the step's ``retries``, as packages/workflows-shared/src/context.ts
 retries any failed attempt that is not a NonRetryableError.
+
+``run()``'s own code between steps is not metered: the docs bound CPU "per step" only (the same
+page, footnote: an instance "can run forever, as long as each step does not take more than the
+CPU time limit"), and the local engine (packages/workflows-shared/src/engine.ts, which calls
+``USER_WORKFLOW.run``) has no CPU accounting; no rule is invented here.
 """
 
 from __future__ import annotations
