@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import typer
 
@@ -15,20 +16,31 @@ from wranglerpy.cli._options import (
 )
 from wranglerpy.cli.common import handle_errors
 
+if TYPE_CHECKING:
+    from wranglerpy.config.schema import WorkerConfig
 
-def missing_compatibility_date(name: str, config_path: Path, nothing: str = "deployed") -> str:
-    """wrangler's refusal to upload a worker without a compatibility date, on one line (its
-    `deploy` and `versions upload` share the check)."""
-    from wranglerpy.config.compat_date import effective_date
 
-    today = effective_date(None)
-    toml = config_path.suffix == ".toml"
-    line = f'compatibility_date = "{today}"' if toml else f'"compatibility_date": "{today}"'
-    return (
-        f'Worker "{name}": a compatibility_date is required when uploading a Worker. Add '
-        f"{line} to {config_path}. Nothing was {nothing}. See "
-        "https://developers.cloudflare.com/workers/platform/compatibility-dates"
-    )
+def refuse_unuploadable(worker: WorkerConfig, nothing: str = "deployed") -> None:
+    """wrangler's refusals before an upload (its `deploy` and `versions upload` share them):
+    no main module, or no compatibility date (`dev` only warns; Cloudflare refuses)."""
+    from wranglerpy.errors import ConfigError
+
+    if worker.main is None or not worker.main.is_file():
+        raise ConfigError(
+            f'Worker "{worker.name}": main entry point {worker.main or "(none)"} does not '
+            f"exist ({worker.config_path}). Nothing was {nothing}."
+        )
+    if worker.compatibility_date is None:
+        from wranglerpy.config.compat_date import effective_date
+
+        today = effective_date(None)
+        toml = worker.config_path.suffix == ".toml"
+        line = f'compatibility_date = "{today}"' if toml else f'"compatibility_date": "{today}"'
+        raise ConfigError(
+            f'Worker "{worker.name}": a compatibility_date is required when uploading a Worker. '
+            f"Add {line} to {worker.config_path}. Nothing was {nothing}. See "
+            "https://developers.cloudflare.com/workers/platform/compatibility-dates"
+        )
 
 
 @handle_errors
@@ -113,14 +125,8 @@ def deploy(
     ordered = plan(workers, deployed)
     if secrets_file is not None and len(ordered) > 1:
         raise UsageError("--secrets-file holds one worker's secrets: deploy that worker alone.")
-    for worker in ordered:  # every worker must have code before the first one is switched
-        if worker.main is None or not worker.main.is_file():
-            raise ConfigError(
-                f'Worker "{worker.name}": main entry point {worker.main or "(none)"} does not '
-                f"exist ({worker.config_path}). Nothing was deployed."
-            )
-        if worker.compatibility_date is None:  # `dev` only warns; Cloudflare refuses the upload
-            raise ConfigError(missing_compatibility_date(worker.name, worker.config_path))
+    for worker in ordered:  # every worker must be uploadable before the first one is switched
+        refuse_unuploadable(worker)
     if target != "edge":
         if dry_run or secrets_file is not None:
             raise UsageError("--dry-run and --secrets-file are not supported with --target ray.")

@@ -69,15 +69,9 @@ def versions_upload(
             f"No wrangler.json, wrangler.jsonc or wrangler.toml in {Path.cwd()}. Pass one with -c."
         )
     worker = load_worker(found, env)
-    if worker.main is None or not worker.main.is_file():
-        raise ConfigError(
-            f'Worker "{worker.name}": main entry point {worker.main or "(none)"} does not '
-            f"exist ({worker.config_path}). Nothing was uploaded."
-        )
-    if worker.compatibility_date is None:
-        from wranglerpy.cli.deploy import missing_compatibility_date
+    from wranglerpy.cli.deploy import refuse_unuploadable
 
-        raise ConfigError(missing_compatibility_date(worker.name, worker.config_path, "uploaded"))
+    refuse_unuploadable(worker, "uploaded")
     publish(
         worker,
         EdgePaths.resolve(state_dir),
