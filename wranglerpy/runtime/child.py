@@ -21,7 +21,6 @@ import socket
 import sys
 import time
 import traceback
-from pathlib import Path
 from typing import Any
 
 from wranglerpy.bindings.durable_objects import start_hosts as start_durable_objects
@@ -45,10 +44,8 @@ from wranglerpy.runtime.service import ServiceFetcher
 from wranglerpy.runtime.spec import WorkerSpec
 from wranglerpy.runtime.subrequests import binding_kinds as subrequest_kinds
 from wranglerpy.runtime.subrequests import count_bindings
-from wranglerpy.runtime.warm import preload
+from wranglerpy.runtime.warm import SHIM_DIR, preload
 from wranglerpy.wire.server import FrameServer
-
-SHIM_DIR = Path(__file__).parent / "shim"
 
 
 class StopRequest:
