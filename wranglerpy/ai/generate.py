@@ -50,13 +50,16 @@ class TextModel:
             if float_prefill
             else self.session
         )
-        # Only the prefill graph reads each row at its own length (prefill_graph.py), so only
-        # it can prefill prompts of different lengths in one forward.
-        self.batched_prefill = float_prefill
         inputs = self.session.get_inputs()
         self.past_names = [i.name for i in inputs if i.name.startswith("past_")]
         first = next(i.shape for i in inputs if i.name.startswith("past_"))
         self.kv_heads, self.head_dim = int(first[1]), int(first[3])
+
+    @property
+    def batched_prefill(self) -> bool:
+        """Only the prefill graph reads each row at its own length (prefill_graph.py), so only
+        it can prefill prompts of different lengths in one forward."""
+        return self.prefill_session is not self.session
 
     @property
     def vocab_size(self) -> int:
