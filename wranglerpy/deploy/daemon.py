@@ -53,8 +53,6 @@ from wranglerpy.runtime.spec import WorkerSpec
 from wranglerpy.services import server as services_server
 from wranglerpy.tracing.hooks import start_export, stop_export
 
-Fleet = HostedWorker[Version]  # one deployed version of one worker
-
 
 class EdgeDaemon:
     def __init__(
@@ -79,9 +77,11 @@ class EdgeDaemon:
         self.printer = printer
         self.simulate_latency = simulate_latency
         self.log = DeploymentLog(paths.deployments)
-        self.draining: set[Fleet] = set()  # replaced versions, until they have stopped
+        self.draining: set[HostedWorker[Version]] = (
+            set()
+        )  # replaced versions, until they have stopped
         # Every version each worker serves, with its percentage (two during a split).
-        self.splits: dict[str, list[tuple[Fleet, float]]] = {}
+        self.splits: dict[str, list[tuple[HostedWorker[Version], float]]] = {}
         self.router = Router(self.pick)
         self.port = 0
         self.pid = os.getpid()
@@ -189,7 +189,7 @@ class EdgeDaemon:
             version=VersionInfo(version.id, version.tag, version.created_on),
         )
 
-    def _fleet(self, version: Version) -> Fleet:
+    def _host(self, version: Version) -> HostedWorker[Version]:
         """A version's own frame socket and ``processes`` processes on it: strict load; the
         router owns the public port, so they serve frames only."""
         return HostedWorker(
@@ -203,7 +203,7 @@ class EdgeDaemon:
             spares=Spares(partial(WorkerProcess, http=False), keep=0),
         )
 
-    async def _deploy(self, split: list[tuple[Version, float]]) -> Fleet:
+    async def _deploy(self, split: list[tuple[Version, float]]) -> HostedWorker[Version]:
         """Serve ``split`` (one or two versions of one worker with their percentages): start
         the versions not running yet (each must load), point the router and the registry at
         the new split, then drain the versions that left it. Returns the main version's fleet.
@@ -212,14 +212,14 @@ class EdgeDaemon:
         lock = self._locks.setdefault(name, asyncio.Lock())
         async with lock:
             running = {f.version.id: f for f, _ in self.splits.get(name, [])}
-            started: list[Fleet] = []
+            started: list[HostedWorker[Version]] = []
             try:
                 for version, _ in split:
                     if version.id in running:
                         continue
                     if self.printer is not None:
                         self.printer.add_worker(name)
-                    started.append(fleet := self._fleet(version))
+                    started.append(fleet := self._host(version))
                     await fleet.pool.start(self._spec(version))
                     running[version.id] = fleet
             except BaseException as exc:
@@ -254,20 +254,20 @@ class EdgeDaemon:
                     self._drain(gone)
             return fleet
 
-    def _drain(self, fleet: Fleet, settle: float = 0.5) -> None:
+    def _drain(self, fleet: HostedWorker[Version], settle: float = 0.5) -> None:
         """Let ``fleet`` finish its requests and stop, in the background."""
         self.draining.add(fleet)
         task = asyncio.ensure_future(fleet.drain_and_stop(settle=settle))
         task.add_done_callback(lambda _t: self.draining.discard(fleet))
 
-    def _live(self, name: str) -> Fleet:
+    def _live(self, name: str) -> HostedWorker[Version]:
         """``name``'s main version; DeployError when it is not deployed here."""
         serving = self.splits.get(name)
         if not serving:
             raise DeployError(f'"{name}" is not deployed on this edge.')
         return _main(serving)
 
-    def pick(self, name: str, overrides: str = "", key: str = "") -> Fleet | None:
+    def pick(self, name: str, overrides: str = "", key: str = "") -> HostedWorker[Version] | None:
         """The fleet that answers one request for ``name`` (see ``split.pick``)."""
         serving = self.splits.get(name)
         if not serving:
@@ -284,7 +284,7 @@ class EdgeDaemon:
             for fleet, _ in serving:
                 self._drain(fleet, settle=0.0)
 
-    def _serving(self) -> list[Fleet]:
+    def _serving(self) -> list[HostedWorker[Version]]:
         return [f for serving in self.splits.values() for f, _ in serving]
 
     async def fire_scheduled(self, name: str, cron: str, scheduled_ms: float) -> None:
@@ -371,7 +371,7 @@ class EdgeDaemon:
         ).to_answer()
 
 
-def _main(serving: list[tuple[Fleet, float]]) -> Fleet:
+def _main(serving: list[tuple[HostedWorker[Version], float]]) -> HostedWorker[Version]:
     """The version with the largest share of a worker's requests (the first on a tie): it runs
     the crons, takes the registry's plain socket, and ``status`` names it."""
     return max(serving, key=lambda each: each[1])[0]
