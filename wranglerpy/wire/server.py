@@ -140,11 +140,14 @@ class FrameServer:
         task = asyncio.current_task()
         assert task is not None
         self._connections.add(task)
-        self._idle[task] = writer
+        # Not idle until its first call is answered: a connection accepted just before a drain
+        # began carries a call its client has sent or is sending, and it is served (closing it
+        # would turn a reload into an error for that caller). Pooled connections between calls
+        # are what a drain closes, so their clients' next calls reach the new process.
         call: Call | None = None
         handler: asyncio.Task[Any] | None = None
         try:
-            while not self._closing:
+            while not (self._closing and call is not None):
                 try:
                     kind, payload = await frames.read_frame(reader)
                 except FrameError:
