@@ -1,6 +1,6 @@
 """A worker's HTTP server, in the same run, on the same ASGI app and an inherited, pre-bound
 socket (as ``dev`` hands it over): hypercorn (what dev used before), plain uvicorn with
-httptools and uvloop, and wranglerpy's server as dev runs it (``runtime/asgi_server``: uvicorn
+httptools and uvloop, and wranglerpy's server as dev runs it (``host/http_server``: uvicorn
 with the connection limit, timeouts and handover; uvloop when installed).
 
 Each server runs in its own process (no access log, keep-alive 75 s); `wrk` drives it
@@ -79,7 +79,7 @@ uvicorn.run(app, fd=int(sys.argv[1]), http="httptools", loop="uvloop", access_lo
 import asyncio, signal, sys
 from app import app
 from wranglerpy.host.http_limits import HttpLimits
-from wranglerpy.runtime.asgi_server import serve
+from wranglerpy.host.http_server import serve
 from wranglerpy.runtime.child import StopRequest, run_event_loop
 
 async def main():

@@ -36,7 +36,7 @@ def test_importing_the_shim_after_preload_imports_no_more_runtime():
 
 def test_a_dev_spare_has_its_http_server_and_the_common_bindings():
     extra = (
-        "import wranglerpy.runtime.asgi_server, wranglerpy.bindings.kv, wranglerpy.bindings.d1,"
+        "import wranglerpy.host.http_server, wranglerpy.bindings.kv, wranglerpy.bindings.d1,"
         " wranglerpy.bindings.registry, wranglerpy.runtime.current"
     )
     assert late_imports(http=True, extra=extra) == []

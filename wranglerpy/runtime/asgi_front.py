@@ -1,4 +1,4 @@
-"""Plain HTTP into a worker (``dev``'s public port, served by uvicorn: ``asgi_server``), as ASGI.
+"""Plain HTTP into a worker (``dev``'s public port, served by uvicorn: ``host/http_server``), as ASGI.
 
 A request becomes a ``Request`` whose body streams from ASGI ``receive``; the ``Response``
 goes back through ``send``, chunk by chunk, and a client that leaves stops the stream (and

@@ -4,7 +4,7 @@ The process imports the runtime first and reports ``warm``; then it waits for a 
 message carrying the worker spec and its pre-bound listening sockets (passed as file
 descriptors over the control socket): first the unix socket of frame calls (see
 ``wranglerpy.wire``), then, in ``dev`` only, the public HTTP socket, served by uvicorn
-(``asgi_server``).
+(``host/http_server``).
 That split lets the host keep a warm spare process, so a reload only pays for importing the
 user's code. It serves until SIGTERM or until the host goes away (control socket EOF); a
 reload sends ``HANDOVER_SIGNAL`` instead, so keep-alive clients are handed over, not dropped.
@@ -251,7 +251,7 @@ async def _serve(
     start_durable_objects()  # alarms set before a restart fire without waiting for a call
     http: asyncio.Future[None] | None = None
     if len(sockets) > 1:
-        from wranglerpy.runtime.asgi_server import serve as serve_http
+        from wranglerpy.host.http_server import serve as serve_http
 
         limits: HttpLimits = getattr(app, "http_limits", None) or HttpLimits()
         quiet_accept_errors(loop)

@@ -55,6 +55,6 @@ def preload(http: bool) -> None:
             if not hasattr(module, attribute):
                 importlib.import_module(f"{name}.{attribute}")
     if http:
-        import wranglerpy.runtime.asgi_server  # noqa: F401
+        import wranglerpy.host.http_server  # noqa: F401
     with contextlib.suppress(ImportError):  # the `fast` extra: the worker's event loop
         import uvloop  # noqa: F401

@@ -1,6 +1,6 @@
 """``permessage-deflate`` that leaves small messages uncompressed.
 
-With no context takeover (kept so idle sockets hold no compressor, see asgi_server.py), every
+With no context takeover (kept so idle sockets hold no compressor, see host/http_server.py), every
 compressed message builds a fresh zlib compressor: for a chat-sized message that costs more
 than framing and writing it, and a broadcast pays it once per socket. RFC 7692 lets a sender
 choose per message (a message without the RSV1 bit is not compressed, section 6), so messages

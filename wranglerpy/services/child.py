@@ -1,6 +1,6 @@
 """The services process: ``python -m wranglerpy.services.child <fd>`` with the spec as one JSON
 line on stdin. Serves the S3 and OpenAI APIs on the inherited socket (with the worker HTTP server,
-``runtime/asgi_server``: uvicorn and its limits) until SIGTERM or until stdin closes (the parent
+``host/http_server``: uvicorn and its limits) until SIGTERM or until stdin closes (the parent
 stopped it, or is gone)."""
 
 from __future__ import annotations
@@ -12,7 +12,7 @@ import signal
 import sys
 
 from wranglerpy.host.http_limits import HttpLimits
-from wranglerpy.runtime.asgi_server import serve
+from wranglerpy.host.http_server import serve
 from wranglerpy.runtime.child import StopRequest
 from wranglerpy.services.app import ServicesApp
 from wranglerpy.services.spec import READY, ServicesSpec

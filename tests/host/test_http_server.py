@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 import pytest
 
 from wranglerpy.host.http_limits import HttpLimits
-from wranglerpy.runtime.asgi_server import serve
+from wranglerpy.host.http_server import serve
 from wranglerpy.runtime.child import StopRequest
 
 SAFETY_NET = 60.0  # only a hung run reaches it
