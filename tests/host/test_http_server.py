@@ -324,3 +324,39 @@ async def test_a_websocket_close_from_the_client_keeps_its_code_and_reason(
     writer.write(bytes([0x88, 0x80 | len(payload)]) + b"\0\0\0\0" + payload)  # mask 0: as is
     assert await asyncio.wait_for(server.seen.closes.get(), SAFETY_NET) == (4001, "bye")
     writer.close()
+
+
+async def test_a_client_that_half_closes_after_its_request_gets_the_answer(
+    server: Running,
+) -> None:
+    """uvicorn closes on any end of input; a whole request before it is still answered (the
+    edge answered so before it moved onto this server), then the connection closes."""
+    reader, writer = await connect(server.port)
+    writer.write(b"POST /x HTTP/1.1\r\nHost: localhost\r\nContent-Length: 2\r\n\r\nhi")
+    writer.write_eof()
+    answer = await asyncio.wait_for(reader.read(-1), SAFETY_NET)
+    writer.close()
+    assert answer.startswith(b"HTTP/1.1 200 ") and answer.endswith(b"\r\n\r\nok hi")
+
+
+async def test_a_half_close_within_a_body_is_the_client_leaving(server: Running) -> None:
+    reader, writer = await connect(server.port)
+    writer.write(b"POST /cut HTTP/1.1\r\nHost: localhost\r\nContent-Length: 9\r\n\r\nhi")
+    writer.write_eof()
+    assert await asyncio.wait_for(reader.read(-1), SAFETY_NET) == b""
+    writer.close()
+    assert server.seen.cut == ["/cut"] and b"hi" not in server.seen.bodies
+
+
+@pytest.mark.parametrize("server", [{"drain": 0.5}], indirect=True)  # /endless never ends
+async def test_an_http10_stream_is_not_chunked_and_ends_with_the_connection(
+    server: Running,
+) -> None:
+    """RFC 9112 7.1: chunked coding is HTTP/1.1's; an HTTP/1.0 answer of unknown length ends
+    when the server closes (uvicorn alone would chunk it)."""
+    reader, writer = await connect(server.port)
+    writer.write(b"GET /endless HTTP/1.0\r\nHost: localhost\r\n\r\n")
+    head = await asyncio.wait_for(reader.readuntil(b"\r\n\r\n"), SAFETY_NET)
+    assert await asyncio.wait_for(reader.readexactly(8), SAFETY_NET) == b"ticktick"
+    writer.close()
+    assert b"transfer-encoding" not in head.lower() and b"connection: close" in head.lower()

@@ -121,13 +121,18 @@ class Router:
         return self.lookup(worker, *_version_headers(headers)) if worker is not None else None
 
     async def __call__(self, scope: dict[str, Any], receive: Receive, send: Send) -> None:
-        try:
-            if scope["type"] == "http":
+        if scope["type"] == "http":
+            try:
                 await self._http(scope, receive, send)
-            elif scope["type"] == "websocket":
+            except Refusal as refusal:
+                await _answer(send, refusal.status, {"error": str(refusal)}, keep=False)
+        elif scope["type"] == "websocket":
+            from wranglerpy.runtime.websocket_wire import refuse
+
+            try:
                 await self._websocket(scope, receive, send)
-        except Refusal as refusal:
-            await _answer(send, refusal.status, {"error": str(refusal)}, keep=False)
+            except Refusal as refusal:
+                await refuse(send, refusal.status, [], _json({"error": str(refusal)}))
 
     # ----------------------------------------------------------------- HTTP
     async def _http(self, scope: dict[str, Any], receive: Receive, send: Send) -> None:
