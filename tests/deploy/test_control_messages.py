@@ -7,6 +7,7 @@ import json
 import pytest
 
 from wranglerpy.deploy.control_messages import (
+    DeployAnswer,
     DeployRequest,
     EdgeState,
     StatusRequest,
@@ -56,3 +57,9 @@ def test_edge_state_carries_its_services_and_processes_typed() -> None:
     # A daemon of an older version answers without them.
     older = {k: v for k, v in answer.items() if k not in ("services", "processes")}
     assert EdgeState.from_answer(older) == EdgeState(1, "127.0.0.1", 8080)
+
+
+def test_a_deploy_answer_is_read_with_the_state_after_it() -> None:
+    state = EdgeState(1, "127.0.0.1", 8080, workers={"api": WorkerState("v2")})
+    answer = {"ok": True, "deployment": "d1", "seconds": 0.25, **state.to_answer()}
+    assert DeployAnswer.from_answer(answer) == DeployAnswer("d1", 0.25, state)

@@ -130,6 +130,15 @@ _WORKER_FIELDS = {f.name for f in fields(WorkerState)}
 
 @dataclass(frozen=True)
 class DeployAnswer:
+    """The answer to ``deploy``: the deployment recorded, how long the switch took, and the
+    edge's state after it."""
+
     deployment: str
     seconds: float
     state: EdgeState
+
+    @staticmethod
+    def from_answer(answer: dict[str, Any]) -> DeployAnswer:
+        return DeployAnswer(
+            str(answer["deployment"]), float(answer["seconds"]), EdgeState.from_answer(answer)
+        )
