@@ -2,10 +2,11 @@
 
 Each router (the old one read from a git revision, the new one from this tree) runs in its own
 process with a worker played by a FrameServer in that process, and wrk drives it; the runs
-alternate (old, new, old, new, ...) and the medians are printed. A router of before 17b9619's
-successor served itself (``asyncio.start_server(router.handle)``, with ``deploy/http1.py``
-read from the same revision); since then it is an ASGI app that ``Router.start`` serves on
-the host's HTTP server (uvicorn).
+alternate (old, new, old, new, ...) and the medians are printed, with the CPU time the
+router's process spent per request (steadier than req/s on a shared machine). Up to 17b9619
+the router served itself (``asyncio.start_server(router.handle)``, with ``deploy/http1.py``
+read from the same revision); since, it is an ASGI app that ``Router.start`` serves on the
+host's HTTP server (uvicorn). Both run on uvloop when it is installed, as the edge daemon.
 
     .venv/bin/python bench/edge_parser.py        # before: 17b9619, the router's own server
     BEFORE=3d678cc ROUNDS=3 DURATION=5 .venv/bin/python bench/edge_parser.py   # vs h11

@@ -137,18 +137,24 @@ class Router:
     # ----------------------------------------------------------------- HTTP
     async def _http(self, scope: dict[str, Any], receive: Receive, send: Send) -> None:
         raw = scope["headers"]
-        host = _host(raw)
-        target = _target(scope)
-        if any(_CONTROL.search(value) for _, value in raw):
-            raise Refusal(400, "a control character in a header")
+        hosts: list[bytes] = []
         length = has_body = None
-        for name, value in raw:
-            if name == b"content-length":
+        for name, value in raw:  # one pass over the headers: this runs for every request
+            if _CONTROL.search(value):
+                raise Refusal(400, "a control character in a header")
+            if name == b"host":
+                hosts.append(value)
+            elif name == b"content-length":
                 length = has_body = value
             elif name == b"transfer-encoding":
                 has_body = value
-        if length is not None and int(length) > self.limits.max_body:  # llhttp: digits only
-            raise Refusal(413, f"the request body is larger than {self.limits.max_body} bytes")
+        host = _host(hosts)
+        target = _target(scope)
+        if length is not None:
+            if not length.isdigit():  # llhttp lets no other through; kept from a 500 all the same
+                raise Refusal(400, "a malformed Content-Length")
+            if int(length) > self.limits.max_body:
+                raise Refusal(413, f"the request body is larger than {self.limits.max_body} bytes")
         fleet = self.route_for(host, request_path(target), raw)
         # Small bodies are read whole first: a cut one reaches no worker.
         body: bytes | None = None
@@ -197,7 +203,7 @@ class Router:
         from wranglerpy.wire.frames import WebSocketHead
 
         raw = scope["headers"]
-        host = _host(raw)
+        host = _host([value for name, value in raw if name == b"host"])
         query = scope.get("query_string", b"")
         target = scope["raw_path"].decode("latin-1")
         if query:
@@ -270,10 +276,9 @@ class _Body:
             raise self.failure
 
 
-def _host(raw: list[tuple[bytes, bytes]]) -> str:
-    """The request's Host; llhttp leaves its checks to the server (RFC 9110 7.2): a Host that
-    is not one would become the URL's path."""
-    hosts = [value for name, value in raw if name == b"host"]
+def _host(hosts: list[bytes]) -> str:
+    """The request's Host, from its Host headers; llhttp leaves their checks to the server
+    (RFC 9110 7.2): a Host that is not one would become the URL's path."""
     if len(hosts) > 1 or (hosts and not _HOST.fullmatch(hosts[0])):
         raise Refusal(400, "a malformed Host header")
     return hosts[0].decode("latin-1") if hosts else ""
