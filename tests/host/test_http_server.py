@@ -10,9 +10,11 @@ from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
 
 import pytest
+from uvicorn.protocols.http.flow_control import FlowControl
+from uvicorn.protocols.http.httptools_impl import RequestResponseCycle
 
 from wranglerpy.host.http_limits import HttpLimits
-from wranglerpy.host.http_server import serve
+from wranglerpy.host.http_server import OneWrite, serve
 from wranglerpy.runtime.child import StopRequest
 
 SAFETY_NET = 60.0  # only a hung run reaches it
@@ -360,3 +362,74 @@ async def test_an_http10_stream_is_not_chunked_and_ends_with_the_connection(
     assert await asyncio.wait_for(reader.readexactly(8), SAFETY_NET) == b"ticktick"
     writer.close()
     assert b"transfer-encoding" not in head.lower() and b"connection: close" in head.lower()
+
+
+class RecordingTransport:
+    """The seam under a request's writes: what reached the socket, write by write."""
+
+    def __init__(self) -> None:
+        self.writes: list[bytes] = []
+        self.closed = False
+
+    def write(self, data: bytes) -> None:
+        self.writes.append(data)
+
+    def is_closing(self) -> bool:
+        return self.closed
+
+    def close(self) -> None:
+        self.closed = True
+
+    def pause_reading(self) -> None:
+        pass
+
+    def resume_reading(self) -> None:
+        pass
+
+
+def _cycle(method: str = "GET") -> tuple[RequestResponseCycle, RecordingTransport]:
+    transport = RecordingTransport()
+    cycle = RequestResponseCycle(
+        scope={"method": method, "http_version": "1.1"},  # type: ignore[typeddict-item]
+        transport=transport,  # type: ignore[arg-type]
+        flow=FlowControl(transport),  # type: ignore[arg-type]
+        logger=logging.getLogger("test"),
+        access_logger=logging.getLogger("test"),
+        access_log=False,
+        default_headers=[],
+        message_event=asyncio.Event(),
+        expect_100_continue=False,
+        keep_alive=True,
+        on_response=lambda: None,
+    )
+    cycle.transport = OneWrite(transport, cycle)  # type: ignore[assignment]
+    return cycle, transport
+
+
+async def test_an_answer_with_a_length_leaves_in_one_write() -> None:
+    cycle, transport = _cycle()
+    start = {"type": "http.response.start", "status": 200, "headers": [(b"content-length", b"2")]}
+    await cycle.send(start)  # type: ignore[arg-type]
+    assert transport.writes == []  # the head waits for the body
+    await cycle.send({"type": "http.response.body", "body": b"ok"})
+    (write,) = transport.writes
+    assert write.startswith(b"HTTP/1.1 200 OK\r\n") and write.endswith(b"\r\n\r\nok")
+
+
+@pytest.mark.parametrize(
+    ("method", "headers"),
+    [("HEAD", [(b"content-length", b"2")]), ("GET", []), ("GET", [(b"content-length", b"0")])],
+)
+async def test_a_head_with_no_body_to_wait_for_is_written_at_once(method, headers) -> None:
+    """HEAD, a streamed (chunked) answer, an empty one: the head leaves as it is sent."""
+    cycle, transport = _cycle(method)
+    await cycle.send({"type": "http.response.start", "status": 200, "headers": headers})
+    assert len(transport.writes) == 1 and transport.writes[0].endswith(b"\r\n\r\n")
+
+
+async def test_a_held_head_is_written_before_the_connection_closes() -> None:
+    cycle, transport = _cycle()
+    start = {"type": "http.response.start", "status": 200, "headers": [(b"content-length", b"9")]}
+    await cycle.send(start)  # type: ignore[arg-type]
+    cycle.transport.close()  # the app failed after the head: uvicorn closes the connection
+    assert transport.closed and transport.writes[0].startswith(b"HTTP/1.1 200 OK")

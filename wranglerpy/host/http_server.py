@@ -240,6 +240,8 @@ class GuardedHttp(HttpToolsProtocol):
             _close_unless_continued(cycle)
         if self.scope["http_version"] == "1.0":
             _never_chunked(cycle)
+        else:
+            cycle.transport = OneWrite(self.transport, cycle)  # type: ignore[assignment]
 
     def _begin_head(self) -> None:
         self.in_head = True
@@ -306,6 +308,41 @@ def _close_unless_continued(cycle: RequestResponseCycle) -> None:
         await send(message)
 
     cycle.send = send_or_close  # type: ignore[method-assign]
+
+
+class OneWrite:
+    """A request's view of its connection: the head of an answer with a Content-Length waits
+    for the body's first bytes, so a buffered answer leaves in one write (one system call,
+    and a small answer in one TCP segment) rather than two."""
+
+    __slots__ = ("transport", "cycle", "held", "head_seen")
+
+    def __init__(self, transport: asyncio.Transport, cycle: RequestResponseCycle) -> None:
+        self.transport = transport
+        self.cycle = cycle
+        self.held = b""
+        self.head_seen = False
+
+    def write(self, data: bytes) -> None:
+        if self.held:
+            data, self.held = self.held + data, b""
+        elif not self.head_seen and self.cycle.response_started:
+            self.head_seen = True  # uvicorn writes the head once the answer has started
+            cycle = self.cycle
+            if cycle.chunked_encoding is False and cycle.expected_content_length > 0:
+                if cycle.scope["method"] != "HEAD":  # a HEAD answer has no body to wait for
+                    self.held = data
+                    return
+        self.transport.write(data)
+
+    def is_closing(self) -> bool:
+        return self.transport.is_closing()
+
+    def close(self) -> None:
+        if self.held:  # an app that failed after the head: the client sees a cut answer
+            self.transport.write(self.held)
+            self.held = b""
+        self.transport.close()
 
 
 def _never_chunked(cycle: RequestResponseCycle) -> None:
