@@ -105,7 +105,7 @@ async def _call(path: Path, request: ControlRequest, timeout: float) -> Result:
         raise DeployError(
             "The local edge closed the control connection without answering."
         ) from None
-    except TimeoutError:
+    except asyncio.TimeoutError:  # (not yet the builtin TimeoutError on Python 3.10)
         raise DeployError(
             f"The local edge did not answer on {path} (no answer in {timeout:g} s)."
         ) from None
