@@ -54,6 +54,8 @@ def test_requests_round_trip(request_: Any) -> None:
         (ControlHead(op=7), "unknown control operation 7"),  # type: ignore[arg-type]
         (ControlHead(op="deploy"), "bad deploy request: .*version"),
         (ControlHead(op="deploy", fields=["x"]), "bad deploy request: its fields are not a map"),  # type: ignore[arg-type]
+        (ControlHead(op="scheduled", fields={"worker": ["x"]}), "worker is not a str$"),
+        (ControlHead(op="deploy", fields={"version": "v", "versions": 3}), "versions is not"),
     ],
 )
 def test_a_bad_request_is_a_deploy_error(head: ControlHead, message: str) -> None:

@@ -61,6 +61,15 @@ _KINDS: dict[str, type[Any]] = {
 }
 
 
+# The types a request's fields may have, by annotation (a hostile or broken client gets a
+# one-line error here, not a failure deep in the daemon).
+_FIELD_TYPES: dict[str, tuple[type, ...]] = {
+    "str": (str,),
+    "str | None": (str, type(None)),
+    "list[list[Any]]": (list,),
+}
+
+
 def encode_request(request: ControlRequest, deadline: float | None = None) -> ControlHead:
     """The request as the head of a CONTROL call (``deadline``: unix seconds after which the
     CLI no longer waits, so a daemon busy until then refuses it rather than runs it)."""
@@ -74,9 +83,13 @@ def decode_request(head: ControlHead) -> ControlRequest:
         raise DeployError(f"unknown control operation {head.op!r}")
     if not isinstance(head.fields, dict):
         raise DeployError(f"bad {kind.OP} request: its fields are not a map")
-    names = {f.name for f in fields(kind)}
+    given = {f.name: head.fields[f.name] for f in fields(kind) if f.name in head.fields}
+    for f in fields(kind):
+        allowed = _FIELD_TYPES.get(str(f.type), ())
+        if f.name in given and allowed and not isinstance(given[f.name], allowed):
+            raise DeployError(f"bad {kind.OP} request: {f.name} is not a {f.type}")
     try:
-        request: ControlRequest = kind(**{k: v for k, v in head.fields.items() if k in names})
+        request: ControlRequest = kind(**given)
     except TypeError as exc:
         raise DeployError(f"bad {kind.OP} request: {exc}") from None
     return request
