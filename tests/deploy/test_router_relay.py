@@ -36,9 +36,11 @@ class Worker:
     cut: asyncio.Event = field(default_factory=asyncio.Event)  # ... and saw its body cut
     stream_closed: asyncio.Event = field(default_factory=asyncio.Event)
     handshakes: list[WebSocketHead] = field(default_factory=list)
+    urls: list[str] = field(default_factory=list)  # of the fetches
     closes: asyncio.Queue[list[object]] = field(default_factory=asyncio.Queue)
 
     async def fetch(self, head: FetchHead, call: Call) -> None:
+        self.urls.append(head.url)
         self.started.set()
         if head.url.endswith("/endless"):
             await call.respond(ResponseHead(200, []), stream=self._endless())
@@ -181,3 +183,14 @@ async def test_an_upgrade_with_two_hosts_is_400(edge):
             pass
     assert refused.value.response.status_code == 400
     assert b"Host" in refused.value.response.body and edge.worker.handshakes == []
+
+
+async def test_an_absolute_form_target_reaches_the_worker_as_its_path(edge):
+    """RFC 9112 3.2.2: a server accepts ``GET http://host/path``; the worker's URL is the
+    Host's with the target's path and query (the whole target appended made no URL)."""
+    reader, writer = await asyncio.open_connection("127.0.0.1", edge.port)
+    writer.write(b"GET http://api.localhost/p?q=1 HTTP/1.1\r\n" + HOST + b"\r\n")
+    head = await asyncio.wait_for(reader.readuntil(b"\r\n\r\n"), SAFETY_NET)
+    writer.close()
+    assert head.startswith(b"HTTP/1.1 200 ")
+    assert edge.worker.urls == ["http://api.localhost/p?q=1"]

@@ -150,12 +150,16 @@ class Router:
                 has_body = value
         host = _host(hosts)
         target = _target(scope)
+        path = request_path(target)
+        if not target.startswith("/"):  # absolute form (RFC 9112 3.2.2): its path and query
+            query = scope["query_string"].decode("latin-1")
+            target = path + (f"?{query}" if query else "")
         if length is not None:
             if not length.isdigit():  # llhttp lets no other through; kept from a 500 all the same
                 raise Refusal(400, "a malformed Content-Length")
             if int(length) > self.limits.max_body:
                 raise Refusal(413, f"the request body is larger than {self.limits.max_body} bytes")
-        fleet = self.route_for(host, request_path(target), raw)
+        fleet = self.route_for(host, path, raw)
         # Small bodies are read whole first: a cut one reaches no worker.
         body: bytes | None = None
         stream: AsyncIterator[bytes] | None = None
