@@ -37,8 +37,28 @@ Values that are not HTTP bodies (RPC arguments and results, queue message bodies
 (RFC 8949, via ``cbor2``): bytes, datetimes, integers of any size, nested lists and maps
 survive the trip, which JSON would not give.
 
+A worker that will not run a call answers ``NOT_TAKEN`` (``0x22``, empty payload) instead:
+
+========  ================  =================================================================
+kind      answer            when
+========  ================  =================================================================
+``0x20``  ``ResponseHead``   the head of a fetch's answer
+``0x21``  ``Result``         the answer to any other call
+``0x22``  ``NOT_TAKEN``      the worker is draining or stopping and runs nothing more on this
+                             connection; the connection closes after it. Sent only between
+                             calls, so none of the call sent (or about to be sent) has run
+========  ================  =================================================================
+
 One call at a time per connection; connections are pooled and reused (``client``). Closing
 a connection in the middle of a call cancels it: the worker sees its caller go away and
 stops producing a stream nobody reads. ``server`` dispatches each head to the one handler
 registered for its kind.
+
+Delivery: the client sends a call again (on a fresh connection) only when it provably did
+not reach a handler: a ``NOT_TAKEN`` answer (a reload drains the old process; the call goes
+to the new one on the shared socket), a failed connect, or a send that failed at once. A
+connection that closes after the call went out and before its answer began raises
+``CallLost``: the worker may have run the call (it died mid-call), and Cloudflare never
+replays a request into a worker that received it. A streamed request body that began to be
+sent is never sent twice (``NotTaken`` then).
 """

@@ -131,6 +131,7 @@ class FrameServer:
         self._server: asyncio.AbstractServer | None = None
         self._connections: set[asyncio.Task[Any]] = set()
         self._idle: dict[asyncio.Task[Any], asyncio.StreamWriter] = {}
+        self._refused: set[asyncio.Task[Any]] = set()  # answered NOT_TAKEN: runs nothing more
         self._closing = False
 
     async def start(self, sock: socket.socket) -> None:
@@ -141,21 +142,25 @@ class FrameServer:
         assert task is not None
         self._connections.add(task)
         # Not idle until its first call is answered: a connection accepted just before a drain
-        # began carries a call its client has sent or is sending, and it is served (closing it
-        # would turn a reload into an error for that caller). Pooled connections between calls
-        # are what a drain closes, so their clients' next calls reach the new process.
+        # began carries a call its client has sent or is sending, and it is served (refusing
+        # it would cost its caller a second attempt). Pooled connections between calls are what
+        # a drain refuses (NOT_TAKEN), so their clients' next calls reach the new process.
         call: Call | None = None
         handler: asyncio.Task[Any] | None = None
         try:
-            while not (self._closing and call is not None):
+            while True:
                 try:
                     kind, payload = await frames.read_frame(reader)
                 except FrameError:
                     break
+                if task in self._refused:
+                    break  # it was told NOT_TAKEN: a call read after that must not run
                 if kind in (frames.DATA, frames.END) or (
                     handler is not None and not handler.done()
                 ):
                     break  # a body with no call, or a second call before the first answered
+                if self._closing and call is not None:
+                    break  # a pooled connection's next call during a drain: NOT_TAKEN below
                 self._idle.pop(task, None)
                 try:
                     head = frames.decode_head(kind, payload)
@@ -174,20 +179,33 @@ class FrameServer:
                     await call._feed(None)
         finally:
             self._idle.pop(task, None)
+            between_calls = handler is None or handler.done()
             if call is not None:
                 call._caller_left()
             if handler is not None and not handler.done():
                 with contextlib.suppress(BaseException):
                     await handler
+            if self._closing and between_calls:
+                self._refuse(task, writer)  # stopping (or out of grace) with no call running
             writer.close()
             self._connections.discard(task)
+            self._refused.discard(task)
 
     def _mark_idle(self, task: asyncio.Task[Any], writer: asyncio.StreamWriter) -> None:
-        # Between calls a connection may be closed at once: no answer can be cut short.
+        # Between calls a connection may be refused at once: no answer can be cut short.
         if self._closing:
-            writer.close()
+            self._refuse(task, writer)
         elif task in self._connections:
             self._idle[task] = writer
+
+    def _refuse(self, task: asyncio.Task[Any], writer: asyncio.StreamWriter) -> None:
+        """Tell the client the next call on this connection will not run (it may send it
+        elsewhere), then close. Only between calls: never after part of an answer."""
+        if task in self._refused or writer.is_closing():
+            return
+        self._refused.add(task)
+        writer.write(frames.NOT_TAKEN_FRAME)
+        writer.close()
 
     async def _run(self, head: Head, call: Call) -> None:
         handler = self.handlers.get(head.KIND)
@@ -211,12 +229,13 @@ class FrameServer:
             call.abandon_body()
 
     async def close(self, grace: float = 5.0) -> None:
-        """Stop accepting, close idle connections, let calls in flight finish (bounded)."""
+        """Stop accepting, refuse idle connections' next calls (NOT_TAKEN: their callers
+        send them again, elsewhere), let calls in flight finish (bounded)."""
         self._closing = True
         if self._server is not None:
             self._server.close()
-        for writer in list(self._idle.values()):
-            writer.close()
+        for task, writer in list(self._idle.items()):
+            self._refuse(task, writer)
         if self._connections:
             await asyncio.wait(list(self._connections), timeout=grace)
         for task in list(self._connections):
