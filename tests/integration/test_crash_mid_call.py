@@ -2,10 +2,12 @@
 
 The target records each call in a SQLite file, then kills its own process (``os._exit``)
 before answering: a crash, a SIGKILL, an exceeded memory limit. Cloudflare never replays a
-request into a worker that already received it (workerd marks a DISCONNECTED failure after
-delivery as not to be retried: cloudflare/workerd ``src/workerd/io/worker-entrypoint.c++:575-582``
-at 6552d99). The caller's ``env.SVC.fetch`` / RPC rejects with a JS ``Error: Network connection
-lost.`` (``src/workerd/jsg/util.c++:323-330``); through Python's fetch that is an ``OSError``
+request into a worker that already received it: workerd classifies retries of disconnected
+calls only for Durable Objects (cloudflare/workerd ``src/workerd/api/http.c++:1499-1503`` at
+6552d99), and there a failure after delivery "must not be retried as a fresh delivery"
+(``src/workerd/io/worker-entrypoint.c++:575-582``). The caller's ``env.SVC.fetch`` / RPC rejects
+with a JS ``Error: Network connection lost.`` (``src/workerd/jsg/util.c++:322-330``); through
+Python's fetch that is an ``OSError``
 (``AbortError``) with that message (workers-py ``packages/runtime-sdk/src/workers/fetch.py:16-30``),
 and an RPC's JS ``Error`` keeps its type name. What the edge answers a client for a worker that
 died mid-request is not pinned by a source we can read (production answers a Cloudflare error

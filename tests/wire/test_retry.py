@@ -3,9 +3,10 @@
 A draining frame server answers NOT_TAKEN on connections between calls; the client then sends
 the call again on a fresh connection (which reaches the next process on the shared socket). A
 connection that closes after the call was sent is ``CallLost``, never a second run: Cloudflare
-does not replay a request into a worker that received it. workerd marks a DISCONNECTED failure
-after delivery as "must not be retried as a fresh delivery" (cloudflare/workerd
-``src/workerd/io/worker-entrypoint.c++:575-582``, at 6552d99).
+does not replay a request into a worker that received it. workerd classifies retries of
+disconnected calls only for Durable Objects (cloudflare/workerd ``src/workerd/api/http.c++:1499-1503``
+at 6552d99), and there a failure after delivery "must not be retried as a fresh delivery"
+(``src/workerd/io/worker-entrypoint.c++:575-582``).
 
 Everything here is one event loop and real unix sockets; a "process" is a ``FrameServer`` on
 its own dup of one listening socket, as a reload's old and new worker processes share theirs.

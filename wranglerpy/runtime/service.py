@@ -20,7 +20,7 @@ from wranglerpy.wire.client import FrameClient
 from wranglerpy.wire.frames import CallLost, RpcHead, ServiceFetchHead, WireValueError
 
 # What a call to a worker that went away mid-call rejects with: a DISCONNECTED failure is a JS
-# Error with this message (workerd src/workerd/jsg/util.c++:323-330); it is not sent again.
+# Error with this message (workerd src/workerd/jsg/util.c++:322-330); it is not sent again.
 CONNECTION_LOST = "Network connection lost."
 
 
