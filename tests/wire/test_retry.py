@@ -269,3 +269,95 @@ async def test_a_worker_that_died_between_calls_is_not_a_lost_call(listening):
     assert conn not in client._idle
     client.close()
     await process.server.close(grace=1.0)
+
+
+class Lingering:
+    """Handlers that answer, then go on working (``ctx.waitUntil``) until released."""
+
+    def __init__(self, name: str) -> None:
+        self.name = name
+        self.ran: list[str] = []
+        self.release = asyncio.Event()
+        self.lingering = 0
+        self.server = FrameServer({frames.RPC: self.rpc})
+
+    async def rpc(self, head: RpcHead, call: Call) -> None:
+        self.ran.append(head.method)
+        call.reply(Result(True, self.name))
+        self.lingering += 1
+        try:
+            await self.release.wait()  # the answer is out; the handler has not returned
+        finally:
+            self.lingering -= 1
+
+
+async def test_a_call_may_follow_an_answered_one_whose_handler_still_works(listening):
+    """A pooled connection is the caller's again once the answer is out, even while the
+    handler drains its ``waitUntil`` work: the next call is served, not lost."""
+    path, sock = listening
+    process = Lingering("w")
+    await process.server.start(sock.dup())
+    client = FrameClient(path)
+    assert (await client.call(RpcHead(method="a"))).value == "w"
+    assert (await client.call(RpcHead(method="b"))).value == "w"
+    assert process.ran == ["a", "b"] and process.lingering == 2
+    assert len(client._idle) == 1  # one connection carried both
+    process.release.set()
+    client.close()
+    await process.server.close(grace=5.0)
+    assert process.lingering == 0
+
+
+async def test_a_drain_refuses_a_connection_whose_handler_still_works_and_waits_for_it(
+    listening,
+):
+    path, sock = listening
+    old = Lingering("old")
+    await old.server.start(sock.dup())
+    client = FrameClient(path)
+    assert (await client.call(RpcHead(method="a"))).value == "old"
+    closing = asyncio.ensure_future(old.server.close(grace=30.0))
+    await asyncio.sleep(0)  # the drain has begun
+    new = await start("new", sock)
+    assert (await client.call(RpcHead(method="b"))).value == "new"
+    assert old.ran == ["a"] and new.ran == ["b"]
+    assert not closing.done()  # the old process waits for its handler's work
+    old.release.set()
+    await closing
+    assert old.lingering == 0
+    client.close()
+    await new.server.close(grace=1.0)
+
+
+async def test_a_lingering_handler_ending_mid_call_does_not_make_the_connection_idle(listening):
+    """Work after an answer ends while the next call on the connection is running: a drain
+    then must not decline that connection mid-answer (the call's answer arrives whole)."""
+    path, sock = listening
+    gate = asyncio.Event()
+    linger = asyncio.Event()
+    first: list[asyncio.Task] = []
+
+    async def rpc(head: RpcHead, call: Call) -> None:
+        if head.method == "first":
+            first.append(asyncio.current_task())
+            call.reply(Result(True, "first"))
+            await linger.wait()
+            return
+        await gate.wait()
+        call.reply(Result(True, "second"))
+
+    server = FrameServer({frames.RPC: rpc})
+    await server.start(sock.dup())
+    client = FrameClient(path)
+    assert (await client.call(RpcHead(method="first"))).value == "first"
+    second = asyncio.ensure_future(client.call(RpcHead(method="second")))
+    await wait_for(lambda: not server._idle, "the second call is read")
+    linger.set()  # the first handler ends while the second call runs
+    await first[0]  # (its done callbacks ran before this resumes)
+    assert not server._idle
+    closing = asyncio.ensure_future(server.close(grace=30.0))
+    await asyncio.sleep(0)  # the drain has begun
+    gate.set()
+    assert (await second).value == "second"
+    await closing
+    client.close()
