@@ -52,7 +52,9 @@ kind      answer            when
                              calls, so none of the call sent (or about to be sent) has run
 ========  ================  =================================================================
 
-One call at a time per connection; connections are pooled and reused (``client``). Closing
+One call at a time per connection; connections are pooled and reused (``client``). A
+connection is free for its next call once the answer is out, even while the handler goes on
+(``ctx.waitUntil`` work); a drain waits for that work but declines the next call. Closing
 a connection in the middle of a call cancels it: the worker sees its caller go away and
 stops producing a stream nobody reads. ``server`` dispatches each head to the one handler
 registered for its kind.
