@@ -87,7 +87,7 @@ def start(tails: list[TailProcess], *args: str) -> TailProcess:
     tail = TailProcess(*args, "--format", "json")
     tails.append(tail)
     tail.wait_notice("Tailing")
-    time.sleep(0.2)  # the subscription is sent right after the notice
+    tail.wait_notice("waiting for logs")  # printed once the subscription is in place
     return tail
 
 
@@ -207,7 +207,7 @@ def test_tail_ends_quietly_when_its_reader_goes(edge: Edge) -> None:  # noqa: F8
     try:
         assert proc.stdout is not None and proc.stderr is not None
         assert "Tailing" in proc.stderr.readline()
-        time.sleep(0.2)
+        assert "waiting for logs" in proc.stderr.readline()  # subscribed: events would come
         proc.stdout.close()  # like `wranglerpy tail ... | head -0`
         with edge.client("pair-api") as api:
             for _ in range(3):
