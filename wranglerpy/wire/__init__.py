@@ -19,6 +19,9 @@ kind      head              what the worker does
 ``0x06``  ``DurableObject``   a Durable Object's RPC or fetch, to the process owning it
 ``0x07``  reserved           Durable Object alarms
 ``0x08``  ``WebSocket``       a WebSocket handshake; once accepted, messages both ways
+``0x09``  ``ControlHead``     the CLI asking the edge daemon (status, deploy, trigger, delete,
+                             stop): ``op`` and the operation's fields, answered by a RESULT
+                             (``deploy/control.py``; the daemon serves no other kind there)
 ========  ================  =================================================================
 
 Common head fields: ``trace`` (one id for a request and every call it makes, so tails line

@@ -20,6 +20,7 @@ QUEUE = 0x05
 DURABLE_OBJECT = 0x06
 ALARM = 0x07  # reserved
 WEBSOCKET = 0x08
+CONTROL = 0x09  # the CLI -> the edge daemon
 # Bodies, both ways.
 DATA = 0x10
 END = 0x11
@@ -224,6 +225,17 @@ class DurableObjectHead(CallHead):
 
 
 @dataclass(slots=True)
+class ControlHead(CallHead):
+    """An operation the CLI asks of the edge daemon (``wranglerpy edge status``, a deploy):
+    ``op`` names it, ``fields`` are its request's fields by name (the request classes are
+    ``deploy.control_messages``'s); the answer is a RESULT."""
+
+    KIND: ClassVar[int] = CONTROL
+    op: str = ""
+    fields: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass(slots=True)
 class ResponseHead(Head):
     KIND: ClassVar[int] = RESPONSE
     status: int = 200
@@ -242,6 +254,7 @@ HEADS: dict[int, type[Head]] = {
         ResponseHead,
         DurableObjectHead,
         WebSocketHead,
+        ControlHead,
     )
 }
 
