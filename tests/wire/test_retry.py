@@ -23,6 +23,7 @@ from pathlib import Path
 
 import pytest
 
+from tests.waits import await_until
 from wranglerpy.wire import frames
 from wranglerpy.wire.client import FrameClient
 from wranglerpy.wire.frames import CallLost, FetchHead, NotTaken, ResponseHead, Result, RpcHead
@@ -78,15 +79,6 @@ async def start(name: str, sock: socket.socket) -> Process:
     return process
 
 
-async def wait_for(predicate, what: str) -> None:
-    """Let the loop turn until ``predicate()`` holds (an event in this loop, not a clock)."""
-    for _ in range(100_000):
-        if predicate():
-            return
-        await asyncio.sleep(0)
-    raise AssertionError(f"never happened: {what}")
-
-
 async def test_a_reload_refuses_pooled_calls_and_they_reach_the_new_process(listening):
     path, sock = listening
     old = await start("old", sock)
@@ -123,7 +115,7 @@ async def test_a_connection_accepted_before_the_drain_has_its_first_call_served(
     path, sock = listening
     old = await start("old", sock)
     reader, writer = await asyncio.open_unix_connection(path)
-    await wait_for(lambda: old.server._connections, "the server accepts the connection")
+    await await_until(lambda: old.server._connections, "the server accepts the connection")
     closing = asyncio.ensure_future(old.server.close(grace=5.0))
     await asyncio.sleep(0)  # the drain has begun
     writer.write(RpcHead(method="late").encode())
@@ -263,7 +255,7 @@ async def test_a_worker_that_died_between_calls_is_not_a_lost_call(listening):
     (conn,) = client._idle
     for writer in list(process.server._idle.values()):
         writer.transport.abort()  # as a SIGKILL would: no NOT_TAKEN
-    await wait_for(lambda: not process.server._idle, "the server's end closes")
+    await await_until(lambda: not process.server._idle, "the server's end closes")
     assert (await client.call(RpcHead(method="b"))).value == "w"
     assert process.ran == ["a", "b"]
     assert conn not in client._idle
@@ -351,7 +343,7 @@ async def test_a_lingering_handler_ending_mid_call_does_not_make_the_connection_
     client = FrameClient(path)
     assert (await client.call(RpcHead(method="first"))).value == "first"
     second = asyncio.ensure_future(client.call(RpcHead(method="second")))
-    await wait_for(lambda: not server._idle, "the second call is read")
+    await await_until(lambda: not server._idle, "the second call is read")
     linger.set()  # the first handler ends while the second call runs
     await first[0]  # (its done callbacks ran before this resumes)
     assert not server._idle
