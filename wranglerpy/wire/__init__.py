@@ -7,22 +7,22 @@ A call starts with one *head* frame whose kind says what the call is; its payloa
 array of the head's typed fields (see ``frames``: one dataclass per kind). Every head carries
 the call's metadata as fields, never as HTTP headers:
 
-========  ================  =================================================================
-kind      head              what the worker does
-========  ================  =================================================================
-``0x01``  ``FetchHead``      public HTTP request (the edge router): the worker's ``fetch``
-``0x02``  ``ServiceFetch``   ``env.SVC.fetch(...)`` from another worker: ``fetch`` of the
-                             binding's entrypoint
-``0x03``  ``RpcHead``        ``env.SVC.method(*args, **kwargs)``: a method of the entrypoint
-``0x04``  ``ScheduledHead``  a cron trigger: the ``scheduled`` handler
-``0x05``  ``QueueHead``      a batch of queue messages: the ``queue`` handler
-``0x06``  ``DurableObject``   a Durable Object's RPC or fetch, to the process owning it
-``0x07``  reserved           Durable Object alarms
-``0x08``  ``WebSocket``       a WebSocket handshake; once accepted, messages both ways
-``0x09``  ``ControlHead``     the CLI asking the edge daemon (status, deploy, trigger, delete,
-                             stop): ``op`` and the operation's fields, answered by a RESULT
-                             (``deploy/control.py``; the daemon serves no other kind there)
-========  ================  =================================================================
+========  =======================  ==============================================================
+kind      head                     what the worker does
+========  =======================  ==============================================================
+``0x01``  ``FetchHead``            public HTTP request (the edge router): the worker's ``fetch``
+``0x02``  ``ServiceFetchHead``     ``env.SVC.fetch(...)`` from another worker: ``fetch`` of the
+                                   binding's entrypoint
+``0x03``  ``RpcHead``              ``env.SVC.method(*args, **kwargs)``: a method of the entrypoint
+``0x04``  ``ScheduledHead``        a cron trigger: the ``scheduled`` handler
+``0x05``  ``QueueHead``            a batch of queue messages: the ``queue`` handler
+``0x06``  ``DurableObjectHead``    a Durable Object's RPC or fetch, to the process owning it
+``0x07``  reserved                 Durable Object alarms
+``0x08``  ``WebSocketHead``        a WebSocket handshake; once accepted, messages both ways
+``0x09``  ``ControlHead``          the CLI asking the edge daemon (status, deploy, trigger,
+                                   delete, stop): ``op`` and the operation's fields, answered by
+                                   a RESULT (``deploy/control.py``; no other kind is served there)
+========  =======================  ==============================================================
 
 Common head fields: ``trace`` (one id for a request and every call it makes, so tails line
 up), ``caller`` (the calling worker's name), ``entrypoint`` (which ``WorkerEntrypoint``
