@@ -27,6 +27,10 @@ END = 0x11
 # Answers (worker -> caller).
 RESPONSE = 0x20
 RESULT = 0x21
+# The worker will not run the call sent (or about to be sent) on this connection: it is
+# draining or stopping. Sent only between calls, so nothing of that call has run; the caller
+# may send it again on a fresh connection. Empty payload; the connection closes after it.
+NOT_TAKEN = 0x22
 
 _PREFIX = struct.Struct(">IB")
 MAX_FRAME = 64 * 1024 * 1024
@@ -34,6 +38,16 @@ MAX_FRAME = 64 * 1024 * 1024
 
 class FrameError(ConnectionError):
     """The peer closed the connection or sent something that is not a frame."""
+
+
+class CallLost(FrameError):
+    """The connection closed after the call was sent and before its answer began: the worker
+    may have run it (it died mid-call), so it must not be sent again."""
+
+
+class NotTaken(FrameError):
+    """The worker answered NOT_TAKEN (it is stopping) and the call could not be sent again
+    (a streamed body had started, or fresh connections were refused too)."""
 
 
 class WireValueError(TypeError):
@@ -60,6 +74,7 @@ def frame(kind: int, payload: bytes = b"") -> bytes:
 
 
 END_FRAME = frame(END)
+NOT_TAKEN_FRAME = frame(NOT_TAKEN)
 
 
 def whole_body(body: bytes | None) -> bytes:
