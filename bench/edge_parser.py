@@ -3,11 +3,10 @@
 Each router (the old one read from a git revision, the new one from this tree) runs in its own
 process with a worker played by a FrameServer in that process, and wrk drives it; the runs
 alternate (old, new, old, new, ...) and the medians are printed, with the CPU time the
-router's process spent per request (steadier than req/s on a shared machine). A router that
-serves itself (``asyncio.start_server(router.handle)``, with ``deploy/http1.py`` read from
-the same revision) and one that is an ASGI app served by ``Router.start`` on the host's HTTP
-server (uvicorn; branch ``s7-front-asgi-router``) are both served. Both run on uvloop when it
-is installed, as the edge daemon.
+router's process spent per request (steadier than req/s on a shared machine). Up to 17b9619
+the router served itself (``asyncio.start_server(router.handle)``, with ``deploy/http1.py``
+read from the same revision); since, it is an ASGI app that ``Router.start`` serves on the
+host's HTTP server (uvicorn). Both run on uvloop when it is installed, as the edge daemon.
 
     .venv/bin/python bench/edge_parser.py        # before: 17b9619, the router's own server
     BEFORE=3d678cc ROUNDS=3 DURATION=5 .venv/bin/python bench/edge_parser.py   # vs h11
@@ -15,9 +14,6 @@ is installed, as the edge daemon.
 
 Measured (2 shared cores, wrk -c16, medians of 3 x 4 s): hand-written 5,763 req/s, httptools
 4,989 (0.87x); in another run h11 2,010, httptools 3,079 (1.53x).
-The router as an ASGI app on uvicorn (s7-front-asgi-router) against 17b9619's, load ~2,
-medians of 4 x 4 s: ``/`` 5,236 vs 6,217 req/s (0.84x), 188 vs 157 us CPU per request;
-``/sse`` 2,931 vs 3,495 req/s (0.84x), 215 vs 201 us.
 """
 
 from __future__ import annotations

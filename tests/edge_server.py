@@ -1,5 +1,5 @@
-"""The edge router in a process of its own, for the fuzz and load tests: a real Router (h11,
-limits) in front of a worker played by a FrameServer in the same process.
+"""The edge router in a process of its own, for the fuzz and load tests: a real Router (the
+host's HTTP server, limits) in front of a worker played by a FrameServer in the same process.
 
     python -m tests.edge_server PORT_FILE [KEY=VALUE ...]   # --http-limit items
 
@@ -59,8 +59,9 @@ async def main(port_file: Path, items: list[str]) -> None:
     targets = {"api": Target(FrameClient(path), WorkerPool("api", [], LogHub()))}
     router = Router(lambda name, *_headers: targets.get(name), parse_limits(items))
     router.table = build_table({"api": (True, ())})
-    public = await asyncio.start_server(router.handle, "127.0.0.1", 0, backlog=1024)
-    port_file.write_text(str(public.sockets[0].getsockname()[1]))
+    listener = socket.create_server(("127.0.0.1", 0), backlog=1024)
+    await router.start(listener)
+    port_file.write_text(str(listener.getsockname()[1]))
     await asyncio.Event().wait()
 
 

@@ -77,11 +77,11 @@ async def edge():
     router = Router(lambda name, *_headers: targets.get(name))
     router.table = build_table({"api": (True, ()), "hidden": (False, ())})
     router.internal = {"hidden"}
-    public = await asyncio.start_server(router.handle, "127.0.0.1", 0)
-    port = public.sockets[0].getsockname()[1]
+    listener = socket.create_server(("127.0.0.1", 0))
+    await router.start(listener)
+    port = listener.getsockname()[1]
     async with httpx.AsyncClient(base_url=f"http://127.0.0.1:{port}") as client:
         yield client, worker, targets
-    public.close()
     await router.close()
     targets["api"].client.close()
     await server.close(grace=1.0)

@@ -64,10 +64,10 @@ async def edge_http():
         HttpLimits(header_timeout=0.5, idle_timeout=0.5, body_timeout=0.5, max_body=1000),
     )
     router.table = build_table({"api": (True, ())})
-    public = await asyncio.start_server(router.handle, "127.0.0.1", 0)
-    port = public.sockets[0].getsockname()[1]
+    listener = socket.create_server(("127.0.0.1", 0))
+    await router.start(listener)
+    port = listener.getsockname()[1]
     yield Edge(router, worker, port)
-    public.close()
     await router.close()
     targets["api"].client.close()
     await server.close(grace=1.0)

@@ -107,9 +107,7 @@ class EdgeDaemon:
             hint="Start it on another with `wranglerpy edge start --port PORT`.",
         )
         self.port = sock.getsockname()[1]
-        self._servers.append(
-            await asyncio.start_server(self.router.handle, sock=sock, limit=1 << 16)
-        )
+        await self.router.start(sock)  # the host's HTTP server, in this process
         await self._tail.start()
         self._control = await control.serve(self.control_path, self.handle)
         await self._restore()

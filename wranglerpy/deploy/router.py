@@ -1,26 +1,31 @@
-"""The edge's public port: an HTTP/1.1 server that hands each request to a worker.
+"""The edge's public port: an ASGI app, served by the host's HTTP server, that hands each
+request to a worker.
 
-``http1.Exchange`` parses every request strictly (httptools: llhttp, RFC 9112); anything
-ambiguous is answered 400 and the connection closed. The router picks the worker from the
-Host header and path (``route_for``: the one routing decision) and relays the request as a ``FETCH`` frame (see
-``wranglerpy.wire``); the answer goes back with Content-Length when the worker buffered it,
-chunk by chunk when it streams, so SSE passes through as it is produced. Connections are
-kept alive on both sides, within ``HttpLimits`` (timeouts, a connection limit, 413 above
-100 MB as on Cloudflare).
+The server (``host/http_server.py``: uvicorn, httptools' strict llhttp parser, the
+``HttpLimits`` timeouts, 408/431, 503 over the connection limit) parses the request; the
+router checks what llhttp leaves to a server (a malformed or repeated Host, a fragment in
+the target, control bytes in a header value: 400, and the connection closed), picks the
+worker from the Host header and path (``route_for``: the one routing decision) and relays
+the request as a ``FETCH`` frame (see ``wranglerpy.wire``); the answer goes back with
+Content-Length when the worker buffered it, chunk by chunk when it streams, so SSE passes
+through as it is produced. A request body above ``max_body`` (100 MB, as on Cloudflare) is
+413, counted as it arrives. WebSocket upgrades are relayed as ``WebSocketHead`` calls
+(``runtime/websocket_wire.py``).
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
+import json
 import re
+import socket
 from collections.abc import AsyncIterator, Callable
 from typing import Any, Protocol
-from urllib.parse import urlsplit
 
-from wranglerpy.deploy.http1 import Closed, Exchange, HttpError, RequestHead
 from wranglerpy.deploy.routes import RouteTable, not_found_message
 from wranglerpy.host.http_limits import HttpLimits
+from wranglerpy.host.http_server import EXTENSION, Abort, HttpFront, writable
 from wranglerpy.host.pool import WorkerPool
 from wranglerpy.wire.client import Answer, FrameClient
 from wranglerpy.wire.frames import FetchHead, FrameError
@@ -38,17 +43,21 @@ HOP_BY_HOP = frozenset(
         "proxy-authorization",
         "host",
         "content-length",
-        "expect",  # answered here; the worker gets the body as it is
+        "expect",  # answered by the server; the worker gets the body as it is
         # Set by the edge itself, as Cloudflare does: a client cannot claim another address.
         "cf-connecting-ip",
         "x-forwarded-proto",
     }
 )
+_HOP_BY_HOP = frozenset(name.encode() for name in HOP_BY_HOP)
+# The worker's answer: its framing is the server's to choose.
+_FRAMING = frozenset({b"content-length", b"transfer-encoding", b"connection", b"keep-alive"})
 # Cloudflare answers its own /cdn-cgi/ paths; none reaches a worker (nor its scheduled handler).
 RESERVED_PREFIX = "/cdn-cgi/"
 # RFC 9110 Host: a reg-name or IPv4 address, or a bracketed IPv6 literal; an optional port.
-_UNSAFE = re.compile(rb"[\r\n\x00]")
-_HOST = re.compile(r"(?:[A-Za-z0-9_](?:[A-Za-z0-9_.-]*)|\[[0-9A-Fa-f:.]+\])(?::[0-9]{1,5})?")
+_HOST = re.compile(rb"(?:[A-Za-z0-9_](?:[A-Za-z0-9_.-]*)|\[[0-9A-Fa-f:.]+\])(?::[0-9]{1,5})?")
+# llhttp lets some control bytes through in header values; RFC 9110 5.5 forbids them.
+_CONTROL = re.compile(rb"[\x00-\x08\x0a-\x1f\x7f]")
 
 
 class Target(Protocol):
@@ -60,22 +69,49 @@ class Target(Protocol):
 
 # (worker name, version-overrides header, version-key header) -> the version that answers
 Lookup = Callable[[str, str, str], "Target | None"]
+Send = Callable[[dict[str, Any]], Any]
+Receive = Callable[[], Any]
+
+
+class Refusal(Exception):
+    """A request the edge answers itself with ``status`` (JSON), closing the connection."""
+
+    def __init__(self, status: int, message: str) -> None:
+        super().__init__(message)
+        self.status = status
 
 
 def request_path(target: str) -> str:
     """The path a request names (origin or absolute form), for routing and reserved paths."""
     if not target.startswith("/"):
+        from urllib.parse import urlsplit
+
         target = urlsplit(target).path or "/"
     return target.split("?", 1)[0]
 
 
 class Router:
+    """The edge's routing, as an ASGI app; ``start`` serves it on a listening socket."""
+
     def __init__(self, lookup: Lookup, limits: HttpLimits | None = None) -> None:
         self.lookup = lookup
-        self.limits = limits or HttpLimits()
         self.table = RouteTable({}, [])
         self.internal: set[str] = set()  # deployed workers without a public host
-        self._connections: set[asyncio.Task[Any]] = set()
+        self.front = HttpFront(self, limits or HttpLimits())
+
+    @property
+    def limits(self) -> HttpLimits:
+        return self.front.limits
+
+    @limits.setter
+    def limits(self, limits: HttpLimits) -> None:
+        self.front.limits = limits  # each new connection reads them
+
+    async def start(self, listener: socket.socket) -> None:
+        await self.front.start(listener)
+
+    async def close(self) -> None:
+        await self.front.close()
 
     def route_for(self, host: str, path: str, headers: list[tuple[bytes, bytes]]) -> Target | None:
         """Which worker (and version) answers a request: the one routing decision."""
@@ -84,169 +120,80 @@ class Router:
         worker = self.table.match(host, path)
         return self.lookup(worker, *_version_headers(headers)) if worker is not None else None
 
-    async def handle(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
-        task = asyncio.current_task()
-        assert task is not None  # each connection is served in a task of its own
-        exchange = Exchange(reader, writer, self.limits)
-        if len(self._connections) >= self.limits.max_connections:
-            # Over the limit: a quick 503 keeps descriptors (and the other clients) safe.
-            with contextlib.suppress(ConnectionError, asyncio.TimeoutError):
-                # Read what the client sent first: closing on unread bytes would reset.
-                await asyncio.wait_for(reader.read(65536), 1.0)
-                await exchange.answer(503, {"error": "too many connections"}, keep=False)
-            writer.close()
-            return
-        self._connections.add(task)
-        peer = writer.get_extra_info("peername")
-        client_ip = peer[0] if isinstance(peer, tuple) and peer else "127.0.0.1"
-        try:
-            while True:
-                request = await exchange.next_request()
-                if request is None:
-                    return
-                exchange.answering = False
-                if not await self._one(exchange, request, client_ip):
-                    return
-        except HttpError as exc:
-            with contextlib.suppress(ConnectionError):
-                await exchange.answer(exc.status, {"error": str(exc)}, keep=False)
-        except (Closed, ConnectionError):
-            return
-        finally:
-            writer.close()
-            self._connections.discard(task)
+    async def __call__(self, scope: dict[str, Any], receive: Receive, send: Send) -> None:
+        if scope["type"] == "http":
+            try:
+                await self._http(scope, receive, send)
+            except Refusal as refusal:
+                await _answer(send, refusal.status, {"error": str(refusal)}, keep=False)
+        elif scope["type"] == "websocket":
+            from wranglerpy.runtime.websocket_wire import refuse
 
-    async def _one(self, exchange: Exchange, request: RequestHead, ip: str) -> bool:
-        method, target = request.method, request.target
-        hosts = [v.decode("latin-1") for k, v in request.headers if k == b"host"]
-        # llhttp leaves these to the server (RFC 9110 7.2, 4.2.4): a Host that is not one
-        # (it would become the URL's path), and a fragment a worker's URL parser would drop.
-        if len(hosts) > 1 or (hosts and not _HOST.fullmatch(hosts[0])):
-            raise HttpError(400, "a malformed Host header")
-        if "#" in target:
-            raise HttpError(400, "a fragment in the request target")
-        host = hosts[0] if hosts else ""
-        headers = [(k, v) for k, v in request.headers if k.decode("latin-1") not in HOP_BY_HOP]
-        keep = request.keep_alive and not request.upgrade
+            try:
+                await self._websocket(scope, receive, send)
+            except Refusal as refusal:
+                await refuse(send, refusal.status, [], _json({"error": str(refusal)}))
+
+    # ----------------------------------------------------------------- HTTP
+    async def _http(self, scope: dict[str, Any], receive: Receive, send: Send) -> None:
+        raw = scope["headers"]
+        hosts: list[bytes] = []
+        length = has_body = None
+        for name, value in raw:  # one pass over the headers: this runs for every request
+            if _CONTROL.search(value):
+                raise Refusal(400, "a control character in a header")
+            if name == b"host":
+                hosts.append(value)
+            elif name == b"content-length":
+                length = has_body = value
+            elif name == b"transfer-encoding":
+                has_body = value
+        host = _host(hosts)
+        target = _target(scope)
         path = request_path(target)
-        fleet = self.route_for(host, path, request.headers)
-        if request.has_body and request.header(b"expect").lower() == b"100-continue":
-            exchange.writer.write(b"HTTP/1.1 100 Continue\r\n\r\n")
-        # Small bodies are read whole first: a malformed one is a 400 before any worker runs.
+        if not target.startswith("/"):  # absolute form (RFC 9112 3.2.2): its path and query
+            query = scope["query_string"].decode("latin-1")
+            target = path + (f"?{query}" if query else "")
+        if length is not None:
+            if not length.isdigit():  # llhttp lets no other through; kept from a 500 all the same
+                raise Refusal(400, "a malformed Content-Length")
+            if int(length) > self.limits.max_body:
+                raise Refusal(413, f"the request body is larger than {self.limits.max_body} bytes")
+        fleet = self.route_for(host, path, raw)
+        # Small bodies are read whole first: a cut one reaches no worker.
         body: bytes | None = None
         stream: AsyncIterator[bytes] | None = None
-        prefix: list[bytes] = []
-        size = 0
-        chunks = exchange.body()
-        async for chunk in chunks:
-            prefix.append(chunk)
-            size += len(chunk)
-            if size > BUFFER_LIMIT:
-                stream = _continue(prefix, chunks, exchange)
-                break
-        else:
-            body = b"".join(prefix) if prefix else None
+        reading = _Body(receive, self.limits.max_body)
+        if has_body is not None:
+            body, stream = await reading.start()
         if fleet is None:
             if stream is not None:
                 async for _ in stream:
                     pass
-            await exchange.answer(404, self._not_found(host), keep=keep)
-            return keep
+            await _answer(send, 404, self._not_found(host), keep=True)
+            return
+        ip = scope["client"][0] if scope.get("client") else "127.0.0.1"
+        headers = [(k, v) for k, v in raw if k not in _HOP_BY_HOP]
         headers.append((b"cf-connecting-ip", ip.encode("latin-1")))
         headers.append((b"x-forwarded-proto", b"http"))
-        request_head = FetchHead(
-            method=method, url=f"http://{host or '127.0.0.1'}{target}", headers=headers, client=ip
+        head = FetchHead(
+            method=scope["method"],
+            url=f"http://{host or '127.0.0.1'}{target}",
+            headers=headers,
+            client=ip,
         )
-        upgrade = request.header(b"upgrade").lower()
-        ws_key = request.header(b"sec-websocket-key")
-        if upgrade == b"websocket" and ws_key and method == "GET":
-            return await self._websocket(exchange, fleet, request_head, ws_key.decode("latin-1"))
         with fleet.pool.track():
             latency = fleet.pool.spec.latency if fleet.pool.spec is not None else None
             if latency is not None and latency.client_ms:  # --simulate-latency's client leg
                 await asyncio.sleep(latency.client_ms / 1000)
-            return await self._relay(fleet, request_head, body, stream, exchange, keep, request)
-
-    async def _websocket(
-        self, exchange: Exchange, fleet: Target, request: FetchHead, key: str
-    ) -> bool:
-        from wranglerpy.runtime.websocket_wire import relay
-        from wranglerpy.wire.frames import WebSocketHead
-
-        if exchange.leftover:
-            # Frames sent before the 101 would be lost in the parser's buffer: not a real client.
-            raise HttpError(400, "data sent before the WebSocket handshake was answered")
-        handshake = WebSocketHead(url=request.url, headers=request.headers, client=request.client)
-        handshake.headers.append((b"upgrade", b"websocket"))
-        with fleet.pool.track():
-            await relay(fleet.client, handshake, key, exchange.reader, exchange.writer)
-        return False  # the connection was the WebSocket's
-
-    async def _relay(
-        self,
-        fleet: Target,
-        request: FetchHead,
-        body: bytes | None,
-        stream: AsyncIterator[bytes] | None,
-        exchange: Exchange,
-        keep: bool,
-        client_request: RequestHead,
-    ) -> bool:
-        try:
-            answer = await fleet.client.fetch(request, body, stream)
-        except OSError:  # FrameError is a ConnectionError, an OSError
-            if exchange.body_error is not None:
-                raise exchange.body_error from None
-            await exchange.answer(502, {"error": "the worker is not reachable"}, keep=keep)
-            return keep
-        meta = answer.head
-        head_only = client_request.method == "HEAD"
-        headers: list[tuple[bytes, bytes]] = []
-        declared: bytes | None = None
-        for key, value in meta.headers:
-            if _UNSAFE.search(key) or _UNSAFE.search(value):
-                answer.close()  # a CR or LF would split the answer: not valid HTTP
-                await exchange.answer(502, {"error": "the worker sent an invalid header"}, False)
-                return False
-            lower = key.lower()
-            if lower == b"content-length":
-                declared = value
-                continue
-            if lower in (b"transfer-encoding", b"connection", b"keep-alive"):
-                continue
-            headers.append((key, value))
-        streamed = answer.body is None and not head_only
-        if streamed and client_request.http10:
-            keep = False  # HTTP/1.0 has no chunked encoding: the body ends when we close
-        if answer.uploading:
-            keep = False  # the rest of the request body is still unread on the socket
-        if not keep:
-            headers.append((b"connection", b"close"))
-        writer = exchange.writer
-        try:
-            if not streamed:
-                data = answer.body if answer.body is not None else b""
-                size = declared if head_only and declared else str(len(data)).encode()
-                headers.append((b"content-length", size))
-                exchange.write_head(meta.status, headers)
-                if not head_only:
-                    writer.write(data)
-                await writer.drain()
-            elif client_request.http10:
-                exchange.write_head(meta.status, headers)
-                await _copy(answer, writer, chunked=False)
-            else:
-                headers.append((b"transfer-encoding", b"chunked"))
-                exchange.write_head(meta.status, headers)
-                await writer.drain()
-                await _copy(answer, writer, chunked=True)
-                writer.write(b"0\r\n\r\n")
-                await writer.drain()
-        except FrameError:
-            return False  # the worker went away mid-answer: the client sees a cut connection
-        finally:
-            answer.close()  # a no-op once the answer was read; else the worker stops its stream
-        return keep
+            try:
+                answer = await fleet.client.fetch(head, body, stream)
+            except OSError:  # FrameError is a ConnectionError, an OSError
+                reading.raise_failure()
+                await _answer(send, 502, {"error": "the worker is not reachable"}, keep=True)
+                return
+            closing = scope["extensions"][EXTENSION]["closing"]
+            await _relay(answer, scope["method"] == "HEAD", send, closing)
 
     def _not_found(self, host: str) -> dict[str, Any]:
         return {
@@ -254,9 +201,156 @@ class Router:
             "hint": "`wranglerpy deployments list` shows the routes.",
         }
 
-    async def close(self) -> None:
-        for task in list(self._connections):
-            task.cancel()
+    # ------------------------------------------------------------ WebSocket
+    async def _websocket(self, scope: dict[str, Any], receive: Receive, send: Send) -> None:
+        from wranglerpy.runtime.websocket_wire import refuse, relay
+        from wranglerpy.wire.frames import WebSocketHead
+
+        raw = scope["headers"]
+        host = _host([value for name, value in raw if name == b"host"])
+        query = scope.get("query_string", b"")
+        target = scope["raw_path"].decode("latin-1")
+        if query:
+            target += "?" + query.decode("latin-1")
+        fleet = self.route_for(host, request_path(target), raw)
+        if fleet is None:
+            await receive()  # websocket.connect
+            await refuse(send, 404, [], _json(self._not_found(host)))
+            return
+        ip = scope["client"][0] if scope.get("client") else "127.0.0.1"
+        headers = [(k, v) for k, v in raw if k not in _HOP_BY_HOP]
+        headers += [
+            (b"upgrade", b"websocket"),
+            (b"cf-connecting-ip", ip.encode("latin-1")),
+            (b"x-forwarded-proto", b"http"),
+        ]
+        url = f"http://{host or '127.0.0.1'}{target}"
+        with fleet.pool.track():
+            await relay(
+                fleet.client, WebSocketHead(url=url, headers=headers, client=ip), receive, send
+            )
+
+
+class _Body:
+    """A request body from ASGI ``receive``, within ``max_body``: whole when it is small, else
+    what was read so far and then the rest as it arrives. A failure (too large, the client
+    gone) is kept, so the client gets its 413 rather than the worker's 502."""
+
+    def __init__(self, receive: Receive, max_body: int) -> None:
+        self.receive = receive
+        self.max_body = max_body
+        self.size = 0
+        self.failure: Refusal | Abort | None = None
+
+    async def start(self) -> tuple[bytes | None, AsyncIterator[bytes] | None]:
+        parts: list[bytes] = []
+        while True:
+            chunk, more = await self._next()
+            parts.append(chunk)
+            if not more:
+                return b"".join(parts) or None, None
+            if self.size > BUFFER_LIMIT:
+                return None, self._rest(parts)
+
+    async def _next(self) -> tuple[bytes, bool]:
+        message = await self.receive()
+        if message["type"] == "http.disconnect":
+            raise Abort("the client left before its request body ended")
+        chunk = message.get("body", b"")
+        self.size += len(chunk)
+        if self.size > self.max_body:
+            raise Refusal(413, f"the request body is larger than {self.max_body} bytes")
+        return chunk, message.get("more_body", False)
+
+    async def _rest(self, parts: list[bytes]) -> AsyncIterator[bytes]:
+        for chunk in parts:
+            yield chunk
+        more = True
+        while more:
+            try:
+                chunk, more = await self._next()
+            except (Refusal, Abort) as exc:
+                # Not a ConnectionError: the frame client cuts the worker's body short.
+                self.failure = exc
+                raise
+            yield chunk
+
+    def raise_failure(self) -> None:
+        if self.failure is not None:
+            raise self.failure
+
+
+def _host(hosts: list[bytes]) -> str:
+    """The request's Host, from its Host headers; llhttp leaves their checks to the server
+    (RFC 9110 7.2): a Host that is not one would become the URL's path."""
+    if len(hosts) > 1 or (hosts and not _HOST.fullmatch(hosts[0])):
+        raise Refusal(400, "a malformed Host header")
+    return hosts[0].decode("latin-1") if hosts else ""
+
+
+def _target(scope: dict[str, Any]) -> str:
+    """The request target as sent; a fragment (which a worker's URL parser would drop) is
+    not one (RFC 9110 4.2.4)."""
+    target: bytes = scope["extensions"][EXTENSION]["target"]
+    if b"#" in target:
+        raise Refusal(400, "a fragment in the request target")
+    return target.decode("latin-1")
+
+
+async def _relay(answer: Answer, head_only: bool, send: Send, closing: Callable[[], bool]) -> None:
+    """The worker's answer to the client: whole with its length, or chunk by chunk."""
+    meta = answer.head
+    headers: list[tuple[bytes, bytes]] = []
+    declared: bytes | None = None
+    for key, value in meta.headers:
+        if not writable(key, value):
+            answer.close()  # a CR or LF would split the answer: not valid HTTP
+            await _answer(send, 502, {"error": "the worker sent an invalid header"}, keep=False)
+            return
+        lower = key.lower()
+        if lower == b"content-length":
+            declared = value
+        elif lower not in _FRAMING:
+            headers.append((key, value))
+    if answer.uploading:
+        # The rest of the request body is still unread on the socket.
+        headers.append((b"connection", b"close"))
+    try:
+        if answer.body is not None or head_only:
+            data = answer.body or b""
+            size = declared if head_only and declared else str(len(data)).encode()
+            headers.append((b"content-length", size))
+            await send({"type": "http.response.start", "status": meta.status, "headers": headers})
+            await send({"type": "http.response.body", "body": b"" if head_only else data})
+            return
+        await send({"type": "http.response.start", "status": meta.status, "headers": headers})
+        async with contextlib.aclosing(answer.chunks()) as chunks:
+            async for chunk in chunks:
+                if closing():  # the client left: the worker sees its caller leave
+                    raise Abort("the client left mid-answer")
+                await send({"type": "http.response.body", "body": chunk, "more_body": True})
+        await send({"type": "http.response.body", "body": b""})
+    except FrameError:
+        raise Abort("the worker went away mid-answer") from None  # the client sees a cut
+    finally:
+        answer.close()  # a no-op once the answer was read; else the worker stops its stream
+
+
+def _json(payload: dict[str, Any]) -> bytes:
+    return json.dumps(payload, indent=2).encode() + b"\n"
+
+
+async def _answer(send: Send, status: int, payload: dict[str, Any], keep: bool) -> None:
+    """The edge's own JSON answer (404, 400, 413, 502)."""
+    body = _json(payload)
+    headers = [
+        (b"content-type", b"application/json"),
+        (b"content-length", str(len(body)).encode()),
+    ]
+    if not keep:
+        headers.append((b"connection", b"close"))
+    await send({"type": "http.response.start", "status": status, "headers": headers})
+    await send({"type": "http.response.body", "body": body})
 
 
 def _version_headers(headers: list[tuple[bytes, bytes]]) -> tuple[str, str]:
@@ -266,25 +360,3 @@ def _version_headers(headers: list[tuple[bytes, bytes]]) -> tuple[str, str]:
     overrides = values.get(b"cloudflare-workers-version-overrides", b"").decode("latin-1")
     key = values.get(b"cloudflare-workers-version-key", b"").decode("latin-1")
     return overrides, key
-
-
-async def _copy(answer: Answer, writer: asyncio.StreamWriter, *, chunked: bool) -> None:
-    async with contextlib.aclosing(answer.chunks()) as chunks:
-        async for chunk in chunks:
-            writer.write(b"%x\r\n%b\r\n" % (len(chunk), chunk) if chunked else chunk)
-            await writer.drain()
-
-
-async def _continue(
-    prefix: list[bytes], rest: AsyncIterator[bytes], exchange: Exchange
-) -> AsyncIterator[bytes]:
-    """A body streamed to a worker: what was read already, then the rest as it comes; a
-    failure is kept, so the client gets its 400/413/408 rather than the worker's 502."""
-    for chunk in prefix:
-        yield chunk
-    try:
-        async for chunk in rest:
-            yield chunk
-    except HttpError as exc:
-        exchange.body_error = exc
-        raise

@@ -1,20 +1,22 @@
 """The host's public HTTP server: uvicorn, with the limits of ``HttpLimits``, on a pre-bound
-listening socket: ``dev``'s worker ports (in each worker process) and the services process
-(``services/child.py``). (The local edge's router still has its own server, ``deploy/http1.py``:
-on this one it measured slower, see the branch ``s7-front-asgi-router``.)
+listening socket. Every public port of wranglerpy is this server: ``dev``'s worker ports
+(``serve``, in each worker process), the services process (``services/child.py``) and the
+local edge's router (``HttpFront``, in the edge daemon's own process).
 
-uvicorn with httptools (a core dependency, also the edge's parser) on uvloop when it is
-installed, else asyncio's loop; WebSockets through uvicorn's sans-I/O implementation over the
-``websockets`` package (a core dependency). About six times hypercorn's requests/s on this
-work (``bench/server_choice.py``).
+uvicorn with httptools (llhttp's C parser, RFC 9112 strict: ``Content-Length`` with
+``Transfer-Encoding``, malformed chunks, control bytes in the request line are a 400) on
+uvloop when it is installed, else asyncio's loop; WebSockets through uvicorn's sans-I/O
+implementation over the ``websockets`` package (a core dependency). About six times
+hypercorn's requests/s on this work (``bench/server_choice.py``).
 
 uvicorn bounds none of: a connection that never sends a request, the time a request head may
 take, its size, a request body that stops arriving, the number of open connections.
 ``GuardedHttp`` adds those with the edge's names and answers (``host/http_limits.py``: 408,
-431, 503 beyond ``max_connections``). It also answers a client that half-closes after whole
-requests (uvicorn closes on any end of input), never answers an HTTP/1.0 client in chunks
-(RFC 9112 7.1: a streamed answer ends when the connection closes), and writes an answer with
-a Content-Length in one write (``OneWrite``).
+431, 503 beyond ``max_connections``). It also never answers an HTTP/1.0 client in chunks
+(RFC 9112 7.1: a streamed answer ends when the connection closes), and gives the app the
+request target as sent (``scope["extensions"]["wranglerpy.request"]["target"]``), which uvicorn
+parses away, and ``...["closing"]()``, true once the client has left: uvicorn's ``send`` does
+not fail then, and a streaming app can stop without a task watching ``receive``.
 
 Stopping: a plain stop (SIGTERM: Ctrl-C, host gone) closes idle connections at once and lets
 requests in flight finish within the drain time. A reload's handover (``HANDOVER_SIGNAL``)
@@ -34,7 +36,12 @@ from asyncio import TimerHandle
 from typing import TYPE_CHECKING, Any
 
 from uvicorn import Config, Server
-from uvicorn.protocols.http.httptools_impl import HttpToolsProtocol, RequestResponseCycle
+from uvicorn.protocols.http.httptools_impl import (
+    HEADER_RE,
+    HEADER_VALUE_RE,
+    HttpToolsProtocol,
+    RequestResponseCycle,
+)
 from uvicorn.protocols.websockets.websockets_sansio_impl import WebSocketsSansIOProtocol
 from uvicorn.server import ServerState
 from websockets.server import ServerProtocol
@@ -47,7 +54,21 @@ if TYPE_CHECKING:
 
 HANDOVER_MARGIN = 1.0  # seconds of the drain time left for the final stop after a handover
 REFUSAL_WAIT = 1.0  # how long a connection over the limit may take to send its request
+# The scope extension (an ASGI ``extensions`` entry) with "target": the request target as
+# sent, and "closing": a callable, true once the client has left.
+EXTENSION = "wranglerpy.request"
 _OPEN_ENDED = 1 << 62  # an HTTP/1.0 answer's length while it streams: "until the close"
+
+
+class Abort(Exception):
+    """Raised by an app to cut its connection without an answer (or mid-answer): uvicorn
+    closes the transport, and nothing is logged."""
+
+
+def writable(name: bytes, value: bytes) -> bool:
+    """Whether the server can write this header in an answer: no control byte (a CR or LF
+    would split the answer) nor separator in the name, no control byte in the value."""
+    return not (HEADER_RE.search(name) or HEADER_VALUE_RE.search(value))
 
 
 class GuardState(ServerState):
@@ -111,6 +132,8 @@ class GuardedHttp(HttpToolsProtocol):
         self.message_done = True  # the parser is between requests: the next byte starts a head
         self.refused = False
         self.half_closed = False  # the client sent its last request and shut its side down
+        # The limits may change while serving: each connection reads them.
+        self.timeout_keep_alive = self.limits.idle_timeout  # type: ignore[assignment]
 
     # ------------------------------------------------------------ connection
     def connection_made(self, transport: asyncio.Transport) -> None:  # type: ignore[override]
@@ -193,6 +216,8 @@ class GuardedHttp(HttpToolsProtocol):
 
     def on_headers_complete(self) -> None:
         self.in_head = False
+        request = {"target": self.url, "closing": self.transport.is_closing}
+        self.scope["extensions"] = {EXTENSION: request}  # type: ignore[dict-item]
         refusal = None
         if self.head_size > self.limits.max_head:
             size = len(self.url) + sum(len(k) + len(v) + 4 for k, v in self.headers)
@@ -390,11 +415,11 @@ class LeanWebSockets(WebSocketsSansIOProtocol):
 class _QuietCancel(logging.Filter):
     """A request still running when the drain time ends is cancelled: that is the stop doing
     its job, not an error ("Cancel 1 running task(s)", then "Exception in ASGI application"
-    with a traceback) in the user's log."""
+    with a traceback) in the user's log. Nor is an app's ``Abort``."""
 
     def filter(self, record: logging.LogRecord) -> bool:
         error = record.exc_info[1] if record.exc_info else None
-        if isinstance(error, asyncio.CancelledError):
+        if isinstance(error, (asyncio.CancelledError, Abort)):
             return False
         return not str(record.msg).startswith("Cancel %s running task")
 
@@ -402,12 +427,14 @@ class _QuietCancel(logging.Filter):
 _QUIET_CANCEL = _QuietCancel()
 
 
-def make_config(app: Any, limits: HttpLimits, drain_seconds: float) -> Config:
+def make_config(
+    app: Any, limits: HttpLimits, drain_seconds: float, lifespan: str = "auto"
+) -> Config:
     return Config(
         app,
         http=GuardedHttp,
         ws=LeanWebSockets,
-        lifespan="auto",
+        lifespan=lifespan,  # type: ignore[arg-type]
         log_config=None,  # the worker's log capture stays in place
         access_log=False,
         server_header=False,
@@ -418,23 +445,65 @@ def make_config(app: Any, limits: HttpLimits, drain_seconds: float) -> Config:
     )
 
 
+def _server(
+    app: Any, limits: HttpLimits, drain_seconds: float, lifespan: str = "auto"
+) -> tuple[Server, GuardState]:
+    logging.getLogger("uvicorn.error").addFilter(_QUIET_CANCEL)  # once: filters are a set
+    config = make_config(app, limits, drain_seconds, lifespan)
+    config.load()
+    server = Server(config)
+    state = GuardState(limits)
+    server.server_state = state
+    server.lifespan = config.lifespan_class(config)
+    return server, state
+
+
+def _no_delay(listener: socket.socket) -> None:
+    if listener.family in (socket.AF_INET, socket.AF_INET6):
+        # Accepted sockets inherit it: a response written in two parts (head, then body)
+        # must not wait on the client's delayed ACK (~40 ms per request).
+        listener.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+
+
+class HttpFront:
+    """An ASGI app (no lifespan) served on a listening socket of this process, in its event
+    loop: the local edge's public port. Its ``limits`` may change while it serves; each new
+    connection reads them."""
+
+    def __init__(self, app: Any, limits: HttpLimits) -> None:
+        self.server, self.state = _server(app, limits, 0.0, lifespan="off")
+        self._ticker: asyncio.Future[None] | None = None
+
+    @property
+    def limits(self) -> HttpLimits:
+        return self.state.limits
+
+    @limits.setter
+    def limits(self, limits: HttpLimits) -> None:
+        self.state.limits = limits
+
+    async def start(self, listener: socket.socket) -> None:
+        _no_delay(listener)
+        await self.server.startup(sockets=[listener])
+        self._ticker = asyncio.ensure_future(_tick(self.server))
+
+    async def close(self) -> None:
+        """Stop accepting and close every connection; requests in flight are cancelled."""
+        if self._ticker is None:
+            return
+        self._ticker.cancel()
+        self._ticker = None
+        await self.server.shutdown()
+
+
 async def serve(
     app: Any, fd: int, stopping: StopRequest, limits: HttpLimits, drain_seconds: float
 ) -> None:
     """Serve HTTP on the inherited listening socket ``fd`` until ``stopping`` says so."""
     loop = asyncio.get_running_loop()
     listener = socket.socket(fileno=fd)
-    if listener.family in (socket.AF_INET, socket.AF_INET6):
-        # Accepted sockets inherit it: a response written in two parts (head, then body)
-        # must not wait on the client's delayed ACK (~40 ms per request).
-        listener.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
-    logging.getLogger("uvicorn.error").addFilter(_QUIET_CANCEL)  # once: filters are a set
-    config = make_config(app, limits, drain_seconds)
-    config.load()
-    server = Server(config)
-    state = GuardState(limits)
-    server.server_state = state
-    server.lifespan = config.lifespan_class(config)
+    _no_delay(listener)
+    server, state = _server(app, limits, drain_seconds)
     await server.startup(sockets=[listener])
     ticker = asyncio.ensure_future(_tick(server))
     try:
@@ -447,7 +516,7 @@ async def serve(
         else:
             stopping.accepting_stopped.set()
         left = drain_seconds - (loop.time() - started) - HANDOVER_MARGIN / 2
-        config.timeout_graceful_shutdown = max(0.5, left)  # type: ignore[assignment]
+        server.config.timeout_graceful_shutdown = max(0.5, left)  # type: ignore[assignment]
         await server.shutdown()
     finally:
         ticker.cancel()

@@ -1,15 +1,14 @@
 """WebSockets over the wire: the edge router's client connection to a worker process.
 
-The router keeps the client's WebSocket (framing with ``wsproto``) and relays the handshake
-as a ``WebSocketHead`` call. The worker answers like a fetch; a 101 with a ``webSocket``
-keeps both bodies open, one DATA frame per message (``frames.WebSocketHead``).
+The router keeps the client's WebSocket (an ASGI ``websocket`` scope: the host's HTTP server
+frames it) and relays the handshake as a ``WebSocketHead`` call. The worker answers like a
+fetch; a 101 with a ``webSocket`` keeps both bodies open, one DATA frame per message
+(``frames.WebSocketHead``).
 """
 
 from __future__ import annotations
 
 import asyncio
-import base64
-import hashlib
 from collections.abc import AsyncIterator, Awaitable, Callable
 from typing import TYPE_CHECKING, Any
 
@@ -26,9 +25,6 @@ if TYPE_CHECKING:
     from wranglerpy.runtime.app import WorkerApp
     from wranglerpy.wire.client import FrameClient
     from wranglerpy.wire.server import Call
-
-_GUID = b"258EAFA5-E914-47DA-95CA-C5AB0DC85B11"
-
 
 # --- the worker's side ------------------------------------------------------------------
 
@@ -157,72 +153,55 @@ _bridges: set[asyncio.Task[Any]] = set()
 # --- the router's side ------------------------------------------------------------------
 
 
-def accept_key(key: str) -> str:
-    return base64.b64encode(hashlib.sha1(key.encode() + _GUID).digest()).decode()
-
-
-async def relay(
-    client: FrameClient,
-    head: WebSocketHead,
-    key: str,
-    reader: asyncio.StreamReader,
-    writer: asyncio.StreamWriter,
-) -> None:
-    """Relay one client WebSocket to the worker until either side closes."""
-    from wsproto.connection import Connection, ConnectionType
-    from wsproto.events import BytesMessage, CloseConnection, Message, Ping, TextMessage
-
+async def relay(client: FrameClient, head: WebSocketHead, receive: Any, send: Any) -> None:
+    """Relay one client WebSocket (an ASGI ``websocket`` scope of the host's HTTP server) to
+    the worker behind ``client`` until either side closes. A refused upgrade (any status but
+    101) reaches the client as the worker's answer."""
+    if (await receive())["type"] != "websocket.connect":
+        return
     to_worker: asyncio.Queue[bytes | None] = asyncio.Queue()
 
     async def upload() -> AsyncIterator[bytes]:
         while (chunk := await to_worker.get()) is not None:
             yield chunk
 
-    answer = await client.fetch(head, stream=upload())
-    status = answer.head.status
-    if status != 101:
-        body = answer.body if answer.body is not None else await answer.read_all()
-        writer.write(
-            f"HTTP/1.1 {status} Refused\r\ncontent-length: {len(body)}\r\nconnection: close\r\n\r\n".encode()
-            + body
-        )
-        await writer.drain()
-        to_worker.put_nowait(None)
-        answer.close()
+    try:
+        answer = await client.fetch(head, stream=upload())
+    except ConnectionError:
+        await refuse(send, 502, [], b'{"error": "the worker is not reachable"}\n')
         return
-    lines = ["HTTP/1.1 101 Switching Protocols", "upgrade: websocket", "connection: Upgrade"]
-    lines.append(f"sec-websocket-accept: {accept_key(key)}")
-    for name, value in answer.head.headers:
-        if name.lower() == b"sec-websocket-protocol":
-            lines.append(f"sec-websocket-protocol: {value.decode('latin-1')}")
-    writer.write(("\r\n".join(lines) + "\r\n\r\n").encode("latin-1"))
-    await writer.drain()
-    ws = Connection(ConnectionType.SERVER)
+    if answer.head.status != 101:
+        to_worker.put_nowait(None)
+        try:
+            body = answer.body if answer.body is not None else await answer.read_all()
+        finally:
+            answer.close()
+        await refuse(send, answer.head.status, answer.head.headers, body)
+        return
+    protocol = next(
+        (
+            v.decode("latin-1")
+            for k, v in answer.head.headers
+            if k.lower() == b"sec-websocket-protocol"
+        ),
+        None,
+    )
+    await send({"type": "websocket.accept", "subprotocol": protocol})
 
     async def from_client() -> None:
-        parts: list[Any] = []
         try:
-            while data := await reader.read(65536):
-                ws.receive_data(data)
-                for event in ws.events():
-                    if isinstance(event, (TextMessage, BytesMessage)):
-                        parts.append(event.data)  # a fragmented message arrives in parts
-                        if event.message_finished:
-                            payload: Any = (
-                                "".join(parts)
-                                if isinstance(event, TextMessage)
-                                else b"".join(parts)
-                            )
-                            parts.clear()
-                            to_worker.put_nowait(frames.dumps(["message", payload]))
-                    elif isinstance(event, Ping):
-                        writer.write(ws.send(event.response()))
-                    elif isinstance(event, CloseConnection):
-                        to_worker.put_nowait(
-                            frames.dumps(["close", event.code, event.reason or "", True])
-                        )
-                        return
-            to_worker.put_nowait(frames.dumps(["close", 1006, "", False]))
+            while True:
+                message = await receive()
+                if message["type"] == "websocket.receive":
+                    text = message.get("text")
+                    data = text if text is not None else message.get("bytes") or b""
+                    to_worker.put_nowait(frames.dumps(["message", data]))
+                elif message["type"] == "websocket.disconnect":
+                    # A close frame from the client, or 1006 when it just went (LeanWebSockets).
+                    code = message.get("code", 1005)
+                    reason = message.get("reason") or ""
+                    to_worker.put_nowait(frames.dumps(["close", code, reason, code != 1006]))
+                    return
         finally:
             to_worker.put_nowait(None)
 
@@ -230,15 +209,26 @@ async def relay(
         async for chunk in answer.chunks():
             item = frames.loads(chunk)
             if item[0] == "message":
-                writer.write(ws.send(Message(data=item[1])))
+                key = "text" if isinstance(item[1], str) else "bytes"
+                await send({"type": "websocket.send", key: item[1]})
             elif item[0] == "close":
-                code = 1000 if item[1] == 1005 else item[1]
-                writer.write(ws.send(CloseConnection(code=code, reason=item[2] or None)))
-                await writer.drain()
+                code = 1000 if item[1] in (1005, 1006) else item[1]
+                await send({"type": "websocket.close", "code": code, "reason": item[2] or ""})
                 return
-            await writer.drain()
 
     try:
         await run_pumps(from_client(), to_client())
     finally:
         answer.close()
+
+
+async def refuse(send: Any, status: int, headers: list[tuple[bytes, bytes]], body: bytes) -> None:
+    """An upgrade answered without a WebSocket: ``status`` and ``body`` as an HTTP response
+    (ASGI's ``websocket.http.response`` extension, which the host's server has)."""
+    kept = [(k, v) for k, v in headers if k.lower() not in _FRAMING]
+    kept.append((b"content-length", str(len(body)).encode()))
+    await send({"type": "websocket.http.response.start", "status": status, "headers": kept})
+    await send({"type": "websocket.http.response.body", "body": body})
+
+
+_FRAMING = frozenset({b"content-length", b"transfer-encoding", b"connection", b"keep-alive"})
