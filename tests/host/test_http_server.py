@@ -434,3 +434,17 @@ async def test_a_held_head_is_written_before_the_connection_closes() -> None:
     await cycle.send(start)  # type: ignore[arg-type]
     cycle.transport.close()  # the app failed after the head: uvicorn closes the connection
     assert transport.closed and transport.writes[0].startswith(b"HTTP/1.1 200 OK")
+
+
+async def test_a_malformed_request_leaves_no_log_line(
+    server: Running, caplog: pytest.LogCaptureFixture
+) -> None:
+    """uvicorn warns once per malformed request: a client sending them would fill the edge's
+    log (or dev's terminal) with lines of its choosing. Only the 400 answers it."""
+    with caplog.at_level(logging.DEBUG):
+        for _ in range(3):
+            reader, writer = await connect(server.port)
+            writer.write(b"GET / HTTP/1.1\r\nHost: localhost\r\nContent-Length: x\r\n\r\n")
+            assert (await read_response(reader))[0] == 400
+            writer.close()
+    assert [r.getMessage() for r in caplog.records if r.name.startswith("uvicorn")] == []

@@ -449,6 +449,9 @@ def _server(
     app: Any, limits: HttpLimits, drain_seconds: float, lifespan: str = "auto"
 ) -> tuple[Server, GuardState]:
     logging.getLogger("uvicorn.error").addFilter(_QUIET_CANCEL)  # once: filters are a set
+    # Errors only: uvicorn warns once per malformed request, and a hostile client sending
+    # them must not fill a log (the edge's edge.log, dev's terminal).
+    logging.getLogger("uvicorn.error").setLevel(logging.ERROR)
     config = make_config(app, limits, drain_seconds, lifespan)
     config.load()
     server = Server(config)

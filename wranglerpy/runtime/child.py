@@ -140,8 +140,6 @@ def _install_output_capture(sink: EventSink, worker: str, level: str) -> None:
     root = logging.getLogger()
     root.handlers[:] = [EventLogHandler(sink, worker)]
     root.setLevel(getattr(logging, level.upper(), logging.INFO))
-    # The HTTP server's own chatter is not the user's; keep its errors only.
-    logging.getLogger("uvicorn.error").setLevel(logging.ERROR)
     for noisy in ("httpx", "httpcore"):
         logging.getLogger(noisy).setLevel(logging.WARNING)
 

@@ -51,7 +51,6 @@ async def _serve(spec: ServicesSpec, fd: int) -> None:
 
 def main(argv: list[str]) -> int:
     logging.basicConfig(level=logging.WARNING, format="%(name)s: %(message)s")
-    logging.getLogger("uvicorn.error").setLevel(logging.ERROR)
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # the parent decides when we stop
     spec = ServicesSpec.from_json(sys.stdin.buffer.readline().decode())
     from wranglerpy.runtime.child import run_event_loop
