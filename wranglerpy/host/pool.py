@@ -12,7 +12,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import time
-from collections.abc import Awaitable, Callable, Iterator, Sequence
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator, Sequence
 from dataclasses import dataclass
 from socket import socket
 from typing import Any, Generic, TypeVar
@@ -77,6 +77,19 @@ class Spares:
         process = self.factory(lambda _event: None)  # its events matter once a pool takes it
         await process.spawn()
         return process
+
+    @contextlib.asynccontextmanager
+    async def first_start(self, count: int) -> AsyncIterator[None]:
+        """Around a start of ``count`` workers: one process each is spawned at once (they
+        warm up in parallel, later waves included), and no spare is kept until the start is
+        over (on a small machine it would take CPU from the workers' own start)."""
+        keep, self.keep = self.keep, 0
+        self._ready.extend(await asyncio.gather(*(self._spawn() for _ in range(count))))
+        try:
+            yield
+        finally:
+            self.keep = keep
+            self.refill()
 
     def refill(self) -> None:
         if self._closed or self.keep <= len(self._ready):

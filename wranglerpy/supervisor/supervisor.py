@@ -144,11 +144,14 @@ class Supervisor:
                 if w.config.build.command
             ]
             await asyncio.gather(*builds)
-        self.spares.refill()
-        for wave in self.waves:
-            await asyncio.gather(
-                *(self.workers[c.name].pool.start(self._spec(self.workers[c.name])) for c in wave)
-            )
+        async with self.spares.first_start(len(self.workers)):
+            for wave in self.waves:
+                await asyncio.gather(
+                    *(
+                        self.workers[c.name].pool.start(self._spec(self.workers[c.name]))
+                        for c in wave
+                    )
+                )
         for worker in self.workers.values():
             self.crons.schedule(worker.name, worker.config.triggers.crons)
         return time.perf_counter() - started
