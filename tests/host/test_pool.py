@@ -170,3 +170,17 @@ async def test_a_dead_spare_is_skipped():
     taken = await spares.take()
     assert taken is not factory.made[0]
     await spares.close()
+
+
+async def test_a_first_start_spawns_a_process_per_worker_and_keeps_no_spare_until_it_ends():
+    factory = FakeFactory()
+    spares = Spares(factory, keep=1)
+    async with spares.first_start(2):
+        assert len(factory.made) == 2  # both spawned at once, before any is taken
+        first = await spares.take()
+        second = await spares.take()
+        await settle()
+        assert {first, second} == set(factory.made)  # taking them made no spare
+    await settle()
+    assert len(factory.made) == 3  # the reload spare follows the start
+    await spares.close()
