@@ -69,13 +69,15 @@ class Spares:
         """A spawned process: a warm spare when one is ready, else a fresh one."""
         # Spares that died while waiting are dropped.
         self._ready = [p for p in self._ready if p.exited is None or not p.exited.done()]
-        process = self._ready.pop() if self._ready else await self._spawn()
+        process = self._ready.pop() if self._ready else await self._spawn(preload=False)
         self.refill()
         return process
 
-    async def _spawn(self) -> Process:
+    async def _spawn(self, *, preload: bool) -> Process:
+        """``preload``: a spare imports the runtime while it waits; a process loaded at once
+        imports only what its worker needs (the runtime's unused parts cost it start time)."""
         process = self.factory(lambda _event: None)  # its events matter once a pool takes it
-        await process.spawn()
+        await process.spawn(preload=preload)
         return process
 
     @contextlib.asynccontextmanager
@@ -84,7 +86,8 @@ class Spares:
         warm up in parallel, later waves included), and no spare is kept until the start is
         over (on a small machine it would take CPU from the workers' own start)."""
         keep, self.keep = self.keep, 0
-        self._ready.extend(await asyncio.gather(*(self._spawn() for _ in range(count))))
+        fresh = await asyncio.gather(*(self._spawn(preload=False) for _ in range(count)))
+        self._ready.extend(fresh)
         try:
             yield
         finally:
@@ -99,7 +102,7 @@ class Spares:
 
     async def _fill(self) -> None:
         while not self._closed and len(self._ready) < self.keep:
-            process = await self._spawn()
+            process = await self._spawn(preload=True)
             if self._closed:
                 await process.stop()
                 return

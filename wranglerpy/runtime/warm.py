@@ -31,6 +31,13 @@ BINDING_MODULES = (
     "wranglerpy.runtime.entropy",
     "wranglerpy.runtime.webloop",
 )
+# Imported by a worker only when it uses them (lazily, so a process loaded at once does not
+# pay for them); a spare has them ready for a reload.
+ON_DEMAND_MODULES = (
+    "wranglerpy.bindings.durable_objects",  # a worker with [durable_objects] or migrations
+    "pathspec",  # [assets]: .assetsignore
+    "wranglerpy.runtime.htmlrewriter",  # `from js import HTMLRewriter`
+)
 
 
 def shim_imports(shim_dir: Path = SHIM_DIR) -> list[tuple[str, tuple[str, ...]]]:
@@ -47,7 +54,7 @@ def shim_imports(shim_dir: Path = SHIM_DIR) -> list[tuple[str, tuple[str, ...]]]
 
 def preload(http: bool) -> None:
     """Import what loading any worker would import; ``http``: the process will serve HTTP."""
-    for name in BINDING_MODULES:
+    for name in BINDING_MODULES + ON_DEMAND_MODULES:
         importlib.import_module(name)
     for name, names in shim_imports():
         module = importlib.import_module(name)
