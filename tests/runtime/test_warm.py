@@ -6,7 +6,7 @@ import json
 import subprocess
 import sys
 
-from wranglerpy.runtime.warm import shim_imports
+from wranglerpy.runtime.warm import SHIM_MODULES, scan_shim_imports
 
 # In a fresh interpreter: preload, then import every shim module as a worker would, and print
 # the wranglerpy modules that the worker's imports still had to load.
@@ -42,10 +42,32 @@ def test_a_dev_spare_has_its_http_server_and_the_common_bindings():
     assert late_imports(http=True, extra=extra) == []
 
 
-def test_the_shims_wranglerpy_imports_are_found():
-    found = dict(shim_imports())
-    assert found["wranglerpy.runtime"] == ("workers_api",)
-    assert all(name.startswith("wranglerpy") for name in found)
+def test_the_pinned_shim_modules_are_the_shims_own():
+    """``SHIM_MODULES`` is written down, not parsed at each start: it must follow the shim."""
+    scanned = scan_shim_imports()
+    assert SHIM_MODULES == scanned, (
+        "the shim's wranglerpy imports changed; set SHIM_MODULES in wranglerpy/runtime/warm.py "
+        f"to:\n{scanned!r}"
+    )
+
+
+def test_the_scan_finds_modules_and_submodules_named_by_an_import(tmp_path):
+    (tmp_path / "pkg").mkdir()
+    (tmp_path / "pkg" / "mod.py").write_text(
+        "import json\nimport wranglerpy.runtime.ffi\n"
+        "from wranglerpy.runtime.headers import Headers\n"
+        "from wranglerpy.runtime import workers_api, limits as budget, bindings_that_is_no_module\n"
+        "from wranglerpy import bindings\nfrom . import sibling\n"
+    )
+    assert scan_shim_imports(tmp_path) == (
+        "wranglerpy",
+        "wranglerpy.bindings",
+        "wranglerpy.runtime",
+        "wranglerpy.runtime.ffi",
+        "wranglerpy.runtime.headers",
+        "wranglerpy.runtime.limits",
+        "wranglerpy.runtime.workers_api",
+    )
 
 
 # Without preload (a process loaded at once), the shim's runtime and the on-demand modules are

@@ -14,6 +14,7 @@ from wranglerpy.cli._options import (
     StateDirOption,
 )
 from wranglerpy.cli.common import handle_errors
+from wranglerpy.services.info import ServicesInfo
 
 app = typer.Typer(help="The local edge: serves deployed workers on one port.", no_args_is_help=True)
 
@@ -72,12 +73,12 @@ def start(
     )
     verb = "Started" if started else "Already running:"
     typer.echo(f"{verb} local edge on {status.url} (pid {status.pid})")
+    state = status.status()  # what it runs with, from the daemon itself
     if not started:
         wanted = {"--port": port, "--ip": ip, "--processes": processes}
         wanted["--simulate-latency"] = simulate_latency or None  # only when asked for
-        running = {"--port": status.port, "--ip": status.ip}
-        running["--processes"] = status.raw.get("processes", 1)
-        running["--simulate-latency"] = bool(status.raw.get("simulate_latency"))
+        running = {"--port": state.port, "--ip": state.ip, "--processes": state.processes}
+        running["--simulate-latency"] = state.simulate_latency
         differ = [
             f"{flag} {running[flag]} (asked: {value})"
             for flag, value in wanted.items()
@@ -85,29 +86,28 @@ def start(
         ]
         if kv_backend or r2_backend:
             differ.append("--kv-backend/--r2-backend (set when it started)")
-        differ += _services_differ(paths.root, status.pid, services, services_port)
+        differ += services_differ(state.services, services, services_port)
         if differ:
             typer.echo(
                 "▲ The running edge keeps its options: " + ", ".join(differ) + ". "
                 "Run `wranglerpy edge stop` first to start it with new ones."
             )
-    if status.raw.get("simulate_latency"):
+    if state.simulate_latency:
         typer.echo(
             "Simulating placement latency: off = +100 ms per KV/D1/R2/AI call; "
             "smart = +3 ms per call and +60 ms client round trip."
         )
 
 
-def _services_differ(root: Path, pid: int, services: bool, port: int | None) -> list[str]:
-    """The services flags a running edge does not have, judged from the banner it announced
-    (nothing is said before it announced one)."""
-    from wranglerpy.services.server import announced
-
-    lines = announced(root, pid)
-    if not services and lines:
+def services_differ(running: ServicesInfo | None, services: bool, port: int | None) -> list[str]:
+    """The services flags a running edge does not have, from where its services serve
+    (``running`` None: not settled yet, nothing is said; ``port`` 0: any port will do)."""
+    if running is None or not running.running:
+        return []
+    if not services:
         return ["--no-services (its services run)"]
-    if services and port is not None and lines and not any(f":{port}" in x for x in lines):
-        return [f"--services-port {port} (its services run elsewhere)"]
+    if port and port != running.port:
+        return [f"--services-port {port} (its services run on port {running.port})"]
     return []
 
 
@@ -136,10 +136,11 @@ def status(state_dir: StateDirOption = None) -> None:
         raise typer.Exit(1)
     info = edge.status()
     typer.echo(f"Local edge on {edge.url} (pid {edge.pid}), state {paths.root}")
-    from wranglerpy.services.server import announced
-
-    for line in announced(paths.root, edge.pid):
-        typer.echo(f"  {line}")
+    if info.services is not None:
+        for line in info.services.banner_lines():
+            typer.echo(f"  {line}")
+        if info.services.error:
+            typer.echo(f"  ✘ {info.services.error}")
     if info.simulate_latency:
         typer.echo("  simulating placement latency (--simulate-latency)")
     for name, worker in sorted(info.workers.items()):

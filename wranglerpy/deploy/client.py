@@ -66,9 +66,8 @@ class EdgeStatus:
         """Switch the version's worker to it (or to ``versions``, a split: [(id, percentage)]),
         with zero failed requests."""
         split = [[v, p] for v, p in versions] if versions else []
-        answer = self._ask(DeployRequest(version_id, message, source, split))
-        return DeployAnswer(
-            str(answer["deployment"]), float(answer["seconds"]), EdgeState.from_answer(answer)
+        return DeployAnswer.from_answer(
+            self._ask(DeployRequest(version_id, message, source, split))
         )
 
     def trigger(self, worker: str, cron: str | None = None) -> str:

@@ -11,6 +11,7 @@ from dataclasses import asdict, dataclass, field, fields
 from typing import Any, ClassVar
 
 from wranglerpy.errors import DeployError
+from wranglerpy.services.info import ServicesInfo
 
 
 @dataclass(frozen=True)
@@ -99,6 +100,9 @@ class EdgeState:
     simulate_latency: bool = False
     workers: dict[str, WorkerState] = field(default_factory=dict)
     draining: list[str] = field(default_factory=list)
+    processes: int = 1  # worker processes per deployed worker (``--processes``)
+    # The S3/OpenAI services beside it; None until they have started (or failed to).
+    services: ServicesInfo | None = None
 
     @staticmethod
     def from_answer(answer: dict[str, Any]) -> EdgeState:
@@ -113,6 +117,8 @@ class EdgeState:
             simulate_latency=bool(answer.get("simulate_latency")),
             workers=workers,
             draining=list(answer.get("draining") or []),
+            processes=int(answer.get("processes") or 1),
+            services=ServicesInfo.from_json(answer.get("services")),
         )
 
     def to_answer(self) -> dict[str, Any]:
@@ -124,6 +130,15 @@ _WORKER_FIELDS = {f.name for f in fields(WorkerState)}
 
 @dataclass(frozen=True)
 class DeployAnswer:
+    """The answer to ``deploy``: the deployment recorded, how long the switch took, and the
+    edge's state after it."""
+
     deployment: str
     seconds: float
     state: EdgeState
+
+    @staticmethod
+    def from_answer(answer: dict[str, Any]) -> DeployAnswer:
+        return DeployAnswer(
+            str(answer["deployment"]), float(answer["seconds"]), EdgeState.from_answer(answer)
+        )

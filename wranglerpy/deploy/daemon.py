@@ -51,6 +51,7 @@ from wranglerpy.logs.tail_server import TailServer
 from wranglerpy.runtime.latency import model_for
 from wranglerpy.runtime.spec import WorkerSpec
 from wranglerpy.services import server as services_server
+from wranglerpy.services.info import read_info
 from wranglerpy.tracing.hooks import start_export, stop_export
 
 
@@ -368,6 +369,9 @@ class EdgeDaemon:
             simulate_latency=self.simulate_latency,
             workers=workers,
             draining=sorted(f"{f.name} {f.version.id[:8]}" for f in self.draining),
+            processes=self.processes,
+            # ``run`` starts the services beside the daemon; announce() keeps the outcome there.
+            services=read_info(self.paths.root, self.pid),
         ).to_answer()
 
 

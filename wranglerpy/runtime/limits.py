@@ -24,11 +24,12 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import contextvars
+import inspect
 import os
 import signal
 import threading
 import time
-from collections.abc import AsyncIterator, Generator, Iterator
+from collections.abc import AsyncIterator, Awaitable, Callable, Generator, Iterator
 from dataclasses import dataclass
 from typing import Any
 
@@ -93,6 +94,41 @@ def invocation_of(limits: Limits) -> Iterator[Invocation]:
         yield invocation
     finally:
         _current.reset(token)
+
+
+async def run_invocation(
+    budget: Limits,
+    call: Callable[[], Any],
+    exceeded: Callable[[], BaseException],
+    settle: Callable[[], Awaitable[None]] | None = None,
+) -> Any:
+    """``call()`` run as one invocation with its own ``budget`` (a Durable Object event, a queue
+    batch, a Workflow step's attempt), its synchronous part charged too; its awaited result.
+
+    At the CPU limit the caller's own error is raised instead of ``CpuLimitExceeded``: each
+    caller fails the way Cloudflare fails that kind of call (the object is reset, the batch
+    retried, the step retried). ``settle`` is awaited inside the invocation after the call (a
+    queue handler's ``waitUntil`` tasks); if one of them was stopped at the limit, the
+    invocation fails with ``exceeded()`` as well.
+    """
+    from wranglerpy.runtime.ffi import drive  # ffi imports this module
+
+    async def called() -> Any:
+        result = call()
+        if inspect.isawaitable(result):
+            result = await result
+        return result
+
+    with invocation_of(budget) as invocation:
+        try:
+            result = await drive(called())
+        except CpuLimitExceeded:
+            raise exceeded() from None
+        if settle is not None:
+            await settle()
+            if invocation.exceeded:
+                raise exceeded()
+        return result
 
 
 def current() -> Invocation | None:

@@ -9,7 +9,6 @@ they go on ``sys.path`` only once the worker's own paths are known (``child._pre
 
 from __future__ import annotations
 
-import ast
 import contextlib
 import importlib
 from pathlib import Path
@@ -40,27 +39,58 @@ ON_DEMAND_MODULES = (
 )
 
 
-def shim_imports(shim_dir: Path = SHIM_DIR) -> list[tuple[str, tuple[str, ...]]]:
-    """``(module, names imported from it)`` for each ``wranglerpy`` import in the shim's files."""
-    found: set[tuple[str, tuple[str, ...]]] = set()
+# The ``wranglerpy`` modules the shim's files import (``from wranglerpy.runtime import
+# workers_api`` names the submodule): what ``preload`` imports for them. Written down rather
+# than parsed at each spare's start (the parse cost ~2 ms per spare); ``tests/runtime/
+# test_warm.py`` regenerates it with :func:`scan_shim_imports` and fails, printing the new
+# value, when the shim has changed.
+SHIM_MODULES = (
+    "wranglerpy.bindings.workflows.errors",
+    "wranglerpy.runtime",
+    "wranglerpy.runtime.asgi_lifespan",
+    "wranglerpy.runtime.asgi_websocket",
+    "wranglerpy.runtime.cache_api",
+    "wranglerpy.runtime.entrypoint",
+    "wranglerpy.runtime.ffi",
+    "wranglerpy.runtime.headers",
+    "wranglerpy.runtime.jsglobals",
+    "wranglerpy.runtime.jsweb",
+    "wranglerpy.runtime.pyfetch",
+    "wranglerpy.runtime.request_response",
+    "wranglerpy.runtime.typed_arrays",
+    "wranglerpy.runtime.webloop",
+    "wranglerpy.runtime.websocket",
+    "wranglerpy.runtime.workers_api",
+    "wranglerpy.runtime.wsgi_bridge",
+)
+
+
+def scan_shim_imports(shim_dir: Path = SHIM_DIR) -> tuple[str, ...]:
+    """``SHIM_MODULES`` as the shim's files say it is now: parsed with ``ast``; a name imported
+    from a package is a module when the package has a file or folder of that name."""
+    import ast
+
+    root = Path(__file__).parent.parent.parent  # the folder holding the wranglerpy package
+    found: set[str] = set()
     for path in sorted(shim_dir.rglob("*.py")):
         for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"), str(path))):
             if isinstance(node, ast.ImportFrom) and node.level == 0 and node.module:
-                found.add((node.module, tuple(alias.name for alias in node.names)))
+                found.add(node.module)
+                folder = root.joinpath(*node.module.split("."))
+                for alias in node.names:
+                    if (folder / f"{alias.name}.py").is_file() or (folder / alias.name).is_dir():
+                        found.add(f"{node.module}.{alias.name}")
             elif isinstance(node, ast.Import):
-                found.update((alias.name, ()) for alias in node.names)
-    return sorted(item for item in found if item[0].split(".")[0] == "wranglerpy")
+                found.update(alias.name for alias in node.names)
+    return tuple(sorted(name for name in found if name.split(".")[0] == "wranglerpy"))
 
 
 def preload(http: bool) -> None:
     """Import what loading any worker would import; ``http``: the process will serve HTTP."""
     for name in BINDING_MODULES + ON_DEMAND_MODULES:
         importlib.import_module(name)
-    for name, names in shim_imports():
-        module = importlib.import_module(name)
-        for attribute in names:  # `from wranglerpy.runtime import workers_api`: a submodule
-            if not hasattr(module, attribute):
-                importlib.import_module(f"{name}.{attribute}")
+    for name in SHIM_MODULES:
+        importlib.import_module(name)
     if http:
         import wranglerpy.runtime.asgi_server  # noqa: F401
     with contextlib.suppress(ImportError):  # the `fast` extra: the worker's event loop

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import json
 import os
 import signal
 import sys
@@ -22,6 +21,7 @@ from typing import Any
 from wranglerpy.config.schema import WorkerConfig
 from wranglerpy.errors import WranglerError
 from wranglerpy.host.sockets import bind_tcp, port_is_free
+from wranglerpy.services.info import ServicesInfo, write_info
 from wranglerpy.services.spec import READY, ServicesSpec, spec_for
 
 # Like wrangler's inspector port: this one when free, else any free port.
@@ -52,14 +52,19 @@ class ServicesHandle:
     def dashboard_url(self) -> str:
         return f"http://{HOST}:{self.port}/_dashboard/"
 
+    @property
+    def info(self) -> ServicesInfo:
+        return ServicesInfo(
+            "running",
+            port=self.port,
+            s3_url=self.s3_url,
+            openai_url=self.openai_url,
+            dashboard_url=self.dashboard_url,
+            access_key_id=self.spec.access_key_id,
+        )
+
     def banner_lines(self) -> list[str]:
-        return [
-            f"⎔ Dashboard (workers, live requests and traces, logs, local state) on "
-            f"{self.dashboard_url}",
-            f"⎔ S3 API (local R2 buckets) on {self.s3_url}  "
-            f"(access key id {self.spec.access_key_id}, region auto)",
-            f"⎔ OpenAI-compatible API (local Workers AI models) on {self.openai_url}",
-        ]
+        return self.info.banner_lines()
 
     async def stop(self, grace: float = 5.0) -> None:
         """Close stdin (the child's cue to stop), then SIGTERM, then SIGKILL. Idempotent."""
@@ -193,28 +198,20 @@ async def stop_beside(starting: asyncio.Future[ServicesHandle | None]) -> None:
             await handle.stop()
 
 
-INFO_FILE = "services.json"
-
-
 async def announce(
     starting: asyncio.Future[ServicesHandle | None], log: LineSink, folder: Path
-) -> None:
-    """Log the banner lines and keep them in ``folder/services.json`` (for ``edge status``);
-    a failure to start is logged, and the edge runs on without them."""
+) -> ServicesInfo:
+    """Log the banner lines and keep where the services serve in ``folder/services.json`` (the
+    edge's ``status`` answer carries it); a failure to start is logged and kept too, and the
+    edge runs on without them."""
     try:
-        lines = await services_banner(starting)
+        handle = await starting
     except WranglerError as exc:
         log(f"✘ {exc.message}")
-        return
-    for line in lines:
-        log(line)
-    (folder / INFO_FILE).write_text(json.dumps({"pid": os.getpid(), "lines": lines}))
-
-
-def announced(folder: Path, pid: int) -> list[str]:
-    """The lines :func:`announce` kept, if process ``pid`` wrote them."""
-    try:
-        data = json.loads((folder / INFO_FILE).read_text())
-    except (OSError, ValueError):
-        return []
-    return list(data.get("lines", [])) if data.get("pid") == pid else []
+        info = ServicesInfo("failed", error=exc.message)
+    else:
+        info = handle.info if handle is not None else ServicesInfo("off")
+        for line in info.banner_lines():
+            log(line)
+    write_info(folder, info)
+    return info

@@ -4,8 +4,6 @@ arriving on the live stream with the same trace id as its service-binding hop.""
 
 from __future__ import annotations
 
-import re
-
 import httpx
 import pytest
 
@@ -13,7 +11,7 @@ from tests.deploy.conftest import Edge, edge  # noqa: F401 - the fixture
 from tests.services.dashboard.test_api import next_event, sse
 from tests.waits import wait_until
 from wranglerpy.deploy.client import running_edge
-from wranglerpy.services.server import announced
+from wranglerpy.services.info import ServicesInfo, read_info
 
 pytestmark = [pytest.mark.integration, pytest.mark.timeout(180)]
 
@@ -21,19 +19,16 @@ pytestmark = [pytest.mark.integration, pytest.mark.timeout(180)]
 def dashboard_url(edge: Edge) -> str:  # noqa: F811 - the fixture's type
     running = running_edge(edge.paths)
     assert running is not None
-    found: list[str] = []
 
-    def announced_yet() -> bool:
-        found[:] = [
-            m.group(1)
-            for line in announced(edge.paths.root, running.pid)
-            if (m := re.search(r"Dashboard .* on (http://\S+/_dashboard/)", line))
-        ]
-        return bool(found)
+    def up() -> ServicesInfo | None:
+        info = read_info(edge.paths.root, running.pid)
+        return info if info is not None and info.running else None
 
-    wait_until(announced_yet, "the edge to announce its dashboard")
-    assert found[0] in edge.cli("edge", "status")
-    return found[0]
+    wait_until(lambda: up() is not None, "the edge to announce its dashboard")
+    info = up()
+    assert info is not None and info.dashboard_url.endswith("/_dashboard/")
+    assert info.dashboard_url in edge.cli("edge", "status")
+    return info.dashboard_url
 
 
 def test_the_edge_serves_the_dashboard_of_its_deployed_workers(edge: Edge) -> None:  # noqa: F811

@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import asyncio
 import contextvars
-import inspect
 import os
 import time
 import traceback
@@ -374,20 +373,12 @@ async def _invoke(live: LiveObject, fn: Callable[[Any], Any], budget: Limits) ->
     subrequests), as Cloudflare limits each request to a Durable Object; an object that runs
     out of CPU time is reset (its unflushed writes dropped) and the caller gets an error."""
     from wranglerpy.bindings.durable_objects.errors import Error
-    from wranglerpy.runtime.ffi import drive
 
-    async def call() -> Any:  # the handler's synchronous part is charged too
-        result = fn(live.instance)
-        if inspect.isawaitable(result):
-            result = await result
-        return result
+    def exceeded() -> BaseException:
+        live.abort()
+        return Error(limits.RESOURCE_LIMITS)
 
-    with limits.invocation_of(budget):
-        try:
-            return await drive(call())
-        except limits.CpuLimitExceeded:
-            live.abort()
-            raise Error(limits.RESOURCE_LIMITS) from None
+    return await limits.run_invocation(budget, lambda: fn(live.instance), exceeded)
 
 
 def tail_event(

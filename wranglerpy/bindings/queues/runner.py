@@ -21,7 +21,6 @@ from wranglerpy.config.limits import Limits
 from wranglerpy.config.schema import WorkerConfig
 from wranglerpy.runtime import console, limits
 from wranglerpy.runtime.entrypoint import ExecutionContext, relaxed_call
-from wranglerpy.runtime.ffi import drive
 
 
 @dataclass
@@ -56,25 +55,21 @@ def make_handler(app: Any) -> Any:
     async def handle(batch: MessageBatch) -> None:
         if owner is None and func is None:
             raise RuntimeError("Handler does not export a queue() function.")
-        # Each batch is an invocation with the worker's [limits] (CPU time, subrequests).
-        with limits.invocation_of(getattr(app, "limits", None) or Limits()) as invocation:
-            ctx = ExecutionContext(getattr(app, "_background_error", None))
+        ctx = ExecutionContext(getattr(app, "_background_error", None))
 
-            async def call() -> None:  # the handler's synchronous part is charged too
-                if owner is not None:
-                    result = relaxed_call(owner(ctx, app.env).queue, batch, app.env, ctx)
-                else:
-                    result = relaxed_call(func, batch, app.env, ctx)
-                if inspect.isawaitable(result):
-                    await result
+        def call() -> Any:
+            if owner is not None:
+                return relaxed_call(owner(ctx, app.env).queue, batch, app.env, ctx)
+            return relaxed_call(func, batch, app.env, ctx)
 
-            try:
-                await drive(call())
-            except limits.CpuLimitExceeded:
-                raise limits.ExceededCpu(limits.CPU_EXCEEDED) from None  # the batch is retried
-            await ctx.drain()
-            if invocation.exceeded:  # in a waitUntil task
-                raise limits.ExceededCpu(limits.CPU_EXCEEDED)
+        # Each batch is an invocation with the worker's [limits] (CPU time, subrequests); one
+        # stopped at the CPU limit (its handler or a waitUntil task) fails, and is retried.
+        await limits.run_invocation(
+            getattr(app, "limits", None) or Limits(),
+            call,
+            lambda: limits.ExceededCpu(limits.CPU_EXCEEDED),
+            settle=ctx.drain,
+        )
 
     return handle
 

@@ -313,13 +313,13 @@ async def _attempt(
     if budget is None:
         return await _call(callback, *args)
     from wranglerpy.runtime import limits
-    from wranglerpy.runtime.ffi import JsException, drive
+    from wranglerpy.runtime.ffi import JsException
 
-    with limits.invocation_of(budget):
-        try:
-            return await drive(_call(callback, *args))
-        except limits.CpuLimitExceeded:
-            raise JsException("Error", WORKER_EXCEEDED_CPU) from None
+    return await limits.run_invocation(
+        budget,
+        lambda: callback(*args),
+        lambda: JsException("Error", WORKER_EXCEEDED_CPU),  # the step is retried
+    )
 
 
 async def _call(callback: Callable[..., Any], *args: Any) -> Any:
