@@ -84,7 +84,8 @@ class Spares:
     async def first_start(self, count: int) -> AsyncIterator[None]:
         """Around a start of ``count`` workers: one process each is spawned at once (they
         warm up in parallel, later waves included), and no spare is kept until the start is
-        over (on a small machine it would take CPU from the workers' own start)."""
+        over (on a small machine it would take CPU from the workers' own start; after a
+        failed start, none: ``dev`` exits)."""
         keep, self.keep = self.keep, 0
         fresh = await asyncio.gather(*(self._spawn(preload=False) for _ in range(count)))
         self._ready.extend(fresh)
@@ -92,7 +93,7 @@ class Spares:
             yield
         finally:
             self.keep = keep
-            self.refill()
+        self.refill()
 
     def refill(self) -> None:
         if self._closed or self.keep <= len(self._ready):
