@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
+import os
+import signal
 import socket
 
 from wranglerpy.config.load import load_worker
-from wranglerpy.host.handoff import HandoffError, recv_load
+from wranglerpy.host.handoff import HANDOVER_SIGNAL, HandoffError, recv_load
 from wranglerpy.host.process import WorkerProcess
 from wranglerpy.host.sockets import bind_unix
 from wranglerpy.runtime.spec import WorkerSpec
@@ -117,6 +120,111 @@ async def test_ready_lists_the_files_the_worker_imports_and_no_others(tmp_path):
         await process.stop(grace=5)
         sock.close()
         path.unlink(missing_ok=True)
+
+
+async def _start(tmp_path, source: str, events: list[dict] | None = None):
+    """A real worker process serving ``source`` as its main module, frames only."""
+    (tmp_path / "worker.py").write_text(source)
+    (tmp_path / "wrangler.toml").write_text(
+        'name = "proc"\nmain = "worker.py"\ncompatibility_date = "2025-09-01"\n'
+    )
+    config = load_worker(tmp_path / "wrangler.toml")
+    spec = WorkerSpec(config=config, persist_dir=tmp_path / "state", registry_dir=tmp_path / "r")
+    process = WorkerProcess((events.append if events is not None else lambda _e: None), http=False)
+    sock, path = bind_unix("proc")
+    await process.spawn()
+    await process.load(spec, [sock.fileno()])
+    return process, sock, path
+
+
+# SIGTERM blocked at import: the worker (and what it starts, which inherits the mask) can
+# only be stopped by another signal. The grandchild shows what the process group receives.
+STUBBORN = """
+import signal, subprocess, sys
+from pathlib import Path
+from workers import WorkerEntrypoint, Response
+
+signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGTERM})
+GRANDCHILD = subprocess.Popen(["sleep", "600"])
+Path(__file__).with_name("grandchild.pid").write_text(str(GRANDCHILD.pid))
+
+class Default(WorkerEntrypoint):
+    async def fetch(self, request):
+        return Response("ok")
+"""
+
+
+async def _exited(pid: int) -> None:
+    """Wait (on the kernel's pidfd, no polling) until ``pid`` has exited."""
+    fd = os.pidfd_open(pid)
+    loop = asyncio.get_running_loop()
+    done = loop.create_future()
+    loop.add_reader(fd, done.set_result, None)
+    try:
+        await done
+    finally:
+        loop.remove_reader(fd)
+        os.close(fd)
+
+
+async def test_stop_kills_the_process_group_after_the_grace(tmp_path):
+    """host/README.md: stop is SIGTERM to the process group, SIGKILL after the grace."""
+    process, sock, path = await _start(tmp_path, STUBBORN)
+    try:
+        grandchild = int((tmp_path / "grandchild.pid").read_text())
+        grandchild_gone = asyncio.ensure_future(_exited(grandchild))
+        await process.stop(grace=0.5)
+        assert process.proc is not None and process.proc.returncode == -signal.SIGKILL
+        await asyncio.wait_for(grandchild_gone, 60)  # SIGKILL reached the whole group
+    finally:
+        sock.close()
+        path.unlink(missing_ok=True)
+
+
+async def test_a_handover_stop_sends_the_handover_signal_and_the_worker_exits_cleanly(tmp_path):
+    """host/README.md: a reload's ``handover`` sends HANDOVER_SIGNAL (SIGUSR1) instead of
+    SIGTERM; with SIGTERM blocked, only that signal can end this worker before the grace."""
+    assert HANDOVER_SIGNAL == signal.SIGUSR1
+    process, sock, path = await _start(tmp_path, STUBBORN)
+    try:
+        await process.stop(grace=30, handover=True)
+        assert process.proc is not None and process.proc.returncode == 0
+    finally:
+        grandchild = int((tmp_path / "grandchild.pid").read_text())
+        with contextlib.suppress(ProcessLookupError):
+            os.kill(grandchild, signal.SIGKILL)
+        sock.close()
+        path.unlink(missing_ok=True)
+
+
+CHATTY = """
+from workers import WorkerEntrypoint, Response
+
+class Default(WorkerEntrypoint):
+    async def fetch(self, request):
+        for n in range(3):
+            print(str(n) * 60000)
+        return Response("said")
+"""
+
+
+async def test_an_event_line_over_64_kib_arrives_whole(tmp_path):
+    """host/README.md: event lines up to 16 MiB (issue 10: a copy of this reader kept
+    asyncio's 64 KiB default and dropped such events). A request event with three 60 KB log
+    lines is one 180 KB line."""
+    events: list[dict] = []
+    process, sock, path = await _start(tmp_path, CHATTY, events)
+    client = FrameClient(str(path))
+    try:
+        answer = await client.fetch(FetchHead(method="GET", url="http://proc/"))
+        assert answer.body == b"said"
+    finally:
+        client.close()
+        await process.stop(grace=5)  # the readers drain what the worker wrote before it exits
+        sock.close()
+        path.unlink(missing_ok=True)
+    (request,) = [e for e in events if e.get("type") == "request"]
+    assert [entry["message"] for entry in request["logs"]] == [[str(n) * 60000] for n in range(3)]
 
 
 # Reports which of the runtime's on-demand modules (warm.ON_DEMAND_MODULES) the process has.

@@ -1,5 +1,6 @@
 from pathlib import Path
 
+import pytest
 from watchfiles import Change
 
 from wranglerpy.config.schema import Build, WorkerConfig
@@ -32,6 +33,23 @@ def test_dev_vars_is_watched_when_present(tmp_path):
     assert tmp_path / ".dev.vars" not in watch_roots(api)
     (tmp_path / ".dev.vars").write_text("A=1\n")
     assert (tmp_path / ".dev.vars").resolve() in watch_roots(api)
+
+
+@pytest.mark.parametrize(
+    ("env", "files", "read"),
+    [
+        ("production", [".dev.vars", ".dev.vars.production"], ".dev.vars.production"),
+        (None, [".env", ".env.local"], ".env.local"),
+        ("staging", [".env", ".env.staging"], ".env.staging"),
+    ],
+)
+def test_the_secret_file_that_was_read_is_watched(tmp_path, env, files, read):
+    """README: secrets come from `.dev.vars` (or `.dev.vars.<env>`, falling back to `.env`
+    files), and saving one reloads the worker: every file its secrets were read from."""
+    api = worker(tmp_path, "api", "api", env_name=env)
+    for name in files:
+        (tmp_path / name).write_text("A=1\n")
+    assert set(affected([str(tmp_path / read)], {"api": api})) == {"api"}
 
 
 def test_a_python_file_reloads_only_the_workers_that_import_it(tmp_path):

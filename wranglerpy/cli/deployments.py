@@ -209,7 +209,8 @@ def versions_list(
 @handle_errors
 def rollback(
     version_id: str = typer.Argument(
-        None, help="Version id or unique prefix (default: the previous version)."
+        None,
+        help="Version id or unique prefix (default: the newest earlier deployment's version at 100%).",
     ),
     name_option: NameOption = None,
     message: str = typer.Option("", "--message", "-m", help="Recorded with the rollback."),
@@ -224,6 +225,7 @@ def rollback(
     with zero failed requests."""
     state_dir = _target_state(deploy_target, state_dir)
     from wranglerpy.deploy.client import running_edge, start_edge
+    from wranglerpy.deploy.history import rollback_target
     from wranglerpy.deploy.versions import find_version
     from wranglerpy.errors import DeployError
 
@@ -233,13 +235,17 @@ def rollback(
     if version_id:
         target = find_version(paths, name, version_id).id
     else:
-        earlier = [d.version_id for d in history if d.version_id != live]
-        if not earlier:
-            raise DeployError(f'"{name}" has no earlier version to roll back to.')
-        target = earlier[-1]
+        found = rollback_target(history)
+        if found is None:
+            raise DeployError(
+                f'"{name}" has no earlier deployment of one version at 100% to roll back to; '
+                "give a VERSION_ID."
+            )
+        target = found
     if history[-1].split == [(target, 100.0)]:
         raise DeployError(f'"{name}" already runs version {target}.')
-    typer.echo(f"Rolling back {name} from {live} to {target} (100% of traffic).")
+    serving = " and ".join(f"{v} at {p:g}%" for v, p in history[-1].split)
+    typer.echo(f"Rolling back {name} from {serving} to {target} (100% of traffic).")
     typer.echo(
         "▲ Only code, config and vars roll back: KV, D1, R2 and Analytics Engine data stay as "
         "they are now."

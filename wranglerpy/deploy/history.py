@@ -58,6 +58,19 @@ class Deployment:
         )
 
 
+def rollback_target(history: list[Deployment]) -> str | None:
+    """The version ``rollback`` without a VERSION_ID goes back to, as wrangler picks it: the
+    newest deployment before the live one that served a version at 100% (so a rollback from a
+    split ``A@90% B@10%`` after ``A@100%`` is A again; cloudflare/workers-sdk
+    packages/wrangler/src/versions/rollback/index.ts, ``fetchDefaultRollbackVersionId``). None
+    when there is none."""
+    for deployment in reversed(history[:-1]):
+        for version_id, percentage in deployment.split:
+            if percentage == 100.0:
+                return version_id
+    return None
+
+
 class DeploymentLog:
     def __init__(self, path: Path) -> None:
         self.path = path

@@ -1,9 +1,10 @@
 """Limits and timeouts of the public HTTP ports (the edge router and ``dev``).
 
-One dataclass for both fronts, so a user sets them the same way: ``[dev]`` keys or flags for
-``dev``, flags for ``edge start``. The defaults follow Cloudflare where it has a number (a
-request body above 100 MB is answered 413; request headers up to 32 KB) and otherwise keep a
-slow or idle client from holding a connection, and thus a file descriptor, for long.
+One dataclass for both fronts, so a user sets them the same way: ``--http-limit KEY=VALUE``
+on ``dev`` and on ``edge start`` (there are no config keys for them). The defaults follow
+Cloudflare where it has a number (a request body above 100 MB is answered 413; request headers
+up to 32 KB) and otherwise keep a slow or idle client from holding a connection, and thus a
+file descriptor, for long.
 """
 
 from __future__ import annotations

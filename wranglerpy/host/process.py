@@ -1,4 +1,4 @@
-"""One worker process as the supervisor sees it: spawn, load, events, stop."""
+"""One worker process as the host (dev's supervisor, the edge) sees it: spawn, load, events, stop."""
 
 from __future__ import annotations
 

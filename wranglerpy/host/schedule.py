@@ -2,7 +2,8 @@
 
 One scheduler for ``dev`` and the edge. ``schedule`` replaces a worker's cron tasks, so on the
 edge the schedule follows the live version (a deploy or rollback) and in ``dev`` a reload
-that changed ``[triggers]``. ``fire`` does the call (a ``SCHEDULED`` frame, see ``fire_cron``).
+that changed ``[triggers]``. The ``fire`` callback it is given does the call (dev and the edge
+pass one that sends a ``SCHEDULED`` frame with ``fire_cron``).
 """
 
 from __future__ import annotations

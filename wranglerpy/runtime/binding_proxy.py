@@ -1,6 +1,7 @@
 """A stand-in for a binding that sees every awaited call: the shared base of the latency
-model's ``Delayed`` (``runtime/latency.py``) and the span recorder's ``Traced``
-(``tracing/binding_spans.py``).
+model's ``Delayed`` (``runtime/latency.py``), the span recorder's ``Traced``
+(``tracing/binding_spans.py``) and the subrequest counter's ``Counted``
+(``runtime/subrequests.py``).
 
 Attribute reads and plain calls go through to the binding. A call that returns an awaitable
 goes through the proxy's ``_around``; an object the binding hands out for further calls (a D1

@@ -7,6 +7,7 @@ from collections.abc import Iterable
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from wranglerpy.config.dotenv import dev_vars_files
 from wranglerpy.config.schema import WorkerConfig
 from wranglerpy.supervisor.supervisor import Supervisor
 
@@ -17,16 +18,14 @@ IGNORED_DIRS = frozenset({".wranglerpy", ".wrangler", "node_modules", ".venv", "
 
 
 def watch_roots(config: WorkerConfig) -> list[Path]:
-    """The folder of ``main``, every ``[build] watch_dir``, and the config file itself."""
+    """The folder of ``main``, every ``[build] watch_dir``, the config file itself, and the
+    secret files its secrets were read from (``.dev.vars.<env>``, ``.env.local``, ...)."""
     roots: list[Path] = []
     if config.main is not None:
         roots.append(config.main.parent.resolve())
     roots.extend(p.resolve() for p in config.build.watch_dir)
     roots.append(config.config_path.resolve())
-    for name in (".dev.vars", ".env"):
-        candidate = config.root / name
-        if candidate.exists():
-            roots.append(candidate.resolve())
+    roots.extend(p.resolve() for p in dev_vars_files(config.root, config.env_name))
     return roots
 
 
