@@ -15,6 +15,7 @@ from typing import Any
 
 import pytest
 
+from tests.waits import await_until
 from wranglerpy.ai.binding import AI, AIStream, create
 from wranglerpy.ai.cache import ModelCache
 from wranglerpy.ai.engine import Engine
@@ -72,26 +73,20 @@ async def test_closing_a_stream_stops_generation(ai: AI, engine: Engine) -> None
     first = await stream.__anext__()
     assert first.startswith(b"data: ")
     await stream.aclose()
-    for _ in range(100):  # the generation thread notices within one step
-        if engine.pending == 0:
-            break
-        await asyncio.sleep(0.02)
-    assert engine.pending == 0
+    # the generation thread notices within one step
+    await await_until(lambda: engine.pending == 0, "the closed stream to free its place")
 
 
 async def test_cancelled_task_stops_generation(ai: AI, engine: Engine) -> None:
+    await ai.run(CHAT, {"messages": MESSAGES, "max_tokens": 1})  # load first
     task = asyncio.create_task(
         ai.run(CHAT, {"messages": MESSAGES, "max_tokens": 400, "temperature": 1.0})
     )
-    await asyncio.sleep(0.05)
+    await await_until(lambda: engine.pending == 1, "the generation to be admitted")
     task.cancel()
     with pytest.raises(asyncio.CancelledError):
         await task
-    for _ in range(100):
-        if engine.pending == 0:
-            break
-        await asyncio.sleep(0.02)
-    assert engine.pending == 0
+    await await_until(lambda: engine.pending == 0, "the cancelled generation to free its place")
 
 
 async def test_capacity_exceeded_past_the_queue(ai: AI, engine: Engine) -> None:

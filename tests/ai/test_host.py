@@ -9,13 +9,13 @@ import shutil
 import signal
 import subprocess
 import sys
-import time
 from collections.abc import Iterator
 from pathlib import Path
 
 import numpy as np
 import pytest
 
+from tests.waits import await_until, wait_until
 from wranglerpy.ai.binding import AI
 from wranglerpy.ai.cache import CACHE_ENV, ModelCache
 from wranglerpy.ai.client import HostClient, default_socket_path
@@ -59,13 +59,15 @@ def stop(pid: int) -> None:
         os.kill(pid, signal.SIGKILL)
     except ProcessLookupError:
         return
-    for _ in range(400):
+
+    def gone() -> bool:
         try:
             os.kill(pid, 0)
         except ProcessLookupError:
-            return
-        time.sleep(0.025)
-    raise AssertionError(f"host {pid} outlived SIGKILL")
+            return True
+        return False
+
+    wait_until(gone, f"host {pid} to die of SIGKILL")
 
 
 @pytest.fixture
@@ -163,15 +165,16 @@ async def test_capacity_error_and_cancel_over_the_host(client: HostClient) -> No
         await ai.run(CHAT, {"messages": MESSAGES, "max_tokens": 1})
     await streams[0].__anext__()
     await streams[0].aclose()
-    # The closed stream's place comes back once the host hears the cancel: keep asking.
-    for _ in range(200):
+
+    async def served() -> bool:
         try:
             await ai.run(CHAT, {"messages": MESSAGES, "max_tokens": 1})
-            break
         except AIError:
-            await asyncio.sleep(0.05)
-    else:
-        raise AssertionError("the cancelled stream never freed its place")
+            return False
+        return True
+
+    # The closed stream's place comes back once the host hears the cancel: keep asking.
+    await await_until(served, "the cancelled stream to free its place")
     await streams[1].aclose()
 
 

@@ -23,7 +23,12 @@ _PRELUDE = textwrap.dedent(
 
     def wait_for_go(path):
         print("ready", flush=True)
-        while not _Path(str(path) + ".go").exists():  # start together with the other writers
+        # Start together with the other writers; a test that died before releasing them
+        # leaves no writer behind.
+        deadline = _time.monotonic() + 60
+        while not _Path(str(path) + ".go").exists():
+            if _time.monotonic() > deadline:
+                raise SystemExit(f"never released: no {path}.go after 60 s")
             _time.sleep(0.002)
     """
 )

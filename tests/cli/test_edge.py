@@ -117,3 +117,13 @@ def test_edge_status_says_why_its_services_did_not_start(edge: Edge) -> None:  #
         status = edge.cli("edge", "status")
     assert f"✘ {info.error}" in status
     assert "S3 API" not in status
+
+
+@pytest.mark.integration
+def test_a_daemon_side_error_is_one_line_in_the_cli(edge: Edge) -> None:  # noqa: F811
+    """The real daemon raises DeployError for a worker it does not serve; over the control
+    frames it reaches the CLI as that message, printed without a traceback."""
+    edge.cli("edge", "start", "--port", "0", "--no-services")
+    out = edge.cli("edge", "trigger", "nosuch", ok=False)
+    assert '"nosuch" is not deployed on this edge.' in out
+    assert "Traceback" not in out

@@ -14,9 +14,10 @@ from typing import Any
 import pytest
 import wranglerpy
 
-EXAMPLE = Path(__file__).resolve().parents[2] / "examples" / "inference-ui"
+ROOT = Path(__file__).resolve().parents[2]  # for the shared test helpers (tests.waits)
+EXAMPLE = ROOT / "examples" / "inference-ui"
 SHIM = Path(wranglerpy.__file__).resolve().parent / "runtime" / "shim"
-for folder in (EXAMPLE / "src", SHIM):
+for folder in (ROOT, EXAMPLE / "src", SHIM):
     if str(folder) not in sys.path:
         sys.path.insert(0, str(folder))
 

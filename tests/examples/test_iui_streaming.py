@@ -7,10 +7,12 @@ import json
 from typing import Any
 
 import pytest
+from tests.waits import await_until
 from workers import Request, Response
 
 from inference_streaming import generate
 from inference_streaming.cache import cache_key
+from inference_streaming.gate import gate_for
 from inference_streaming.requests import parse_chat
 from inference_streaming.worker import handle
 from iui_fakes import FakeAI, FakeCtx, FakeEnv, run, sse_events
@@ -223,8 +225,11 @@ def test_generations_over_the_bound_get_503_and_queued_ones_wait(env: FakeEnv, a
         await first.__anext__()  # a part: the first holds the running slot
         await second.__anext__()  # message-start; now it waits in the queue
         waiting = asyncio.ensure_future(second.__anext__())
-        await asyncio.sleep(0.05)
-        assert not waiting.done()  # queued behind the first
+        gate = gate_for(env)
+        await await_until(lambda: gate.admitted == 2, "the second generation to take a place")
+        # Queued behind the first: its model call has not begun (a second place that ran at
+        # once would have called the model before the loop came back here).
+        assert len(ai.calls) == 1 and not waiting.done()
         refused = await handle(request("POST", "/chat", CHAT), env, ctx)
         assert refused.status == 503 and refused.headers.get("retry-after") == "1"
         assert "Too many generations" in (await refused.json())["error"]

@@ -29,6 +29,7 @@ ray = pytest.importorskip("ray")
 
 from tests.ray.actors import replica_nodes  # noqa: E402
 from tests.state.servers import running, start_redis, start_seaweedfs, weed_binary  # noqa: E402
+from tests.waits import await_until  # noqa: E402
 from wranglerpy.ray.local_cluster import LocalCluster, Node  # noqa: E402
 from wranglerpy.ray.local_cluster import running as process_running  # noqa: E402
 
@@ -429,11 +430,19 @@ async def test_a_rollback_under_traffic_fails_no_request(deployed: Deployed) -> 
     worker.write_text(worker.read_text() + "\n# version 2\n")
     deployed.cli("deploy", "-c", "wrangler-streaming.toml", "-e", "production")
     stop = asyncio.Event()
+    seen: list[dict] = [{}, {}]
     loops = [
-        asyncio.ensure_future(request_loop(deployed, stop, stream=True)),
-        asyncio.ensure_future(request_loop(deployed, stop, stream=False)),
+        asyncio.ensure_future(request_loop(deployed, stop, stream=True, results=seen[0])),
+        asyncio.ensure_future(request_loop(deployed, stop, stream=False, results=seen[1])),
     ]
-    await asyncio.sleep(1)  # traffic is flowing before the rollback starts
+
+    def flowing() -> bool:
+        for loop in loops:
+            if loop.done():
+                loop.result()  # a loop that died early: its error now, not a timeout
+        return all(results.get("ok", 0) > 0 for results in seen)
+
+    await await_until(flowing, "an answer on both request loops before the rollback")
     started = time.perf_counter()
     out = await asyncio.to_thread(deployed.cli, "rollback", "--name", STREAMING, "-y")
     took = time.perf_counter() - started
@@ -461,11 +470,13 @@ class Answer:
     error: str = ""
 
 
-async def answers(deployed: Deployed, worker: str, path: str, stop: asyncio.Event) -> list[Answer]:
-    """Requests one after another until ``stop``, each recorded with its outcome."""
+async def answers(
+    deployed: Deployed, worker: str, path: str, stop: asyncio.Event, out: list[Answer]
+) -> list[Answer]:
+    """Requests one after another until ``stop``, each recorded with its outcome in ``out``
+    (which the caller may watch while the loop runs)."""
     import httpx
 
-    out: list[Answer] = []
     async with httpx.AsyncClient(timeout=REQUEST_TIMEOUT) as client:
         while not stop.is_set():
             started = time.monotonic()
@@ -512,9 +523,14 @@ async def kill_and_replace(deployed: Deployed) -> dict[str, Any]:
     node_id = next(n["NodeID"] for n in ray.nodes() if n["Alive"] and "node_b" in n["Resources"])
     old_pids = set(node.pids())
     stop = asyncio.Event()
-    plain_loop = asyncio.ensure_future(answers(deployed, API, "/stream/health", stop))
-    probe_loop = asyncio.ensure_future(answers(deployed, "probe-b", "/pid", stop))
-    await asyncio.sleep(2)  # both loops are answered before the kill
+    plain_seen: list[Answer] = []
+    probe_seen: list[Answer] = []
+    plain_loop = asyncio.ensure_future(answers(deployed, API, "/stream/health", stop, plain_seen))
+    probe_loop = asyncio.ensure_future(answers(deployed, "probe-b", "/pid", stop, probe_seen))
+    await await_until(
+        lambda: any(a.ok for a in plain_seen) and any(a.ok for a in probe_seen),
+        "an answer on both request loops before the kill",
+    )
     seen: dict[str, float] = {}
     watching = threading.Event()
     watcher = threading.Thread(target=watch, args=(node_id, watching, seen), daemon=True)
@@ -529,7 +545,14 @@ async def kill_and_replace(deployed: Deployed) -> dict[str, Any]:
     deadline = killed + 600
     while time.monotonic() < deadline and "serve_running" not in seen:
         await asyncio.sleep(0.5)
-    await asyncio.sleep(2)  # a few answers from the replacements
+    await await_until(
+        lambda: (
+            any(a.ok and a.pid not in old_pids for a in probe_seen)
+            and any(a.ok and a.started > killed for a in plain_seen)
+        ),
+        "answers from a replacement of probe-b and on the streaming path after the kill",
+        timeout=max(deadline - time.monotonic(), 1.0),
+    )
     stop.set()
     plain, probe = await asyncio.gather(plain_loop, probe_loop)
     watching.set()

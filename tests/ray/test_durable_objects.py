@@ -26,6 +26,7 @@ import pytest
 ray = pytest.importorskip("ray")
 
 from tests.ray.actors import live_actors  # noqa: E402
+from tests.waits import await_until  # noqa: E402
 from wranglerpy.bindings.durable_objects.ids import IdFactory, unique_key  # noqa: E402
 from wranglerpy.bindings.durable_objects.routing import (  # noqa: E402
     ObjectAddress,
@@ -306,8 +307,7 @@ async def test_storage_survives_the_loss_of_the_objects_node(deployed: Deployed)
                 await asyncio.sleep(0.2)
 
     task = asyncio.ensure_future(loop())
-    while len(results["ok"]) < 3:
-        await asyncio.sleep(0.05)
+    await await_until(lambda: len(results["ok"]) >= 3, "three answers before the kill")
     node = deployed.cluster.node("node_b")
     killed = time.monotonic()
     node.kill()

@@ -2,6 +2,7 @@ import asyncio
 
 import pytest
 
+from tests.waits import await_until
 from wranglerpy.wire.client import FrameClient
 from wranglerpy.wire.frames import RpcHead, ServiceFetchHead
 
@@ -455,11 +456,7 @@ async def test_a_body_cut_short_over_frames_is_an_error_not_a_short_body(harness
     writer.write(head.encode() + frames.frame(frames.DATA, b"x" * 10))
     await writer.drain()
     writer.close()  # the caller leaves mid-body: no END frame
-    for _ in range(200):
-        if harness.requests():
-            break
-        await _asyncio.sleep(0.02)
-    (event,) = harness.requests()
+    (event,) = await await_until(harness.requests, "the cut request's event")
     messages = [str(line["message"]) for line in event["logs"]]
     assert any("body error" in m for m in messages), messages
     assert not any("stored" in m for m in messages)

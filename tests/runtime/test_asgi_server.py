@@ -11,11 +11,10 @@ from dataclasses import dataclass, field
 
 import pytest
 
+from tests.waits import SAFETY_NET, await_until
 from wranglerpy.host.http_limits import HttpLimits
 from wranglerpy.runtime.asgi_server import serve
 from wranglerpy.runtime.child import StopRequest
-
-SAFETY_NET = 60.0  # only a hung run reaches it
 
 
 @dataclass
@@ -89,16 +88,17 @@ async def server(request: pytest.FixtureRequest) -> AsyncIterator[Running]:
 
 
 async def _until_answering(port: int) -> None:
-    while True:
+    async def answered() -> bool:
         try:
             reader, writer = await asyncio.open_connection("127.0.0.1", port)
         except OSError:
-            await asyncio.sleep(0.01)
-            continue
+            return False
         writer.write(b"GET /ready HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n")
         await reader.read()
         writer.close()
-        return
+        return True
+
+    await await_until(answered, f"the server on port {port} to answer")
 
 
 async def read_response(reader: asyncio.StreamReader) -> tuple[int, dict[str, str], bytes]:
@@ -195,14 +195,16 @@ async def test_connections_over_the_limit_get_503(server: Running) -> None:
     assert b"too many connections" in body
     writer.close()
     held.pop().close()
-    while True:  # a freed place is taken again, once the server has seen the close
+
+    async def served() -> bool:
         reader, writer = await connect(server.port)
         writer.write(GET)
         status = (await read_response(reader))[0]
         writer.close()
-        if status == 200:
-            break
-        await asyncio.sleep(0.01)
+        return status == 200
+
+    # a freed place is taken again, once the server has seen the close
+    await await_until(served, "the freed place to be taken again")
     for writer in held:
         writer.close()
 
@@ -243,8 +245,7 @@ async def test_a_body_that_stops_arriving_reaches_the_app_cut_short(server: Runn
     writer.write(b"POST /upload HTTP/1.1\r\nHost: localhost\r\nContent-Length: 100\r\n\r\n12345")
     status, _, body = await read_response(reader)
     assert status == 408 and b"body" in body
-    while "/upload" not in server.seen.cut:
-        await asyncio.sleep(0.01)
+    await await_until(lambda: "/upload" in server.seen.cut, "the app to see the cut body")
     assert b"12345" not in server.seen.bodies
     writer.close()
 

@@ -8,9 +8,10 @@ import signal
 import subprocess
 import sys
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 from wranglerpy.deploy import control
 from wranglerpy.deploy.control_messages import (
@@ -21,8 +22,8 @@ from wranglerpy.deploy.control_messages import (
     EdgeState,
     StatusRequest,
     StopRequest,
+    TriggerAnswer,
     TriggerRequest,
-    encode_request,
 )
 from wranglerpy.deploy.paths import EdgePaths
 from wranglerpy.errors import DeployError
@@ -32,6 +33,7 @@ from wranglerpy.private_paths import private_dir, private_file
 
 DEFAULT_PORT = 8080
 START_TIMEOUT = 30.0
+T = TypeVar("T")
 # Daemons started by this process: kept so they can be reaped (no zombie, no ResourceWarning).
 _started: dict[int, subprocess.Popen[bytes]] = {}
 
@@ -50,11 +52,29 @@ class EdgeStatus:
         host = f"[{self.ip}]" if ":" in self.ip else self.ip
         return f"http://{host}:{self.port}"
 
-    def _ask(self, request: ControlRequest, timeout: float = 120.0) -> dict[str, Any]:
-        return control.call(self.control, encode_request(request), timeout)
+    def _ask(self, request: ControlRequest, timeout: float = 120.0) -> Any:
+        """One control call (see ``control``); the answer's fields."""
+        if self.raw.get("control_protocol") != control.PROTOCOL:
+            raise DeployError(
+                f"The local edge (pid {self.pid}) was started by an older wranglerpy and "
+                "does not understand this one; restart it: `wranglerpy edge stop`, then "
+                "`wranglerpy edge start` (deployments are kept)."
+            )
+        return control.call(self.control, request, timeout)
+
+    def _read(self, request: ControlRequest, read: Callable[[Any], T]) -> T:
+        answer = self._ask(request)
+        try:
+            return read(answer)
+        except (KeyError, TypeError, ValueError, AttributeError) as exc:
+            raise DeployError(
+                f"The local edge answered `{request.OP}` with something this wranglerpy "
+                f"cannot read ({type(exc).__name__}: {exc}); restart it with `wranglerpy "
+                "edge stop` and `wranglerpy edge start`."
+            ) from None
 
     def status(self) -> EdgeState:
-        return EdgeState.from_answer(self._ask(StatusRequest()))
+        return self._read(StatusRequest(), EdgeState.from_answer)
 
     def deploy(
         self,
@@ -66,13 +86,13 @@ class EdgeStatus:
         """Switch the version's worker to it (or to ``versions``, a split: [(id, percentage)]),
         with zero failed requests."""
         split = [[v, p] for v, p in versions] if versions else []
-        return DeployAnswer.from_answer(
-            self._ask(DeployRequest(version_id, message, source, split))
+        return self._read(
+            DeployRequest(version_id, message, source, split), DeployAnswer.from_answer
         )
 
     def trigger(self, worker: str, cron: str | None = None) -> str:
         """Run ``worker``'s scheduled handler now; returns the cron it ran with."""
-        return str(self._ask(TriggerRequest(worker, cron)).get("cron", ""))
+        return self._read(TriggerRequest(worker, cron), TriggerAnswer.from_answer).cron
 
     def delete(self, worker: str) -> None:
         self._ask(DeleteRequest(worker))

@@ -1,8 +1,10 @@
 """The edge's control requests and answers, typed: what the CLI may ask the daemon.
 
-They travel as one JSON object each (see ``control``): a request is its fields plus ``op``,
-the answer the daemon's fields plus ``ok``. Both sides build and read them only through these
-classes, so an operation's fields are written down once.
+A request travels as a ``CONTROL`` frame of the wire protocol (``wire.frames.ControlHead``:
+the request's ``OP`` and its fields by name), its answer as the wire's RESULT (the answer's
+fields by name, see ``to_answer``), or an error by type name and message (see ``control``).
+Both sides build and read them only through these classes, so an operation's fields, and
+its answer's, are written down once.
 """
 
 from __future__ import annotations
@@ -12,6 +14,7 @@ from typing import Any, ClassVar
 
 from wranglerpy.errors import DeployError
 from wranglerpy.services.info import ServicesInfo
+from wranglerpy.wire.frames import ControlHead
 
 
 @dataclass(frozen=True)
@@ -58,20 +61,35 @@ _KINDS: dict[str, type[Any]] = {
 }
 
 
-def encode_request(request: ControlRequest) -> dict[str, Any]:
-    return {"op": request.OP, **asdict(request)}
+# The types a request's fields may have, by annotation (a hostile or broken client gets a
+# one-line error here, not a failure deep in the daemon).
+_FIELD_TYPES: dict[str, tuple[type, ...]] = {
+    "str": (str,),
+    "str | None": (str, type(None)),
+    "list[list[Any]]": (list,),
+}
 
 
-def decode_request(data: Any) -> ControlRequest:
-    """The typed request in ``data``; a DeployError naming what is wrong otherwise."""
-    if not isinstance(data, dict):
-        raise DeployError("bad control request: not a JSON object")
-    kind = _KINDS.get(str(data.get("op")))
+def encode_request(request: ControlRequest, deadline: float | None = None) -> ControlHead:
+    """The request as the head of a CONTROL call (``deadline``: unix seconds after which the
+    CLI no longer waits, so a daemon busy until then refuses it rather than runs it)."""
+    return ControlHead(deadline=deadline, op=request.OP, fields=asdict(request))
+
+
+def decode_request(head: ControlHead) -> ControlRequest:
+    """The typed request in ``head``; a DeployError naming what is wrong otherwise."""
+    kind = _KINDS.get(head.op) if isinstance(head.op, str) else None
     if kind is None:
-        raise DeployError(f"unknown control operation {data.get('op')!r}")
-    names = {f.name for f in fields(kind)}
+        raise DeployError(f"unknown control operation {head.op!r}")
+    if not isinstance(head.fields, dict):
+        raise DeployError(f"bad {kind.OP} request: its fields are not a map")
+    given = {f.name: head.fields[f.name] for f in fields(kind) if f.name in head.fields}
+    for f in fields(kind):
+        allowed = _FIELD_TYPES.get(str(f.type), ())
+        if f.name in given and allowed and not isinstance(given[f.name], allowed):
+            raise DeployError(f"bad {kind.OP} request: {f.name} is not a {f.type}")
     try:
-        request: ControlRequest = kind(**{k: v for k, v in data.items() if k in names})
+        request: ControlRequest = kind(**given)
     except TypeError as exc:
         raise DeployError(f"bad {kind.OP} request: {exc}") from None
     return request
@@ -140,5 +158,28 @@ class DeployAnswer:
     @staticmethod
     def from_answer(answer: dict[str, Any]) -> DeployAnswer:
         return DeployAnswer(
-            str(answer["deployment"]), float(answer["seconds"]), EdgeState.from_answer(answer)
+            str(answer["deployment"]),
+            float(answer["seconds"]),
+            EdgeState.from_answer(answer["state"]),
         )
+
+    def to_answer(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+@dataclass(frozen=True)
+class TriggerAnswer:
+    """The answer to ``scheduled``: the cron the handler ran with ("" if the worker has none)."""
+
+    cron: str = ""
+
+    @staticmethod
+    def from_answer(answer: dict[str, Any]) -> TriggerAnswer:
+        return TriggerAnswer(str(answer.get("cron") or ""))
+
+    def to_answer(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+# What the daemon answers each request with (``delete`` and ``stop``: nothing).
+ControlAnswer = EdgeState | DeployAnswer | TriggerAnswer | None

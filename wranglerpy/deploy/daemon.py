@@ -18,19 +18,21 @@ import sys
 import time
 from functools import partial
 from pathlib import Path
-from typing import Any
 
 from wranglerpy.bindings.version_metadata import VersionInfo
 from wranglerpy.config.plan import dependency_order
 from wranglerpy.deploy import control
 from wranglerpy.deploy.control_messages import (
+    ControlAnswer,
+    ControlRequest,
     DeleteRequest,
+    DeployAnswer,
     DeployRequest,
     EdgeState,
     StatusRequest,
+    TriggerAnswer,
     TriggerRequest,
     WorkerState,
-    decode_request,
 )
 from wranglerpy.deploy.history import Deployment, DeploymentLog
 from wranglerpy.deploy.paths import EdgePaths
@@ -53,6 +55,7 @@ from wranglerpy.runtime.spec import WorkerSpec
 from wranglerpy.services import server as services_server
 from wranglerpy.services.info import read_info
 from wranglerpy.tracing.hooks import start_export, stop_export
+from wranglerpy.wire.server import FrameServer
 
 
 class EdgeDaemon:
@@ -91,6 +94,7 @@ class EdgeDaemon:
         self._locks: dict[str, asyncio.Lock] = {}
         self._servers: list[asyncio.AbstractServer] = []
         self._tail = TailServer(self.hub, self.tail_path)
+        self._control: FrameServer | None = None  # answers the CLI (``control``)
         self.stop_event = asyncio.Event()
         self.crons = CronScheduler(self.fire_scheduled)
 
@@ -107,7 +111,7 @@ class EdgeDaemon:
             await asyncio.start_server(self.router.handle, sock=sock, limit=1 << 16)
         )
         await self._tail.start()
-        self._servers.append(await control.serve(self.control_path, self.handle))
+        self._control = await control.serve(self.control_path, self.handle)
         await self._restore()
         self._write_status("running")
         self.hub.system(f"⎔ Local edge ready on http://{self.ip}:{self.port} (pid {self.pid})")
@@ -141,6 +145,8 @@ class EdgeDaemon:
         self.crons.stop()
         for server in self._servers:
             server.close()
+        if self._control is not None:
+            await self._control.close(grace=1.0)  # a deploy in flight: shutdown bounds it
         await self.router.close()
         fleets = [*self._serving(), *self.draining]
         await asyncio.gather(*(f.stop(3.0) for f in fleets), return_exceptions=True)
@@ -158,6 +164,7 @@ class EdgeDaemon:
             "ip": self.ip,
             "port": self.port,
             "control": str(self.control_path),
+            "control_protocol": control.PROTOCOL,
             "tail": str(self.tail_path),
             "processes": self.processes,
             "simulate_latency": self.simulate_latency,
@@ -303,11 +310,10 @@ class EdgeDaemon:
         }
 
     # ---------------------------------------------------------------- control
-    async def handle(self, data: dict[str, Any]) -> dict[str, Any]:
+    async def handle(self, request: ControlRequest) -> ControlAnswer:
         """One control request (see ``control_messages``) -> its answer."""
-        request = decode_request(data)
         if isinstance(request, StatusRequest):
-            return {"ok": True, **self.describe()}
+            return self.describe()
         if isinstance(request, DeployRequest):
             # versions deploy: [[id, percentage], ...]; otherwise ``version`` at 100%.
             wanted = request.versions or [[request.version, 100.0]]
@@ -329,27 +335,23 @@ class EdgeDaemon:
                 f"{v.short_id} ({p:g}%)" if several else v.short_id for v, p in split
             )
             self.hub.system(f"✔ {fleet.name} now serves version {shares}", worker=fleet.name)
-            return {
-                "ok": True,
-                "deployment": deployment.id,
-                "seconds": round(time.perf_counter() - started, 3),
-                **self.describe(),
-            }
+            seconds = round(time.perf_counter() - started, 3)
+            return DeployAnswer(deployment.id, seconds, self.describe())
         if isinstance(request, TriggerRequest):
             crons = self._live(request.worker).config.triggers.crons
             cron = request.cron or (crons[0] if crons else "")
             await self.fire_scheduled(request.worker, cron, time.time() * 1000)
-            return {"ok": True, "cron": cron}
+            return TriggerAnswer(cron)
         if isinstance(request, DeleteRequest):
             await self.remove(request.worker)
             self.log.remove(request.worker)
             self.hub.system(f"✔ {request.worker} was deleted from the edge", worker=request.worker)
-            return {"ok": True}
+            return None
         self.stop_event.set()  # StopRequest
-        return {"ok": True}
+        return None
 
-    def describe(self) -> dict[str, Any]:
-        """The ``status`` answer: an ``EdgeState`` as JSON."""
+    def describe(self) -> EdgeState:
+        """The ``status`` answer."""
         workers = {}
         for name, serving in self.splits.items():
             main = _main(serving)
@@ -372,7 +374,7 @@ class EdgeDaemon:
             processes=self.processes,
             # ``run`` starts the services beside the daemon; announce() keeps the outcome there.
             services=read_info(self.paths.root, self.pid),
-        ).to_answer()
+        )
 
 
 def _main(serving: list[tuple[HostedWorker[Version], float]]) -> HostedWorker[Version]:

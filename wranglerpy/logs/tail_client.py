@@ -92,8 +92,12 @@ async def follow(
             writer.write(json.dumps({"workers": [worker]}).encode() + b"\n")
             await writer.drain()
             await reader.readline()  # {"type": "hello"}
+            # The hello comes once the subscription is in place: from here no event is missed
+            # (wrangler prints the same line when its tail socket opens).
             if connected_once:
                 notice(f"⎔ Reconnected to {worker} ({mode}).")
+            else:
+                notice(f"Connected to {worker} ({mode}), waiting for logs...")
             connected_once = True
             await _pump(reader, on_event, stop)
         except (ConnectionError, ValueError):

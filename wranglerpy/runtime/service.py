@@ -17,7 +17,11 @@ from wranglerpy.runtime import limits, tracing
 from wranglerpy.runtime.headers import Headers
 from wranglerpy.runtime.request_response import Response, make_request
 from wranglerpy.wire.client import FrameClient
-from wranglerpy.wire.frames import RpcHead, ServiceFetchHead, WireValueError
+from wranglerpy.wire.frames import CallLost, RpcHead, ServiceFetchHead, WireValueError
+
+# What a call to a worker that went away mid-call rejects with: a DISCONNECTED failure is a JS
+# Error with this message (workerd src/workerd/jsg/util.c++:322-330); it is not sent again.
+CONNECTION_LOST = "Network connection lost."
 
 
 class RPCError(Exception):
@@ -104,7 +108,9 @@ class ServiceFetcher:
         As the SDK's ``_FetcherWrapper.fetch`` (SDK ``rpc.py:352-354``), through ``pyfetch``:
         what the binding's JS fetch throws is ``AbortError`` (an ``OSError``), e.g. for a
         relative URL, which a service binding does not resolve (its Fetcher requires a host,
-        workerd ``server/server.c++:4784``): ``Invalid URL: /x``.
+        workerd ``server/server.c++:4784``): ``Invalid URL: /x``. A target that dies while
+        handling the request (after it was delivered) is ``AbortError('Network connection
+        lost.')``, and the request is not sent again.
         """
         from wranglerpy.runtime.ffi import JsException
         from wranglerpy.runtime.pyfetch import AbortError
@@ -163,6 +169,10 @@ class ServiceFetcher:
                 stream = request.body
         try:
             answer = await self._client(entry).fetch(head, buffer, stream)
+        except CallLost:
+            from wranglerpy.runtime.pyfetch import AbortError
+
+            raise AbortError(CONNECTION_LOST) from None
         except (ConnectionError, FileNotFoundError):
             return not_found_response(self._binding.service)
         response_headers = Headers.from_raw(answer.head.headers)
@@ -212,6 +222,8 @@ class ServiceFetcher:
             result = await self._client(entry).call(head)
         except WireValueError as exc:
             raise TypeError(f"RPC arguments to {method}() cannot be sent: {exc}") from None
+        except CallLost:
+            raise remote_exception("Error", CONNECTION_LOST) from None
         except (ConnectionError, FileNotFoundError):
             raise remote_exception("Error", self._not_found()) from None
         if result.ok:

@@ -13,9 +13,18 @@ from collections.abc import AsyncGenerator, AsyncIterator, Callable
 from typing import NamedTuple, TypeVar
 
 from wranglerpy.wire import frames
-from wranglerpy.wire.frames import CallHead, FetchHead, FrameError, ResponseHead, Result
+from wranglerpy.wire.frames import (
+    CallHead,
+    CallLost,
+    FetchHead,
+    FrameError,
+    NotTaken,
+    ResponseHead,
+    Result,
+)
 
 MAX_IDLE = 64
+ATTEMPTS = 3  # a call refused unrun goes again on a fresh connection, twice at most
 T = TypeVar("T")
 
 
@@ -101,6 +110,9 @@ class FrameClient:
             if conn.usable():
                 return conn
             conn.close()
+        return await self._connect()
+
+    async def _connect(self) -> Connection:
         reader, writer = await asyncio.open_unix_connection(self.socket_path, limit=1 << 20)
         return Connection(reader, writer)
 
@@ -140,27 +152,56 @@ class FrameClient:
         stream: AsyncIterator[bytes] | None = None,
     ) -> tuple[Connection, T, asyncio.Task[None] | None]:
         """Write ``request`` (then ``stream``, as it comes) and read the answer's first frame,
-        of ``kind``. A connection the worker closed before answering (a reload: a pooled one,
-        or a new one the draining process had accepted) is tried once more, fresh, unless a
-        stream was being sent (it cannot be sent twice)."""
-        for attempt in (0, 1):
-            conn = await self._acquire()
+        of ``kind``.
+
+        A call is sent again only when it provably did not reach the worker's handler: the
+        worker answered NOT_TAKEN (a draining process; a reload), the connect failed, or the
+        send failed at once (a worker that died between calls). A connection that closes
+        after the call went out is ``CallLost``: the worker may have run it (a crash mid-call),
+        and running a POST twice is worse than an error, as on Cloudflare. Later attempts use
+        fresh connections: the pooled ones likely lead to the same draining process."""
+        upload = _Upload(stream) if stream is not None else None
+        fresh = connect_failed = False
+        for attempt in range(ATTEMPTS):
+            last = attempt == ATTEMPTS - 1
+            try:
+                conn = await (self._connect() if fresh else self._acquire())
+            except OSError:
+                if connect_failed or last:
+                    raise
+                fresh = connect_failed = True
+                continue
             uploader: asyncio.Task[None] | None = None
             try:
                 conn.writer.write(request)
-                if stream is not None:
-                    uploader = asyncio.ensure_future(_upload(conn.writer, stream))
-                got, payload = await frames.read_frame(conn.reader)
+                if conn.writer.is_closing():
+                    # The first send failed: the connection was gone before a byte left.
+                    conn.close()
+                    fresh = True
+                    continue
+                if upload is not None:
+                    uploader = asyncio.ensure_future(_upload(conn.writer, upload.chunks()))
+                try:
+                    got, payload = await frames.read_frame(conn.reader)
+                except FrameError as exc:  # closed (or broken) before the answer began
+                    raise CallLost(
+                        f"the worker went away after the call was sent, before answering: {exc}"
+                    ) from exc
+                if got == frames.NOT_TAKEN:
+                    conn.close()
+                    await _finish(uploader)
+                    if last or (upload is not None and upload.started):
+                        raise NotTaken("the worker did not take the call: it is stopping")
+                    fresh = True
+                    continue
                 if got != kind:
                     raise FrameError("unexpected answer from the worker")
                 return conn, decode(payload), uploader
-            except BaseException as exc:
+            except BaseException:
                 conn.close()  # cancelled mid-call too: the worker sees its caller leave
                 await _finish(uploader)
-                if isinstance(exc, ConnectionError) and attempt == 0 and stream is None:
-                    continue
                 raise
-        raise AssertionError("unreachable")
+        raise NotTaken("the call could not be delivered to the worker")
 
     def close(self) -> None:
         self.closed = True
@@ -173,6 +214,20 @@ def _response(payload: bytes) -> ResponseHead:
     head = frames.decode_head(frames.RESPONSE, payload)
     assert isinstance(head, ResponseHead)
     return head
+
+
+class _Upload:
+    """A request body stream, sent at most once: ``started`` once a chunk was asked of it (a
+    call refused before that may be sent again, with the body still whole)."""
+
+    def __init__(self, stream: AsyncIterator[bytes]) -> None:
+        self._stream = stream
+        self.started = False
+
+    async def chunks(self) -> AsyncIterator[bytes]:
+        self.started = True
+        async for chunk in self._stream:
+            yield chunk
 
 
 async def _upload(writer: asyncio.StreamWriter, stream: AsyncIterator[bytes]) -> None:

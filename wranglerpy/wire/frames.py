@@ -20,12 +20,17 @@ QUEUE = 0x05
 DURABLE_OBJECT = 0x06
 ALARM = 0x07  # reserved
 WEBSOCKET = 0x08
+CONTROL = 0x09  # the CLI -> the edge daemon
 # Bodies, both ways.
 DATA = 0x10
 END = 0x11
 # Answers (worker -> caller).
 RESPONSE = 0x20
 RESULT = 0x21
+# The worker will not run the call sent (or about to be sent) on this connection: it is
+# draining or stopping. Sent only between calls, so nothing of that call has run; the caller
+# may send it again on a fresh connection. Empty payload; the connection closes after it.
+NOT_TAKEN = 0x22
 
 _PREFIX = struct.Struct(">IB")
 MAX_FRAME = 64 * 1024 * 1024
@@ -33,6 +38,16 @@ MAX_FRAME = 64 * 1024 * 1024
 
 class FrameError(ConnectionError):
     """The peer closed the connection or sent something that is not a frame."""
+
+
+class CallLost(FrameError):
+    """The connection closed after the call was sent and before its answer began: the worker
+    may have run it (it died mid-call), so it must not be sent again."""
+
+
+class NotTaken(FrameError):
+    """The worker answered NOT_TAKEN (it is stopping) and the call could not be sent again
+    (a streamed body had started, or fresh connections were refused too)."""
 
 
 class WireValueError(TypeError):
@@ -59,6 +74,7 @@ def frame(kind: int, payload: bytes = b"") -> bytes:
 
 
 END_FRAME = frame(END)
+NOT_TAKEN_FRAME = frame(NOT_TAKEN)
 
 
 def whole_body(body: bytes | None) -> bytes:
@@ -224,6 +240,17 @@ class DurableObjectHead(CallHead):
 
 
 @dataclass(slots=True)
+class ControlHead(CallHead):
+    """An operation the CLI asks of the edge daemon (``wranglerpy edge status``, a deploy):
+    ``op`` names it, ``fields`` are its request's fields by name (the request classes are
+    ``deploy.control_messages``'s); the answer is a RESULT."""
+
+    KIND: ClassVar[int] = CONTROL
+    op: str = ""
+    fields: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass(slots=True)
 class ResponseHead(Head):
     KIND: ClassVar[int] = RESPONSE
     status: int = 200
@@ -242,6 +269,7 @@ HEADS: dict[int, type[Head]] = {
         ResponseHead,
         DurableObjectHead,
         WebSocketHead,
+        ControlHead,
     )
 }
 

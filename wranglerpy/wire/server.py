@@ -18,10 +18,19 @@ _BODY_QUEUE = 16  # request body chunks read ahead of the handler
 class Call:
     """One call on a connection, as its handler sees it: the request body, the way back."""
 
-    def __init__(self, writer: asyncio.StreamWriter, has_body: bool) -> None:
+    def __init__(
+        self,
+        writer: asyncio.StreamWriter,
+        has_body: bool,
+        on_complete: Callable[[], None] | None = None,
+    ) -> None:
         self.writer = writer
         self.gone = asyncio.Event()  # the caller went away
         self.answered = False
+        # The whole answer is written: the connection is its caller's again (the handler may
+        # still be at work, e.g. on ``ctx.waitUntil``), so a next call on it may come.
+        self.complete = False
+        self._on_complete = on_complete
         self.body_done = not has_body
         # Made when a body chunk arrives or the handler reads: most calls have no body.
         self._queue: asyncio.Queue[bytes | None] | None = None
@@ -71,10 +80,16 @@ class Call:
             raise ConnectionError("the request body was cut short: the caller left")
 
     # ---------------------------------------------------------------- answers
+    def _completed(self) -> None:
+        self.complete = True
+        if self._on_complete is not None:
+            self._on_complete()
+
     def reply(self, result: Result) -> None:
         self.answered = True
         if not self.gone.is_set():
             self.writer.write(result.encode())
+            self._completed()
 
     async def respond(
         self,
@@ -91,6 +106,7 @@ class Call:
             return False
         if stream is None:
             self.writer.write(head.encode() + frames.whole_body(body))
+            self._completed()
             return True
         self.writer.write(head.encode())
         # One task, cancelled by _caller_left if the caller leaves first.
@@ -98,6 +114,8 @@ class Call:
         (sent,) = await asyncio.gather(self._pump, return_exceptions=True)
         if isinstance(sent, Exception):
             raise sent  # the stream failed mid-answer: _run cuts the connection
+        if sent is True:
+            self._completed()
         return sent is True
 
     async def _send_stream(self, stream: AsyncIterator[bytes]) -> bool:
@@ -131,6 +149,7 @@ class FrameServer:
         self._server: asyncio.AbstractServer | None = None
         self._connections: set[asyncio.Task[Any]] = set()
         self._idle: dict[asyncio.Task[Any], asyncio.StreamWriter] = {}
+        self._declined: set[asyncio.Task[Any]] = set()  # told NOT_TAKEN: runs nothing more
         self._closing = False
 
     async def start(self, sock: socket.socket) -> None:
@@ -141,30 +160,48 @@ class FrameServer:
         assert task is not None
         self._connections.add(task)
         # Not idle until its first call is answered: a connection accepted just before a drain
-        # began carries a call its client has sent or is sending, and it is served (closing it
-        # would turn a reload into an error for that caller). Pooled connections between calls
-        # are what a drain closes, so their clients' next calls reach the new process.
+        # began carries a call its client has sent or is sending, and it is served (refusing
+        # it would cost its caller a second attempt). Pooled connections between calls are what
+        # a drain refuses (NOT_TAKEN), so their clients' next calls reach the new process.
         call: Call | None = None
         handler: asyncio.Task[Any] | None = None
+        running: set[asyncio.Task[Any]] = set()  # handlers, some past their answer (waitUntil)
+
+        def between_calls() -> bool:
+            # The last answer is out (a handler that wrote its own, a WebSocket's, is done).
+            return call is None or call.complete or handler is None or handler.done()
+
+        def ended(done: asyncio.Task[Any]) -> None:
+            # Only the latest call's handler: one that lingered past its answer may end
+            # while a later call is in flight, which must not be taken for idle.
+            if done is handler:
+                self._mark_idle(task, writer)
+
         try:
-            while not (self._closing and call is not None):
+            while True:
                 try:
                     kind, payload = await frames.read_frame(reader)
                 except FrameError:
                     break
-                if kind in (frames.DATA, frames.END) or (
-                    handler is not None and not handler.done()
-                ):
+                if task in self._declined:
+                    break  # it was told NOT_TAKEN: a call read after that must not run
+                if kind in (frames.DATA, frames.END) or not between_calls():
                     break  # a body with no call, or a second call before the first answered
+                if self._closing and call is not None:
+                    break  # a pooled connection's next call during a drain: NOT_TAKEN below
                 self._idle.pop(task, None)
                 try:
                     head = frames.decode_head(kind, payload)
                 except FrameError as exc:
                     writer.write(Result(False, None, "Error", str(exc)).encode())
                     continue
-                call = Call(writer, has_body=isinstance(head, FetchHead))
+                call = Call(
+                    writer, isinstance(head, FetchHead), lambda: self._mark_idle(task, writer)
+                )
                 handler = asyncio.ensure_future(self._run(head, call))
-                handler.add_done_callback(lambda _t: self._mark_idle(task, writer))
+                running.add(handler)
+                handler.add_done_callback(running.discard)
+                handler.add_done_callback(ended)
                 if not call.body_done:
                     try:
                         async for chunk in frames.read_body(reader):
@@ -174,20 +211,32 @@ class FrameServer:
                     await call._feed(None)
         finally:
             self._idle.pop(task, None)
+            if self._closing and between_calls():
+                self._decline(task, writer)  # stopping (or out of grace) with no call running
             if call is not None:
                 call._caller_left()
-            if handler is not None and not handler.done():
+            if running:  # a call cut short, or work after answers: let it end
                 with contextlib.suppress(BaseException):
-                    await handler
+                    await asyncio.gather(*running, return_exceptions=True)
             writer.close()
             self._connections.discard(task)
+            self._declined.discard(task)
 
     def _mark_idle(self, task: asyncio.Task[Any], writer: asyncio.StreamWriter) -> None:
-        # Between calls a connection may be closed at once: no answer can be cut short.
+        # Once an answer is out a connection may be declined at once: no answer is cut short.
         if self._closing:
-            writer.close()
+            self._decline(task, writer)
         elif task in self._connections:
             self._idle[task] = writer
+
+    def _decline(self, task: asyncio.Task[Any], writer: asyncio.StreamWriter) -> None:
+        """Tell the client the next call on this connection will not run (it may send it
+        elsewhere), then close. Only between calls: never after part of an answer."""
+        if task in self._declined or writer.is_closing():
+            return
+        self._declined.add(task)
+        writer.write(frames.NOT_TAKEN_FRAME)
+        writer.close()
 
     async def _run(self, head: Head, call: Call) -> None:
         handler = self.handlers.get(head.KIND)
@@ -200,7 +249,9 @@ class FrameServer:
             else:
                 await handler(head, call)
         except Exception as exc:  # noqa: BLE001 - handlers report their own errors; end cleanly
-            if call.answered:
+            if call.complete:
+                pass  # work after the answer failed: the connection may carry a next call
+            elif call.answered:
                 call.writer.close()  # mid-answer: a cut connection is all that is left
             else:
                 await _refuse(head, call, type(exc).__name__, str(exc))
@@ -211,12 +262,13 @@ class FrameServer:
             call.abandon_body()
 
     async def close(self, grace: float = 5.0) -> None:
-        """Stop accepting, close idle connections, let calls in flight finish (bounded)."""
+        """Stop accepting, refuse idle connections' next calls (NOT_TAKEN: their callers
+        send them again, elsewhere), let calls in flight finish (bounded)."""
         self._closing = True
         if self._server is not None:
             self._server.close()
-        for writer in list(self._idle.values()):
-            writer.close()
+        for task, writer in list(self._idle.items()):
+            self._decline(task, writer)
         if self._connections:
             await asyncio.wait(list(self._connections), timeout=grace)
         for task in list(self._connections):

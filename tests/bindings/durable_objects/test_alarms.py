@@ -3,7 +3,6 @@
 
 from __future__ import annotations
 
-import asyncio
 import time
 from pathlib import Path
 from typing import Any
@@ -11,6 +10,7 @@ from typing import Any
 import pytest
 
 from tests.bindings.durable_objects.conftest import MakeHost, namespace
+from tests.waits import await_until
 from wranglerpy.bindings.durable_objects.alarms import RETRY_MAX_TRIES, retry_delay
 from wranglerpy.runtime.entrypoint import DurableObject
 
@@ -38,14 +38,6 @@ class NoHandler(DurableObject):
         await self.ctx.storage.setAlarm(time.time() * 1000 + 10)
 
 
-async def wait_for(predicate: Any, timeout: float = 20.0) -> None:
-    deadline = time.monotonic() + timeout
-    while not predicate():
-        if time.monotonic() > deadline:
-            raise AssertionError("condition not reached")
-        await asyncio.sleep(0.01)
-
-
 async def test_an_alarm_set_before_a_restart_fires_after_it(
     make_host: MakeHost, tmp_path: Path
 ) -> None:
@@ -58,11 +50,12 @@ async def test_an_alarm_set_before_a_restart_fires_after_it(
     assert calls == []
     second = make_host(Reminder, persist=tmp_path)
     second.start()
-    await wait_for(lambda: calls)
+    await await_until(lambda: calls, "the alarm")
     assert calls == [("later", 0, False)]
     ns = namespace(second, "Reminder")
-    await wait_for(
-        lambda: second.metadata.get_alarm("w-Reminder", ns.idFromName("later").toString()) is None
+    await await_until(
+        lambda: second.metadata.get_alarm("w-Reminder", ns.idFromName("later").toString()) is None,
+        "the fired alarm to be cleared",
     )
     assert await ns.getByName("later").when() is None
 
@@ -72,13 +65,15 @@ async def test_failed_alarms_retry_with_retry_count(make_host: MakeHost) -> None
     host = make_host(Reminder, alarm_retry_delay=lambda backoff: 0.0)
     ns = namespace(host, "Reminder")
     await ns.getByName("flaky").remind_in(0)
-    await wait_for(lambda: len(calls) >= 3)
+    await await_until(lambda: len(calls) >= 3, "three tries")
     assert calls == [("flaky", 0, False), ("flaky", 1, True), ("flaky", 2, True)]
     calls.clear()
     await ns.getByName("broken").remind_in(0)
-    await wait_for(lambda: len(calls) == RETRY_MAX_TRIES + 1)
+    await await_until(lambda: len(calls) == RETRY_MAX_TRIES + 1, "every retry")
     oid = ns.idFromName("broken").toString()
-    await wait_for(lambda: host.metadata.get_alarm("w-Reminder", oid) is None)
+    await await_until(
+        lambda: host.metadata.get_alarm("w-Reminder", oid) is None, "the alarm to be dropped"
+    )
     assert [c[1] for c in calls] == list(range(RETRY_MAX_TRIES + 1))
 
 

@@ -3,8 +3,6 @@
 import contextlib
 import os
 import signal
-import time
-from collections.abc import Callable
 from pathlib import Path
 
 from wranglerpy.testing import DevServer
@@ -37,16 +35,6 @@ def kill_dev(dev: DevServer) -> None:
         with contextlib.suppress(ProcessLookupError):
             os.kill(pid, signal.SIGKILL)
     dev.process.wait()
-
-
-def wait_for(check: Callable[[], bool], what: str, timeout: float = 60.0) -> None:
-    """Poll ``check`` until it holds (bounded); the failure says what never happened."""
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if check():
-            return
-        time.sleep(0.05)
-    raise AssertionError(f"timed out waiting for {what}")
 
 
 def lines(path: Path) -> list[str]:

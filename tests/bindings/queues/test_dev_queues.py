@@ -7,7 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from tests.bindings.queues.crash import kill_dev, lines, wait_for
+from tests.bindings.queues.crash import kill_dev, lines
+from tests.waits import wait_until
 from wranglerpy.testing import DevServer
 
 pytestmark = pytest.mark.integration
@@ -67,11 +68,11 @@ def test_consumer_killed_mid_batch_gets_the_message_again(tmp_path: Path) -> Non
     state = tmp_path / "state"
     with DevServer(producer, consumer, persist_to=state, watch=False) as dev:
         assert dev.client("api").post("/", content="hang").text == "queued hang"
-        wait_for(lambda: "jobs hang 1" in lines(log), "the first delivery")
+        wait_until(lambda: "jobs hang 1" in lines(log), "the first delivery")
         kill_dev(dev)
     # A new dev session on the same state: the unacknowledged message is delivered again.
     with DevServer(producer, consumer, persist_to=state, watch=False):
-        wait_for(lambda: "jobs hang 2" in lines(log), "the redelivery")
+        wait_until(lambda: "jobs hang 2" in lines(log), "the redelivery")
     assert lines(log) == ["jobs hang 1", "jobs hang 2"]
 
 
@@ -81,12 +82,16 @@ def test_a_failing_message_goes_to_the_dead_letter_queue(tmp_path: Path) -> None
     with DevServer(producer, consumer, persist_to=tmp_path / "state", watch=False) as dev:
         dev.client("api").post("/", content="poison")
         dev.client("api").post("/", content="fine")
-        wait_for(lambda: any(x.startswith("jobs-dlq") for x in lines(log)), "the dead letter")
-        wait_for(lambda: "jobs fine 1" in lines(log), "the good message")
-        output = dev.output()
+        wait_until(lambda: any(x.startswith("jobs-dlq") for x in lines(log)), "the dead letter")
+        wait_until(lambda: "jobs fine 1" in lines(log), "the good message")
+
+        def batch_lines() -> str:  # printed once a handler has returned, after its log line
+            output = dev.output()
+            return output if "QUEUE jobs 1/1" in output and "QUEUE jobs-dlq 1/1" in output else ""
+
+        output = wait_until(batch_lines, "dev's line for each batch")  # one line per batch
     got = lines(log)
     assert got.count("jobs poison 1") == 1 and got.count("jobs poison 2") == 1
     assert "jobs-dlq {'task': 'poison'} 1" in got
     assert "cannot handle poison" in output
-    assert "QUEUE jobs 1/1" in output and "QUEUE jobs-dlq 1/1" in output  # one line per batch
     assert 'to dead letter queue "jobs-dlq" after 2 failed attempts' in output

@@ -9,6 +9,7 @@ from typing import Any
 
 import pytest
 
+from tests.waits import await_until
 from wranglerpy.bindings.queues import create
 from wranglerpy.bindings.queues.runner import start_consumers
 from wranglerpy.config.queues import QueueConsumer, QueueProducer
@@ -48,11 +49,10 @@ async def test_batches_become_tail_events(tmp_path: Path, monkeypatch: pytest.Mo
     producer = create(QueueProducer("JOBS", "jobs"), tmp_path)
     await producer.send("hello")
     await producer.send("bad")
-    for _ in range(1000):
-        batches = [e for e in sink.events if e.get("queue_batch")]
-        if len(batches) == 2:
-            break
-        await asyncio.sleep(0.01)
+    await await_until(
+        lambda: len([e for e in sink.events if e.get("queue_batch")]) == 2, "both batches"
+    )
+    batches = [e for e in sink.events if e.get("queue_batch")]
     for item in running:
         item.stop()
     await asyncio.gather(*(item.task for item in running))

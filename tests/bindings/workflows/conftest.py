@@ -7,6 +7,7 @@ from typing import Any
 
 import pytest
 
+from tests.waits import await_until
 from wranglerpy.bindings.workflows.binding import WorkflowBinding, WorkflowInstance
 from wranglerpy.bindings.workflows.engine import EngineOptions, WorkflowEngine
 from wranglerpy.bindings.workflows.store import WorkflowStore
@@ -36,12 +37,12 @@ class Harness:
 
     async def until(self, instance: WorkflowInstance, *statuses: str) -> dict[str, Any]:
         """Wait (bounded) until the instance reaches one of ``statuses``."""
-        for _ in range(1000):
+
+        async def reached() -> dict[str, Any] | None:
             status = await instance.status()
-            if status["status"] in statuses:
-                return dict(status)
-            await asyncio.sleep(0.02)
-        raise AssertionError(f"instance stayed {status['status']}, wanted {statuses}")
+            return dict(status) if status["status"] in statuses else None
+
+        return await await_until(reached, f"the instance to be {' or '.join(statuses)}")
 
 
 @pytest.fixture

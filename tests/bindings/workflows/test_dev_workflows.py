@@ -8,7 +8,8 @@ from pathlib import Path
 import httpx
 import pytest
 
-from tests.bindings.queues.crash import kill_dev, lines, wait_for
+from tests.bindings.queues.crash import kill_dev, lines
+from tests.waits import wait_until
 from wranglerpy.testing import DevServer
 
 pytestmark = pytest.mark.integration
@@ -33,7 +34,7 @@ def test_cloudflare_example_10_workflows_runs_unchanged(tmp_path: Path) -> None:
         assert started.text.startswith("Just kicked off a workflow with ID: ")
         instance = started.text.rsplit(" ", 1)[1]
         # The example sleeps 1-10 s and 5-15 s in its two dependency steps.
-        wait_for(
+        wait_until(
             lambda: status_of(client, f"/status/{instance}")["status"] == "complete",
             "the example workflow to complete",
             timeout=90,
@@ -99,12 +100,12 @@ def test_an_instance_resumes_after_sigkill_without_repeating_steps(tmp_path: Pat
     with DevServer(config, cwd=project, persist_to=state, watch=False) as dev:
         client = dev.client()
         assert client.get("/start").text == "run-1"
-        wait_for(lambda: status_of(client, "/status")["status"] == "waiting", "the sleep")
+        wait_until(lambda: status_of(client, "/status")["status"] == "waiting", "the sleep")
         assert lines(log) == ["one"]
         kill_dev(dev)
     with DevServer(config, cwd=project, persist_to=state, watch=False) as dev:
         client = dev.client()
-        wait_for(lambda: status_of(client, "/status")["status"] == "complete", "completion")
+        wait_until(lambda: status_of(client, "/status")["status"] == "complete", "completion")
         assert status_of(client, "/status")["output"] == 50
         output = dev.output()
     # Step events are log lines, so `wranglerpy tail` shows them too.
@@ -161,7 +162,7 @@ def test_a_worker_without_compatibility_date_runs_workflows_at_todays_date(
     with DevServer(config, cwd=project, persist_to=tmp_path / "state", watch=False) as dev:
         client = dev.client()
         assert client.get("/start").text == "s-1"
-        wait_for(
+        wait_until(
             lambda: status_of(client, "/status")["status"] in ("complete", "errored"),
             "the workflow to finish",
         )
@@ -223,7 +224,7 @@ def test_a_step_over_limits_cpu_ms_fails_and_is_retried_under_dev(tmp_path: Path
     with DevServer(config, cwd=project, persist_to=tmp_path / "state", watch=False) as dev:
         client = dev.client()
         assert client.get("/start").text == "b-1"
-        wait_for(
+        wait_until(
             lambda: status_of(client, "/status")["status"] in ("complete", "errored"),
             "the workflow to finish",
             timeout=90,

@@ -8,7 +8,8 @@ import httpx
 import pytest
 from typer.testing import CliRunner
 
-from tests.bindings.queues.crash import lines, wait_for
+from tests.bindings.queues.crash import lines
+from tests.waits import wait_until
 from wranglerpy.cli.main import app
 from wranglerpy.deploy.client import running_edge, stop_edge
 from wranglerpy.deploy.paths import EdgePaths
@@ -85,10 +86,10 @@ def test_two_processes_run_each_instance_and_message_once(project: Path, tmp_pat
     ) as client:
         ids = client.get("/start").json()
         for iid in ids:
-            wait_for(lambda iid=iid: client.get(f"/status/{iid}").json()["status"] == "complete",
+            wait_until(lambda iid=iid: client.get(f"/status/{iid}").json()["status"] == "complete",
                      f"instance {iid}")  # fmt: skip
     log = tmp_path / "log"
-    wait_for(lambda: sum(x.startswith("message") for x in lines(log)) >= 40, "all messages")
+    wait_until(lambda: sum(x.startswith("message") for x in lines(log)) >= 40, "all messages")
     got = lines(log)
     assert sorted(x for x in got if x.startswith("step")) == sorted(f"step {n}" for n in range(20))
     assert sorted(x for x in got if x.startswith("message")) == sorted(

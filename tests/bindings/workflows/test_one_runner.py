@@ -5,7 +5,8 @@ import asyncio
 from pathlib import Path
 from typing import Any
 
-from wranglerpy.bindings.workflows.binding import WorkflowBinding
+from tests.waits import await_until
+from wranglerpy.bindings.workflows.binding import WorkflowBinding, WorkflowInstance
 from wranglerpy.bindings.workflows.engine import EngineOptions, WorkflowEngine
 from wranglerpy.bindings.workflows.store import WorkflowStore
 from wranglerpy.runtime.entrypoint import WorkflowEntrypoint
@@ -37,10 +38,11 @@ async def test_each_instance_runs_on_one_engine(tmp_path: Path) -> None:
     binding = WorkflowBinding(stores[0], "wf")
     made = await binding.create_batch([{"id": f"i{n}"} for n in range(30)])
     for instance in made:
-        for _ in range(2000):
-            if (await instance.status())["status"] == "complete":
-                break
-            await asyncio.sleep(0.01)
+
+        async def complete(instance: WorkflowInstance = instance) -> bool:
+            return (await instance.status())["status"] == "complete"
+
+        await await_until(complete, f"instance {instance.id} to complete")
     for engine in engines:
         engine.stop()
     await asyncio.gather(*tasks)
