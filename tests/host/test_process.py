@@ -302,3 +302,45 @@ async def test_htmlrewriter_from_js_works_in_a_process_loaded_at_once(tmp_path):
     """Its import happens inside the worker's top-level import (where entropy is blocked)."""
     _, body = await _fetch_from(tmp_path, REWRITER_WORKER, preload=False)
     assert body == b"<h1>rewritten</h1>"
+
+
+async def test_a_process_loaded_at_once_uses_the_runtimes_packages_not_the_projects(tmp_path):
+    """The project's own packages (python_modules, first on sys.path for its code) do not
+    replace what the runtime imports for it: here a vendored `pathspec` that cannot import."""
+    vendored = tmp_path / "python_modules" / "pathspec"
+    vendored.mkdir(parents=True)
+    (vendored / "__init__.py").write_text("raise ImportError('the project vendored this one')\n")
+    (tmp_path / "public").mkdir()
+    (tmp_path / "worker.py").write_text(
+        "from workers import WorkerEntrypoint, Response\n\n"
+        "class Default(WorkerEntrypoint):\n"
+        "    async def fetch(self, request):\n"
+        "        return Response('worker')\n"
+    )
+    (tmp_path / "wrangler.toml").write_text(
+        'name = "vend"\nmain = "worker.py"\ncompatibility_date = "2025-09-01"\n'
+        '[assets]\ndirectory = "public"\n'
+    )
+    config = load_worker(tmp_path / "wrangler.toml")
+    spec = WorkerSpec(
+        config=config,
+        persist_dir=tmp_path / "state",
+        registry_dir=tmp_path / "r",
+        python_path=(str(tmp_path / "python_modules"),),
+    )
+    events: list[dict] = []
+    process = WorkerProcess(events.append, http=False)
+    sock, path = bind_unix("vend")
+    client = FrameClient(str(path))
+    try:
+        await process.spawn(preload=False)
+        await process.load(spec, [sock.fileno()])
+        answer = await client.fetch(FetchHead(method="GET", url="http://vend/page"))
+        body = answer.body if answer.body is not None else await answer.read_all()
+        assert [e for e in events if e.get("type") == "load_error"] == []
+        assert (answer.head.status, body) == (200, b"worker")
+    finally:
+        client.close()
+        await process.stop(grace=5)
+        sock.close()
+        path.unlink(missing_ok=True)

@@ -44,7 +44,7 @@ from wranglerpy.runtime.service import ServiceFetcher
 from wranglerpy.runtime.spec import WorkerSpec
 from wranglerpy.runtime.subrequests import binding_kinds as subrequest_kinds
 from wranglerpy.runtime.subrequests import count_bindings
-from wranglerpy.runtime.warm import SHIM_DIR, preload
+from wranglerpy.runtime.warm import SHIM_DIR, preload, preload_for
 from wranglerpy.wire.server import FrameServer
 
 if TYPE_CHECKING:
@@ -324,7 +324,8 @@ def main(argv: list[str]) -> int:
     # A spare imports the runtime a load would import (its HTTP server too, which imported
     # after "ready" would hold the first requests): a reload then only imports the user's code.
     # A process loaded at once (--no-preload) imports only what its worker needs, after load.
-    if "--no-preload" not in argv:
+    loaded_at_once = "--no-preload" in argv
+    if not loaded_at_once:
         preload(http="--http" in argv)
     sink.emit({"type": "warm", "pid": os.getpid()})
     try:
@@ -336,6 +337,8 @@ def main(argv: list[str]) -> int:
     message, fds = received
     request = json.loads(message.decode())
     spec = WorkerSpec.decode(request["spec"])
+    if loaded_at_once:  # before the project's own paths come first on sys.path
+        preload_for(spec.config, http="--http" in argv)
     _prepare_imports(spec.python_path)
     _install_output_capture(sink, spec.config.name, spec.log_level)
     debugger.start(spec.inspector_port, spec.config.name, sink)  # dev --inspector-port
