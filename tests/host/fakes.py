@@ -24,10 +24,12 @@ class FakeProcess:
         self.fds: list[int] = []
         self.stop_grace: float | None = None
         self.stop_handover = False
+        self.preload: bool | None = None  # as spawned: a warm spare (True) or loaded at once
 
-    async def spawn(self) -> None:
+    async def spawn(self, *, preload: bool = True) -> None:
         self.exited = asyncio.get_running_loop().create_future()
         self.pid = next(_pids)
+        self.preload = preload
         self.factory.log.append(("spawn", self.pid))
 
     async def load(self, spec: WorkerSpec, fds: list[int]) -> dict[str, Any]:

@@ -154,9 +154,11 @@ async def test_spares_hand_out_a_warm_process_and_make_the_next():
     spares.refill()
     await settle()
     (warm,) = factory.made
+    assert warm.preload  # a spare imports the runtime while it waits
     assert await spares.take() is warm
     await settle()
     assert len(factory.made) == 2  # the next spare is already warming
+    assert factory.made[1].preload
     await spares.close()
     assert factory.made[1].stopping
 
@@ -169,4 +171,32 @@ async def test_a_dead_spare_is_skipped():
     factory.made[0].crash()
     taken = await spares.take()
     assert taken is not factory.made[0]
+    await spares.close()
+
+
+async def test_a_first_start_spawns_a_process_per_worker_and_keeps_no_spare_until_it_ends():
+    factory = FakeFactory()
+    spares = Spares(factory, keep=1)
+    async with spares.first_start(2):
+        assert len(factory.made) == 2  # both spawned at once, before any is taken
+        first = await spares.take()
+        second = await spares.take()
+        await settle()
+        assert {first, second} == set(factory.made)  # taking them made no spare
+        # Each is loaded at once: it imports what its worker needs, not the whole runtime.
+        assert not first.preload and not second.preload
+    await settle()
+    assert len(factory.made) == 3  # the reload spare follows the start
+    assert factory.made[2].preload
+    await spares.close()
+
+
+async def test_a_process_spawned_for_a_take_without_a_spare_does_not_preload():
+    """The edge keeps no spares: each process it takes is loaded at once."""
+    factory = FakeFactory()
+    spares = Spares(factory, keep=0)
+    taken = await spares.take()
+    assert taken.preload is False
+    await settle()
+    assert factory.made == [taken]  # keep=0: no spare made
     await spares.close()

@@ -14,6 +14,7 @@ from wranglerpy.host.handoff import HANDOVER_SIGNAL, HandoffError, recv_load
 from wranglerpy.host.process import WorkerProcess
 from wranglerpy.host.sockets import bind_unix
 from wranglerpy.runtime.spec import WorkerSpec
+from wranglerpy.runtime.warm import ON_DEMAND_MODULES
 from wranglerpy.wire.client import FrameClient
 from wranglerpy.wire.frames import FetchHead
 
@@ -224,3 +225,122 @@ async def test_an_event_line_over_64_kib_arrives_whole(tmp_path):
         path.unlink(missing_ok=True)
     (request,) = [e for e in events if e.get("type") == "request"]
     assert [entry["message"] for entry in request["logs"]] == [[str(n) * 60000] for n in range(3)]
+
+
+# Reports which of the runtime's on-demand modules (warm.ON_DEMAND_MODULES) the process has.
+ON_DEMAND_WORKER = """
+import sys
+from workers import WorkerEntrypoint, Response
+
+class Default(WorkerEntrypoint):
+    async def fetch(self, request):
+        return Response(",".join(m for m in {modules!r} if m in sys.modules))
+"""
+
+# `from js import HTMLRewriter` at top level, as Cloudflare's 11-opengraph example does.
+REWRITER_WORKER = """
+from js import HTMLRewriter
+from pyodide.ffi import create_proxy
+from workers import WorkerEntrypoint, Response
+
+class Title:
+    def element(self, element):
+        element.setInnerContent("rewritten")
+
+class Default(WorkerEntrypoint):
+    async def fetch(self, request):
+        page = Response("<h1>original</h1>", headers={"content-type": "text/html"})
+        rewriter = HTMLRewriter.new()
+        rewriter.on("h1", create_proxy(Title()))
+        return rewriter.transform(page.js_object)
+"""
+
+
+async def _fetch_from(tmp_path, source: str, *, preload: bool) -> tuple[dict, bytes]:
+    """Start ``source`` in a real process spawned with ``preload``; its ready event and the
+    body of one fetch."""
+    (tmp_path / "worker.py").write_text(source)
+    (tmp_path / "wrangler.toml").write_text(
+        'name = "lazy"\nmain = "worker.py"\ncompatibility_date = "2025-09-01"\n'
+    )
+    config = load_worker(tmp_path / "wrangler.toml")
+    spec = WorkerSpec(config=config, persist_dir=tmp_path / "state", registry_dir=tmp_path / "r")
+    events: list[dict] = []
+    process = WorkerProcess(events.append, http=False)
+    sock, path = bind_unix("lazy")
+    client = FrameClient(str(path))
+    try:
+        await process.spawn(preload=preload)
+        ready = await process.load(spec, [sock.fileno()])
+        answer = await client.fetch(FetchHead(method="GET", url="http://lazy/"))
+        body = answer.body if answer.body is not None else await answer.read_all()
+        assert answer.head.status == 200, (body, events)
+        return ready, body
+    finally:
+        client.close()
+        await process.stop(grace=5)
+        sock.close()
+        path.unlink(missing_ok=True)
+
+
+async def test_a_process_loaded_at_once_imports_only_what_its_worker_uses(tmp_path):
+    """No Durable Objects, no [assets], no HTMLRewriter: none of their modules is imported,
+    and the runtime the load imported is not reported as the worker's own files."""
+    source = ON_DEMAND_WORKER.format(modules=ON_DEMAND_MODULES)
+    ready, body = await _fetch_from(tmp_path, source, preload=False)
+    assert body == b""
+    assert ready["modules"] == [str(tmp_path.resolve() / "worker.py")]
+
+
+async def test_a_spare_has_the_on_demand_modules_before_its_load(tmp_path):
+    source = ON_DEMAND_WORKER.format(modules=ON_DEMAND_MODULES)
+    _, body = await _fetch_from(tmp_path, source, preload=True)
+    assert body.decode().split(",") == list(ON_DEMAND_MODULES)
+
+
+async def test_htmlrewriter_from_js_works_in_a_process_loaded_at_once(tmp_path):
+    """Its import happens inside the worker's top-level import (where entropy is blocked)."""
+    _, body = await _fetch_from(tmp_path, REWRITER_WORKER, preload=False)
+    assert body == b"<h1>rewritten</h1>"
+
+
+async def test_a_process_loaded_at_once_uses_the_runtimes_packages_not_the_projects(tmp_path):
+    """The project's own packages (python_modules, first on sys.path for its code) do not
+    replace what the runtime imports for it: here a vendored `pathspec` that cannot import."""
+    vendored = tmp_path / "python_modules" / "pathspec"
+    vendored.mkdir(parents=True)
+    (vendored / "__init__.py").write_text("raise ImportError('the project vendored this one')\n")
+    (tmp_path / "public").mkdir()
+    (tmp_path / "worker.py").write_text(
+        "from workers import WorkerEntrypoint, Response\n\n"
+        "class Default(WorkerEntrypoint):\n"
+        "    async def fetch(self, request):\n"
+        "        return Response('worker')\n"
+    )
+    (tmp_path / "wrangler.toml").write_text(
+        'name = "vend"\nmain = "worker.py"\ncompatibility_date = "2025-09-01"\n'
+        '[assets]\ndirectory = "public"\n'
+    )
+    config = load_worker(tmp_path / "wrangler.toml")
+    spec = WorkerSpec(
+        config=config,
+        persist_dir=tmp_path / "state",
+        registry_dir=tmp_path / "r",
+        python_path=(str(tmp_path / "python_modules"),),
+    )
+    events: list[dict] = []
+    process = WorkerProcess(events.append, http=False)
+    sock, path = bind_unix("vend")
+    client = FrameClient(str(path))
+    try:
+        await process.spawn(preload=False)
+        await process.load(spec, [sock.fileno()])
+        answer = await client.fetch(FetchHead(method="GET", url="http://vend/page"))
+        body = answer.body if answer.body is not None else await answer.read_all()
+        assert [e for e in events if e.get("type") == "load_error"] == []
+        assert (answer.head.status, body) == (200, b"worker")
+    finally:
+        client.close()
+        await process.stop(grace=5)
+        sock.close()
+        path.unlink(missing_ok=True)

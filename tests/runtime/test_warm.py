@@ -68,3 +68,34 @@ def test_the_scan_finds_modules_and_submodules_named_by_an_import(tmp_path):
         "wranglerpy.runtime.limits",
         "wranglerpy.runtime.workers_api",
     )
+
+
+# Without preload (a process loaded at once), the shim's runtime and the on-demand modules are
+# first imported during the worker's own top-level import, where entropy is blocked as on
+# Cloudflare (runtime/entropy.py): none of them may take entropy when imported.
+COLD_PROBE = """
+import json, sys
+from wranglerpy.runtime.entropy import top_level_scope
+from wranglerpy.runtime.warm import ON_DEMAND_MODULES, SHIM_DIR
+sys.path.insert(0, str(SHIM_DIR))
+import importlib
+with top_level_scope():
+    import asgi, js, pyodide, pyodide.code, pyodide.ffi, pyodide.http, pyodide.webloop
+    import workers, workers.asgi, workers.workflows, workers.wsgi
+    from js import HTMLRewriter
+    for name in ON_DEMAND_MODULES:
+        importlib.import_module(name)
+print(json.dumps(sorted(m for m in sys.modules if m.startswith("wranglerpy"))))
+"""
+
+
+def test_the_runtime_imports_inside_a_workers_top_level_scope():
+    out = subprocess.run(
+        [sys.executable, "-c", COLD_PROBE], capture_output=True, text=True, check=False
+    )
+    assert out.returncode == 0, out.stderr
+    assert "wranglerpy.runtime.htmlrewriter" in json.loads(out.stdout.strip().splitlines()[-1])
+
+
+def test_a_spare_has_the_on_demand_modules():
+    assert late_imports(http=False, extra="from js import HTMLRewriter") == []

@@ -3,13 +3,15 @@
 from __future__ import annotations
 
 import os
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
 
 from tests.host.fakes import FakeFactory, settle
 from wranglerpy.config.schema import ServiceBinding, WorkerConfig
-from wranglerpy.host.pool import Backoff
+from wranglerpy.host.pool import Backoff, StartFailed
 from wranglerpy.logs.hub import LogHub
 from wranglerpy.supervisor.supervisor import Supervisor, SupervisorOptions, start_waves
 
@@ -146,3 +148,69 @@ async def test_a_second_supervisor_of_a_claimed_name_holds_nothing(supervised, t
     await running.shutdown()
     second.claim()  # the owner is gone: the name is free
     await second.shutdown()
+
+
+class RecordingSupervisor(Supervisor):
+    """Records how many processes were spawned when the start's preparation ran."""
+
+    spawned_at_prepare: int | None = None
+
+    async def _prepare(self) -> None:
+        assert isinstance(self.spares.factory, FakeFactory)
+        self.spawned_at_prepare = len(self.spares.factory.made)
+        await super()._prepare()
+
+
+async def test_processes_spawn_before_dependencies_migrations_and_builds(tmp_path):
+    """They import the runtime while the parent prepares; none is a preloading spare."""
+    factory = FakeFactory()
+    configs = [worker(tmp_path, "api", "streaming"), worker(tmp_path, "streaming")]
+    options = SupervisorOptions(persist_dir=tmp_path / "state", registry_dir=tmp_path / "r")
+    supervisor = RecordingSupervisor(
+        configs, {"api": 0, "streaming": 0}, LogHub(), options, process_factory=factory
+    )
+    try:
+        await supervisor.start()
+        assert supervisor.spawned_at_prepare == 2
+        assert [p.preload for p in factory.made[:2]] == [False, False]
+        await settle()
+        assert [p.preload for p in factory.made[2:]] == [True]  # the reload spare, after
+    finally:
+        await supervisor.shutdown()
+
+
+async def test_a_failed_start_leaves_no_spare_behind(tmp_path):
+    factory = FakeFactory()
+    factory.outcomes = ["exit"]  # the first load: the process exits
+    configs = [worker(tmp_path, "api")]
+    options = SupervisorOptions(persist_dir=tmp_path / "state", registry_dir=tmp_path / "r")
+    supervisor = Supervisor(configs, {"api": 0}, LogHub(), options, process_factory=factory)
+    try:
+        with pytest.raises(StartFailed):
+            await supervisor.start()
+        await settle()
+        assert len(factory.made) == 1  # no reload spare was spawned for a session that ends
+    finally:
+        await supervisor.shutdown()
+
+
+def test_the_dev_start_imports_neither_packaging_nor_watchfiles_nor_d1(tmp_path):
+    """Each is needed only by some projects, or after the start: importing the session and
+    applying migrations where there is no migrations folder leaves them out."""
+    code = (
+        "import asyncio, sys\n"
+        "from pathlib import Path\n"
+        "import wranglerpy.supervisor.session\n"
+        "from wranglerpy.config.schema import D1Database, WorkerConfig\n"
+        "from wranglerpy.logs.hub import LogHub\n"
+        "from wranglerpy.supervisor.migrations import apply_pending_migrations\n"
+        f"root = Path({str(tmp_path)!r})\n"
+        "config = WorkerConfig(name='w', config_path=root / 'wrangler.toml', main=None,\n"
+        "    d1_databases=(D1Database(binding='DB', database_name='db', database_id='x'),))\n"
+        "asyncio.run(apply_pending_migrations([config], lambda c: root / 'state', LogHub()))\n"
+        "print(sorted(m for m in ('packaging', 'watchfiles', 'wranglerpy.bindings.d1')"
+        " if m in sys.modules))\n"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=False)
+    assert out.returncode == 0, out.stderr
+    assert out.stdout.strip() == "[]"

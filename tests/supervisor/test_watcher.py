@@ -4,7 +4,7 @@ import pytest
 from watchfiles import Change
 
 from wranglerpy.config.schema import Build, WorkerConfig
-from wranglerpy.supervisor.watcher import SourceFilter, affected, named_first, watch_roots
+from wranglerpy.supervisor.watcher import affected, named_first, source_filter, watch_roots
 
 
 def worker(tmp_path: Path, name: str, folder: str, **kwargs) -> WorkerConfig:
@@ -73,10 +73,10 @@ def test_a_python_file_reloads_only_the_workers_that_import_it(tmp_path):
 
 def test_editor_temp_files_are_not_sources(tmp_path):
     """vim's "4913" probe and rename-on-save temp files never trigger or name a reload."""
-    source_filter = SourceFilter()
+    accepts = source_filter()
     for name in ("4913", "entry.py.tmp", "entry.py.tmp.1234", "entry.py.tmp42", "entry.py~"):
-        assert not source_filter(Change.added, str(tmp_path / name)), name
-    assert source_filter(Change.modified, str(tmp_path / "entry.py"))
+        assert not accepts(Change.added, str(tmp_path / name)), name
+    assert accepts(Change.modified, str(tmp_path / "entry.py"))
 
 
 def test_the_reload_line_names_the_file_that_exists(tmp_path):

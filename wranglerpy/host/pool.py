@@ -12,7 +12,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import time
-from collections.abc import Awaitable, Callable, Iterator, Sequence
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator, Sequence
 from dataclasses import dataclass
 from socket import socket
 from typing import Any, Generic, TypeVar
@@ -69,14 +69,31 @@ class Spares:
         """A spawned process: a warm spare when one is ready, else a fresh one."""
         # Spares that died while waiting are dropped.
         self._ready = [p for p in self._ready if p.exited is None or not p.exited.done()]
-        process = self._ready.pop() if self._ready else await self._spawn()
+        process = self._ready.pop() if self._ready else await self._spawn(preload=False)
         self.refill()
         return process
 
-    async def _spawn(self) -> Process:
+    async def _spawn(self, *, preload: bool) -> Process:
+        """``preload``: a spare imports the runtime while it waits; a process loaded at once
+        imports only what its worker needs (the runtime's unused parts cost it start time)."""
         process = self.factory(lambda _event: None)  # its events matter once a pool takes it
-        await process.spawn()
+        await process.spawn(preload=preload)
         return process
+
+    @contextlib.asynccontextmanager
+    async def first_start(self, count: int) -> AsyncIterator[None]:
+        """Around a start of ``count`` workers: one process each is spawned at once (they
+        warm up in parallel, later waves included), and no spare is kept until the start is
+        over (on a small machine it would take CPU from the workers' own start; after a
+        failed start, none: ``dev`` exits)."""
+        keep, self.keep = self.keep, 0
+        fresh = await asyncio.gather(*(self._spawn(preload=False) for _ in range(count)))
+        self._ready.extend(fresh)
+        try:
+            yield
+        finally:
+            self.keep = keep
+        self.refill()
 
     def refill(self) -> None:
         if self._closed or self.keep <= len(self._ready):
@@ -86,7 +103,7 @@ class Spares:
 
     async def _fill(self) -> None:
         while not self._closed and len(self._ready) < self.keep:
-            process = await self._spawn()
+            process = await self._spawn(preload=True)
             if self._closed:
                 await process.stop()
                 return

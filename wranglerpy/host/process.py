@@ -40,7 +40,10 @@ class WorkerProcess:
     def pid(self) -> int | None:
         return self.proc.pid if self.proc else None
 
-    async def spawn(self) -> None:
+    async def spawn(self, *, preload: bool = True) -> None:
+        """Start the child. ``preload``: it imports the runtime before reporting ``warm`` (a
+        spare, so a reload imports only user code); a process loaded at once skips that and
+        imports only what its worker needs."""
         loop = asyncio.get_running_loop()
         parent_end, child_end = socket.socketpair(socket.AF_UNIX, socket.SOCK_STREAM)
         self._control = parent_end
@@ -53,6 +56,7 @@ class WorkerProcess:
             "wranglerpy.runtime.child",
             str(child_end.fileno()),
             *(["--http"] if self.http else []),
+            *([] if preload else ["--no-preload"]),
             pass_fds=(child_end.fileno(),),
             stdin=asyncio.subprocess.DEVNULL,
             stdout=asyncio.subprocess.PIPE,

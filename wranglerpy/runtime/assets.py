@@ -8,8 +8,6 @@ import re
 from pathlib import Path
 from urllib.parse import unquote
 
-import pathspec
-
 from wranglerpy.config.schema import Assets
 from wranglerpy.runtime.headers import Headers, HeadersCopy
 from wranglerpy.runtime.request_response import Response
@@ -36,6 +34,8 @@ class AssetServer:
         self._exclude = [_pattern(p[1:]) for p in rules if p.startswith("!")]
         ignore = self.root / ".assetsignore"
         lines = ignore.read_text(encoding="utf-8").splitlines() if ignore.is_file() else []
+        import pathspec  # here: only a worker with [assets] pays for it (warm.preload has it)
+
         self._ignored = pathspec.GitIgnoreSpec.from_lines(lines)
 
     def worker_first(self, path: str) -> bool:

@@ -1,6 +1,8 @@
-"""Entry point of a worker process: ``python -m wranglerpy.runtime.child <control-fd> [--http]``.
+"""Entry point of a worker process:
+``python -m wranglerpy.runtime.child <control-fd> [--http] [--no-preload]``.
 
-The process imports the runtime first and reports ``warm``; then it waits for a ``load``
+The process imports the runtime first (``warm.preload``; not with ``--no-preload``, given to a
+process the host loads at once) and reports ``warm``; then it waits for a ``load``
 message carrying the worker spec and its pre-bound listening sockets (passed as file
 descriptors over the control socket): first the unix socket of frame calls (see
 ``wranglerpy.wire``), then, in ``dev`` only, the public HTTP socket, served by uvicorn
@@ -21,15 +23,13 @@ import socket
 import sys
 import time
 import traceback
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from wranglerpy.bindings.durable_objects import start_hosts as start_durable_objects
 from wranglerpy.host.handoff import HANDOVER_SIGNAL, HandoffError, recv_load
 from wranglerpy.host.http_limits import HttpLimits, quiet_accept_errors
 from wranglerpy.host.locations import Locations
 from wranglerpy.runtime import debugger, tracing
 from wranglerpy.runtime.app import WorkerApp
-from wranglerpy.runtime.assets import AssetServer
 from wranglerpy.runtime.console import EventLogHandler, LineWriter
 from wranglerpy.runtime.env import Env
 from wranglerpy.runtime.events import EventSink, SocketEventSink
@@ -44,8 +44,11 @@ from wranglerpy.runtime.service import ServiceFetcher
 from wranglerpy.runtime.spec import WorkerSpec
 from wranglerpy.runtime.subrequests import binding_kinds as subrequest_kinds
 from wranglerpy.runtime.subrequests import count_bindings
-from wranglerpy.runtime.warm import SHIM_DIR, preload
+from wranglerpy.runtime.warm import SHIM_DIR, preload, preload_for
 from wranglerpy.wire.server import FrameServer
+
+if TYPE_CHECKING:
+    from wranglerpy.runtime.assets import AssetServer
 
 
 class StopRequest:
@@ -65,9 +68,14 @@ class StopRequest:
         self.requested.set()
 
 
+def _has_durable_objects(config: Any) -> bool:
+    """Whether the worker binds or defines Durable Objects: only then is their host imported
+    (a sizeable part of a worker's start-up; ``warm.preload`` imports it for spares)."""
+    return bool(config.durable_objects or config.migrations)
+
+
 def build_env(spec: WorkerSpec, sink: EventSink | None = None) -> Env:
     """vars, secrets and every binding of the worker, created in this process."""
-    from wranglerpy.bindings.durable_objects import build_bindings as build_durable_objects
     from wranglerpy.bindings.registry import build_storage_bindings
 
     config = spec.config
@@ -93,17 +101,22 @@ def build_env(spec: WorkerSpec, sink: EventSink | None = None) -> Env:
 
         storage = trace_bindings(storage, binding_kinds(config))
     values.update(storage)
-    values.update(
-        build_durable_objects(
-            config,
-            spec.persist_dir,
-            _do_log(sink, config.name),
-            sink.emit if sink else None,
-            registry_dir=registry.directory,
-            mode=spec.mode,
+    if _has_durable_objects(config):
+        from wranglerpy.bindings.durable_objects import build_bindings as build_durable_objects
+
+        values.update(
+            build_durable_objects(
+                config,
+                spec.persist_dir,
+                _do_log(sink, config.name),
+                sink.emit if sink else None,
+                registry_dir=registry.directory,
+                mode=spec.mode,
+            )
         )
-    )
     if config.assets and config.assets.binding:
+        from wranglerpy.runtime.assets import AssetServer
+
         values[config.assets.binding] = AssetFetcher(AssetServer(config.assets))
     # Each binding call is a subrequest of the invocation making it ([limits] subrequests).
     values = count_bindings(values, subrequest_kinds(config))
@@ -186,7 +199,7 @@ def make_app(spec: WorkerSpec, sink: EventSink) -> tuple[WorkerApp, float, list[
                 )
             except WorkerLoadError as exc:
                 error = exc
-    if loaded is not None:
+    if loaded is not None and _has_durable_objects(config):
         from wranglerpy.bindings.durable_objects import attach
 
         attach(config.name, env, loaded.module)
@@ -199,7 +212,11 @@ def make_app(spec: WorkerSpec, sink: EventSink) -> tuple[WorkerApp, float, list[
                 "detail": error.detail,
             }
         )
-    assets = AssetServer(config.assets) if config.assets else None
+    assets = None
+    if config.assets:
+        from wranglerpy.runtime.assets import AssetServer
+
+        assets = AssetServer(config.assets)
     app = WorkerApp(
         config.name,
         env,
@@ -246,7 +263,9 @@ async def _serve(
     watcher = asyncio.ensure_future(watch_host())
     calls = FrameServer(app.wire_handlers())
     await calls.start(socket.socket(fileno=sockets[0]))
-    start_durable_objects()  # alarms set before a restart fire without waiting for a call
+    objects = sys.modules.get("wranglerpy.bindings.durable_objects")
+    if objects is not None:  # imported by build_env only when the worker has objects
+        objects.start_hosts()  # alarms set before a restart fire without waiting for a call
     http: asyncio.Future[None] | None = None
     if len(sockets) > 1:
         from wranglerpy.host.http_server import serve as serve_http
@@ -302,7 +321,10 @@ def main(argv: list[str]) -> int:
     sink = SocketEventSink(control.fileno())
     # A spare imports the runtime a load would import (its HTTP server too, which imported
     # after "ready" would hold the first requests): a reload then only imports the user's code.
-    preload(http="--http" in argv)
+    # A process loaded at once (--no-preload) imports only what its worker needs, after load.
+    loaded_at_once = "--no-preload" in argv
+    if not loaded_at_once:
+        preload(http="--http" in argv)
     sink.emit({"type": "warm", "pid": os.getpid()})
     try:
         received = recv_load(control)  # length-prefixed: a spec of any size arrives whole
@@ -313,6 +335,8 @@ def main(argv: list[str]) -> int:
     message, fds = received
     request = json.loads(message.decode())
     spec = WorkerSpec.decode(request["spec"])
+    if loaded_at_once:  # before the project's own paths come first on sys.path
+        preload_for(spec.config, http="--http" in argv)
     _prepare_imports(spec.python_path)
     _install_output_capture(sink, spec.config.name, spec.log_level)
     debugger.start(spec.inspector_port, spec.config.name, sink)  # dev --inspector-port

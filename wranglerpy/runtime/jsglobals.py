@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import json as _json
 import sys
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from urllib.parse import quote, urljoin, urlsplit, urlunsplit
 
 from wranglerpy.jsobject import JSObject
@@ -27,12 +27,14 @@ from wranglerpy.runtime.ffi import (
 )
 from wranglerpy.runtime.formdata import Blob, File, FormData, URLSearchParams
 from wranglerpy.runtime.headers import Headers as _Headers
-from wranglerpy.runtime.htmlrewriter import HTMLRewriter as HTMLRewriter
 from wranglerpy.runtime.request_response import NULL_BODY_MESSAGE, NULL_BODY_STATUSES, empty_buffer
 from wranglerpy.runtime.request_response import Request as _Request
 from wranglerpy.runtime.request_response import Response as _Response
 from wranglerpy.runtime.rpc import Date, JsError
 from wranglerpy.runtime.streams import ReadableStream, TransformStream, WritableStream
+
+if TYPE_CHECKING:  # at run time: module __getattr__ below
+    from wranglerpy.runtime.htmlrewriter import HTMLRewriter
 
 _INIT_KEYS = ("status", "statusText", "headers", "method", "body", "cf", "redirect", "webSocket")
 
@@ -308,6 +310,18 @@ def _format(value: Any) -> str:
 
 console = _Console()
 fetch = _fetch
+
+
+def __getattr__(name: str) -> Any:
+    # HTMLRewriter is imported on first use: it is a sizeable part of a worker's start-up that
+    # most workers never use (``warm.preload`` imports it for spares; PEP 562).
+    if name == "HTMLRewriter":
+        from wranglerpy.runtime.htmlrewriter import HTMLRewriter
+
+        globals()[name] = HTMLRewriter
+        return HTMLRewriter
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
 
 __all__ = [
     "JSON",

@@ -12,6 +12,10 @@ from __future__ import annotations
 import contextlib
 import importlib
 from pathlib import Path
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from wranglerpy.config.schema import WorkerConfig
 
 SHIM_DIR = Path(__file__).parent / "shim"
 
@@ -29,6 +33,13 @@ BINDING_MODULES = (
     "wranglerpy.runtime.current",
     "wranglerpy.runtime.entropy",
     "wranglerpy.runtime.webloop",
+)
+# Imported by a worker only when it uses them (lazily, so a process loaded at once does not
+# pay for them); a spare has them ready for a reload.
+ON_DEMAND_MODULES = (
+    "wranglerpy.bindings.durable_objects",  # a worker with [durable_objects] or migrations
+    "pathspec",  # [assets]: .assetsignore
+    "wranglerpy.runtime.htmlrewriter",  # `from js import HTMLRewriter`
 )
 
 
@@ -80,7 +91,7 @@ def scan_shim_imports(shim_dir: Path = SHIM_DIR) -> tuple[str, ...]:
 
 def preload(http: bool) -> None:
     """Import what loading any worker would import; ``http``: the process will serve HTTP."""
-    for name in BINDING_MODULES:
+    for name in BINDING_MODULES + ON_DEMAND_MODULES:
         importlib.import_module(name)
     for name in SHIM_MODULES:
         importlib.import_module(name)
@@ -88,3 +99,19 @@ def preload(http: bool) -> None:
         import wranglerpy.host.http_server  # noqa: F401
     with contextlib.suppress(ImportError):  # the `fast` extra: the worker's event loop
         import uvloop  # noqa: F401
+
+
+def preload_for(config: WorkerConfig, http: bool) -> None:
+    """What a process loaded at once (no ``preload``) imports once it knows its worker, before
+    the worker's own paths go first on ``sys.path``: the shim's runtime modules, the
+    on-demand modules its config needs and, with ``http``, its HTTP server. So the project's
+    own packages (its ``python_modules``) never replace the runtime's dependencies, as in a
+    spare, which imported them before it had a worker."""
+    for name in SHIM_MODULES:
+        importlib.import_module(name)
+    if config.durable_objects or config.migrations:
+        importlib.import_module("wranglerpy.bindings.durable_objects")
+    if config.assets:
+        importlib.import_module("pathspec")
+    if http:
+        import wranglerpy.host.http_server  # noqa: F401

@@ -10,18 +10,21 @@ from pathlib import Path
 
 from wranglerpy.config.schema import WorkerConfig
 from wranglerpy.services.dashboard.workers import WorkerSummary, binding_rows
-from wranglerpy.services.s3.auth import DEFAULT_CREDENTIALS
 
 # The line the services process prints once it serves. Here, not in ``child``: the parent
 # waits for it, and importing ``child`` (its server, the runtime) cost `dev` ~0.45 s at start.
 READY = "wranglerpy-services ready"
+# Documented in the README: what boto3/the AWS CLI/rclone use unless the config sets a pair.
+# Here, not in ``s3.auth``: that module (and R2 behind it) is the services process's.
+DEFAULT_ACCESS_KEY_ID = "wranglerpy-local"
+DEFAULT_SECRET_ACCESS_KEY = "wranglerpy-local-secret"
 
 
 @dataclass(frozen=True)
 class ServicesSpec:
     persist_dir: Path
-    access_key_id: str = DEFAULT_CREDENTIALS.access_key_id
-    secret_access_key: str = DEFAULT_CREDENTIALS.secret_access_key
+    access_key_id: str = DEFAULT_ACCESS_KEY_ID
+    secret_access_key: str = DEFAULT_SECRET_ACCESS_KEY
     buckets: tuple[str, ...] = ()
     ai_models: tuple[tuple[str, str], ...] = ()
     # For the dashboard: the supervisor's tail socket (live events), each worker's bindings
@@ -66,7 +69,7 @@ def spec_for(workers: Iterable[WorkerConfig], persist_dir: Path) -> ServicesSpec
     """The first ``[dev] s3_access_key_id``/``s3_secret_access_key`` pair any config sets (else
     the documented default), every bucket the configs bind, every ``[ai.models]`` entry."""
     workers = list(workers)
-    key_id, secret = DEFAULT_CREDENTIALS.access_key_id, DEFAULT_CREDENTIALS.secret_access_key
+    key_id, secret = DEFAULT_ACCESS_KEY_ID, DEFAULT_SECRET_ACCESS_KEY
     buckets: list[str] = []
     models: list[tuple[str, str]] = []
     chosen = False

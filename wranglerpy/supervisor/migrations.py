@@ -17,9 +17,6 @@ from wranglerpy.logs.hub import LogHub
 async def apply_pending_migrations(
     workers: list[WorkerConfig], persist_dir_for: Callable[[WorkerConfig], Path], hub: LogHub
 ) -> None:
-    from wranglerpy.bindings.d1 import create
-    from wranglerpy.bindings.d1.admin import Migration, MigrationError, apply_migrations
-
     done: set[tuple[Path, str]] = set()
     for worker in workers:
         for config in worker.d1_databases:
@@ -29,6 +26,10 @@ async def apply_pending_migrations(
             if key in done or not folder.is_dir():
                 continue
             done.add(key)
+            # Imported here: a start without a migrations folder does not need D1's code.
+            from wranglerpy.bindings.d1 import create
+            from wranglerpy.bindings.d1.admin import Migration, MigrationError, apply_migrations
+
             db = create(config, persist)
             label = config.database_name or config.binding
 

@@ -13,6 +13,7 @@ import hashlib
 import sys
 from importlib import metadata
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from wranglerpy.config.persist import STATE_DIRNAME
 from wranglerpy.errors import ConfigError
@@ -23,11 +24,22 @@ if sys.version_info >= (3, 11):
 else:  # pragma: no cover - exercised on Python 3.10 only
     import tomli as tomllib
 
-try:
-    from packaging.requirements import InvalidRequirement, Requirement
-except ImportError:  # pragma: no cover - packaging ships with pip and setuptools
-    Requirement = None  # type: ignore[assignment, misc]
-    InvalidRequirement = ValueError  # type: ignore[assignment, misc]
+if TYPE_CHECKING:
+    from packaging.requirements import Requirement
+
+
+def _parse(requirement: str) -> Requirement | None:
+    """``requirement`` parsed; None when it does not parse or ``packaging`` is missing.
+    ``packaging`` is imported here, not with the module: every ``dev`` start imports this
+    module, and only a project that declares dependencies needs it (~45 ms)."""
+    try:
+        from packaging.requirements import InvalidRequirement, Requirement
+    except ImportError:  # pragma: no cover - packaging ships with pip and setuptools
+        return None
+    try:
+        return Requirement(requirement)
+    except InvalidRequirement:
+        return None
 
 
 def declared_dependencies(project_root: Path) -> list[str]:
@@ -53,22 +65,16 @@ RUNTIME_PROVIDED = frozenset({"workers-runtime-sdk", "workers-py", "webtypy"})
 
 
 def provided_by_runtime(requirement: str) -> bool:
-    if Requirement is None:
+    parsed = _parse(requirement)
+    if parsed is None:
         return False
-    try:
-        name = Requirement(requirement).name
-    except InvalidRequirement:
-        return False
-    return name.lower().replace("_", "-").replace(".", "-") in RUNTIME_PROVIDED
+    return parsed.name.lower().replace("_", "-").replace(".", "-") in RUNTIME_PROVIDED
 
 
 def is_satisfied(requirement: str) -> bool:
     """Whether the running environment already has a distribution that meets ``requirement``."""
-    if Requirement is None:
-        return False
-    try:
-        parsed = Requirement(requirement)
-    except InvalidRequirement:
+    parsed = _parse(requirement)
+    if parsed is None:
         return False
     if parsed.marker is not None and not parsed.marker.evaluate():
         return True  # not meant for this platform
@@ -96,14 +102,7 @@ async def ensure_dependencies(project_root: Path, hub: LogHub, worker: str) -> P
 def _warn_undeployable(declared: list[str], target: Path | None, hub: LogHub, worker: str) -> None:
     from wranglerpy.supervisor.pyodide_packages import undeployable, warning
 
-    if Requirement is None:
-        return
-    names = []
-    for requirement in declared:
-        try:
-            names.append(Requirement(requirement).name)
-        except InvalidRequirement:
-            continue
+    names = [parsed.name for parsed in map(_parse, declared) if parsed is not None]
     native = undeployable(names, [target] if target is not None else [])
     if native:
         hub.system(warning(native), worker=worker, level="warn")

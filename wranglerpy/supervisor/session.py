@@ -22,7 +22,13 @@ from wranglerpy.logs.hub import LogHub
 from wranglerpy.logs.printer import Printer
 from wranglerpy.logs.tail_server import TailServer
 from wranglerpy.runtime import debugger
-from wranglerpy.services.server import ServicesOptions, services_banner, start_beside, stop_beside
+from wranglerpy.services.server import (
+    ServicesHandle,
+    ServicesOptions,
+    services_banner,
+    start_beside,
+    stop_beside,
+)
 from wranglerpy.supervisor.supervisor import ConfigReloader, Supervisor, SupervisorOptions
 from wranglerpy.supervisor.watcher import watch
 from wranglerpy.tracing.hooks import start_export, stop_export
@@ -147,15 +153,7 @@ async def run_dev(
         # The handler only records the signal; the loop below does the work.
         loop.add_signal_handler(sig, stop.set)
     watcher: asyncio.Task[None] | None = None
-    services = asyncio.ensure_future(
-        start_beside(
-            workers,
-            options.supervisor.persist_dir,
-            options.services,
-            hub.system,
-            tail_socket=tail_path,  # the dashboard's live events
-        )
-    )
+    services: asyncio.Future[ServicesHandle | None] | None = None
     try:
         try:
             seconds = await supervisor.start()
@@ -164,7 +162,20 @@ async def run_dev(
             raise WranglerError(
                 f"A worker process could not start ({exc}); its output is above."
             ) from None
-        for line in [*banner_lines(supervisor), *await services_banner(services)]:
+        for line in banner_lines(supervisor):
+            hub.system(line)
+        # The services start once the workers serve: on a small machine their process would
+        # take CPU from the workers' start (the ports answer sooner; the banner ends as soon).
+        services = asyncio.ensure_future(
+            start_beside(
+                workers,
+                options.supervisor.persist_dir,
+                options.services,
+                hub.system,
+                tail_socket=tail_path,  # the dashboard's live events
+            )
+        )
+        for line in await services_banner(services):
             hub.system(line)
         hub.system(f"Ready in {seconds:.2f} s. Press Ctrl-C to stop.")
         gate.release()
@@ -185,7 +196,8 @@ async def run_dev(
             supervisor.kill_all()
         await tail_server.close()
         dev_lock.release()
-        await stop_beside(services)
+        if services is not None:
+            await stop_beside(services)
         await stop_export(spans)
         for sig in (signal.SIGINT, signal.SIGTERM):
             loop.remove_signal_handler(sig)

@@ -134,6 +134,23 @@ class Supervisor:
             )
         for worker in self.workers.values():
             self._register(worker)
+        # The processes are spawned first: they start Python and import the host's side of
+        # the runtime while dependencies are checked, migrations applied and builds run.
+        async with self.spares.first_start(len(self.workers)):
+            await self._prepare()
+            for wave in self.waves:
+                await asyncio.gather(
+                    *(
+                        self.workers[c.name].pool.start(self._spec(self.workers[c.name]))
+                        for c in wave
+                    )
+                )
+        for worker in self.workers.values():
+            self.crons.schedule(worker.name, worker.config.triggers.crons)
+        return time.perf_counter() - started
+
+    async def _prepare(self) -> None:
+        """What must be done before any worker loads: dependencies, migrations, builds."""
         await asyncio.gather(*(self._install_dependencies(w) for w in self.workers.values()))
         if self.options.apply_migrations:
             await apply_pending_migrations(self.configs, self._persist_dir, self.hub)
@@ -144,14 +161,6 @@ class Supervisor:
                 if w.config.build.command
             ]
             await asyncio.gather(*builds)
-        self.spares.refill()
-        for wave in self.waves:
-            await asyncio.gather(
-                *(self.workers[c.name].pool.start(self._spec(self.workers[c.name])) for c in wave)
-            )
-        for worker in self.workers.values():
-            self.crons.schedule(worker.name, worker.config.triggers.crons)
-        return time.perf_counter() - started
 
     async def _install_dependencies(self, worker: HostedWorker[None]) -> None:
         root = worker.config.root.resolve()

@@ -5,12 +5,14 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Iterable
 from pathlib import Path
-
-from watchfiles import Change, DefaultFilter, awatch
+from typing import TYPE_CHECKING
 
 from wranglerpy.config.dotenv import dev_vars_files
 from wranglerpy.config.schema import WorkerConfig
 from wranglerpy.supervisor.supervisor import Supervisor
+
+if TYPE_CHECKING:
+    from watchfiles import DefaultFilter
 
 IGNORED_DIRS = frozenset({".wranglerpy", ".wrangler", "node_modules", ".venv", "venv"})
 
@@ -32,13 +34,15 @@ def watch_roots(config: WorkerConfig) -> list[Path]:
 EDITOR_TEMP_PATTERNS = (r"^\d+$", r"\.tmp(\.\w+)?$", r"\.\w+\.tmp\d*$")
 
 
-class SourceFilter(DefaultFilter):
-    def __init__(self) -> None:
-        super().__init__(
-            ignore_dirs=tuple(DefaultFilter.ignore_dirs) + tuple(IGNORED_DIRS),
-            ignore_entity_patterns=tuple(DefaultFilter.ignore_entity_patterns)
-            + EDITOR_TEMP_PATTERNS,
-        )
+def source_filter() -> DefaultFilter:
+    """watchfiles' default filter, plus our folders and editors' temp files. watchfiles is
+    imported here, when watching starts: not on the path of the workers' start."""
+    from watchfiles import DefaultFilter
+
+    return DefaultFilter(
+        ignore_dirs=tuple(DefaultFilter.ignore_dirs) + tuple(IGNORED_DIRS),
+        ignore_entity_patterns=tuple(DefaultFilter.ignore_entity_patterns) + EDITOR_TEMP_PATTERNS,
+    )
 
 
 def named_first(paths: Iterable[str]) -> list[str]:
@@ -82,13 +86,15 @@ def affected(
 
 async def watch(supervisor: Supervisor, stop: asyncio.Event) -> None:
     """Watch until ``stop`` is set; each batch of changes reloads each affected worker once."""
+    from watchfiles import Change, awatch
+
     workers = supervisor.workers
     roots = sorted(
         {r if r.is_dir() else r.parent for w in workers.values() for r in watch_roots(w.config)}
     )
     async for changes in awatch(
         *roots,
-        watch_filter=SourceFilter(),
+        watch_filter=source_filter(),
         stop_event=stop,
         debounce=40,
         step=10,

@@ -13,12 +13,13 @@ import asyncio
 import contextlib
 import os
 from collections.abc import Callable, Mapping
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from urllib.parse import unquote
 
-import httpx
-
 from wranglerpy.tracing.spans import Span, spans_from_event
+
+if TYPE_CHECKING:
+    import httpx
 
 BATCH = 512
 INTERVAL_S = 1.0
@@ -124,6 +125,8 @@ class OtlpExporter:
             self._wake.set()
 
     async def _run(self) -> None:
+        import httpx  # here: `dev` imports this module at every start, export or not
+
         async with httpx.AsyncClient(transport=self._transport, timeout=10.0) as client:
             while not self._closing or self._queue:
                 if not self._closing:
@@ -135,6 +138,8 @@ class OtlpExporter:
                     await self._post(client, batch)
 
     async def _post(self, client: httpx.AsyncClient, batch: list[Span]) -> None:
+        import httpx
+
         try:
             response = await client.post(
                 self.endpoint, content=encode(batch), headers=self._headers

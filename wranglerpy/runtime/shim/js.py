@@ -2,6 +2,9 @@
 (``from js import Response, fetch, console, ReadableStream, crypto``), backed by wranglerpy's
 runtime with Pyodide's calling conventions (keyword arguments to ``.new`` are the init object)."""
 
+from typing import TYPE_CHECKING, Any
+
+from wranglerpy.runtime import jsglobals
 from wranglerpy.runtime.cache_api import caches
 from wranglerpy.runtime.jsglobals import (
     JSON,
@@ -14,7 +17,6 @@ from wranglerpy.runtime.jsglobals import (
     File,
     FormData,
     Headers,
-    HTMLRewriter,
     Object,
     ReadableStream,
     Request,
@@ -41,6 +43,9 @@ from wranglerpy.runtime.jsweb import (
 )
 from wranglerpy.runtime.typed_arrays import Float32Array, Float64Array
 from wranglerpy.runtime.websocket import WebSocket, WebSocketPair, WebSocketRequestResponsePair
+
+if TYPE_CHECKING:  # at run time: module __getattr__ below
+    from wranglerpy.runtime.jsglobals import HTMLRewriter
 
 __all__ = [
     "AbortController",
@@ -82,3 +87,12 @@ __all__ = [
     "queueMicrotask",
     "setTimeout",
 ]
+
+
+def __getattr__(name: str) -> Any:
+    # `from js import HTMLRewriter` imports the rewriter then, not with `js` (see jsglobals).
+    if name == "HTMLRewriter":
+        value = jsglobals.HTMLRewriter
+        globals()[name] = value
+        return value
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

@@ -18,6 +18,7 @@ from urllib.parse import quote, unquote
 
 from wranglerpy.services.asgi import Request
 from wranglerpy.services.s3.errors import S3Error, access_denied
+from wranglerpy.services.spec import DEFAULT_ACCESS_KEY_ID, DEFAULT_SECRET_ACCESS_KEY
 
 ALGORITHM = "AWS4-HMAC-SHA256"
 UNSIGNED = "UNSIGNED-PAYLOAD"
@@ -34,8 +35,7 @@ class Credentials:
     secret_access_key: str
 
 
-# Documented in the README: what boto3/the AWS CLI/rclone use unless the config sets a pair.
-DEFAULT_CREDENTIALS = Credentials("wranglerpy-local", "wranglerpy-local-secret")
+DEFAULT_CREDENTIALS = Credentials(DEFAULT_ACCESS_KEY_ID, DEFAULT_SECRET_ACCESS_KEY)
 
 
 @dataclass(frozen=True)
