@@ -37,6 +37,13 @@ def make_app(seen: Seen):
             return
         assert scope["type"] == "http"  # lifespan: "unsupported", as uvicorn's auto mode allows
         body = b""
+        if scope["path"] == "/hold":  # one chunk, then nothing until the client leaves
+            await send({"type": "http.response.start", "status": 200, "headers": []})
+            await send({"type": "http.response.body", "body": b"first", "more_body": True})
+            while (await receive())["type"] != "http.disconnect":
+                pass
+            seen.cut.append("/hold")
+            return
         if scope["path"] == "/endless":
             await send({"type": "http.response.start", "status": 200, "headers": []})
             while True:
@@ -448,3 +455,14 @@ async def test_a_malformed_request_leaves_no_log_line(
             assert (await read_response(reader))[0] == 400
             writer.close()
     assert [r.getMessage() for r in caplog.records if r.name.startswith("uvicorn")] == []
+
+
+async def test_a_client_leaving_a_quiet_stream_is_seen_at_once(server: Running) -> None:
+    """Closing the connection once the answer began is leaving, even with nothing more to
+    write yet (an SSE stream between events): the app hears it, so the stream, and whatever
+    binding call feeds it, is cancelled now rather than at its next write."""
+    reader, writer = await connect(server.port)
+    writer.write(b"GET /hold HTTP/1.1\r\nHost: localhost\r\n\r\n")
+    await asyncio.wait_for(reader.readuntil(b"first"), SAFETY_NET)
+    writer.close()
+    await await_until(lambda: "/hold" in server.seen.cut, "the app to hear the client leave")

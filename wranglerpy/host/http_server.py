@@ -156,11 +156,18 @@ class GuardedHttp(HttpToolsProtocol):
         self.guard.lost()
 
     def eof_received(self) -> bool | None:  # type: ignore[override]
-        """A client that shuts its side down after whole requests still gets their answers
-        (then the connection closes); within a head or a body, it has left (uvicorn closes
-        on any end of input)."""
+        """A client that shuts its side down after whole requests, before its answer began,
+        still gets their answers (then the connection closes). Within a head or a body, or
+        once the answer is under way (a client leaving a stream: it must be cancelled now,
+        not at the next write), it has left, as uvicorn takes any end of input."""
         cycle = self.cycle
-        if self.message_done and not self.in_head and cycle and not cycle.response_complete:
+        if (
+            self.message_done
+            and not self.in_head
+            and cycle
+            and not cycle.response_started
+            and not cycle.response_complete
+        ):
             self.half_closed = True
             return True  # keep the transport open for the answers
         return None
