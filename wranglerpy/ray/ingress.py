@@ -18,7 +18,7 @@ from wranglerpy.deploy.router import HOP_BY_HOP, RESERVED_PREFIX
 from wranglerpy.deploy.routes import RouteTable, build_table, not_found_message
 from wranglerpy.ray.handles import MAX_BODY, BodyTooLarge, HandleClient
 from wranglerpy.ray.inbox import process_inbox
-from wranglerpy.wire.frames import FetchHead, ResponseHead
+from wranglerpy.wire.frames import FetchHead
 
 _DROPPED = frozenset({b"content-length", b"transfer-encoding", b"connection", b"keep-alive"})
 
@@ -63,8 +63,9 @@ class Ingress:
         if worker is None:
             await receive()  # websocket.connect
             body = json.dumps(self.not_found(host)).encode()
-            refusal = ResponseHead(404, [(b"content-type", b"application/json")])
-            await websocket.refuse(scope, send, refusal, body)
+            denial = "websocket.http.response" in (scope.get("extensions") or {})
+            headers = [(b"content-type", b"application/json")]
+            await websocket.refuse(send, 404, headers, body, denial_response=denial)
             return
         if self.inbox is None:
             self.inbox = process_inbox()

@@ -18,6 +18,7 @@ from typing import Any
 
 from wranglerpy.ray.inbox import new_connection
 from wranglerpy.runtime.pumps import run_pumps
+from wranglerpy.runtime.websocket_wire import accept, client_item, client_message, refuse
 from wranglerpy.wire import frames
 from wranglerpy.wire.frames import ResponseHead, WebSocketHead
 
@@ -66,30 +67,16 @@ async def relay(
     if answer_head.status != 101:
         body = await answer.read_all()
         await inbox.drop.remote(conn)
-        await refuse(scope, send, answer_head, body)
+        denial = "websocket.http.response" in (scope.get("extensions") or {})
+        await refuse(send, answer_head.status, answer_head.headers, body, denial_response=denial)
         return
-    protocol = next(
-        (
-            v.decode("latin-1")
-            for k, v in answer_head.headers
-            if k.lower() == b"sec-websocket-protocol"
-        ),
-        None,
-    )
-    await send({"type": "websocket.accept", "subprotocol": protocol})
+    await send(accept(answer_head))
 
     async def from_client() -> None:
         try:
-            while True:
-                message = await receive()
-                if message["type"] == "websocket.receive":
-                    data = message.get("text")
-                    data = data if data is not None else message.get("bytes") or b""
-                    await inbox.put.remote(conn, frames.dumps(["message", data]))
-                elif message["type"] == "websocket.disconnect":
-                    code = message.get("code", 1005)
-                    reason = message.get("reason") or ""
-                    await inbox.put.remote(conn, frames.dumps(["close", code, reason, True]))
+            while (item := client_item(await receive())) is not None:
+                await inbox.put.remote(conn, item)
+                if frames.loads(item)[0] == "close":
                     return
         finally:
             with contextlib.suppress(Exception):
@@ -98,14 +85,11 @@ async def relay(
     async def to_client() -> None:
         try:
             async for chunk in answer.chunks():
-                item = frames.loads(chunk)
-                if item[0] == "message":
-                    key = "text" if isinstance(item[1], str) else "bytes"
-                    await send({"type": "websocket.send", key: item[1]})
-                elif item[0] == "close":
-                    code = 1000 if item[1] in (1005, 1006) else item[1]
-                    await send({"type": "websocket.close", "code": code, "reason": item[2] or ""})
-                    return
+                message = client_message(chunk)
+                if message is not None:
+                    await send(message)
+                    if message["type"] == "websocket.close":
+                        return
         except ConnectionError:  # the worker's replica is gone
             await send({"type": "websocket.close", "code": 1011, "reason": "worker lost"})
 
@@ -115,20 +99,3 @@ async def relay(
         answer.close()
         with contextlib.suppress(Exception):
             await inbox.drop.remote(conn)
-
-
-async def refuse(scope: Scope, send: Any, head: ResponseHead, body: bytes) -> None:
-    """The worker refused the upgrade: its answer as an HTTP response when the server allows
-    it (ASGI's denial-response extension), otherwise a close before accepting (a 403)."""
-    if "websocket.http.response" in (scope.get("extensions") or {}):
-        await send(
-            {
-                "type": "websocket.http.response.start",
-                "status": head.status,
-                "headers": [(k, v) for k, v in head.headers if k.lower() != b"content-length"]
-                + [(b"content-length", str(len(body)).encode())],
-            }
-        )
-        await send({"type": "websocket.http.response.body", "body": body})
-    else:
-        await send({"type": "websocket.close", "code": 1008, "reason": f"refused ({head.status})"})

@@ -178,43 +178,24 @@ async def relay(client: FrameClient, head: WebSocketHead, receive: Any, send: An
             answer.close()
         await refuse(send, answer.head.status, answer.head.headers, body)
         return
-    protocol = next(
-        (
-            v.decode("latin-1")
-            for k, v in answer.head.headers
-            if k.lower() == b"sec-websocket-protocol"
-        ),
-        None,
-    )
-    await send({"type": "websocket.accept", "subprotocol": protocol})
+    await send(accept(answer.head))
 
     async def from_client() -> None:
         try:
-            while True:
-                message = await receive()
-                if message["type"] == "websocket.receive":
-                    text = message.get("text")
-                    data = text if text is not None else message.get("bytes") or b""
-                    to_worker.put_nowait(frames.dumps(["message", data]))
-                elif message["type"] == "websocket.disconnect":
-                    # A close frame from the client, or 1006 when it just went (LeanWebSockets).
-                    code = message.get("code", 1005)
-                    reason = message.get("reason") or ""
-                    to_worker.put_nowait(frames.dumps(["close", code, reason, code != 1006]))
+            while (item := client_item(await receive())) is not None:
+                to_worker.put_nowait(item)
+                if frames.loads(item)[0] == "close":
                     return
         finally:
             to_worker.put_nowait(None)
 
     async def to_client() -> None:
         async for chunk in answer.chunks():
-            item = frames.loads(chunk)
-            if item[0] == "message":
-                key = "text" if isinstance(item[1], str) else "bytes"
-                await send({"type": "websocket.send", key: item[1]})
-            elif item[0] == "close":
-                code = 1000 if item[1] in (1005, 1006) else item[1]
-                await send({"type": "websocket.close", "code": code, "reason": item[2] or ""})
-                return
+            message = client_message(chunk)
+            if message is not None:
+                await send(message)
+                if message["type"] == "websocket.close":
+                    return
 
     try:
         await run_pumps(from_client(), to_client())
@@ -222,9 +203,56 @@ async def relay(client: FrameClient, head: WebSocketHead, receive: Any, send: An
         answer.close()
 
 
-async def refuse(send: Any, status: int, headers: list[tuple[bytes, bytes]], body: bytes) -> None:
+# --- what both relays of a client WebSocket (this router's and the Ray ingress') share -----
+
+
+def accept(head: ResponseHead) -> dict[str, Any]:
+    """The ASGI accept of a client WebSocket the worker took (its 101), with its subprotocol."""
+    protocol = next(
+        (v.decode("latin-1") for k, v in head.headers if k.lower() == b"sec-websocket-protocol"),
+        None,
+    )
+    return {"type": "websocket.accept", "subprotocol": protocol}
+
+
+def client_item(message: dict[str, Any]) -> bytes | None:
+    """What an ASGI message from the client sends the worker: ``["message", data]``, or
+    ``["close", code, reason, clean]`` at its end (1006, not clean, when it just went);
+    None for anything else, which ends the relay's upload."""
+    if message["type"] == "websocket.receive":
+        text = message.get("text")
+        return frames.dumps(["message", text if text is not None else message.get("bytes") or b""])
+    if message["type"] == "websocket.disconnect":
+        code = message.get("code", 1005)
+        return frames.dumps(["close", code, message.get("reason") or "", code != 1006])
+    return None
+
+
+def client_message(chunk: bytes) -> dict[str, Any] | None:
+    """The ASGI message sending the client one item from the worker (a close ends the relay)."""
+    item = frames.loads(chunk)
+    if item[0] == "message":
+        return {"type": "websocket.send", "text" if isinstance(item[1], str) else "bytes": item[1]}
+    if item[0] == "close":
+        code = 1000 if item[1] in (1005, 1006) else item[1]
+        return {"type": "websocket.close", "code": code, "reason": item[2] or ""}
+    return None
+
+
+async def refuse(
+    send: Any,
+    status: int,
+    headers: list[tuple[bytes, bytes]],
+    body: bytes,
+    *,
+    denial_response: bool = True,
+) -> None:
     """An upgrade answered without a WebSocket: ``status`` and ``body`` as an HTTP response
-    (ASGI's ``websocket.http.response`` extension, which the host's server has)."""
+    when the server has ASGI's ``websocket.http.response`` extension (the host's server
+    has), else a close before accepting (1008)."""
+    if not denial_response:
+        await send({"type": "websocket.close", "code": 1008, "reason": f"refused ({status})"})
+        return
     kept = [(k, v) for k, v in headers if k.lower() not in _FRAMING]
     kept.append((b"content-length", str(len(body)).encode()))
     await send({"type": "websocket.http.response.start", "status": status, "headers": kept})
