@@ -18,7 +18,7 @@ from typing import Any
 
 from wranglerpy.ray.inbox import new_connection
 from wranglerpy.runtime.pumps import run_pumps
-from wranglerpy.runtime.websocket_wire import accept, client_item, client_message, refuse
+from wranglerpy.runtime.websocket_wire import accept, client_item, refuse, to_client
 from wranglerpy.wire import frames
 from wranglerpy.wire.frames import ResponseHead, WebSocketHead
 
@@ -82,19 +82,14 @@ async def relay(
             with contextlib.suppress(Exception):
                 await inbox.put.remote(conn, None)  # after the close, in order
 
-    async def to_client() -> None:
+    async def from_worker() -> None:
         try:
-            async for chunk in answer.chunks():
-                message = client_message(chunk)
-                if message is not None:
-                    await send(message)
-                    if message["type"] == "websocket.close":
-                        return
+            await to_client(answer.chunks(), send)
         except ConnectionError:  # the worker's replica is gone
             await send({"type": "websocket.close", "code": 1011, "reason": "worker lost"})
 
     try:
-        await run_pumps(from_client(), to_client())
+        await run_pumps(from_client(), from_worker())
     finally:
         answer.close()
         with contextlib.suppress(Exception):

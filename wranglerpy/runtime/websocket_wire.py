@@ -189,16 +189,8 @@ async def relay(client: FrameClient, head: WebSocketHead, receive: Any, send: An
         finally:
             to_worker.put_nowait(None)
 
-    async def to_client() -> None:
-        async for chunk in answer.chunks():
-            message = client_message(chunk)
-            if message is not None:
-                await send(message)
-                if message["type"] == "websocket.close":
-                    return
-
     try:
-        await run_pumps(from_client(), to_client())
+        await run_pumps(from_client(), to_client(answer.chunks(), send))
     finally:
         answer.close()
 
@@ -226,6 +218,16 @@ def client_item(message: dict[str, Any]) -> bytes | None:
         code = message.get("code", 1005)
         return frames.dumps(["close", code, message.get("reason") or "", code != 1006])
     return None
+
+
+async def to_client(chunks: AsyncIterator[bytes], send: Any) -> None:
+    """Send the client each item the worker sends, until the worker's close."""
+    async for chunk in chunks:
+        message = client_message(chunk)
+        if message is not None:
+            await send(message)
+            if message["type"] == "websocket.close":
+                return
 
 
 def client_message(chunk: bytes) -> dict[str, Any] | None:
