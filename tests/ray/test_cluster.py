@@ -28,6 +28,14 @@ import pytest
 ray = pytest.importorskip("ray")
 
 from tests.ray.actors import replica_nodes  # noqa: E402
+from tests.ray.cluster_work import (  # noqa: E402
+    API,
+    CHAT,
+    PLACEMENT,
+    PROBE,
+    PROBE_CONFIG,
+    STREAMING,
+)
 from tests.state.servers import running, start_redis, start_seaweedfs, weed_binary  # noqa: E402
 from tests.waits import await_until  # noqa: E402
 from wranglerpy.ray.local_cluster import LocalCluster, Node  # noqa: E402
@@ -36,92 +44,6 @@ from wranglerpy.ray.local_cluster import running as process_running  # noqa: E40
 pytestmark = [pytest.mark.ray, pytest.mark.cluster, pytest.mark.timeout(1200)]
 
 EXAMPLE = Path(__file__).resolve().parents[2] / "examples" / "inference-ui"
-API = "inference-ui-api"
-STREAMING = "inference-ui-streaming"
-PLACEMENT = f"""
-[ai]
-replicas = 1
-resources = {{ node_a = 1 }}
-
-[workers.{API}]
-replicas = 1
-resources = {{ node_a = 1 }}
-
-[workers.{STREAMING}]
-replicas = 2
-resources = {{ node_b = 1 }}
-graceful_shutdown_s = 60
-
-[primary]
-resources = {{ node_a = 1 }}
-
-[workers.probe-a]
-resources = {{ node_a = 1 }}
-
-[workers.probe-b]
-replicas = 2
-resources = {{ node_b = 1 }}
-
-[ingress]
-resources = {{ node_a = 1 }}  # not on node_b, which the kill test takes down
-"""
-# Two copies of one small worker, one per node, sharing a KV namespace, an R2 bucket and a D1
-# database: what one writes, the other must read.
-# probe-b also names the process that answered (/pid), so the kill test knows which replica
-# served each answer, and echoes WebSocket messages (/ws).
-PROBE = """
-import os
-from urllib.parse import parse_qs, urlsplit
-
-from js import WebSocketPair
-from workers import Response, WorkerEntrypoint
-
-
-class Default(WorkerEntrypoint):
-    async def fetch(self, request):
-        url = urlsplit(request.url)
-        if url.path == "/pid":
-            return Response.json({"pid": os.getpid()})
-        if url.path == "/ws":
-            client, server = WebSocketPair.new().object_values()
-            server.accept()
-            server.addEventListener("message", lambda event: server.send(f"echo:{event.data}"))
-            return Response(None, status=101, web_socket=client)
-        key = parse_qs(url.query)["k"][0]
-        db = self.env.DB
-        if url.path == "/put":
-            value = parse_qs(url.query)["v"][0]
-            await self.env.KV.put(key, value)
-            await self.env.BUCKET.put(key, value)
-            await db.exec("CREATE TABLE IF NOT EXISTS probe (k TEXT PRIMARY KEY, v TEXT)")
-            await db.prepare("INSERT OR REPLACE INTO probe VALUES (?, ?)").bind(key, value).run()
-            return Response("ok")
-        obj = await self.env.BUCKET.get(key)
-        return Response.json({
-            "kv": await self.env.KV.get(key),
-            "r2": await obj.text() if obj is not None else None,
-            "d1": await db.prepare("SELECT v FROM probe WHERE k = ?").bind(key).first("v"),
-        })
-"""
-PROBE_CONFIG = """name = "{name}"
-main = "probe/probe.py"
-compatibility_date = "2025-10-01"
-compatibility_flags = ["python_workers"]
-
-[[kv_namespaces]]
-binding = "KV"
-id = "probe-kv"
-
-[[r2_buckets]]
-binding = "BUCKET"
-bucket_name = "probe-bucket"
-
-[[d1_databases]]
-binding = "DB"
-database_name = "probe-db"
-database_id = "probe-db"
-"""
-CHAT = {"messages": [{"role": "user", "parts": [{"type": "text", "text": "Hello!"}]}]}
 
 
 class Deployed:
